@@ -1,0 +1,74 @@
+// Command strictacme obtains TLS certificates from ACME CAs by DNS
+// validation from machines whose network is locked down.
+//
+// This package is wiring only: flags, environment variables and config are
+// turned into calls of the internal packages. Each subcommand lives in its own
+// file and registers itself with addCommand from an init function.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+var commands []func() *cobra.Command
+
+// addCommand registers a subcommand constructor; called from init functions.
+func addCommand(f func() *cobra.Command) { commands = append(commands, f) }
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "strictacme",
+		Short: "Get TLS certificates by ACME DNS validation, without port 53",
+		Long: `strictacme gets TLS certificates from ACME CAs (Let's Encrypt, ZeroSSL, any
+RFC 8555 CA) by DNS validation from machines whose network is locked down:
+no outbound DNS, HTTPS only, split-horizon internal DNS, stateless CI jobs.
+
+Every flag can also be set by the environment variable shown in its help.`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return exitcode.With(exitcode.Usage, fmt.Errorf("%w (see %s --help)", err, c.CommandPath()))
+	})
+	for _, f := range commands {
+		root.AddCommand(f())
+	}
+	return root
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitcode.OK
+	}
+	code := exitcode.Of(err)
+	if code == exitcode.Failure && isUsageError(err) {
+		code = exitcode.Usage
+	}
+	if code == exitcode.Failure && errors.Is(err, context.Canceled) {
+		code = exitcode.Canceled
+	}
+	fmt.Fprintln(os.Stderr, "strictacme: "+err.Error())
+	return code
+}
