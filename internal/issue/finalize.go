@@ -1,0 +1,148 @@
+package issue
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"strings"
+
+	"github.com/mholt/acmez/v3/acme"
+
+	"github.com/strictacme/strictacme/internal/store"
+)
+
+// finalize sends the CSR (RFC 8555 §7.4), waits for the certificate and
+// downloads the chain (§7.4.2), choosing the preferred alternate chain.
+func (is *Issuer) finalize(ctx context.Context, order acme.Order, req Request) (*store.Certificate, error) {
+	var key crypto.Signer
+	var err error
+	if len(req.Key) > 0 {
+		key, err = store.ParsePrivateKey(req.Key)
+	} else {
+		key, err = req.KeyType.Generate()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("certificate key: %w", err)
+	}
+	keyPEM, err := store.MarshalPrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	var dnsNames []string
+	for _, id := range req.Identifiers {
+		dnsNames = append(dnsNames, id.ASCII)
+	}
+	der, err := csr(key, dnsNames)
+	if err != nil {
+		return nil, fmt.Errorf("creating the CSR: %w", err)
+	}
+	err = is.withCARetry(ctx, "finalize", func() error {
+		var e error
+		order, e = is.client.FinalizeOrder(ctx, is.account, order, der)
+		return e
+	})
+	if err != nil {
+		return nil, fmt.Errorf("finalizing the order: %w", err)
+	}
+	is.logf("order finalized; downloading the certificate")
+	var chains []acme.Certificate
+	err = is.withCARetry(ctx, "certificate", func() error {
+		var e error
+		chains, e = is.client.GetCertificateChain(ctx, is.account, order.Certificate)
+		return e
+	})
+	if err != nil {
+		return nil, fmt.Errorf("downloading the certificate: %w", err)
+	}
+	if len(chains) == 0 {
+		return nil, fmt.Errorf("the CA returned no certificate at %s", order.Certificate)
+	}
+	chosen := chains[0]
+	if req.PreferredChain != "" {
+		found := false
+		for _, c := range chains {
+			if topIssuerCN(c.ChainPEM) == req.PreferredChain {
+				chosen, found = c, true
+				break
+			}
+		}
+		if !found {
+			is.logf("preferred chain %q not offered; using the default chain", req.PreferredChain)
+		}
+	}
+	leafPEM, restPEM, leaf, err := splitChain(chosen.ChainPEM)
+	if err != nil {
+		return nil, err
+	}
+	name := req.Name
+	if name == "" {
+		name = store.CertName(req.Identifiers[0].ASCII)
+	}
+	ariID, _ := acme.ARIUniqueIdentifier(leaf)
+	cert := &store.Certificate{
+		Name:     name,
+		KeyPEM:   keyPEM,
+		CertPEM:  leafPEM,
+		ChainPEM: restPEM,
+		Leaf:     leaf,
+		Meta: store.Metadata{
+			Names:     dnsNames,
+			Serial:    fmt.Sprintf("%x", leaf.SerialNumber),
+			NotBefore: leaf.NotBefore.UTC(),
+			NotAfter:  leaf.NotAfter.UTC(),
+			Issuer:    leaf.Issuer.String(),
+			ARICertID: ariID,
+			Directory: is.cfg.Directory,
+			Account:   is.account.Location,
+			KeyType:   string(req.KeyType),
+			Profile:   req.Profile,
+			Obtained:  is.cfg.Now().UTC(),
+			Replaced:  req.Replaces,
+		},
+	}
+	return cert, nil
+}
+
+// splitChain separates the leaf from the intermediates of a PEM chain.
+func splitChain(chain []byte) (leafPEM, rest []byte, leaf *x509.Certificate, err error) {
+	block, remaining := pem.Decode(chain)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil, nil, nil, fmt.Errorf("the CA's certificate download is not a PEM chain")
+	}
+	leaf, err = x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("parsing the issued certificate: %w", err)
+	}
+	leafPEM = pem.EncodeToMemory(block)
+	for {
+		var b *pem.Block
+		b, remaining = pem.Decode(remaining)
+		if b == nil {
+			break
+		}
+		rest = append(rest, pem.EncodeToMemory(b)...)
+	}
+	return leafPEM, rest, leaf, nil
+}
+
+// topIssuerCN returns the issuer common name of the last certificate of a
+// PEM chain: the root the chain leads to.
+func topIssuerCN(chain []byte) string {
+	var last *x509.Certificate
+	for {
+		var b *pem.Block
+		b, chain = pem.Decode(chain)
+		if b == nil {
+			break
+		}
+		if c, err := x509.ParseCertificate(b.Bytes); err == nil {
+			last = c
+		}
+	}
+	if last == nil {
+		return ""
+	}
+	return strings.TrimSpace(last.Issuer.CommonName)
+}

@@ -1,0 +1,678 @@
+// Package issue runs the flow of one certificate order over ACME (RFC 8555)
+// with DNS challenges, top to bottom:
+//
+//	new order → authorizations → challenge records computed → written through
+//	the providers, one call per zone → one propagation wait for all →
+//	every challenge initiated together → poll → finalize with a CSR →
+//	download the chain → clean up (always, also on error and cancellation)
+//
+// The wire protocol is github.com/mholt/acmez/v3/acme; this package owns the
+// orchestration. Providers, delegation and propagation plug in through small
+// interfaces.
+package issue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/libdns/libdns"
+	"github.com/mholt/acmez/v3/acme"
+
+	"github.com/strictacme/strictacme/internal/challenge"
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/names"
+	"github.com/strictacme/strictacme/internal/propagation"
+	"github.com/strictacme/strictacme/internal/providers"
+	"github.com/strictacme/strictacme/internal/store"
+)
+
+// Delegator maps a challenge record's FQDN to the FQDN where it is written
+// (CNAME delegation, challenge alias). It returns fqdn itself when the name is
+// not delegated.
+type Delegator interface {
+	Delegate(ctx context.Context, fqdn string) (string, error)
+}
+
+// PersistChecker verifies that a dns-persist-01 record is in place before the
+// challenge is initiated (no write happens for dns-persist-01).
+type PersistChecker interface {
+	CheckPersist(ctx context.Context, fqdn string, want func(values []string) error) error
+}
+
+// Config wires an Issuer. Directory, HTTPClient, Store, Providers and
+// Propagation are required.
+type Config struct {
+	// Directory is the CA's directory URL (RFC 8555 §7.1.1).
+	Directory string
+	// HTTPClient talks to the CA (its roots include --ca-cert).
+	HTTPClient *http.Client
+	Store      *store.Store
+	Providers  *providers.Set
+	// Propagation decides when the records are visible to the CA.
+	Propagation propagation.Strategy
+	// Delegate is optional; nil writes every record at its own name.
+	Delegate Delegator
+	// Persist checks dns-persist-01 records; required only for that type.
+	Persist PersistChecker
+	// Log receives one human line per step; nil discards.
+	Log func(line string)
+	// TTL of the challenge records in seconds; 0 means 60.
+	TTL int
+	// MaxInlineRetryAfter is the longest Retry-After (429) waited for inside
+	// a run before the order is stopped with a RateLimitedError; 0 means 30 s.
+	MaxInlineRetryAfter time.Duration
+	// PollInterval between authorization polls when the CA gives no
+	// Retry-After; 0 means 1 s.
+	PollInterval time.Duration
+	// Now and Sleep replace the clock in tests.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	// UserAgent is appended to the ACME User-Agent.
+	UserAgent string
+}
+
+// Issuer obtains certificates from one CA with one account.
+type Issuer struct {
+	cfg     Config
+	client  *acme.Client
+	tracker *retryAfterTracker
+	account acme.Account
+	start   time.Time
+}
+
+// New returns an Issuer for cfg. It sends nothing.
+func New(cfg Config) (*Issuer, error) {
+	if cfg.Directory == "" || cfg.Store == nil || cfg.HTTPClient == nil {
+		return nil, errors.New("issue: Directory, Store and HTTPClient are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
+	}
+	if cfg.TTL == 0 {
+		cfg.TTL = 60
+	}
+	if cfg.MaxInlineRetryAfter == 0 {
+		cfg.MaxInlineRetryAfter = 30 * time.Second
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = time.Second
+	}
+	base := cfg.HTTPClient.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	tr := &retryAfterTracker{next: base, now: cfg.Now}
+	hc := *cfg.HTTPClient
+	hc.Transport = tr
+	client := &acme.Client{
+		Directory:    cfg.Directory,
+		HTTPClient:   &hc,
+		UserAgent:    strings.TrimSpace("strictacme " + cfg.UserAgent),
+		PollInterval: cfg.PollInterval,
+		PollTimeout:  24 * time.Hour, // bounded by the context instead
+	}
+	return &Issuer{cfg: cfg, client: client, tracker: tr, start: cfg.Now()}, nil
+}
+
+// Client returns the underlying ACME client (for account and revocation
+// commands that share the issuer's transport).
+func (is *Issuer) Client() *acme.Client { return is.client }
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (is *Issuer) logf(format string, a ...any) {
+	if is.cfg.Log == nil {
+		return
+	}
+	el := is.cfg.Now().Sub(is.start).Seconds()
+	is.cfg.Log(fmt.Sprintf("[%6.2fs] %s", el, fmt.Sprintf(format, a...)))
+}
+
+// Request is one certificate to obtain.
+type Request struct {
+	Identifiers []names.Identifier
+	KeyType     KeyType
+	// Challenges is the preference order; the first type the CA offers for
+	// an authorization is used. Empty means dns-01 only.
+	Challenges []challenge.Type
+	// Profile selects a CA certificate profile (draft-ietf-acme-profiles).
+	Profile string
+	// Replaces is the ARI certificate ID of the certificate being renewed
+	// (RFC 9773 §5).
+	Replaces string
+	// PreferredChain picks the alternate chain whose top issuer has this
+	// common name, if the CA offers one.
+	PreferredChain string
+	// Key reuses an existing private key instead of generating one.
+	Key []byte
+	// Name of the certificate in the store; "" derives it from the first
+	// identifier.
+	Name string
+}
+
+// Record is one challenge record of an order.
+type Record struct {
+	Identifier string         `json:"identifier"`
+	Type       challenge.Type `json:"challenge"`
+	// FQDN is the validation domain name the CA queries.
+	FQDN string `json:"fqdn"`
+	// Target is where the TXT is written (FQDN unless delegated).
+	Target   string `json:"target"`
+	Value    string `json:"value"`
+	Provider string `json:"provider,omitempty"`
+	Zone     string `json:"zone,omitempty"`
+
+	authz acme.Authorization
+	chal  acme.Challenge
+	route providers.Target
+}
+
+// Stats count what an order cost.
+type Stats struct {
+	Authorizations int            `json:"authorizations"`
+	Records        int            `json:"records_written"`
+	ProviderWrites int            `json:"provider_writes"`
+	Steps          map[string]int `json:"step_ms"`
+}
+
+// Result is an obtained certificate, already stored.
+type Result struct {
+	Certificate *store.Certificate
+	Records     []Record
+	Stats       Stats
+}
+
+type zoneKey struct {
+	entry *providers.Entry
+	zone  string
+}
+
+// Obtain runs one order and stores the certificate. Errors carry an exit code
+// (internal/exitcode) and say which step failed. Challenge records are always
+// cleaned up before Obtain returns, also when ctx is cancelled.
+func (is *Issuer) Obtain(ctx context.Context, req Request) (res *Result, err error) {
+	defer func() { err = classify(err) }()
+	if is.account.Location == "" {
+		return nil, errors.New("issue: Account must be called before Obtain")
+	}
+	if len(req.Identifiers) == 0 {
+		return nil, exitcode.With(exitcode.Usage, errors.New("no identifiers"))
+	}
+	if len(req.Challenges) == 0 {
+		req.Challenges = []challenge.Type{challenge.DNS01}
+	}
+	res = &Result{Stats: Stats{Steps: map[string]int{}}}
+	step := func(name string, t0 time.Time) { res.Stats.Steps[name] += int(is.cfg.Now().Sub(t0).Milliseconds()) }
+
+	// 1. New order (RFC 8555 §7.4).
+	t0 := is.cfg.Now()
+	order := acme.Order{Profile: req.Profile, Replaces: req.Replaces}
+	for _, id := range req.Identifiers {
+		order.Identifiers = append(order.Identifiers, acme.Identifier{Type: "dns", Value: id.ASCII})
+	}
+	err = is.withCARetry(ctx, "new-order", func() error {
+		var e error
+		order, e = is.client.NewOrder(ctx, is.account, order)
+		return e
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the order: %w", err)
+	}
+	step("order", t0)
+	is.logf("order %s: %d identifiers, %d authorizations", order.Location, len(order.Identifiers), len(order.Authorizations))
+
+	// 2. Authorizations and challenge records.
+	t0 = is.cfg.Now()
+	recs, err := is.records(ctx, order, req.Challenges)
+	if err != nil {
+		return nil, err
+	}
+	res.Records = recs
+	res.Stats.Authorizations = len(order.Authorizations)
+	step("authorizations", t0)
+
+	// 3. Write, wait, validate; clean-up always runs.
+	written, err := is.present(ctx, recs, res)
+	defer func() {
+		if cerr := is.cleanup(ctx, written); cerr != nil {
+			is.logf("clean-up: %v", cerr)
+			if err == nil {
+				err = exitcode.With(exitcode.DNS, fmt.Errorf("certificate obtained, but clean-up failed: %w", cerr))
+			}
+		}
+	}()
+	if err != nil {
+		return nil, err
+	}
+	if err := is.validate(ctx, recs, res); err != nil {
+		return nil, err
+	}
+
+	// 4. Finalize (RFC 8555 §7.4) and download.
+	t0 = is.cfg.Now()
+	cert, err := is.finalize(ctx, order, req)
+	if err != nil {
+		return nil, err
+	}
+	step("finalize", t0)
+	res.Certificate = cert
+	if err := is.cfg.Store.SaveCertificate(cert); err != nil {
+		return nil, fmt.Errorf("storing the certificate: %w", err)
+	}
+	is.logf("stored %s (serial %s, not after %s)", is.cfg.Store.CertDir(cert.Name), cert.Meta.Serial, cert.Meta.NotAfter.Format(time.RFC3339))
+	return res, nil
+}
+
+// records fetches every authorization, picks a challenge and computes its
+// record. Already valid authorizations need nothing.
+func (is *Issuer) records(ctx context.Context, order acme.Order, prefs []challenge.Type) ([]Record, error) {
+	var recs []Record
+	for _, u := range order.Authorizations {
+		var authz acme.Authorization
+		err := is.withCARetry(ctx, "authorization", func() error {
+			var e error
+			authz, e = is.client.GetAuthorization(ctx, is.account, u)
+			return e
+		})
+		if err != nil {
+			return nil, fmt.Errorf("fetching authorization %s: %w", u, err)
+		}
+		id := authz.IdentifierValue()
+		if authz.Status == acme.StatusValid {
+			is.logf("%s: already authorized", id)
+			continue
+		}
+		chal, typ, err := pick(authz, prefs)
+		if err != nil {
+			return nil, exitcode.With(exitcode.CA, err)
+		}
+		r := Record{Identifier: id, Type: typ, authz: authz, chal: chal}
+		base := authz.Identifier.Value
+		switch typ {
+		case challenge.DNS01:
+			r.FQDN = challenge.DNS01Name(base)
+			r.Value = challenge.TXTValue(chal.KeyAuthorization)
+		case challenge.DNSAccount01:
+			r.FQDN = challenge.DNSAccount01Name(base, is.account.Location)
+			r.Value = challenge.TXTValue(chal.KeyAuthorization)
+		case challenge.DNSPersist01:
+			r.FQDN = challenge.PersistName(base)
+			if len(chal.IssuerDomainNames) == 0 {
+				return nil, exitcode.With(exitcode.CA, fmt.Errorf("%s: the CA's dns-persist-01 challenge lists no issuer domain names", id))
+			}
+			r.Value = challenge.PersistRecord{IssuerDomainName: chal.IssuerDomainNames[0], AccountURI: is.account.Location, Wildcard: authz.Wildcard}.Value()
+		}
+		recs = append(recs, r)
+	}
+	return recs, nil
+}
+
+// pick returns the first challenge in preference order that the CA offers
+// (case AC04: never assume a type is offered).
+func pick(authz acme.Authorization, prefs []challenge.Type) (acme.Challenge, challenge.Type, error) {
+	for _, want := range prefs {
+		for _, c := range authz.Challenges {
+			if c.Type == string(want) {
+				return c, want, nil
+			}
+		}
+	}
+	var offered []string
+	for _, c := range authz.Challenges {
+		offered = append(offered, c.Type)
+	}
+	var wanted []string
+	for _, p := range prefs {
+		wanted = append(wanted, string(p))
+	}
+	hint := ""
+	if len(prefs) == 1 && prefs[0] != challenge.DNS01 {
+		hint = fmt.Sprintf("; to fall back, pass --challenge %s,dns-01", prefs[0])
+	}
+	return acme.Challenge{}, "", fmt.Errorf("the CA does not offer %s for %s (it offers: %s)%s",
+		strings.Join(wanted, " or "), authz.IdentifierValue(), strings.Join(offered, ", "), hint)
+}
+
+// present routes, journals and writes every record, one provider call per
+// zone, then waits once for all of them to be visible. It returns the groups
+// that were (or may have been) written, for clean-up.
+func (is *Issuer) present(ctx context.Context, recs []Record, res *Result) (map[zoneKey][]*Record, error) {
+	groups := map[zoneKey][]*Record{}
+	var persist []*Record
+	t0 := is.cfg.Now()
+	for i := range recs {
+		r := &recs[i]
+		if r.Type == challenge.DNSPersist01 {
+			persist = append(persist, r)
+			continue
+		}
+		target := r.FQDN
+		if is.cfg.Delegate != nil {
+			t, err := is.cfg.Delegate.Delegate(ctx, r.FQDN)
+			if err != nil {
+				return nil, exitcode.With(exitcode.DNS, fmt.Errorf("delegation of %s: %w", r.FQDN, err))
+			}
+			target = t
+		}
+		r.Target = strings.ToLower(target)
+		if is.cfg.Providers == nil {
+			return nil, exitcode.With(exitcode.Usage, errors.New("no DNS provider configured; pass --dns"))
+		}
+		route, err := is.cfg.Providers.Route(ctx, r.Target)
+		if err != nil {
+			return nil, exitcode.With(exitcode.Usage, err)
+		}
+		r.route, r.Provider, r.Zone = route, route.Entry.Name, route.Zone
+		k := zoneKey{route.Entry, route.Zone}
+		groups[k] = append(groups[k], r)
+	}
+	if len(persist) > 0 {
+		if err := is.checkPersist(ctx, persist); err != nil {
+			return nil, err
+		}
+	}
+	if len(groups) == 0 {
+		return nil, nil
+	}
+	keys := sortedKeys(groups)
+	for _, k := range keys {
+		for _, r := range groups[k] {
+			via := ""
+			if r.Target != r.FQDN {
+				via = fmt.Sprintf(" (for %s)", r.FQDN)
+			}
+			is.logf("write TXT %s%s in zone %s via %s", r.Target, via, k.zone, k.entry.Name)
+		}
+	}
+	var entries []store.JournalEntry
+	for _, k := range keys {
+		for _, r := range groups[k] {
+			entries = append(entries, journalEntry(k, r, is.cfg.Now()))
+		}
+	}
+	if err := is.journal().Add(entries...); err != nil {
+		return nil, fmt.Errorf("journaling the challenge records: %w", err)
+	}
+
+	// Writes of different zones go in parallel; one call per zone.
+	var mu sync.Mutex
+	var errs []error
+	var wg sync.WaitGroup
+	for _, k := range keys {
+		wg.Add(1)
+		go func(k zoneKey) {
+			defer wg.Done()
+			var lrecs []libdns.Record
+			for _, r := range groups[k] {
+				lrecs = append(lrecs, is.txt(r.Target, k.zone, r.Value))
+			}
+			_, err := k.entry.Provider.AppendRecords(ctx, k.zone, lrecs)
+			mu.Lock()
+			defer mu.Unlock()
+			res.Stats.ProviderWrites++
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: writing %d record(s) in zone %s: %w", k.entry.Name, len(lrecs), strings.TrimSuffix(k.zone, "."), err))
+				return
+			}
+			res.Stats.Records += len(lrecs)
+		}(k)
+	}
+	wg.Wait()
+	written := is.cfg.Now()
+	res.Stats.Steps["write"] += int(written.Sub(t0).Milliseconds())
+	if len(errs) > 0 {
+		return groups, exitcode.With(exitcode.DNS, errors.Join(errs...))
+	}
+	is.logf("wrote %d record(s) in %d zone(s)", res.Stats.Records, len(groups))
+
+	// One wait for all, measured from the last successful write (PR12).
+	t0 = is.cfg.Now()
+	var prs []propagation.Record
+	allAuthoritative := true
+	for _, k := range keys {
+		if a, ok := k.entry.Provider.(providers.Authoritative); !ok || !a.Authoritative() {
+			allAuthoritative = false
+		}
+		for _, r := range groups[k] {
+			prs = append(prs, propagation.Record{FQDN: r.Target, Value: r.Value})
+		}
+	}
+	switch {
+	case allAuthoritative:
+		is.logf("propagation: not needed, the provider's API confirmed the records on the authoritative server")
+	case is.cfg.Propagation == nil:
+		return groups, exitcode.With(exitcode.Usage, errors.New("no propagation strategy configured"))
+	default:
+		is.logf("propagation: waiting with strategy %q", is.cfg.Propagation.Name())
+		err := is.cfg.Propagation.Wait(ctx, prs, written, func(ev string) { is.logf("propagation: %s", ev) })
+		if err != nil {
+			code := exitcode.DNS
+			if errors.Is(err, context.DeadlineExceeded) {
+				code = exitcode.Timeout
+			}
+			if errors.Is(err, context.Canceled) {
+				code = exitcode.Canceled
+			}
+			return groups, exitcode.With(code, fmt.Errorf("propagation: %w", err))
+		}
+		is.logf("propagation: all %d record(s) visible", len(prs))
+	}
+	res.Stats.Steps["propagation"] += int(is.cfg.Now().Sub(t0).Milliseconds())
+	return groups, nil
+}
+
+func (is *Issuer) checkPersist(ctx context.Context, persist []*Record) error {
+	if is.cfg.Persist == nil {
+		return exitcode.With(exitcode.Usage, errors.New("dns-persist-01 needs a resolver to check the persistent record; configure --resolver"))
+	}
+	now := is.cfg.Now()
+	for _, r := range persist {
+		r.Target = r.FQDN
+		want := func(values []string) error {
+			var reasons []string
+			for _, v := range values {
+				pr, err := challenge.ParsePersist(v)
+				if err != nil {
+					reasons = append(reasons, err.Error())
+					continue
+				}
+				if err := pr.Authorizes(r.chal.IssuerDomainNames, is.account.Location, r.authz.Wildcard, now); err != nil {
+					reasons = append(reasons, err.Error())
+					continue
+				}
+				return nil
+			}
+			if len(values) == 0 {
+				return fmt.Errorf("no TXT record at %s; publish %q (strictacme persist --apply)", r.FQDN, r.Value)
+			}
+			return fmt.Errorf("no TXT record at %s authorizes this account: %s; publish %q", r.FQDN, strings.Join(reasons, "; "), r.Value)
+		}
+		if err := is.cfg.Persist.CheckPersist(ctx, r.FQDN, want); err != nil {
+			return exitcode.With(exitcode.Missing, fmt.Errorf("dns-persist-01 for %s: %w", r.Identifier, err))
+		}
+		is.logf("%s: dns-persist-01 record at %s authorizes this account; nothing to write", r.Identifier, r.FQDN)
+	}
+	return nil
+}
+
+func (is *Issuer) txt(target, zone, value string) libdns.TXT {
+	return libdns.TXT{Name: libdns.RelativeName(target, zone), Text: value, TTL: time.Duration(is.cfg.TTL) * time.Second}
+}
+
+func journalEntry(k zoneKey, r *Record, now time.Time) store.JournalEntry {
+	return store.JournalEntry{Provider: k.entry.Name, Zone: k.zone, FQDN: r.Target, Type: "TXT", Value: r.Value, Written: now.UTC()}
+}
+
+func (is *Issuer) journal() *store.Journal { return is.cfg.Store.Journal() }
+
+func sortedKeys(groups map[zoneKey][]*Record) []zoneKey {
+	keys := make([]zoneKey, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].zone != keys[j].zone {
+			return keys[i].zone < keys[j].zone
+		}
+		return keys[i].entry.Name < keys[j].entry.Name
+	})
+	return keys
+}
+
+// validate initiates every challenge together, then polls every
+// authorization until it is final (RFC 8555 §7.5.1).
+func (is *Issuer) validate(ctx context.Context, recs []Record, res *Result) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	t0 := is.cfg.Now()
+	for i := range recs {
+		r := &recs[i]
+		err := is.withCARetry(ctx, "challenge", func() error {
+			_, e := is.client.InitiateChallenge(ctx, is.account, r.chal)
+			return e
+		})
+		if err != nil {
+			return fmt.Errorf("initiating the %s challenge for %s: %w", r.Type, r.Identifier, err)
+		}
+	}
+	is.logf("initiated %d challenge(s); the CA is validating", len(recs))
+	errs := make([]error, len(recs))
+	var wg sync.WaitGroup
+	for i := range recs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			r := &recs[i]
+			authz, err := is.client.PollAuthorization(ctx, is.account, r.authz)
+			if err == nil {
+				return
+			}
+			detail := err.Error()
+			for _, c := range authz.Challenges {
+				if c.URL == r.chal.URL && c.Error != nil {
+					detail = problemLine(c.Error)
+				}
+			}
+			var p acme.Problem
+			if errors.As(err, &p) || authz.Status == acme.StatusInvalid {
+				errs[i] = exitcode.With(exitcode.CA, fmt.Errorf("%s (%s at %s): %s", r.Identifier, r.Type, r.FQDN, detail))
+				return
+			}
+			errs[i] = fmt.Errorf("%s: polling the authorization: %w", r.Identifier, err)
+		}(i)
+	}
+	wg.Wait()
+	res.Stats.Steps["validation"] += int(is.cfg.Now().Sub(t0).Milliseconds())
+	if err := errors.Join(errs...); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		code := exitcode.CA
+		for _, e := range errs {
+			if e != nil && exitcode.Of(e) != exitcode.CA {
+				code = exitcode.Of(e)
+			}
+		}
+		return exitcode.With(code, fmt.Errorf("validation failed: %s", strings.ReplaceAll(err.Error(), "\n", "; ")))
+	}
+	is.logf("all %d authorization(s) valid", len(recs))
+	return nil
+}
+
+// cleanup deletes every record that was written, one call per zone, even if
+// ctx is already cancelled; entries are dropped from the journal only after a
+// confirmed delete, so the next run retries what failed here.
+func (is *Issuer) cleanup(ctx context.Context, groups map[zoneKey][]*Record) error {
+	if len(groups) == 0 {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	var errs []error
+	n := 0
+	for _, k := range sortedKeys(groups) {
+		var lrecs []libdns.Record
+		var entries []store.JournalEntry
+		for _, r := range groups[k] {
+			lrecs = append(lrecs, is.txt(r.Target, k.zone, r.Value))
+			entries = append(entries, journalEntry(k, r, time.Time{}))
+		}
+		if _, err := k.entry.Provider.DeleteRecords(cctx, k.zone, lrecs); err != nil {
+			errs = append(errs, fmt.Errorf("%s: deleting %d record(s) in zone %s: %w (kept in the journal; the next run removes them)", k.entry.Name, len(lrecs), strings.TrimSuffix(k.zone, "."), err))
+			continue
+		}
+		n += len(lrecs)
+		if err := is.journal().Remove(entries...); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 {
+		is.logf("cleaned up %d record(s)", n)
+	}
+	return errors.Join(errs...)
+}
+
+// Sweep removes challenge records left by earlier runs that were killed
+// before their clean-up (the journal), exactly those values and nothing else
+// (case NC07). Entries whose provider is not configured now are kept.
+func (is *Issuer) Sweep(ctx context.Context) (removed int, err error) {
+	entries, err := is.journal().Entries()
+	if err != nil || len(entries) == 0 || is.cfg.Providers == nil {
+		return 0, err
+	}
+	type key struct{ provider, zone string }
+	groups := map[key][]store.JournalEntry{}
+	for _, e := range entries {
+		groups[key{e.Provider, e.Zone}] = append(groups[key{e.Provider, e.Zone}], e)
+	}
+	var errs []error
+	for k, es := range groups {
+		var entry *providers.Entry
+		for _, e := range is.cfg.Providers.Entries() {
+			if e.Name == k.provider {
+				entry = e
+			}
+		}
+		if entry == nil {
+			is.logf("journal: %d leftover record(s) in zone %s written by provider %q, which is not configured now; kept", len(es), k.zone, k.provider)
+			continue
+		}
+		var lrecs []libdns.Record
+		for _, e := range es {
+			lrecs = append(lrecs, is.txt(e.FQDN, e.Zone, e.Value))
+		}
+		if _, err := entry.Provider.DeleteRecords(ctx, k.zone, lrecs); err != nil {
+			errs = append(errs, fmt.Errorf("removing %d leftover record(s) in zone %s: %w", len(es), k.zone, err))
+			continue
+		}
+		if err := is.journal().Remove(es...); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed += len(es)
+		is.logf("journal: removed %d leftover record(s) from an interrupted run in zone %s", len(es), strings.TrimSuffix(k.zone, "."))
+	}
+	return removed, errors.Join(errs...)
+}

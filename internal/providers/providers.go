@@ -1,0 +1,161 @@
+// Package providers routes each challenge record to the DNS provider and zone
+// that will hold it: providers are configured per zone suffix, the longest
+// matching suffix wins, and the zone is found without any DNS query (the
+// provider's own zone list, an explicit zone, or the public-suffix split).
+package providers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/libdns/libdns"
+	"golang.org/x/net/publicsuffix"
+)
+
+// Provider is what the order flow needs from a DNS provider: batch writes and
+// deletes per zone (github.com/libdns/libdns v1). Zones and names are absolute
+// (trailing dot) in calls to Route's results; records carry relative names.
+type Provider interface {
+	libdns.RecordAppender
+	libdns.RecordDeleter
+}
+
+// ZoneFinder is implemented by providers that know which zone holds a name
+// without DNS (Namecheap: public suffix confirmed by getHosts).
+type ZoneFinder interface {
+	ZoneFor(ctx context.Context, fqdn string) (string, error)
+}
+
+// Authoritative is implemented by providers whose API confirmation means the
+// record is already served by the authoritative servers and visible to the CA
+// (an acme-dns challenge server), so no propagation wait is needed.
+type Authoritative interface {
+	Authoritative() bool
+}
+
+// Entry is one configured provider.
+type Entry struct {
+	// Name identifies the configuration in logs and the journal, e.g.
+	// "namecheap" or "acmedns".
+	Name string
+	// Suffix limits the entry to names at or under it ("" matches all).
+	Suffix string
+	// Zone, when set, is the zone to write into for every name under Suffix
+	// (delegated sub-zones, FreeDNS).
+	Zone     string
+	Provider Provider
+}
+
+// Target is where one record goes.
+type Target struct {
+	Entry *Entry
+	// Zone is absolute, lower case, with the trailing dot.
+	Zone string
+}
+
+// Set is a list of entries. It is safe for concurrent use once built.
+type Set struct {
+	entries []*Entry
+}
+
+// NewSet builds a set; entries with the same Suffix are refused.
+func NewSet(entries ...Entry) (*Set, error) {
+	s := &Set{}
+	seen := map[string]bool{}
+	for i := range entries {
+		e := entries[i]
+		e.Suffix = canonical(e.Suffix)
+		if e.Zone != "" {
+			e.Zone = canonical(e.Zone)
+		}
+		if seen[e.Suffix] {
+			return nil, fmt.Errorf("two providers configured for zone %q; keep one", strings.TrimSuffix(e.Suffix, "."))
+		}
+		seen[e.Suffix] = true
+		s.entries = append(s.entries, &e)
+	}
+	sort.SliceStable(s.entries, func(i, j int) bool { return len(s.entries[i].Suffix) > len(s.entries[j].Suffix) })
+	return s, nil
+}
+
+// Entries returns the configured entries, longest suffix first.
+func (s *Set) Entries() []*Entry { return s.entries }
+
+// Route returns the provider and zone for an absolute name. It sends no DNS
+// query. An error says that no configured provider serves the name.
+func (s *Set) Route(ctx context.Context, fqdn string) (Target, error) {
+	fqdn = canonical(fqdn)
+	for _, e := range s.entries {
+		if e.Suffix != "." && e.Suffix != "" && fqdn != e.Suffix && !strings.HasSuffix(fqdn, "."+e.Suffix) {
+			continue
+		}
+		zone, err := zoneFor(ctx, e, fqdn)
+		if err != nil {
+			return Target{}, err
+		}
+		return Target{Entry: e, Zone: zone}, nil
+	}
+	var names []string
+	for _, e := range s.entries {
+		names = append(names, strings.TrimSuffix(e.Suffix, "."))
+	}
+	return Target{}, fmt.Errorf("no configured DNS provider serves %s (providers are configured for: %s); add one for its zone", strings.TrimSuffix(fqdn, "."), strings.Join(names, ", "))
+}
+
+func zoneFor(ctx context.Context, e *Entry, fqdn string) (string, error) {
+	if e.Zone != "" {
+		if fqdn != e.Zone && !strings.HasSuffix(fqdn, "."+e.Zone) {
+			return "", fmt.Errorf("%s is not inside the configured zone %s", fqdn, e.Zone)
+		}
+		return e.Zone, nil
+	}
+	if zf, ok := e.Provider.(ZoneFinder); ok {
+		z, err := zf.ZoneFor(ctx, fqdn)
+		if err != nil {
+			return "", err
+		}
+		return canonical(z), nil
+	}
+	if zl, ok := e.Provider.(libdns.ZoneLister); ok {
+		zones, err := zl.ListZones(ctx)
+		if err != nil {
+			return "", fmt.Errorf("%s: listing zones: %w", e.Name, err)
+		}
+		best := ""
+		for _, z := range zones {
+			zn := canonical(z.Name)
+			if (fqdn == zn || strings.HasSuffix(fqdn, "."+zn)) && len(zn) > len(best) {
+				best = zn
+			}
+		}
+		if best == "" {
+			return "", fmt.Errorf("%s: no zone in this account holds %s", e.Name, strings.TrimSuffix(fqdn, "."))
+		}
+		return best, nil
+	}
+	return RegisteredDomain(fqdn)
+}
+
+// RegisteredDomain returns the registered domain (public suffix plus one
+// label, ICANN section of the public-suffix list) of fqdn, absolute.
+func RegisteredDomain(fqdn string) (string, error) {
+	name := strings.TrimSuffix(canonical(fqdn), ".")
+	rd, err := publicsuffix.EffectiveTLDPlusOne(name)
+	if err != nil {
+		return "", fmt.Errorf("cannot find the registered domain of %s: %v; set the zone explicitly", name, err)
+	}
+	return rd + ".", nil
+}
+
+func canonical(name string) string {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if name == "" {
+		return ""
+	}
+	if !strings.HasSuffix(name, ".") {
+		name += "."
+	}
+	return name
+}

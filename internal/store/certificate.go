@@ -1,0 +1,196 @@
+package store
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/google/renameio/v2"
+)
+
+// Metadata describes a stored certificate (metadata.json).
+type Metadata struct {
+	Names     []string  `json:"names"`
+	Serial    string    `json:"serial"`
+	NotBefore time.Time `json:"not_before"`
+	NotAfter  time.Time `json:"not_after"`
+	Issuer    string    `json:"issuer"`
+	// ARICertID is the RFC 9773 §4.1 unique identifier of the certificate
+	// (base64url(AKI) "." base64url(serial)).
+	ARICertID string    `json:"ari_cert_id,omitempty"`
+	Directory string    `json:"ca_directory"`
+	Account   string    `json:"account_url,omitempty"`
+	KeyType   string    `json:"key_type"`
+	Profile   string    `json:"profile,omitempty"`
+	Challenge string    `json:"challenge,omitempty"`
+	Obtained  time.Time `json:"obtained"`
+	// Replaced is the ARICertID of the certificate this one replaced, if any.
+	Replaced string `json:"replaced,omitempty"`
+}
+
+// Certificate is one issued certificate with its key, as stored.
+type Certificate struct {
+	Name     string // folder name (CertName)
+	KeyPEM   []byte
+	CertPEM  []byte // leaf only
+	ChainPEM []byte // intermediates
+	Meta     Metadata
+	Dir      string // the version folder holding the files
+	Leaf     *x509.Certificate
+}
+
+// FullchainPEM is the leaf followed by the intermediates.
+func (c *Certificate) FullchainPEM() []byte {
+	return append(append([]byte{}, c.CertPEM...), c.ChainPEM...)
+}
+
+// File names inside a certificate folder.
+const (
+	PrivkeyFile   = "privkey.pem"
+	CertFile      = "cert.pem"
+	ChainFile     = "chain.pem"
+	FullchainFile = "fullchain.pem"
+	MetadataFile  = "metadata.json"
+)
+
+// CertDir returns the folder of certificate name; the files in it are stable
+// paths to point a web server at.
+func (s *Store) CertDir(name string) string {
+	return filepath.Join(s.Root, "certificates", name)
+}
+
+// SaveCertificate writes c as a new version and then switches the "current"
+// symlink to it in one rename: readers see the old complete set or the new
+// complete set, and a crash leaves the previous certificate in place. Old
+// versions beyond the newest 3 are removed.
+func (s *Store) SaveCertificate(c *Certificate) error {
+	base := s.CertDir(c.Name)
+	version := c.Meta.Serial
+	if version == "" {
+		version = fmt.Sprint(time.Now().UnixNano())
+	}
+	vdir := filepath.Join(base, "versions", version)
+	// A leftover of the same serial from an interrupted run is replaced whole.
+	if err := os.RemoveAll(vdir); err != nil {
+		return err
+	}
+	meta, err := json.MarshalIndent(c.Meta, "", "  ")
+	if err != nil {
+		return err
+	}
+	files := []struct {
+		name string
+		data []byte
+		perm os.FileMode
+	}{
+		{PrivkeyFile, c.KeyPEM, 0o600},
+		{CertFile, c.CertPEM, 0o644},
+		{ChainFile, c.ChainPEM, 0o644},
+		{FullchainFile, c.FullchainPEM(), 0o644},
+		{MetadataFile, append(meta, '\n'), 0o644},
+	}
+	for _, f := range files {
+		if err := writeFile(filepath.Join(vdir, f.name), f.data, f.perm); err != nil {
+			return fmt.Errorf("storing %s: %w", f.name, err)
+		}
+	}
+	if err := renameio.Symlink(filepath.Join("versions", version), filepath.Join(base, "current")); err != nil {
+		return fmt.Errorf("switching to the new certificate: %w", err)
+	}
+	for _, f := range files {
+		link := filepath.Join(base, f.name)
+		if target, err := os.Readlink(link); err == nil && target == filepath.Join("current", f.name) {
+			continue
+		}
+		if err := renameio.Symlink(filepath.Join("current", f.name), link); err != nil {
+			return err
+		}
+	}
+	c.Dir = vdir
+	return s.prune(base, version, 3)
+}
+
+func (s *Store) prune(base, keep string, n int) error {
+	entries, err := os.ReadDir(filepath.Join(base, "versions"))
+	if err != nil {
+		return err
+	}
+	type v struct {
+		name string
+		mod  time.Time
+	}
+	var vs []v
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && e.Name() != keep {
+			vs = append(vs, v{e.Name(), info.ModTime()})
+		}
+	}
+	sort.Slice(vs, func(i, j int) bool { return vs[i].mod.After(vs[j].mod) })
+	for i, x := range vs {
+		if i >= n-1 {
+			os.RemoveAll(filepath.Join(base, "versions", x.name))
+		}
+	}
+	return nil
+}
+
+// ErrNoCertificate is returned by LoadCertificate when name has none.
+var ErrNoCertificate = errors.New("no certificate stored")
+
+// LoadCertificate reads the current version of certificate name.
+func (s *Store) LoadCertificate(name string) (*Certificate, error) {
+	dir := filepath.Join(s.CertDir(name), "current")
+	meta, err := os.ReadFile(filepath.Join(dir, MetadataFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNoCertificate
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := &Certificate{Name: name, Dir: dir}
+	if err := json.Unmarshal(meta, &c.Meta); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, MetadataFile), err)
+	}
+	if c.KeyPEM, err = os.ReadFile(filepath.Join(dir, PrivkeyFile)); err != nil {
+		return nil, err
+	}
+	if c.CertPEM, err = os.ReadFile(filepath.Join(dir, CertFile)); err != nil {
+		return nil, err
+	}
+	if c.ChainPEM, err = os.ReadFile(filepath.Join(dir, ChainFile)); err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(c.CertPEM)
+	if block == nil {
+		return nil, fmt.Errorf("%s: no certificate", filepath.Join(dir, CertFile))
+	}
+	if c.Leaf, err = x509.ParseCertificate(block.Bytes); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ListCertificates returns the names of all stored certificates.
+func (s *Store) ListCertificates() ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(s.Root, "certificates"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(s.Root, "certificates", e.Name(), "current", MetadataFile)); err == nil {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,72 @@
+// Package store keeps strictacme's state under one directory (--path):
+// ACME accounts, certificates, the journal of challenge records to clean up,
+// and the run lock. Every file is written atomically (github.com/google/renameio/v2)
+// and private keys are 0600, so a crash at any point leaves either the old or
+// the new content, never a mix.
+//
+// Layout:
+//
+//	<root>/accounts/<ca>/<account-name>/account.json   registration (URL, contact, CA)
+//	<root>/accounts/<ca>/<account-name>/account.key    PKCS#8 PEM, 0600
+//	<root>/certificates/<name>/versions/<serial>/      one issued certificate, complete
+//	<root>/certificates/<name>/current                 symlink to the live version
+//	<root>/certificates/<name>/{privkey,cert,chain,fullchain}.pem, metadata.json
+//	                                                   symlinks through current
+//	<root>/journal.json                                challenge records not yet cleaned up
+//	<root>/lock                                        held by a running issue/renew
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/renameio/v2"
+)
+
+// Store is a state directory. The zero value is not usable; call Open.
+// Methods are safe for concurrent use by one process; the run lock (Lock)
+// keeps other processes out.
+type Store struct {
+	Root string
+}
+
+// Open creates root (0700) if needed and returns a Store on it.
+func Open(root string) (*Store, error) {
+	if root == "" {
+		return nil, fmt.Errorf("state directory is empty; set --path")
+	}
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("state directory %s: %w", root, err)
+	}
+	return &Store{Root: root}, nil
+}
+
+// caDir turns a directory URL into a readable, collision-free folder name:
+// host plus a short hash of the whole URL.
+func caDir(directoryURL string) string {
+	u, err := url.Parse(directoryURL)
+	host := "ca"
+	if err == nil && u.Host != "" {
+		host = strings.NewReplacer(":", "_", "/", "_").Replace(u.Host)
+	}
+	sum := sha256.Sum256([]byte(directoryURL))
+	return host + "-" + hex.EncodeToString(sum[:4])
+}
+
+// CertName returns the folder name of a certificate from its first
+// identifier: "*.example.com" becomes "_wildcard.example.com".
+func CertName(first string) string {
+	return strings.Replace(strings.ToLower(first), "*", "_wildcard", 1)
+}
+
+func writeFile(path string, data []byte, perm os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return renameio.WriteFile(path, data, perm)
+}
