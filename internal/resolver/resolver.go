@@ -27,7 +27,7 @@ type Resolver interface {
 }
 
 // Options configure every transport. The zero value is usable: system roots,
-// DefaultTimeout, both address families.
+// DefaultTimeout, both address families, DoH over POST.
 type Options struct {
 	// RootCAs verifies DoH and DoT servers; nil means the system roots.
 	RootCAs *x509.CertPool
@@ -37,9 +37,34 @@ type Options struct {
 	// IPv4Only dials tcp4/udp4 only (PR07: broken IPv6 paths).
 	IPv4Only bool
 	// HTTPClient, when set, is used for DoH instead of one built from the
-	// fields above (tests, proxies).
+	// fields above (tests, proxies). Its own Timeout still applies; Options
+	// Timeout bounds each request through the request context as well.
 	HTTPClient *http.Client
+	// DoHMethod selects how DoH queries are sent: http.MethodPost (the
+	// default when empty) carries the message as the request body;
+	// http.MethodGet carries it base64url-encoded without padding in the
+	// "dns" query parameter (RFC 8484 §4.1), which some caching proxies
+	// handle better. Any other value makes New fail.
+	DoHMethod string
 }
 
 // DefaultTimeout bounds one exchange when Options.Timeout is zero.
 const DefaultTimeout = 5 * time.Second
+
+// Well-known public DoH endpoints (RFC 8484). They are only defaults for the
+// operator's configuration; nothing in this package contacts them by itself.
+const (
+	Quad9      = "https://dns.quad9.net/dns-query"
+	Cloudflare = "https://cloudflare-dns.com/dns-query"
+	Google     = "https://dns.google/dns-query"
+)
+
+// Defaults is the DoH resolver list used when the operator configures none:
+// Quad9, Cloudflare and Google, in that order. Callers must not modify it;
+// copy it first (slices.Clone) when they need to change the list.
+var Defaults = []string{Quad9, Cloudflare, Google}
+
+// EDNSBufSize is the EDNS0 UDP payload size advertised in every query built
+// by this package: 1232 bytes avoids IP fragmentation on any path with an
+// MTU of at least 1280 (the DNS Flag Day 2020 recommendation).
+const EDNSBufSize = 1232

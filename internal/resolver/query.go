@@ -1,0 +1,142 @@
+package resolver
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// checkResponse rejects a message that cannot be the answer to q: no QR bit,
+// or a question section for another name or type (a confused middlebox or
+// a stale UDP datagram).
+func checkResponse(endpoint string, q, resp *dns.Msg) error {
+	if !resp.Response {
+		return &Error{Endpoint: endpoint, Reason: "response does not have the QR bit set", Kind: KindProtocol}
+	}
+	if len(q.Question) == 0 || resp.Rcode == dns.RcodeFormatError {
+		return nil
+	}
+	if len(resp.Question) == 0 ||
+		!strings.EqualFold(resp.Question[0].Name, q.Question[0].Name) ||
+		resp.Question[0].Qtype != q.Question[0].Qtype {
+		return &Error{Endpoint: endpoint, Reason: "response is for a different question", Kind: KindProtocol}
+	}
+	return nil
+}
+
+// NewQuery builds a query for name (made fully qualified) and qtype with a
+// random ID, RD=1 and an EDNS0 OPT record advertising EDNSBufSize.
+//
+// RD is always set because every Resolver is a recursive resolver: without
+// it some resolvers answer from cache only, or NXDOMAIN/REFUSED, for names
+// that exist (case PR06, RFC 1035 §4.1.1).
+func NewQuery(name string, qtype uint16) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), qtype)
+	m.RecursionDesired = true
+	m.SetEdns0(EDNSBufSize, false)
+	return m
+}
+
+// Query asks r one question built by NewQuery and returns the response.
+// A non-success RCODE is returned as a message, not an error (see Resolver).
+func Query(ctx context.Context, r Resolver, name string, qtype uint16) (*dns.Msg, error) {
+	return r.Exchange(ctx, NewQuery(name, qtype))
+}
+
+// IsNegative reports whether msg is a negative answer to its question
+// (RFC 2308 §1): NXDOMAIN, or NODATA (NOERROR with no record of the
+// question's type at the name, after following CNAMEs in the answer).
+func IsNegative(msg *dns.Msg) bool {
+	if msg == nil {
+		return false
+	}
+	switch msg.Rcode {
+	case dns.RcodeNameError:
+		return true
+	case dns.RcodeSuccess:
+		if len(msg.Question) == 0 {
+			return len(msg.Answer) == 0
+		}
+		q := msg.Question[0]
+		return len(chainRRs(msg, q.Name, q.Qtype)) == 0
+	}
+	return false
+}
+
+// NegativeSOA returns the SOA from the authority section of a negative
+// answer (RFC 2308 §3), or nil when msg is not negative or carries none.
+func NegativeSOA(msg *dns.Msg) *dns.SOA {
+	if !IsNegative(msg) {
+		return nil
+	}
+	for _, rr := range msg.Ns {
+		if soa, ok := rr.(*dns.SOA); ok {
+			return soa
+		}
+	}
+	return nil
+}
+
+// NegativeTTL returns how long a resolver may keep the negative answer msg
+// cached: min(SOA TTL, SOA MINIMUM) of the SOA in the authority section
+// (RFC 2308 §5). From a recursive resolver the SOA TTL has already been
+// counted down, so this is the time remaining in its cache. ok is false
+// when msg is not NXDOMAIN/NODATA or has no SOA (then the resolver should
+// not cache it at all, RFC 2308 §5).
+func NegativeTTL(msg *dns.Msg) (d time.Duration, ok bool) {
+	soa := NegativeSOA(msg)
+	if soa == nil {
+		return 0, false
+	}
+	return time.Duration(min(soa.Hdr.Ttl, soa.Minttl)) * time.Second, true
+}
+
+// maxChain bounds CNAME chains followed inside one answer; resolvers give
+// up long before this (RFC 1034 §3.6.2 says chains should be short).
+const maxChain = 16
+
+// chainRRs returns the records of type qtype at name, following CNAMEs
+// within msg's answer section.
+func chainRRs(msg *dns.Msg, name string, qtype uint16) []dns.RR {
+	cur := dns.Fqdn(name)
+	for range maxChain {
+		var out []dns.RR
+		next := ""
+		for _, rr := range msg.Answer {
+			h := rr.Header()
+			if !strings.EqualFold(h.Name, cur) {
+				continue
+			}
+			if h.Rrtype == qtype {
+				out = append(out, rr)
+			} else if c, ok := rr.(*dns.CNAME); ok && qtype != dns.TypeCNAME {
+				next = c.Target
+			}
+		}
+		if len(out) > 0 || next == "" {
+			return out
+		}
+		cur = next
+	}
+	return nil
+}
+
+// TXTValues returns the TXT values at name in msg's answer section,
+// following a CNAME chain inside the answer. The character-strings of one
+// TXT RR are joined without separator, as RFC 8555 §8.4 validation and
+// RFC 7208 §3.3 read them. The order is that of the answer; nil when none.
+func TXTValues(msg *dns.Msg, name string) []string {
+	if msg == nil {
+		return nil
+	}
+	var vals []string
+	for _, rr := range chainRRs(msg, name, dns.TypeTXT) {
+		if t, ok := rr.(*dns.TXT); ok {
+			vals = append(vals, strings.Join(t.Txt, ""))
+		}
+	}
+	return vals
+}
