@@ -263,6 +263,7 @@ func (c *CA) freshNonce(r *http.Request) string {
 	req := httptest.NewRequest(http.MethodHead, PathNewNonce, nil)
 	req.Host = r.Host
 	req.TLS = r.TLS
+	req.Header.Set("User-Agent", "testworld-fault-injector") // Pebble requires one (RFC 8555 §6.1)
 	rec := httptest.NewRecorder()
 	c.inner.ServeHTTP(rec, req)
 	return rec.Header().Get("Replay-Nonce")

@@ -120,3 +120,7 @@ func exchange(t *testing.T, addr string, q *dns.Msg) *dns.Msg {
 	}
 	return m
 }
+
+func httpRequest(ctx context.Context, url string) (*http.Request, error) {
+	return http.NewRequestWithContext(ctx, http.MethodGet, url+"?dns=AAABAAABAAAAAAAAB2V4YW1wbGUDY29tAAAGAAE", nil)
+}
