@@ -1,0 +1,210 @@
+package namecheap
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Config configures a Provider. Only APIUser and APIKey are required; the
+// zero value of every other field is a documented default. ConfigFromEnv
+// fills it from NAMECHEAP_* variables (see README.md).
+type Config struct {
+	// APIUser and APIKey authenticate every call (API.md §2.3). The key is
+	// never logged and never appears in an error.
+	APIUser, APIKey string
+	// UserName is the account acted on; "" means APIUser (resellers differ).
+	UserName string
+	// ClientIP is the IPv4 sent as ClientIp and whitelisted at Namecheap.
+	// "" means discover it over IPv4 from ClientIPURL. An explicit value may
+	// be private or loopback (the user asked for it); a discovered one may not.
+	ClientIP string
+	// ClientIPURL answers this machine's egress IPv4 as text; "" means
+	// https://dynamicdns.park-your-domain.com/getip (Namecheap's own).
+	ClientIPURL string
+	// Endpoint is the API URL (…/xml.response). "" means production, or the
+	// sandbox when Sandbox is set. It must be https; plain http is accepted
+	// only for loopback hosts (test servers).
+	Endpoint string
+	Sandbox  bool
+	// Zone, if set, is the zone every name is written to (a FreeDNS
+	// sub-zone such as "1605.example.com" or a delegated setup) instead of
+	// the registered domain found by the public-suffix list.
+	Zone string
+	// AllowDDNS accepts writing a zone that has Dynamic-DNS hosts, knowing
+	// that setHosts clears their DDNS flag (API.md §3.1). Default: refuse.
+	AllowDDNS bool
+	// LockDir holds one lock file per zone so that processes on this
+	// machine take turns on a zone; "" means <user cache dir>/strictacme/locks.
+	LockDir string
+	// RootCAs verifies the endpoint; nil means the system roots. Use
+	// RootsWithExtra to add roots (--ca-cert) to the system ones.
+	RootCAs *x509.CertPool
+	// Proxy picks an HTTP proxy per request; nil means HTTPS_PROXY/NO_PROXY
+	// from the environment. A fixed-egress proxy keeps ClientIp stable on
+	// CI runners (case NC03); discovery goes through it as well.
+	Proxy func(*http.Request) (*url.URL, error)
+	// HTTPClient replaces the IPv4-only client built from RootCAs and Proxy.
+	// It should dial tcp4 itself: the whitelist is IPv4 only.
+	HTTPClient *http.Client
+	// TTL in seconds for new TXT records, 60–60000; 0 means 300 (the
+	// stricter minimum of the newer set-hosts doc, API.md §8.11).
+	TTL int
+	// SettleDelay is what DefaultSettleDelay returns; 0 means 2 minutes.
+	SettleDelay time.Duration
+	// MaxCycles bounds the read-modify-write-verify cycles of one change
+	// when a lost update or a retryable error is seen; 0 means 4.
+	MaxCycles int
+	// Limiter spends the account's call budget; nil means one limiter shared
+	// by every Provider of this APIUser and endpoint in the process,
+	// 20 calls in any minute (API.md §5).
+	Limiter *rate.Limiter
+	// Clock drives the limiter and backoff; nil means the real clock.
+	Clock Clock
+	// Logger receives debug lines (calls, retries, lost updates); nil means none.
+	Logger *slog.Logger
+}
+
+// Clock is the time source for the call budget and backoff; tests inject a
+// fake one so nothing sleeps. Sleep returns ctx.Err() if ctx ends first.
+type Clock interface {
+	Now() time.Time
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// Environment variable names. NAMECHEAP_API_USER, NAMECHEAP_API_KEY,
+// NAMECHEAP_SANDBOX and NAMECHEAP_TTL are lego's names, so a lego setup
+// works unchanged.
+const (
+	EnvAPIUser     = "NAMECHEAP_API_USER"
+	EnvAPIKey      = "NAMECHEAP_API_KEY"
+	EnvUserName    = "NAMECHEAP_USER_NAME"
+	EnvClientIP    = "NAMECHEAP_CLIENT_IP"
+	EnvClientIPURL = "NAMECHEAP_CLIENT_IP_URL"
+	EnvSandbox     = "NAMECHEAP_SANDBOX"
+	EnvEndpoint    = "NAMECHEAP_ENDPOINT"
+	EnvZone        = "NAMECHEAP_ZONE"
+	EnvAllowDDNS   = "NAMECHEAP_ALLOW_DDNS"
+	EnvLockDir     = "NAMECHEAP_LOCK_DIR"
+	EnvTTL         = "NAMECHEAP_TTL"
+	EnvSettleDelay = "NAMECHEAP_SETTLE_DELAY"
+)
+
+const apiAccessURL = "https://ap.www.namecheap.com/settings/tools/apiaccess/"
+
+// ConfigFromEnv reads the NAMECHEAP_* variables through lookup (os.LookupEnv
+// in production). Secrets may come from a file named by the same variable
+// with _FILE appended (NAMECHEAP_API_KEY_FILE, NAMECHEAP_API_USER_FILE);
+// setting both forms is an error. Errors name the variable and the fix and
+// never contain a secret.
+func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
+	var cfg Config
+	var err error
+	get := func(name string) string {
+		v, _ := lookup(name)
+		return strings.TrimSpace(v)
+	}
+	if cfg.APIUser, err = secret(lookup, EnvAPIUser, "the Namecheap account name that owns the API key"); err != nil {
+		return Config{}, err
+	}
+	if cfg.APIKey, err = secret(lookup, EnvAPIKey, "the API key from "+apiAccessURL); err != nil {
+		return Config{}, err
+	}
+	cfg.UserName = get(EnvUserName)
+	cfg.ClientIP = get(EnvClientIP)
+	cfg.ClientIPURL = get(EnvClientIPURL)
+	cfg.Endpoint = get(EnvEndpoint)
+	cfg.Zone = get(EnvZone)
+	cfg.LockDir = get(EnvLockDir)
+	if cfg.Sandbox, err = boolVar(get(EnvSandbox), EnvSandbox); err != nil {
+		return Config{}, err
+	}
+	if cfg.AllowDDNS, err = boolVar(get(EnvAllowDDNS), EnvAllowDDNS); err != nil {
+		return Config{}, err
+	}
+	if v := get(EnvTTL); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < minTTL || n > maxTTL {
+			return Config{}, fmt.Errorf("%s=%q: want whole seconds between %d and %d (setHosts rejects others)", EnvTTL, v, minTTL, maxTTL)
+		}
+		cfg.TTL = n
+	}
+	if v := get(EnvSettleDelay); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			if n, err2 := strconv.Atoi(v); err2 == nil {
+				d, err = time.Duration(n)*time.Second, nil
+			}
+		}
+		if err != nil || d < 0 {
+			return Config{}, fmt.Errorf("%s=%q: want a duration such as 2m or 90s", EnvSettleDelay, v)
+		}
+		cfg.SettleDelay = d
+	}
+	return cfg, nil
+}
+
+// secret reads name or name_FILE (trailing white space trimmed).
+func secret(lookup func(string) (string, bool), name, what string) (string, error) {
+	v, ok := lookup(name)
+	f, fok := lookup(name + "_FILE")
+	switch {
+	case ok && v != "" && fok && f != "":
+		return "", fmt.Errorf("both %s and %s_FILE are set; set only one", name, name)
+	case fok && f != "":
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("%s_FILE: cannot read %s: %v; point it at a readable file holding %s", name, f, errText(err), what)
+		}
+		s := strings.TrimSpace(string(b))
+		if s == "" {
+			return "", fmt.Errorf("%s_FILE: %s is empty; it must hold %s", name, f, what)
+		}
+		return s, nil
+	case ok && strings.TrimSpace(v) != "":
+		return strings.TrimSpace(v), nil
+	}
+	return "", fmt.Errorf("%s is not set; set it (or %s_FILE) to %s", name, name, what)
+}
+
+func errText(err error) string {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func boolVar(v, name string) (bool, error) {
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q: want true or false", name, v)
+	}
+	return b, nil
+}
+
+// RootsWithExtra returns the system roots plus the certificates in the given
+// PEM blocks (the CLI's --ca-cert), for Config.RootCAs.
+func RootsWithExtra(pems ...[]byte) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	for i, p := range pems {
+		if !pool.AppendCertsFromPEM(p) {
+			return nil, fmt.Errorf("extra CA certificate %d holds no PEM certificate; pass a PEM file with --ca-cert", i+1)
+		}
+	}
+	return pool, nil
+}

@@ -1,0 +1,393 @@
+// Package namecheap is a libdns provider for Namecheap DNS built so that it
+// never loses a record. Namecheap's setHosts replaces a zone's whole host
+// list, so every change is a read-modify-write: getHosts, add or remove
+// exactly our TXT values, setHosts with every other row byte-identical and
+// EmailType as read, then getHosts again to verify. Changes to one zone are
+// serialised inside the process and, through a lock file, across processes
+// on the machine; a verify that finds our change lost redoes the cycle.
+// All challenge records for one zone go in one cycle whatever their number.
+//
+// The rules come from /work/shared/namecheap/API.md §6.2 (invariants) and
+// the NC cases of /work/shared/cases/README.md. The XML client is in
+// internal/api; a fake server for tests is in namecheaptest.
+package namecheap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/libdns/libdns"
+	"golang.org/x/time/rate"
+
+	"github.com/strictacme/strictacme/provider/namecheap/internal/api"
+)
+
+// Limits checked before any write (API.md §5, §6.2 invariant 10).
+const (
+	maxRecords  = 150
+	maxHostName = 60
+	maxTXT      = 2500
+	minTTL      = 60
+	maxTTL      = 60000
+	defaultTTL  = 300
+)
+
+// DefaultSettle is the documented wait for the `provider` propagation
+// strategy: Namecheap's nameservers take minutes to serve a change
+// (API.md §5 "Propagation": lexicon saw 120 s with a 60 s TTL, Traefik users
+// needed 90 s; lego allows up to an hour).
+const DefaultSettle = 2 * time.Minute
+
+// Provider implements libdns.RecordGetter, RecordAppender, RecordDeleter and
+// ZoneLister for Namecheap. The zone argument is the zone with a trailing
+// dot, e.g. "example.co.uk.", as ZoneFor returns it. A Provider is safe for
+// concurrent use.
+type Provider struct {
+	cfg      Config
+	endpoint string
+	hc       *http.Client
+	limiter  *rate.Limiter
+	clock    Clock
+	log      *slog.Logger
+
+	clientMu sync.Mutex
+	client   *api.Client
+
+	mu        sync.Mutex
+	zoneLocks map[string]chan struct{}
+	confirmed map[string]bool
+	notFound  map[string]error
+}
+
+var (
+	_ libdns.RecordGetter   = (*Provider)(nil)
+	_ libdns.RecordAppender = (*Provider)(nil)
+	_ libdns.RecordDeleter  = (*Provider)(nil)
+	_ libdns.ZoneLister     = (*Provider)(nil)
+)
+
+var (
+	sharedMu       sync.Mutex
+	sharedLimiters = map[string]*rate.Limiter{}
+)
+
+// New checks cfg and returns a Provider. It makes no network call: the
+// ClientIp is discovered (when not configured) on first use.
+func New(cfg Config) (*Provider, error) {
+	if cfg.APIUser == "" {
+		return nil, fmt.Errorf("namecheap: API user is empty; set %s", EnvAPIUser)
+	}
+	if cfg.APIKey == "" {
+		return nil, fmt.Errorf("namecheap: API key is empty; set %s or %s_FILE", EnvAPIKey, EnvAPIKey)
+	}
+	ep := cfg.Endpoint
+	if ep == "" {
+		ep = api.ProductionEndpoint
+		if cfg.Sandbox {
+			ep = api.SandboxEndpoint
+		}
+	}
+	if _, err := api.CheckEndpoint(ep); err != nil {
+		return nil, err
+	}
+	if cfg.ClientIP != "" {
+		ip, err := netip.ParseAddr(cfg.ClientIP)
+		if err != nil || !ip.Is4() {
+			return nil, fmt.Errorf("namecheap: %s=%q is not an IPv4 address; Namecheap whitelists IPv4 only", EnvClientIP, cfg.ClientIP)
+		}
+	}
+	if cfg.ClientIPURL == "" {
+		cfg.ClientIPURL = api.DefaultIPURL
+	}
+	if cfg.TTL == 0 {
+		cfg.TTL = defaultTTL
+	}
+	if cfg.TTL < minTTL || cfg.TTL > maxTTL {
+		return nil, fmt.Errorf("namecheap: TTL %d is outside %d–%d seconds; setHosts would reject it", cfg.TTL, minTTL, maxTTL)
+	}
+	if cfg.Zone != "" {
+		z, err := normalizeName(cfg.Zone)
+		if err != nil {
+			return nil, fmt.Errorf("namecheap: %s=%q: %v", EnvZone, cfg.Zone, err)
+		}
+		if _, _, err := splitZone(z); err != nil {
+			return nil, fmt.Errorf("namecheap: %s=%q: %v", EnvZone, cfg.Zone, err)
+		}
+		cfg.Zone = z
+	}
+	if cfg.LockDir == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			dir = os.TempDir()
+		}
+		cfg.LockDir = filepath.Join(dir, "strictacme", "locks")
+	}
+	if cfg.MaxCycles <= 0 {
+		cfg.MaxCycles = 4
+	}
+	p := &Provider{
+		cfg:       cfg,
+		endpoint:  ep,
+		hc:        cfg.HTTPClient,
+		limiter:   cfg.Limiter,
+		clock:     cfg.Clock,
+		log:       cfg.Logger,
+		zoneLocks: map[string]chan struct{}{},
+		confirmed: map[string]bool{},
+		notFound:  map[string]error{},
+	}
+	if p.hc == nil {
+		p.hc = api.NewHTTPClient(cfg.RootCAs, cfg.Proxy)
+	}
+	if p.clock == nil {
+		p.clock = api.SystemClock{}
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.limiter == nil {
+		key := cfg.APIUser + "\x00" + ep
+		sharedMu.Lock()
+		if sharedLimiters[key] == nil {
+			sharedLimiters[key] = api.NewLimiter()
+		}
+		p.limiter = sharedLimiters[key]
+		sharedMu.Unlock()
+	}
+	return p, nil
+}
+
+// DefaultSettleDelay is how long the `provider` propagation strategy should
+// wait after the verifying read before asking the CA to validate: Config.SettleDelay,
+// or DefaultSettle (2 minutes).
+func (p *Provider) DefaultSettleDelay() time.Duration {
+	if p.cfg.SettleDelay > 0 {
+		return p.cfg.SettleDelay
+	}
+	return DefaultSettle
+}
+
+// apiClient returns the client, discovering ClientIp on first use.
+func (p *Provider) apiClient(ctx context.Context) (*api.Client, error) {
+	p.clientMu.Lock()
+	defer p.clientMu.Unlock()
+	if p.client != nil {
+		return p.client, nil
+	}
+	ip, source := p.cfg.ClientIP, "configured"
+	if ip == "" {
+		a, err := api.DiscoverClientIP(ctx, p.hc, p.cfg.ClientIPURL)
+		if err != nil {
+			return nil, fmt.Errorf("namecheap: %w", err)
+		}
+		// Case NC04: a loopback or private address can never be on the
+		// whitelist of a public API; sending it only earns error 1011150.
+		if !publicIPv4(a) {
+			return nil, fmt.Errorf("namecheap: ClientIp discovery at %s returned %s, which is not a public IPv4 address, so Namecheap would refuse it (error 1011150); set %s to the whitelisted egress IPv4 (explicitly configured addresses are sent as given)",
+				p.cfg.ClientIPURL, a, EnvClientIP)
+		}
+		ip, source = a.String(), "discovered from "+p.cfg.ClientIPURL
+	}
+	p.log.Info("namecheap ClientIp", "ip", ip, "source", source)
+	p.client = &api.Client{
+		Endpoint:   p.endpoint,
+		APIUser:    p.cfg.APIUser,
+		APIKey:     p.cfg.APIKey,
+		UserName:   p.cfg.UserName,
+		ClientIP:   ip,
+		HTTPClient: p.hc,
+		Limiter:    p.limiter,
+		Clock:      p.clock,
+		Logger:     p.log,
+	}
+	return p.client, nil
+}
+
+func publicIPv4(a netip.Addr) bool {
+	if !a.Is4() || a.IsLoopback() || a.IsPrivate() || a.IsUnspecified() || a.IsLinkLocalUnicast() || a.IsMulticast() {
+		return false
+	}
+	// 100.64.0.0/10 is carrier-grade NAT space, never a whitelistable egress.
+	return !netip.MustParsePrefix("100.64.0.0/10").Contains(a)
+}
+
+// GetRecords returns every host record of zone as libdns types (TXT, MX,
+// CNAME, Address, CAA, NS; ALIAS, MXE, URL, URL301 and FRAME as libdns.RR).
+// TTLs are in whole seconds.
+func (p *Provider) GetRecords(ctx context.Context, zone string) ([]libdns.Record, error) {
+	z, sld, tld, err := zoneParts(zone)
+	if err != nil {
+		return nil, err
+	}
+	c, err := p.apiClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.GetHosts(ctx, sld, tld)
+	if err != nil {
+		return nil, fmt.Errorf("namecheap: reading zone %s: %w", z, err)
+	}
+	out := make([]libdns.Record, 0, len(res.Hosts))
+	for _, h := range res.Hosts {
+		out = append(out, toLibdns(h))
+	}
+	return out, nil
+}
+
+// ListZones lists the account's own domains on Namecheap DNS
+// (namecheap.domains.getList, paged to the end). Domains shared with the
+// account and FreeDNS-only zones are not listed (API.md §3.3); ZoneFor
+// does not depend on this list.
+func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
+	c, err := p.apiClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := c.GetList(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("namecheap: listing domains: %w", err)
+	}
+	var out []libdns.Zone
+	for _, d := range ds {
+		if d.IsOurDNS {
+			out = append(out, libdns.Zone{Name: strings.ToLower(d.Name) + "."})
+		}
+	}
+	return out, nil
+}
+
+// AppendRecords adds TXT records (any other type is refused) to zone in one
+// cycle: one getHosts, one setHosts, one verifying getHosts, whatever the
+// number of records. A value already present at that name is not written
+// again (idempotent). Several values at one name coexist. New records get
+// the record's TTL, or Config.TTL when it is zero. On a refusal (DDNS hosts,
+// more than 150 records, a host name over 60 characters, a TTL outside
+// 60–60000) the zone is not touched. It returns the records now present.
+func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	z, sld, tld, err := zoneParts(zone)
+	if err != nil {
+		return nil, err
+	}
+	adds, err := p.hostsFor(z, recs, true)
+	if err != nil {
+		return nil, err
+	}
+	if len(adds) == 0 {
+		return nil, nil
+	}
+	if _, _, err := p.change(ctx, z, sld, tld, adds, nil); err != nil {
+		return nil, err
+	}
+	out := make([]libdns.Record, len(adds))
+	for i, h := range adds {
+		out[i] = toLibdns(h)
+	}
+	return out, nil
+}
+
+// DeleteRecords removes TXT records from zone, each matched by exact name
+// and value (never by TTL, never by name alone: an empty value is refused),
+// one zone row per given record, in one cycle. Other records at the same
+// name, e.g. another order's challenge value, stay. The caller passes only
+// values it wrote (the journal is the record of those). Records not in the
+// zone are ignored; if none match nothing is written. It returns the
+// records actually removed.
+func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	z, sld, tld, err := zoneParts(zone)
+	if err != nil {
+		return nil, err
+	}
+	dels, err := p.hostsFor(z, recs, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(dels) == 0 {
+		return nil, nil
+	}
+	_, deleted, err := p.change(ctx, z, sld, tld, nil, dels)
+	out := make([]libdns.Record, len(deleted))
+	for i, h := range deleted {
+		out[i] = toLibdns(h)
+	}
+	return out, err
+}
+
+// hostsFor turns libdns records into TXT rows of zone z, checking each.
+func (p *Provider) hostsFor(z string, recs []libdns.Record, adding bool) ([]api.Host, error) {
+	var out []api.Host
+	for _, r := range recs {
+		rr := r.RR()
+		typ := strings.ToUpper(rr.Type)
+		if typ != "TXT" && !(typ == "" && !adding) {
+			return nil, fmt.Errorf("namecheap: record %s type %q: this provider writes and deletes TXT records only", rr.Name, rr.Type)
+		}
+		host, err := hostName(rr.Name, z)
+		if err != nil {
+			return nil, err
+		}
+		if rr.Data == "" {
+			if adding {
+				return nil, fmt.Errorf("namecheap: TXT %s has an empty value; nothing to write", host)
+			}
+			return nil, fmt.Errorf("namecheap: refusing to delete TXT %s without a value: records are deleted by exact name and value only", host)
+		}
+		if len(host) > maxHostName {
+			return nil, fmt.Errorf("namecheap: host name %q is %d characters; Namecheap allows %d (KB 10058), nothing was written; use a shorter name or delegate _acme-challenge with a CNAME", host, len(host), maxHostName)
+		}
+		h := api.Host{Name: host, Type: "TXT", Address: rr.Data, MXPref: "10"}
+		if adding {
+			if len(rr.Data) > maxTXT {
+				return nil, fmt.Errorf("namecheap: TXT %s value is %d characters; Namecheap allows %d", host, len(rr.Data), maxTXT)
+			}
+			if len(rr.Data) >= 2 && rr.Data[0] == '"' && rr.Data[len(rr.Data)-1] == '"' {
+				return nil, fmt.Errorf("namecheap: TXT %s value is wrapped in quotes, which setHosts strips (API.md §3.2); pass the bare value", host)
+			}
+			ttl := p.cfg.TTL
+			if rr.TTL > 0 {
+				ttl = int(rr.TTL / time.Second)
+			}
+			if ttl < minTTL || ttl > maxTTL {
+				return nil, fmt.Errorf("namecheap: TXT %s TTL %d s is outside %d–%d; setHosts would reject it, nothing was written", host, ttl, minTTL, maxTTL)
+			}
+			h.TTL = fmt.Sprint(ttl)
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+func toLibdns(h api.Host) libdns.Record {
+	var ttl time.Duration
+	if n, err := parseInt(h.TTL); err == nil {
+		ttl = time.Duration(n) * time.Second
+	}
+	typ := strings.ToUpper(h.Type)
+	if typ == "TXT" {
+		return libdns.TXT{Name: h.Name, TTL: ttl, Text: h.Address}
+	}
+	data := h.Address
+	if typ == "MX" {
+		data = h.MXPref + " " + h.Address
+	}
+	rr := libdns.RR{Name: h.Name, TTL: ttl, Type: typ, Data: data}
+	if rec, err := rr.Parse(); err == nil {
+		return rec
+	}
+	return rr
+}
+
+// errorsAs is errors.As, kept short for the many checks below.
+func errorsAs[T error](err error) (T, bool) {
+	var t T
+	ok := errors.As(err, &t)
+	return t, ok
+}
