@@ -465,7 +465,7 @@ func (is *Issuer) present(ctx context.Context, recs []Record, res *Result) (map[
 		return groups, exitcode.With(exitcode.Usage, errors.New("no propagation strategy configured"))
 	default:
 		is.logf("propagation: waiting with strategy %q", is.cfg.Propagation.Name())
-		err := is.cfg.Propagation.Wait(ctx, prs, written, func(ev string) { is.logf("propagation: %s", ev) })
+		err := is.cfg.Propagation.Wait(ctx, prs, written, func(ev string) { is.logf("%s", ev) })
 		if err != nil {
 			code := exitcode.DNS
 			if errors.Is(err, context.DeadlineExceeded) {

@@ -1,0 +1,358 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strictacme/strictacme/internal/challenge"
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/issue"
+	"github.com/strictacme/strictacme/internal/names"
+	"github.com/strictacme/strictacme/internal/propagation"
+	"github.com/strictacme/strictacme/internal/providers"
+	"github.com/strictacme/strictacme/internal/store"
+)
+
+func init() { addCommand(newIssueCmd) }
+
+// caPresets maps --server shortcuts to ACME directory URLs.
+var caPresets = map[string]string{
+	"letsencrypt":         "https://acme-v02.api.letsencrypt.org/directory",
+	"letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+	"zerossl":             "https://acme.zerossl.com/v2/DV90",
+	"google":              "https://dv.acme-v02.api.pki.goog/directory",
+	"google-staging":      "https://dv.acme-v02.test-api.pki.goog/directory",
+	"buypass":             "https://api.buypass.com/acme/directory",
+	"buypass-staging":     "https://api.test4.buypass.no/acme/directory",
+}
+
+// issueFlags are the flags shared by issue, sandbox and (later) renew/run.
+type issueFlags struct {
+	domains     []string
+	email       string
+	server      string
+	caCerts     []string
+	keyType     string
+	path        string
+	dns         string
+	propagation string
+	resolvers   []string
+	timeout     time.Duration
+	acceptTOS   bool
+	json        bool
+	challenges  []string
+	profile     string
+	wait        time.Duration
+	quorum      int
+	reqTimeout  time.Duration
+	ipv4Only    bool
+	name        string
+	lockWait    bool
+}
+
+func defaultPath() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/strictacme"
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "strictacme")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "state", "strictacme")
+	}
+	return "strictacme-state"
+}
+
+func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&f.domains, "domain", "d", nil, "name for the certificate: apex, subdomain, *.wildcard or Unicode IDN (repeatable)")
+	fl.StringVar(&f.email, "email", "", "contact e-mail for the ACME account")
+	fl.StringVar(&f.path, "path", defaultPath(), "state directory: accounts, certificates, journal")
+	fl.StringVar(&f.keyType, "key-type", "ec256", "certificate key: ec256, ec384, rsa2048, rsa3072, rsa4096")
+	fl.BoolVar(&f.json, "json", false, "print one JSON object with the result on stdout")
+	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "give up the whole order after this long")
+	fl.StringSliceVar(&f.challenges, "challenge", []string{"dns-01"}, "challenge types in order of preference: dns-01, dns-account-01, dns-persist-01")
+	fl.StringVar(&f.profile, "profile", "", "CA certificate profile (e.g. shortlived, tlsserver)")
+	fl.StringVar(&f.name, "cert-name", "", "name of the certificate in the store (default: the first domain)")
+	fl.BoolVar(&f.lockWait, "wait", false, "wait for another run on the same --path instead of failing")
+	if !withDNS {
+		return
+	}
+	fl.StringVar(&f.server, "server", "letsencrypt", "CA: letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass, or a directory URL")
+	fl.StringArrayVar(&f.caCerts, "ca-cert", nil, "PEM file of extra trust roots for the CA and DoH servers (repeatable)")
+	fl.StringVar(&f.dns, "dns", "", "DNS provider: exec, namecheap, acmedns")
+	fl.StringVar(&f.propagation, "propagation", "doh", "how to know the CA can see the records: doh, resolver, provider, wait, none")
+	fl.StringArrayVar(&f.resolvers, "resolver", nil, "recursive resolver to check with: https:// (DoH), tls:// (DoT), udp:// (repeatable; default: Quad9, Cloudflare, Google over DoH)")
+	fl.DurationVar(&f.wait, "propagation-wait", 2*time.Minute, "fixed delay for --propagation wait (measured from the last write); settle delay for provider")
+	fl.IntVar(&f.quorum, "quorum", 0, "resolvers that must see the records for doh/resolver (0 = all)")
+	fl.DurationVar(&f.reqTimeout, "request-timeout", 5*time.Second, "timeout of one DNS question to one resolver")
+	fl.BoolVar(&f.ipv4Only, "ipv4-only", false, "use IPv4 only for every connection")
+	fl.BoolVar(&f.acceptTOS, "accept-tos", false, "agree to the CA's terms of service when creating the account")
+}
+
+func newIssueCmd() *cobra.Command {
+	var f issueFlags
+	cmd := &cobra.Command{
+		Use:   "issue -d NAME [-d NAME...] --dns PROVIDER",
+		Short: "Obtain one certificate by DNS validation",
+		Long: `Obtain one certificate by DNS validation.
+
+All challenge records are written first (one provider call per zone), one
+propagation check waits for all of them, every challenge is initiated
+together, and the records are removed whatever happens. No DNS packet is sent
+unless --propagation resolver/authoritative asks for it: the default checks
+over DNS-over-HTTPS.
+
+Exit codes: 0 ok, 2 usage or config, 3 CA refused, 4 DNS provider or DNS
+failure, 5 timeout, 6 required record missing, 7 another run holds the lock,
+130 interrupted.`,
+		Example: `  EXEC_PATH=./dns-hook.sh strictacme issue --server letsencrypt-staging \
+    --accept-tos --email ops@example.com --dns exec -d example.com -d '*.example.com'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			plan, err := f.plan(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return runPlan(cmd.Context(), plan, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f.register(cmd, true)
+	return withEnv(cmd)
+}
+
+// plan is everything one issuance needs, built from flags (issue) or from the
+// test world (sandbox): both then run exactly the same code.
+type plan struct {
+	directory   string
+	httpClient  *http.Client
+	rootCAs     *x509.CertPool
+	identifiers []names.Identifier
+	keyType     issue.KeyType
+	challenges  []challenge.Type
+	profile     string
+	certName    string
+	path        string
+	email       string
+	acceptTOS   bool
+	json        bool
+	timeout     time.Duration
+	lockWait    bool
+	providers   *providers.Set
+	strategy    propagation.Strategy
+	persist     issue.PersistChecker
+	delegate    issue.Delegator
+	pollEvery   time.Duration
+}
+
+func usage(format string, a ...any) error {
+	return exitcode.With(exitcode.Usage, fmt.Errorf(format, a...))
+}
+
+// common validates the flags shared by every issuing command.
+func (f *issueFlags) common() (*plan, error) {
+	ids, err := names.ParseAll(f.domains)
+	if err != nil {
+		return nil, exitcode.With(exitcode.Usage, err)
+	}
+	kt, err := issue.ParseKeyType(f.keyType)
+	if err != nil {
+		return nil, usage("--key-type: %v", err)
+	}
+	chals, err := challenge.ParseTypes(f.challenges)
+	if err != nil {
+		return nil, usage("--challenge: %v", err)
+	}
+	if f.timeout <= 0 {
+		return nil, usage("--timeout must be positive, e.g. 10m")
+	}
+	if f.path == "" {
+		return nil, usage("--path is empty; give a state directory")
+	}
+	return &plan{
+		identifiers: ids, keyType: kt, challenges: chals, profile: f.profile, certName: f.name,
+		path: f.path, email: f.email, acceptTOS: f.acceptTOS, json: f.json, timeout: f.timeout, lockWait: f.lockWait,
+	}, nil
+}
+
+func (f *issueFlags) plan(ctx context.Context) (*plan, error) {
+	p, err := f.common()
+	if err != nil {
+		return nil, err
+	}
+	p.directory = f.server
+	if u, ok := caPresets[strings.ToLower(f.server)]; ok {
+		p.directory = u
+	} else if !strings.HasPrefix(f.server, "https://") && !strings.HasPrefix(f.server, "http://") {
+		return nil, usage("--server %q: use letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass or an https:// directory URL", f.server)
+	}
+	p.rootCAs, err = loadRoots(f.caCerts)
+	if err != nil {
+		return nil, err
+	}
+	p.httpClient = httpClient(p.rootCAs, f.ipv4Only)
+	if f.dns == "" && !onlyPersist(p.challenges) {
+		return nil, usage("--dns is required: exec, namecheap or acmedns (see --help)")
+	}
+	if f.dns != "" {
+		entry, err := providerFromEnv(ctx, f.dns, p)
+		if err != nil {
+			return nil, err
+		}
+		if p.providers, err = providers.NewSet(entry); err != nil {
+			return nil, exitcode.With(exitcode.Usage, err)
+		}
+	}
+	p.strategy, p.persist, err = f.propagationFor(p)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func onlyPersist(ts []challenge.Type) bool {
+	return len(ts) == 1 && ts[0] == challenge.DNSPersist01
+}
+
+func loadRoots(files []string) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, usage("--ca-cert %s: %v", f, errors.Unwrap(err))
+		}
+		if !pool.AppendCertsFromPEM(data) {
+			return nil, usage("--ca-cert %s: no PEM certificate found; give a PEM file", f)
+		}
+	}
+	return pool, nil
+}
+
+func httpClient(roots *x509.CertPool, ipv4Only bool) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	if ipv4Only {
+		d := tr.DialContext
+		tr.DialContext = func(ctx context.Context, _, addr string) (net.Conn, error) { return d(ctx, "tcp4", addr) }
+	}
+	return &http.Client{Transport: tr, Timeout: 60 * time.Second}
+}
+
+// result is the --json output.
+type result struct {
+	OK          bool           `json:"ok"`
+	ExitCode    int            `json:"exit_code"`
+	Error       string         `json:"error,omitempty"`
+	Names       []string       `json:"names"`
+	Directory   string         `json:"ca_directory"`
+	Certificate *certFiles     `json:"certificate,omitempty"`
+	Records     []issue.Record `json:"records,omitempty"`
+	Stats       *issue.Stats   `json:"stats,omitempty"`
+	DurationMS  int64          `json:"duration_ms"`
+}
+
+type certFiles struct {
+	Dir       string    `json:"dir"`
+	Privkey   string    `json:"privkey"`
+	Cert      string    `json:"cert"`
+	Chain     string    `json:"chain"`
+	Fullchain string    `json:"fullchain"`
+	Serial    string    `json:"serial"`
+	NotBefore time.Time `json:"not_before"`
+	NotAfter  time.Time `json:"not_after"`
+	Issuer    string    `json:"issuer"`
+	ARICertID string    `json:"ari_cert_id,omitempty"`
+}
+
+// runPlan runs one issuance and prints the result.
+func runPlan(ctx context.Context, p *plan, stdout, stderr io.Writer) error {
+	start := time.Now()
+	res, err := obtain(ctx, p, func(line string) { fmt.Fprintln(stderr, line) })
+	out := result{OK: err == nil, ExitCode: exitcode.Of(err), Directory: p.directory, DurationMS: time.Since(start).Milliseconds()}
+	for _, id := range p.identifiers {
+		out.Names = append(out.Names, id.ASCII)
+	}
+	if err != nil {
+		out.Error = err.Error()
+	}
+	if res != nil {
+		out.Records, out.Stats = res.Records, &res.Stats
+		if c := res.Certificate; c != nil {
+			st := &store.Store{Root: p.path}
+			dir := st.CertDir(c.Name)
+			out.Certificate = &certFiles{
+				Dir: dir, Privkey: filepath.Join(dir, store.PrivkeyFile), Cert: filepath.Join(dir, store.CertFile),
+				Chain: filepath.Join(dir, store.ChainFile), Fullchain: filepath.Join(dir, store.FullchainFile),
+				Serial: c.Meta.Serial, NotBefore: c.Meta.NotBefore, NotAfter: c.Meta.NotAfter, Issuer: c.Meta.Issuer, ARICertID: c.Meta.ARICertID,
+			}
+		}
+	}
+	if p.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(out)
+	} else if out.Certificate != nil {
+		fmt.Fprintf(stdout, "certificate for %s in %s (not after %s)\n", strings.Join(out.Names, ", "), out.Certificate.Dir, out.Certificate.NotAfter.Format(time.RFC3339))
+	}
+	return err
+}
+
+// obtain is the shared path of issue and sandbox: lock, sweep leftovers,
+// account, order.
+func obtain(ctx context.Context, p *plan, logf func(string)) (*issue.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	st, err := store.Open(p.path)
+	if err != nil {
+		return nil, exitcode.With(exitcode.Usage, err)
+	}
+	unlock, err := st.Lock(ctx, p.lockWait)
+	if err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			return nil, exitcode.With(exitcode.Busy, err)
+		}
+		return nil, err
+	}
+	defer unlock()
+	is, err := issue.New(issue.Config{
+		Directory: p.directory, HTTPClient: p.httpClient, Store: st, Providers: p.providers,
+		Propagation: p.strategy, Persist: p.persist, Delegate: p.delegate, Log: logf, PollInterval: p.pollEvery,
+		UserAgent: version,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if n, err := is.Sweep(ctx); err != nil {
+		logf(fmt.Sprintf("journal: %v", err))
+	} else if n > 0 {
+		logf(fmt.Sprintf("journal: removed %d leftover record(s)", n))
+	}
+	acct, created, err := is.Account(ctx, issue.AccountOptions{Email: p.email, AcceptTOS: p.acceptTOS})
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		logf("account created: " + acct.Location)
+	} else {
+		logf("account: " + acct.Location)
+	}
+	return is.Obtain(ctx, issue.Request{
+		Identifiers: p.identifiers, KeyType: p.keyType, Challenges: p.challenges, Profile: p.profile, Name: p.certName,
+	})
+}

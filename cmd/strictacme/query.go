@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/miekg/dns"
+	"github.com/spf13/cobra"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/resolver"
+)
+
+func init() { addCommand(newQueryCmd) }
+
+func newQueryCmd() *cobra.Command {
+	var resolvers, caCerts []string
+	var ipv4 bool
+	var timeoutFlag string
+	cmd := &cobra.Command{
+		Use:   "query NAME [TYPE]",
+		Short: "Ask a DNS question through the configured transport (DoH by default)",
+		Long: `Ask one DNS question (TYPE defaults to TXT) through each configured resolver and
+print what each one answered: the way to see, from a locked-down machine, what
+the public DNS says without sending anything to port 53.`,
+		Example: `  strictacme query _acme-challenge.example.com
+  strictacme query --resolver tls://1.1.1.1 example.com CAA`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			qtype := dns.TypeTXT
+			if len(args) == 2 {
+				t, ok := dns.StringToType[strings.ToUpper(args[1])]
+				if !ok {
+					return usage("record type %q: use TXT, CNAME, CAA, NS, SOA, A, AAAA…", args[1])
+				}
+				qtype = t
+			}
+			roots, err := loadRoots(caCerts)
+			if err != nil {
+				return err
+			}
+			rs, err := buildResolvers(resolvers, roots, ipv4, timeoutFlag)
+			if err != nil {
+				return err
+			}
+			failed := 0
+			for _, r := range rs {
+				msg, err := resolver.Query(cmd.Context(), r, args[0], qtype)
+				if err != nil {
+					failed++
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: error: %v\n", r, err)
+					continue
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", r, summarize(msg))
+			}
+			if failed == len(rs) {
+				return exitcode.With(exitcode.DNS, fmt.Errorf("no resolver answered"))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&resolvers, "resolver", nil, "resolver: https:// (DoH), tls:// (DoT), udp:// or tcp:// (repeatable; default: Quad9, Cloudflare, Google over DoH)")
+	cmd.Flags().StringArrayVar(&caCerts, "ca-cert", nil, "PEM file of extra trust roots for DoH/DoT servers (repeatable)")
+	cmd.Flags().BoolVar(&ipv4, "ipv4-only", false, "use IPv4 only")
+	cmd.Flags().StringVar(&timeoutFlag, "request-timeout", "5s", "timeout of one question")
+	return withEnv(cmd)
+}
+
+// summarize renders an answer as one line: RCODE, the answer RRs, and the
+// negative-cache time of a negative answer.
+func summarize(msg *dns.Msg) string {
+	var parts []string
+	parts = append(parts, dns.RcodeToString[msg.Rcode])
+	for _, rr := range msg.Answer {
+		parts = append(parts, strings.ReplaceAll(rr.String(), "\t", " "))
+	}
+	if d, ok := resolver.NegativeTTL(msg); ok {
+		parts = append(parts, fmt.Sprintf("(negative answer cached up to %s)", d))
+	}
+	return strings.Join(parts, "; ")
+}

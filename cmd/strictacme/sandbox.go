@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/providers"
+	"github.com/strictacme/strictacme/internal/testworld"
+)
+
+func init() { addCommand(newSandboxCmd) }
+
+func newSandboxCmd() *cobra.Command {
+	var f issueFlags
+	cmd := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Issue a real certificate offline, against a local CA and DNS built in",
+		Long: `Issue a certificate end to end on this machine, with no network.
+
+sandbox starts, on loopback only: Pebble (Let's Encrypt's reference ACME
+server) as the CA, an authoritative DNS server that Pebble validates against,
+a caching DNS-over-HTTPS resolver, and a fake DNS provider API. It then runs
+exactly the code of "strictacme issue": account, order, one provider write per
+zone, DoH propagation check, validation, finalize, store, clean-up.
+
+The certificate chains to the sandbox CA's root, written next to it as
+sandbox-root.pem, so "openssl verify" can check it.`,
+		Example: `  strictacme sandbox
+  strictacme sandbox -d example.com -d '*.example.com' -d bücher.example --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(f.domains) == 0 {
+				f.domains = []string{"example.com", "*.example.com", "www.example.com"}
+			}
+			if _, err := f.common(); err != nil {
+				return err // bad input: refuse before starting anything
+			}
+			logw := cmd.ErrOrStderr()
+			fmt.Fprintln(logw, "sandbox: starting Pebble CA, authoritative DNS, DoH resolver and provider API on loopback")
+			w, err := testworld.New(testworld.Options{})
+			if err != nil {
+				return fmt.Errorf("starting the sandbox: %w", err)
+			}
+			defer w.Close()
+			fmt.Fprintf(logw, "sandbox: CA %s, DoH %s, provider API %s\n", w.DirectoryURL, w.DoHURL, w.APIURL)
+
+			// The same flags a user gives to issue, pointed at the world.
+			f.server = w.DirectoryURL
+			f.caCerts = []string{w.TLSRootFile}
+			f.resolvers = []string{w.DoHURL}
+			f.propagation = "doh"
+			f.reqTimeout = 5 * time.Second
+			f.dns = sandboxProvider
+			f.acceptTOS = true
+			sandboxEntry = &providers.Entry{Name: sandboxProvider, Provider: w.Provider()}
+			p, err := f.plan(cmd.Context())
+			if err != nil {
+				return err
+			}
+			p.pollEvery = 200 * time.Millisecond // the sandbox CA answers at once
+			if err := os.MkdirAll(p.path, 0o700); err != nil {
+				return exitcode.With(exitcode.Usage, err)
+			}
+			rootFile := filepath.Join(p.path, "sandbox-root.pem")
+			if err := os.WriteFile(rootFile, w.CA.RootPEM(), 0o644); err != nil {
+				return err
+			}
+			if err := runPlan(cmd.Context(), p, cmd.OutOrStdout(), logw); err != nil {
+				return err
+			}
+			if !p.json {
+				fmt.Fprintf(logw, "sandbox: check it with: openssl verify -CAfile %s -untrusted %s %s\n",
+					rootFile, filepath.Join(p.path, "certificates", certDirName(p), "chain.pem"), filepath.Join(p.path, "certificates", certDirName(p), "cert.pem"))
+			}
+			return nil
+		},
+	}
+	f.register(cmd, false)
+	cmd.Flags().Lookup("path").DefValue = "./sandbox"
+	_ = cmd.Flags().Set("path", "sandbox")
+	cmd.Flags().Lookup("path").Changed = false
+	return withEnv(cmd)
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/issue"
+	"github.com/strictacme/strictacme/internal/propagation"
+	"github.com/strictacme/strictacme/internal/providers"
+	"github.com/strictacme/strictacme/internal/resolver"
+	"github.com/strictacme/strictacme/internal/store"
+	"github.com/strictacme/strictacme/provider/exec"
+)
+
+// sandboxProvider is the --dns value only the sandbox command sets.
+const sandboxProvider = "sandbox"
+
+// sandboxEntry is the test world's provider while sandbox runs.
+var sandboxEntry *providers.Entry
+
+func certDirName(p *plan) string {
+	if p.certName != "" {
+		return p.certName
+	}
+	return store.CertName(p.identifiers[0].ASCII)
+}
+
+// providerFromEnv builds the --dns provider from its environment variables
+// (the providers' own, lego-compatible names).
+func providerFromEnv(_ context.Context, name string, _ *plan) (providers.Entry, error) {
+	switch name {
+	case "exec":
+		cfg, err := exec.ConfigFromEnv(os.LookupEnv)
+		if err != nil {
+			return providers.Entry{}, exitcode.With(exitcode.Usage, err)
+		}
+		p, err := exec.New(cfg)
+		if err != nil {
+			return providers.Entry{}, exitcode.With(exitcode.Usage, err)
+		}
+		return providers.Entry{Name: name, Provider: p}, nil
+	case sandboxProvider:
+		if sandboxEntry != nil {
+			return *sandboxEntry, nil
+		}
+	}
+	return providers.Entry{}, usage("--dns %q: unknown provider; use exec, namecheap or acmedns", name)
+}
+
+// defaultDoH is the documented default resolver list for --propagation doh:
+// Quad9, Cloudflare, Google.
+var defaultDoH = []string{
+	"https://dns.quad9.net/dns-query",
+	"https://cloudflare-dns.com/dns-query",
+	"https://dns.google/dns-query",
+}
+
+func buildResolvers(specs []string, roots *x509.CertPool, ipv4 bool, timeout string) ([]resolver.Resolver, error) {
+	d, err := time.ParseDuration(timeout)
+	if err != nil || d <= 0 {
+		return nil, usage("--request-timeout %q: give a duration such as 5s", timeout)
+	}
+	if len(specs) == 0 {
+		specs = defaultDoH
+	}
+	var out []resolver.Resolver
+	for _, s := range specs {
+		r, err := resolver.New(s, resolver.Options{RootCAs: roots, Timeout: d, IPv4Only: ipv4})
+		if err != nil {
+			return nil, usage("--resolver: %v", err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// propagationFor builds the --propagation strategy and the dns-persist-01
+// checker from the flags.
+func (f *issueFlags) propagationFor(p *plan) (propagation.Strategy, issue.PersistChecker, error) {
+	rs, err := buildResolvers(f.resolvers, p.rootCAs, f.ipv4Only, f.reqTimeout.String())
+	if err != nil {
+		return nil, nil, err
+	}
+	persist := issue.ResolverPersistChecker{Resolvers: rs}
+	isHTTPS := func(r resolver.Resolver) bool { return strings.HasPrefix(r.String(), "https://") }
+	switch f.propagation {
+	case "doh", "resolver":
+		for _, r := range rs {
+			if f.propagation == "doh" && !isHTTPS(r) {
+				return nil, nil, usage("--propagation doh: resolver %s is not DNS-over-HTTPS; give https:// resolvers or use --propagation resolver", r)
+			}
+			if f.propagation == "resolver" && isHTTPS(r) && len(f.resolvers) == 0 {
+				return nil, nil, usage("--propagation resolver needs --resolver udp://ADDRESS (a recursive resolver you can reach)")
+			}
+		}
+		if f.quorum < 0 || f.quorum > len(rs) {
+			return nil, nil, usage("--quorum %d: give 0 (all) up to %d, the number of resolvers", f.quorum, len(rs))
+		}
+		return &propagation.Poll{StrategyName: f.propagation, Resolvers: rs, Quorum: f.quorum}, persist, nil
+	case "wait":
+		return propagation.FixedDelay{Delay: f.wait}, persist, nil
+	case "none":
+		return propagation.None{}, persist, nil
+	}
+	return nil, nil, usage("--propagation %q: use doh, resolver, provider, wait or none", f.propagation)
+}
