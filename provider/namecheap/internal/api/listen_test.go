@@ -1,0 +1,5 @@
+package api
+
+import "net"
+
+var netListen = net.Listen
