@@ -128,10 +128,16 @@ func minTTL(m *dns.Msg) uint32 {
 	return ttl
 }
 
-// startTLSServer serves h over HTTPS on 127.0.0.1:0 with cert.
+// startTLSServer serves h over HTTPS (HTTP/2 and HTTP/1.1, RFC 8484 §5.2)
+// on 127.0.0.1:0 with cert.
 func startTLSServer(h http.Handler, cert tls.Certificate) *httptest.Server {
 	s := httptest.NewUnstartedServer(h)
-	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	s.EnableHTTP2 = true
+	s.TLS = &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		MinVersion:   tls.VersionTLS12,
+		NextProtos:   []string{"h2", "http/1.1"},
+	}
 	s.Config.ErrorLog = nilLogger()
 	s.StartTLS()
 	return s

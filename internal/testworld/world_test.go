@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"io"
 	"net/http"
+	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -13,11 +15,13 @@ import (
 )
 
 func TestStartAndClose(t *testing.T) {
+	before := runtime.NumGoroutine()
 	w, err := New(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := w.HTTPClient().Get(w.DirectoryURL)
+	c := w.HTTPClient()
+	resp, err := c.Get(w.DirectoryURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,6 +29,12 @@ func TestStartAndClose(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("directory: HTTP %d", resp.StatusCode)
 	}
+	dohQuery(t, c, w.DoHURL, http.MethodPost, question("example.com.", dns.TypeSOA))
+	exchange(t, w.ResolverAddr, question("example.net.", dns.TypeNS))
+	if _, err := w.AddDoHEndpoint(DoHHang); err != nil {
+		t.Fatal(err)
+	}
+	c.CloseIdleConnections()
 	done := make(chan error, 1)
 	go func() { done <- w.Close() }()
 	select {
@@ -40,6 +50,18 @@ func TestStartAndClose(t *testing.T) {
 	}
 	if _, err := w.AddDoHEndpoint(DoHOK); err == nil {
 		t.Fatal("AddDoHEndpoint after Close succeeded")
+	}
+	if _, err := os.Stat(w.TLSRootFile); !os.IsNotExist(err) {
+		t.Errorf("TLSRootFile left behind: %v", err)
+	}
+	// Everything but Pebble's idle validation dispatcher stops.
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > before+1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before+1 {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines left running (had %d):\n%s", n-before, before, buf[:runtime.Stack(buf, true)])
 	}
 }
 
@@ -67,6 +89,9 @@ func dohQuery(t *testing.T, c *http.Client, url, method string, q *dns.Msg) *dns
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
+	if resp.ProtoMajor != 2 {
+		t.Errorf("%s %s: %s, want HTTP/2", method, url, resp.Proto)
+	}
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/dns-message" {
 		t.Fatalf("%s %s: HTTP %d %s: %s", method, url, resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
