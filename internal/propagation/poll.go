@@ -1,0 +1,473 @@
+package propagation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/strictacme/strictacme/internal/resolver"
+)
+
+// Defaults for Poll and ProviderCheck.
+const (
+	DefaultPollInitial = time.Second      // first pause between polls
+	DefaultPollMax     = 10 * time.Second // pauses double up to this
+	// DefaultMaxFailures is how many TLS failures or HTTP 4xx answers in a
+	// row drop an endpoint (case PR08).
+	DefaultMaxFailures = 2
+)
+
+// Poll asks each configured recursive resolver for the TXT RRset at every
+// record's FQDN until a quorum of them returns every expected value. It is
+// the "doh" strategy with DoH resolvers and the "resolver" strategy with
+// plain-DNS or DoT ones; the code is the same.
+//
+// A round sends one query per FQDN not yet confirmed to every resolver
+// still in play, all resolvers concurrently, so a hanging endpoint costs at
+// most its per-request timeout (resolver.Options.Timeout) per round and is
+// not waited for once the quorum is met (case PR09). Rounds are separated
+// by a backoff from PollInitial doubling to PollMax.
+//
+// NXDOMAIN and NODATA mean "not yet"; the remaining negative-cache time
+// from the SOA in the authority section (RFC 2308 §5) is reported through
+// the Observer (case PR10). SERVFAIL and transport errors are reported and
+// retried. An endpoint that fails MaxFailures times in a row with a TLS
+// failure or an HTTP 4xx is dropped, reported once, and the check goes on
+// when the others can still make the quorum (case PR08).
+//
+// No query is sent before Wait is called, nor before written (case PR10).
+// A Poll is safe for concurrent use by several Wait calls.
+type Poll struct {
+	// StrategyName is what Name returns: "doh" or "resolver".
+	StrategyName string
+	// Resolvers are asked; at least one.
+	Resolvers []resolver.Resolver
+	// Quorum is how many resolvers must see every record; 0 means all.
+	Quorum int
+	// Timeout bounds the whole check, measured on Clock from the Wait
+	// call; 0 means only ctx bounds it.
+	Timeout time.Duration
+	// PollInitial and PollMax shape the backoff between rounds; zero means
+	// DefaultPollInitial and DefaultPollMax.
+	PollInitial, PollMax time.Duration
+	// MaxFailures is how many permanent failures in a row (TLS, HTTP 4xx)
+	// drop an endpoint; 0 means DefaultMaxFailures.
+	MaxFailures int
+	// FailFast gives up as soon as negative answers cached at enough
+	// resolvers will outlive the time left, instead of polling until the
+	// deadline (needs Timeout or a ctx deadline).
+	FailFast bool
+	// Clock is used for every pause and deadline; nil means Real.
+	Clock Clock
+}
+
+// Name returns StrategyName, or "doh" when it is empty.
+func (p *Poll) Name() string {
+	if p.StrategyName == "" {
+		return "doh"
+	}
+	return p.StrategyName
+}
+
+// NotVisibleError says the records did not become visible: per resolver (or
+// per zone for ProviderCheck), what it last saw.
+type NotVisibleError struct {
+	Strategy string
+	// Reason is a short cause: "timed out", "quorum cannot be met", ...
+	Reason string
+	// After is the time spent in Wait, measured on the strategy's Clock.
+	After time.Duration
+	// Seen has one line per resolver or zone, e.g.
+	// `dns.google: _acme-challenge.a.example. TXT ["abc"] missing "xyz"`.
+	Seen []string
+	// Err is ctx.Err() when the context ended the check, else nil.
+	Err error
+}
+
+func (e *NotVisibleError) Error() string {
+	return fmt.Sprintf("propagation %s: %s after %s: %s", e.Strategy, e.Reason, fmtDur(e.After), strings.Join(e.Seen, "; "))
+}
+
+// Unwrap returns the context error that ended the check, if any.
+func (e *NotVisibleError) Unwrap() error { return e.Err }
+
+// want is one FQDN and the TXT values expected there.
+type want struct {
+	fqdn   string
+	values []string
+}
+
+// groupRecords merges records by lower-cased FQDN, sorted, values deduped.
+func groupRecords(recs []Record) []want {
+	byName := map[string][]string{}
+	for _, r := range recs {
+		n := strings.ToLower(dns.Fqdn(r.FQDN))
+		if !slices.Contains(byName[n], r.Value) {
+			byName[n] = append(byName[n], r.Value)
+		}
+	}
+	out := make([]want, 0, len(byName))
+	for n, v := range byName {
+		out = append(out, want{fqdn: n, values: v})
+	}
+	slices.SortFunc(out, func(a, b want) int { return strings.Compare(a.fqdn, b.fqdn) })
+	return out
+}
+
+// sight is what one resolver last said about one FQDN.
+type sight struct {
+	rcode   int      // when err == ""
+	values  []string // TXT values present
+	neg     bool     // NXDOMAIN or NODATA
+	negTTL  time.Duration
+	negFrom string    // "SOA MINIMUM" or "SOA TTL"; "" without SOA
+	at      time.Time // Clock time of the answer
+	err     string    // transport failure reason
+}
+
+// describe is the one-line state of one FQDN, for reports.
+func (s *sight) describe(w want, now time.Time) string {
+	switch {
+	case s == nil:
+		return w.fqdn + " not asked yet"
+	case s.err != "":
+		return w.fqdn + " " + s.err
+	case s.neg:
+		kind := rcodeName(s.rcode)
+		if s.negFrom == "" {
+			return fmt.Sprintf("%s %s (no SOA)", w.fqdn, kind)
+		}
+		left := max(s.negTTL-now.Sub(s.at), 0)
+		return fmt.Sprintf("%s %s (cached up to %s more)", w.fqdn, kind, fmtDur(left))
+	case s.rcode != dns.RcodeSuccess:
+		return w.fqdn + " " + rcodeName(s.rcode)
+	}
+	return fmt.Sprintf("%s TXT %s missing %s", w.fqdn, quoteList(s.values), quoteList(missing(w.values, s.values)))
+}
+
+func rcodeName(rcode int) string {
+	if rcode == dns.RcodeSuccess {
+		return "NODATA"
+	}
+	if s, ok := dns.RcodeToString[rcode]; ok {
+		return s
+	}
+	return fmt.Sprintf("RCODE%d", rcode)
+}
+
+// quoteList prints ["a" "b"] with the values quoted, or a single "x".
+func quoteList(v []string) string {
+	if len(v) == 1 {
+		return fmt.Sprintf("%q", v[0])
+	}
+	q := make([]string, len(v))
+	for i, s := range v {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return "[" + strings.Join(q, " ") + "]"
+}
+
+func missing(wantV, have []string) []string {
+	var out []string
+	for _, v := range wantV {
+		if !slices.Contains(have, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// endpoint is the per-resolver state of one Wait call. During a round only
+// the goroutine polling it touches it; the round's channel hands it back.
+type endpoint struct {
+	r        resolver.Resolver
+	label    string
+	seen     map[string]*sight // by FQDN
+	ok       map[string]bool   // FQDNs confirmed
+	streak   int               // permanent failures in a row
+	dropped  string            // reason, once dropped
+	reported map[string]string // last observer key per FQDN, to say each change once
+}
+
+func (e *endpoint) complete(ws []want) bool { return len(e.ok) == len(ws) }
+
+// label shortens a DoH URL to its host for reports; other specs stay.
+func label(r resolver.Resolver) string {
+	s := r.String()
+	if u, err := url.Parse(s); err == nil && u.Scheme == "https" && u.Host != "" {
+		return u.Host
+	}
+	return s
+}
+
+// Wait implements Strategy.
+func (p *Poll) Wait(ctx context.Context, recs []Record, written time.Time, obs Observer) error {
+	if written.IsZero() {
+		return errNoWrite
+	}
+	if len(p.Resolvers) == 0 {
+		return fmt.Errorf("propagation %s: no resolvers configured", p.Name())
+	}
+	quorum := p.Quorum
+	if quorum == 0 {
+		quorum = len(p.Resolvers)
+	}
+	if quorum < 0 || quorum > len(p.Resolvers) {
+		return fmt.Errorf("propagation %s: quorum %d out of range 1..%d (number of resolvers)", p.Name(), p.Quorum, len(p.Resolvers))
+	}
+	ws := groupRecords(recs)
+	if len(ws) == 0 {
+		return nil
+	}
+	c := clockOr(p.Clock)
+	maxFail := p.MaxFailures
+	if maxFail <= 0 {
+		maxFail = DefaultMaxFailures
+	}
+
+	// RFC 2308: a query before the write would plant a negative answer in
+	// the resolver's cache. Callers pass the write time; if the clock says
+	// it is still ahead (skew, misuse), wait for it.
+	if early := written.Sub(c.Now()); early > 0 {
+		if err := sleep(ctx, c, early); err != nil {
+			return err
+		}
+	}
+	start := c.Now()
+	var deadline time.Time
+	if p.Timeout > 0 {
+		deadline = start.Add(p.Timeout)
+	}
+
+	eps := make([]*endpoint, len(p.Resolvers))
+	labels := make([]string, len(p.Resolvers))
+	for i, r := range p.Resolvers {
+		eps[i] = &endpoint{r: r, label: label(r), seen: map[string]*sight{}, ok: map[string]bool{}, reported: map[string]string{}}
+		labels[i] = eps[i].label
+	}
+	obs.say("propagation %s: checking %d name(s) at %s (need %d of %d)", p.Name(), len(ws), strings.Join(labels, ", "), quorum, len(eps))
+
+	fail := func(reason string, err error) error {
+		now := c.Now()
+		lines := make([]string, 0, len(eps))
+		for _, e := range eps {
+			lines = append(lines, e.summary(ws, now))
+		}
+		return &NotVisibleError{Strategy: p.Name(), Reason: reason, After: now.Sub(start), Seen: lines, Err: err}
+	}
+
+	bo := newBackoff(p.PollInitial, p.PollMax)
+	for {
+		p.round(ctx, c, eps, ws, quorum, maxFail, deadline, obs)
+
+		var done, alive int
+		for _, e := range eps {
+			if e.dropped == "" {
+				alive++
+				if e.complete(ws) {
+					done++
+				}
+			}
+		}
+		if done >= quorum {
+			obs.say("propagation %s: all %d name(s) visible at %d of %d resolvers after %s", p.Name(), len(ws), done, len(eps), fmtDur(c.Now().Sub(start)))
+			return nil
+		}
+		if alive < quorum {
+			return fail(fmt.Sprintf("quorum cannot be met (%d of %d resolvers needed, %d dropped)", quorum, len(eps), len(eps)-alive), nil)
+		}
+		if err := ctx.Err(); err != nil {
+			return fail(stopReason(err), err)
+		}
+		now := c.Now()
+		left, bounded := timeLeft(ctx, deadline, now)
+		if bounded && left <= 0 {
+			return fail("timed out", context.DeadlineExceeded)
+		}
+		if bounded && p.FailFast {
+			if hopeless := p.hopeless(eps, ws, now, left); done+alive-hopeless < quorum {
+				return fail(fmt.Sprintf("giving up with %s left: negative answers stay cached longer", fmtDur(left)), nil)
+			}
+		}
+		pause := bo.Next()
+		if bounded {
+			pause = min(pause, left)
+		}
+		if err := sleep(ctx, c, pause); err != nil {
+			return fail(stopReason(err), err)
+		}
+	}
+}
+
+func stopReason(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timed out"
+	}
+	return "canceled"
+}
+
+// timeLeft is the time until the earlier of deadline (Clock time) and the
+// ctx deadline (wall time); bounded is false when neither is set.
+func timeLeft(ctx context.Context, deadline, now time.Time) (left time.Duration, bounded bool) {
+	if !deadline.IsZero() {
+		left, bounded = deadline.Sub(now), true
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		if l := time.Until(dl); !bounded || l < left {
+			left, bounded = l, true
+		}
+	}
+	return left, bounded
+}
+
+// hopeless counts endpoints still in play, not complete, with a negative
+// answer for some FQDN that stays cached past the time left.
+func (p *Poll) hopeless(eps []*endpoint, ws []want, now time.Time, left time.Duration) int {
+	n := 0
+	for _, e := range eps {
+		if e.dropped != "" || e.complete(ws) {
+			continue
+		}
+		for _, w := range ws {
+			if s := e.seen[w.fqdn]; !e.ok[w.fqdn] && s != nil && s.neg && s.negFrom != "" && s.negTTL-now.Sub(s.at) > left {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+// summary is one endpoint's line in a NotVisibleError.
+func (e *endpoint) summary(ws []want, now time.Time) string {
+	if e.dropped != "" {
+		return e.label + ": dropped (" + e.dropped + ")"
+	}
+	if e.complete(ws) {
+		return e.label + ": all visible"
+	}
+	var parts []string
+	for _, w := range ws {
+		if !e.ok[w.fqdn] {
+			parts = append(parts, e.seen[w.fqdn].describe(w, now))
+		}
+	}
+	return e.label + ": " + strings.Join(parts, ", ")
+}
+
+// round polls every endpoint still in play concurrently and returns when
+// all have answered, or as soon as the quorum is met (the rest are
+// canceled and waited for, so no goroutine outlives the round).
+func (p *Poll) round(ctx context.Context, c Clock, eps []*endpoint, ws []want, quorum, maxFail int, deadline time.Time, obs Observer) {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	finished := make(chan *endpoint, len(eps)) // buffered: stragglers never block
+	var wg sync.WaitGroup
+	running, done := 0, 0
+	for _, e := range eps {
+		if e.dropped != "" {
+			continue
+		}
+		if e.complete(ws) {
+			done++
+			continue
+		}
+		running++
+		wg.Go(func() {
+			p.poll(rctx, c, e, ws, maxFail, deadline, obs)
+			finished <- e
+		})
+	}
+	for ; running > 0 && done < quorum; running-- {
+		if e := <-finished; e.dropped == "" && e.complete(ws) {
+			done++
+		}
+	}
+	cancel()
+	wg.Wait()
+}
+
+// poll asks one endpoint about every FQDN it has not confirmed, stopping at
+// the first transport failure: the endpoint is the problem, and each
+// further query would cost another timeout.
+func (p *Poll) poll(ctx context.Context, c Clock, e *endpoint, ws []want, maxFail int, deadline time.Time, obs Observer) {
+	for _, w := range ws {
+		if e.ok[w.fqdn] {
+			continue
+		}
+		msg, err := resolver.Query(ctx, e.r, w.fqdn, dns.TypeTXT)
+		if ctx.Err() != nil {
+			return // canceled: says nothing about the endpoint
+		}
+		now := c.Now()
+		if err != nil {
+			reason := err.Error()
+			var re *resolver.Error
+			if errors.As(err, &re) {
+				reason = re.Reason
+				if re.Permanent() {
+					e.streak++
+				}
+			}
+			e.seen[w.fqdn] = &sight{err: reason, at: now}
+			if e.streak >= maxFail {
+				e.dropped = fmt.Sprintf("%s, %d times in a row", reason, e.streak)
+				obs.say("%s: dropped: %s; continuing with the other resolvers", e.label, e.dropped)
+				return
+			}
+			e.report(obs, "", "err "+reason, "%s: %s; retrying", e.label, reason)
+			return
+		}
+		e.streak = 0
+		delete(e.reported, "") // a later transport failure is news again
+		s := &sight{rcode: msg.Rcode, at: now, values: resolver.TXTValues(msg, w.fqdn)}
+		e.seen[w.fqdn] = s
+		switch {
+		case resolver.IsNegative(msg):
+			s.neg = true
+			kind := rcodeName(msg.Rcode)
+			if soa := resolver.NegativeSOA(msg); soa != nil {
+				s.negTTL, _ = resolver.NegativeTTL(msg)
+				s.negFrom = "SOA TTL"
+				if soa.Minttl <= soa.Hdr.Ttl {
+					s.negFrom = "SOA MINIMUM"
+				}
+				note := ""
+				if !deadline.IsZero() && now.Add(s.negTTL).After(deadline) {
+					note = fmt.Sprintf("; longer than the %s left", fmtDur(deadline.Sub(now)))
+				}
+				e.report(obs, w.fqdn, kind, "%s: %s for %s (negative answer may stay cached up to %s, from %s%s)",
+					e.label, kind, w.fqdn, fmtDur(s.negTTL), s.negFrom, note)
+			} else {
+				e.report(obs, w.fqdn, kind, "%s: %s for %s (no SOA in the answer)", e.label, kind, w.fqdn)
+			}
+		case msg.Rcode != dns.RcodeSuccess:
+			e.report(obs, w.fqdn, rcodeName(msg.Rcode), "%s: %s for %s; retrying", e.label, rcodeName(msg.Rcode), w.fqdn)
+		default:
+			if m := missing(w.values, s.values); len(m) > 0 {
+				e.report(obs, w.fqdn, "partial "+strings.Join(s.values, "\x00"), "%s: %s has TXT %s, missing %s",
+					e.label, w.fqdn, quoteList(s.values), quoteList(m))
+				continue
+			}
+			e.ok[w.fqdn] = true
+			e.report(obs, w.fqdn, "ok", "%s: %s visible", e.label, w.fqdn)
+		}
+	}
+}
+
+// report sends a line when key (what changed) differs from the last one
+// reported for fqdn, so a poll that sees the same thing stays quiet.
+func (e *endpoint) report(obs Observer, fqdn, key, format string, args ...any) {
+	if e.reported[fqdn] == key {
+		return
+	}
+	e.reported[fqdn] = key
+	obs.say(format, args...)
+}
