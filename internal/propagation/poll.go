@@ -403,14 +403,14 @@ func (p *Poll) poll(ctx context.Context, c Clock, e *endpoint, ws []want, maxFai
 			continue
 		}
 		msg, err := resolver.Query(ctx, e.r, w.fqdn, dns.TypeTXT)
-		if ctx.Err() != nil {
-			return // canceled: says nothing about the endpoint
+		var re *resolver.Error
+		if ctx.Err() != nil || (errors.As(err, &re) && re.Kind == resolver.KindCanceled) {
+			return // our context ended: says nothing about the endpoint
 		}
 		now := c.Now()
 		if err != nil {
 			reason := err.Error()
-			var re *resolver.Error
-			if errors.As(err, &re) {
+			if re != nil {
 				reason = re.Reason
 				if re.Permanent() {
 					e.streak++

@@ -301,3 +301,18 @@ func TestPoll_ContextCanceled(t *testing.T) {
 		t.Fatalf("error %v, want canceled with the NXDOMAIN seen", err)
 	}
 }
+
+// TestPoll_ContextDeadline: with the real clock and only a context
+// deadline, the error still lists what each resolver saw.
+func TestPoll_ContextDeadline(t *testing.T) {
+	nx, _ := startPlain(t, func(q *dns.Msg, _ int) *dns.Msg { return negative(q, dns.RcodeNameError, 55, 3600) })
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	st := &Poll{StrategyName: "resolver", Resolvers: []resolver.Resolver{nx}, PollInitial: 20 * time.Millisecond, PollMax: 40 * time.Millisecond}
+	err := st.Wait(ctx, []Record{{FQDN: chal, Value: "v"}}, time.Now(), nil)
+	if !errors.Is(err, context.DeadlineExceeded) ||
+		!strings.Contains(err.Error(), "propagation resolver: timed out after ") ||
+		!strings.Contains(err.Error(), nx.String()+": "+chal+" NXDOMAIN (cached up to 55s more)") {
+		t.Fatalf("error %v", err)
+	}
+}

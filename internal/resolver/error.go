@@ -74,7 +74,13 @@ func classify(endpoint string, parent context.Context, timeout time.Duration, er
 	if errors.As(err, &re) {
 		return re
 	}
-	if perr := parent.Err(); perr != nil {
+	perr := parent.Err()
+	if dl, ok := parent.Deadline(); ok && perr == nil && !time.Now().Before(dl) {
+		// A read deadline taken from the caller's context can fire an
+		// instant before the context itself reports it.
+		perr = context.DeadlineExceeded
+	}
+	if perr != nil {
 		return &Error{Endpoint: endpoint, Reason: "canceled: " + perr.Error(), Err: perr, Kind: KindCanceled}
 	}
 	if reason, ok := tlsReason(err); ok {

@@ -245,8 +245,9 @@ func TestTransportErrors(t *testing.T) {
 	}
 }
 
-// TestCallerCancel: the caller's context ending is KindCanceled, not a
-// verdict on the endpoint.
+// TestCallerCancel: the caller's context ending (canceled, or its own
+// deadline shorter than Options.Timeout) is KindCanceled, not a verdict on
+// the endpoint.
 func TestCallerCancel(t *testing.T) {
 	silent, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -257,16 +258,30 @@ func TestCallerCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	time.AfterFunc(50*time.Millisecond, cancel)
-	start := time.Now()
-	_, err = Query(ctx, r, "x.example.", dns.TypeTXT)
-	var re *Error
-	if !errors.As(err, &re) || re.Kind != KindCanceled {
-		t.Fatalf("error %v, want KindCanceled", err)
-	}
-	if time.Since(start) > 2*time.Second {
-		t.Fatalf("cancellation took %v", time.Since(start))
+	for _, tc := range []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+	}{
+		{"cancel", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(t.Context())
+			time.AfterFunc(50*time.Millisecond, cancel)
+			return ctx, cancel
+		}},
+		{"deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(t.Context(), 50*time.Millisecond)
+		}},
+	} {
+		ctx, cancel := tc.ctx()
+		start := time.Now()
+		_, err = Query(ctx, r, "x.example.", dns.TypeTXT)
+		cancel()
+		var re *Error
+		if !errors.As(err, &re) || re.Kind != KindCanceled {
+			t.Errorf("%s: error %v, want KindCanceled", tc.name, err)
+		}
+		if time.Since(start) > 2*time.Second {
+			t.Errorf("%s: took %v", tc.name, time.Since(start))
+		}
 	}
 }
 
