@@ -61,6 +61,7 @@ type issueFlags struct {
 	ipv4Only    bool
 	name        string
 	lockWait    bool
+	waitSet     bool // --propagation-wait given explicitly
 }
 
 func defaultPath() string {
@@ -123,6 +124,7 @@ failure, 5 timeout, 6 required record missing, 7 another run holds the lock,
     --accept-tos --email ops@example.com --dns exec -d example.com -d '*.example.com'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.waitSet = cmd.Flags().Changed("propagation-wait")
 			plan, err := f.plan(cmd.Context())
 			if err != nil {
 				return err

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/libdns/libdns"
+
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/propagation"
@@ -51,21 +53,13 @@ func providerFromEnv(_ context.Context, name string, _ *plan) (providers.Entry, 
 	return providers.Entry{}, usage("--dns %q: unknown provider; use exec, namecheap or acmedns", name)
 }
 
-// defaultDoH is the documented default resolver list for --propagation doh:
-// Quad9, Cloudflare, Google.
-var defaultDoH = []string{
-	"https://dns.quad9.net/dns-query",
-	"https://cloudflare-dns.com/dns-query",
-	"https://dns.google/dns-query",
-}
-
 func buildResolvers(specs []string, roots *x509.CertPool, ipv4 bool, timeout string) ([]resolver.Resolver, error) {
 	d, err := time.ParseDuration(timeout)
 	if err != nil || d <= 0 {
 		return nil, usage("--request-timeout %q: give a duration such as 5s", timeout)
 	}
 	if len(specs) == 0 {
-		specs = defaultDoH
+		specs = resolver.Defaults
 	}
 	var out []resolver.Resolver
 	for _, s := range specs {
@@ -86,25 +80,47 @@ func (f *issueFlags) propagationFor(p *plan) (propagation.Strategy, issue.Persis
 		return nil, nil, err
 	}
 	persist := issue.ResolverPersistChecker{Resolvers: rs}
-	isHTTPS := func(r resolver.Resolver) bool { return strings.HasPrefix(r.String(), "https://") }
+	if f.quorum < 0 || f.quorum > len(rs) {
+		return nil, nil, usage("--quorum %d: give 0 (all) up to %d, the number of resolvers", f.quorum, len(rs))
+	}
+	cfg := propagation.Config{Quorum: f.quorum, Delay: f.wait, FailFast: true}
 	switch f.propagation {
-	case "doh", "resolver":
+	case "doh":
 		for _, r := range rs {
-			if f.propagation == "doh" && !isHTTPS(r) {
+			if !strings.HasPrefix(r.String(), "https://") {
 				return nil, nil, usage("--propagation doh: resolver %s is not DNS-over-HTTPS; give https:// resolvers or use --propagation resolver", r)
 			}
-			if f.propagation == "resolver" && isHTTPS(r) && len(f.resolvers) == 0 {
-				return nil, nil, usage("--propagation resolver needs --resolver udp://ADDRESS (a recursive resolver you can reach)")
+		}
+		cfg.Resolvers = rs
+	case "resolver":
+		if len(f.resolvers) == 0 {
+			return nil, nil, usage("--propagation resolver needs --resolver udp://ADDRESS (a recursive resolver you can reach)")
+		}
+		cfg.Resolvers = rs
+	case "provider":
+		if p.providers == nil || len(p.providers.Entries()) != 1 {
+			return nil, nil, usage("--propagation provider needs exactly one --dns provider")
+		}
+		e := p.providers.Entries()[0]
+		g, ok := e.Provider.(libdns.RecordGetter)
+		if !ok {
+			return nil, nil, usage("--propagation provider: provider %s cannot read records back; use doh or wait", e.Name)
+		}
+		cfg.Getter = g
+		cfg.ZoneOf = func(fqdn string) (string, error) {
+			t, err := p.providers.Route(context.Background(), fqdn)
+			return t.Zone, err
+		}
+		if !f.waitSet {
+			cfg.Delay = 0
+			if d, ok := e.Provider.(interface{ DefaultSettleDelay() time.Duration }); ok {
+				cfg.Delay = d.DefaultSettleDelay()
 			}
 		}
-		if f.quorum < 0 || f.quorum > len(rs) {
-			return nil, nil, usage("--quorum %d: give 0 (all) up to %d, the number of resolvers", f.quorum, len(rs))
-		}
-		return &propagation.Poll{StrategyName: f.propagation, Resolvers: rs, Quorum: f.quorum}, persist, nil
-	case "wait":
-		return propagation.FixedDelay{Delay: f.wait}, persist, nil
-	case "none":
-		return propagation.None{}, persist, nil
 	}
-	return nil, nil, usage("--propagation %q: use doh, resolver, provider, wait or none", f.propagation)
+	s, err := propagation.ByName(f.propagation, cfg)
+	if err != nil {
+		return nil, nil, usage("--propagation: %v", err)
+	}
+	return s, persist, nil
 }
