@@ -292,7 +292,7 @@ func (p *Poll) Wait(ctx context.Context, recs []Record, written time.Time, obs O
 			return fail("timed out", context.DeadlineExceeded)
 		}
 		if bounded && p.FailFast {
-			if hopeless := p.hopeless(eps, ws, now, left); done+alive-hopeless < quorum {
+			if hopeless := p.hopeless(eps, ws, now, left); alive-hopeless < quorum { // alive counts the complete ones too
 				return fail(fmt.Sprintf("giving up with %s left: negative answers stay cached longer", fmtDur(left)), nil)
 			}
 		}

@@ -316,3 +316,37 @@ func TestPoll_ContextDeadline(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// TestPoll_FailFastQuorum: one resolver already sees the record, two hold
+// NXDOMAIN for an hour: with quorum 2 and 2m left the check cannot succeed.
+// When one of the two only caches it for 30s, it goes on.
+func TestPoll_FailFastQuorum(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		secondNX uint32
+		wantErr  bool
+	}{
+		{"both cached past the deadline", 3600, true},
+		{"one expires in time", 30, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			visible, _ := startPlain(t, func(q *dns.Msg, _ int) *dns.Msg { return txt(q, "v") })
+			long, _ := startPlain(t, func(q *dns.Msg, _ int) *dns.Msg { return negative(q, dns.RcodeNameError, 3600, 3600) })
+			second, _ := startPlain(t, func(q *dns.Msg, n int) *dns.Msg {
+				if n == 1 {
+					return negative(q, dns.RcodeNameError, tc.secondNX, tc.secondNX)
+				}
+				return txt(q, "v")
+			})
+			clock := newFakeClock()
+			st := &Poll{Resolvers: []resolver.Resolver{visible, long, second}, Quorum: 2, Clock: clock, Timeout: 2 * time.Minute, FailFast: true}
+			err := st.Wait(t.Context(), []Record{{FQDN: chal, Value: "v"}}, clock.Now(), nil)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("error %v, want error: %v", err, tc.wantErr)
+			}
+			if tc.wantErr && !strings.Contains(err.Error(), "giving up with 2m0s left") {
+				t.Fatalf("error %v", err)
+			}
+		})
+	}
+}
