@@ -1,0 +1,552 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
+)
+
+// Engines accepted by Open. "sqlite3" is accepted as an alias of "sqlite"
+// (acme-dns v1 configs, API.md §3 and §6 row 23).
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// DefaultTimeout bounds every database operation whose context has no
+// earlier deadline.
+const DefaultTimeout = 5 * time.Second
+
+// notifyChannel is the PostgreSQL LISTEN/NOTIFY channel every write signals.
+const notifyChannel = "strictacme_changes"
+
+// SQL is the Store on database/sql, for SQLite (modernc.org/sqlite) and
+// PostgreSQL (pgx). Create it with Open, OpenSQLite or OpenPostgres.
+type SQL struct {
+	db      *sql.DB
+	engine  string
+	dsn     string
+	timeout time.Duration
+}
+
+var _ Store = (*SQL)(nil)
+
+// Open opens the store of engine (SQLite, "sqlite3" or Postgres, "postgresql")
+// at connection (a file path for SQLite, a postgres:// URL or key=value DSN
+// for PostgreSQL) and migrates its schema to the current version.
+func Open(ctx context.Context, engine, connection string) (*SQL, error) {
+	switch strings.ToLower(engine) {
+	case SQLite, "sqlite3", "":
+		return OpenSQLite(ctx, connection)
+	case Postgres, "postgresql", "pgx":
+		return OpenPostgres(ctx, connection)
+	}
+	return nil, fmt.Errorf("store: unknown engine %q (want %q or %q)", engine, SQLite, Postgres)
+}
+
+// OpenSQLite opens (creating if needed) the SQLite database file at path in
+// WAL mode and migrates it. The directory must be writable (SQLite keeps its
+// journal next to the file, API.md §6 row 26).
+func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
+	if path == "" {
+		return nil, errors.New("store: empty SQLite path")
+	}
+	if path != ":memory:" {
+		dir := filepath.Dir(path)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("store: SQLite directory %s: %w (create it, writable by this user)", dir, err)
+		}
+	}
+	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	// One connection: SQLite serialises writers anyway and :memory: needs it.
+	db.SetMaxOpenConns(1)
+	s := &SQL{db: db, engine: SQLite, dsn: dsn, timeout: DefaultTimeout}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if path != ":memory:" {
+		// The database holds password hashes: owner only.
+		for _, f := range []string{path, path + "-wal", path + "-shm"} {
+			_ = os.Chmod(f, 0o600)
+		}
+	}
+	return s, nil
+}
+
+// OpenPostgres connects to the PostgreSQL database at dsn and migrates it.
+// Several server instances may share one database (API.md §4 "Several
+// instances").
+func OpenPostgres(ctx context.Context, dsn string) (*SQL, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, redact(err, dsn))
+	}
+	db.SetMaxOpenConns(10)
+	db.SetMaxIdleConns(2)
+	db.SetConnMaxLifetime(5 * time.Minute)
+	db.SetConnMaxIdleTime(time.Minute)
+	s := &SQL{db: db, engine: Postgres, dsn: dsn, timeout: DefaultTimeout}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Engine returns SQLite or Postgres.
+func (s *SQL) Engine() string { return s.engine }
+
+// DB returns the underlying database handle (tests, import).
+func (s *SQL) DB() *sql.DB { return s.db }
+
+// redact removes a DSN (which may hold a password) from an error message.
+func redact(err error, dsn string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if dsn != "" {
+		msg = strings.ReplaceAll(msg, dsn, "<dsn>")
+	}
+	return errors.New(msg)
+}
+
+// q rewrites ? placeholders to $n for PostgreSQL.
+func (s *SQL) q(query string) string {
+	if s.engine != Postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (s *SQL) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, s.timeout)
+}
+
+// fail wraps a database error in ErrUnavailable; nil stays nil.
+func (s *SQL) fail(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
+		return err
+	}
+	return fmt.Errorf("%w: %s: %v", ErrUnavailable, op, redact(err, s.dsn))
+}
+
+func isUnique(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23505"
+	}
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// tx runs f in a transaction and records a change of subdomain in it.
+func (s *SQL) tx(ctx context.Context, op, subdomain string, f func(tx *sql.Tx) error) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	if err := f(tx); err != nil {
+		return s.fail(op, err)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO changes(subdomain, at) VALUES (?, ?)`), subdomain, ms(time.Now())); err != nil {
+		return s.fail(op, err)
+	}
+	if s.engine == Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, subdomain); err != nil {
+			return s.fail(op, err)
+		}
+	}
+	return s.fail(op, tx.Commit())
+}
+
+func encodeAllow(p []netip.Prefix) string {
+	out := make([]string, 0, len(p))
+	for _, x := range p {
+		out = append(out, x.String())
+	}
+	b, _ := json.Marshal(out)
+	return string(b)
+}
+
+// decodeAllow parses the AllowFrom column: a JSON array of CIDR strings
+// (acme-dns format, entries may carry [ ] around IPv6). Invalid entries are
+// skipped; if every entry is invalid the result has one entry that matches
+// nothing, so a hand-edited row fails closed (unlike acme-dns, API.md §5).
+func decodeAllow(s string) []netip.Prefix {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "null" {
+		return nil
+	}
+	var raw []string
+	if err := json.Unmarshal([]byte(s), &raw); err != nil {
+		return []netip.Prefix{{}}
+	}
+	var out []netip.Prefix
+	for _, r := range raw {
+		p, err := ParsePrefix(r)
+		if err == nil {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 && len(raw) > 0 {
+		return []netip.Prefix{{}}
+	}
+	return out
+}
+
+// ParsePrefix parses one allowfrom entry the way acme-dns does (API.md §1.1):
+// a CIDR, with [ and ] removed, normalised to its network address
+// ("[::1]/128" → "::1/128", "10.1.2.3/8" → "10.0.0.0/8"). A bare address is
+// an error.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	s = strings.NewReplacer("[", "", "]", "").Replace(strings.TrimSpace(s))
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return p.Masked(), nil
+}
+
+// CreateAccount implements Store.
+func (s *SQL) CreateAccount(ctx context.Context, a Account) error {
+	if a.Created.IsZero() {
+		a.Created = time.Now()
+	}
+	err := s.tx(ctx, "create account", a.Subdomain, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO accounts(username, password_hash, subdomain, allowfrom, created_at) VALUES (?, ?, ?, ?, ?)`),
+			a.Username, string(a.PasswordHash), a.Subdomain, encodeAllow(a.AllowFrom), ms(a.Created))
+		if isUnique(err) {
+			return ErrConflict
+		}
+		return err
+	})
+	return err
+}
+
+// Account implements Store.
+func (s *SQL) Account(ctx context.Context, username string) (Account, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	var a Account
+	var hash, allow string
+	var created int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT username, password_hash, subdomain, allowfrom, created_at FROM accounts WHERE username = ?`), username).
+		Scan(&a.Username, &hash, &a.Subdomain, &allow, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Account{}, ErrNotFound
+	}
+	if err != nil {
+		return Account{}, s.fail("read account", err)
+	}
+	a.PasswordHash = []byte(hash)
+	a.AllowFrom = decodeAllow(allow)
+	a.Created = fromMS(created)
+	return a, nil
+}
+
+// DeleteAccount implements Store.
+func (s *SQL) DeleteAccount(ctx context.Context, username string) error {
+	a, err := s.Account(ctx, username)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, "delete account", a.Subdomain, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM accounts WHERE username = ?`), username)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		_, err = tx.ExecContext(ctx, s.q(`DELETE FROM txt_values WHERE subdomain = ?`), a.Subdomain)
+		return err
+	})
+}
+
+func (s *SQL) updateAccount(ctx context.Context, op, username, column, value string) error {
+	a, err := s.Account(ctx, username)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, op, a.Subdomain, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE accounts SET `+column+` = ? WHERE username = ?`), value, username)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+}
+
+// SetPassword implements Store.
+func (s *SQL) SetPassword(ctx context.Context, username string, hash []byte) error {
+	return s.updateAccount(ctx, "rotate key", username, "password_hash", string(hash))
+}
+
+// SetAllowFrom implements Store.
+func (s *SQL) SetAllowFrom(ctx context.Context, username string, allow []netip.Prefix) error {
+	return s.updateAccount(ctx, "set allowfrom", username, "allowfrom", encodeAllow(allow))
+}
+
+// PutTXT implements Store.
+func (s *SQL) PutTXT(ctx context.Context, subdomain string, v Value, limit int) error {
+	return s.tx(ctx, "update txt", subdomain, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO txt_values(subdomain, value, updated_at, expires_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (subdomain, value) DO UPDATE SET updated_at = excluded.updated_at, expires_at = excluded.expires_at`),
+			subdomain, v.Text, ms(v.Updated), ms(v.Expires)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM txt_values WHERE subdomain = ? AND expires_at <= ?`), subdomain, ms(v.Updated)); err != nil {
+			return err
+		}
+		if limit > 0 {
+			_, err := tx.ExecContext(ctx, s.q(`DELETE FROM txt_values WHERE subdomain = ? AND value NOT IN
+				(SELECT value FROM txt_values WHERE subdomain = ? ORDER BY updated_at DESC, value LIMIT ?)`), subdomain, subdomain, limit)
+			return err
+		}
+		return nil
+	})
+}
+
+// DeleteTXT implements Store.
+func (s *SQL) DeleteTXT(ctx context.Context, subdomain, text string) (int, error) {
+	var n int64
+	err := s.tx(ctx, "delete txt", subdomain, func(tx *sql.Tx) error {
+		var res sql.Result
+		var err error
+		if text == "" {
+			res, err = tx.ExecContext(ctx, s.q(`DELETE FROM txt_values WHERE subdomain = ?`), subdomain)
+		} else {
+			res, err = tx.ExecContext(ctx, s.q(`DELETE FROM txt_values WHERE subdomain = ? AND value = ?`), subdomain, text)
+		}
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return int(n), err
+}
+
+// Load implements Store.
+func (s *SQL) Load(ctx context.Context, now time.Time) (map[string][]Value, int64, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	var seq sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT MAX(seq) FROM changes`).Scan(&seq); err != nil {
+		return nil, 0, s.fail("load", err)
+	}
+	out := make(map[string][]Value)
+	rows, err := s.db.QueryContext(ctx, `SELECT subdomain FROM accounts`)
+	if err != nil {
+		return nil, 0, s.fail("load", err)
+	}
+	for rows.Next() {
+		var sub string
+		if err := rows.Scan(&sub); err != nil {
+			rows.Close()
+			return nil, 0, s.fail("load", err)
+		}
+		out[sub] = []Value{}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, s.fail("load", err)
+	}
+	if err := s.values(ctx, out, s.q(`SELECT subdomain, value, updated_at, expires_at FROM txt_values WHERE expires_at > ? ORDER BY updated_at, value`), ms(now)); err != nil {
+		return nil, 0, s.fail("load", err)
+	}
+	return out, seq.Int64, nil
+}
+
+func (s *SQL) values(ctx context.Context, out map[string][]Value, query string, args ...any) error {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sub, text string
+		var up, exp int64
+		if err := rows.Scan(&sub, &text, &up, &exp); err != nil {
+			return err
+		}
+		if vs, ok := out[sub]; ok {
+			out[sub] = append(vs, Value{Text: text, Updated: fromMS(up), Expires: fromMS(exp)})
+		}
+	}
+	return rows.Err()
+}
+
+// Subdomains implements Store.
+func (s *SQL) Subdomains(ctx context.Context, names []string, now time.Time) (map[string][]Value, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	out := make(map[string][]Value, len(names))
+	for len(names) > 0 {
+		batch := names
+		if len(batch) > 500 {
+			batch = batch[:500]
+		}
+		names = names[len(batch):]
+		ph := strings.TrimSuffix(strings.Repeat("?,", len(batch)), ",")
+		args := make([]any, len(batch))
+		for i, n := range batch {
+			args[i] = n
+		}
+		rows, err := s.db.QueryContext(ctx, s.q(`SELECT subdomain FROM accounts WHERE subdomain IN (`+ph+`)`), args...)
+		if err != nil {
+			return nil, s.fail("read subdomains", err)
+		}
+		for rows.Next() {
+			var sub string
+			if err := rows.Scan(&sub); err != nil {
+				rows.Close()
+				return nil, s.fail("read subdomains", err)
+			}
+			out[sub] = []Value{}
+		}
+		rows.Close()
+		if err := s.values(ctx, out, s.q(`SELECT subdomain, value, updated_at, expires_at FROM txt_values WHERE expires_at > ? AND subdomain IN (`+ph+`) ORDER BY updated_at, value`), append([]any{ms(now)}, args...)...); err != nil {
+			return nil, s.fail("read subdomains", err)
+		}
+	}
+	return out, nil
+}
+
+// Changes implements Store.
+func (s *SQL) Changes(ctx context.Context, after int64, also []int64) ([]Change, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	query := `SELECT seq, subdomain FROM changes WHERE seq > ?`
+	args := []any{after}
+	if len(also) > 0 {
+		query += ` OR seq IN (` + strings.TrimSuffix(strings.Repeat("?,", len(also)), ",") + `)`
+		for _, a := range also {
+			args = append(args, a)
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(query+` ORDER BY seq LIMIT 10000`), args...)
+	if err != nil {
+		return nil, s.fail("read changes", err)
+	}
+	defer rows.Close()
+	var out []Change
+	for rows.Next() {
+		var c Change
+		if err := rows.Scan(&c.Seq, &c.Subdomain); err != nil {
+			return nil, s.fail("read changes", err)
+		}
+		out = append(out, c)
+	}
+	return out, s.fail("read changes", rows.Err())
+}
+
+// Expire implements Store.
+func (s *SQL) Expire(ctx context.Context, now time.Time, keepChanges time.Duration) (int, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM txt_values WHERE expires_at <= ?`), ms(now))
+	if err != nil {
+		return 0, s.fail("expire", err)
+	}
+	n, _ := res.RowsAffected()
+	// Keep the newest change so MAX(seq) never goes back.
+	if _, err := s.db.ExecContext(ctx, s.q(`DELETE FROM changes WHERE at < ? AND seq < (SELECT MAX(seq) FROM changes)`), ms(now.Add(-keepChanges))); err != nil {
+		return int(n), s.fail("expire", err)
+	}
+	return int(n), nil
+}
+
+// Ping implements Store: one round trip to the database.
+func (s *SQL) Ping(ctx context.Context) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	var one int
+	return s.fail("ping", s.db.QueryRowContext(ctx, `SELECT 1`).Scan(&one))
+}
+
+// Close implements Store.
+func (s *SQL) Close() error { return s.db.Close() }
+
+// Listen calls notify whenever another connection commits a change, until ctx
+// ends (PostgreSQL LISTEN/NOTIFY). For SQLite it returns at once: followers
+// poll. A lost connection is re-established after a second.
+func (s *SQL) Listen(ctx context.Context, notify func()) error {
+	if s.engine != Postgres {
+		return nil
+	}
+	for ctx.Err() == nil {
+		err := s.listenOnce(ctx, notify)
+		if ctx.Err() != nil {
+			break
+		}
+		_ = err
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+	return ctx.Err()
+}
+
+func (s *SQL) listenOnce(ctx context.Context, notify func()) error {
+	conn, err := pgx.Connect(ctx, s.dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	notify() // catch up on anything missed while not listening
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		notify()
+	}
+}
