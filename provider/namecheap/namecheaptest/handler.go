@@ -57,6 +57,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	s.calls[cmd]++
+	if len(s.requests) >= maxRequestLog {
+		s.requests = append(s.requests[:0], s.requests[len(s.requests)-maxRequestLog/2:]...)
+	}
 	s.requests = append(s.requests, Request{Command: cmd, Method: r.Method, ContentType: r.Header.Get("Content-Type"), QueryLen: len(r.URL.RawQuery), Params: logged})
 	if len(r.URL.RawQuery) > s.opts.MaxQueryLen {
 		s.mu.Unlock()

@@ -243,6 +243,13 @@ func (s *Server) stamp(in []Host, keepFlags bool) []Host {
 	return out
 }
 
+// RemoveZone deletes a zone; later calls for it answer 2019166.
+func (s *Server) RemoveZone(domain string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.zones, strings.ToLower(strings.TrimSuffix(domain, ".")))
+}
+
 // SetZoneHosts replaces a zone's rows as another client would (new HostIds,
 // flags as given). It panics if the zone does not exist.
 func (s *Server) SetZoneHosts(domain string, hosts []Host) {
@@ -329,7 +336,11 @@ func (s *Server) ResetCalls() {
 	s.requests = nil
 }
 
-// Requests returns what the server saw, oldest first.
+// maxRequestLog bounds the request log so that long tests stay fast.
+const maxRequestLog = 128
+
+// Requests returns what the server saw, oldest first (at most the last
+// 128 requests).
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
