@@ -85,7 +85,7 @@ func TestNames(t *testing.T) {
 		{DNS01Name("example.com"), "_acme-challenge.example.com."},
 		{DNS01Name("*.Example.COM"), "_acme-challenge.example.com."},
 		{DNS01Name("example.com."), "_acme-challenge.example.com."},
-		{PersistName("example.com"), "_validation-persist.example.com."}, // draft-ietf-acme-dns-persist-00 §4
+		{PersistName("example.com"), "_validation-persist.example.com."},   // draft-ietf-acme-dns-persist-00 §4
 		{PersistName("*.example.com"), "_validation-persist.example.com."}, // §5: the base domain's name
 		{PersistName("xn--bcher-kva.example"), "_validation-persist.xn--bcher-kva.example."},
 	}
