@@ -1,0 +1,409 @@
+package challengeserver
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the serve configuration file (TOML). Its layout is a superset of
+// acme-dns's config.cfg (API.md §3): an acme-dns file loads with the same
+// meaning, except that registration is closed unless asked for and
+// use_header needs trusted_proxies.
+type Config struct {
+	General  General  `toml:"general"`
+	Database Database `toml:"database"`
+	API      APIConf  `toml:"api"`
+	TXT      TXTConf  `toml:"txt"`
+	Log      LogConf  `toml:"logconfig"`
+}
+
+// General is the [general] table: the zone and its DNS listeners.
+type General struct {
+	// Listen is one or more "host:port" DNS addresses (a string or an
+	// array); default "127.0.0.1:53".
+	Listen StringList `toml:"listen"`
+	// Protocol is "both" (default), "udp" or "tcp"; acme-dns's both4,
+	// both6, udp4, … are accepted and the family suffix ignored (the
+	// addresses say the family).
+	Protocol string `toml:"protocol"`
+	// Domain is the challenge zone apex, e.g. "auth.example.org".
+	Domain string `toml:"domain"`
+	// NSName is the SOA MNAME; NSAdmin the SOA RNAME (mailbox).
+	NSName  string `toml:"nsname"`
+	NSAdmin string `toml:"nsadmin"`
+	// Records are static records in zone-file syntax (NS, A, AAAA, CAA, …).
+	Records []string `toml:"records"`
+	// NegativeTTL is the SOA TTL and MINIMUM in seconds (default 60).
+	NegativeTTL uint32 `toml:"negative_ttl"`
+	// TXTTTL is the TTL of challenge TXT answers in seconds (default 1).
+	TXTTTL uint32 `toml:"txt_ttl"`
+	// Debug is acme-dns's flag; accepted and ignored.
+	Debug bool `toml:"debug"`
+}
+
+// Database is the [database] table.
+type Database struct {
+	// Engine is "sqlite" (default; "sqlite3" accepted) or "postgres".
+	Engine string `toml:"engine"`
+	// Connection is the SQLite file or the PostgreSQL URL/DSN.
+	Connection string `toml:"connection"`
+	// ConnectionFile reads Connection from a file (0600), so a PostgreSQL
+	// password stays out of the config.
+	ConnectionFile string `toml:"connection_file"`
+	// PollInterval is how often the memory view asks the store for changes
+	// made by other instances (default 250ms for PostgreSQL, 1s for SQLite).
+	PollInterval Duration `toml:"poll_interval"`
+}
+
+// APIConf is the [api] table.
+type APIConf struct {
+	// Listen is one or more "host:port" HTTP addresses. When empty, ip and
+	// port (acme-dns's keys) are used; default "127.0.0.1:8080".
+	Listen StringList  `toml:"listen"`
+	IP     string      `toml:"ip"`
+	Port   StringOrInt `toml:"port"`
+	// TLS is "none" (default) or "cert" with TLSCert/TLSKey files.
+	// acme-dns's "letsencrypt" modes are refused with a hint.
+	TLS     string `toml:"tls"`
+	TLSCert string `toml:"tls_cert_fullchain"`
+	TLSKey  string `toml:"tls_cert_privkey"`
+	// Registration is "closed" (default), "token" or "open".
+	Registration string `toml:"registration"`
+	// DisableRegistration is acme-dns's switch; true means "closed".
+	DisableRegistration *bool `toml:"disable_registration"`
+	// AdminTokenFile holds the admin token (mode 0600) for "token" mode.
+	AdminTokenFile string `toml:"admin_token_file"`
+	// TrustedProxies are CIDRs whose client-IP header is believed.
+	TrustedProxies []string `toml:"trusted_proxies"`
+	// UseHeader and HeaderName are acme-dns's; use_header = true needs
+	// trusted_proxies.
+	UseHeader  bool   `toml:"use_header"`
+	HeaderName string `toml:"header_name"`
+	// MaxBody bounds request bodies in bytes (default 16384).
+	MaxBody int64 `toml:"max_body"`
+	// Metrics serves /metrics (default true).
+	Metrics *bool `toml:"metrics"`
+	// Lookup enables POST /lookup (default true), which asks a name's
+	// authoritative servers; LookupResolvers ("host:port") find them
+	// (default: the system's resolvers from /etc/resolv.conf).
+	Lookup          *bool    `toml:"lookup"`
+	LookupResolvers []string `toml:"lookup_resolvers"`
+	// RegisterPerHour and AuthFailuresPerMinute are the per-address rate
+	// limits (defaults 10 and 10).
+	RegisterPerHour       float64 `toml:"register_per_hour"`
+	AuthFailuresPerMinute float64 `toml:"auth_failures_per_minute"`
+	// CORSOrigins, Corsorigins and HSTS keys of acme-dns are accepted and
+	// ignored (no browser use).
+	CORSOrigins []string `toml:"corsorigins"`
+	// Legacy acme-dns keys, ignored.
+	APIDomain        string `toml:"api_domain"`
+	AutocertPort     string `toml:"autocert_port"`
+	ACMECacheDir     string `toml:"acme_cache_dir"`
+	NotificationMail string `toml:"notification_email"`
+}
+
+// TXTConf is the [txt] table.
+type TXTConf struct {
+	// Lifetime of a value after its last update (default "1h").
+	Lifetime Duration `toml:"lifetime"`
+	// Limit is the most values one subdomain holds (default 100).
+	Limit int `toml:"limit"`
+}
+
+// LogConf is [logconfig] (acme-dns's table name).
+type LogConf struct {
+	Level  string `toml:"loglevel"`  // error, warning, info (default), debug
+	Format string `toml:"logformat"` // text (default) or json
+	Type   string `toml:"logtype"`   // stdout only; accepted for compatibility
+	File   string `toml:"logfile"`
+}
+
+// Duration is a time.Duration written as "90s", "1h".
+type Duration struct{ time.Duration }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as \"90s\" or \"1h\"", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// StringList is a string or an array of strings.
+type StringList []string
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (l *StringList) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case string:
+		*l = []string{x}
+	case []any:
+		for _, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return fmt.Errorf("want a string or an array of strings, got %T in the array", e)
+			}
+			*l = append(*l, s)
+		}
+	default:
+		return fmt.Errorf("want a string or an array of strings, got %T", v)
+	}
+	return nil
+}
+
+// StringOrInt accepts acme-dns's port = "443" and port = 443.
+type StringOrInt string
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (s *StringOrInt) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case string:
+		*s = StringOrInt(x)
+	case int64:
+		*s = StringOrInt(fmt.Sprint(x))
+	default:
+		return fmt.Errorf("want a port number, got %T", v)
+	}
+	return nil
+}
+
+// ConfigError is a problem in the config file; Key is "table.key", Line is
+// 1-based (0 when unknown).
+type ConfigError struct {
+	File string
+	Key  string
+	Line int
+	Msg  string
+}
+
+func (e *ConfigError) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc += fmt.Sprintf(":%d", e.Line)
+	}
+	if e.Key != "" {
+		return fmt.Sprintf("%s: %s: %s", loc, e.Key, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", loc, e.Msg)
+}
+
+// LoadConfig reads and checks the config file at path. Errors are
+// *ConfigError naming the key and line.
+func LoadConfig(path string) (*Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfig(path, src)
+}
+
+var lineRE = regexp.MustCompile(`line (\d+)`)
+var lastKeyRE = regexp.MustCompile(`last key "([^"]+)"`)
+
+// ParseConfig parses src (named name in errors) and applies defaults.
+func ParseConfig(name string, src []byte) (*Config, error) {
+	var c Config
+	md, err := toml.NewDecoder(bytes.NewReader(src)).Decode(&c)
+	if err != nil {
+		ce := &ConfigError{File: name, Msg: err.Error()}
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			ce.Line = pe.Position.Line
+			ce.Key = pe.LastKey
+			ce.Msg = pe.Message
+		} else {
+			if m := lineRE.FindStringSubmatch(err.Error()); m != nil {
+				fmt.Sscan(m[1], &ce.Line)
+			}
+			if m := lastKeyRE.FindStringSubmatch(err.Error()); m != nil {
+				ce.Key = m[1]
+				if ce.Line == 0 {
+					ce.Line = keyLine(src, m[1])
+				}
+			}
+		}
+		return nil, ce
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		k := und[0].String()
+		return nil, &ConfigError{File: name, Key: k, Line: keyLine(src, k), Msg: "unknown key (misspelt, or in the wrong [table]?)"}
+	}
+	fail := func(key, format string, args ...any) error {
+		return &ConfigError{File: name, Key: key, Line: keyLine(src, key), Msg: fmt.Sprintf(format, args...)}
+	}
+	g := &c.General
+	if g.Domain == "" {
+		return nil, fail("general.domain", "missing: the challenge zone, e.g. domain = \"auth.example.org\"")
+	}
+	if len(g.Listen) == 0 {
+		g.Listen = StringList{"127.0.0.1:53"}
+	}
+	for _, a := range g.Listen {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return nil, fail("general.listen", "%q is not host:port (IPv6 as \"[::1]:53\")", a)
+		}
+	}
+	switch strings.TrimRight(strings.ToLower(g.Protocol), "46") {
+	case "", "both":
+		g.Protocol = "both"
+	case "udp", "tcp":
+		g.Protocol = strings.TrimRight(strings.ToLower(g.Protocol), "46")
+	default:
+		return nil, fail("general.protocol", "%q: want both, udp or tcp", g.Protocol)
+	}
+	d := &c.Database
+	switch strings.ToLower(d.Engine) {
+	case "", "sqlite", "sqlite3":
+		d.Engine = "sqlite"
+	case "postgres", "postgresql":
+		d.Engine = "postgres"
+	default:
+		return nil, fail("database.engine", "%q: want sqlite or postgres", d.Engine)
+	}
+	if d.ConnectionFile != "" {
+		b, err := os.ReadFile(d.ConnectionFile)
+		if err != nil {
+			return nil, fail("database.connection_file", "%v", err)
+		}
+		d.Connection = strings.TrimSpace(string(b))
+	}
+	if d.Connection == "" {
+		return nil, fail("database.connection", "missing: a SQLite file path or a postgres:// URL")
+	}
+	if d.PollInterval.Duration == 0 {
+		d.PollInterval.Duration = time.Second
+		if d.Engine == "postgres" {
+			d.PollInterval.Duration = 250 * time.Millisecond
+		}
+	}
+	a := &c.API
+	if len(a.Listen) == 0 {
+		ip, port := a.IP, string(a.Port)
+		if ip == "" {
+			ip = "127.0.0.1"
+		}
+		if port == "" {
+			port = "8080"
+		}
+		a.Listen = StringList{net.JoinHostPort(ip, port)}
+	}
+	for _, l := range a.Listen {
+		if _, _, err := net.SplitHostPort(l); err != nil {
+			return nil, fail("api.listen", "%q is not host:port", l)
+		}
+	}
+	switch strings.ToLower(a.TLS) {
+	case "", "none":
+		a.TLS = "none"
+	case "cert":
+		a.TLS = "cert"
+		if a.TLSCert == "" || a.TLSKey == "" {
+			return nil, fail("api.tls", "tls = \"cert\" needs tls_cert_fullchain and tls_cert_privkey")
+		}
+	case "letsencrypt", "letsencryptstaging":
+		return nil, fail("api.tls", "%q is not supported: obtain the API certificate with `strictacme` itself (or a reverse proxy) and use tls = \"cert\"", a.TLS)
+	default:
+		return nil, fail("api.tls", "%q: want none or cert", a.TLS)
+	}
+	switch strings.ToLower(a.Registration) {
+	case "":
+		a.Registration = "closed"
+		if a.DisableRegistration != nil && !*a.DisableRegistration {
+			// acme-dns's explicit "open"; keep it open as the operator asked.
+			a.Registration = "open"
+		}
+	case "closed", "token", "open":
+		a.Registration = strings.ToLower(a.Registration)
+	default:
+		return nil, fail("api.registration", "%q: want closed, token or open", a.Registration)
+	}
+	if a.Registration == "token" && a.AdminTokenFile == "" {
+		return nil, fail("api.registration", "registration = \"token\" needs admin_token_file")
+	}
+	for _, p := range a.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			return nil, fail("api.trusted_proxies", "%q is not a CIDR", p)
+		}
+	}
+	if a.UseHeader && len(a.TrustedProxies) == 0 {
+		return nil, fail("api.use_header", "use_header = true needs trusted_proxies (the proxies whose %s is believed); otherwise any client can spoof its address", a.headerName())
+	}
+	if a.MaxBody == 0 {
+		a.MaxBody = 16 << 10
+	}
+	if a.RegisterPerHour < 0 || a.AuthFailuresPerMinute < 0 {
+		return nil, fail("api.register_per_hour", "rate limits must be positive")
+	}
+	if c.TXT.Lifetime.Duration == 0 {
+		c.TXT.Lifetime.Duration = time.Hour
+	}
+	if c.TXT.Lifetime.Duration < time.Minute {
+		return nil, fail("txt.lifetime", "%s is too short for an ACME validation; use at least 1m", c.TXT.Lifetime.Duration)
+	}
+	if c.TXT.Limit == 0 {
+		c.TXT.Limit = 100
+	}
+	if c.TXT.Limit < 2 {
+		return nil, fail("txt.limit", "%d: at least 2 (apex and wildcard share one name)", c.TXT.Limit)
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "", "info", "error", "warning", "warn", "debug":
+	default:
+		return nil, fail("logconfig.loglevel", "%q: want error, warning, info or debug", c.Log.Level)
+	}
+	switch strings.ToLower(c.Log.Format) {
+	case "", "text", "json":
+	default:
+		return nil, fail("logconfig.logformat", "%q: want text or json", c.Log.Format)
+	}
+	return &c, nil
+}
+
+func (a *APIConf) headerName() string {
+	if a.HeaderName == "" {
+		return "X-Forwarded-For"
+	}
+	return a.HeaderName
+}
+
+// keyLine finds the line that sets key ("table.key") in src; 0 if not found.
+func keyLine(src []byte, key string) int {
+	table, k := "", key
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		table, k = key[:i], key[i+1:]
+	}
+	cur := ""
+	sc := bufio.NewScanner(bytes.NewReader(src))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "[") {
+			cur = strings.Trim(line, "[] ")
+			if i := strings.IndexByte(cur, '#'); i >= 0 {
+				cur = strings.TrimSpace(strings.Trim(cur[:i], "[] "))
+			}
+			if cur == key {
+				return n
+			}
+			continue
+		}
+		if cur != table {
+			continue
+		}
+		if eq := strings.IndexByte(line, '='); eq > 0 && strings.Trim(strings.TrimSpace(line[:eq]), `"`) == k {
+			return n
+		}
+	}
+	return 0
+}

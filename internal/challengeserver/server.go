@@ -1,0 +1,385 @@
+// Package challengeserver is `strictacme serve`: an authoritative DNS server
+// for one challenge zone plus an acme-dns compatible HTTP API, on SQLite or
+// PostgreSQL. See README.md in this directory for configuration and the API.
+//
+// The parts: store (source of truth), view (in-memory copy DNS answers
+// from, kept in step by a Follower), dnsserver, api, authlookup (POST
+// /lookup). This package wires them from a Config.
+package challengeserver
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
+
+	"github.com/strictacme/strictacme/internal/challengeserver/api"
+	"github.com/strictacme/strictacme/internal/challengeserver/authlookup"
+	"github.com/strictacme/strictacme/internal/challengeserver/dnsserver"
+	"github.com/strictacme/strictacme/internal/challengeserver/store"
+	"github.com/strictacme/strictacme/internal/challengeserver/view"
+)
+
+// HTTP timeouts of every API listener (acme-dns has none with tls = none,
+// API.md §1.4).
+const (
+	ReadHeaderTimeout = 5 * time.Second
+	ReadTimeout       = 10 * time.Second
+	WriteTimeout      = 30 * time.Second // /lookup asks several servers
+	IdleTimeout       = 120 * time.Second
+)
+
+// Options are run-time settings that are not in the config file.
+type Options struct {
+	// Log (slog.Default() if nil).
+	Log *slog.Logger
+	// Now is the clock (time.Now if nil).
+	Now func() time.Time
+	// Store, if set, is used instead of opening Config.Database (tests).
+	Store store.Store
+	// BcryptCost overrides the cost for new keys (tests use the minimum).
+	BcryptCost int
+	// LookupPort overrides the authoritative servers' port for /lookup
+	// (tests).
+	LookupPort string
+}
+
+// Server is a running challenge server. Create it with New, then Run.
+type Server struct {
+	cfg      *Config
+	log      *slog.Logger
+	now      func() time.Time
+	Store    store.Store
+	View     *view.View
+	Follower *view.Follower
+	DNS      *dnsserver.Server
+	Handler  *dnsserver.Handler
+	API      *api.API
+
+	httpServers []*http.Server
+	httpLns     []net.Listener
+	registry    *prometheus.Registry
+	ownStore    bool
+}
+
+// New opens the store, loads the view, and binds every DNS and HTTP
+// listener, so address errors surface before Run. On error everything is
+// closed again.
+func New(ctx context.Context, cfg *Config, opts Options) (_ *Server, err error) {
+	s := &Server{cfg: cfg, log: opts.Log, now: opts.Now, Store: opts.Store}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	if s.Store == nil {
+		st, err := store.Open(ctx, cfg.Database.Engine, cfg.Database.Connection)
+		if err != nil {
+			return nil, fmt.Errorf("database (%s): %w", cfg.Database.Engine, err)
+		}
+		s.Store, s.ownStore = st, true
+	}
+	s.View = view.New(s.now)
+	s.Follower = &view.Follower{Store: s.Store, View: s.View, Now: s.now, Interval: cfg.Database.PollInterval.Duration, Log: s.log}
+	if err := s.Follower.Load(ctx); err != nil {
+		return nil, fmt.Errorf("load accounts: %w", err)
+	}
+
+	s.registry = prometheus.NewRegistry()
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: "strictacme", Subsystem: "serve", Name: "accounts", Help: "Registered subdomains in the in-memory view.",
+	}, func() float64 { return float64(s.View.Len()) }))
+	s.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: "strictacme", Subsystem: "serve", Name: "store_up", Help: "1 if the last poll of the store succeeded.",
+	}, func() float64 {
+		if s.Follower.Healthy() {
+			return 1
+		}
+		return 0
+	}))
+	queries := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "strictacme", Subsystem: "dns", Name: "queries_total", Help: "DNS queries by type, rcode and transport.",
+	}, []string{"qtype", "rcode", "transport"})
+	s.registry.MustRegister(queries)
+
+	g := cfg.General
+	s.Handler, err = dnsserver.NewHandler(dnsserver.Config{
+		Zone: g.Domain, NSName: g.NSName, Admin: g.NSAdmin, Records: g.Records,
+		NegativeTTL: g.NegativeTTL, TXTTTL: g.TXTTTL,
+	}, s.View)
+	if err != nil {
+		return nil, err
+	}
+	s.Handler.Observe = func(qtype uint16, rcode int, transport string) {
+		queries.WithLabelValues(dns.TypeToString[qtype], dns.RcodeToString[rcode], transport).Inc()
+	}
+	var dh dns.Handler = s.Handler
+	if g.Protocol != "both" {
+		dh = protocolOnly(g.Protocol, s.Handler)
+	}
+	s.DNS, err = dnsserver.Listen(g.Listen, dh)
+	if err != nil {
+		return nil, err
+	}
+
+	ac := cfg.API
+	acfg := api.Config{
+		Domain:         strings.TrimSuffix(g.Domain, "."),
+		Registration:   ac.Registration,
+		ClientIPHeader: ac.HeaderName,
+		TXTLifetime:    cfg.TXT.Lifetime.Duration,
+		TXTLimit:       cfg.TXT.Limit,
+		MaxBody:        ac.MaxBody,
+		BcryptCost:     opts.BcryptCost,
+		Now:            s.now,
+		Log:            s.log,
+		Registerer:     s.registry,
+	}
+	if ac.RegisterPerHour > 0 {
+		acfg.RegisterRate, acfg.RegisterBurst = rate.Limit(ac.RegisterPerHour/3600), max(1, int(ac.RegisterPerHour/2))
+	}
+	if ac.AuthFailuresPerMinute > 0 {
+		acfg.AuthFailRate, acfg.AuthFailBurst = rate.Limit(ac.AuthFailuresPerMinute/60), max(1, int(ac.AuthFailuresPerMinute))
+	}
+	if ac.UseHeader || len(ac.TrustedProxies) > 0 {
+		for _, p := range ac.TrustedProxies {
+			acfg.TrustedProxies = append(acfg.TrustedProxies, netip.MustParsePrefix(p).Masked())
+		}
+	}
+	if ac.Registration == api.RegistrationToken {
+		tok, err := readSecret(ac.AdminTokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("api.admin_token_file: %w", err)
+		}
+		acfg.AdminToken = tok
+	}
+	if ac.Metrics == nil || *ac.Metrics {
+		acfg.Metrics = promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
+	}
+	if ac.Lookup == nil || *ac.Lookup {
+		lr := &authlookup.Resolver{Recursive: ac.LookupResolvers, Port: opts.LookupPort}
+		acfg.Lookup = func(ctx context.Context, name string, qtype uint16) (any, error) {
+			return lr.Lookup(ctx, name, qtype)
+		}
+	}
+	s.API = api.New(acfg, s.Store, s.View)
+
+	var tlsCfg *tls.Config
+	if ac.TLS == "cert" {
+		cr := &certReloader{cert: ac.TLSCert, key: ac.TLSKey}
+		if _, err := cr.get(nil); err != nil {
+			return nil, fmt.Errorf("api.tls_cert_fullchain: %w", err)
+		}
+		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: cr.get}
+	}
+	for _, addr := range ac.Listen {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("api listen %s: %w", addr, err)
+		}
+		if tlsCfg != nil {
+			ln = tls.NewListener(ln, tlsCfg)
+		}
+		s.httpLns = append(s.httpLns, ln)
+		s.httpServers = append(s.httpServers, &http.Server{
+			Handler:           s.API.Handler(),
+			ReadHeaderTimeout: ReadHeaderTimeout,
+			ReadTimeout:       ReadTimeout,
+			WriteTimeout:      WriteTimeout,
+			IdleTimeout:       IdleTimeout,
+			MaxHeaderBytes:    16 << 10,
+			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		})
+	}
+	return s, nil
+}
+
+// readSecret reads a one-line secret from a file that only its owner may
+// read.
+func readSecret(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("%s is readable by others (mode %v); chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	tok := strings.TrimSpace(string(b))
+	if len(tok) < 16 {
+		return "", fmt.Errorf("%s: the token must be at least 16 characters", path)
+	}
+	return tok, nil
+}
+
+// protocolOnly refuses queries over the transport the config turned off.
+func protocolOnly(proto string, h dns.Handler) dns.Handler {
+	return dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		if w.RemoteAddr().Network() != proto {
+			m := new(dns.Msg)
+			m.SetRcode(r, dns.RcodeRefused)
+			_ = w.WriteMsg(m)
+			return
+		}
+		h.ServeDNS(w, r)
+	})
+}
+
+// certReloader re-reads the certificate files when they change on disk, so
+// a renewed certificate is used without a restart.
+type certReloader struct {
+	cert, key string
+	mu        sync.Mutex
+	loaded    *tls.Certificate
+	mtime     time.Time
+}
+
+func (c *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fi, err := os.Stat(c.cert)
+	if err != nil {
+		if c.loaded != nil {
+			return c.loaded, nil
+		}
+		return nil, err
+	}
+	if c.loaded == nil || fi.ModTime().After(c.mtime) {
+		crt, err := tls.LoadX509KeyPair(c.cert, c.key)
+		if err != nil {
+			if c.loaded != nil {
+				return c.loaded, nil
+			}
+			return nil, err
+		}
+		c.loaded, c.mtime = &crt, fi.ModTime()
+	}
+	return c.loaded, nil
+}
+
+// DNSAddrs returns the bound DNS addresses (UDP then TCP per listen address).
+func (s *Server) DNSAddrs() []net.Addr { return s.DNS.Addrs() }
+
+// APIAddrs returns the bound API addresses.
+func (s *Server) APIAddrs() []net.Addr {
+	var out []net.Addr
+	for _, l := range s.httpLns {
+		out = append(out, l.Addr())
+	}
+	return out
+}
+
+// Run serves until ctx ends, then shuts down gracefully (5 s) and closes the
+// store. It returns the first listener error, or nil after a clean stop.
+func (s *Server) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wake := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); s.Follower.Run(ctx, wake) }()
+	go func() {
+		defer wg.Done()
+		if l, ok := s.Store.(interface {
+			Listen(context.Context, func()) error
+		}); ok {
+			_ = l.Listen(ctx, func() {
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			})
+		}
+	}()
+	go func() { defer wg.Done(); s.janitor(ctx) }()
+
+	errc := make(chan error, len(s.httpServers))
+	for i, hs := range s.httpServers {
+		go func() {
+			if err := hs.Serve(s.httpLns[i]); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+	}
+	s.log.Info("serving", "zone", s.Handler.Zone(), "dns", addrList(s.DNSAddrs()), "api", addrList(s.APIAddrs()),
+		"store", s.cfg.Database.Engine, "accounts", s.View.Len(), "registration", s.cfg.API.Registration)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	cancel()
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	for _, hs := range s.httpServers {
+		_ = hs.Shutdown(sctx)
+	}
+	_ = s.DNS.Shutdown(sctx)
+	wg.Wait()
+	if s.ownStore {
+		_ = s.Store.Close()
+	}
+	return err
+}
+
+// janitor removes expired values from the store every minute.
+func (s *Server) janitor(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c, cancel := context.WithTimeout(ctx, 10*time.Second)
+			if n, err := s.Store.Expire(c, s.now(), time.Hour); err == nil && n > 0 {
+				s.log.Debug("expired TXT values removed", "count", n)
+			}
+			cancel()
+		}
+	}
+}
+
+func (s *Server) close() {
+	for _, l := range s.httpLns {
+		l.Close()
+	}
+	if s.DNS != nil {
+		_ = s.DNS.Shutdown(context.Background())
+	}
+	if s.ownStore && s.Store != nil {
+		_ = s.Store.Close()
+	}
+}
+
+func addrList(a []net.Addr) string {
+	var out []string
+	for _, x := range a {
+		out = append(out, x.Network()+"/"+x.String())
+	}
+	return strings.Join(out, " ")
+}
