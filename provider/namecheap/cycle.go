@@ -106,6 +106,13 @@ func (p *Provider) change(ctx context.Context, z, sld, tld string, adds, dels []
 			// Invariant 6: nothing to do, no write.
 			return add, cumDeleted, nil
 		}
+		if len(next) == 0 {
+			// Whether setHosts accepts an empty list, or restores the parking
+			// records, is unknown (API.md §8.2): leave the last record(s) in
+			// place rather than find out on a user's zone.
+			p.log.Warn("namecheap: not sending an empty host list; the record(s) stay in the zone", "zone", z, "records", len(del))
+			return add, cumDeleted, nil
+		}
 		if err := p.checkWrite(z, res, next); err != nil {
 			return nil, cumDeleted, err
 		}
