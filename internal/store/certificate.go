@@ -33,6 +33,38 @@ type Metadata struct {
 	Obtained  time.Time `json:"obtained"`
 	// Replaced is the ARICertID of the certificate this one replaced, if any.
 	Replaced string `json:"replaced,omitempty"`
+	// Renewal is what `strictacme renew` needs to repeat the order without
+	// the original command line; nil for certificates stored before it
+	// existed. It never holds secrets.
+	Renewal *RenewalSettings `json:"renewal,omitempty"`
+}
+
+// RenewalSettings are the non-secret settings of the order that produced a
+// certificate. Credentials are never stored: the provider reads them from
+// its environment variables or files again at renewal time.
+type RenewalSettings struct {
+	// Challenges in order of preference ("dns-01", ...).
+	Challenges []string `json:"challenges,omitempty"`
+	// Provider is the --dns provider name ("namecheap", "exec", ...).
+	Provider string `json:"provider,omitempty"`
+	// Propagation is the strategy name; Resolvers its resolver URLs;
+	// PropagationWait the fixed or settle delay; Quorum how many resolvers
+	// must agree (0 = all); RequestTimeout one DNS question's timeout.
+	Propagation     string        `json:"propagation,omitempty"`
+	Resolvers       []string      `json:"resolvers,omitempty"`
+	PropagationWait time.Duration `json:"propagation_wait_ns,omitempty"`
+	Quorum          int           `json:"quorum,omitempty"`
+	RequestTimeout  time.Duration `json:"request_timeout_ns,omitempty"`
+	IPv4Only        bool          `json:"ipv4_only,omitempty"`
+	// CACerts are the --ca-cert files (absolute paths) trusted for the CA
+	// and DoH servers.
+	CACerts []string `json:"ca_certs,omitempty"`
+	// PreferredChain is the issuer common name of the preferred chain.
+	PreferredChain string `json:"preferred_chain,omitempty"`
+	// ReuseKey keeps the private key across renewals.
+	ReuseKey bool `json:"reuse_key,omitempty"`
+	// Email is the account contact used if the account must be recreated.
+	Email string `json:"email,omitempty"`
 }
 
 // Certificate is one issued certificate with its key, as stored.
@@ -66,11 +98,25 @@ func (s *Store) CertDir(name string) string {
 	return filepath.Join(s.Root, "certificates", name)
 }
 
+// SaveHook, when set, is called by SaveCertificate at its steps: "finalized"
+// before anything is written, "storing" after the new version's files are
+// written and before the switch, "stored" after the switch. Crash tests set
+// it to kill the process at these points; it is nil in normal runs and must
+// be set before any certificate is saved.
+var SaveHook func(step string)
+
+func saveStep(step string) {
+	if SaveHook != nil {
+		SaveHook(step)
+	}
+}
+
 // SaveCertificate writes c as a new version and then switches the "current"
 // symlink to it in one rename: readers see the old complete set or the new
 // complete set, and a crash leaves the previous certificate in place. Old
 // versions beyond the newest 3 are removed.
 func (s *Store) SaveCertificate(c *Certificate) error {
+	saveStep("finalized")
 	base := s.CertDir(c.Name)
 	version := c.Meta.Serial
 	if version == "" {
@@ -101,6 +147,7 @@ func (s *Store) SaveCertificate(c *Certificate) error {
 			return fmt.Errorf("storing %s: %w", f.name, err)
 		}
 	}
+	saveStep("storing")
 	if err := renameio.Symlink(filepath.Join("versions", version), filepath.Join(base, "current")); err != nil {
 		return fmt.Errorf("switching to the new certificate: %w", err)
 	}
@@ -114,6 +161,7 @@ func (s *Store) SaveCertificate(c *Certificate) error {
 		}
 	}
 	c.Dir = vdir
+	saveStep("stored")
 	return s.prune(base, version, 3)
 }
 
