@@ -1,0 +1,139 @@
+package persist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/strictacme/strictacme/internal/challenge"
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/resolver"
+)
+
+// View is what one resolver sees at one record's name.
+type View struct {
+	Resolver string `json:"resolver"`
+	// Values are the TXT values seen (empty for NXDOMAIN/NODATA).
+	Values []string `json:"values"`
+	// Authorizes is true when one of Values authorizes the account.
+	Authorizes bool `json:"authorizes"`
+	// Reason says why not, or names the transport error.
+	Reason string `json:"reason,omitempty"`
+	// Failed is true for a transport failure (no answer at all).
+	Failed bool `json:"failed,omitempty"`
+}
+
+// Checked is the verdict for one record.
+type Checked struct {
+	FQDN  string `json:"fqdn"`
+	Views []View `json:"views"`
+	// OK is true when every resolver that answered sees a record that
+	// authorizes the account, and at least one answered.
+	OK bool `json:"ok"`
+}
+
+// CheckOptions configure Check. Resolvers is required.
+type CheckOptions struct {
+	Resolvers []resolver.Resolver
+	// Issuers are the CA's issuer domain names.
+	Issuers []string
+	// AccountURI is the account that must be authorized.
+	AccountURI string
+	// Now is the time persistUntil is compared with; zero means time.Now.
+	Now time.Time
+}
+
+// Check asks every resolver for TXT at each record's name and decides, as
+// the CA would (draft-ietf-acme-dns-persist-00 §4), whether a value there
+// authorizes the account for the record's names (policy=wildcard needed
+// when the record covers a wildcard; persistUntil not passed). It returns
+// one Checked per record and, when any is not OK, an error whose exit code
+// is Missing (answers seen, none authorizes) or DNS (no resolver answered).
+func Check(ctx context.Context, recs []Record, opts CheckOptions) ([]Checked, error) {
+	if len(opts.Resolvers) == 0 {
+		return nil, exitcode.With(exitcode.Usage, errors.New("no resolver configured; pass --resolver"))
+	}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	out := make([]Checked, len(recs))
+	var missing, failed []string
+	for i, r := range recs {
+		c := Checked{FQDN: r.FQDN}
+		answered, authorized := 0, 0
+		for _, res := range opts.Resolvers {
+			v := View{Resolver: res.String()}
+			msg, err := resolver.Query(ctx, res, r.FQDN, dns.TypeTXT)
+			switch {
+			case err != nil:
+				v.Failed, v.Reason = true, err.Error()
+			case msg.Rcode != dns.RcodeSuccess && msg.Rcode != dns.RcodeNameError:
+				v.Failed, v.Reason = true, fmt.Sprintf("answered %s", dns.RcodeToString[msg.Rcode])
+			default:
+				answered++
+				v.Values = resolver.TXTValues(msg, r.FQDN)
+				if v.Values == nil {
+					v.Values = []string{}
+				}
+				v.Reason = verdict(v.Values, r, opts.Issuers, opts.AccountURI, now)
+				if v.Reason == "" {
+					v.Authorizes = true
+					authorized++
+				}
+			}
+			c.Views = append(c.Views, v)
+		}
+		c.OK = answered > 0 && authorized == answered
+		switch {
+		case c.OK:
+		case answered == 0:
+			failed = append(failed, fmt.Sprintf("%s: %s", r.FQDN, firstReason(c.Views)))
+		default:
+			missing = append(missing, fmt.Sprintf("%s: %s", r.FQDN, firstReason(c.Views)))
+		}
+		out[i] = c
+	}
+	if len(missing) > 0 {
+		return out, exitcode.With(exitcode.Missing, fmt.Errorf("dns-persist-01 record not in place: %s", strings.Join(missing, "; ")))
+	}
+	if len(failed) > 0 {
+		return out, exitcode.With(exitcode.DNS, fmt.Errorf("no resolver answered: %s", strings.Join(failed, "; ")))
+	}
+	return out, nil
+}
+
+// verdict returns "" when one of values authorizes accountURI for r's names
+// with a CA accepting issuers at now, else why not.
+func verdict(values []string, r Record, issuers []string, accountURI string, now time.Time) string {
+	if len(values) == 0 {
+		return "no TXT record; publish it (strictacme persist --apply) or wait for caches to expire"
+	}
+	var reasons []string
+	for _, v := range values {
+		pr, err := challenge.ParsePersist(v)
+		if err != nil {
+			reasons = append(reasons, err.Error())
+			continue
+		}
+		if err := pr.Authorizes(issuers, accountURI, r.Wildcard, now); err != nil {
+			reasons = append(reasons, err.Error())
+			continue
+		}
+		return ""
+	}
+	return strings.Join(reasons, "; ")
+}
+
+func firstReason(vs []View) string {
+	for _, v := range vs {
+		if !v.Authorizes && v.Reason != "" {
+			return v.Resolver + ": " + v.Reason
+		}
+	}
+	return "not authorized"
+}
