@@ -100,6 +100,7 @@ func (is *Issuer) finalize(ctx context.Context, order acme.Order, req Request) (
 			Profile:   req.Profile,
 			Obtained:  is.cfg.Now().UTC(),
 			Replaced:  req.Replaces,
+			Renewal:   req.Renewal,
 		},
 	}
 	return cert, nil

@@ -169,6 +169,9 @@ type Request struct {
 	// Name of the certificate in the store; "" derives it from the first
 	// identifier.
 	Name string
+	// Renewal is kept in the certificate's metadata so that renew can
+	// repeat the order later; nil stores none. Never put secrets in it.
+	Renewal *store.RenewalSettings
 }
 
 // Record is one challenge record of an order.
