@@ -16,11 +16,27 @@ import (
 // stops the order with a RateLimitedError telling when to retry, never a busy
 // loop (case AC01). badNonce is retried by acmez with the nonce from the
 // error response (case AC03).
+//
+// A 5xx on an idempotent step (idempotentOps: fetching an authorization or
+// the certificate, initiating a challenge) is retried up to max5xxRetries
+// times more, with backoff5xx doubling, after acmez's own three quick tries:
+// a CA's brief outage should not cost the whole order.
 func (is *Issuer) withCARetry(ctx context.Context, op string, f func() error) error {
 	backoff := time.Second
+	backoff5 := backoff5xx
+	serverErrors := 0
 	for attempt := 0; ; attempt++ {
 		err := f()
 		var p acme.Problem
+		if err != nil && idempotentOps[op] && serverError(err) && serverErrors < max5xxRetries {
+			serverErrors++
+			is.logf("CA server error on %s; retrying in %s (%d/%d)", op, backoff5, serverErrors, max5xxRetries)
+			if err := is.cfg.Sleep(ctx, backoff5); err != nil {
+				return err
+			}
+			backoff5 *= 2
+			continue
+		}
 		if err == nil || !errors.As(err, &p) || (p.Status != http.StatusTooManyRequests && p.Type != acme.ProblemTypeRateLimited) {
 			return err
 		}
@@ -39,4 +55,24 @@ func (is *Issuer) withCARetry(ctx context.Context, op string, f func() error) er
 			return err
 		}
 	}
+}
+
+// Bounds of the extra 5xx retries of withCARetry.
+const (
+	max5xxRetries = 2
+	backoff5xx    = 2 * time.Second
+)
+
+// idempotentOps are the withCARetry operations that are safe to repeat after
+// a server error (RFC 8555 §7.5.1 allows re-posting to a challenge; the
+// others are POST-as-GET reads).
+var idempotentOps = map[string]bool{"authorization": true, "certificate": true, "challenge": true}
+
+// serverError reports whether err is a 5xx answer of the CA.
+func serverError(err error) bool {
+	var p acme.Problem
+	if errors.As(err, &p) {
+		return p.Status >= 500 || p.Type == acme.ProblemTypeServerInternal
+	}
+	return false
 }
