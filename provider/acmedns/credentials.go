@@ -1,0 +1,151 @@
+package acmedns
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/google/renameio/v2"
+)
+
+// Account is one acme-dns account as stored in the common credentials JSON
+// (goacmedns's file storage, API.md §7). Unknown members are kept and
+// written back unchanged.
+type Account struct {
+	FullDomain string `json:"fulldomain"`
+	SubDomain  string `json:"subdomain"`
+	Username   string `json:"username"`
+	Password   string `json:"password"`
+	// ServerURL is the API base URL; empty in older files (then the
+	// Provider's ServerURL is used).
+	ServerURL string `json:"server_url,omitempty"`
+	// AllowFrom is kept when the file holds a pasted register reply.
+	AllowFrom []string `json:"allowfrom,omitempty"`
+
+	extra map[string]json.RawMessage
+}
+
+var knownKeys = map[string]bool{"fulldomain": true, "subdomain": true, "username": true, "password": true, "server_url": true, "allowfrom": true}
+
+// UnmarshalJSON implements json.Unmarshaler; keys match without regard to
+// case, unknown keys are kept.
+func (a *Account) UnmarshalJSON(b []byte) error {
+	type plain Account
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return err
+	}
+	*a = Account(p)
+	for k, v := range all {
+		if !knownKeys[strings.ToLower(k)] {
+			if a.extra == nil {
+				a.extra = map[string]json.RawMessage{}
+			}
+			a.extra[k] = v
+		}
+	}
+	return nil
+}
+
+// MarshalJSON implements json.Marshaler.
+func (a Account) MarshalJSON() ([]byte, error) {
+	type plain Account
+	b, err := json.Marshal(plain(a))
+	if err != nil || len(a.extra) == 0 {
+		return b, err
+	}
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(b, &m)
+	for k, v := range a.extra {
+		m[k] = v
+	}
+	return json.Marshal(m)
+}
+
+// CNAME returns the record the owner of domain must add, in zone-file form:
+// "_acme-challenge.<domain>. CNAME <fulldomain>." (domain without "*.").
+func (a Account) CNAME(domain string) string {
+	return ChallengeName(domain) + " CNAME " + strings.TrimSuffix(a.FullDomain, ".") + "."
+}
+
+// ChallengeName is "_acme-challenge.<domain>." with "*." and any trailing dot
+// removed from domain first.
+func ChallengeName(domain string) string {
+	return "_acme-challenge." + Key(domain) + "."
+}
+
+// Key is the credentials-file key of domain: lower case, without "*.", a
+// leading "_acme-challenge." or a trailing dot (the wildcard shares the
+// apex's challenge name, API.md §7).
+func Key(domain string) string {
+	d := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(domain), "."))
+	d = strings.TrimPrefix(d, "*.")
+	return strings.TrimPrefix(d, "_acme-challenge.")
+}
+
+// Credentials maps a domain (see Key) to its account: the goacmedns JSON
+// file format used by lego, acme-dns-client, certbot-dns-acmedns and
+// cert-manager (API.md §7).
+type Credentials map[string]Account
+
+// Lookup returns the account for domain, trying the exact key first and
+// then Key(domain).
+func (c Credentials) Lookup(domain string) (Account, bool) {
+	if a, ok := c[domain]; ok {
+		return a, true
+	}
+	a, ok := c[Key(domain)]
+	return a, ok
+}
+
+// ByFullDomain returns the account whose fulldomain is fqdn (any case,
+// trailing dot optional).
+func (c Credentials) ByFullDomain(fqdn string) (Account, bool) {
+	f := strings.ToLower(strings.TrimSuffix(fqdn, "."))
+	for _, a := range c {
+		if strings.ToLower(strings.TrimSuffix(a.FullDomain, ".")) == f {
+			return a, true
+		}
+	}
+	return Account{}, false
+}
+
+// LoadCredentials reads the credentials file at path. A missing file is an
+// empty Credentials and no error; a file readable by group or others is an
+// error, since it holds keys.
+func LoadCredentials(path string) (Credentials, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Credentials{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("acmedns: %s holds API keys but is readable by others (mode %v); chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
+	c := Credentials{}
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return c, nil
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("acmedns: %s: not a credentials file (a JSON object of domain → {fulldomain, subdomain, username, password, server_url}): %v", path, err)
+	}
+	return c, nil
+}
+
+// Save writes c to path atomically with mode 0600.
+func (c Credentials) Save(path string) error {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	return renameio.WriteFile(path, append(b, '\n'), 0o600)
+}
