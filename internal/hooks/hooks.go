@@ -1,0 +1,173 @@
+// Package hooks runs the operator's commands around certificate issuance:
+// a pre hook once before the first order of a run, a deploy hook after each
+// certificate that was issued or renewed, and a post hook once at the end.
+//
+// A hook is one shell command line, run with /bin/sh -c, with the process
+// environment plus the variables below. Its standard output and error go to
+// the writer given (strictacme passes its stderr, so --json output on stdout
+// stays clean). A hook that exits non-zero is an *Error with exit code
+// exitcode.Hook; the certificate it was about stays stored.
+//
+// Deploy hook variables (DeployEnv):
+//
+//	STRICTACME_HOOK             "deploy"
+//	STRICTACME_CERT_NAME        the certificate's name in the store
+//	STRICTACME_DOMAINS          its names, space separated (ASCII/punycode)
+//	STRICTACME_CERT_DIR         the folder with the stable file names
+//	STRICTACME_CERT_PATH        leaf certificate, PEM
+//	STRICTACME_KEY_PATH         private key, PEM (0600)
+//	STRICTACME_CHAIN_PATH       intermediates, PEM
+//	STRICTACME_FULLCHAIN_PATH   leaf and intermediates, PEM
+//	STRICTACME_SERIAL           serial number, hex
+//	STRICTACME_NOT_BEFORE       RFC 3339, UTC
+//	STRICTACME_NOT_AFTER        RFC 3339, UTC
+//	STRICTACME_RENEWED          "true" for a renewal, "false" for a first issue
+//	STRICTACME_REPLACED         ARI ID of the replaced certificate, if any
+//
+// Pre and post hook variables (RunEnv): STRICTACME_HOOK ("pre" or "post"),
+// STRICTACME_DUE_CERTS (names due in this run), and for post
+// STRICTACME_RENEWED_CERTS and STRICTACME_FAILED_CERTS; lists are space
+// separated.
+package hooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
+)
+
+// Kind names a hook.
+type Kind string
+
+// The hooks.
+const (
+	Pre    Kind = "pre"
+	Deploy Kind = "deploy"
+	Post   Kind = "post"
+)
+
+// Cert describes one stored certificate for the deploy hook.
+type Cert struct {
+	Name      string
+	Domains   []string
+	Dir       string // the certificate folder (stable file names inside)
+	Serial    string
+	NotBefore time.Time
+	NotAfter  time.Time
+	Renewed   bool
+	Replaced  string
+}
+
+// DeployEnv returns the deploy hook variables for c as "KEY=value" strings.
+// File paths are Dir joined with the store's stable names.
+func DeployEnv(c Cert) []string {
+	return []string{
+		"STRICTACME_HOOK=" + string(Deploy),
+		"STRICTACME_CERT_NAME=" + c.Name,
+		"STRICTACME_DOMAINS=" + strings.Join(c.Domains, " "),
+		"STRICTACME_CERT_DIR=" + c.Dir,
+		"STRICTACME_CERT_PATH=" + filepath.Join(c.Dir, "cert.pem"),
+		"STRICTACME_KEY_PATH=" + filepath.Join(c.Dir, "privkey.pem"),
+		"STRICTACME_CHAIN_PATH=" + filepath.Join(c.Dir, "chain.pem"),
+		"STRICTACME_FULLCHAIN_PATH=" + filepath.Join(c.Dir, "fullchain.pem"),
+		"STRICTACME_SERIAL=" + c.Serial,
+		"STRICTACME_NOT_BEFORE=" + c.NotBefore.UTC().Format(time.RFC3339),
+		"STRICTACME_NOT_AFTER=" + c.NotAfter.UTC().Format(time.RFC3339),
+		fmt.Sprintf("STRICTACME_RENEWED=%t", c.Renewed),
+		"STRICTACME_REPLACED=" + c.Replaced,
+	}
+}
+
+// RunEnv returns the pre or post hook variables.
+func RunEnv(kind Kind, due, renewed, failed []string) []string {
+	env := []string{"STRICTACME_HOOK=" + string(kind), "STRICTACME_DUE_CERTS=" + strings.Join(due, " ")}
+	if kind == Post {
+		env = append(env, "STRICTACME_RENEWED_CERTS="+strings.Join(renewed, " "), "STRICTACME_FAILED_CERTS="+strings.Join(failed, " "))
+	}
+	return env
+}
+
+// Error is a hook that failed: it exited non-zero, was killed, timed out or
+// could not start. The command line is not in the message (it may carry
+// tokens); Kind and the certificate name say which hook it was.
+type Error struct {
+	Kind Kind
+	// Cert is the certificate a deploy hook ran for; "" for pre and post.
+	Cert string
+	// ExitCode is the hook's exit status; -1 when it did not exit normally.
+	ExitCode int
+	Err      error
+}
+
+func (e *Error) Error() string {
+	what := string(e.Kind) + " hook"
+	if e.Cert != "" {
+		what += " for " + e.Cert
+	}
+	if e.ExitCode > 0 {
+		return fmt.Sprintf("%s exited with status %d", what, e.ExitCode)
+	}
+	return fmt.Sprintf("%s failed: %v", what, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Runner runs hooks. The zero value runs with /bin/sh, no timeout and
+// output discarded.
+type Runner struct {
+	// Shell runs the command line as Shell -c LINE; "" means /bin/sh.
+	Shell string
+	// Timeout bounds one hook; 0 means none. On timeout the hook is
+	// killed and an *Error returned.
+	Timeout time.Duration
+	// Output receives the hook's stdout and stderr; nil discards.
+	Output io.Writer
+}
+
+// Run runs command (nothing when it is "") with the process environment
+// plus env. cert names the certificate for a deploy hook's error. A failure
+// is an *Error wrapped with exitcode.Hook.
+func (r Runner) Run(ctx context.Context, kind Kind, cert, command string, env []string) error {
+	if strings.TrimSpace(command) == "" {
+		return nil
+	}
+	if r.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.Timeout)
+		defer cancel()
+	}
+	shell := r.Shell
+	if shell == "" {
+		shell = "/bin/sh"
+	}
+	cmd := exec.CommandContext(ctx, shell, "-c", command)
+	cmd.Env = append(os.Environ(), env...)
+	out := r.Output
+	if out == nil {
+		out = io.Discard
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.WaitDelay = 5 * time.Second
+	err := cmd.Run()
+	if err == nil {
+		return nil
+	}
+	he := &Error{Kind: kind, Cert: cert, ExitCode: -1, Err: err}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() > 0 {
+		he.ExitCode = ee.ExitCode()
+	}
+	if ctx.Err() != nil && r.Timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		he.Err = fmt.Errorf("timed out after %s", r.Timeout)
+		he.ExitCode = -1
+	}
+	return exitcode.With(exitcode.Hook, he)
+}
