@@ -120,11 +120,15 @@ func (p *Provider) change(ctx context.Context, z, sld, tld string, adds, dels []
 		err = c.SetHosts(ctx, sld, tld, res.EmailType, next)
 		if err != nil {
 			if api.IsRetryable(err) && cycle < p.cfg.MaxCycles {
-				p.log.Debug("namecheap setHosts retry", "zone", z, "error", err.Error(), "delay", backoff)
-				if err := p.clock.Sleep(ctx, backoff); err != nil {
+				wait := backoff
+				if api.IsThrottle(err) {
+					wait = max(wait, api.ThrottleBackoff)
+				}
+				p.log.Debug("namecheap setHosts retry", "zone", z, "error", err.Error(), "delay", wait)
+				if err := p.clock.Sleep(ctx, wait); err != nil {
 					return nil, cumDeleted, err
 				}
-				backoff = min(2*backoff, 30*time.Second)
+				backoff = min(2*wait, 30*time.Second)
 				continue
 			}
 			return nil, cumDeleted, fmt.Errorf("namecheap: writing zone %s: %w", z, err)

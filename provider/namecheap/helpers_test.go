@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -146,3 +148,7 @@ func hasTXT(hosts []namecheaptest.Host, name, value string) int {
 	}
 	return n
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }

@@ -48,7 +48,8 @@ type Client struct {
 	// must redo the whole read-modify-write (API.md §6.2 invariant 11).
 	MaxAttempts int
 	// Backoff is the first retry delay, doubled each time up to 30 s; 0 means 2 s
-	// (Posh-ACME's spacing for 3050750, API.md §4).
+	// (Posh-ACME's spacing for 3050750, API.md §4). After a throttle the
+	// delay is at least ThrottleBackoff.
 	Backoff time.Duration
 }
 
@@ -230,11 +231,16 @@ func (c *Client) callRetry(ctx context.Context, command string, params url.Value
 		if err == nil || !IsRetryable(err) || i >= attempts {
 			return env, err
 		}
-		c.log("namecheap retry", "command", command, "attempt", i, "delay", delay, "error", err.Error())
-		if err := c.clock().Sleep(ctx, delay); err != nil {
+		wait := delay
+		if IsThrottle(err) {
+			// The window is a minute: short retries only spend more of it.
+			wait = max(wait, ThrottleBackoff)
+		}
+		c.log("namecheap retry", "command", command, "attempt", i, "delay", wait, "error", err.Error())
+		if err := c.clock().Sleep(ctx, wait); err != nil {
 			return nil, err
 		}
-		delay = min(2*delay, 30*time.Second)
+		delay = min(2*wait, 30*time.Second)
 	}
 }
 

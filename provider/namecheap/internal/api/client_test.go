@@ -192,8 +192,8 @@ func TestThrottleAndTransientErrorsAreRetriedWithBackoff(t *testing.T) {
 	if len(f.seen) != 4 {
 		t.Fatalf("calls = %d", len(f.seen))
 	}
-	want := []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second}
-	if len(clock.slept) != 3 || clock.slept[0] != want[0] || clock.slept[2] != want[2] {
+	want := []time.Duration{ThrottleBackoff, 30 * time.Second, 30 * time.Second}
+	if len(clock.slept) != 3 || clock.slept[0] != want[0] || clock.slept[1] != want[1] || clock.slept[2] != want[2] {
 		t.Errorf("backoff = %v, want %v", clock.slept, want)
 	}
 }

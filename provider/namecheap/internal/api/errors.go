@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // WhitelistURL is where a Namecheap account holder adds IPv4 addresses to the
@@ -116,6 +117,17 @@ func IsRetryable(err error) bool {
 	}
 	var tr *TransportError
 	return errors.As(err, &tr)
+}
+
+// ThrottleBackoff is the least wait after HTTP 405 or error 500000: with
+// the default 5 attempts the retries span more than the one-minute window.
+const ThrottleBackoff = 15 * time.Second
+
+// IsThrottle reports whether err is HTTP 405 or error 500000 (API.md §5).
+func IsThrottle(err error) bool {
+	var te *ThrottledError
+	var ae *Error
+	return errors.As(err, &te) || (errors.As(err, &ae) && ae.Number == ErrNumTooManyRequests)
 }
 
 // TransportError wraps a failure to get any HTTP answer at all.
