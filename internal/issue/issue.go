@@ -255,8 +255,12 @@ func (is *Issuer) Obtain(ctx context.Context, req Request) (res *Result, err err
 	res.Stats.Authorizations = len(order.Authorizations)
 	step("authorizations", t0)
 
-	// 3. Write, wait, validate; clean-up always runs.
-	written, err := is.present(ctx, recs, res)
+	// 3. Route, write, wait, validate; clean-up always runs. Records that
+	// share a name at a single-value provider go in later rounds (DL03).
+	if err := is.route(ctx, recs); err != nil {
+		return nil, err
+	}
+	var written map[zoneKey][]*Record
 	defer func() {
 		if cerr := is.cleanup(ctx, written); cerr != nil {
 			is.logf("clean-up: %v", cerr)
@@ -265,11 +269,21 @@ func (is *Issuer) Obtain(ctx context.Context, req Request) (res *Result, err err
 			}
 		}
 	}()
-	if err != nil {
-		return nil, err
-	}
-	if err := is.validate(ctx, recs, res); err != nil {
-		return nil, err
+	for i, round := range rounds(recs) {
+		if i > 0 {
+			if cerr := is.cleanup(ctx, written); cerr != nil {
+				return nil, exitcode.With(exitcode.DNS, cerr)
+			}
+			written = nil
+			is.logf("round %d: %d record(s) share a name with a validated one at a provider that keeps one TXT value per name; validating them now", i+1, len(round))
+		}
+		written, err = is.present(ctx, round, res)
+		if err != nil {
+			return nil, err
+		}
+		if err := is.validate(ctx, round, res); err != nil {
+			return nil, err
+		}
 	}
 
 	// 4. Finalize (RFC 8555 §7.4) and download.
@@ -370,24 +384,12 @@ func (is *Issuer) present(ctx context.Context, recs []Record, res *Result) (map[
 			persist = append(persist, r)
 			continue
 		}
-		target := r.FQDN
-		if is.cfg.Delegate != nil {
-			t, err := is.cfg.Delegate.Delegate(ctx, r.FQDN)
-			if err != nil {
-				return nil, exitcode.With(exitcode.DNS, fmt.Errorf("delegation of %s: %w", r.FQDN, err))
+		if r.route.Entry == nil {
+			if err := is.routeOne(ctx, r); err != nil {
+				return nil, err
 			}
-			target = t
 		}
-		r.Target = strings.ToLower(target)
-		if is.cfg.Providers == nil {
-			return nil, exitcode.With(exitcode.Usage, errors.New("no DNS provider configured; pass --dns"))
-		}
-		route, err := is.cfg.Providers.Route(ctx, r.Target)
-		if err != nil {
-			return nil, exitcode.With(exitcode.Usage, err)
-		}
-		r.route, r.Provider, r.Zone = route, route.Entry.Name, route.Zone
-		k := zoneKey{route.Entry, route.Zone}
+		k := zoneKey{r.route.Entry, r.route.Zone}
 		groups[k] = append(groups[k], r)
 	}
 	if len(persist) > 0 {
@@ -483,6 +485,65 @@ func (is *Issuer) present(ctx context.Context, recs []Record, res *Result) (map[
 	}
 	res.Stats.Steps["propagation"] += int(is.cfg.Now().Sub(t0).Milliseconds())
 	return groups, nil
+}
+
+// route sets where every record is written: delegation, then the provider
+// and zone of the target. dns-persist-01 records are checked, not written.
+func (is *Issuer) route(ctx context.Context, recs []Record) error {
+	for i := range recs {
+		r := &recs[i]
+		if r.Type == challenge.DNSPersist01 {
+			r.Target = r.FQDN
+			continue
+		}
+		if err := is.routeOne(ctx, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (is *Issuer) routeOne(ctx context.Context, r *Record) error {
+	target := r.FQDN
+	if is.cfg.Delegate != nil {
+		t, err := is.cfg.Delegate.Delegate(ctx, r.FQDN)
+		if err != nil {
+			return exitcode.With(exitcode.DNS, fmt.Errorf("delegation of %s: %w", r.FQDN, err))
+		}
+		target = t
+	}
+	r.Target = strings.ToLower(target)
+	if is.cfg.Providers == nil {
+		return exitcode.With(exitcode.Usage, errors.New("no DNS provider configured; pass --dns"))
+	}
+	route, err := is.cfg.Providers.Route(ctx, r.Target)
+	if err != nil {
+		return exitcode.With(exitcode.Usage, err)
+	}
+	r.route, r.Provider, r.Zone = route, route.Entry.Name, route.Zone
+	return nil
+}
+
+// rounds splits routed records into validation rounds: everything in the
+// first, except that a provider that keeps one TXT value per name
+// (providers.SingleValue) gets the second record at a name in the second
+// round, the third in the third, and so on (case DL03).
+func rounds(recs []Record) [][]Record {
+	var out [][]Record
+	seen := map[string]int{}
+	for _, r := range recs {
+		n := 0
+		if r.route.Entry != nil && providers.IsSingleValue(r.route.Entry.Provider) {
+			key := r.route.Entry.Name + "\x00" + r.Target
+			n = seen[key]
+			seen[key]++
+		}
+		for len(out) <= n {
+			out = append(out, nil)
+		}
+		out[n] = append(out[n], r)
+	}
+	return out
 }
 
 func (is *Issuer) checkPersist(ctx context.Context, persist []*Record) error {
