@@ -245,9 +245,9 @@ func TestCase_DL01(t *testing.T) {
 	w.Recursive.ResetCounts()
 	w.DNS.ResetCounts()
 	cases := map[string]string{
-		"_acme-challenge.a.example.com.":                    "_acme-challenge.acme.example.net.",
-		"_acme-challenge.b.example.com.":                    "_acme-challenge.acme.example.net.",
-		"_acme-challenge.special.example.com.":              "_acme-challenge.other.example.net.",
+		"_acme-challenge.a.example.com.":                   "_acme-challenge.acme.example.net.",
+		"_acme-challenge.b.example.com.":                   "_acme-challenge.acme.example.net.",
+		"_acme-challenge.special.example.com.":             "_acme-challenge.other.example.net.",
 		"_ujmmovf2vn55tgye._acme-challenge.c.example.com.": "_ujmmovf2vn55tgye._acme-challenge.acme.example.net.",
 	}
 	for in, want := range cases {
