@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/spf13/cobra"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/resolver"
+	"github.com/strictacme/strictacme/provider/acmedns"
+)
+
+func init() { addCommand(newRegisterCmd) }
+
+func newRegisterCmd() *cobra.Command {
+	var (
+		server, credentials, tokenFile string
+		domains, allow, resolvers      []string
+		caCerts                        []string
+		noCheck, ipv4                  bool
+		timeout                        string
+	)
+	cmd := &cobra.Command{
+		Use:   "register --server URL --domain NAME...",
+		Short: "Create acme-dns accounts and print the CNAME records to add",
+		Long: `Create an account on an acme-dns compatible challenge server (acme-dns or
+strictacme serve) for each domain that has none in the credentials file, save
+it there (the goacmedns JSON format lego, acme-dns-client and cert-manager read;
+mode 0600), and print the CNAME each domain needs:
+
+  _acme-challenge.example.com. CNAME <uuid>.auth.example.org.
+
+Then check that the CNAME is in place: through the server's /lookup (which asks
+the authoritative servers directly, over HTTPS) when it is a strictacme serve,
+else through the DNS resolvers (DoH by default). Exits 6 when a CNAME is
+missing, so a script can stop until it is added. "*.example.com" shares the
+account of "example.com".`,
+		Example: `  strictacme register --server https://auth.example.org -d example.com -d '*.example.com'
+  strictacme register --server https://auth.example.org --admin-token-file /etc/strictacme/admin-token -d example.com`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(domains) == 0 {
+				return usage("--domain is required (repeatable)")
+			}
+			if server == "" {
+				return usage("--server is required: the challenge server's API URL, e.g. https://auth.example.org")
+			}
+			var token string
+			if tokenFile != "" {
+				b, err := os.ReadFile(tokenFile)
+				if err != nil {
+					return usage("--admin-token-file: %v", err)
+				}
+				token = strings.TrimSpace(string(b))
+			}
+			roots, err := loadRoots(caCerts)
+			if err != nil {
+				return err
+			}
+			client := httpClient(roots, ipv4)
+			creds, err := acmedns.LoadCredentials(credentials)
+			if err != nil {
+				return exitcode.With(exitcode.Usage, err)
+			}
+			out := cmd.OutOrStdout()
+			type need struct {
+				domain string
+				acc    acmedns.Account
+			}
+			var needs []need
+			seen := map[string]bool{}
+			for _, d := range domains {
+				key := acmedns.Key(d)
+				if key == "" {
+					return usage("--domain %q is empty", d)
+				}
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				acc, ok := creds.Lookup(key)
+				if !ok {
+					acc, err = acmedns.Register(cmd.Context(), server, acmedns.RegisterOptions{AllowFrom: allow, AdminToken: token, HTTPClient: client})
+					if err != nil {
+						return exitcode.With(exitcode.DNS, err)
+					}
+					creds[key] = acc
+					if err := creds.Save(credentials); err != nil {
+						return fmt.Errorf("save %s: %w (the account %s was created; its key is lost unless this is fixed and it is registered again)", credentials, err, acc.Username)
+					}
+					fmt.Fprintf(cmd.ErrOrStderr(), "registered %s at %s (saved in %s)\n", key, acmedns.Key(acc.FullDomain), credentials)
+				}
+				fmt.Fprintln(out, acc.CNAME(key))
+				needs = append(needs, need{key, acc})
+			}
+			if noCheck {
+				return nil
+			}
+			var missing []string
+			for _, n := range needs {
+				ok, why := cnameInPlace(cmd, client, server, n.acc, n.domain, resolvers, roots, ipv4, timeout)
+				if !ok {
+					missing = append(missing, fmt.Sprintf("%s (%s)", acmedns.ChallengeName(n.domain), why))
+				}
+			}
+			if len(missing) > 0 {
+				return exitcode.With(exitcode.Missing, fmt.Errorf("CNAME not in place yet for %s; add the record(s) printed above and run again", strings.Join(missing, ", ")))
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), "every CNAME is in place")
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&server, "server", "", "challenge server API URL (acme-dns or strictacme serve)")
+	fl.StringArrayVarP(&domains, "domain", "d", nil, "domain to register (repeatable; *.example.com shares example.com's account)")
+	fl.StringVar(&credentials, "credentials", filepath.Join(defaultPath(), "acmedns.json"), "credentials file (goacmedns JSON format, mode 0600)")
+	fl.StringSliceVar(&allow, "allowfrom", nil, "CIDR allowed to update the new accounts (repeatable; default any)")
+	fl.StringVar(&tokenFile, "admin-token-file", "", "file holding the server's admin token, when its registration needs one")
+	fl.BoolVar(&noCheck, "no-check", false, "do not check that the CNAME records are in place")
+	fl.StringArrayVar(&resolvers, "resolver", nil, "resolver for the CNAME check when the server has no /lookup (default: DoH)")
+	fl.StringArrayVar(&caCerts, "ca-cert", nil, "PEM file of extra trust roots for the server and DoH (repeatable)")
+	fl.BoolVar(&ipv4, "ipv4-only", false, "use IPv4 only")
+	fl.StringVar(&timeout, "request-timeout", "5s", "timeout of one DNS question for the resolver check")
+	return withEnv(cmd)
+}
+
+// cnameInPlace checks _acme-challenge.<domain> CNAME <fulldomain>: at every
+// authoritative server through the challenge server's /lookup when it has
+// one, else through the resolvers.
+func cnameInPlace(cmd *cobra.Command, client *http.Client, server string, acc acmedns.Account, domain string, specs []string, roots *x509.CertPool, ipv4 bool, timeout string) (bool, string) {
+	name := acmedns.ChallengeName(domain)
+	res, err := acmedns.Lookup(cmd.Context(), client, acc, server, name, "CNAME")
+	var ae *acmedns.APIError
+	switch {
+	case err == nil:
+		ok, missing := acmedns.CNAMEStatus(res, acc.FullDomain)
+		if ok {
+			return true, ""
+		}
+		if len(res.Servers) == 0 {
+			return false, "no authoritative servers found"
+		}
+		return false, "not at " + strings.Join(missing, ", ")
+	case errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusMethodNotAllowed):
+		// acme-dns: no /lookup; ask the resolvers.
+	default:
+		return false, err.Error()
+	}
+	rs, err := buildResolvers(specs, roots, ipv4, timeout)
+	if err != nil {
+		return false, err.Error()
+	}
+	want := strings.ToLower(strings.TrimSuffix(acc.FullDomain, ".")) + "."
+	var last string
+	for _, r := range rs {
+		ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+		msg, err := resolver.Query(ctx, r, name, dns.TypeCNAME)
+		cancel()
+		if err != nil {
+			last = err.Error()
+			continue
+		}
+		for _, rr := range msg.Answer {
+			if c, ok := rr.(*dns.CNAME); ok && strings.EqualFold(c.Target, want) {
+				return true, ""
+			}
+		}
+		last = r.String() + " answered " + dns.RcodeToString[msg.Rcode] + " without it"
+	}
+	return false, last
+}

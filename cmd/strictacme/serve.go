@@ -1,0 +1,108 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strictacme/strictacme/internal/challengeserver"
+	"github.com/strictacme/strictacme/internal/challengeserver/store"
+	"github.com/strictacme/strictacme/internal/exitcode"
+)
+
+func init() { addCommand(newServeCmd) }
+
+func newServeCmd() *cobra.Command {
+	var (
+		configPath   string
+		checkOnly    bool
+		importSource string
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run an acme-dns compatible challenge server (authoritative DNS + HTTP API)",
+		Long: `Run the challenge server: authoritative DNS for one challenge zone (UDP and TCP,
+several addresses) and an HTTP API compatible with acme-dns, so lego, acme.sh,
+certbot-dns-acmedns, acme-dns-client and strictacme's acmedns provider work
+unchanged. Accounts live in SQLite (default) or PostgreSQL (several instances
+behind one NS set); DNS is answered from memory.
+
+The config file is TOML; an acme-dns config.cfg loads as it is (registration
+stays closed unless the file says otherwise). See
+internal/challengeserver/README.md for every key.`,
+		Example: `  strictacme serve --config /etc/strictacme/serve.toml
+  strictacme serve --config serve.toml --check
+  strictacme serve --config serve.toml --import-acmedns sqlite3:/var/lib/acme-dns/acme-dns.db`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := challengeserver.LoadConfig(configPath)
+			if err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					return usage("--config %s: no such file", configPath)
+				}
+				return exitcode.With(exitcode.Usage, err)
+			}
+			if checkOnly {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: OK (zone %s, %s store, registration %s)\n", configPath, cfg.General.Domain, cfg.Database.Engine, cfg.API.Registration)
+				return nil
+			}
+			log := newServeLogger(cfg)
+			if importSource != "" {
+				return importAcmeDNS(cmd, cfg, importSource)
+			}
+			srv, err := challengeserver.New(cmd.Context(), cfg, challengeserver.Options{Log: log})
+			if err != nil {
+				return err
+			}
+			return srv.Run(cmd.Context())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&configPath, "config", "c", "/etc/strictacme/serve.toml", "config file (TOML; acme-dns's config.cfg is accepted)")
+	fl.BoolVar(&checkOnly, "check", false, "check the config file and exit")
+	fl.StringVar(&importSource, "import-acmedns", "", "import the accounts of an acme-dns database, ENGINE:CONNECTION (sqlite3:/path/acme-dns.db or postgres:postgres://…), then exit")
+	return withEnv(cmd)
+}
+
+func newServeLogger(cfg *challengeserver.Config) *slog.Logger {
+	level := slog.LevelInfo
+	switch strings.ToLower(cfg.Log.Level) {
+	case "debug":
+		level = slog.LevelDebug
+	case "warning", "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	if strings.EqualFold(cfg.Log.Format, "json") {
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	}
+	l := slog.New(h)
+	slog.SetDefault(l)
+	return l
+}
+
+func importAcmeDNS(cmd *cobra.Command, cfg *challengeserver.Config, source string) error {
+	engine, conn, ok := strings.Cut(source, ":")
+	if !ok || conn == "" {
+		return usage("--import-acmedns %q: want ENGINE:CONNECTION, e.g. sqlite3:/var/lib/acme-dns/acme-dns.db", source)
+	}
+	dst, err := store.Open(cmd.Context(), cfg.Database.Engine, cfg.Database.Connection)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	res, err := store.ImportAcmeDNS(cmd.Context(), dst, engine, conn, time.Now(), cfg.TXT.Lifetime.Duration)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "imported %d accounts (%d already present) and %d live TXT values\n", res.Accounts, res.Skipped, res.Values)
+	return nil
+}
