@@ -1,0 +1,326 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/spf13/cobra"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/issue"
+	"github.com/strictacme/strictacme/internal/names"
+	"github.com/strictacme/strictacme/internal/persist"
+	"github.com/strictacme/strictacme/internal/providers"
+	"github.com/strictacme/strictacme/internal/resolver"
+	"github.com/strictacme/strictacme/internal/store"
+)
+
+func init() { addCommand(newPersistCmd) }
+
+// persistFlags are the flags of "strictacme persist".
+type persistFlags struct {
+	domains      []string
+	email        string
+	server       string
+	caCerts      []string
+	path         string
+	acceptTOS    bool
+	dns          string
+	resolvers    []string
+	reqTimeout   time.Duration
+	ipv4Only     bool
+	timeout      time.Duration
+	wildcard     bool
+	persistUntil string
+	issuer       string
+	issuerSource string
+	ttl          time.Duration
+	apply        bool
+	check        bool
+	json         bool
+}
+
+func newPersistCmd() *cobra.Command {
+	var f persistFlags
+	cmd := &cobra.Command{
+		Use:   "persist -d NAME [-d NAME...] [--apply --dns PROVIDER] [--check]",
+		Short: "Print, publish once or check the dns-persist-01 record of each name",
+		Long: `Print, publish once or check the dns-persist-01 record of each name.
+
+A dns-persist-01 record (draft-ietf-acme-dns-persist) names the CA and the
+ACME account allowed to issue for a name. Published once, it lets
+"strictacme issue --challenge dns-persist-01" obtain certificates with no DNS
+write at all.
+
+The issuer domain name comes from the CA: its directory's caaIdentities when
+it lists any, otherwise the dns-persist-01 challenge of a new order whose
+authorizations are then deactivated (--issuer-source chooses). The account is
+the stored one for --server and --path (created with --accept-tos if none).
+
+Without --apply or --check the records are printed as zone-file lines.
+--apply creates each record once through --dns (an identical record is left
+alone; nothing is removed later). --check asks every --resolver (DoH by
+default) and says whether what it sees authorizes this account.
+
+Exit codes: 0 ok, 2 usage, 3 CA refused or does not offer dns-persist-01,
+4 DNS provider or resolver failure, 6 record absent or not authorizing.`,
+		Example: `  strictacme persist --server letsencrypt-staging --accept-tos -d example.com -d '*.example.com'
+  EXEC_PATH=./dns-hook.sh strictacme persist --dns exec --apply -d example.com --wildcard
+  strictacme persist --check --json -d example.com`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return f.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&f.domains, "domain", "d", nil, "name the record is for: apex, subdomain, *.wildcard or Unicode IDN (repeatable)")
+	fl.StringVar(&f.email, "email", "", "contact e-mail when the ACME account is created")
+	fl.StringVar(&f.server, "server", "letsencrypt", "CA: letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass, or a directory URL")
+	fl.StringArrayVar(&f.caCerts, "ca-cert", nil, "PEM file of extra trust roots for the CA and DoH servers (repeatable)")
+	fl.StringVar(&f.path, "path", defaultPath(), "state directory holding the account")
+	fl.BoolVar(&f.acceptTOS, "accept-tos", false, "agree to the CA's terms of service when creating the account")
+	fl.StringVar(&f.dns, "dns", "", "DNS provider for --apply: exec, namecheap, acmedns")
+	fl.StringArrayVar(&f.resolvers, "resolver", nil, "resolver for --check: https:// (DoH), tls:// (DoT), udp:// (repeatable; default: Quad9, Cloudflare, Google over DoH)")
+	fl.DurationVar(&f.reqTimeout, "request-timeout", 5*time.Second, "timeout of one DNS question to one resolver")
+	fl.BoolVar(&f.ipv4Only, "ipv4-only", false, "use IPv4 only for every connection")
+	fl.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up after this long")
+	fl.BoolVar(&f.wildcard, "wildcard", false, "add policy=wildcard: the record also authorizes *.NAME and subdomains (implied for a *. name)")
+	fl.StringVar(&f.persistUntil, "persist-until", "", "the record stops authorizing at TIME: RFC 3339 (2027-01-01T00:00:00Z), a date (2027-01-01, UTC) or UNIX seconds")
+	fl.StringVar(&f.issuer, "issuer", "", "issuer domain name to write, skipping discovery (must be one the CA accepts)")
+	fl.StringVar(&f.issuerSource, "issuer-source", "auto", "where to learn the issuer domain name: auto (directory, else challenge), directory, challenge")
+	fl.DurationVar(&f.ttl, "ttl", persist.DefaultTTL, "TTL of the records created by --apply")
+	fl.BoolVar(&f.apply, "apply", false, "create each record through --dns unless an identical one exists")
+	fl.BoolVar(&f.check, "check", false, "check each record through the resolvers and say whether it authorizes this account")
+	fl.BoolVar(&f.json, "json", false, "print one JSON object on stdout")
+	return withEnv(cmd)
+}
+
+// persistOutput is the --json output.
+type persistOutput struct {
+	OK       bool              `json:"ok"`
+	ExitCode int               `json:"exit_code"`
+	Error    string            `json:"error,omitempty"`
+	Account  string            `json:"account,omitempty"`
+	Issuers  *persist.Issuers  `json:"issuers,omitempty"`
+	Records  []persist.Record  `json:"records,omitempty"`
+	Zone     []string          `json:"zone_lines,omitempty"`
+	Applied  []persist.Applied `json:"applied,omitempty"`
+	Checks   []persist.Checked `json:"checks,omitempty"`
+}
+
+func (f *persistFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
+	out := persistOutput{}
+	err := f.do(ctx, &out, stderr)
+	out.OK, out.ExitCode = err == nil, exitcode.Of(err)
+	if err != nil {
+		out.Error = err.Error()
+	}
+	if f.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(out)
+		return err
+	}
+	for _, l := range out.Zone {
+		fmt.Fprintln(stdout, l)
+	}
+	for _, c := range out.Checks {
+		for _, v := range c.Views {
+			state := "authorizes this account"
+			if !v.Authorizes {
+				state = "does not authorize: " + v.Reason
+			}
+			if v.Failed {
+				state = "no answer: " + v.Reason
+			}
+			fmt.Fprintf(stdout, "check %s via %s: %s (sees %s)\n", c.FQDN, v.Resolver, state, quoteAll(v.Values))
+		}
+	}
+	return err
+}
+
+func quoteAll(vs []string) string {
+	if len(vs) == 0 {
+		return "nothing"
+	}
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = strconv.Quote(v)
+	}
+	return strings.Join(q, ", ")
+}
+
+// do is the whole command; it fills out as far as it gets.
+func (f *persistFlags) do(ctx context.Context, out *persistOutput, stderr io.Writer) error {
+	logf := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
+	ids, err := names.ParseAll(f.domains)
+	if err != nil {
+		return exitcode.With(exitcode.Usage, err)
+	}
+	if len(ids) == 0 {
+		return usage("give at least one name with -d")
+	}
+	until, err := parsePersistUntil(f.persistUntil)
+	if err != nil {
+		return err
+	}
+	src, err := persist.ParseSource(f.issuerSource)
+	if err != nil {
+		return usage("--issuer-source: %v", err)
+	}
+	if f.apply && f.dns == "" {
+		return usage("--apply needs --dns PROVIDER to write the record (or publish the printed line by hand)")
+	}
+	if f.timeout <= 0 {
+		return usage("--timeout must be positive, e.g. 2m")
+	}
+	directory, err := persistDirectory(f.server)
+	if err != nil {
+		return err
+	}
+	roots, err := loadRoots(f.caCerts)
+	if err != nil {
+		return err
+	}
+	hc := httpClient(roots, f.ipv4Only)
+	var rs []resolver.Resolver
+	if f.check || f.apply {
+		if rs, err = buildResolvers(f.resolvers, roots, f.ipv4Only, f.reqTimeout.String()); err != nil {
+			return err
+		}
+	}
+	var set *providers.Set
+	if f.apply {
+		entry, err := providerFromEnv(ctx, f.dns, &plan{directory: directory, httpClient: hc, rootCAs: roots, path: f.path, timeout: f.timeout})
+		if err != nil {
+			return err
+		}
+		if set, err = providers.NewSet(entry); err != nil {
+			return exitcode.With(exitcode.Usage, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+
+	// The account whose URL goes in the record.
+	st, err := store.Open(f.path)
+	if err != nil {
+		return exitcode.With(exitcode.Usage, err)
+	}
+	is, err := issue.New(issue.Config{Directory: directory, HTTPClient: hc, Store: st, UserAgent: version})
+	if err != nil {
+		return err
+	}
+	acct, created, err := is.Account(ctx, issue.AccountOptions{Email: f.email, AcceptTOS: f.acceptTOS})
+	if err != nil {
+		return err
+	}
+	out.Account = acct.Location
+	if created {
+		logf("account created: %s", acct.Location)
+	} else {
+		logf("account: %s", acct.Location)
+	}
+
+	// The issuer domain name, from the CA unless given.
+	iss := persist.Issuers{Names: []string{strings.ToLower(strings.TrimSuffix(f.issuer, "."))}, Source: persist.SourceFlag}
+	if f.issuer == "" {
+		if iss, err = persist.Discover(ctx, is.Client(), acct, ids, src); err != nil {
+			return err
+		}
+	}
+	out.Issuers = &iss
+	switch iss.Source {
+	case persist.SourceDirectory:
+		logf("issuer domain name: %s (from the CA directory's caaIdentities: %s)", iss.Names[0], strings.Join(iss.Names, ", "))
+	case persist.SourceChallenge:
+		logf("issuer domain name: %s (from the dns-persist-01 challenge of a new order; %d authorization(s) deactivated)", iss.Names[0], iss.Deactivated)
+	default:
+		logf("issuer domain name: %s (from --issuer)", iss.Names[0])
+	}
+
+	recs, err := persist.Build(ids, iss.Names[0], acct.Location, persist.Options{Wildcard: f.wildcard, PersistUntil: until}, time.Now())
+	if err != nil {
+		return exitcode.With(exitcode.Usage, err)
+	}
+	out.Records = recs
+	for _, r := range recs {
+		out.Zone = append(out.Zone, r.ZoneLine(f.ttl))
+	}
+
+	if f.apply {
+		applied, err := persist.Apply(ctx, recs, persist.ApplyOptions{Providers: set, TTL: f.ttl, Lookup: lookupTXT(rs)})
+		out.Applied = applied
+		if err != nil {
+			return err
+		}
+		for _, a := range applied {
+			if a.Created {
+				logf("created %s in zone %s via %s (kept; never cleaned up)", a.Target, strings.TrimSuffix(a.Zone, "."), a.Provider)
+			} else {
+				logf("%s already holds this record; nothing written", a.Target)
+			}
+		}
+	}
+	if f.check {
+		checks, err := persist.Check(ctx, recs, persist.CheckOptions{Resolvers: rs, Issuers: iss.Names, AccountURI: acct.Location})
+		out.Checks = checks
+		return err
+	}
+	return nil
+}
+
+// lookupTXT returns a persist.Lookup over the first resolver that answers.
+func lookupTXT(rs []resolver.Resolver) persist.Lookup {
+	if len(rs) == 0 {
+		return nil
+	}
+	return func(ctx context.Context, fqdn string) ([]string, error) {
+		var errs []error
+		for _, r := range rs {
+			msg, err := resolver.Query(ctx, r, fqdn, dns.TypeTXT)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			return resolver.TXTValues(msg, fqdn), nil
+		}
+		return nil, errors.Join(errs...)
+	}
+}
+
+// persistDirectory resolves --server: a preset name or a directory URL.
+func persistDirectory(server string) (string, error) {
+	if u, ok := caPresets[strings.ToLower(server)]; ok {
+		return u, nil
+	}
+	if strings.HasPrefix(server, "https://") || strings.HasPrefix(server, "http://") {
+		return server, nil
+	}
+	return "", usage("--server %q: use letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass or an https:// directory URL", server)
+}
+
+// parsePersistUntil reads --persist-until: RFC 3339, a date (midnight UTC)
+// or UNIX seconds. "" is the zero time (no persistUntil).
+func parsePersistUntil(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Unix(n, 0).UTC(), nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, usage("--persist-until %q: give RFC 3339 (2027-01-01T00:00:00Z), a date (2027-01-01) or UNIX seconds", s)
+}
