@@ -29,9 +29,9 @@ func TestByName(t *testing.T) {
 		{name: "provider", cfg: Config{Getter: getter, ZoneOf: zoneOf}, wantName: "provider"},
 		{name: "provider", wantErr: "cannot list records"},
 		{name: "provider", cfg: Config{Getter: getter}, wantErr: "no FQDN-to-zone mapping"},
-		{name: "authoritative", wantErr: `propagation "authoritative" is not available yet; use one of doh, none, provider, resolver, wait`},
-		{name: "auto", wantErr: "not available yet"},
-		{name: "dns", wantErr: `unknown propagation strategy "dns"; use one of doh, none, provider, resolver, wait`},
+		{name: "authoritative", wantName: "authoritative"}, // resolver.Defaults, never contacted
+		{name: "auto", wantName: "auto"},
+		{name: "dns", wantErr: `unknown propagation strategy "dns"; use one of authoritative, auto, doh, none, provider, resolver, wait`},
 	} {
 		st, err := ByName(tc.name, tc.cfg)
 		if tc.wantErr != "" {

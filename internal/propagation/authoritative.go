@@ -1,0 +1,231 @@
+package propagation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/strictacme/strictacme/internal/resolver"
+)
+
+func init() {
+	strategies["authoritative"] = newAuthoritative
+	strategies["auto"] = newAuto
+	planned = slices.DeleteFunc(planned, func(n string) bool { return n == "authoritative" || n == "auto" })
+}
+
+// DefaultDNSPort is the port authoritative servers are asked on.
+const DefaultDNSPort = "53"
+
+// AuthoritativeCheck asks every authoritative server of each record's zone
+// directly, over plain DNS (RFC 1035, UDP with TCP fallback), until all of
+// them serve every value: what the CA's own resolvers will see once their
+// caches are cold. It needs outbound port 53, so it is only for networks
+// that allow it; it is never chosen silently (case PR01, PR05).
+//
+// The zone's NS set and the servers' addresses are looked up through the
+// configured recursive Resolvers only (DoH by default), never by walking
+// the DNS from the root: the zone is the closest enclosing name with an NS
+// RRset (RFC 1034 §4.2.1), asked from the record's name upwards. Each
+// zone's servers are then polled with the same code as Poll with a quorum
+// of all, so a server that fails its TLS-less transport is reported by
+// address and its NS name.
+//
+// Authoritative servers do not cache, so a negative answer only means "not
+// yet" (RFC 2308 does not apply to them).
+type AuthoritativeCheck struct {
+	// Resolvers find NS sets and addresses; at least one.
+	Resolvers []resolver.Resolver
+	// Port the servers are asked on; "" means DefaultDNSPort. Tests use
+	// the test world's port.
+	Port string
+	// Options configure the plain-DNS exchanges with the servers
+	// (per-request Timeout, IPv4Only: AAAA addresses are then skipped).
+	Options resolver.Options
+	// Timeout, PollInitial, PollMax and Clock work as in Poll.
+	Timeout              time.Duration
+	PollInitial, PollMax time.Duration
+	Clock                Clock
+}
+
+// Name returns "authoritative".
+func (*AuthoritativeCheck) Name() string { return "authoritative" }
+
+func newAuthoritative(c Config) (Strategy, error) {
+	rs, err := configuredResolvers("authoritative", c, true)
+	if err != nil {
+		return nil, err
+	}
+	return &AuthoritativeCheck{Resolvers: rs, Options: c.ResolverOptions, Timeout: c.Timeout,
+		PollInitial: c.PollInitial, PollMax: c.PollMax, Clock: c.Clock}, nil
+}
+
+// configuredResolvers returns c.Resolvers or builds them from the specs
+// (resolver.Defaults when dohDefault and none are given).
+func configuredResolvers(name string, c Config, dohDefault bool) ([]resolver.Resolver, error) {
+	if len(c.Resolvers) > 0 {
+		return c.Resolvers, nil
+	}
+	specs := c.ResolverSpecs
+	if len(specs) == 0 {
+		if !dohDefault {
+			return nil, fmt.Errorf("propagation %s: no resolvers configured", name)
+		}
+		specs = resolver.Defaults
+	}
+	var rs []resolver.Resolver
+	for _, s := range specs {
+		r, err := resolver.New(s, c.ResolverOptions)
+		if err != nil {
+			return nil, fmt.Errorf("propagation %s: %w", name, err)
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
+}
+
+// Zone is a zone's apex and the addresses of its authoritative servers.
+type Zone struct {
+	Apex string
+	// Servers maps "ip:port" to the NS name it came from.
+	Servers map[string]string
+}
+
+// FindZone returns the closest enclosing zone of name that has an NS RRset,
+// with the addresses of its servers, asking only rs. port is appended to
+// every address. ipv4Only skips AAAA.
+func FindZone(ctx context.Context, rs []resolver.Resolver, name, port string, ipv4Only bool) (*Zone, error) {
+	if port == "" {
+		port = DefaultDNSPort
+	}
+	cur := strings.ToLower(dns.Fqdn(name))
+	for {
+		msg, err := askAny(ctx, rs, cur, dns.TypeNS)
+		if err != nil {
+			return nil, err
+		}
+		var nss []string
+		for _, rr := range msg.Answer {
+			if ns, ok := rr.(*dns.NS); ok && strings.EqualFold(ns.Hdr.Name, cur) {
+				nss = append(nss, strings.ToLower(ns.Ns))
+			}
+		}
+		if len(nss) > 0 {
+			slices.Sort(nss)
+			z := &Zone{Apex: cur, Servers: map[string]string{}}
+			for _, ns := range nss {
+				types := []uint16{dns.TypeA, dns.TypeAAAA}
+				if ipv4Only {
+					types = types[:1]
+				}
+				for _, t := range types {
+					am, err := askAny(ctx, rs, ns, t)
+					if err != nil {
+						return nil, fmt.Errorf("address of name server %s: %w", ns, err)
+					}
+					for _, rr := range am.Answer {
+						switch a := rr.(type) {
+						case *dns.A:
+							z.Servers[net.JoinHostPort(a.A.String(), port)] = ns
+						case *dns.AAAA:
+							z.Servers[net.JoinHostPort(a.AAAA.String(), port)] = ns
+						}
+					}
+				}
+			}
+			if len(z.Servers) == 0 {
+				return nil, fmt.Errorf("zone %s: no address found for its name servers %s", cur, strings.Join(nss, ", "))
+			}
+			return z, nil
+		}
+		off, end := dns.NextLabel(cur, 0)
+		if end || cur == "." {
+			return nil, fmt.Errorf("no zone with an NS RRset found above %s", name)
+		}
+		cur = cur[off:]
+	}
+}
+
+// askAny asks rs in order until one answers NOERROR or NXDOMAIN.
+func askAny(ctx context.Context, rs []resolver.Resolver, name string, qtype uint16) (*dns.Msg, error) {
+	var errs []string
+	for _, r := range rs {
+		msg, err := resolver.Query(ctx, r, name, qtype)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			errs = append(errs, err.Error())
+			continue
+		}
+		if msg.Rcode != dns.RcodeSuccess && msg.Rcode != dns.RcodeNameError {
+			errs = append(errs, fmt.Sprintf("%s: %s for %s %s", r, rcodeName(msg.Rcode), name, dns.TypeToString[qtype]))
+			continue
+		}
+		return msg, nil
+	}
+	return nil, fmt.Errorf("asking %s %s: %s", name, dns.TypeToString[qtype], strings.Join(errs, "; "))
+}
+
+// Wait implements Strategy: zones are found first (no query for a record's
+// own name is sent before written, as every strategy promises), then each
+// zone's servers are polled until all of them serve all its records.
+func (a *AuthoritativeCheck) Wait(ctx context.Context, recs []Record, written time.Time, obs Observer) error {
+	if written.IsZero() {
+		return errNoWrite
+	}
+	if len(a.Resolvers) == 0 {
+		return errors.New("propagation authoritative: no resolvers to find the name servers with")
+	}
+	byZone := map[string][]Record{}
+	zones := map[string]*Zone{}
+	var order []string
+	for _, r := range recs {
+		parent := r.FQDN
+		if off, end := dns.NextLabel(dns.Fqdn(r.FQDN), 0); !end {
+			parent = dns.Fqdn(r.FQDN)[off:]
+		}
+		z, err := FindZone(ctx, a.Resolvers, parent, a.Port, a.Options.IPv4Only)
+		if err != nil {
+			return fmt.Errorf("propagation authoritative: %s: %w", r.FQDN, err)
+		}
+		if _, ok := zones[z.Apex]; !ok {
+			zones[z.Apex] = z
+			order = append(order, z.Apex)
+		}
+		byZone[z.Apex] = append(byZone[z.Apex], r)
+	}
+	for _, apex := range order {
+		z := zones[apex]
+		var rs []resolver.Resolver
+		var names []string
+		for addr, ns := range z.Servers {
+			r, err := resolver.New("udp://"+addr, a.Options)
+			if err != nil {
+				return fmt.Errorf("propagation authoritative: %w", err)
+			}
+			rs = append(rs, r)
+			names = append(names, strings.TrimSuffix(ns, ".")+" "+addr)
+		}
+		slices.Sort(names)
+		obs.say("propagation authoritative: zone %s, asking every name server directly on port %s: %s", apex, portOr(a.Port), strings.Join(names, ", "))
+		p := &Poll{StrategyName: "authoritative", Resolvers: rs, Timeout: a.Timeout, PollInitial: a.PollInitial, PollMax: a.PollMax, Clock: a.Clock}
+		if err := p.Wait(ctx, byZone[apex], written, obs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func portOr(p string) string {
+	if p == "" {
+		return DefaultDNSPort
+	}
+	return p
+}
