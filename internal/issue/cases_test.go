@@ -17,7 +17,7 @@ import (
 
 // dohStrategy is the real default strategy, pointed at the world's DoH
 // resolver.
-func dohStrategy(t *testing.T, w *testworld.World) propagation.Strategy {
+func dohStrategy(t testing.TB, w *testworld.World) propagation.Strategy {
 	t.Helper()
 	r, err := resolver.New(w.DoHURL, resolver.Options{RootCAs: w.RootPool(), Timeout: 2 * time.Second})
 	if err != nil {

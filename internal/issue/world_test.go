@@ -113,7 +113,7 @@ func withProvider(p providers.Provider) fixtureOpt {
 	return func(f *fixture, _ *Config) { f.provider = p }
 }
 
-func newFixture(t *testing.T, w *testworld.World, opts ...fixtureOpt) *fixture {
+func newFixture(t testing.TB, w *testworld.World, opts ...fixtureOpt) *fixture {
 	t.Helper()
 	if w == nil {
 		w = testworld.Start(t)
@@ -146,7 +146,7 @@ func newFixture(t *testing.T, w *testworld.World, opts ...fixtureOpt) *fixture {
 	return f
 }
 
-func ids(t *testing.T, in ...string) []names.Identifier {
+func ids(t testing.TB, in ...string) []names.Identifier {
 	t.Helper()
 	out, err := names.ParseAll(in)
 	if err != nil {
