@@ -62,6 +62,13 @@ type issueFlags struct {
 	name        string
 	lockWait    bool
 	waitSet     bool // --propagation-wait given explicitly
+
+	// Delegation and propagation fallback (config_wiring.go).
+	aliases     []string
+	targets     []string
+	followCNAME bool
+	propTimeout time.Duration
+	fallback    string
 }
 
 func defaultPath() string {
@@ -102,6 +109,7 @@ func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 	fl.DurationVar(&f.reqTimeout, "request-timeout", 5*time.Second, "timeout of one DNS question to one resolver")
 	fl.BoolVar(&f.ipv4Only, "ipv4-only", false, "use IPv4 only for every connection")
 	fl.BoolVar(&f.acceptTOS, "accept-tos", false, "agree to the CA's terms of service when creating the account")
+	f.registerDelegation(cmd)
 }
 
 func newIssueCmd() *cobra.Command {
@@ -220,6 +228,9 @@ func (f *issueFlags) plan(ctx context.Context) (*plan, error) {
 	}
 	p.strategy, p.persist, err = f.propagationFor(p)
 	if err != nil {
+		return nil, err
+	}
+	if err := f.wireDelegation(p); err != nil {
 		return nil, err
 	}
 	return p, nil

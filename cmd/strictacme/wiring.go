@@ -83,7 +83,7 @@ func (f *issueFlags) propagationFor(p *plan) (propagation.Strategy, issue.Persis
 	if f.quorum < 0 || f.quorum > len(rs) {
 		return nil, nil, usage("--quorum %d: give 0 (all) up to %d, the number of resolvers", f.quorum, len(rs))
 	}
-	cfg := propagation.Config{Quorum: f.quorum, Delay: f.wait, FailFast: true}
+	cfg := propagation.Config{Quorum: f.quorum, Delay: f.wait, FailFast: true, Timeout: f.propTimeout}
 	switch f.propagation {
 	case "doh":
 		for _, r := range rs {
@@ -96,6 +96,8 @@ func (f *issueFlags) propagationFor(p *plan) (propagation.Strategy, issue.Persis
 		if len(f.resolvers) == 0 {
 			return nil, nil, usage("--propagation resolver needs --resolver udp://ADDRESS (a recursive resolver you can reach)")
 		}
+		cfg.Resolvers = rs
+	case "authoritative", "auto":
 		cfg.Resolvers = rs
 	case "provider":
 		if p.providers == nil || len(p.providers.Entries()) != 1 {

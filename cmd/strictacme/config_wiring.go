@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strictacme/strictacme/internal/delegation"
+	"github.com/strictacme/strictacme/internal/propagation"
+)
+
+// logOut receives the delegation lines of issue (run and check pass their
+// own writer).
+var logOut io.Writer = os.Stderr
+
+// registerDelegation adds the delegation and propagation-fallback flags.
+func (f *issueFlags) registerDelegation(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.aliases, "challenge-alias", nil, "write the TXT for DOMAIN at _acme-challenge.ALIAS: DOMAIN=ALIAS, or ALIAS alone for every domain (no DNS look-up; repeatable)")
+	fl.StringArrayVar(&f.targets, "challenge-target", nil, "write the TXT for DOMAIN at exactly FQDN: DOMAIN=FQDN (repeatable)")
+	fl.BoolVar(&f.followCNAME, "follow-cname", false, "follow a CNAME at _acme-challenge.NAME through --resolver (wildcard CNAMEs and unserved zones are refused)")
+	fl.DurationVar(&f.propTimeout, "propagation-timeout", 0, "give up the propagation check after this long (0 = only --timeout bounds it)")
+	fl.StringVar(&f.fallback, "propagation-fallback", "", "strategy to use when --propagation fails, e.g. provider or wait (a resolver holding a negative answer longer than the time left)")
+}
+
+// wireDelegation builds p.delegate from the delegation flags and wraps
+// p.strategy with the fallback strategy.
+func (f *issueFlags) wireDelegation(p *plan) error {
+	aliases, all, err := delegation.ParseSpecs("--challenge-alias", f.aliases, true)
+	if err != nil {
+		return usage("%v", err)
+	}
+	targets, _, err := delegation.ParseSpecs("--challenge-target", f.targets, false)
+	if err != nil {
+		return usage("%v", err)
+	}
+	rules := delegation.Rules{Aliases: aliases, Targets: targets, Alias: all}
+	if !rules.Empty() || f.followCNAME {
+		d, err := delegation.New(rules)
+		if err != nil {
+			return usage("%v", err)
+		}
+		d.Providers = p.providers
+		d.Log = func(l string) { fmt.Fprintln(logOut, l) }
+		if f.followCNAME {
+			if d.Resolvers, err = buildResolvers(f.resolvers, p.rootCAs, f.ipv4Only, f.reqTimeout.String()); err != nil {
+				return err
+			}
+		}
+		p.delegate = d
+	}
+	if f.fallback != "" && p.strategy != nil {
+		g := *f
+		g.propagation, g.fallback = f.fallback, ""
+		s2, _, err := g.propagationFor(p)
+		if err != nil {
+			return usage("--propagation-fallback: %v", err)
+		}
+		p.strategy = propagation.Fallback{Strategies: []propagation.Strategy{p.strategy, s2}}
+	}
+	return nil
+}
+
+// durationOr returns d, or def when d is zero.
+func durationOr(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
