@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mholt/acmez/v3/acme"
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/challenge"
@@ -62,6 +63,8 @@ type issueFlags struct {
 	name        string
 	lockWait    bool
 	waitSet     bool // --propagation-wait given explicitly
+	provValues  map[string]*string
+	lookup      func(string) (string, bool) // provider settings: flags, then environment
 
 	// Delegation and propagation fallback (config_wiring.go).
 	aliases     []string
@@ -69,6 +72,15 @@ type issueFlags struct {
 	followCNAME bool
 	propTimeout time.Duration
 	fallback    string
+
+	// Renewal, CA options and hooks (renew.go, hookflags).
+	preferredChain string
+	reuseKey       bool
+	eabKID         string
+	eabHMAC        string
+	eabHMACFile    string
+	hooks          hookFlags
+	pollInterval   time.Duration
 }
 
 func defaultPath() string {
@@ -96,9 +108,17 @@ func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 	fl.StringVar(&f.profile, "profile", "", "CA certificate profile (e.g. shortlived, tlsserver)")
 	fl.StringVar(&f.name, "cert-name", "", "name of the certificate in the store (default: the first domain)")
 	fl.BoolVar(&f.lockWait, "wait", false, "wait for another run on the same --path instead of failing")
+	fl.BoolVar(&f.reuseKey, "reuse-key", false, "keep the private key of the stored certificate of the same name (also on renewals)")
+	f.hooks.register(cmd)
+	fl.DurationVar(&f.pollInterval, "poll-interval", 0, "interval between authorization polls (0 = 1s)")
+	_ = fl.MarkHidden("poll-interval")
 	if !withDNS {
 		return
 	}
+	fl.StringVar(&f.preferredChain, "preferred-chain", "", "issuer common name of the alternate chain to prefer (e.g. \"ISRG Root X1\")")
+	fl.StringVar(&f.eabKID, "eab-kid", "", "external account binding key ID from your CA account (ZeroSSL, Google, ...)")
+	fl.StringVar(&f.eabHMAC, "eab-hmac-key", "", "external account binding HMAC key, base64url; prefer the environment variable or --eab-hmac-key-file")
+	fl.StringVar(&f.eabHMACFile, "eab-hmac-key-file", "", "file holding the external account binding HMAC key")
 	fl.StringVar(&f.server, "server", "letsencrypt", "CA: letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass, or a directory URL")
 	fl.StringArrayVar(&f.caCerts, "ca-cert", nil, "PEM file of extra trust roots for the CA and DoH servers (repeatable)")
 	fl.StringVar(&f.dns, "dns", "", "DNS provider: exec, namecheap, acmedns")
@@ -109,6 +129,8 @@ func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 	fl.DurationVar(&f.reqTimeout, "request-timeout", 5*time.Second, "timeout of one DNS question to one resolver")
 	fl.BoolVar(&f.ipv4Only, "ipv4-only", false, "use IPv4 only for every connection")
 	fl.BoolVar(&f.acceptTOS, "accept-tos", false, "agree to the CA's terms of service when creating the account")
+	f.provValues = map[string]*string{}
+	registerProviderFlags(fl, f.provValues)
 	f.registerDelegation(cmd)
 }
 
@@ -133,6 +155,7 @@ failure, 5 timeout, 6 required record missing, 7 another run holds the lock,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.waitSet = cmd.Flags().Changed("propagation-wait")
+			f.lookup = providerLookup(cmd.Flags(), f.provValues)
 			plan, err := f.plan(cmd.Context())
 			if err != nil {
 				return err
@@ -164,8 +187,18 @@ type plan struct {
 	providers   *providers.Set
 	strategy    propagation.Strategy
 	persist     issue.PersistChecker
+	lookup      func(string) (string, bool) // provider settings; nil means the environment
 	delegate    issue.Delegator
 	pollEvery   time.Duration
+
+	// Renewal, CA options and hooks.
+	preferredChain string
+	reuseKey       bool
+	eab            *acme.EAB
+	hooks          hookFlags
+	replaces       string                 // ARI ID of the certificate being renewed
+	renewed        bool                   // the order renews a stored certificate
+	settings       *store.RenewalSettings // kept in the metadata for renew
 }
 
 func usage(format string, a ...any) error {
@@ -195,6 +228,7 @@ func (f *issueFlags) common() (*plan, error) {
 	return &plan{
 		identifiers: ids, keyType: kt, challenges: chals, profile: f.profile, certName: f.name,
 		path: f.path, email: f.email, acceptTOS: f.acceptTOS, json: f.json, timeout: f.timeout, lockWait: f.lockWait,
+		reuseKey: f.reuseKey, hooks: f.hooks, pollEvery: f.pollInterval,
 	}, nil
 }
 
@@ -209,6 +243,7 @@ func (f *issueFlags) plan(ctx context.Context) (*plan, error) {
 	} else if !strings.HasPrefix(f.server, "https://") && !strings.HasPrefix(f.server, "http://") {
 		return nil, usage("--server %q: use letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass or an https:// directory URL", f.server)
 	}
+	p.lookup = f.lookup
 	p.rootCAs, err = loadRoots(f.caCerts)
 	if err != nil {
 		return nil, err
@@ -233,6 +268,11 @@ func (f *issueFlags) plan(ctx context.Context) (*plan, error) {
 	if err := f.wireDelegation(p); err != nil {
 		return nil, err
 	}
+	p.preferredChain = f.preferredChain
+	if p.eab, err = f.externalAccountBinding(); err != nil {
+		return nil, err
+	}
+	p.settings = f.renewalSettings()
 	return p, nil
 }
 
@@ -296,7 +336,14 @@ type certFiles struct {
 // runPlan runs one issuance and prints the result.
 func runPlan(ctx context.Context, p *plan, stdout, stderr io.Writer) error {
 	start := time.Now()
-	res, err := obtain(ctx, p, func(line string) { fmt.Fprintln(stderr, line) })
+	logf := func(line string) { fmt.Fprintln(stderr, line) }
+	res, err := p.hooks.around(ctx, stderr, []string{certDirName(p)}, func() (*issue.Result, error) {
+		res, err := obtain(ctx, p, logf)
+		if err == nil && res != nil && res.Certificate != nil {
+			err = p.hooks.deploy(ctx, stderr, p.path, res.Certificate, p.renewed)
+		}
+		return res, err
+	})
 	out := result{OK: err == nil, ExitCode: exitcode.Of(err), Directory: p.directory, DurationMS: time.Since(start).Milliseconds()}
 	for _, id := range p.identifiers {
 		out.Names = append(out.Names, id.ASCII)
@@ -335,14 +382,33 @@ func obtain(ctx context.Context, p *plan, logf func(string)) (*issue.Result, err
 	if err != nil {
 		return nil, exitcode.With(exitcode.Usage, err)
 	}
-	unlock, err := st.Lock(ctx, p.lockWait)
+	unlock, err := lockStore(ctx, st, p.lockWait)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return obtainLocked(ctx, st, p, logf)
+}
+
+// lockStore takes the run lock of st (exit code Busy when another run holds
+// it and wait is false).
+func lockStore(ctx context.Context, st *store.Store, wait bool) (func(), error) {
+	unlock, err := st.Lock(ctx, wait)
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
 			return nil, exitcode.With(exitcode.Busy, err)
 		}
 		return nil, err
 	}
-	defer unlock()
+	return unlock, nil
+}
+
+// obtainLocked runs one order with the run lock already held (renew holds it
+// for all its certificates): sweep leftovers, account, profile check, order.
+func obtainLocked(ctx context.Context, st *store.Store, p *plan, logf func(string)) (*issue.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	armKillSwitch(p, logf)
 	is, err := issue.New(issue.Config{
 		Directory: p.directory, HTTPClient: p.httpClient, Store: st, Providers: p.providers,
 		Propagation: p.strategy, Persist: p.persist, Delegate: p.delegate, Log: logf, PollInterval: p.pollEvery,
@@ -356,7 +422,7 @@ func obtain(ctx context.Context, p *plan, logf func(string)) (*issue.Result, err
 	} else if n > 0 {
 		logf(fmt.Sprintf("journal: removed %d leftover record(s)", n))
 	}
-	acct, created, err := is.Account(ctx, issue.AccountOptions{Email: p.email, AcceptTOS: p.acceptTOS})
+	acct, created, err := is.Account(ctx, issue.AccountOptions{Email: p.email, AcceptTOS: p.acceptTOS, EAB: p.eab})
 	if err != nil {
 		return nil, err
 	}
@@ -365,7 +431,18 @@ func obtain(ctx context.Context, p *plan, logf func(string)) (*issue.Result, err
 	} else {
 		logf("account: " + acct.Location)
 	}
+	if err := is.CheckProfile(ctx, p.profile); err != nil {
+		return nil, err
+	}
+	var key []byte
+	if p.reuseKey {
+		if old, err := st.LoadCertificate(certDirName(p)); err == nil {
+			key = old.KeyPEM
+			logf("reusing the private key of the stored certificate")
+		}
+	}
 	return is.Obtain(ctx, issue.Request{
 		Identifiers: p.identifiers, KeyType: p.keyType, Challenges: p.challenges, Profile: p.profile, Name: p.certName,
+		Replaces: p.replaces, PreferredChain: p.preferredChain, Key: key, Renewal: p.settings,
 	})
 }
