@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strictacme/strictacme/internal/hooks"
+	"github.com/strictacme/strictacme/internal/issue"
+	"github.com/strictacme/strictacme/internal/store"
+)
+
+// hookFlags are --pre-hook, --deploy-hook, --post-hook and --hook-timeout,
+// shared by issue, sandbox and renew. internal/hooks documents the
+// environment each hook sees.
+type hookFlags struct {
+	pre, deployCmd, post string
+	timeout              time.Duration
+}
+
+func (h *hookFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&h.pre, "pre-hook", "", "shell command run once before the first order of a run, only when something is due")
+	fl.StringVar(&h.deployCmd, "deploy-hook", "", "shell command run after each issued or renewed certificate, with STRICTACME_CERT_NAME, STRICTACME_FULLCHAIN_PATH, ... set")
+	fl.StringVar(&h.post, "post-hook", "", "shell command run once after the last order of a run, only when something was due")
+	fl.DurationVar(&h.timeout, "hook-timeout", 5*time.Minute, "kill a hook that runs longer than this")
+}
+
+func (h hookFlags) runner(w io.Writer) hooks.Runner {
+	return hooks.Runner{Timeout: h.timeout, Output: w}
+}
+
+// around runs the pre hook, f, then the post hook. A failing pre hook stops
+// the run before any order (exit code Hook); a failing post hook is the
+// result only when f succeeded, else it is reported on w.
+func (h hookFlags) around(ctx context.Context, w io.Writer, due []string, f func() (*issue.Result, error)) (*issue.Result, error) {
+	r := h.runner(w)
+	if err := r.Run(ctx, hooks.Pre, "", h.pre, hooks.RunEnv(hooks.Pre, due, nil, nil)); err != nil {
+		return nil, err
+	}
+	res, err := f()
+	var renewed, failed []string
+	if res != nil && res.Certificate != nil {
+		renewed = due
+	} else {
+		failed = due
+	}
+	perr := r.Run(ctx, hooks.Post, "", h.post, hooks.RunEnv(hooks.Post, due, renewed, failed))
+	if err == nil {
+		return res, perr
+	}
+	if perr != nil {
+		fmt.Fprintln(w, "strictacme: "+perr.Error())
+	}
+	return res, err
+}
+
+// deploy runs the deploy hook for a stored certificate.
+func (h hookFlags) deploy(ctx context.Context, w io.Writer, root string, c *store.Certificate, renewed bool) error {
+	if h.deployCmd == "" {
+		return nil
+	}
+	if abs, err := filepath.Abs(root); err == nil {
+		root = abs
+	}
+	dir := (&store.Store{Root: root}).CertDir(c.Name)
+	env := hooks.DeployEnv(hooks.Cert{
+		Name: c.Name, Domains: c.Meta.Names, Dir: dir, Serial: c.Meta.Serial,
+		NotBefore: c.Meta.NotBefore, NotAfter: c.Meta.NotAfter, Renewed: renewed, Replaced: c.Meta.Replaced,
+	})
+	return h.runner(w).Run(ctx, hooks.Deploy, c.Name, h.deployCmd, env)
+}
