@@ -371,3 +371,7 @@ func TestChallengeNotOffered(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func journalEntryFor(provider, zone, fqdn, value string) store.JournalEntry {
+	return store.JournalEntry{Provider: provider, Zone: zone, FQDN: fqdn, Type: "TXT", Value: value}
+}
