@@ -448,7 +448,8 @@ func (f *renewFlags) planFor(ctx context.Context, r *certRun) (*plan, error) {
 		caCerts: append(slices.Clone(s.CACerts), f.caCerts...), email: s.Email, acceptTOS: f.acceptTOS,
 		timeout: f.timeout, preferredChain: s.PreferredChain, reuseKey: s.ReuseKey,
 		eabKID: f.eabKID, eabHMAC: f.eabHMAC, eabHMACFile: f.eabHMACFile, pollInterval: f.pollEvery,
-		wait: 2 * time.Minute,
+		wait: 2 * time.Minute, aliases: s.ChallengeAliases, targets: s.ChallengeTargets, followCNAME: s.FollowCNAME,
+		propTimeout: s.PropagationTimeout, fallback: s.PropagationFallback,
 	}
 	if f.email != "" {
 		fl.email = f.email

@@ -18,6 +18,8 @@ func (f *issueFlags) renewalSettings() *store.RenewalSettings {
 		Challenges: f.challenges, Provider: f.dns, Propagation: f.propagation, Resolvers: f.resolvers,
 		Quorum: f.quorum, RequestTimeout: f.reqTimeout, IPv4Only: f.ipv4Only,
 		PreferredChain: f.preferredChain, ReuseKey: f.reuseKey, Email: f.email,
+		ChallengeAliases: f.aliases, ChallengeTargets: f.targets, FollowCNAME: f.followCNAME,
+		PropagationTimeout: f.propTimeout, PropagationFallback: f.fallback,
 	}
 	if f.waitSet {
 		s.PropagationWait = f.wait

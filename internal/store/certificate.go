@@ -65,6 +65,14 @@ type RenewalSettings struct {
 	ReuseKey bool `json:"reuse_key,omitempty"`
 	// Email is the account contact used if the account must be recreated.
 	Email string `json:"email,omitempty"`
+	// Delegation: --challenge-alias and --challenge-target specs,
+	// --follow-cname; PropagationTimeout and PropagationFallback bound and
+	// back up the propagation check.
+	ChallengeAliases    []string      `json:"challenge_aliases,omitempty"`
+	ChallengeTargets    []string      `json:"challenge_targets,omitempty"`
+	FollowCNAME         bool          `json:"follow_cname,omitempty"`
+	PropagationTimeout  time.Duration `json:"propagation_timeout_ns,omitempty"`
+	PropagationFallback string        `json:"propagation_fallback,omitempty"`
 }
 
 // Certificate is one issued certificate with its key, as stored.
