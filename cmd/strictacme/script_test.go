@@ -22,12 +22,8 @@ func TestScript(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
-			// Never inherit a developer's settings.
-			for _, k := range os.Environ() {
-				if len(k) > len(envPrefix) && k[:len(envPrefix)] == envPrefix {
-					env.Setenv(k[:len(k)], "")
-				}
-			}
+			// testscript passes only a minimal environment (no STRICTACME_*
+			// of the developer's); HOME points into the work directory.
 			env.Setenv("HOME", env.WorkDir)
 			return nil
 		},
