@@ -10,6 +10,7 @@ import (
 	"github.com/libdns/libdns"
 	"github.com/miekg/dns"
 
+	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/propagation"
 	"github.com/strictacme/strictacme/internal/resolver"
 	"github.com/strictacme/strictacme/internal/testworld"
@@ -125,5 +126,25 @@ func TestCase_PR02(t *testing.T) {
 	}
 	if n := w.Recursive.Queries(); n != 0 {
 		t.Fatalf("%d DNS queries sent with the wait strategy, want 0", n)
+	}
+}
+
+// TestPropagationLongerThanTimeout: a wait that cannot fit in --timeout
+// fails at once with the timeout exit code, and the records are removed.
+func TestPropagationLongerThanTimeout(t *testing.T) {
+	w := testworld.Start(t)
+	f := newFixture(t, w, func(_ *fixture, c *Config) { c.Propagation = propagation.FixedDelay{Delay: time.Hour} })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := f.obtain(t, ctx, "slow.example.com")
+	if exitcode.Of(err) != exitcode.Timeout {
+		t.Fatalf("err = %v (exit %d), want a timeout", err, exitcode.Of(err))
+	}
+	if time.Since(start) > 4*time.Second {
+		t.Error("waited instead of failing at once")
+	}
+	if n := challengeTXTs(t, w); n != 0 {
+		t.Errorf("%d records left", n)
 	}
 }

@@ -472,8 +472,13 @@ func (is *Issuer) present(ctx context.Context, recs []Record, res *Result) (map[
 		is.logf("propagation: waiting with strategy %q", is.cfg.Propagation.Name())
 		err := is.cfg.Propagation.Wait(ctx, prs, written, func(ev string) { is.logf("%s", ev) })
 		if err != nil {
+			// Not visible in the time given is a timeout; every resolver
+			// failing (TLS, 403) is a DNS failure.
 			code := exitcode.DNS
-			if errors.Is(err, context.DeadlineExceeded) {
+			var nv *propagation.NotVisibleError
+			if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &nv) && nv.Err != nil) ||
+				(errors.As(err, &nv) && strings.Contains(nv.Reason, "timed out")) ||
+				(ctx.Err() == nil && deadlineSoon(ctx)) {
 				code = exitcode.Timeout
 			}
 			if errors.Is(err, context.Canceled) {
@@ -739,4 +744,11 @@ func (is *Issuer) Sweep(ctx context.Context) (removed int, err error) {
 		is.logf("journal: removed %d leftover record(s) from an interrupted run in zone %s", len(es), strings.TrimSuffix(k.zone, "."))
 	}
 	return removed, errors.Join(errs...)
+}
+
+// deadlineSoon reports whether ctx has a deadline: a strategy that refuses
+// to start a wait longer than the time left has hit the --timeout.
+func deadlineSoon(ctx context.Context) bool {
+	_, ok := ctx.Deadline()
+	return ok
 }
