@@ -478,7 +478,7 @@ func (is *Issuer) present(ctx context.Context, recs []Record, res *Result) (map[
 			var nv *propagation.NotVisibleError
 			if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &nv) && nv.Err != nil) ||
 				(errors.As(err, &nv) && strings.Contains(nv.Reason, "timed out")) ||
-				(ctx.Err() == nil && deadlineSoon(ctx)) {
+				(!errors.As(err, &nv) && deadlineSoon(ctx) && strings.Contains(err.Error(), "deadline")) {
 				code = exitcode.Timeout
 			}
 			if errors.Is(err, context.Canceled) {
