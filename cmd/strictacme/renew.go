@@ -289,7 +289,8 @@ func (f *renewFlags) decide(ctx context.Context, st *store.Store, r *certRun, no
 	if f.noARI {
 		certID = ""
 	}
-	if renewal.NeedsFetch(now(), certID, r.state.ARI) {
+	revoked := r.state.RevokedAt(m.Serial)
+	if revoked.IsZero() && renewal.NeedsFetch(now(), certID, r.state.ARI) {
 		client, err := f.acmeClient(m)
 		if err == nil {
 			var a *renewal.ARI
@@ -309,7 +310,7 @@ func (f *renewFlags) decide(ctx context.Context, st *store.Store, r *certRun, no
 	if f.noARI {
 		ari = nil
 	}
-	r.dec = renewal.Decide(now(), renewal.Cert{NotBefore: m.NotBefore, NotAfter: m.NotAfter, ARICertID: m.ARICertID}, ari, f.force, r.state.RevokedAt(m.Serial))
+	r.dec = renewal.Decide(now(), renewal.Cert{NotBefore: m.NotBefore, NotAfter: m.NotAfter, ARICertID: m.ARICertID}, ari, f.force, revoked)
 	r.Source, r.Reason, r.Replaces = string(r.dec.Source), r.dec.Reason, r.dec.Replaces
 	r.DueAt = r.dec.At
 }
