@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -62,12 +61,4 @@ func (f *issueFlags) wireDelegation(p *plan) error {
 		p.strategy = propagation.Fallback{Strategies: []propagation.Strategy{p.strategy, s2}}
 	}
 	return nil
-}
-
-// durationOr returns d, or def when d is zero.
-func durationOr(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
 }

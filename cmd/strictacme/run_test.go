@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/strictacme/strictacme/internal/config"
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/providers"
+	"github.com/strictacme/strictacme/internal/testworld"
+)
+
+// runWorld is the test world behind the "world" provider type.
+var runWorld *testworld.World
+
+func init() {
+	config.RegisterType("world")
+	configProviderTypes["world"] = func(*config.Provider) (providers.Provider, error) { return runWorld.Provider(), nil }
+}
+
+// runCLI runs strictacme in-process and returns its exit code and output.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	err := root.ExecuteContext(context.Background())
+	if err != nil {
+		fmt.Fprintln(&errb, "strictacme: "+err.Error())
+	}
+	return exitcode.Of(err), out.String(), errb.String()
+}
+
+func worldConfig(t *testing.T, w *testworld.World, body string) string {
+	t.Helper()
+	dir := t.TempDir()
+	head := fmt.Sprintf(`[defaults]
+server = %q
+ca_certs = [%q]
+path = %q
+accept_tos = true
+resolvers = [%q]
+request_timeout = "2s"
+`, w.DirectoryURL, w.TLSRootFile, filepath.Join(dir, "state"), w.DoHURL)
+	f := filepath.Join(dir, "strictacme.toml")
+	if err := os.WriteFile(f, []byte(head+body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// run --config issues what is missing (here through a challenge alias into
+// a zone of a second provider) and skips what is stored.
+func TestRunConfigIssuesThenSkips(t *testing.T) {
+	w := testworld.Start(t)
+	runWorld = w
+	if err := w.DNS.Set("_acme-challenge.www.example.com.", dns.TypeCNAME, 60, "_acme-challenge.acme.example.net."); err != nil {
+		t.Fatal(err)
+	}
+	f := worldConfig(t, w, `
+[providers.main]
+type = "world"
+zones = ["example.com"]
+
+[providers.challenges]
+type = "world"
+zones = ["example.net"]
+
+[[certificate]]
+name = "web"
+names = ["www.example.com"]
+challenge_alias = "acme.example.net"
+`)
+	code, out, errs := runCLI(t, "run", "--config", f)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(errs, "write TXT _acme-challenge.acme.example.net. (for _acme-challenge.www.example.com.) in zone example.net. via challenges") {
+		t.Errorf("stderr:\n%s", errs)
+	}
+	code, _, errs = runCLI(t, "run", "--config", f)
+	if code != 0 || !strings.Contains(errs, `certificate "web": present; skipped`) {
+		t.Fatalf("second run: exit %d\n%s", code, errs)
+	}
+}
+
+// The negative-caching trap end to end: the DoH resolver holds NXDOMAIN for
+// the challenge name for 300 s; with propagation_timeout shorter than that
+// the check says how long the answer stays cached, gives up at once and the
+// configured fallback confirms the record through the provider.
+func TestRunNegativeCacheTrapUsesFallback(t *testing.T) {
+	w := testworld.Start(t)
+	runWorld = w
+	if _, err := w.Recursive.Prime("_acme-challenge.trap.example.com.", dns.TypeTXT); err != nil {
+		t.Fatal(err)
+	}
+	f := worldConfig(t, w, `propagation_timeout = "60s"
+propagation_fallback = "provider"
+
+[providers.main]
+type = "world"
+zones = ["example.com"]
+
+[[certificate]]
+name = "trap"
+names = ["trap.example.com"]
+`)
+	code, out, errs := runCLI(t, "run", "--config", f)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, want := range []string{"NXDOMAIN for _acme-challenge.trap.example.com. (negative answer may stay cached up to", "giving up with", "falling back to provider"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("no %q in:\n%s", want, errs)
+		}
+	}
+}
