@@ -238,4 +238,3 @@ func durOr(ds ...time.Duration) time.Duration {
 	}
 	return 0
 }
-
