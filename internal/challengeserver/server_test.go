@@ -82,13 +82,17 @@ registration = "open"
 `
 
 type instance struct {
-	t   *testing.T
+	t   testing.TB
 	srv *Server
 	url string
 	dns string
 }
 
-func start(t *testing.T, cfgText string, st store.Store) *instance {
+func start(t *testing.T, cfgText string, st store.Store) *instance { return startTB(t, cfgText, st) }
+
+func startB(b *testing.B, cfgText string) *instance { return startTB(b, cfgText, nil) }
+
+func startTB(t testing.TB, cfgText string, st store.Store) *instance {
 	t.Helper()
 	cfg, err := ParseConfig("test.toml", []byte(cfgText))
 	if err != nil {
