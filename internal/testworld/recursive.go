@@ -3,6 +3,7 @@ package testworld
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,6 +53,9 @@ type Recursive struct {
 
 	mu    sync.Mutex
 	cache map[qkey]*cacheEntry
+	// stubs sends names at or under a zone to another authoritative
+	// server (a delegation out of the world: a challenge server).
+	stubs map[string]string
 
 	counts queryCounter
 	client *dns.Client
@@ -251,15 +255,16 @@ func (r *Recursive) lookup(ctx context.Context, name string, qtype uint16) (*cac
 	m.SetQuestion(name, qtype)
 	m.RecursionDesired = false
 	m.SetEdns0(1232, false)
-	in, _, err := r.client.ExchangeContext(ctx, m, r.upstream)
+	upstream := r.upstreamFor(name)
+	in, _, err := r.client.ExchangeContext(ctx, m, upstream)
 	if err == nil && in.Truncated {
-		in, _, err = r.tcp.ExchangeContext(ctx, m, r.upstream)
+		in, _, err = r.tcp.ExchangeContext(ctx, m, upstream)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("testworld: asking %s about %s: %w", r.upstream, name, err)
+		return nil, fmt.Errorf("testworld: asking %s about %s: %w", upstream, name, err)
 	}
 	if in.Rcode != dns.RcodeSuccess && in.Rcode != dns.RcodeNameError {
-		return nil, fmt.Errorf("testworld: %s answered %s for %s", r.upstream, dns.RcodeToString[in.Rcode], name)
+		return nil, fmt.Errorf("testworld: %s answered %s for %s", upstream, dns.RcodeToString[in.Rcode], name)
 	}
 	e := &cacheEntry{rcode: in.Rcode, answer: in.Answer, stored: now}
 	for _, rr := range in.Ns {
@@ -311,4 +316,31 @@ func agedCopy(rrs []dns.RR, age uint32) []dns.RR {
 		out[i] = c
 	}
 	return out
+}
+
+// Forward makes the resolver ask the authoritative server at addr
+// ("host:port", UDP with TCP fallback) for every name at or under zone,
+// instead of the world's own server: a delegation (NS records pointing out
+// of the world) without the referral walk. The longest matching zone wins.
+func (r *Recursive) Forward(zone, addr string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stubs == nil {
+		r.stubs = map[string]string{}
+	}
+	r.stubs[strings.ToLower(dns.Fqdn(zone))] = addr
+	r.cache = map[qkey]*cacheEntry{}
+}
+
+func (r *Recursive) upstreamFor(name string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	best, addr := "", r.upstream
+	lname := strings.ToLower(name)
+	for z, a := range r.stubs {
+		if (lname == z || strings.HasSuffix(lname, "."+z)) && len(z) > len(best) {
+			best, addr = z, a
+		}
+	}
+	return addr
 }

@@ -227,6 +227,15 @@ func New(opts Options) (_ *World, err error) {
 // Authoritative.AddZone).
 func (w *World) AddZone(origin string) error { return w.DNS.AddZone(origin) }
 
+// Forward sends the world's resolvers (the caching one and the CA's) to the
+// authoritative server at addr for names at or under zone: how a test
+// delegates a zone to a server outside the world, such as a challenge
+// server.
+func (w *World) Forward(zone, addr string) {
+	w.Recursive.Forward(zone, addr)
+	w.Validating.Forward(zone, addr)
+}
+
 // AddDoHEndpoint starts another DoH endpoint of the given kind on its own
 // port and returns its URL, "https://127.0.0.1:port/dns-query". Close stops it.
 func (w *World) AddDoHEndpoint(kind DoHKind) (string, error) {
