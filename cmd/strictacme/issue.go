@@ -122,7 +122,7 @@ func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 	fl.StringVar(&f.server, "server", "letsencrypt", "CA: letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass, or a directory URL")
 	fl.StringArrayVar(&f.caCerts, "ca-cert", nil, "PEM file of extra trust roots for the CA and DoH servers (repeatable)")
 	fl.StringVar(&f.dns, "dns", "", "DNS provider: exec, namecheap, acmedns")
-	fl.StringVar(&f.propagation, "propagation", "doh", "how to know the CA can see the records: doh, resolver, provider, wait, none")
+	fl.StringVar(&f.propagation, "propagation", "doh", "how to know the CA can see the records: doh, resolver, authoritative, auto, provider, relay, wait, none")
 	fl.StringArrayVar(&f.resolvers, "resolver", nil, "recursive resolver to check with: https:// (DoH), tls:// (DoT), udp:// (repeatable; default: Quad9, Cloudflare, Google over DoH)")
 	fl.DurationVar(&f.wait, "propagation-wait", 2*time.Minute, "fixed delay for --propagation wait (measured from the last write); settle delay for provider")
 	fl.IntVar(&f.quorum, "quorum", 0, "resolvers that must see the records for doh/resolver (0 = all)")

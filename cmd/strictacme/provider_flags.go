@@ -1,13 +1,17 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/spf13/pflag"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/propagation"
 	"github.com/strictacme/strictacme/internal/providers"
+	"github.com/strictacme/strictacme/provider/acmedns"
 	"github.com/strictacme/strictacme/provider/namecheap"
 )
 
@@ -25,7 +29,15 @@ var providerFlags = []struct{ flag, env, usage string }{
 	{"namecheap-zone", namecheap.EnvZone, "zone to write into (FreeDNS sub-zones, delegated setups)"},
 	{"namecheap-allow-ddns", namecheap.EnvAllowDDNS, "allow rewriting zones with Dynamic DNS hosts (their DDNS flag is lost)"},
 	{"namecheap-settle-delay", namecheap.EnvSettleDelay, "settle delay of --propagation provider for Namecheap"},
+	{"acmedns-server", envAcmeDNSBase, "acme-dns compatible server API URL, for accounts without server_url"},
+	{"acmedns-credentials", envAcmeDNSStorage, "acme-dns credentials file (goacmedns JSON; default <path>/acmedns.json)"},
 }
+
+// lego's names for the acme-dns provider settings.
+const (
+	envAcmeDNSBase    = "ACME_DNS_API_BASE"
+	envAcmeDNSStorage = "ACME_DNS_STORAGE_PATH"
+)
 
 func registerProviderFlags(fl *pflag.FlagSet, values map[string]*string) {
 	for _, p := range providerFlags {
@@ -66,4 +78,48 @@ func namecheapEntry(lookup func(string) (string, bool), p *plan) (providers.Entr
 		return providers.Entry{}, exitcode.With(exitcode.Usage, err)
 	}
 	return providers.Entry{Name: "namecheap", Provider: prov}, nil
+}
+
+// acmednsCredentialsPath is where the acme-dns credentials are read from.
+func acmednsCredentialsPath(lookup func(string) (string, bool), p *plan) string {
+	if v, ok := lookup(envAcmeDNSStorage); ok && v != "" {
+		return v
+	}
+	return filepath.Join(p.path, "acmedns.json")
+}
+
+func acmednsEntry(lookup func(string) (string, bool), p *plan) (providers.Entry, error) {
+	path := acmednsCredentialsPath(lookup, p)
+	creds, err := acmedns.LoadCredentials(path)
+	if err != nil {
+		return providers.Entry{}, exitcode.With(exitcode.Usage, fmt.Errorf("acme-dns credentials %s: %v; create them with strictacme register, or set %s", path, err, envAcmeDNSStorage))
+	}
+	base, _ := lookup(envAcmeDNSBase)
+	return providers.Entry{Name: "acmedns", Provider: &acmedns.Provider{ServerURL: base, Credentials: creds, HTTPClient: p.httpClient}}, nil
+}
+
+// relayStrategy builds --propagation relay: the challenge server's /lookup
+// asks every authoritative server of each record's zone, over HTTPS only.
+// It authenticates with an account from the acme-dns credentials file.
+func relayStrategy(lookup func(string) (string, bool), p *plan) (*propagation.Relay, error) {
+	path := acmednsCredentialsPath(lookup, p)
+	creds, err := acmedns.LoadCredentials(path)
+	if err != nil || len(creds) == 0 {
+		return nil, usage("--propagation relay needs an account on the challenge server in %s (strictacme register)", path)
+	}
+	base, _ := lookup(envAcmeDNSBase)
+	keys := make([]string, 0, len(creds))
+	for k := range creds {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	a := creds[keys[0]]
+	url := a.ServerURL
+	if url == "" {
+		url = base
+	}
+	if url == "" {
+		return nil, usage("--propagation relay: the account in %s has no server_url; set --acmedns-server", path)
+	}
+	return &propagation.Relay{URL: url, Username: a.Username, Password: a.Password, HTTPClient: p.httpClient}, nil
 }

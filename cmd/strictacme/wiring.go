@@ -43,6 +43,8 @@ func providerFromEnv(_ context.Context, name string, p *plan) (providers.Entry, 
 	switch name {
 	case "namecheap":
 		return namecheapEntry(lookup, p)
+	case "acmedns":
+		return acmednsEntry(lookup, p)
 	case "exec":
 		cfg, err := exec.ConfigFromEnv(lookup)
 		if err != nil {
@@ -109,6 +111,13 @@ func (f *issueFlags) propagationFor(p *plan) (propagation.Strategy, issue.Persis
 		cfg.Resolvers = rs
 	case "authoritative", "auto":
 		cfg.Resolvers = rs
+	case "relay":
+		r, err := relayStrategy(p.lookupOrEnv(), p)
+		if err != nil {
+			return nil, nil, err
+		}
+		r.Timeout = f.propTimeout
+		return r, persist, nil
 	case "provider":
 		if p.providers == nil || len(p.providers.Entries()) != 1 {
 			return nil, nil, usage("--propagation provider needs exactly one --dns provider")
@@ -135,4 +144,11 @@ func (f *issueFlags) propagationFor(p *plan) (propagation.Strategy, issue.Persis
 		return nil, nil, usage("--propagation: %v", err)
 	}
 	return s, persist, nil
+}
+
+func (p *plan) lookupOrEnv() func(string) (string, bool) {
+	if p.lookup != nil {
+		return p.lookup
+	}
+	return os.LookupEnv
 }

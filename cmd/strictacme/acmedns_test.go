@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/miekg/dns"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/strictacme/strictacme/internal/challengeserver"
+	"github.com/strictacme/strictacme/internal/testworld"
+	"github.com/strictacme/strictacme/provider/acmedns"
+)
+
+// TestIssueWithAcmeDNS: "strictacme issue --dns acmedns" with an existing
+// goacmedns credentials file, against our challenge server: the CA
+// validates through the server, the client sends no DNS query.
+func TestIssueWithAcmeDNS(t *testing.T) {
+	w := testworld.Start(t)
+	cfg, err := challengeserver.ParseConfig("serve.toml", []byte(fmt.Sprintf(`
+[general]
+listen = ["127.0.0.1:0"]
+domain = "auth.example.org"
+nsname = "ns1.auth.example.org"
+nsadmin = "hostmaster@example.org"
+[database]
+connection = %q
+[api]
+listen = ["127.0.0.1:0"]
+registration = "open"
+`, filepath.Join(t.TempDir(), "db.sqlite"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := challengeserver.New(t.Context(), cfg, challengeserver.Options{BcryptCost: bcrypt.MinCost, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = srv.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	w.Forward("auth.example.org.", srv.DNS.UDPAddr(0))
+	api := "http://" + srv.APIAddrs()[0].String()
+
+	acct, err := acmedns.Register(context.Background(), api, acmedns.RegisterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	credsFile := filepath.Join(state, "acmedns.json")
+	if err := (acmedns.Credentials{"example.com": acct}).Save(credsFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.DNS.Add("_acme-challenge.example.com.", dns.TypeCNAME, 300, dns.Fqdn(acct.FullDomain)); err != nil {
+		t.Fatal(err)
+	}
+	w.Recursive.ResetCounts()
+	code := run([]string{"issue", "--server", w.DirectoryURL, "--ca-cert", w.TLSRootFile, "--accept-tos",
+		"--resolver", w.DoHURL, "--path", state, "--dns", "acmedns",
+		"-d", "example.com", "-d", "*.example.com"})
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if _, err := os.Stat(filepath.Join(state, "certificates", "example.com", "fullchain.pem")); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.Recursive.Queries(); n != 0 {
+		t.Errorf("client sent %d DNS queries, want 0", n)
+	}
+
+	// Without credentials: one line, usage exit code.
+	code = run([]string{"issue", "--server", w.DirectoryURL, "--ca-cert", w.TLSRootFile, "--path", t.TempDir(), "--dns", "acmedns", "-d", "example.com"})
+	if code != 2 {
+		t.Errorf("missing credentials: exit %d, want 2", code)
+	}
+}
