@@ -45,6 +45,7 @@ func (f *issueFlags) wireDelegation(p *plan) error {
 		d.Providers = p.providers
 		d.Log = func(l string) { fmt.Fprintln(logOut, l) }
 		if f.followCNAME {
+			d.Follow = true
 			if d.Resolvers, err = buildResolvers(f.resolvers, p.rootCAs, f.ipv4Only, f.reqTimeout.String()); err != nil {
 				return err
 			}
