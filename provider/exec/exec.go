@@ -88,6 +88,10 @@ func New(cfg Config) (*Provider, error) {
 	return &Provider{cfg: cfg}, nil
 }
 
+// Program returns the configured program (EXEC_PATH) as given, so a
+// preflight check can test that it exists without running it.
+func (p *Provider) Program() string { return p.cfg.Program }
+
 // AppendRecords runs "present FQDN VALUE" once per TXT record. Other record
 // types are refused.
 func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {

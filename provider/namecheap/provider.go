@@ -212,6 +212,22 @@ func (p *Provider) apiClient(ctx context.Context) (*api.Client, error) {
 	return p.client, nil
 }
 
+// ClientIP returns the IPv4 this provider sends as ClientIp and where it
+// came from ("configured" or "discovered from URL"), discovering it on
+// first use as any call would. It sends no API call; whether Namecheap
+// accepts the address shows on the first call (error 1011150 otherwise).
+func (p *Provider) ClientIP(ctx context.Context) (ip, source string, err error) {
+	c, err := p.apiClient(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	source = "configured"
+	if p.cfg.ClientIP == "" {
+		source = "discovered from " + p.cfg.ClientIPURL
+	}
+	return c.ClientIP, source, nil
+}
+
 func publicIPv4(a netip.Addr) bool {
 	if !a.Is4() || a.IsLoopback() || a.IsPrivate() || a.IsUnspecified() || a.IsLinkLocalUnicast() || a.IsMulticast() {
 		return false
