@@ -1,0 +1,179 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strictacme/strictacme/internal/delegation"
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/preflight"
+	"github.com/strictacme/strictacme/internal/resolver"
+)
+
+func init() { addCommand(newCheckCmd) }
+
+// checkOutput is the --json output of check.
+type checkOutput struct {
+	OK           bool                `json:"ok"`
+	ExitCode     int                 `json:"exit_code"`
+	Certificates []*preflight.Report `json:"certificates"`
+}
+
+func newCheckCmd() *cobra.Command {
+	var (
+		f       issueFlags
+		file    string
+		allow53 bool
+		dnsPort string
+	)
+	cmd := &cobra.Command{
+		Use:   "check [--config FILE | -d NAME --dns PROVIDER ...]",
+		Short: "Check that issuance would work from here, without issuing",
+		Long: `Check that issuance would work from here, without issuing anything.
+
+For each certificate of --config FILE, or the one given with the same flags
+as issue, print one row per check with ok, warn or FAIL and a one-line detail
+that says how to fix a failure: the CA directory (and its caaIdentities and
+profiles), the account in --path, each provider's credentials and zone (read,
+never written), where each TXT record would be written after delegation,
+which resolvers answer from here, port 53 (probed only when allowed), whether
+the propagation strategy can work, and CAA records that would forbid the CA
+(RFC 8659). No challenge name is ever asked about (RFC 2308 negative caching).
+
+Exit codes: 0 every check passed (warnings allowed), 2 bad flags or config,
+3 CA unreachable or CAA forbids it, 4 DNS provider or DNS failure, 6 a
+delegation CNAME is missing. See docs/check.md.`,
+		Example: `  EXEC_PATH=./dns-hook.sh strictacme check --server letsencrypt-staging --dns exec -d example.com
+  strictacme check --config strictacme.toml --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.waitSet = cmd.Flags().Changed("propagation-wait")
+			f.lookup = providerLookup(cmd.Flags(), f.provValues)
+			targets, err := checkTargets(cmd, &f, file, allow53)
+			if err != nil {
+				return err
+			}
+			out := checkOutput{OK: true}
+			for _, t := range targets {
+				t.Port = dnsPort
+				rep := preflight.Run(cmd.Context(), t)
+				out.Certificates = append(out.Certificates, rep)
+				if c := rep.Code(); c != exitcode.OK && out.ExitCode == exitcode.OK {
+					out.ExitCode, out.OK = c, false
+				}
+			}
+			if f.json {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				_ = enc.Encode(out)
+			} else {
+				printChecks(cmd.OutOrStdout(), out)
+			}
+			if !out.OK {
+				failed := 0
+				for _, r := range out.Certificates {
+					failed += r.Failed()
+				}
+				return exitcode.With(out.ExitCode, fmt.Errorf("check: %d check(s) failed; issuance would fail (see the FAIL rows)", failed))
+			}
+			return nil
+		},
+	}
+	f.register(cmd, true)
+	fl := cmd.Flags()
+	fl.StringVar(&file, "config", "", "check every certificate of this configuration file (TOML, see docs/config.md) instead of -d")
+	fl.BoolVar(&allow53, "allow-port53", false, "let check probe port 53 for --propagation auto (authoritative and resolver imply it)")
+	fl.StringVar(&dnsPort, "authoritative-port", "", "port of the authoritative servers for the port-53 probe (tests)")
+	_ = fl.MarkHidden("authoritative-port")
+	return withEnv(cmd)
+}
+
+// checkTargets builds one preflight target per certificate, through the
+// same plan code as issue (flags) and run (config file).
+func checkTargets(cmd *cobra.Command, f *issueFlags, file string, allow53 bool) ([]preflight.Target, error) {
+	if file == "" {
+		p, err := f.plan(cmd.Context())
+		if err != nil {
+			return nil, err
+		}
+		rs, err := buildResolvers(f.resolvers, p.rootCAs, f.ipv4Only, f.reqTimeout.String())
+		if err != nil {
+			return nil, err
+		}
+		return []preflight.Target{checkTarget(p, rs, f.propagation, f.fallback, f.quorum, allow53)}, nil
+	}
+	if len(f.domains) > 0 {
+		return nil, usage("check: give either --config or -d, not both")
+	}
+	cfg, err := loadConfig(file)
+	if err != nil {
+		return nil, err
+	}
+	var out []preflight.Target
+	for _, c := range cfg.Certificates {
+		p, err := planFor(cmd, cfg, c)
+		if err != nil {
+			return nil, err
+		}
+		d := cfg.Defaults
+		reqTimeout := durOr(c.RequestTimeout.Duration, d.RequestTimeout.Duration, 5*time.Second)
+		rs, err := buildResolvers(firstList(c.Resolvers, d.Resolvers), p.rootCAs, d.IPv4Only, reqTimeout.String())
+		if err != nil {
+			return nil, err
+		}
+		quorum := c.Quorum
+		if quorum == 0 {
+			quorum = d.Quorum
+		}
+		t := checkTarget(p, rs, firstOf(c.Strategy, d.Strategy, "doh"), firstOf(c.Fallback, d.Fallback), quorum, allow53 || d.AllowPort53)
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+func checkTarget(p *plan, rs []resolver.Resolver, strategy, fallback string, quorum int, allow53 bool) preflight.Target {
+	t := preflight.Target{
+		Name: certDirName(p), Directory: p.directory, HTTPClient: p.httpClient, StatePath: p.path,
+		AcceptTOS: p.acceptTOS, HasEAB: p.eab != nil, Providers: p.providers, Resolvers: rs,
+		Strategy: strategy, Fallback: fallback, Quorum: quorum, AllowPort53: allow53,
+		UserAgent: "strictacme/" + version + " check",
+	}
+	for _, id := range p.identifiers {
+		t.Identifiers = append(t.Identifiers, id.ASCII)
+	}
+	for _, c := range p.challenges {
+		t.Challenges = append(t.Challenges, string(c))
+	}
+	if d, isDelegator := p.delegate.(*delegation.Delegator); isDelegator {
+		d.Log = nil // the report says where each record goes
+		t.Delegate = d
+	} else if p.delegate != nil {
+		t.Delegate = p.delegate
+	}
+	return t
+}
+
+// printChecks writes one table per certificate and a summary line.
+func printChecks(w io.Writer, out checkOutput) {
+	for i, rep := range out.Certificates {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "certificate %q: %s\n", rep.Certificate, strings.Join(rep.Names, ", "))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  CHECK\tSTATUS\tDETAIL")
+		for _, r := range rep.Rows {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", r.Check, r.Status, r.Detail)
+		}
+		_ = tw.Flush()
+	}
+	if out.OK {
+		fmt.Fprintln(w, "all checks passed: issuance should work from here")
+	}
+}

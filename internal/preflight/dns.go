@@ -1,0 +1,238 @@
+package preflight
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/libdns/libdns"
+	"github.com/miekg/dns"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/propagation"
+	"github.com/strictacme/strictacme/internal/resolver"
+)
+
+// Endpoint is the probe result of one configured resolver.
+type Endpoint struct {
+	Resolver resolver.Resolver
+	OK       bool
+	Row      Row
+}
+
+// Endpoints asks every resolver, concurrently, for the SOA of name (a
+// zone apex, which exists; never a challenge name, RFC 2308) and reports
+// whether it answers. A failure's detail gives the reason with its usual
+// cause: HTTP 403 (a filtering proxy), an untrusted certificate (TLS
+// interception: add the proxy's root with --ca-cert), a timeout. The rows
+// are ok or warn here; StrategyRow decides whether the failures sink the
+// strategy. Each question is bounded by the resolver's own timeout.
+func Endpoints(ctx context.Context, rs []resolver.Resolver, name string) []Endpoint {
+	out := make([]Endpoint, len(rs))
+	var wg sync.WaitGroup
+	for i, r := range rs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = probe(ctx, r, name)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func probe(ctx context.Context, r resolver.Resolver, name string) Endpoint {
+	check := "resolver " + r.String()
+	msg, err := resolver.Query(ctx, r, name, dns.TypeSOA)
+	if err != nil {
+		return Endpoint{Resolver: r, Row: warn(check, resolverReason(err))}
+	}
+	switch msg.Rcode {
+	case dns.RcodeSuccess, dns.RcodeNameError:
+		return Endpoint{Resolver: r, OK: true, Row: ok(check, fmt.Sprintf("answers (SOA %s: %s)", trimDot(dns.Fqdn(name)), rcodeText(msg)))}
+	}
+	return Endpoint{Resolver: r, Row: warn(check, fmt.Sprintf("answered %s for the SOA of %s; it cannot resolve public names from here", rcodeText(msg), trimDot(dns.Fqdn(name))))}
+}
+
+func rcodeText(msg *dns.Msg) string {
+	if msg.Rcode == dns.RcodeSuccess {
+		for _, rr := range msg.Answer {
+			if _, isSOA := rr.(*dns.SOA); isSOA {
+				return "NOERROR"
+			}
+		}
+		return "NODATA"
+	}
+	if s, known := dns.RcodeToString[msg.Rcode]; known {
+		return s
+	}
+	return fmt.Sprintf("RCODE %d", msg.Rcode)
+}
+
+// resolverReason is the reason of a transport failure with the fix.
+func resolverReason(err error) string {
+	var re *resolver.Error
+	if !errors.As(err, &re) {
+		return err.Error()
+	}
+	switch {
+	case re.Kind == resolver.KindTLS:
+		return re.Reason + "; if a proxy intercepts TLS, pass its root with --ca-cert FILE, or drop this resolver"
+	case re.Kind == resolver.KindHTTPStatus && re.HTTPStatus == 403:
+		return re.Reason + ": this DoH host is blocked here; ask for it to be allowed, or use a --resolver that is"
+	case re.Kind == resolver.KindTimeout:
+		return re.Reason + ": no answer (traffic dropped?); use a --resolver that is reachable"
+	}
+	return re.Reason
+}
+
+// Working returns the resolvers whose probe succeeded, in order.
+func Working(eps []Endpoint) []resolver.Resolver {
+	var out []resolver.Resolver
+	for _, e := range eps {
+		if e.OK {
+			out = append(out, e.Resolver)
+		}
+	}
+	return out
+}
+
+// port53Allowed reports whether the operator allowed plain DNS to port 53:
+// the "authoritative" and "resolver" strategies send it by definition,
+// "auto" only with allow_port53 (design principle 1).
+func port53Allowed(t Target) bool {
+	s := strings.ToLower(t.Strategy)
+	return s == "authoritative" || s == "resolver" || ((s == "auto" || strings.EqualFold(t.Fallback, "authoritative")) && t.AllowPort53)
+}
+
+// Port53 reports whether the authoritative servers of the first record's
+// zone answer on port 53. Nothing is sent unless port 53 is allowed
+// (port53Allowed); then the zone's NS set is found through the working
+// resolvers and each server is asked for the zone's SOA over plain DNS.
+// With "resolver" the resolver rows already show whether plain DNS gets
+// through. A failure is Fail (exit DNS) for "authoritative", Warn
+// otherwise.
+func Port53(ctx context.Context, t Target, eps []Endpoint, routes []Route) Row {
+	const check = "port 53"
+	if !port53Allowed(t) {
+		return ok(check, "not probed (port 53 not allowed)")
+	}
+	if strings.EqualFold(t.Strategy, "resolver") {
+		return ok(check, "plain DNS goes only to the configured resolvers; see their rows")
+	}
+	bad := warn
+	if strings.EqualFold(t.Strategy, "authoritative") {
+		bad = func(c, d string) Row { return fail(c, exitcode.DNS, d) }
+	}
+	working := Working(eps)
+	if len(working) == 0 {
+		return bad(check, "not probed: no resolver answers, so the name servers cannot be found")
+	}
+	name := probeName(t, routes)
+	z, err := propagation.FindZone(ctx, working, name, t.Port, false)
+	if err != nil {
+		return bad(check, fmt.Sprintf("finding the name servers of %s: %v", trimDot(name), err))
+	}
+	addrs := make([]string, 0, len(z.Servers))
+	for a := range z.Servers {
+		addrs = append(addrs, a)
+	}
+	sort.Strings(addrs)
+	for _, a := range addrs {
+		r, err := resolver.New("udp://"+a, resolver.Options{})
+		if err == nil {
+			_, err = resolver.Query(ctx, r, z.Apex, dns.TypeSOA)
+		}
+		if err != nil {
+			host, _, _ := net.SplitHostPort(a)
+			return bad(check, fmt.Sprintf("name server %s (%s) does not answer on port 53: %s; allow outbound DNS to it, or use --propagation doh", trimDot(z.Servers[a]), host, resolverReason(err)))
+		}
+	}
+	return ok(check, fmt.Sprintf("open: every name server of %s answers (%d addresses)", trimDot(z.Apex), len(addrs)))
+}
+
+// StrategyRow says whether the chosen propagation strategy can work from
+// here, from the resolver probes, the port-53 probe and the providers. When
+// it cannot but the fallback strategy can, the row is Warn; when neither
+// can, Fail with exit code DNS.
+func StrategyRow(t Target, eps []Endpoint, p53 Row, routes []Route) Row {
+	name := strings.ToLower(t.Strategy)
+	if name == "" {
+		name = "doh"
+	}
+	check := "propagation " + name
+	usable, detail := strategyUsable(name, t, eps, p53, routes)
+	if usable {
+		return ok(check, detail)
+	}
+	if fb := strings.ToLower(t.Fallback); fb != "" {
+		if fbOK, fbDetail := strategyUsable(fb, t, eps, p53, routes); fbOK {
+			return warn(check, fmt.Sprintf("%s; the fallback %s works: %s", detail, fb, fbDetail))
+		}
+	}
+	return fail(check, exitcode.DNS, detail)
+}
+
+func strategyUsable(name string, t Target, eps []Endpoint, p53 Row, routes []Route) (bool, string) {
+	total, up := len(eps), len(Working(eps))
+	switch name {
+	case "doh", "resolver":
+		need := t.Quorum
+		if need <= 0 {
+			need = total
+		}
+		if total == 0 {
+			return false, "no resolver configured; give --resolver"
+		}
+		if up < need {
+			return false, fmt.Sprintf("needs %d of %d resolvers, %d answer: drop the failing ones (--resolver), lower --quorum, or use --propagation provider or wait", need, total, up)
+		}
+		return true, fmt.Sprintf("%d of %d resolvers answer (quorum %d)", up, total, need)
+	case "authoritative":
+		if p53.Status != OK {
+			return false, "port 53 to the authoritative servers is not usable (see the port 53 row); use --propagation doh"
+		}
+		return true, "asks the authoritative servers on port 53"
+	case "auto":
+		switch {
+		case port53Allowed(t) && p53.Status == OK && up > 0:
+			return true, "would use authoritative (port 53 open)"
+		case up > 0:
+			return true, fmt.Sprintf("would poll the %d of %d resolvers that answer", up, total)
+		case providersCanRead(routes):
+			return true, "no resolver answers; would read the records back through the provider"
+		}
+		return true, "no resolver answers and the provider cannot read records; would wait a fixed delay"
+	case "provider":
+		if !providersCanRead(routes) {
+			return false, "the provider cannot read records back (or its zone was not found); use --propagation doh or wait"
+		}
+		return true, "reads the records back through the provider, then waits the settle delay"
+	case "wait":
+		return true, "waits a fixed delay after the last write; sends no DNS"
+	case "none":
+		return true, "no check: only right when the records are live at once (your own authoritative server)"
+	}
+	return false, fmt.Sprintf("unknown strategy %q", name)
+}
+
+// providersCanRead reports whether every routed record's provider found
+// its zone and can read records (libdns.RecordGetter).
+func providersCanRead(routes []Route) bool {
+	if len(routes) == 0 {
+		return false
+	}
+	for _, r := range routes {
+		if r.Entry == nil || r.Zone == "" {
+			return false
+		}
+		if _, can := r.Entry.Provider.(libdns.RecordGetter); !can {
+			return false
+		}
+	}
+	return true
+}
