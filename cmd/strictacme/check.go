@@ -106,7 +106,9 @@ func checkTargets(cmd *cobra.Command, f *issueFlags, file string, allow53 bool) 
 		if err != nil {
 			return nil, err
 		}
-		return []preflight.Target{checkTarget(p, rs, f.propagation, f.fallback, f.quorum, allow53)}, nil
+		t := checkTarget(p, rs, f.propagation, f.fallback, f.quorum, allow53)
+		t.DNSOptions = resolver.Options{Timeout: f.reqTimeout, IPv4Only: f.ipv4Only}
+		return []preflight.Target{t}, nil
 	}
 	if len(f.domains) > 0 {
 		return nil, usage("check: give either --config or -d, not both")
@@ -132,6 +134,7 @@ func checkTargets(cmd *cobra.Command, f *issueFlags, file string, allow53 bool) 
 			quorum = d.Quorum
 		}
 		t := checkTarget(p, rs, firstOf(c.Strategy, d.Strategy, "doh"), firstOf(c.Fallback, d.Fallback), quorum, allow53 || d.AllowPort53)
+		t.DNSOptions = resolver.Options{Timeout: reqTimeout, IPv4Only: d.IPv4Only}
 		out = append(out, t)
 	}
 	return out, nil

@@ -359,3 +359,33 @@ provider = "main"
 		}
 	}
 }
+
+// With --propagation authoritative, port 53 is allowed and probed: the
+// zone's name servers are found through the resolvers and asked directly
+// (here on the world's authoritative port); a closed port fails the
+// strategy. Without permission, nothing is sent (the working-setup test).
+func TestCheckPort53Authoritative(t *testing.T) {
+	w := checkWorld(t)
+	_, port, err := net.SplitHostPort(w.AuthAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := checkArgs(t, w, "--dns", "testapi", "-d", "example.com", "--propagation", "authoritative")
+	code, rep, _ := runCheckJSON(t, append(args, "--authoritative-port", port)...)
+	if r := row(t, rep, "port 53"); code != 0 || r.Status != preflight.OK || !strings.Contains(r.Detail, "every name server of example.com answers") {
+		t.Errorf("exit %d, %+v\n%s", code, r, dump(rep))
+	}
+	ln, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, silent, _ := net.SplitHostPort(ln.LocalAddr().String())
+	defer ln.Close() // bound but never answering: the probe times out
+	code, rep, _ = runCheckJSON(t, append(args, "--authoritative-port", silent)...)
+	if r := row(t, rep, "port 53"); code != exitcode.DNS || r.Status != preflight.Fail || !strings.Contains(r.Detail, "ns1.example.com") {
+		t.Errorf("exit %d, %+v\n%s", code, r, dump(rep))
+	}
+	if r := row(t, rep, "propagation authoritative"); r.Status != preflight.Fail {
+		t.Errorf("%+v", r)
+	}
+}

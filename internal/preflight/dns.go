@@ -133,7 +133,7 @@ func Port53(ctx context.Context, t Target, eps []Endpoint, routes []Route) Row {
 		return bad(check, "not probed: no resolver answers, so the name servers cannot be found")
 	}
 	name := probeName(t, routes)
-	z, err := propagation.FindZone(ctx, working, name, t.Port, false)
+	z, err := propagation.FindZone(ctx, working, name, t.Port, t.DNSOptions.IPv4Only)
 	if err != nil {
 		return bad(check, fmt.Sprintf("finding the name servers of %s: %v", trimDot(name), err))
 	}
@@ -143,7 +143,7 @@ func Port53(ctx context.Context, t Target, eps []Endpoint, routes []Route) Row {
 	}
 	sort.Strings(addrs)
 	for _, a := range addrs {
-		r, err := resolver.New("udp://"+a, resolver.Options{})
+		r, err := resolver.New("udp://"+a, t.DNSOptions)
 		if err == nil {
 			_, err = resolver.Query(ctx, r, z.Apex, dns.TypeSOA)
 		}

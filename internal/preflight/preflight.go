@@ -95,6 +95,9 @@ type Target struct {
 	AllowPort53 bool
 	// Port replaces 53 for authoritative servers (tests).
 	Port string
+	// DNSOptions configure the plain-DNS questions of the port-53 probe
+	// (Timeout per question, the --request-timeout; IPv4Only).
+	DNSOptions resolver.Options
 	// UserAgent is sent with the directory GET (RFC 8555 §6.1).
 	UserAgent string
 }
