@@ -173,6 +173,7 @@ type plan struct {
 	directory   string
 	httpClient  *http.Client
 	rootCAs     *x509.CertPool
+	caCertFiles []string // the --ca-cert files behind rootCAs
 	identifiers []names.Identifier
 	keyType     issue.KeyType
 	challenges  []challenge.Type
@@ -245,6 +246,7 @@ func (f *issueFlags) plan(ctx context.Context) (*plan, error) {
 	}
 	p.lookup = f.lookup
 	p.rootCAs, err = loadRoots(f.caCerts)
+	p.caCertFiles = f.caCerts
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,10 @@ type renewFlags struct {
 	metricsFile string
 	hooks       hookFlags
 	pollEvery   time.Duration
+	// plans, when set (strictacme run), gives the plan of each certificate
+	// from the config file instead of rebuilding it from its metadata, so
+	// the config's providers and credentials are used.
+	plans map[string]*plan
 }
 
 func newRenewCmd() *cobra.Command {
@@ -437,6 +441,9 @@ func (f *renewFlags) saveState(st *store.Store, r *certRun, logf func(string)) {
 // planFor rebuilds the plan of a stored certificate from its metadata,
 // through the same flag validation as issue.
 func (f *renewFlags) planFor(ctx context.Context, r *certRun) (*plan, error) {
+	if p, ok := f.plans[r.Name]; ok {
+		return p, nil
+	}
 	m := r.cert.Meta
 	s := m.Renewal
 	if s == nil {

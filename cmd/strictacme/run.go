@@ -1,8 +1,10 @@
 package main
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,24 +19,35 @@ import (
 
 func init() { addCommand(newRunCmd) }
 
+// providerEnv is what a config provider is built with besides its table:
+// the state directory (for cross-process locks) and the trust roots.
+type providerEnv struct {
+	path  string
+	roots *x509.CertPool
+}
+
 // configProviderTypes builds a provider of a config type; tests add types.
-var configProviderTypes = map[string]func(p *config.Provider) (providers.Provider, error){
-	"exec": func(p *config.Provider) (providers.Provider, error) {
+var configProviderTypes = map[string]func(p *config.Provider, env providerEnv) (providers.Provider, error){
+	"exec": func(p *config.Provider, _ providerEnv) (providers.Provider, error) {
 		return exec.New(exec.Config{Program: p.Program})
 	},
-	"namecheap": func(p *config.Provider) (providers.Provider, error) {
-		return namecheap.New(namecheap.Config{APIUser: p.User.Reveal(), APIKey: p.Key.Reveal(), ClientIP: p.ClientIP, Endpoint: p.Endpoint, Sandbox: p.Sandbox})
+	"namecheap": func(p *config.Provider, env providerEnv) (providers.Provider, error) {
+		return namecheap.New(namecheap.Config{
+			APIUser: p.User.Reveal(), APIKey: p.Key.Reveal(), ClientIP: p.ClientIP, Endpoint: p.Endpoint, Sandbox: p.Sandbox,
+			RootCAs: env.roots, LockDir: filepath.Join(env.path, "locks"),
+		})
 	},
 }
 
 func newRunCmd() *cobra.Command {
 	var file string
-	var jsonOut bool
+	var jsonOut, force bool
 	cmd := &cobra.Command{
 		Use:   "run --config FILE",
-		Short: "Issue every certificate of a config file that is not stored yet",
-		Long: `Issue every certificate of a config file that is not stored yet
-(docs/config.md). The whole file is checked first: any problem is printed as
+		Short: "Issue what a config file lists and is not stored; renew what is due",
+		Long: `Issue every certificate of a config file that is not stored yet, and renew
+the stored ones that are due, as "strictacme renew" decides (docs/config.md,
+docs/renewal.md). The whole file is checked first: any problem is printed as
 one line with its line number and nothing is issued (exit 2).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -43,6 +56,7 @@ one line with its line number and nothing is issued (exit 2).`,
 				return err
 			}
 			var errs []error
+			present := map[string][]*plan{} // by state directory
 			for _, c := range f.Certificates {
 				p, err := planFor(cmd, f, c)
 				if err != nil {
@@ -51,12 +65,26 @@ one line with its line number and nothing is issued (exit 2).`,
 				p.json = jsonOut
 				st := &store.Store{Root: p.path}
 				if _, err := st.LoadCertificate(c.Name); err == nil {
-					fmt.Fprintf(cmd.ErrOrStderr(), "certificate %q: present; skipped (renewal timing: strictacme renew)\n", c.Name)
+					present[p.path] = append(present[p.path], p)
 					continue
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "certificate %q: issuing %v\n", c.Name, c.Names)
 				if err := runPlan(cmd.Context(), p, cmd.OutOrStdout(), cmd.ErrOrStderr()); err != nil {
 					errs = append(errs, fmt.Errorf("certificate %q: %w", c.Name, err))
+				}
+			}
+			// Stored certificates are renewed when due, exactly as renew
+			// decides (ARI window, else lifetime), with the config's plan.
+			for path, plans := range present {
+				rf := &renewFlags{path: path, json: jsonOut, force: force, timeout: 10 * time.Minute, plans: map[string]*plan{}}
+				for _, p := range plans {
+					rf.names = append(rf.names, p.certName)
+					rf.plans[p.certName] = p
+					rf.timeout = p.timeout
+					rf.caCerts = p.caCertFiles
+				}
+				if err := runRenew(cmd.Context(), rf, cmd.OutOrStdout(), cmd.ErrOrStderr()); err != nil {
+					errs = append(errs, err)
 				}
 			}
 			if len(errs) > 0 {
@@ -67,6 +95,7 @@ one line with its line number and nothing is issued (exit 2).`,
 	}
 	cmd.Flags().StringVar(&file, "config", "strictacme.toml", "configuration file (TOML, see docs/config.md)")
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print one JSON object per certificate on stdout")
+	cmd.Flags().BoolVar(&force, "force", false, "renew every stored certificate of the file now, due or not")
 	return withEnv(cmd)
 }
 
@@ -123,11 +152,12 @@ func planFor(cmd *cobra.Command, f *config.File, c *config.Certificate) (*plan, 
 	if u, ok := caPresets[fl.server]; ok {
 		p.directory = u
 	}
+	p.caCertFiles = fl.caCerts
 	if p.rootCAs, err = loadRoots(fl.caCerts); err != nil {
 		return nil, err
 	}
 	p.httpClient = httpClient(p.rootCAs, fl.ipv4Only)
-	if p.providers, err = providerSet(f, c); err != nil {
+	if p.providers, err = providerSet(f, c, providerEnv{path: p.path, roots: p.rootCAs}); err != nil {
 		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("%s:%d: certificate %q: %w", f.Path, c.Line, c.Name, err))
 	}
 	if p.strategy, p.persist, err = fl.propagationFor(p); err != nil {
@@ -142,7 +172,7 @@ func planFor(cmd *cobra.Command, f *config.File, c *config.Certificate) (*plan, 
 
 // providerSet builds the certificate's providers: every provider with
 // zones, the certificate's zone map, and its default provider for the rest.
-func providerSet(f *config.File, c *config.Certificate) (*providers.Set, error) {
+func providerSet(f *config.File, c *config.Certificate, env providerEnv) (*providers.Set, error) {
 	built := map[string]providers.Provider{}
 	get := func(name string) (providers.Provider, error) {
 		if p, ok := built[name]; ok {
@@ -153,7 +183,7 @@ func providerSet(f *config.File, c *config.Certificate) (*providers.Set, error) 
 		if mk == nil {
 			return nil, fmt.Errorf("provider %q: type %q cannot be built here", name, cp.Type)
 		}
-		p, err := mk(cp)
+		p, err := mk(cp, env)
 		if err != nil {
 			return nil, fmt.Errorf("provider %q: %w", name, err)
 		}

@@ -22,7 +22,7 @@ var runWorld *testworld.World
 
 func init() {
 	config.RegisterType("world")
-	configProviderTypes["world"] = func(*config.Provider) (providers.Provider, error) { return runWorld.Provider(), nil }
+	configProviderTypes["world"] = func(*config.Provider, providerEnv) (providers.Provider, error) { return runWorld.Provider(), nil }
 }
 
 // runCLI runs strictacme in-process and returns its exit code and output.
@@ -88,8 +88,13 @@ challenge_alias = "acme.example.net"
 		t.Errorf("stderr:\n%s", errs)
 	}
 	code, _, errs = runCLI(t, "run", "--config", f)
-	if code != 0 || !strings.Contains(errs, `certificate "web": present; skipped`) {
+	if code != 0 || !strings.Contains(errs, "web: not due") || !strings.Contains(errs, "nothing due") || strings.Contains(errs, "ARI:") {
 		t.Fatalf("second run: exit %d\n%s", code, errs)
+	}
+	// --force renews the stored certificate with the config's plan.
+	code, _, errs = runCLI(t, "run", "--config", f, "--force")
+	if code != 0 || !strings.Contains(errs, "web: renewed") {
+		t.Fatalf("forced run: exit %d\n%s", code, errs)
 	}
 }
 
