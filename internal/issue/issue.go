@@ -189,6 +189,9 @@ type Record struct {
 	authz acme.Authorization
 	chal  acme.Challenge
 	route providers.Target
+	// persistChecked: the dns-persist-01 record was already found to
+	// authorize this account (choose).
+	persistChecked bool
 }
 
 // Stats count what an order cost.
@@ -320,9 +323,25 @@ func (is *Issuer) records(ctx context.Context, order acme.Order, prefs []challen
 			is.logf("%s: already authorized", id)
 			continue
 		}
+		r, err := is.choose(ctx, authz, prefs)
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, r)
+	}
+	return recs, nil
+}
+
+// choose picks the challenge of one authorization and computes its record.
+// A dns-persist-01 record that does not authorize this account is checked
+// here when a later type in prefs is offered, so the order falls back to it
+// (--challenge dns-persist-01,dns-01) instead of failing.
+func (is *Issuer) choose(ctx context.Context, authz acme.Authorization, prefs []challenge.Type) (Record, error) {
+	id := authz.IdentifierValue()
+	for {
 		chal, typ, err := pick(authz, prefs)
 		if err != nil {
-			return nil, exitcode.With(exitcode.CA, err)
+			return Record{}, exitcode.With(exitcode.CA, err)
 		}
 		r := Record{Identifier: id, Type: typ, authz: authz, chal: chal}
 		base := authz.Identifier.Value
@@ -336,13 +355,31 @@ func (is *Issuer) records(ctx context.Context, order acme.Order, prefs []challen
 		case challenge.DNSPersist01:
 			r.FQDN = challenge.PersistName(base)
 			if len(chal.IssuerDomainNames) == 0 {
-				return nil, exitcode.With(exitcode.CA, fmt.Errorf("%s: the CA's dns-persist-01 challenge lists no issuer domain names", id))
+				return Record{}, exitcode.With(exitcode.CA, fmt.Errorf("%s: the CA's dns-persist-01 challenge lists no issuer domain names", id))
 			}
 			r.Value = challenge.PersistRecord{IssuerDomainName: chal.IssuerDomainNames[0], AccountURI: is.account.Location, Wildcard: authz.Wildcard}.Value()
+			rest := after(prefs, typ)
+			if _, _, err := pick(authz, rest); err == nil {
+				if err := is.checkPersist(ctx, []*Record{&r}); err != nil {
+					is.logf("%s: %v; falling back to %s", id, err, rest[0])
+					prefs = rest
+					continue
+				}
+				r.persistChecked = true
+			}
 		}
-		recs = append(recs, r)
+		return r, nil
 	}
-	return recs, nil
+}
+
+// after returns the types that follow t in prefs.
+func after(prefs []challenge.Type, t challenge.Type) []challenge.Type {
+	for i, p := range prefs {
+		if p == t {
+			return prefs[i+1:]
+		}
+	}
+	return nil
 }
 
 // pick returns the first challenge in preference order that the CA offers
@@ -381,7 +418,9 @@ func (is *Issuer) present(ctx context.Context, recs []Record, res *Result) (map[
 	for i := range recs {
 		r := &recs[i]
 		if r.Type == challenge.DNSPersist01 {
-			persist = append(persist, r)
+			if !r.persistChecked {
+				persist = append(persist, r)
+			}
 			continue
 		}
 		if r.route.Entry == nil {

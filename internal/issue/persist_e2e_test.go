@@ -197,3 +197,31 @@ func TestPersistWithoutProviders(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPersistMissingFallsBackWhenAllowed: with --challenge
+// dns-persist-01,dns-01 and no persistent record published, the order
+// falls back to dns-01 for that name (one provider write) instead of
+// failing; without the fallback it stops with exit code Missing.
+func TestPersistMissingFallsBackWhenAllowed(t *testing.T) {
+	w := testworld.Start(t)
+	c := &countingChecker{}
+	f := newFixture(t, w, withWorldPersist(t, w, c))
+	w.API.ResetCounts()
+	res, err := f.obtainWith(t, []challenge.Type{challenge.DNSPersist01, challenge.DNS01}, "nopersist.example.com")
+	if err != nil {
+		t.Fatalf("Obtain with fallback: %v\n%s", err, strings.Join(f.log, "\n"))
+	}
+	if len(res.Records) != 1 || res.Records[0].Type != challenge.DNS01 {
+		t.Fatalf("records: %+v", res.Records)
+	}
+	if c.calls() != 1 || w.API.Writes() != 2 {
+		t.Errorf("persist checks %d (want 1), provider writes %d (want 2: present and clean-up)", c.calls(), w.API.Writes())
+	}
+	if !strings.Contains(strings.Join(f.log, "\n"), "falling back to dns-01") {
+		t.Errorf("log does not say it fell back:\n%s", strings.Join(f.log, "\n"))
+	}
+	_, err = f.obtainWith(t, persistOnly, "nopersist2.example.com")
+	if exitcode.Of(err) != exitcode.Missing {
+		t.Fatalf("without fallback: %v (exit %d), want Missing", err, exitcode.Of(err))
+	}
+}
