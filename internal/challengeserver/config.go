@@ -102,6 +102,10 @@ type APIConf struct {
 	// limits (defaults 10 and 10).
 	RegisterPerHour       float64 `toml:"register_per_hour"`
 	AuthFailuresPerMinute float64 `toml:"auth_failures_per_minute"`
+	// LookupsPerMinute limits successful POST /lookup calls per account
+	// (default 30; the burst is the same number), since each makes the
+	// server send DNS queries.
+	LookupsPerMinute float64 `toml:"lookups_per_minute"`
 	// CORSOrigins, Corsorigins and HSTS keys of acme-dns are accepted and
 	// ignored (no browser use).
 	CORSOrigins []string `toml:"corsorigins"`
@@ -345,6 +349,9 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 	}
 	if a.RegisterPerHour < 0 || a.AuthFailuresPerMinute < 0 {
 		return nil, fail("api.register_per_hour", "rate limits must be positive")
+	}
+	if a.LookupsPerMinute < 0 {
+		return nil, fail("api.lookups_per_minute", "rate limits must be positive")
 	}
 	if c.TXT.Lifetime.Duration == 0 {
 		c.TXT.Lifetime.Duration = time.Hour

@@ -162,6 +162,9 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Server, err error) 
 	if ac.AuthFailuresPerMinute > 0 {
 		acfg.AuthFailRate, acfg.AuthFailBurst = rate.Limit(ac.AuthFailuresPerMinute/60), max(1, int(ac.AuthFailuresPerMinute))
 	}
+	if ac.LookupsPerMinute > 0 {
+		acfg.LookupRate, acfg.LookupBurst = rate.Limit(ac.LookupsPerMinute/60), max(1, int(ac.LookupsPerMinute))
+	}
 	if ac.UseHeader || len(ac.TrustedProxies) > 0 {
 		for _, p := range ac.TrustedProxies {
 			acfg.TrustedProxies = append(acfg.TrustedProxies, netip.MustParsePrefix(p).Masked())

@@ -60,6 +60,11 @@ const (
 	DefaultTXTLimit    = 100
 	DefaultMaxBody     = 16 << 10 // bytes
 	DefaultBcryptCost  = 10       // acme-dns's cost, API.md §4
+	// DefaultLookupRate and DefaultLookupBurst bound /lookup per account:
+	// 30 at once, then one every 2 s (enough for a propagation poll of a
+	// many-name order, too few to use the server as a query cannon).
+	DefaultLookupRate  = rate.Limit(0.5) // per second
+	DefaultLookupBurst = 30
 )
 
 // LookupFunc asks every authoritative server of name's zone for qtype and
@@ -100,6 +105,12 @@ type Config struct {
 	// route answers 429 before checking the key.
 	AuthFailRate  rate.Limit
 	AuthFailBurst int
+	// LookupRate and LookupBurst limit successful POST /lookup calls per
+	// account (default 1 per 2 s, burst 30), since each one makes the
+	// server send DNS queries; beyond it /lookup answers 429
+	// too_many_requests with Retry-After.
+	LookupRate  rate.Limit
+	LookupBurst int
 	// BcryptCost for new keys (DefaultBcryptCost).
 	BcryptCost int
 	// Lookup serves POST /lookup; nil answers 404.
@@ -120,8 +131,9 @@ type API struct {
 	st       store.Store
 	view     *view.View
 	log      *slog.Logger
-	regLim   *limiters
-	failLim  *limiters
+	regLim   *limiters[netip.Addr]
+	failLim  *limiters[netip.Addr]
+	lookLim  *limiters[string]
 	bcryptCh chan struct{}
 	dummy    []byte
 	requests *prometheus.CounterVec
@@ -151,6 +163,9 @@ func New(cfg Config, st store.Store, v *view.View) *API {
 	if cfg.AuthFailRate == 0 {
 		cfg.AuthFailRate, cfg.AuthFailBurst = rate.Every(6*time.Second), 10
 	}
+	if cfg.LookupRate == 0 {
+		cfg.LookupRate, cfg.LookupBurst = DefaultLookupRate, DefaultLookupBurst
+	}
 	if cfg.BcryptCost == 0 {
 		cfg.BcryptCost = DefaultBcryptCost
 	}
@@ -162,8 +177,9 @@ func New(cfg Config, st store.Store, v *view.View) *API {
 	}
 	a := &API{
 		cfg: cfg, st: st, view: v, log: cfg.Log,
-		regLim:   newLimiters(cfg.RegisterRate, cfg.RegisterBurst),
-		failLim:  newLimiters(cfg.AuthFailRate, cfg.AuthFailBurst),
+		regLim:   newLimiters[netip.Addr](cfg.RegisterRate, cfg.RegisterBurst),
+		failLim:  newLimiters[netip.Addr](cfg.AuthFailRate, cfg.AuthFailBurst),
+		lookLim:  newLimiters[string](cfg.LookupRate, cfg.LookupBurst),
 		bcryptCh: make(chan struct{}, 2*runtime.NumCPU()),
 	}
 	a.dummy, _ = bcrypt.GenerateFromPassword([]byte("strictacme-dummy-key-for-unknown-users!!"), cfg.BcryptCost)

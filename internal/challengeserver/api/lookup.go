@@ -2,7 +2,9 @@ package api
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -26,8 +28,13 @@ func (a *API) lookup(w http.ResponseWriter, r *http.Request) int {
 	if a.cfg.Lookup == nil {
 		return writeError(w, http.StatusNotFound, CodeNotFound, "lookup is not enabled on this server")
 	}
-	if _, code, ok := a.authenticate(w, r); !ok {
+	acc, code, ok := a.authenticate(w, r)
+	if !ok {
 		return code
+	}
+	if !a.lookLim.take(acc.Username, a.cfg.Now()) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(1/float64(a.cfg.LookupRate)))))
+		return writeError(w, http.StatusTooManyRequests, CodeTooManyRequests, "too many lookups for this account; retry later")
 	}
 	body, code, ok := readBody(w, r)
 	if !ok {

@@ -79,13 +79,13 @@ func parseHop(s string) (netip.Addr, bool) {
 	return ip.Unmap(), true
 }
 
-// limiters is a token bucket per source address. Entries idle for an hour
-// are dropped when the table grows.
-type limiters struct {
+// limiters is a token bucket per key (a source address, or an account's
+// username). Entries idle for an hour are dropped when the table grows.
+type limiters[K comparable] struct {
 	limit rate.Limit
 	burst int
 	mu    sync.Mutex
-	m     map[netip.Addr]*limiter
+	m     map[K]*limiter
 }
 
 type limiter struct {
@@ -95,14 +95,14 @@ type limiter struct {
 
 const limiterSweep = 10000
 
-func newLimiters(l rate.Limit, burst int) *limiters {
+func newLimiters[K comparable](l rate.Limit, burst int) *limiters[K] {
 	if burst < 1 {
 		burst = 1
 	}
-	return &limiters{limit: l, burst: burst, m: make(map[netip.Addr]*limiter)}
+	return &limiters[K]{limit: l, burst: burst, m: make(map[K]*limiter)}
 }
 
-func (ls *limiters) get(ip netip.Addr, now time.Time) *rate.Limiter {
+func (ls *limiters[K]) get(ip K, now time.Time) *rate.Limiter {
 	if len(ls.m) >= limiterSweep {
 		for k, v := range ls.m {
 			if now.Sub(v.last) > time.Hour {
@@ -120,18 +120,18 @@ func (ls *limiters) get(ip netip.Addr, now time.Time) *rate.Limiter {
 }
 
 // take spends one token of ip; false means the limit is reached.
-func (ls *limiters) take(ip netip.Addr, now time.Time) bool {
+func (ls *limiters[K]) take(ip K, now time.Time) bool {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	return ls.get(ip, now).AllowN(now, 1)
 }
 
 // ok reports whether ip has a token left, without spending it.
-func (ls *limiters) ok(ip netip.Addr, now time.Time) bool {
+func (ls *limiters[K]) ok(ip K, now time.Time) bool {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	return ls.get(ip, now).TokensAt(now) >= 1
 }
 
 // fail spends one token of ip (a failed authentication).
-func (ls *limiters) fail(ip netip.Addr, now time.Time) { ls.take(ip, now) }
+func (ls *limiters[K]) fail(ip K, now time.Time) { ls.take(ip, now) }
