@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,49 @@ type persistFlags struct {
 	apply        bool
 	check        bool
 	json         bool
+	config       string
+}
+
+// fromConfig fills the names of the config's certificates (those whose
+// challenges list dns-persist-01, or every one when none does) and, unless
+// given as flags, the CA, account, state directory and resolvers.
+func (f *persistFlags) fromConfig(cmd *cobra.Command) error {
+	cf, err := loadConfig(f.config)
+	if err != nil {
+		return err
+	}
+	var withPersist, all []string
+	for _, c := range cf.Certificates {
+		all = append(all, c.Names...)
+		if slices.Contains(c.Challenges, "dns-persist-01") || (len(c.Challenges) == 0 && slices.Contains(cf.Defaults.Challenges, "dns-persist-01")) {
+			withPersist = append(withPersist, c.Names...)
+		}
+	}
+	if !cmd.Flags().Changed("domain") {
+		f.domains = all
+		if len(withPersist) > 0 {
+			f.domains = withPersist
+		}
+	}
+	d := cf.Defaults
+	set := func(flag string, dst *string, v string) {
+		if !cmd.Flags().Changed(flag) && v != "" {
+			*dst = v
+		}
+	}
+	set("server", &f.server, d.Server)
+	set("email", &f.email, d.Email)
+	set("path", &f.path, d.Path)
+	if !cmd.Flags().Changed("accept-tos") && d.AcceptTOS {
+		f.acceptTOS = true
+	}
+	if !cmd.Flags().Changed("ca-cert") && len(d.CACerts) > 0 {
+		f.caCerts = d.CACerts
+	}
+	if !cmd.Flags().Changed("resolver") && len(d.Resolvers) > 0 {
+		f.resolvers = d.Resolvers
+	}
+	return nil
 }
 
 func newPersistCmd() *cobra.Command {
@@ -76,10 +120,16 @@ Exit codes: 0 ok, 2 usage, 3 CA refused or does not offer dns-persist-01,
   strictacme persist --check --json -d example.com`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.config != "" {
+				if err := f.fromConfig(cmd); err != nil {
+					return err
+				}
+			}
 			return f.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	fl := cmd.Flags()
+	fl.StringVar(&f.config, "config", "", "take the names, CA, account and resolvers from this config file (its certificates that list dns-persist-01, else all)")
 	fl.StringArrayVarP(&f.domains, "domain", "d", nil, "name the record is for: apex, subdomain, *.wildcard or Unicode IDN (repeatable)")
 	fl.StringVar(&f.email, "email", "", "contact e-mail when the ACME account is created")
 	fl.StringVar(&f.server, "server", "letsencrypt", "CA: letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass, or a directory URL")

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -102,5 +105,46 @@ func TestParsePersistUntil(t *testing.T) {
 	}
 	if _, err := parsePersistUntil("next week"); exitcode.Of(err) != exitcode.Usage {
 		t.Errorf("bad value: %v", err)
+	}
+}
+
+// TestPersistFromConfig: --config takes the names of the certificates that
+// list dns-persist-01, and the CA, trust roots, state directory and
+// resolvers from [defaults].
+func TestPersistFromConfig(t *testing.T) {
+	w := testworld.Start(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "strictacme.toml")
+	body := fmt.Sprintf(`[defaults]
+server = %q
+ca_certs = [%q]
+path = %q
+accept_tos = true
+resolvers = [%q]
+
+[providers.main]
+type = "exec"
+program = "/bin/true"
+
+[[certificate]]
+name = "persisted"
+names = ["a.example.com", "*.a.example.com"]
+provider = "main"
+challenges = ["dns-persist-01", "dns-01"]
+
+[[certificate]]
+name = "classic"
+names = ["b.example.com"]
+provider = "main"
+`, w.DirectoryURL, w.TLSRootFile, filepath.Join(dir, "state"), w.DoHURL)
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := cli(t, "persist", "--config", cfg)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	if !strings.HasPrefix(out, "_validation-persist.a.example.com. ") || strings.Contains(out, "b.example.com") || !strings.Contains(out, "policy=wildcard") {
+		t.Errorf("stdout = %q", out)
 	}
 }
