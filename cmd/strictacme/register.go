@@ -71,6 +71,11 @@ account of "example.com".`,
 			if err != nil {
 				return exitcode.With(exitcode.Usage, err)
 			}
+			// The directory first, so a new account's key is never lost to
+			// a missing directory after the server created it.
+			if err := os.MkdirAll(filepath.Dir(credentials), 0o700); err != nil {
+				return exitcode.With(exitcode.Usage, fmt.Errorf("--credentials: %w", err))
+			}
 			out := cmd.OutOrStdout()
 			type need struct {
 				domain string

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/strictacme/strictacme/internal/challengeserver"
+	"github.com/strictacme/strictacme/internal/testworld"
+	"github.com/strictacme/strictacme/provider/acmedns"
+)
+
+// serveConfig writes a serve config on loopback ephemeral ports with an
+// SQLite store in a temporary directory; extra is appended to [api].
+func serveConfig(t *testing.T, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	body := fmt.Sprintf(`[general]
+listen = ["127.0.0.1:0"]
+domain = "auth.example.org"
+nsname = "ns1.auth.example.org"
+nsadmin = "hostmaster@example.org"
+
+[database]
+connection = %q
+
+[api]
+listen = ["127.0.0.1:0"]
+%s
+`, filepath.Join(dir, "db.sqlite"), extra)
+	f := filepath.Join(dir, "serve.toml")
+	if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// serve --check: a good file is OK (exit 0); a broken one is one line
+// naming the file, line and key (exit 2).
+func TestServeCheck(t *testing.T) {
+	good := serveConfig(t, `registration = "open"`)
+	code, out, errs := runCLI(t, "serve", "--config", good, "--check")
+	if code != 0 || !strings.Contains(out, "OK (zone auth.example.org, sqlite store, registration open)") {
+		t.Fatalf("good config: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+
+	bad := serveConfig(t, `registration = "maybe"`)
+	code, out, errs = runCLI(t, "serve", "--config", bad, "--check")
+	want := regexp.MustCompile(`^strictacme: .*serve\.toml:12: api\.registration: "maybe": want closed, token or open\n$`)
+	if code != 2 || out != "" || !want.MatchString(errs) {
+		t.Fatalf("broken config: exit %d, stdout %q, stderr %q; want exit 2 and one line naming line 12 and api.registration", code, out, errs)
+	}
+
+	unknown := serveConfig(t, `lookup_per_minute = 5`)
+	code, _, errs = runCLI(t, "serve", "--config", unknown, "--check")
+	if code != 2 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "serve.toml:12: api.lookup_per_minute: unknown key") {
+		t.Fatalf("unknown key: exit %d, stderr %q", code, errs)
+	}
+
+	code, _, errs = runCLI(t, "serve", "--config", filepath.Join(t.TempDir(), "none.toml"), "--check")
+	if code != 2 || !strings.Contains(errs, "no such file") {
+		t.Fatalf("missing file: exit %d, stderr %q", code, errs)
+	}
+}
+
+// startServe runs a challenge server from the config file at path until the
+// test ends.
+func startServe(t *testing.T, path string) *challengeserver.Server {
+	t.Helper()
+	cfg, err := challengeserver.LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := challengeserver.New(t.Context(), cfg, challengeserver.Options{BcryptCost: bcrypt.MinCost, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = srv.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return srv
+}
+
+// register against a running server without /lookup: the account is saved
+// (0600), the CNAME printed; exit 6 while the CNAME is missing (checked
+// over DoH), 0 once it is in place, and a second run reuses the account.
+func TestRegisterAgainstServe(t *testing.T) {
+	w := testworld.Start(t)
+	srv := startServe(t, serveConfig(t, "registration = \"open\"\nlookup = false"))
+	api := "http://" + srv.APIAddrs()[0].String()
+	creds := filepath.Join(t.TempDir(), "state", "acmedns.json")
+	args := []string{"register", "--server", api, "--credentials", creds,
+		"--resolver", w.DoHURL, "--ca-cert", w.TLSRootFile, "-d", "example.com", "-d", "*.example.com"}
+
+	code, out, errs := runCLI(t, args...)
+	if code != 6 {
+		t.Fatalf("CNAME missing: exit %d, want 6; stdout %q stderr %q", code, out, errs)
+	}
+	fi, err := os.Stat(creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("credentials file mode %v, want 0600", fi.Mode().Perm())
+	}
+	cs, err := acmedns.LoadCredentials(creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, ok := cs.Lookup("example.com")
+	if !ok || len(cs) != 1 {
+		t.Fatalf("credentials %v: want one account for example.com (the wildcard shares it)", cs)
+	}
+	wantLine := "_acme-challenge.example.com. CNAME " + strings.TrimSuffix(acc.FullDomain, ".") + ".\n"
+	if out != wantLine || !strings.HasSuffix(acc.FullDomain, ".auth.example.org") {
+		t.Fatalf("stdout %q, want %q", out, wantLine)
+	}
+	if !strings.Contains(errs, "CNAME not in place yet for _acme-challenge.example.com") || strings.Contains(errs, acc.Password) {
+		t.Fatalf("stderr %q", errs)
+	}
+	if _, ok := srv.View.Lookup(strings.TrimSuffix(acc.FullDomain, ".auth.example.org")); !ok {
+		t.Fatal("the server does not know the new subdomain")
+	}
+
+	if err := w.DNS.Add("_acme-challenge.example.com.", dns.TypeCNAME, 300, dns.Fqdn(acc.FullDomain)); err != nil {
+		t.Fatal(err)
+	}
+	w.Clock.Advance(time.Hour) // past the resolver's negative cache
+	code, out2, errs := runCLI(t, args...)
+	if code != 0 || out2 != wantLine || strings.Contains(errs, "registered") {
+		t.Fatalf("CNAME in place: exit %d, stdout %q, stderr %q; want exit 0, the same CNAME, no new account", code, out2, errs)
+	}
+	if cs2, _ := acmedns.LoadCredentials(creds); len(cs2) != 1 {
+		t.Fatalf("a second run registered again: %v", cs2)
+	}
+}
