@@ -105,3 +105,29 @@ func (r PersistRecord) Authorizes(issuerDomainNames []string, accountURI string,
 	}
 	return nil
 }
+
+// ErrNoPersistRecord is returned by FindAuthorizing when there is no TXT
+// value at all.
+var ErrNoPersistRecord = errors.New("no dns-persist-01 TXT record")
+
+// FindAuthorizing returns the first of the TXT values at a
+// _validation-persist name that authorizes accountURI (see Authorizes). The
+// error is ErrNoPersistRecord for no values, else every value's reason,
+// joined with "; ".
+func FindAuthorizing(values, issuerDomainNames []string, accountURI string, wildcard bool, now time.Time) (PersistRecord, error) {
+	if len(values) == 0 {
+		return PersistRecord{}, ErrNoPersistRecord
+	}
+	var reasons []string
+	for _, v := range values {
+		pr, err := ParsePersist(v)
+		if err == nil {
+			err = pr.Authorizes(issuerDomainNames, accountURI, wildcard, now)
+		}
+		if err == nil {
+			return pr, nil
+		}
+		reasons = append(reasons, err.Error())
+	}
+	return PersistRecord{}, errors.New(strings.Join(reasons, "; "))
+}

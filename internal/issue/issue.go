@@ -598,23 +598,14 @@ func (is *Issuer) checkPersist(ctx context.Context, persist []*Record) error {
 	for _, r := range persist {
 		r.Target = r.FQDN
 		want := func(values []string) error {
-			var reasons []string
-			for _, v := range values {
-				pr, err := challenge.ParsePersist(v)
-				if err != nil {
-					reasons = append(reasons, err.Error())
-					continue
-				}
-				if err := pr.Authorizes(r.chal.IssuerDomainNames, is.account.Location, r.authz.Wildcard, now); err != nil {
-					reasons = append(reasons, err.Error())
-					continue
-				}
-				return nil
-			}
-			if len(values) == 0 {
+			_, err := challenge.FindAuthorizing(values, r.chal.IssuerDomainNames, is.account.Location, r.authz.Wildcard, now)
+			switch {
+			case errors.Is(err, challenge.ErrNoPersistRecord):
 				return fmt.Errorf("no TXT record at %s; publish %q (strictacme persist --apply)", r.FQDN, r.Value)
+			case err != nil:
+				return fmt.Errorf("no TXT record at %s authorizes this account: %v; publish %q", r.FQDN, err, r.Value)
 			}
-			return fmt.Errorf("no TXT record at %s authorizes this account: %s; publish %q", r.FQDN, strings.Join(reasons, "; "), r.Value)
+			return nil
 		}
 		if err := is.cfg.Persist.CheckPersist(ctx, r.FQDN, want); err != nil {
 			return exitcode.With(exitcode.Missing, fmt.Errorf("dns-persist-01 for %s: %w", r.Identifier, err))

@@ -113,20 +113,10 @@ func verdict(values []string, r Record, issuers []string, accountURI string, now
 	if len(values) == 0 {
 		return "no TXT record; publish it (strictacme persist --apply) or wait for caches to expire"
 	}
-	var reasons []string
-	for _, v := range values {
-		pr, err := challenge.ParsePersist(v)
-		if err != nil {
-			reasons = append(reasons, err.Error())
-			continue
-		}
-		if err := pr.Authorizes(issuers, accountURI, r.Wildcard, now); err != nil {
-			reasons = append(reasons, err.Error())
-			continue
-		}
-		return ""
+	if _, err := challenge.FindAuthorizing(values, issuers, accountURI, r.Wildcard, now); err != nil {
+		return err.Error()
 	}
-	return strings.Join(reasons, "; ")
+	return ""
 }
 
 func firstReason(vs []View) string {
