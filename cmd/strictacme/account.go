@@ -82,11 +82,7 @@ func runAccount(ctx context.Context, f *accountFlags, stdout, stderr io.Writer) 
 	if u, ok := caPresets[strings.ToLower(f.server)]; ok {
 		directory = u
 	}
-	st, err := store.Open(f.path)
-	if err != nil {
-		return exitcode.With(exitcode.Usage, err)
-	}
-	unlock, err := lockStore(ctx, st, f.lockWait)
+	st, unlock, err := openLocked(ctx, f.path, f.lockWait)
 	if err != nil {
 		return err
 	}

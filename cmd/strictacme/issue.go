@@ -380,11 +380,7 @@ func runPlan(ctx context.Context, p *plan, stdout, stderr io.Writer) error {
 func obtain(ctx context.Context, p *plan, logf func(string)) (*issue.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	st, err := store.Open(p.path)
-	if err != nil {
-		return nil, exitcode.With(exitcode.Usage, err)
-	}
-	unlock, err := lockStore(ctx, st, p.lockWait)
+	st, unlock, err := openLocked(ctx, p.path, p.lockWait)
 	if err != nil {
 		return nil, err
 	}
@@ -403,6 +399,21 @@ func lockStore(ctx context.Context, st *store.Store, wait bool) (func(), error) 
 		return nil, err
 	}
 	return unlock, nil
+}
+
+// openLocked opens the state directory and takes its run lock: one
+// issue/renew/revoke/account at a time per --path (exit 7 when busy
+// without --wait).
+func openLocked(ctx context.Context, path string, wait bool) (*store.Store, func(), error) {
+	st, err := store.Open(path)
+	if err != nil {
+		return nil, nil, exitcode.With(exitcode.Usage, err)
+	}
+	unlock, err := lockStore(ctx, st, wait)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, unlock, nil
 }
 
 // obtainLocked runs one order with the run lock already held (renew holds it

@@ -152,11 +152,7 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 	if err != nil {
 		return exitcode.With(exitcode.Usage, err)
 	}
-	st, err := store.Open(f.path)
-	if err != nil {
-		return exitcode.With(exitcode.Usage, err)
-	}
-	unlock, err := lockStore(ctx, st, f.lockWait)
+	st, unlock, err := openLocked(ctx, f.path, f.lockWait)
 	if err != nil {
 		return err
 	}

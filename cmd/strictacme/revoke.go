@@ -75,11 +75,7 @@ func runRevoke(ctx context.Context, path, name string, code int, reason string, 
 	if err != nil {
 		return exitcode.With(exitcode.Usage, err)
 	}
-	st, err := store.Open(path)
-	if err != nil {
-		return exitcode.With(exitcode.Usage, err)
-	}
-	unlock, err := lockStore(ctx, st, wait)
+	st, unlock, err := openLocked(ctx, path, wait)
 	if err != nil {
 		return err
 	}
