@@ -42,6 +42,15 @@ type Lookup interface {
 	Lookup(label string) (txt []string, exists bool)
 }
 
+// ZoneLookup is implemented by a Lookup that also holds the server's own TXT
+// values at names inside the zone (tls = "acme": the API certificate's
+// dns-01 challenges). name is relative to the zone, lower case, "@" for the
+// apex; the result is the live values, nil when none. *view.View
+// implements it.
+type ZoneLookup interface {
+	ZoneTXT(name string) []string
+}
+
 // Config describes the zone.
 type Config struct {
 	// Zone is the apex, e.g. "auth.example.org" (trailing dot optional).
@@ -259,8 +268,45 @@ func (h *Handler) Answer(r *dns.Msg, udp bool) *dns.Msg {
 	return m
 }
 
+// zoneTXT returns the server's own live TXT values at name (absolute,
+// lower case).
+func (h *Handler) zoneTXT(name string) []string {
+	zl, ok := h.view.(ZoneLookup)
+	if !ok {
+		return nil
+	}
+	rel := "@"
+	if name != h.zone {
+		rel = strings.TrimSuffix(strings.TrimSuffix(name, h.zone), ".")
+	}
+	return zl.ZoneTXT(rel)
+}
+
 // lookup fills the sections for an in-zone question.
 func (h *Handler) lookup(m *dns.Msg, q dns.Question, name string) {
+	if own := h.zoneTXT(name); len(own) > 0 {
+		// The server's own values (its certificate's challenges) are served
+		// next to the static data of the name; they make the name exist.
+		types, static := h.static[name]
+		switch {
+		case q.Qtype == dns.TypeTXT:
+			m.Answer = append(m.Answer, h.owned(types[dns.TypeTXT], q.Name)...)
+			for _, t := range own {
+				m.Answer = append(m.Answer, &dns.TXT{
+					Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: h.txtTTL},
+					Txt: []string{t},
+				})
+			}
+			return
+		case !static && name != h.zone:
+			if q.Qtype == dns.TypeANY {
+				m.Answer = append(m.Answer, h.hinfo(q.Name))
+			} else {
+				h.nodata(m)
+			}
+			return
+		}
+	}
 	if types, ok := h.static[name]; ok || name == h.zone {
 		switch {
 		case q.Qtype == dns.TypeANY:

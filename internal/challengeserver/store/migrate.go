@@ -56,6 +56,47 @@ var migrations = []migration{
 			`CREATE INDEX changes_at ON changes(at)`,
 		},
 	},
+	// 2: the server's own records and certificate (tls = "acme"): TXT
+	// values at any name inside the zone, the API certificate shared by
+	// every instance, and leases so one instance at a time orders.
+	{
+		sqlite: []string{
+			`CREATE TABLE zone_txt (
+				name TEXT NOT NULL,
+				value TEXT NOT NULL,
+				updated_at INTEGER NOT NULL,
+				expires_at INTEGER NOT NULL,
+				PRIMARY KEY (name, value))`,
+			`CREATE TABLE server_certs (
+				name TEXT PRIMARY KEY,
+				fullchain TEXT NOT NULL,
+				privkey TEXT NOT NULL,
+				not_after INTEGER NOT NULL,
+				updated_at INTEGER NOT NULL)`,
+			`CREATE TABLE leases (
+				name TEXT PRIMARY KEY,
+				holder TEXT NOT NULL,
+				expires_at INTEGER NOT NULL)`,
+		},
+		postgres: []string{
+			`CREATE TABLE zone_txt (
+				name TEXT NOT NULL,
+				value TEXT NOT NULL,
+				updated_at BIGINT NOT NULL,
+				expires_at BIGINT NOT NULL,
+				PRIMARY KEY (name, value))`,
+			`CREATE TABLE server_certs (
+				name TEXT PRIMARY KEY,
+				fullchain TEXT NOT NULL,
+				privkey TEXT NOT NULL,
+				not_after BIGINT NOT NULL,
+				updated_at BIGINT NOT NULL)`,
+			`CREATE TABLE leases (
+				name TEXT PRIMARY KEY,
+				holder TEXT NOT NULL,
+				expires_at BIGINT NOT NULL)`,
+		},
+	},
 }
 
 // SchemaVersion is the schema version this build migrates to.

@@ -399,6 +399,9 @@ func (s *SQL) Load(ctx context.Context, now time.Time) (map[string][]Value, int6
 	if err := s.values(ctx, out, s.q(`SELECT subdomain, value, updated_at, expires_at FROM txt_values WHERE expires_at > ? ORDER BY updated_at, value`), ms(now)); err != nil {
 		return nil, 0, s.fail("load", err)
 	}
+	if err := s.zoneValues(ctx, out, now, nil); err != nil {
+		return nil, 0, s.fail("load", err)
+	}
 	return out, seq.Int64, nil
 }
 
@@ -426,6 +429,19 @@ func (s *SQL) Subdomains(ctx context.Context, names []string, now time.Time) (ma
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	out := make(map[string][]Value, len(names))
+	var zone []string
+	subs := make([]string, 0, len(names))
+	for _, n := range names {
+		if z, ok := strings.CutPrefix(n, ZonePrefix); ok {
+			zone = append(zone, z)
+		} else {
+			subs = append(subs, n)
+		}
+	}
+	names = subs
+	if err := s.zoneValues(ctx, out, now, zone); err != nil {
+		return nil, s.fail("read zone names", err)
+	}
 	for len(names) > 0 {
 		batch := names
 		if len(batch) > 500 {
@@ -494,6 +510,11 @@ func (s *SQL) Expire(ctx context.Context, now time.Time, keepChanges time.Durati
 		return 0, s.fail("expire", err)
 	}
 	n, _ := res.RowsAffected()
+	if res, err = s.db.ExecContext(ctx, s.q(`DELETE FROM zone_txt WHERE expires_at <= ?`), ms(now)); err != nil {
+		return int(n), s.fail("expire", err)
+	}
+	z, _ := res.RowsAffected()
+	n += z
 	// Keep the newest change so MAX(seq) never goes back.
 	if _, err := s.db.ExecContext(ctx, s.q(`DELETE FROM changes WHERE at < ? AND seq < (SELECT MAX(seq) FROM changes)`), ms(now.Add(-keepChanges))); err != nil {
 		return int(n), s.fail("expire", err)

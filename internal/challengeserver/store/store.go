@@ -88,11 +88,13 @@ type Store interface {
 	DeleteTXT(ctx context.Context, subdomain, text string) (int, error)
 
 	// Load returns every subdomain with its values live at now (an empty,
-	// non-nil slice for an account without values) and the highest Change
-	// sequence at the time of reading.
+	// non-nil slice for an account without values), every zone-level name
+	// with live values under ZoneKey(name) (see ServerState), and the
+	// highest Change sequence at the time of reading.
 	Load(ctx context.Context, now time.Time) (subs map[string][]Value, seq int64, err error)
-	// Subdomains returns the same as Load, for the named subdomains only; a
-	// name missing from the map has no account.
+	// Subdomains returns the same as Load, for the named subdomains (and
+	// ZoneKey names) only; a name missing from the map has no account (or
+	// no live zone-level value).
 	Subdomains(ctx context.Context, names []string, now time.Time) (map[string][]Value, error)
 	// Changes returns the changes with Seq > after, plus those whose Seq is in
 	// also (sequence numbers a reader saw skipped), in Seq order.

@@ -14,10 +14,15 @@ import (
 
 // View maps lower-case subdomain labels to their TXT values. The zero value
 // is not usable; call New. Safe for concurrent use.
+//
+// Keys starting with store.ZonePrefix are the server's own TXT values at
+// names inside the zone (store.ZoneKey); they are kept apart from the
+// subdomains, answered by ZoneTXT and not counted by Len.
 type View struct {
 	now  func() time.Time
 	mu   sync.RWMutex
 	subs map[string][]store.Value
+	zone map[string][]store.Value
 }
 
 // New returns an empty View that judges expiry by now (time.Now if nil).
@@ -25,7 +30,7 @@ func New(now func() time.Time) *View {
 	if now == nil {
 		now = time.Now
 	}
-	return &View{now: now, subs: make(map[string][]store.Value)}
+	return &View{now: now, subs: make(map[string][]store.Value), zone: make(map[string][]store.Value)}
 }
 
 // Lookup returns the TXT strings of label that are live now, oldest first,
@@ -46,26 +51,53 @@ func (v *View) Lookup(label string) (txt []string, exists bool) {
 	return txt, true
 }
 
+// ZoneTXT returns the live values of the server's own TXT records at name
+// (relative to the zone, lower case, "@" for the apex), oldest first; nil
+// when there are none.
+func (v *View) ZoneTXT(name string) []string {
+	now := v.now()
+	v.mu.RLock()
+	vals := v.zone[name]
+	v.mu.RUnlock()
+	var txt []string
+	for _, x := range vals {
+		if x.Live(now) {
+			txt = append(txt, x.Text)
+		}
+	}
+	return txt
+}
+
+// table returns the map and key for k (subdomain or store.ZoneKey).
+// Callers hold v.mu.
+func (v *View) table(k string) (map[string][]store.Value, string) {
+	k = strings.ToLower(k)
+	if z, ok := strings.CutPrefix(k, store.ZonePrefix); ok {
+		return v.zone, z
+	}
+	return v.subs, k
+}
+
 // Set replaces the values of subdomain (registering it if needed). vals is
 // kept, not copied: callers must not modify it afterwards.
 func (v *View) Set(subdomain string, vals []store.Value) {
 	if vals == nil {
 		vals = []store.Value{}
 	}
-	k := strings.ToLower(subdomain)
 	v.mu.Lock()
-	v.subs[k] = vals
+	m, k := v.table(subdomain)
+	m[k] = vals
 	v.mu.Unlock()
 }
 
 // Put adds or refreshes one value of subdomain, keeping at most limit values
 // (newest by Updated; limit < 1: no limit), as store.Store.PutTXT does.
 func (v *View) Put(subdomain string, val store.Value, limit int) {
-	k := strings.ToLower(subdomain)
 	now := v.now()
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	old := v.subs[k]
+	m, k := v.table(subdomain)
+	old := m[k]
 	vals := make([]store.Value, 0, len(old)+1)
 	for _, x := range old {
 		if x.Text != val.Text && x.Live(now) {
@@ -76,15 +108,15 @@ func (v *View) Put(subdomain string, val store.Value, limit int) {
 	if limit > 0 && len(vals) > limit {
 		vals = vals[len(vals)-limit:]
 	}
-	v.subs[k] = vals
+	m[k] = vals
 }
 
 // Remove drops the value text of subdomain, or all its values if text is "".
 func (v *View) Remove(subdomain, text string) {
-	k := strings.ToLower(subdomain)
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	old, ok := v.subs[k]
+	m, k := v.table(subdomain)
+	old, ok := m[k]
 	if !ok {
 		return
 	}
@@ -94,27 +126,34 @@ func (v *View) Remove(subdomain, text string) {
 			vals = append(vals, x)
 		}
 	}
-	v.subs[k] = vals
+	m[k] = vals
 }
 
 // Delete forgets subdomain: DNS answers NXDOMAIN for it afterwards.
 func (v *View) Delete(subdomain string) {
 	v.mu.Lock()
-	delete(v.subs, strings.ToLower(subdomain))
+	m, k := v.table(subdomain)
+	delete(m, k)
 	v.mu.Unlock()
 }
 
 // Replace swaps the whole content for subs (keys any case).
 func (v *View) Replace(subs map[string][]store.Value) {
 	m := make(map[string][]store.Value, len(subs))
+	zone := make(map[string][]store.Value)
 	for k, vals := range subs {
 		if vals == nil {
 			vals = []store.Value{}
 		}
-		m[strings.ToLower(k)] = vals
+		k = strings.ToLower(k)
+		if z, ok := strings.CutPrefix(k, store.ZonePrefix); ok {
+			zone[z] = vals
+			continue
+		}
+		m[k] = vals
 	}
 	v.mu.Lock()
-	v.subs = m
+	v.subs, v.zone = m, zone
 	v.mu.Unlock()
 }
 
