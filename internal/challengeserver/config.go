@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/miekg/dns"
 )
 
 // Config is the serve configuration file (TOML). Its layout is a superset of
@@ -72,11 +74,33 @@ type APIConf struct {
 	Listen StringList  `toml:"listen"`
 	IP     string      `toml:"ip"`
 	Port   StringOrInt `toml:"port"`
-	// TLS is "none" (default) or "cert" with TLSCert/TLSKey files.
-	// acme-dns's "letsencrypt" modes are refused with a hint.
+	// TLS is "none" (default), "cert" with TLSCert/TLSKey files, or
+	// "acme": the server obtains a certificate for ACMENames by dns-01
+	// through its own zone and keeps it in the store (shared by every
+	// instance). acme-dns's "letsencrypt" and "letsencryptstaging" mean
+	// "acme" with Let's Encrypt's (staging) directory.
 	TLS     string `toml:"tls"`
 	TLSCert string `toml:"tls_cert_fullchain"`
 	TLSKey  string `toml:"tls_cert_privkey"`
+	// ACMEDirectory is the CA's directory URL for tls = "acme" (default
+	// Let's Encrypt's production directory).
+	ACMEDirectory string `toml:"acme_directory"`
+	// ACMEEmail is the ACME account contact (acme-dns's notification_email
+	// if unset); optional.
+	ACMEEmail string `toml:"acme_email"`
+	// ACMEAcceptTOS agrees to the CA's terms of service; required for
+	// tls = "acme" (implied by acme-dns's "letsencrypt" values).
+	ACMEAcceptTOS *bool `toml:"acme_accept_tos"`
+	// ACMECARoots is a PEM file of extra roots to trust for the CA's
+	// directory (a private CA, tests).
+	ACMECARoots string `toml:"acme_ca_roots"`
+	// ACMEStateDir holds this instance's ACME account key and a copy of the
+	// certificate (mode 0700; default acme-dns's acme_cache_dir, else
+	// /var/lib/strictacme/serve-acme).
+	ACMEStateDir string `toml:"acme_state_dir"`
+	// ACMENames are the API's host names, each the zone apex or a name
+	// under it (default acme-dns's api_domain, else the apex).
+	ACMENames []string `toml:"acme_names"`
 	// Registration is "closed" (default), "token" or "open".
 	Registration string `toml:"registration"`
 	// DisableRegistration is acme-dns's switch; true means "closed".
@@ -316,10 +340,12 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 		if a.TLSCert == "" || a.TLSKey == "" {
 			return nil, fail("api.tls", "tls = \"cert\" needs tls_cert_fullchain and tls_cert_privkey")
 		}
-	case "letsencrypt", "letsencryptstaging":
-		return nil, fail("api.tls", "%q is not supported: obtain the API certificate with `strictacme` itself (or a reverse proxy) and use tls = \"cert\"", a.TLS)
+	case "acme", "letsencrypt", "letsencryptstaging":
+		if err := a.acmeDefaults(fail, g.Domain); err != nil {
+			return nil, err
+		}
 	default:
-		return nil, fail("api.tls", "%q: want none or cert", a.TLS)
+		return nil, fail("api.tls", "%q: want none, cert or acme", a.TLS)
 	}
 	switch strings.ToLower(a.Registration) {
 	case "":
@@ -376,6 +402,65 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 		return nil, fail("logconfig.logformat", "%q: want text or json", c.Log.Format)
 	}
 	return &c, nil
+}
+
+// Let's Encrypt's directories, the defaults of tls = "acme" and acme-dns's
+// "letsencrypt" / "letsencryptstaging".
+const (
+	LetsEncrypt        = "https://acme-v02.api.letsencrypt.org/directory"
+	LetsEncryptStaging = "https://acme-staging-v02.api.letsencrypt.org/directory"
+)
+
+// acmeDefaults checks and completes the tls = "acme" keys; zone is
+// general.domain.
+func (a *APIConf) acmeDefaults(fail func(key, format string, args ...any) error, zone string) error {
+	mode := strings.ToLower(a.TLS)
+	a.TLS = "acme"
+	if a.ACMEDirectory == "" {
+		a.ACMEDirectory = LetsEncrypt
+		if mode == "letsencryptstaging" {
+			a.ACMEDirectory = LetsEncryptStaging
+		}
+	}
+	if u, err := url.Parse(a.ACMEDirectory); err != nil || u.Scheme != "https" || u.Host == "" {
+		return fail("api.acme_directory", "%q is not an https:// URL", a.ACMEDirectory)
+	}
+	if a.ACMEAcceptTOS == nil {
+		accept := mode != "acme" // acme-dns agreed implicitly
+		a.ACMEAcceptTOS = &accept
+	}
+	if !*a.ACMEAcceptTOS {
+		return fail("api.tls", "tls = \"acme\" needs acme_accept_tos = true (you agree to the CA's terms of service)")
+	}
+	if a.ACMEEmail == "" {
+		a.ACMEEmail = a.NotificationMail
+	}
+	if a.ACMEStateDir == "" {
+		a.ACMEStateDir = a.ACMECacheDir
+	}
+	if a.ACMEStateDir == "" {
+		a.ACMEStateDir = "/var/lib/strictacme/serve-acme"
+	}
+	if a.ACMECARoots != "" {
+		if _, err := os.Stat(a.ACMECARoots); err != nil {
+			return fail("api.acme_ca_roots", "%v", err)
+		}
+	}
+	if len(a.ACMENames) == 0 {
+		a.ACMENames = []string{zone}
+		if a.APIDomain != "" {
+			a.ACMENames = []string{a.APIDomain}
+		}
+	}
+	apex := dns.Fqdn(strings.ToLower(zone))
+	for i, n := range a.ACMENames {
+		fq := dns.Fqdn(strings.ToLower(strings.TrimSpace(n)))
+		if _, ok := dns.IsDomainName(fq); !ok || strings.Contains(fq, "*") || !dns.IsSubDomain(apex, fq) {
+			return fail("api.acme_names", "%q must be the zone apex %s or a name under it (its dns-01 record is served by this server)", n, strings.TrimSuffix(apex, "."))
+		}
+		a.ACMENames[i] = strings.TrimSuffix(fq, ".")
+	}
+	return nil
 }
 
 func (a *APIConf) headerName() string {

@@ -56,6 +56,12 @@ type Options struct {
 	// LookupPort overrides the authoritative servers' port for /lookup
 	// (tests).
 	LookupPort string
+	// Obtain orders the API certificate for tls = "acme" (required then;
+	// cmd/strictacme passes acmeobtain.Config.Obtain).
+	Obtain ObtainFunc
+	// CertCheckInterval is how often tls = "acme" looks at the stored
+	// certificate and decides on renewal (default one minute).
+	CertCheckInterval time.Duration
 }
 
 // Server is a running challenge server. Create it with New, then Run.
@@ -74,6 +80,8 @@ type Server struct {
 	httpLns     []net.Listener
 	registry    *prometheus.Registry
 	ownStore    bool
+	certs       *certManager // tls = "acme"
+	certEvery   time.Duration
 }
 
 // New opens the store, loads the view, and binds every DNS and HTTP
@@ -189,6 +197,35 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Server, err error) 
 	s.API = api.New(acfg, s.Store, s.View)
 
 	var tlsCfg *tls.Config
+	if ac.TLS == "acme" {
+		st, ok := s.Store.(store.ServerState)
+		if !ok || opts.Obtain == nil {
+			return nil, errors.New(`api.tls = "acme": this build or store cannot obtain the API certificate`)
+		}
+		prov := &ownProvider{st: st, view: s.View, zone: s.Handler.Zone(), now: s.now, settle: 2 * cfg.Database.PollInterval.Duration}
+		s.certs = newCertManager(st, prov, opts.Obtain, ac.ACMENames, s.now, s.log)
+		s.certEvery = opts.CertCheckInterval
+		if s.certEvery <= 0 {
+			s.certEvery = time.Minute
+		}
+		if err := s.certs.load(ctx); err != nil {
+			s.log.Warn("API certificate: the stored one is unusable; a new one will be ordered", "err", err)
+		}
+		s.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "strictacme", Subsystem: "serve", Name: "api_cert_not_after_seconds",
+			Help: "Expiry of the API certificate (Unix seconds); 0 while there is none.",
+		}, func() float64 {
+			if t := s.certs.notAfter(); !t.IsZero() {
+				return float64(t.Unix())
+			}
+			return 0
+		}))
+		s.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: "strictacme", Subsystem: "serve", Name: "api_cert_orders_total",
+			Help: "API certificate orders started by this instance.",
+		}, func() float64 { return float64(s.certs.orders.Load()) }))
+		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.certs.get}
+	}
 	if ac.TLS == "cert" {
 		cr := &certReloader{cert: ac.TLSCert, key: ac.TLSKey}
 		if _, err := cr.get(nil); err != nil {
@@ -284,6 +321,26 @@ func (c *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	return c.loaded, nil
 }
 
+// CheckCertificate runs one round of tls = "acme" at once: load the stored
+// certificate, and order a new one if it is missing or due and this instance
+// wins the store lease. ordered reports whether this instance ordered. It
+// is an error to call it without tls = "acme".
+func (s *Server) CheckCertificate(ctx context.Context) (ordered bool, err error) {
+	if s.certs == nil {
+		return false, errors.New(`serve: api.tls is not "acme"`)
+	}
+	return s.certs.check(ctx)
+}
+
+// CertificateOrders returns how many API certificate orders this instance
+// started (tls = "acme").
+func (s *Server) CertificateOrders() int64 {
+	if s.certs == nil {
+		return 0
+	}
+	return s.certs.orders.Load()
+}
+
 // DNSAddrs returns the bound DNS addresses (UDP then TCP per listen address).
 func (s *Server) DNSAddrs() []net.Addr { return s.DNS.Addrs() }
 
@@ -321,12 +378,30 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { defer wg.Done(); s.janitor(ctx) }()
 
 	errc := make(chan error, len(s.httpServers))
-	for i, hs := range s.httpServers {
+	serveHTTP := func() {
+		for i, hs := range s.httpServers {
+			go func() {
+				if err := hs.Serve(s.httpLns[i]); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					errc <- err
+				}
+			}()
+		}
+	}
+	if s.certs != nil {
+		// tls = "acme": DNS answers at once (it serves the challenges); the
+		// API is served, always over TLS, once a certificate exists.
+		wg.Add(2)
+		go func() { defer wg.Done(); s.certs.run(ctx, s.certEvery) }()
 		go func() {
-			if err := hs.Serve(s.httpLns[i]); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- err
+			defer wg.Done()
+			select {
+			case <-s.certs.ready:
+				serveHTTP()
+			case <-ctx.Done():
 			}
 		}()
+	} else {
+		serveHTTP()
 	}
 	s.log.Info("serving", "zone", s.Handler.Zone(), "dns", addrList(s.DNSAddrs()), "api", addrList(s.APIAddrs()),
 		"store", s.cfg.Database.Engine, "accounts", s.View.Len(), "registration", s.cfg.API.Registration)
