@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/challengeserver"
+	"github.com/strictacme/strictacme/internal/challengeserver/acmeobtain"
 	"github.com/strictacme/strictacme/internal/challengeserver/store"
 	"github.com/strictacme/strictacme/internal/exitcode"
 )
@@ -48,14 +49,21 @@ internal/challengeserver/README.md for every key.`,
 				return exitcode.With(exitcode.Usage, err)
 			}
 			if checkOnly {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: OK (zone %s, %s store, registration %s)\n", configPath, cfg.General.Domain, cfg.Database.Engine, cfg.API.Registration)
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: OK (zone %s, %s store, registration %s, tls %s)\n", configPath, cfg.General.Domain, cfg.Database.Engine, cfg.API.Registration, cfg.API.TLS)
 				return nil
 			}
 			log := newServeLogger(cfg)
 			if importSource != "" {
 				return importAcmeDNS(cmd, cfg, importSource)
 			}
-			srv, err := challengeserver.New(cmd.Context(), cfg, challengeserver.Options{Log: log})
+			opts := challengeserver.Options{Log: log}
+			if a := cfg.API; a.TLS == "acme" {
+				ob := acmeobtain.Config{Directory: a.ACMEDirectory, Email: a.ACMEEmail, AcceptTOS: *a.ACMEAcceptTOS,
+					CARootsFile: a.ACMECARoots, StateDir: a.ACMEStateDir,
+					Log: func(line string) { log.Info("API certificate: " + line) }}
+				opts.Obtain = ob.Obtain
+			}
+			srv, err := challengeserver.New(cmd.Context(), cfg, opts)
 			if err != nil {
 				return err
 			}

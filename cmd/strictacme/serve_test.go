@@ -50,7 +50,7 @@ listen = ["127.0.0.1:0"]
 func TestServeCheck(t *testing.T) {
 	good := serveConfig(t, `registration = "open"`)
 	code, out, errs := runCLI(t, "serve", "--config", good, "--check")
-	if code != 0 || !strings.Contains(out, "OK (zone auth.example.org, sqlite store, registration open)") {
+	if code != 0 || !strings.Contains(out, "OK (zone auth.example.org, sqlite store, registration open, tls none)") {
 		t.Fatalf("good config: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 
@@ -65,6 +65,22 @@ func TestServeCheck(t *testing.T) {
 	code, _, errs = runCLI(t, "serve", "--config", unknown, "--check")
 	if code != 2 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "serve.toml:12: api.lookup_per_minute: unknown key") {
 		t.Fatalf("unknown key: exit %d, stderr %q", code, errs)
+	}
+
+	acme := serveConfig(t, "tls = \"letsencryptstaging\"\nacme_names = [\"api.auth.example.org\"]")
+	code, out, errs = runCLI(t, "serve", "--config", acme, "--check")
+	if code != 0 || !strings.Contains(out, "tls acme)") {
+		t.Fatalf("acme-dns's letsencryptstaging: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	outside := serveConfig(t, "tls = \"acme\"\nacme_accept_tos = true\nacme_names = [\"api.example.org\"]")
+	code, _, errs = runCLI(t, "serve", "--config", outside, "--check")
+	if code != 2 || !strings.Contains(errs, "serve.toml:14: api.acme_names: \"api.example.org\" must be the zone apex auth.example.org or a name under it") {
+		t.Fatalf("name outside the zone: exit %d, stderr %q", code, errs)
+	}
+	notos := serveConfig(t, "tls = \"acme\"")
+	code, _, errs = runCLI(t, "serve", "--config", notos, "--check")
+	if code != 2 || !strings.Contains(errs, "serve.toml:12: api.tls: tls = \"acme\" needs acme_accept_tos = true") {
+		t.Fatalf("acme without accepting the terms: exit %d, stderr %q", code, errs)
 	}
 
 	code, _, errs = runCLI(t, "serve", "--config", filepath.Join(t.TempDir(), "none.toml"), "--check")
