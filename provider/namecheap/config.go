@@ -19,7 +19,8 @@ import (
 // zero value of every other field is a documented default. ConfigFromEnv
 // fills it from NAMECHEAP_* variables (see README.md).
 type Config struct {
-	// APIUser and APIKey authenticate every call (API.md §2.3). The key is
+	// APIUser and APIKey authenticate every call
+	// (https://www.namecheap.com/support/api/global-parameters/). The key is
 	// never logged and never appears in an error.
 	APIUser, APIKey string
 	// UserName is the account acted on; "" means APIUser (resellers differ).
@@ -41,7 +42,8 @@ type Config struct {
 	// the registered domain found by the public-suffix list.
 	Zone string
 	// AllowDDNS accepts writing a zone that has Dynamic-DNS hosts, knowing
-	// that setHosts clears their DDNS flag (API.md §3.1). Default: refuse.
+	// that setHosts clears their DDNS flag
+	// (https://github.com/acmesh-official/acme.sh/issues/2107). Default: refuse.
 	AllowDDNS bool
 	// LockDir holds one lock file per zone so that processes on this
 	// machine take turns on a zone; "" means <user cache dir>/strictacme/locks.
@@ -57,7 +59,8 @@ type Config struct {
 	// It should dial tcp4 itself: the whitelist is IPv4 only.
 	HTTPClient *http.Client
 	// TTL in seconds for new TXT records, 60–60000; 0 means 300 (the
-	// stricter minimum of the newer set-hosts doc, API.md §8.11).
+	// stricter minimum of the newer set-hosts doc,
+	// https://www.namecheap.com/support/api/methods/domains-dns/set-hosts/).
 	TTL int
 	// SettleDelay is what DefaultSettleDelay returns; 0 means 2 minutes.
 	SettleDelay time.Duration
@@ -66,7 +69,8 @@ type Config struct {
 	MaxCycles int
 	// Limiter spends the account's call budget; nil means one limiter shared
 	// by every Provider of this APIUser and endpoint in the process,
-	// 20 calls in any minute (API.md §5).
+	// 20 calls in any minute (Namecheap's API FAQ,
+	// https://www.namecheap.com/support/knowledgebase/article.aspx/9739/63/api--faq).
 	Limiter *rate.Limiter
 	// Clock drives the limiter and backoff; nil means the real clock.
 	Clock Clock

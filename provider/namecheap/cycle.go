@@ -75,7 +75,9 @@ func (p *Provider) lockZone(ctx context.Context, z string) (func(), error) {
 }
 
 // change applies adds and dels to zone z in read-modify-write-verify
-// cycles under the zone lock (API.md §6.2 invariants 1–8, 10–12). It
+// cycles under the zone lock: every other row is sent back as read, only
+// our TXT values are added or removed, limits are checked before writing
+// and the result is verified by a re-read (see README.md). It
 // returns the rows added and deleted by the last successful cycle.
 func (p *Provider) change(ctx context.Context, z, sld, tld string, adds, dels []api.Host) (added, deleted []api.Host, err error) {
 	c, err := p.apiClient(ctx)
@@ -90,7 +92,7 @@ func (p *Provider) change(ctx context.Context, z, sld, tld string, adds, dels []
 	backoff := 2 * time.Second
 	var cumDeleted []api.Host
 	for cycle := 1; ; cycle++ {
-		// Invariant 4: write only after a confirmed read in this cycle.
+		// Write only after a confirmed read in this cycle.
 		res, err := c.GetHosts(ctx, sld, tld)
 		if err != nil {
 			return nil, cumDeleted, fmt.Errorf("namecheap: reading zone %s before writing (nothing written): %w", z, err)
@@ -103,12 +105,14 @@ func (p *Provider) change(ctx context.Context, z, sld, tld string, adds, dels []
 		p.mu.Unlock()
 		next, add, del := plan(res.Hosts, adds, dels)
 		if len(add) == 0 && len(del) == 0 {
-			// Invariant 6: nothing to do, no write.
+			// Nothing to do: no write.
 			return add, cumDeleted, nil
 		}
 		if len(next) == 0 {
 			// Whether setHosts accepts an empty list, or restores the parking
-			// records, is unknown (API.md §8.2): leave the last record(s) in
+			// records, is not documented
+			// (https://www.namecheap.com/support/api/methods/domains-dns/set-hosts/):
+			// leave the last record(s) in
 			// place rather than find out on a user's zone.
 			p.log.Warn("namecheap: not sending an empty host list; the record(s) stay in the zone", "zone", z, "records", len(del))
 			return add, cumDeleted, nil
@@ -187,7 +191,9 @@ func isTXT(h api.Host, name, value string) bool {
 }
 
 // checkWrite refuses a write that cannot round-trip or that setHosts would
-// reject (API.md §6.2 invariants 10 and 14).
+// reject: the limits of Namecheap's DNS limits page
+// (https://www.namecheap.com/support/knowledgebase/article.aspx/10058/10/namecheap-dns-limits/)
+// and state setHosts cannot carry, such as the Dynamic DNS flag.
 func (p *Provider) checkWrite(z string, res *api.HostsResult, next []api.Host) error {
 	refuse := func(format string, a ...any) error {
 		return &RefusedError{Zone: z, Reason: fmt.Sprintf(format, a...)}

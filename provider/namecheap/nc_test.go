@@ -110,7 +110,7 @@ func TestCase_NC02(t *testing.T) {
 }
 
 // TestCase_NC02_LastRecordStays: removing the only record would send an
-// empty host list, whose effect is unknown (API.md §8.2); it is not sent.
+// empty host list, whose effect Namecheap does not document; it is not sent.
 func TestCase_NC02_LastRecordStays(t *testing.T) {
 	w := newWorld(t, namecheaptest.Options{}, nil)
 	w.srv.AddZone("example.net", namecheaptest.ZoneOptions{Hosts: []namecheaptest.Host{{Name: "_acme-challenge", Type: "TXT", Address: "v", TTL: "300"}}})

@@ -144,7 +144,8 @@ func challengeValue(r *rand.Rand) string {
 // (every record type, each EmailType, CAA with quotes, URL redirects, TXT
 // values with + & " ; = < > and non-ASCII, 2048-bit DKIM keys, up to 140
 // rows) and random sets of certificate names, present + clean-up leaves
-// the zone equal to the original (API.md §6.2 invariants 1–3, 5, 7) and
+// the zone equal to the original (every other row as read, exact-value
+// deletion, several values per name) and
 // EmailType unchanged.
 func TestPropertyPresentCleanUpRestoresZone(t *testing.T) {
 	iterations := 2000
@@ -206,7 +207,8 @@ func TestPropertyPresentCleanUpRestoresZone(t *testing.T) {
 		}
 		after := zoneKeys(w.srv.Hosts(domain))
 		if len(before) == 0 {
-			// An empty host list is never sent (API.md §8.2): the challenge
+			// An empty host list is never sent (Namecheap does not
+			// document its effect): the challenge
 			// records of an empty zone stay, and nothing else is there.
 			if len(after) != len(recs) || w.srv.Calls("setHosts") != setHostsBefore+1 {
 				t.Fatalf("iteration %d: empty zone after clean-up: %q", i, after)

@@ -7,8 +7,11 @@
 // on the machine; a verify that finds our change lost redoes the cycle.
 // All challenge records for one zone go in one cycle whatever their number.
 //
-// The rules come from /work/shared/namecheap/API.md §6.2 (invariants) and
-// the NC cases of /work/shared/cases/README.md. The XML client is in
+// The API facts come from Namecheap's docs
+// (https://www.namecheap.com/support/api/methods/domains-dns/get-hosts/,
+// https://www.namecheap.com/support/api/methods/domains-dns/set-hosts/);
+// the rules are this package's own, checked by the NC test cases. The XML
+// client is in
 // internal/api; a fake server for tests is in namecheaptest.
 package namecheap
 
@@ -31,7 +34,8 @@ import (
 	"github.com/strictacme/strictacme/provider/namecheap/internal/api"
 )
 
-// Limits checked before any write (API.md §5, §6.2 invariant 10).
+// Limits checked before any write (Namecheap's DNS limits,
+// https://www.namecheap.com/support/knowledgebase/article.aspx/10058/10/namecheap-dns-limits/).
 const (
 	maxRecords  = 150
 	maxHostName = 60
@@ -43,8 +47,9 @@ const (
 
 // DefaultSettle is the documented wait for the `provider` propagation
 // strategy: Namecheap's nameservers take minutes to serve a change
-// (API.md §5 "Propagation": lexicon saw 120 s with a 60 s TTL, Traefik users
-// needed 90 s; lego allows up to an hour).
+// (lexicon's Namecheap provider saw 120 s with a 60 s TTL, Traefik users
+// needed 90 s in https://github.com/plexguide/PlexGuide.com/issues/655;
+// lego allows up to an hour).
 const DefaultSettle = 2 * time.Minute
 
 // Provider implements libdns.RecordGetter, RecordAppender, RecordDeleter and
@@ -261,7 +266,8 @@ func (p *Provider) GetRecords(ctx context.Context, zone string) ([]libdns.Record
 
 // ListZones lists the account's own domains on Namecheap DNS
 // (namecheap.domains.getList, paged to the end). Domains shared with the
-// account and FreeDNS-only zones are not listed (API.md §3.3); ZoneFor
+// account and FreeDNS-only zones are not listed
+// (https://github.com/rmbolger/Posh-ACME/issues/672); ZoneFor
 // does not depend on this list.
 func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
 	c, err := p.apiClient(ctx)

@@ -13,7 +13,7 @@ import (
 )
 
 // normalizeName lower-cases a domain name, drops one trailing dot and
-// converts U-labels to A-labels (API.md §3.3 recommendation 1).
+// converts U-labels to A-labels.
 func normalizeName(name string) (string, error) {
 	n := strings.TrimSuffix(strings.TrimSpace(name), ".")
 	if n == "" {
@@ -63,7 +63,8 @@ func icannSuffix(name string) string {
 
 // splitZone splits a zone into Namecheap's SLD and TLD: TLD is the ICANN
 // public suffix, SLD everything before it, so a FreeDNS sub-zone
-// "1605.carlini.com" gives SLD "1605.carlini" (API.md §3.3, acme.sh#7178).
+// "1605.carlini.com" gives SLD "1605.carlini"
+// (https://github.com/acmesh-official/acme.sh/issues/7178).
 func splitZone(z string) (sld, tld string, err error) {
 	tld = icannSuffix(z)
 	if tld == z {
@@ -96,7 +97,8 @@ func zoneParts(zone string) (z, sld, tld string, err error) {
 
 // hostName turns a libdns record name (relative to the zone, "@", or an
 // FQDN with a trailing dot) into Namecheap's HostName: the name minus
-// ".SLD.TLD", or "@" for the apex (API.md §6.2 invariant 15; case NC01:
+// ".SLD.TLD", or "@" for the apex
+// (https://www.namecheap.com/support/api/methods/domains-dns/set-hosts/; case NC01:
 // "_acme-challenge.cluster", never "_acme-challengecluster").
 func hostName(name, z string) (string, error) {
 	n := strings.TrimSpace(name)
@@ -210,7 +212,7 @@ func (p *Provider) ZoneFor(ctx context.Context, fqdn string) (string, error) {
 		}
 		candidates = append(candidates, reg)
 		// Longer parents, shortest first: FreeDNS sub-zones such as
-		// 1605.carlini.com (API.md §3.3). Labels starting with "_" are
+		// 1605.carlini.com (acme.sh#7178). Labels starting with "_" are
 		// never zone cuts we look for.
 		rest := strings.TrimSuffix(name, reg)
 		labels := strings.Split(strings.TrimSuffix(rest, "."), ".")

@@ -24,7 +24,8 @@ var recordTypes = map[string]bool{"A": true, "AAAA": true, "ALIAS": true, "CAA":
 var emailTypes = map[string]bool{"MXE": true, "MX": true, "FWD": true, "OX": true, "NONE": true, "GMAIL": true}
 
 // params merges query and form values with names lower-cased; the form
-// body wins over the query for a name present in both (API.md §2.2, §8.7).
+// body wins over the query for a name present in both (our choice: which
+// one the real API takes is not documented).
 type params map[string]string
 
 func (p params) get(name string) string { return p[strings.ToLower(name)] }
@@ -106,7 +107,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 // dispatch runs under s.mu and writes the answer. It reports whether the
 // command succeeded.
 func (s *Server) dispatch(w http.ResponseWriter, cmd string, p params) bool {
-	// Authentication, in the order API.md §6.3 suggests.
+	// Authentication, with the error numbers of the global parameters doc
+	// (https://www.namecheap.com/support/api/global-parameters/);
+	// the real API's order of checks is not documented.
 	switch {
 	case p.get("ApiUser") == "":
 		return authError(w, 1010101, "Parameter APIUser is missing")
@@ -226,7 +229,8 @@ func (s *Server) setHosts(w http.ResponseWriter, p params) bool {
 			if len(h.Address) > 2500 {
 				return fail(2050900, "TXT record is too long (host name: "+h.Name+")")
 			}
-			// The server strips surrounding quotes (API.md §3.2 "Quoting").
+			// The server strips surrounding quotes (Posh-ACME's Namecheap plugin:
+			// "namecheap strips them on the server side").
 			if len(h.Address) >= 2 && strings.HasPrefix(h.Address, `"`) && strings.HasSuffix(h.Address, `"`) {
 				h.Address = h.Address[1 : len(h.Address)-1]
 			}
@@ -362,7 +366,9 @@ func writeError(w http.ResponseWriter, cmd string, number int, msg, commandRespo
 }
 
 // authError is the shape of authentication and IP errors: empty
-// RequestedCommand, no CommandResponse (API.md §2.4, §4).
+// RequestedCommand, no CommandResponse (as in lego's captured fixture
+// providers/dns/namecheap/internal/fixtures/getHosts_errorBadAPIKey1.xml
+// and https://github.com/namecheap/go-namecheap-sdk/issues/4).
 func authError(w http.ResponseWriter, number int, msg string) bool {
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	fmt.Fprintf(w, `<?xml version="1.0" encoding="utf-8"?>

@@ -1,10 +1,14 @@
 // Package namecheaptest is a fake Namecheap XML API for tests: an
-// httptest server on 127.0.0.1 that behaves like the real API as
-// /work/shared/namecheap/API.md describes it (§6.3 "Notes for the fake
-// server"): setHosts replaces the whole host list, getHosts answers with
+// httptest server on 127.0.0.1 that behaves like the real API as its docs
+// (https://www.namecheap.com/support/api/methods/domains-dns/get-hosts/,
+// https://www.namecheap.com/support/api/methods/domains-dns/set-hosts/)
+// and captured responses show it: setHosts replaces the whole host list,
+// getHosts answers with
 // lowercase <host> rows whose HostIds are regenerated on every write,
 // EmailType is kept or set per call, calls past the per-minute budget get
-// HTTP 405, errors come in the §4 envelopes, an over-long query string gets
+// HTTP 405, errors come in the documented envelopes
+// (https://www.namecheap.com/support/api/error-codes/), an over-long query
+// string gets
 // an HTML error page, and query and form parameters are merged with names
 // matched case-insensitively.
 //
@@ -55,7 +59,8 @@ type Host struct {
 	IsDDNSEnabled      bool
 }
 
-// Key is the record identity of API.md §6.2 (Name, Type, Address, MXPref,
+// Key is the identity of a record as the provider compares zones
+// (Name, Type, Address, MXPref,
 // TTL); tests compare zones as multisets of keys.
 func (h Host) Key() string {
 	return strings.ToLower(h.Name) + "\x00" + strings.ToUpper(h.Type) + "\x00" + h.Address + "\x00" + h.MXPref + "\x00" + h.TTL

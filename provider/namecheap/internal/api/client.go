@@ -28,14 +28,16 @@ const maxBody = 4 << 20
 
 // Client calls the Namecheap XML API for one account. Every command is sent
 // as POST with an application/x-www-form-urlencoded body, so nothing
-// (including the API key) is ever in a URL (API.md §2.2, §6.2 invariant 9).
+// (including the API key) is ever in a URL: the set-hosts doc recommends
+// POST (https://www.namecheap.com/support/api/methods/domains-dns/set-hosts/)
+// and long query strings fail (https://github.com/caddy-dns/namecheap/issues/10).
 //
 // A Client is safe for concurrent use once its fields are set.
 type Client struct {
 	Endpoint string // full URL of xml.response, e.g. ProductionEndpoint
 	APIUser  string
 	APIKey   string
-	UserName string // defaults to APIUser (API.md §2.3)
+	UserName string // defaults to APIUser (https://www.namecheap.com/support/api/global-parameters/)
 	ClientIP string // IPv4 sent as ClientIp on every call
 
 	HTTPClient *http.Client  // nil: NewHTTPClient(nil, nil)
@@ -45,10 +47,11 @@ type Client struct {
 
 	// MaxAttempts bounds tries of a read command (getHosts, getList) on a
 	// retryable error; 0 means 5. setHosts is never retried here: a retry
-	// must redo the whole read-modify-write (API.md §6.2 invariant 11).
+	// must redo the whole read-modify-write, never replay a stale body.
 	MaxAttempts int
 	// Backoff is the first retry delay, doubled each time up to 30 s; 0 means 2 s
-	// (Posh-ACME's spacing for 3050750, API.md §4). After a throttle the
+	// (Posh-ACME's spacing for 3050750 in Plugins/Namecheap.ps1). After a
+	// throttle the
 	// delay is at least ThrottleBackoff.
 	Backoff time.Duration
 }
@@ -68,8 +71,9 @@ func (c *Client) httpClient() *http.Client {
 }
 
 // NewHTTPClient returns an HTTP client that dials IPv4 only (the whitelist
-// takes IPv4 only and dual-stack hosts otherwise go out over IPv6: API.md
-// §5.1, opnsense/plugins#2286), verifies TLS against roots (nil: the system
+// takes IPv4 only and dual-stack hosts otherwise go out over IPv6:
+// https://www.namecheap.com/support/api/global-parameters/,
+// opnsense/plugins#2286), verifies TLS against roots (nil: the system
 // roots) and uses proxy (nil: HTTPS_PROXY/NO_PROXY from the environment),
 // which is how a fixed-egress proxy is used (case NC03).
 func NewHTTPClient(roots *x509.CertPool, proxy func(*http.Request) (*url.URL, error)) *http.Client {
@@ -245,7 +249,8 @@ func (c *Client) callRetry(ctx context.Context, command string, params url.Value
 }
 
 // GetHosts reads every host record of SLD.TLD (namecheap.domains.dns.getHosts,
-// API.md §3.1). It succeeds only on a confirmed read: Status="OK" and a
+// https://www.namecheap.com/support/api/methods/domains-dns/get-hosts/).
+// It succeeds only on a confirmed read: Status="OK" and a
 // DomainDNSGetHostsResult element. Retryable failures are retried.
 func (c *Client) GetHosts(ctx context.Context, sld, tld string) (*HostsResult, error) {
 	env, err := c.callRetry(ctx, CmdGetHosts, url.Values{"SLD": {sld}, "TLD": {tld}})
@@ -265,9 +270,12 @@ func (c *Client) GetHosts(ctx context.Context, sld, tld string) (*HostsResult, e
 }
 
 // SetHosts replaces every host record of SLD.TLD with hosts
-// (namecheap.domains.dns.setHosts, API.md §3.2). Indices run 1..N; MXPref
+// (namecheap.domains.dns.setHosts,
+// https://www.namecheap.com/support/api/methods/domains-dns/set-hosts/).
+// Indices run 1..N; MXPref
 // and TTL are sent for every row exactly as given; EmailType is sent when
-// non-empty and must be the value getHosts returned (API.md §6.2 invariant 2).
+// non-empty and must be the value getHosts returned, so mail settings stay as
+// they were.
 // Success means Status="OK" and IsSuccess="true". It is sent once and never
 // retried here.
 func (c *Client) SetHosts(ctx context.Context, sld, tld, emailType string, hosts []Host) error {
@@ -294,7 +302,8 @@ func (c *Client) SetHosts(ctx context.Context, sld, tld, emailType string, hosts
 }
 
 // GetList returns every domain of the account (namecheap.domains.getList,
-// API.md §3.3), paging with PageSize=100 to the end: the default first page
+// http://www.namecheap.com/support/api/domains/namecheap.domains.getlist.aspx),
+// paging with PageSize=100 to the end: the default first page
 // of 20 broke acme.sh#3187 and Certify#578. It lists owned domains only.
 func (c *Client) GetList(ctx context.Context) ([]Domain, error) {
 	var out []Domain
@@ -327,7 +336,9 @@ const DefaultIPURL = "https://dynamicdns.park-your-domain.com/getip"
 
 // DiscoverClientIP asks ipURL for this machine's egress IPv4 with hc (which
 // should dial tcp4, see NewHTTPClient), trims the answer and validates it as
-// an IPv4 literal (API.md §5.1). It does not judge whether the address is
+// an IPv4 literal (ClientIp is IPv4 only:
+// https://www.namecheap.com/support/api/global-parameters/).
+// It does not judge whether the address is
 // public; the caller does.
 func DiscoverClientIP(ctx context.Context, hc *http.Client, ipURL string) (netip.Addr, error) {
 	if _, err := CheckEndpoint(ipURL); err != nil {

@@ -37,7 +37,8 @@ func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
 }
 
 // Budget is Namecheap's documented per-user limit of 20 calls a minute
-// (API.md §5). NewLimiter turns it into a token bucket that can never put
+// (https://www.namecheap.com/support/knowledgebase/article.aspx/9739/63/api--faq).
+// NewLimiter turns it into a token bucket that can never put
 // more than 20 calls into any 60-second window: a burst of 5 plus one token
 // every 4 s (5 + 60/4 = 20).
 const (

@@ -9,10 +9,11 @@ import (
 )
 
 // WhitelistURL is where a Namecheap account holder adds IPv4 addresses to the
-// API allow-list (API.md §5 "Whitelist").
+// API allow-list (Namecheap account settings, API access).
 const WhitelistURL = "https://ap.www.namecheap.com/settings/tools/apiaccess/whitelisted-ips"
 
-// Error numbers the client treats specially (API.md §4).
+// Error numbers the client treats specially
+// (https://www.namecheap.com/support/api/error-codes/).
 const (
 	ErrNumInvalidKey        = 1011102 // API key invalid or API access not enabled
 	ErrNumInvalidRequestIP  = 1011150 // caller not whitelisted; text "Invalid request IP: a.b.c.d"
@@ -31,8 +32,8 @@ const (
 	ErrNumServerError       = 4022337
 )
 
-// retryableNumbers are the only error numbers retried (API.md §6.2 invariant
-// 11, §4 "Client action"). Everything else is permanent: retrying 1011150 or
+// retryableNumbers are the only error numbers retried: throttling and the
+// transient back-end errors. Everything else is permanent: retrying 1011150 or
 // 2019166 loops forever (terraform-provider-namecheap#17).
 var retryableNumbers = map[int]bool{
 	ErrNumTooManyRequests: true,
@@ -44,7 +45,7 @@ var retryableNumbers = map[int]bool{
 
 // Error is an <Error Number="…"> from an ApiResponse with Status="ERROR".
 // Callers key on Number, never on Message: the same number carries several
-// texts (API.md §4).
+// texts (https://github.com/namecheap/terraform-provider-namecheap/issues/17).
 type Error struct {
 	Command  string // canonical command name, e.g. CmdGetHosts
 	Number   int
@@ -67,11 +68,11 @@ func (e *Error) Error() string {
 }
 
 // Retryable reports whether the error is one of the transient or throttling
-// numbers of API.md §4.
+// numbers (https://www.namecheap.com/support/api/error-codes/).
 func (e *Error) Retryable() bool { return retryableNumbers[e.Number] }
 
 // ThrottledError is the current throttle signal: HTTP 405 with no usable XML
-// (API.md §5; DNSControl PR #2081).
+// (DNSControl PR #2081, https://github.com/DNSControl/dnscontrol/pull/2081).
 type ThrottledError struct{ Command string }
 
 func (e *ThrottledError) Error() string {
@@ -80,7 +81,7 @@ func (e *ThrottledError) Error() string {
 
 // HTTPError is a non-200, non-405 answer or a 200 answer that is not an
 // ApiResponse document, e.g. the HTML page the front end returns for an
-// over-long query string (API.md §2.2).
+// over-long query string (https://github.com/caddy-dns/namecheap/issues/10).
 type HTTPError struct {
 	Command     string
 	StatusCode  int
@@ -123,7 +124,9 @@ func IsRetryable(err error) bool {
 // the default 5 attempts the retries span more than the one-minute window.
 const ThrottleBackoff = 15 * time.Second
 
-// IsThrottle reports whether err is HTTP 405 or error 500000 (API.md §5).
+// IsThrottle reports whether err is HTTP 405 or error 500000
+// (https://github.com/DNSControl/dnscontrol/pull/2081,
+// https://github.com/namecheap/terraform-provider-namecheap/issues/9).
 func IsThrottle(err error) bool {
 	var te *ThrottledError
 	var ae *Error

@@ -4,20 +4,26 @@
 // about libdns or ACME; the provider package above it does the
 // read-modify-write of zones.
 //
-// Sources: /work/shared/namecheap/API.md (§2 request format, §3 commands,
-// §4 errors, §5 limits) and https://www.namecheap.com/support/api/intro/.
+// Sources: Namecheap's API docs, https://www.namecheap.com/support/api/intro/
+// (request format: https://www.namecheap.com/support/api/global-parameters/;
+// commands: https://www.namecheap.com/support/api/methods/domains-dns/get-hosts/
+// and
+// https://www.namecheap.com/support/api/methods/domains-dns/set-hosts/;
+// errors: https://www.namecheap.com/support/api/error-codes/).
 package api
 
 import "strings"
 
-// Endpoints of the two Namecheap systems (API.md §2.1). The sandbox has its
+// Endpoints of the two Namecheap systems (the method pages, and
+// https://www.namecheap.com/support/knowledgebase/article.aspx/763/63/what-is-sandbox/).
+// The sandbox has its
 // own account, API key and whitelist.
 const (
 	ProductionEndpoint = "https://api.namecheap.com/xml.response"
 	SandboxEndpoint    = "https://api.sandbox.namecheap.com/xml.response"
 )
 
-// Command names in Namecheap's canonical spelling (API.md §3). The server
+// Command names in Namecheap's canonical spelling (the method pages). The server
 // matches them case-insensitively and echoes them lower-cased in
 // <RequestedCommand>.
 const (
@@ -27,7 +33,9 @@ const (
 )
 
 // Host is one row of a zone as getHosts returns it and setHosts takes it
-// (API.md §3.1, §3.2). Every field is kept as the text the server sent so
+// (https://www.namecheap.com/support/api/methods/domains-dns/get-hosts/,
+// https://www.namecheap.com/support/api/methods/domains-dns/set-hosts/).
+// Every field is kept as the text the server sent so
 // that writing the row back is byte-identical: MXPref and TTL stay strings
 // because a zone may hold values we have no business normalising.
 type Host struct {
@@ -40,20 +48,22 @@ type Host struct {
 	AssociatedAppTitle string
 	FriendlyName       string
 	IsActive           bool
-	IsDDNSEnabled      bool // cannot be set by setHosts: a round trip clears it (API.md §3.1)
+	IsDDNSEnabled      bool // cannot be set by setHosts: a round trip clears it (acme.sh#2107)
 }
 
 // HostsResult is a confirmed getHosts answer: Status="OK" and a
 // DomainDNSGetHostsResult element were present. An empty Hosts is a real
-// empty zone, never a parse failure (API.md §6.2 invariant 4).
+// empty zone, never a parse failure
+// (https://github.com/acmesh-official/acme.sh/issues/6963).
 type HostsResult struct {
 	Domain        string // as echoed by the server, e.g. "example.co.uk"
-	EmailType     string // MX, MXE, FWD, OX, GMAIL, NONE or "" (API.md §3.1); send back as read
+	EmailType     string // MX, MXE, FWD, OX, GMAIL, NONE or "" (get-hosts doc); send back as read
 	IsUsingOurDNS bool
 	Hosts         []Host
 }
 
-// Domain is one entry of namecheap.domains.getList (API.md §3.3).
+// Domain is one entry of namecheap.domains.getList
+// (http://www.namecheap.com/support/api/domains/namecheap.domains.getlist.aspx).
 type Domain struct {
 	Name     string
 	IsOurDNS bool
@@ -61,10 +71,10 @@ type Domain struct {
 }
 
 // hostnameTypes hold a host name in Address; one trailing dot is not
-// significant when comparing them (API.md §6.2 notation).
+// significant when comparing them.
 var hostnameTypes = map[string]bool{"CNAME": true, "ALIAS": true, "NS": true, "MX": true, "MXE": true}
 
-// RecordKey is the identity of a record in the sense of API.md §6.2: Name
+// RecordKey is the identity of a record as this package compares zones: Name
 // and Type case-insensitive, MXPref and TTL exact, Address exact except one
 // trailing dot on hostname-valued types. Two rows are the same record when
 // their keys are equal.

@@ -5,7 +5,9 @@ import (
 	"strings"
 )
 
-// envelope is <ApiResponse> (API.md §2.4). No namespace is required: the
+// envelope is <ApiResponse>
+// (https://www.namecheap.com/support/api/methods/domains-dns/get-hosts/).
+// No namespace is required: the
 // live API uses http://api.namecheap.com/xml.response, one capture https://….
 type envelope struct {
 	XMLName          xml.Name         `xml:"ApiResponse"`
@@ -32,7 +34,9 @@ type getHostsResult struct {
 	Domain        string `xml:"Domain,attr"`
 	EmailType     string `xml:"EmailType,attr"`
 	IsUsingOurDNS string `xml:"IsUsingOurDNS,attr"`
-	// The docs show <Host>, the live API sends <host> (API.md §2.4): take
+	// The docs show <Host>, the live API sends <host> (lego's captured
+	// fixture providers/dns/namecheap/internal/fixtures/getHosts_success1.xml):
+	// take
 	// any child and keep those whose name is host in any case.
 	Rows []anyElement `xml:",any"`
 }
@@ -67,7 +71,7 @@ type paging struct {
 }
 
 // isTrue reads Namecheap's booleans, which come as true/True/false/False
-// (API.md §2.4).
+// (lexicon's Namecheap provider notes both spellings).
 func isTrue(s string) bool { return strings.EqualFold(strings.TrimSpace(s), "true") }
 
 func (r *getHostsResult) hosts() []Host {
