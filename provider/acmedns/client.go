@@ -140,7 +140,8 @@ type RegisterOptions struct {
 }
 
 // Register creates an account on the acme-dns compatible server at
-// serverURL (POST /register, API.md §1.1) and returns it with ServerURL set.
+// serverURL (POST /register, https://github.com/acme-dns/acme-dns#api) and
+// returns it with ServerURL set.
 // Add the record from Account.CNAME before the first issuance.
 func Register(ctx context.Context, serverURL string, opts RegisterOptions) (Account, error) {
 	u, err := endpoint(serverURL, "register")

@@ -12,7 +12,8 @@ import (
 )
 
 // Account is one acme-dns account as stored in the common credentials JSON
-// (goacmedns's file storage, API.md §7). Unknown members are kept and
+// (goacmedns's file storage, https://github.com/nrdcg/goacmedns, storage/file.go).
+// Unknown members are kept and
 // written back unchanged.
 type Account struct {
 	FullDomain string `json:"fulldomain"`
@@ -83,7 +84,7 @@ func ChallengeName(domain string) string {
 
 // Key is the credentials-file key of domain: lower case, without "*.", a
 // leading "_acme-challenge." or a trailing dot (the wildcard shares the
-// apex's challenge name, API.md §7).
+// apex's challenge name, RFC 8555 §8.4).
 func Key(domain string) string {
 	d := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(domain), "."))
 	d = strings.TrimPrefix(d, "*.")
@@ -92,7 +93,8 @@ func Key(domain string) string {
 
 // Credentials maps a domain (see Key) to its account: the goacmedns JSON
 // file format used by lego, acme-dns-client, certbot-dns-acmedns and
-// cert-manager (API.md §7).
+// cert-manager (formats: https://github.com/nrdcg/goacmedns account.go;
+// https://cert-manager.io/docs/configuration/acme/dns01/acme-dns/).
 type Credentials map[string]Account
 
 // Lookup returns the account for domain, trying the exact key first and

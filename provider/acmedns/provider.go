@@ -5,7 +5,8 @@
 //
 // Credentials come from the common JSON file shared with lego, acme.sh's
 // ACMEDNS_STORAGE proposal, acme-dns-client, certbot-dns-acmedns and
-// cert-manager (API.md §7), so existing files keep working.
+// cert-manager (goacmedns's file storage,
+// https://github.com/nrdcg/goacmedns), so existing files keep working.
 //
 // The server is authoritative for the challenge name: a value is live when
 // /update answers 200. Authoritative reports that, so callers can skip the
