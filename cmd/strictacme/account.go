@@ -82,7 +82,7 @@ func runAccount(ctx context.Context, f *accountFlags, stdout, stderr io.Writer) 
 	if u, ok := caPresets[strings.ToLower(f.server)]; ok {
 		directory = u
 	}
-	st, unlock, err := openLocked(ctx, f.path, f.lockWait)
+	st, unlock, err := openExistingLocked(ctx, f.path, f.lockWait)
 	if err != nil {
 		return err
 	}

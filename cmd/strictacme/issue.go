@@ -226,6 +226,11 @@ func (f *issueFlags) common() (*plan, error) {
 	if f.path == "" {
 		return nil, usage("--path is empty; give a state directory")
 	}
+	if f.name != "" {
+		if err := store.CheckCertName(f.name); err != nil {
+			return nil, usage("--cert-name: %v", err)
+		}
+	}
 	return &plan{
 		identifiers: ids, keyType: kt, challenges: chals, profile: f.profile, certName: f.name,
 		path: f.path, email: f.email, acceptTOS: f.acceptTOS, json: f.json, timeout: f.timeout, lockWait: f.lockWait,
@@ -407,10 +412,27 @@ func lockStore(ctx context.Context, st *store.Store, wait bool) (func(), error) 
 func openLocked(ctx context.Context, path string, wait bool) (*store.Store, func(), error) {
 	st, err := store.Open(path)
 	if err != nil {
+		return nil, nil, exitcode.With(exitcode.Usage, fmt.Errorf("--path: %w", err))
+	}
+	return lockOpened(ctx, st, wait)
+}
+
+// openExistingLocked is openLocked for commands that only work on state
+// that exists (renew, revoke, account): a missing --path is an error.
+func openExistingLocked(ctx context.Context, path string, wait bool) (*store.Store, func(), error) {
+	st, err := store.OpenExisting(path)
+	if err != nil {
 		return nil, nil, exitcode.With(exitcode.Usage, err)
 	}
+	return lockOpened(ctx, st, wait)
+}
+
+func lockOpened(ctx context.Context, st *store.Store, wait bool) (*store.Store, func(), error) {
 	unlock, err := lockStore(ctx, st, wait)
 	if err != nil {
+		if exitcode.Of(err) == exitcode.Failure { // not "busy": e.g. a read-only directory
+			err = exitcode.With(exitcode.Usage, fmt.Errorf("--path %s: %w", st.Root, err))
+		}
 		return nil, nil, err
 	}
 	return st, unlock, nil

@@ -152,7 +152,7 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 	if err != nil {
 		return exitcode.With(exitcode.Usage, err)
 	}
-	st, unlock, err := openLocked(ctx, f.path, f.lockWait)
+	st, unlock, err := openExistingLocked(ctx, f.path, f.lockWait)
 	if err != nil {
 		return err
 	}
@@ -285,6 +285,13 @@ func (f *renewFlags) selectCerts(st *store.Store) ([]*certRun, error) {
 // and decides whether r is due.
 func (f *renewFlags) decide(ctx context.Context, st *store.Store, r *certRun, now func() time.Time, logf func(string)) {
 	m := r.cert.Meta
+	if m.Renewal != nil && m.Renewal.Provider == sandboxProvider {
+		// Its CA existed only while "strictacme sandbox" ran: nothing to
+		// ask, nothing to renew with.
+		r.dec = renewal.Decision{Source: "sandbox", At: m.NotAfter, Reason: "issued by the sandbox's local CA, which exists only while strictacme sandbox runs; run it again for a new certificate"}
+		r.Source, r.Reason, r.DueAt = string(r.dec.Source), r.dec.Reason, r.dec.At
+		return
+	}
 	certID := m.ARICertID
 	if f.noARI {
 		certID = ""
@@ -441,6 +448,9 @@ func (f *renewFlags) planFor(ctx context.Context, r *certRun) (*plan, error) {
 		return p, nil
 	}
 	m := r.cert.Meta
+	if m.Renewal != nil && m.Renewal.Provider == sandboxProvider {
+		return nil, usage("%s was issued by strictacme sandbox, whose CA is gone; run strictacme sandbox again", r.Name)
+	}
 	s := m.Renewal
 	if s == nil {
 		return nil, usage("%s was stored without renewal settings; issue it once more with strictacme issue", r.Name)

@@ -75,7 +75,7 @@ func runRevoke(ctx context.Context, path, name string, code int, reason string, 
 	if err != nil {
 		return exitcode.With(exitcode.Usage, err)
 	}
-	st, unlock, err := openLocked(ctx, path, wait)
+	st, unlock, err := openExistingLocked(ctx, path, wait)
 	if err != nil {
 		return err
 	}

@@ -2,13 +2,14 @@ package main
 
 import (
 	"fmt"
+	"github.com/strictacme/strictacme/internal/names"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/testworld"
 )
@@ -28,8 +29,14 @@ a caching DNS-over-HTTPS resolver, and a fake DNS provider API. It then runs
 exactly the code of "strictacme issue": account, order, one provider write per
 zone, DoH propagation check, validation, finalize, store, clean-up.
 
-The certificate chains to the sandbox CA's root, written next to it as
-sandbox-root.pem, so "openssl verify" can check it.`,
+The sandbox serves the zones example.com, example.net and bücher.example
+(xn--bcher-kva.example): names must be in them. The certificate chains to the
+sandbox CA's root, written next to it as sandbox-root.pem, so "openssl
+verify" can check it. It cannot be renewed: the CA is gone when sandbox ends.
+
+sandbox ignores STRICTACME_* environment variables, so that a shell or
+service environment set up for production can never make it write into a
+real state directory or run a real deploy hook.`,
 		Example: `  strictacme sandbox
   strictacme sandbox -d example.com -d '*.example.com' -d bücher.example --json`,
 		Args: cobra.NoArgs,
@@ -37,8 +44,12 @@ sandbox-root.pem, so "openssl verify" can check it.`,
 			if len(f.domains) == 0 {
 				f.domains = []string{"example.com", "*.example.com", "www.example.com"}
 			}
-			if _, err := f.common(); err != nil {
+			pc, err := f.common()
+			if err != nil {
 				return err // bad input: refuse before starting anything
+			}
+			if err := inSandboxZones(pc.identifiers); err != nil {
+				return err
 			}
 			logw := cmd.ErrOrStderr()
 			fmt.Fprintln(logw, "sandbox: starting Pebble CA, authoritative DNS, DoH resolver and provider API on loopback")
@@ -63,14 +74,14 @@ sandbox-root.pem, so "openssl verify" can check it.`,
 				return err
 			}
 			p.pollEvery = 200 * time.Millisecond // the sandbox CA answers at once
-			if err := os.MkdirAll(p.path, 0o700); err != nil {
-				return exitcode.With(exitcode.Usage, err)
-			}
-			rootFile := filepath.Join(p.path, "sandbox-root.pem")
-			if err := os.WriteFile(rootFile, w.CA.RootPEM(), 0o644); err != nil {
+			if err := runPlan(cmd.Context(), p, cmd.OutOrStdout(), logw); err != nil {
 				return err
 			}
-			if err := runPlan(cmd.Context(), p, cmd.OutOrStdout(), logw); err != nil {
+			// Written only once the certificate is stored, so a run that
+			// failed (or lost the lock to another one) leaves the root that
+			// matches the stored certificate.
+			rootFile := filepath.Join(p.path, "sandbox-root.pem")
+			if err := os.WriteFile(rootFile, w.CA.RootPEM(), 0o644); err != nil {
 				return err
 			}
 			if !p.json {
@@ -84,5 +95,27 @@ sandbox-root.pem, so "openssl verify" can check it.`,
 	cmd.Flags().Lookup("path").DefValue = "./sandbox"
 	_ = cmd.Flags().Set("path", "sandbox")
 	cmd.Flags().Lookup("path").Changed = false
-	return withEnv(cmd)
+	return cmd
+}
+
+// inSandboxZones refuses names outside the zones the sandbox serves, before
+// anything starts.
+func inSandboxZones(ids []names.Identifier) error {
+	var zones []string
+	for _, z := range testworld.DefaultZones {
+		zones = append(zones, strings.TrimSuffix(z, "."))
+	}
+	for _, id := range ids {
+		base := id.Base()
+		ok := false
+		for _, z := range zones {
+			if base == z || strings.HasSuffix(base, "."+z) {
+				ok = true
+			}
+		}
+		if !ok {
+			return usage("domain %q: the sandbox serves only %s and names under them", id.Input, strings.Join(zones, ", "))
+		}
+	}
+	return nil
 }

@@ -124,6 +124,9 @@ func saveStep(step string) {
 // complete set, and a crash leaves the previous certificate in place. Old
 // versions beyond the newest 3 are removed.
 func (s *Store) SaveCertificate(c *Certificate) error {
+	if err := CheckCertName(c.Name); err != nil {
+		return err
+	}
 	saveStep("finalized")
 	base := s.CertDir(c.Name)
 	version := c.Meta.Serial

@@ -70,3 +70,41 @@ func writeFile(path string, data []byte, perm os.FileMode) error {
 	}
 	return renameio.WriteFile(path, data, perm)
 }
+
+// CheckCertName returns an error unless name can be a certificate folder
+// name: one path element, not "." or "..", no separator, no control
+// character, at most 255 bytes. The store refuses other names so that no
+// name can write outside <root>/certificates.
+func CheckCertName(name string) error {
+	switch {
+	case name == "" || name == "." || name == "..":
+		return fmt.Errorf("certificate name %q: give a plain name such as example.com", name)
+	case len(name) > 255:
+		return fmt.Errorf("certificate name %q: longer than 255 bytes", name)
+	case strings.ContainsAny(name, `/\`):
+		return fmt.Errorf("certificate name %q: must not contain a slash; give a plain name such as example.com", name)
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("certificate name %q: control character; give a plain name such as example.com", name)
+		}
+	}
+	return nil
+}
+
+// OpenExisting returns a Store on root, which must already exist: for
+// commands that read state (renew, list, revoke, account), a missing
+// directory is a mistake (a typo, an unmounted volume), not an empty store.
+func OpenExisting(root string) (*Store, error) {
+	if root == "" {
+		return nil, fmt.Errorf("state directory is empty; set --path")
+	}
+	info, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("state directory %s does not exist; check --path (or STRICTACME_PATH)", root)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("state directory %s is not a directory; check --path", root)
+	}
+	return &Store{Root: root}, nil
+}
