@@ -18,7 +18,8 @@ import (
 )
 
 // Config is the serve configuration file (TOML). Its layout is a superset of
-// acme-dns's config.cfg (API.md §3): an acme-dns file loads with the same
+// acme-dns's config.cfg (README "Configuration" and config.cfg in
+// https://github.com/acme-dns/acme-dns): an acme-dns file loads with the same
 // meaning, except that registration is closed unless asked for and
 // use_header needs trusted_proxies.
 type Config struct {

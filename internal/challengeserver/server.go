@@ -34,8 +34,8 @@ import (
 	"github.com/strictacme/strictacme/internal/challengeserver/view"
 )
 
-// HTTP timeouts of every API listener (acme-dns has none with tls = none,
-// API.md §1.4).
+// HTTP timeouts of every API listener (acme-dns has none with tls = none:
+// its pkg/api/api.go uses a bare ListenAndServe).
 const (
 	ReadHeaderTimeout = 5 * time.Second
 	ReadTimeout       = 10 * time.Second

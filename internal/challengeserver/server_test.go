@@ -289,7 +289,8 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 	}
 }
 
-// An acme-dns config.cfg loads with the same meaning (API.md §3).
+// An acme-dns config.cfg loads with the same meaning (acme-dns README
+// "Configuration", https://github.com/acme-dns/acme-dns).
 func TestAcmeDNSConfigAccepted(t *testing.T) {
 	src := `[general]
 listen = "127.0.0.1:53"

@@ -1,5 +1,6 @@
 // Package api is the HTTP API of the challenge server, compatible with
-// acme-dns (API.md §1) so lego, acme.sh, certbot-dns-acmedns and
+// acme-dns (https://github.com/acme-dns/acme-dns#api) so lego, acme.sh,
+// certbot-dns-acmedns and
 // acme-dns-client work unchanged:
 //
 //	POST /register    201 {"username","password","fulldomain","subdomain","allowfrom"} on one line
@@ -16,7 +17,7 @@
 //	GET  /livez       200 while the process runs (DNS answers from memory)
 //
 // Every authenticated route takes X-Api-User and X-Api-Key and follows
-// acme-dns's order of checks (API.md §1.2), answering 401 forbidden for every
+// acme-dns's order of checks (its pkg/api/auth.go), answering 401 forbidden for every
 // failure, 429 when a source has failed too often, 503 db_error when the
 // store is unavailable.
 package api
@@ -59,7 +60,7 @@ const (
 	DefaultTXTLifetime = time.Hour
 	DefaultTXTLimit    = 100
 	DefaultMaxBody     = 16 << 10 // bytes
-	DefaultBcryptCost  = 10       // acme-dns's cost, API.md §4
+	DefaultBcryptCost  = 10       // acme-dns's cost (its pkg/database/db.go)
 	// DefaultLookupRate and DefaultLookupBurst bound /lookup per account:
 	// 30 at once, then one every 2 s (enough for a propagation poll of a
 	// many-name order, too few to use the server as a query cannon).
@@ -296,7 +297,7 @@ func (a *API) dbError(w http.ResponseWriter, op string, err error) int {
 }
 
 // accountReply is the /register reply; field order is the wire order
-// (API.md §1.1).
+// (acme-dns's RegResponse in pkg/api/register.go).
 type accountReply struct {
 	Username   string   `json:"username"`
 	Password   string   `json:"password"`
@@ -318,7 +319,7 @@ func (a *API) reply(acc store.Account, password string) accountReply {
 }
 
 // newKey returns 40 characters from crypto/rand over [A-Za-z0-9_-] (240
-// bits), the X-Api-Key shape of API.md §1.1.
+// bits), the X-Api-Key shape acme-dns issues (its pkg/acmedns/util.go).
 func newKey() string {
 	b := make([]byte, 30)
 	_, _ = rand.Read(b)
@@ -404,7 +405,8 @@ func tooMany(w http.ResponseWriter) int {
 	return writeError(w, http.StatusTooManyRequests, CodeTooManyRequests, "too many requests or failed authentications from this address; retry later")
 }
 
-// authenticate runs the checks of API.md §1.2 steps 1–5. On failure it has
+// authenticate runs acme-dns's header checks in its order (pkg/api/auth.go):
+// user UUID, key shape, account, bcrypt compare, allowfrom. On failure it has
 // written the reply and returns its status.
 func (a *API) authenticate(w http.ResponseWriter, r *http.Request) (store.Account, int, bool) {
 	ip := a.clientIP(r)
@@ -423,7 +425,7 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request) (store.Accoun
 	}
 	acc, err := a.st.Account(r.Context(), user)
 	if errors.Is(err, store.ErrNotFound) {
-		a.compare(a.dummy, key) // same cost as a known user (API.md §5)
+		a.compare(a.dummy, key) // same cost as a known user (as acme-dns's auth.go)
 		return forbid()
 	}
 	if err != nil {
@@ -452,8 +454,8 @@ func allowed(list []netip.Prefix, ip netip.Addr) bool {
 	return false
 }
 
-// updateBody decodes and checks the body of /update and /delete (API.md
-// §1.2 steps 6–7): any problem, or a subdomain other than the account's
+// updateBody decodes and checks the body of /update and /delete (acme-dns's
+// last two checks in pkg/api/auth.go): any problem, or a subdomain other than the account's
 // (exact, case-sensitive), is 401 forbidden.
 func (a *API) updateBody(w http.ResponseWriter, r *http.Request, acc store.Account) (UpdateRequest, int, bool) {
 	body, code, ok := readBody(w, r)
@@ -492,7 +494,8 @@ func (a *API) update(w http.ResponseWriter, r *http.Request) int {
 		return a.dbError(w, "update", err)
 	}
 	a.view.Put(acc.Subdomain, v, a.cfg.TXTLimit)
-	// Built by hand, with the space after the colon, as acme-dns (API.md §1.2).
+	// Built by hand, with the space after the colon, as acme-dns's
+	// pkg/api/update.go.
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprintf(w, `{"txt": "%s"}`, req.TXT)

@@ -116,7 +116,8 @@ func (w *world) update(a account, txt string) resp {
 
 var uuidRE = `[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}`
 
-// API.md §1.1: 201, one line, keys in order, allowfrom always an array.
+// As acme-dns's /register (pkg/api/register.go): 201, one line, keys in
+// order, allowfrom always an array.
 func TestRegisterReplyShape(t *testing.T) {
 	w := newWorld(t, nil)
 	r := w.do("POST", "/register", "", nil)
@@ -164,7 +165,8 @@ func TestRegisterErrors(t *testing.T) {
 	}
 }
 
-// API.md §1.2: update, case-insensitive keys, reply with the space.
+// As acme-dns's /update (pkg/api/update.go): update, case-insensitive keys,
+// reply with the space.
 func TestUpdate(t *testing.T) {
 	w := newWorld(t, nil)
 	a := w.register("")
@@ -385,7 +387,8 @@ func TestBodyLimit(t *testing.T) {
 	}
 }
 
-// API.md §5: the rightmost untrusted X-Forwarded-For hop is the client.
+// The rightmost untrusted X-Forwarded-For hop is the client (acme-dns lets
+// any entry match: AllowedFromList in its pkg/acmedns/acmetxt.go).
 func TestClientIPTrustedProxies(t *testing.T) {
 	a := New(Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}}, nil, view.New(nil))
 	for _, tc := range []struct{ remote, xff, want string }{

@@ -12,7 +12,8 @@ import (
 	"github.com/strictacme/strictacme/internal/challengeserver/store"
 )
 
-// Error codes in {"error": "<code>"} bodies (API.md §1). The first group is
+// Error codes in {"error": "<code>"} bodies (acme-dns's pkg/api in
+// https://github.com/acme-dns/acme-dns). The first group is
 // acme-dns's; the rest are ours.
 const (
 	CodeForbidden          = "forbidden"
@@ -44,7 +45,8 @@ func (e *RequestError) Error() string {
 	return e.Code + ": " + e.Detail
 }
 
-// RegisterRequest is the optional body of POST /register (API.md §1.1).
+// RegisterRequest is the optional body of POST /register (acme-dns's
+// pkg/api/register.go).
 type RegisterRequest struct {
 	// AllowFrom holds the normalised networks ("[::1]/128" → ::1/128).
 	AllowFrom []netip.Prefix
@@ -90,7 +92,8 @@ func decodeAllowFrom(raw json.RawMessage) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// UpdateRequest is the body of POST /update and POST /delete (API.md §1.2).
+// UpdateRequest is the body of POST /update and POST /delete (acme-dns's
+// pkg/api/update.go).
 type UpdateRequest struct {
 	Subdomain string
 	// TXT is the value; TXTPresent is false when the member was missing and
@@ -131,11 +134,13 @@ var ErrForbidden = errors.New(CodeForbidden)
 var labelRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 
 // ValidSubdomain reports whether s is one DNS label: 1–63 characters,
-// letters, digits and inner hyphens (API.md §1.2).
+// letters, digits and inner hyphens (acme-dns's rule since
+// https://github.com/acme-dns/acme-dns/pull/243).
 func ValidSubdomain(s string) bool { return labelRE.MatchString(s) }
 
 // CheckTXT validates an /update value: exactly 43 characters of base64url
-// without padding, the dns-01 digest (RFC 8555 §8.4, API.md §1.2). The error
+// without padding, the dns-01 digest (RFC 8555 §8.4; acme-dns's validTXT in
+// pkg/api/util.go). The error
 // says which rule failed (case AD03).
 func CheckTXT(s string) error {
 	if len(s) != 43 {
@@ -156,7 +161,7 @@ func CheckTXT(s string) error {
 func ValidUsername(s string) (string, bool) { return parseUUID(s) }
 
 // ValidKey reports whether s has the shape of an X-Api-Key: exactly 40
-// characters of [A-Za-z0-9_-] (API.md §1.2).
+// characters of [A-Za-z0-9_-] (acme-dns's validKey).
 func ValidKey(s string) bool {
 	if len(s) != 40 {
 		return false

@@ -15,7 +15,8 @@ import (
 // is believed only when the peer is a trusted proxy; then the header's
 // entries are walked from the right and the first one that is not itself a
 // trusted proxy is the client (the rightmost untrusted hop, never "any entry
-// matches": API.md §5). An unparsable entry on that walk yields the invalid
+// matches" as in acme-dns's AllowedFromList, pkg/acmedns/acmetxt.go). An
+// unparsable entry on that walk yields the invalid
 // address, which no allowfrom list contains.
 func (a *API) clientIP(r *http.Request) netip.Addr {
 	peer := remoteAddr(r.RemoteAddr)

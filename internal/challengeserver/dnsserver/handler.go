@@ -3,7 +3,9 @@
 // values of registered subdomains from the in-memory view. It never recurses
 // and never touches the database.
 //
-// Answers, compared with acme-dns (API.md §2.2, §6 rows 2, 12, 13, 24):
+// Answers, compared with acme-dns (pkg/nameserver/handler.go in
+// https://github.com/acme-dns/acme-dns; its issues #342 for NXDOMAIN on
+// existing names, #272 for out-of-zone names, #160 for ANY, #111 for UPDATE):
 //   - names that exist (the apex, static names, registered subdomains, empty
 //     non-terminals) get NOERROR; a type they lack gets NODATA with the SOA
 //     in the authority section, never NXDOMAIN;
@@ -30,7 +32,7 @@ import (
 // Defaults for Config.
 const (
 	DefaultNegativeTTL = 60   // seconds; SOA TTL and MINIMUM (RFC 2308)
-	DefaultTXTTTL      = 1    // seconds; as acme-dns (API.md §2.1)
+	DefaultTXTTTL      = 1    // seconds; as acme-dns (pkg/nameserver/handler.go)
 	DefaultStaticTTL   = 3600 // seconds; static records without a TTL
 	// UDPSize is the EDNS(0) payload size we advertise (DNS flag day 2020).
 	UDPSize = 1232
@@ -62,7 +64,8 @@ type Config struct {
 	// DNS form ("hostmaster.example.org"); empty means "hostmaster.<zone>".
 	Admin string
 	// Serial is the SOA serial; zero derives one from the static data, so
-	// instances with the same config agree (unlike acme-dns, §6 row 6).
+	// instances with the same config agree (unlike acme-dns, whose serial is
+	// its start hour: https://github.com/acme-dns/acme-dns/issues/262).
 	Serial uint32
 	// NegativeTTL in seconds (zero: DefaultNegativeTTL).
 	NegativeTTL uint32

@@ -17,7 +17,7 @@ type ImportResult struct {
 }
 
 // ImportAcmeDNS copies the accounts of an acme-dns database (schema version 1,
-// API.md §4: tables records and txt) into dst. engine and connection name the
+// tables records and txt of acme-dns's pkg/database/db.go) into dst. engine and connection name the
 // source as in Open ("sqlite"/"sqlite3" and a file, or "postgres" and a DSN).
 // Password hashes are bcrypt in both, so existing credentials keep working.
 // TXT values updated within lifetime before now are imported with their

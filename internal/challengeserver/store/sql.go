@@ -20,7 +20,8 @@ import (
 )
 
 // Engines accepted by Open. "sqlite3" is accepted as an alias of "sqlite"
-// (acme-dns v1 configs, API.md §3 and §6 row 23).
+// (acme-dns v1 configs; acme-dns v2.0.0–2.0.2 refused it:
+// https://github.com/acme-dns/acme-dns/issues/403).
 const (
 	SQLite   = "sqlite"
 	Postgres = "postgres"
@@ -59,7 +60,7 @@ func Open(ctx context.Context, engine, connection string) (*SQL, error) {
 
 // OpenSQLite opens (creating if needed) the SQLite database file at path in
 // WAL mode and migrates it. The directory must be writable (SQLite keeps its
-// journal next to the file, API.md §6 row 26).
+// journal next to the file, https://github.com/acme-dns/acme-dns/issues/88).
 func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 	if path == "" {
 		return nil, errors.New("store: empty SQLite path")
@@ -92,8 +93,8 @@ func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 }
 
 // OpenPostgres connects to the PostgreSQL database at dsn and migrates it.
-// Several server instances may share one database (API.md §4 "Several
-// instances").
+// Several server instances may share one database, as acme-dns users run it
+// (https://github.com/acme-dns/acme-dns/issues/262).
 func OpenPostgres(ctx context.Context, dsn string) (*SQL, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
@@ -212,7 +213,8 @@ func encodeAllow(p []netip.Prefix) string {
 // decodeAllow parses the AllowFrom column: a JSON array of CIDR strings
 // (acme-dns format, entries may carry [ ] around IPv6). Invalid entries are
 // skipped; if every entry is invalid the result has one entry that matches
-// nothing, so a hand-edited row fails closed (unlike acme-dns, API.md §5).
+// nothing, so a hand-edited row fails closed (unlike acme-dns, whose
+// AllowedFrom in pkg/acmedns/acmetxt.go treats it as no restriction).
 func decodeAllow(s string) []netip.Prefix {
 	s = strings.TrimSpace(s)
 	if s == "" || s == "null" {
@@ -235,7 +237,8 @@ func decodeAllow(s string) []netip.Prefix {
 	return out
 }
 
-// ParsePrefix parses one allowfrom entry the way acme-dns does (API.md §1.1):
+// ParsePrefix parses one allowfrom entry the way acme-dns does
+// (pkg/acmedns/cidrslice.go in https://github.com/acme-dns/acme-dns):
 // a CIDR, with [ and ] removed, normalised to its network address
 // ("[::1]/128" → "::1/128", "10.1.2.3/8" → "10.0.0.0/8"). A bare address is
 // an error.

@@ -22,11 +22,13 @@ var (
 	ErrConflict = errors.New("store: already exists")
 	// ErrUnavailable wraps every database failure (connection refused,
 	// timeout, disk full, locked). The message of the wrapped error stays in
-	// the chain for logs; API replies never show it (API.md §6 row 27).
+	// the chain for logs; API replies never show it (acme-dns does:
+	// https://github.com/acme-dns/acme-dns/issues/420).
 	ErrUnavailable = errors.New("store: database unavailable")
 )
 
-// Account is one acme-dns account (API.md §4, table records).
+// Account is one acme-dns account (acme-dns's table records,
+// pkg/database/db.go in https://github.com/acme-dns/acme-dns).
 type Account struct {
 	// Username is the X-Api-User value, a UUID v4 in canonical lower-case form.
 	Username string

@@ -132,7 +132,8 @@ func TestReopenKeepsData(t *testing.T) {
 	})
 }
 
-// An acme-dns v1 SQLite database (API.md §4) imports with its bcrypt hashes.
+// An acme-dns v1 SQLite database (schema of acme-dns's pkg/database/db.go)
+// imports with its bcrypt hashes.
 func TestImportAcmeDNS(t *testing.T) {
 	ctx := context.Background()
 	src := t.TempDir() + "/acme-dns.db"

@@ -1,7 +1,8 @@
 // Package view is the in-memory copy of the challenge zone's dynamic data
 // (registered subdomains and their TXT values) that DNS answers come from.
 // The store is the source of truth; a Follower keeps the View in step with
-// it, so DNS never waits on the database (API.md §6 row 7).
+// it, so DNS never waits on the database (a stalled database froze
+// acme-dns's DNS: https://github.com/acme-dns/acme-dns/pull/425).
 package view
 
 import (
