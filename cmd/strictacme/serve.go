@@ -59,7 +59,7 @@ internal/challengeserver/README.md for every key.`,
 			opts := challengeserver.Options{Log: log}
 			if a := cfg.API; a.TLS == "acme" {
 				ob := acmeobtain.Config{Directory: a.ACMEDirectory, Email: a.ACMEEmail, AcceptTOS: *a.ACMEAcceptTOS,
-					CARootsFile: a.ACMECARoots, StateDir: a.ACMEStateDir,
+					CARootsFile: a.ACMECARoots, StateDir: a.ACMEStateDir, Profile: a.ACMEProfile,
 					Log: func(line string) { log.Info("API certificate: " + line) }}
 				opts.Obtain = ob.Obtain
 			}

@@ -102,6 +102,10 @@ type APIConf struct {
 	// ACMENames are the API's host names, each the zone apex or a name
 	// under it (default acme-dns's api_domain, else the apex).
 	ACMENames []string `toml:"acme_names"`
+	// ACMEProfile selects a CA certificate profile (draft-ietf-acme-profiles,
+	// e.g. Let's Encrypt's "tlsserver" or "shortlived"); "" is the CA's
+	// default.
+	ACMEProfile string `toml:"acme_profile"`
 	// Registration is "closed" (default), "token" or "open".
 	Registration string `toml:"registration"`
 	// DisableRegistration is acme-dns's switch; true means "closed".

@@ -66,6 +66,7 @@ acme_accept_tos = true
 acme_email = "ops@example.org"
 acme_state_dir = %q
 acme_names = ["auth.example.org", "api.auth.example.org"]
+acme_profile = "default"
 `
 
 // tls = "acme" end to end: two instances on one store obtain the API
@@ -94,7 +95,7 @@ func testOwnCertificate(t *testing.T, engine, conn string) {
 			t.Fatal(err)
 		}
 		ac := cfg.API
-		ob := acmeobtain.Config{Directory: ac.ACMEDirectory, Email: ac.ACMEEmail, AcceptTOS: *ac.ACMEAcceptTOS, CARootsFile: ac.ACMECARoots, StateDir: ac.ACMEStateDir}
+		ob := acmeobtain.Config{Directory: ac.ACMEDirectory, Email: ac.ACMEEmail, AcceptTOS: *ac.ACMEAcceptTOS, CARootsFile: ac.ACMECARoots, StateDir: ac.ACMEStateDir, Profile: ac.ACMEProfile}
 		srv, err := New(t.Context(), cfg, Options{BcryptCost: bcrypt.MinCost, Now: clock.Now, Obtain: ob.Obtain,
 			CertCheckInterval: 50 * time.Millisecond, Log: log.With("instance", i)})
 		if err != nil {

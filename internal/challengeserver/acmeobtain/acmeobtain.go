@@ -36,6 +36,9 @@ type Config struct {
 	// StateDir holds the ACME account key and the certificate files
 	// (internal/store layout, keys 0600).
 	StateDir string
+	// Profile is the CA certificate profile to ask for; "" for the CA's
+	// default.
+	Profile string
 	// Log receives one line per order step; nil discards.
 	Log func(line string)
 }
@@ -70,7 +73,7 @@ func (c Config) Obtain(ctx context.Context, zone string, hostnames []string, p p
 	if _, _, err := is.Account(ctx, issue.AccountOptions{Email: c.Email, AcceptTOS: c.AcceptTOS}); err != nil {
 		return nil, nil, fmt.Errorf("ACME account at %s: %w", c.Directory, err)
 	}
-	res, err := is.Obtain(ctx, issue.Request{Identifiers: ids, KeyType: issue.EC256, Name: "serve-api"})
+	res, err := is.Obtain(ctx, issue.Request{Identifiers: ids, KeyType: issue.EC256, Name: "serve-api", Profile: c.Profile})
 	if err != nil {
 		return nil, nil, err
 	}
