@@ -304,7 +304,8 @@ func TestCheckChallengeAliasCNAME(t *testing.T) {
 }
 
 // The exec provider cannot be probed without writing: check says so and
-// only checks that EXEC_PATH is an executable file.
+// only checks that EXEC_PATH is an executable file; a file that is not
+// executable is refused as a usage error before anything is probed.
 func TestCheckExecProgram(t *testing.T) {
 	w := checkWorld(t)
 	hook := filepath.Join(t.TempDir(), "dns-hook.sh")
@@ -313,14 +314,14 @@ func TestCheckExecProgram(t *testing.T) {
 	}
 	t.Setenv("EXEC_PATH", hook)
 	args := checkArgs(t, w, "--dns", "exec", "-d", "example.com")
-	code, rep, _ := runCheckJSON(t, args...)
-	if r := row(t, rep, "provider exec"); code != exitcode.Usage || r.Status != preflight.Fail || !strings.Contains(r.Detail, "chmod +x") {
-		t.Errorf("exit %d, %+v", code, r)
+	code, _, errs := runCLI(t, append(args, "--json")...)
+	if code != exitcode.Usage || !strings.Contains(errs, "chmod +x") {
+		t.Errorf("exit %d, %s", code, errs)
 	}
 	if err := os.Chmod(hook, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	code, rep, _ = runCheckJSON(t, args...)
+	code, rep, _ := runCheckJSON(t, args...)
 	if r := row(t, rep, "provider exec"); code != 0 || r.Status != preflight.OK || !strings.Contains(r.Detail, "cannot be probed without writing") {
 		t.Errorf("exit %d, %+v", code, r)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/propagation"
 	"github.com/strictacme/strictacme/internal/providers"
+	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/store"
 )
 
@@ -38,6 +39,17 @@ var caPresets = map[string]string{
 	"google-staging":      "https://dv.acme-v02.test-api.pki.goog/directory",
 	"buypass":             "https://api.buypass.com/acme/directory",
 	"buypass-staging":     "https://api.test4.buypass.no/acme/directory",
+}
+
+// directoryURL resolves a --server value: a preset name or a directory URL.
+func directoryURL(server string) (string, error) {
+	if u, ok := caPresets[strings.ToLower(strings.TrimSpace(server))]; ok {
+		return u, nil
+	}
+	if strings.HasPrefix(server, "https://") || strings.HasPrefix(server, "http://") {
+		return server, nil
+	}
+	return "", usage("--server %q: use letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass, buypass-staging or an https:// directory URL", server)
 }
 
 // issueFlags are the flags shared by issue, sandbox and (later) renew/run.
@@ -243,11 +255,8 @@ func (f *issueFlags) plan(ctx context.Context) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.directory = f.server
-	if u, ok := caPresets[strings.ToLower(f.server)]; ok {
-		p.directory = u
-	} else if !strings.HasPrefix(f.server, "https://") && !strings.HasPrefix(f.server, "http://") {
-		return nil, usage("--server %q: use letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass or an https:// directory URL", f.server)
+	if p.directory, err = directoryURL(f.server); err != nil {
+		return nil, err
 	}
 	p.lookup = f.lookup
 	p.rootCAs, err = loadRoots(f.caCerts)
@@ -346,6 +355,10 @@ func runPlan(ctx context.Context, p *plan, stdout, stderr io.Writer) error {
 	logf := func(line string) { fmt.Fprintln(stderr, line) }
 	res, err := p.hooks.around(ctx, stderr, []string{certDirName(p)}, func() (*issue.Result, error) {
 		res, err := obtain(ctx, p, logf)
+		if err == nil && res != nil && res.Certificate != nil && !p.renewed {
+			// A new certificate starts with a clean renewal history.
+			_ = os.Remove(filepath.Join((&store.Store{Root: p.path}).CertDir(res.Certificate.Name), renewal.StateFile))
+		}
 		if err == nil && res != nil && res.Certificate != nil {
 			err = p.hooks.deploy(ctx, stderr, p.path, res.Certificate, p.renewed)
 		}

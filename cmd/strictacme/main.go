@@ -8,10 +8,12 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -58,6 +60,8 @@ func run(args []string) int {
 	defer stop()
 	root := newRootCmd()
 	root.SetArgs(args)
+	out := &countingWriter{w: os.Stdout}
+	root.SetOut(out)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitcode.OK
@@ -66,9 +70,40 @@ func run(args []string) int {
 	if code == exitcode.Failure && isUsageError(err) {
 		code = exitcode.Usage
 	}
-	if code == exitcode.Failure && errors.Is(err, context.Canceled) {
+	if ctx.Err() != nil { // SIGINT/SIGTERM arrived: whatever failed after it
 		code = exitcode.Canceled
 	}
 	fmt.Fprintln(os.Stderr, "strictacme: "+err.Error())
+	if out.n == 0 && wantsJSON(args) {
+		// A CI job piping --json into jq still gets one object.
+		_ = json.NewEncoder(os.Stdout).Encode(struct {
+			OK       bool   `json:"ok"`
+			ExitCode int    `json:"exit_code"`
+			Error    string `json:"error"`
+		}{false, code, err.Error()})
+	}
 	return code
+}
+
+// countingWriter counts what a command wrote on stdout.
+type countingWriter struct {
+	w io.Writer
+	n int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += n
+	return n, err
+}
+
+// wantsJSON reports whether --json was asked for, by flag or environment.
+func wantsJSON(args []string) bool {
+	for _, a := range args {
+		if a == "--json" || a == "--json=true" {
+			return true
+		}
+	}
+	v, _ := strconv.ParseBool(os.Getenv(envName("json")))
+	return v
 }

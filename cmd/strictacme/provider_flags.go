@@ -94,6 +94,12 @@ func acmednsEntry(lookup func(string) (string, bool), p *plan) (providers.Entry,
 	if err != nil {
 		return providers.Entry{}, exitcode.With(exitcode.Usage, fmt.Errorf("acme-dns credentials %s: %v; create them with strictacme register, or set %s", path, err, envAcmeDNSStorage))
 	}
+	// Every name needs its account before anything is sent to the CA.
+	for _, id := range p.identifiers {
+		if _, ok := creds.Lookup(id.Base()); !ok {
+			return providers.Entry{}, usage("no acme-dns account for %s in %s; create one with: strictacme register -d %s", id.Base(), path, id.Base())
+		}
+	}
 	base, _ := lookup(envAcmeDNSBase)
 	return providers.Entry{Name: "acmedns", Provider: &acmedns.Provider{ServerURL: base, Credentials: creds, HTTPClient: p.httpClient}}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -152,6 +153,12 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 	if err != nil {
 		return exitcode.With(exitcode.Usage, err)
 	}
+	if f.metricsFile != "" {
+		// A monitoring file that can never be written must not pass silently.
+		if info, err := os.Stat(filepath.Dir(f.metricsFile)); err != nil || !info.IsDir() {
+			return usage("--metrics-file %s: directory %s does not exist", f.metricsFile, filepath.Dir(f.metricsFile))
+		}
+	}
 	st, unlock, err := openExistingLocked(ctx, f.path, f.lockWait)
 	if err != nil {
 		return err
@@ -226,6 +233,10 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 	if f.metricsFile != "" {
 		if err := writeMetrics(f.metricsFile, now(), time.Since(start), runs); err != nil {
 			logf(fmt.Sprintf("metrics: %v", err))
+			failures = append(failures, "--metrics-file: "+err.Error())
+			if firstErr == nil {
+				firstErr = exitcode.With(exitcode.Failure, fmt.Errorf("--metrics-file: %w", err))
+			}
 		}
 	}
 	var runErr error

@@ -105,6 +105,9 @@ func loadConfig(file string) (*config.File, error) {
 	if err != nil {
 		return nil, exitcode.With(exitcode.Usage, err)
 	}
+	if len(f.Certificates) == 0 {
+		return nil, usage("%s: no [[certificate]] table; add one (see docs/config.md)", file)
+	}
 	return f, nil
 }
 
@@ -148,9 +151,8 @@ func planFor(cmd *cobra.Command, f *config.File, c *config.Certificate) (*plan, 
 	if err != nil {
 		return nil, fmt.Errorf("%s:%d: certificate %q: %w", f.Path, c.Line, c.Name, err)
 	}
-	p.directory = fl.server
-	if u, ok := caPresets[fl.server]; ok {
-		p.directory = u
+	if p.directory, err = directoryURL(fl.server); err != nil {
+		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("%s:%d: certificate %q: server: %v", f.Path, c.Line, c.Name, errors.Unwrap(err)))
 	}
 	p.caCertFiles = fl.caCerts
 	if p.rootCAs, err = loadRoots(fl.caCerts); err != nil {

@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	osexec "os/exec"
 	"strings"
 	"sync"
@@ -45,6 +46,11 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	c.Program, _ = lookup("EXEC_PATH")
 	if strings.TrimSpace(c.Program) == "" {
 		return c, errors.New("EXEC_PATH is not set; set it to the program that writes TXT records (called as: PROGRAM present|cleanup FQDN VALUE)")
+	}
+	if info, err := os.Stat(c.Program); err != nil {
+		return c, fmt.Errorf("EXEC_PATH=%s: no such file; give the path of the program that writes TXT records", c.Program)
+	} else if info.IsDir() || info.Mode()&0o111 == 0 {
+		return c, fmt.Errorf("EXEC_PATH=%s: not an executable file; chmod +x it or give the right path", c.Program)
 	}
 	if m, _ := lookup("EXEC_MODE"); strings.EqualFold(strings.TrimSpace(m), "RAW") {
 		return c, errors.New("EXEC_MODE=RAW is not supported; unset it: the program is called with the FQDN and the TXT value")

@@ -371,7 +371,7 @@ func (p *Provider) hostsFor(z string, recs []libdns.Record, adding bool) ([]api.
 				return nil, fmt.Errorf("namecheap: TXT %s value is %d characters; Namecheap allows %d", host, len(rr.Data), maxTXT)
 			}
 			if len(rr.Data) >= 2 && rr.Data[0] == '"' && rr.Data[len(rr.Data)-1] == '"' {
-				return nil, fmt.Errorf("namecheap: TXT %s value is wrapped in quotes, which setHosts strips (API.md §3.2); pass the bare value", host)
+				return nil, fmt.Errorf("namecheap: TXT %s value is wrapped in quotes, which setHosts strips; pass the bare value", host)
 			}
 			ttl := p.cfg.TTL
 			if rr.TTL > 0 {
