@@ -68,6 +68,12 @@ real state directory or run a real deploy hook.`,
 			f.reqTimeout = 5 * time.Second
 			f.dns = sandboxProvider
 			f.acceptTOS = true
+			if f.profile == "" {
+				// Pebble picks a random profile for orders without one
+				// (sometimes 6-day certificates); the sandbox shows the
+				// ordinary 90-day one unless asked otherwise.
+				f.profile = testworld.ProfileDefault
+			}
 			sandboxEntry = &providers.Entry{Name: sandboxProvider, Provider: w.Provider()}
 			p, err := f.plan(cmd.Context())
 			if err != nil {
