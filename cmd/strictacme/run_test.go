@@ -133,3 +133,36 @@ names = ["trap.example.com"]
 		}
 	}
 }
+
+// TestExampleConfigPlans: the shipped examples/strictacme.toml, with its
+// secret file and hook program pointed at local files, turns into a plan
+// for every certificate (nothing is contacted).
+func TestExampleConfigPlans(t *testing.T) {
+	src, err := os.ReadFile("../../examples/strictacme.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key")
+	if err := os.WriteFile(key, []byte("0123456789abcdef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	body := strings.NewReplacer(
+		"/run/secrets/namecheap_api_key", key,
+		"/usr/local/bin/dns-challenge-hook", "/bin/true",
+		"/var/lib/strictacme", filepath.Join(dir, "state"),
+	).Replace(string(src))
+	f := filepath.Join(dir, "strictacme.toml")
+	if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cf, err := loadConfig(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cf.Certificates {
+		if _, err := planFor(newRunCmd(), cf, c); err != nil {
+			t.Errorf("certificate %q: %v", c.Name, err)
+		}
+	}
+}

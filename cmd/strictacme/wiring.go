@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/x509"
+	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -119,24 +120,29 @@ func (f *issueFlags) propagationFor(p *plan) (propagation.Strategy, issue.Persis
 		r.Timeout = f.propTimeout
 		return r, persist, nil
 	case "provider":
-		if p.providers == nil || len(p.providers.Entries()) != 1 {
-			return nil, nil, usage("--propagation provider needs exactly one --dns provider")
+		if p.providers == nil || len(p.providers.Entries()) == 0 {
+			return nil, nil, usage("--propagation provider needs a DNS provider (--dns)")
 		}
-		e := p.providers.Entries()[0]
-		g, ok := e.Provider.(libdns.RecordGetter)
-		if !ok {
-			return nil, nil, usage("--propagation provider: provider %s cannot read records back; use doh or wait", e.Name)
+		var settle time.Duration
+		readable := 0
+		for _, e := range p.providers.Entries() {
+			if _, ok := e.Provider.(libdns.RecordGetter); ok {
+				readable++
+			}
+			if d, ok := e.Provider.(interface{ DefaultSettleDelay() time.Duration }); ok && d.DefaultSettleDelay() > settle {
+				settle = d.DefaultSettleDelay()
+			}
 		}
-		cfg.Getter = g
+		if readable == 0 {
+			return nil, nil, usage("--propagation provider: provider %s cannot read records back; use doh or wait", p.providers.Entries()[0].Name)
+		}
+		cfg.Getter = routedGetter{p.providers}
 		cfg.ZoneOf = func(fqdn string) (string, error) {
 			t, err := p.providers.Route(context.Background(), fqdn)
 			return t.Zone, err
 		}
 		if !f.waitSet {
-			cfg.Delay = 0
-			if d, ok := e.Provider.(interface{ DefaultSettleDelay() time.Duration }); ok {
-				cfg.Delay = d.DefaultSettleDelay()
-			}
+			cfg.Delay = settle
 		}
 	}
 	s, err := propagation.ByName(f.propagation, cfg)
@@ -151,4 +157,20 @@ func (p *plan) lookupOrEnv() func(string) (string, bool) {
 		return p.lookup
 	}
 	return os.LookupEnv
+}
+
+// routedGetter reads each zone through the provider that serves it, so the
+// provider strategy works with per-zone providers (config files).
+type routedGetter struct{ set *providers.Set }
+
+func (g routedGetter) GetRecords(ctx context.Context, zone string) ([]libdns.Record, error) {
+	t, err := g.set.Route(ctx, zone)
+	if err != nil {
+		return nil, err
+	}
+	rg, ok := t.Entry.Provider.(libdns.RecordGetter)
+	if !ok {
+		return nil, fmt.Errorf("provider %s cannot read zone %s back; use doh or wait for the names it serves", t.Entry.Name, strings.TrimSuffix(zone, "."))
+	}
+	return rg.GetRecords(ctx, zone)
 }
