@@ -89,6 +89,46 @@ func TestServeCheck(t *testing.T) {
 	}
 }
 
+// What serve refuses at start is refused by --check too, before anything is
+// opened: one line naming the file, line and key, exit 2 for both.
+func TestServeRefusesWhatCheckRefuses(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing")
+	edit := func(extra, old, repl string) string {
+		f := serveConfig(t, extra)
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, []byte(strings.Replace(string(b), old, repl, 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	for _, tc := range []struct{ name, path, want string }{
+		{"token file missing", serveConfig(t, "registration = \"token\"\nadmin_token_file = "+fmt.Sprintf("%q", missing)),
+			"serve.toml:13: api.admin_token_file: open " + missing + ": no such file or directory"},
+		{"TLS files missing", serveConfig(t, "tls = \"cert\"\ntls_cert_fullchain = "+fmt.Sprintf("%q", missing)+"\ntls_cert_privkey = "+fmt.Sprintf("%q", missing)),
+			"serve.toml:13: api.tls_cert_fullchain: open " + missing + ": no such file or directory"},
+		{"domain with a space", edit("", `domain = "auth.example.org"`, `domain = "auth example.org"`),
+			`serve.toml:3: general.domain: "auth example.org": invalid character ' ' in label "auth example"`},
+		{"bad static record", edit("", `domain = "auth.example.org"`, "domain = \"auth.example.org\"\nrecords = [\"ns1 A not-an-ip\"]"),
+			`serve.toml:4: general.records: "ns1 A not-an-ip" is not a zone-file record`},
+		{"DNS port out of range", edit("", `listen = ["127.0.0.1:0"]`, `listen = ["127.0.0.1:99999"]`),
+			`serve.toml:2: general.listen: "127.0.0.1:99999": port "99999" is not a number from 0 to 65535`},
+		{"API port out of range", edit("", "[api]\nlisten = [\"127.0.0.1:0\"]", "[api]\nlisten = [\"127.0.0.1:99999\"]"),
+			`serve.toml:11: api.listen: "127.0.0.1:99999": port "99999"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, args := range [][]string{{"serve", "--config", tc.path, "--check"}, {"serve", "--config", tc.path}} {
+				code, out, errs := runCLI(t, args...)
+				if code != 2 || out != "" || strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, "strictacme: "+tc.path[:strings.LastIndex(tc.path, "/")]) || !strings.Contains(errs, tc.want) {
+					t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", args, code, out, errs, tc.want)
+				}
+			}
+		})
+	}
+}
+
 // startServe runs a challenge server from the config file at path until the
 // test ends.
 func startServe(t *testing.T, path string) *challengeserver.Server {

@@ -3,6 +3,7 @@ package challengeserver
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -244,6 +246,7 @@ func LoadConfig(path string) (*Config, error) {
 
 var lineRE = regexp.MustCompile(`line (\d+)`)
 var lastKeyRE = regexp.MustCompile(`last key "([^"]+)"`)
+var nextKeyRE = regexp.MustCompile(`^\s*(\[|[A-Za-z0-9_"-]+\s*=)`)
 
 // ParseConfig parses src (named name in errors) and applies defaults.
 func ParseConfig(name string, src []byte) (*Config, error) {
@@ -280,12 +283,20 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 	if g.Domain == "" {
 		return nil, fail("general.domain", "missing: the challenge zone, e.g. domain = \"auth.example.org\"")
 	}
+	if err := CheckName(g.Domain); err != nil {
+		return nil, fail("general.domain", "%v", err)
+	}
 	if len(g.Listen) == 0 {
 		g.Listen = StringList{"127.0.0.1:53"}
 	}
 	for _, a := range g.Listen {
-		if _, _, err := net.SplitHostPort(a); err != nil {
-			return nil, fail("general.listen", "%q is not host:port (IPv6 as \"[::1]:53\")", a)
+		if err := checkHostPort(a); err != nil {
+			return nil, fail("general.listen", "%v (IPv6 as \"[::1]:53\")", err)
+		}
+	}
+	for _, r := range g.Records {
+		if err := checkRecord(g.Domain, r); err != nil {
+			return nil, &ConfigError{File: name, Key: "general.records", Line: valueLine(src, "general.records", r), Msg: err.Error()}
 		}
 	}
 	switch strings.TrimRight(strings.ToLower(g.Protocol), "46") {
@@ -306,7 +317,7 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 		return nil, fail("database.engine", "%q: want sqlite or postgres", d.Engine)
 	}
 	if d.ConnectionFile != "" {
-		b, err := os.ReadFile(d.ConnectionFile)
+		b, err := readFile(d.ConnectionFile)
 		if err != nil {
 			return nil, fail("database.connection_file", "%v", err)
 		}
@@ -322,6 +333,7 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 		}
 	}
 	a := &c.API
+	listenKey := "api.listen"
 	if len(a.Listen) == 0 {
 		ip, port := a.IP, string(a.Port)
 		if ip == "" {
@@ -331,10 +343,14 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 			port = "8080"
 		}
 		a.Listen = StringList{net.JoinHostPort(ip, port)}
+		listenKey = "api.port"
+		if a.Port == "" {
+			listenKey = "api.ip"
+		}
 	}
 	for _, l := range a.Listen {
-		if _, _, err := net.SplitHostPort(l); err != nil {
-			return nil, fail("api.listen", "%q is not host:port", l)
+		if err := checkHostPort(l); err != nil {
+			return nil, fail(listenKey, "%v", err)
 		}
 	}
 	switch strings.ToLower(a.TLS) {
@@ -344,6 +360,15 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 		a.TLS = "cert"
 		if a.TLSCert == "" || a.TLSKey == "" {
 			return nil, fail("api.tls", "tls = \"cert\" needs tls_cert_fullchain and tls_cert_privkey")
+		}
+		if _, err := readFile(a.TLSCert); err != nil {
+			return nil, fail("api.tls_cert_fullchain", "%v", err)
+		}
+		if _, err := readFile(a.TLSKey); err != nil {
+			return nil, fail("api.tls_cert_privkey", "%v", err)
+		}
+		if _, err := tls.LoadX509KeyPair(a.TLSCert, a.TLSKey); err != nil {
+			return nil, fail("api.tls_cert_fullchain", "%s with %s: %v", a.TLSCert, a.TLSKey, err)
 		}
 	case "acme", "letsencrypt", "letsencryptstaging":
 		if err := a.acmeDefaults(fail, g.Domain); err != nil {
@@ -366,6 +391,16 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 	}
 	if a.Registration == "token" && a.AdminTokenFile == "" {
 		return nil, fail("api.registration", "registration = \"token\" needs admin_token_file")
+	}
+	if a.AdminTokenFile != "" {
+		if _, err := readFile(a.AdminTokenFile); err != nil {
+			return nil, fail("api.admin_token_file", "%v", err)
+		}
+		if a.Registration == "token" {
+			if _, err := readSecret(a.AdminTokenFile); err != nil {
+				return nil, fail("api.admin_token_file", "%v", err)
+			}
+		}
 	}
 	for _, p := range a.TrustedProxies {
 		if _, err := netip.ParsePrefix(p); err != nil {
@@ -447,7 +482,7 @@ func (a *APIConf) acmeDefaults(fail func(key, format string, args ...any) error,
 		a.ACMEStateDir = "/var/lib/strictacme/serve-acme"
 	}
 	if a.ACMECARoots != "" {
-		if _, err := os.Stat(a.ACMECARoots); err != nil {
+		if _, err := readFile(a.ACMECARoots); err != nil {
 			return fail("api.acme_ca_roots", "%v", err)
 		}
 	}
@@ -503,4 +538,110 @@ func keyLine(src []byte, key string) int {
 		}
 	}
 	return 0
+}
+
+// readFile reads a file the config refers to; a directory is refused.
+func readFile(path string) ([]byte, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("%s is a directory, not a file", path)
+	}
+	return os.ReadFile(path)
+}
+
+// checkHostPort accepts "host:port" with a numeric port 0–65535 (0 picks a
+// free port).
+func checkHostPort(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", addr)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || port != strconv.FormatUint(n, 10) {
+		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
+	}
+	return nil
+}
+
+// CheckName validates a DNS name as written in configs and on the command
+// line: letters, digits, hyphens and underscores (for _acme-challenge
+// names), labels of 1–63 characters, at most 253 characters in all; one
+// trailing dot is allowed.
+func CheckName(name string) error {
+	s := strings.TrimSuffix(name, ".")
+	if s == "" {
+		return fmt.Errorf("%q: empty name; give a DNS name such as example.org", name)
+	}
+	if len(s) > 253 {
+		return fmt.Errorf("%q: longer than 253 characters", name)
+	}
+	for _, l := range strings.Split(s, ".") {
+		switch {
+		case l == "":
+			return fmt.Errorf("%q: empty label; remove the doubled or leading dot", name)
+		case len(l) > 63:
+			return fmt.Errorf("%q: label %q is longer than 63 characters", name, l)
+		case l[0] == '-' || l[len(l)-1] == '-':
+			return fmt.Errorf("%q: label %q starts or ends with a hyphen", name, l)
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return fmt.Errorf("%q: invalid character %q in label %q; use letters, digits, hyphens and underscores", name, r, l)
+			}
+		}
+	}
+	return nil
+}
+
+// checkRecord parses one general.records entry the way the DNS handler does
+// (relative names are under zone) and checks that it belongs in the zone.
+func checkRecord(zone, line string) error {
+	apex := dns.Fqdn(strings.ToLower(zone))
+	rr, err := dns.NewRR("$ORIGIN " + apex + "\n" + line)
+	if err != nil {
+		msg := err.Error()
+		var pe *dns.ParseError
+		if errors.As(err, &pe) {
+			msg = strings.TrimPrefix(pe.Error(), "dns: ")
+			if i := strings.Index(msg, ` at line:`); i >= 0 {
+				msg = msg[:i]
+			}
+		}
+		return fmt.Errorf("%q is not a zone-file record (%s)", line, msg)
+	}
+	if rr == nil {
+		return fmt.Errorf("%q: empty record; write e.g. \"ns1 A 192.0.2.1\"", line)
+	}
+	if strings.HasSuffix(rr.String(), "\t") { // NewRR allows empty RDATA (dynamic updates)
+		return fmt.Errorf("%q has no data after the type", line)
+	}
+	owner := strings.ToLower(rr.Header().Name)
+	if !dns.IsSubDomain(apex, owner) {
+		return fmt.Errorf("%q: owner %s is outside the zone %s", line, owner, apex)
+	}
+	if rr.Header().Rrtype == dns.TypeSOA {
+		return fmt.Errorf("%q: the SOA is built from nsname, nsadmin and negative_ttl; remove this record", line)
+	}
+	return nil
+}
+
+// valueLine finds the line holding the string value v of the array key
+// ("table.key"), which may span several lines; the key's line if not found.
+func valueLine(src []byte, key, v string) int {
+	start := keyLine(src, key)
+	if start == 0 {
+		return 0
+	}
+	quoted := []string{strconv.Quote(v), "'" + v + "'"}
+	lines := strings.Split(string(src), "\n")
+	for n := start; n <= len(lines); n++ {
+		l := lines[n-1]
+		for _, q := range quoted {
+			if strings.Contains(l, q) {
+				return n
+			}
+		}
+		if n > start && nextKeyRE.MatchString(l) {
+			break
+		}
+	}
+	return start
 }

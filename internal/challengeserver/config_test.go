@@ -1,0 +1,152 @@
+package challengeserver
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeCert writes a self-signed certificate and its key into dir.
+func writeCert(t *testing.T, dir string) (cert, key string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), DNSNames: []string{"auth.example.org"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cert, key
+}
+
+// Everything serve would refuse when starting is refused by ParseConfig,
+// as one error naming the file, line and key.
+func TestConfigValidate(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := writeCert(t, dir)
+	tok := filepath.Join(dir, "token")
+	if err := os.WriteFile(tok, []byte("0123456789abcdef0123\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	loose := filepath.Join(dir, "token-644")
+	if err := os.WriteFile(loose, []byte("0123456789abcdef0123\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conn := filepath.Join(dir, "conn")
+	if err := os.WriteFile(conn, []byte(filepath.Join(dir, "db.sqlite")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing")
+	q := func(s string) string { return `"` + s + `"` }
+
+	// base is line 1–5; extra goes to [general] (line 4 on), api to [api]
+	// (line 7 on).
+	src := func(general, api string) string {
+		return "[general]\ndomain = \"auth.example.org\"\nlisten = \"127.0.0.1:0\"\n" + general +
+			"\n[database]\nconnection = \"db.sqlite\"\n[api]\n" + api + "\n"
+	}
+	for _, tc := range []struct {
+		name, src string
+		want      string // "" means valid
+	}{
+		{"valid", src(`records = ["@ NS ns1", "ns1 A 127.0.0.1", "api AAAA ::1", "_x TXT \"a b\""]`, "listen = \"[::1]:65535\""), ""},
+		{"valid token and TLS", src("", "registration = \"token\"\nadmin_token_file = "+q(tok)+"\ntls = \"cert\"\ntls_cert_fullchain = "+q(cert)+"\ntls_cert_privkey = "+q(key)), ""},
+		{"domain with a space", "[general]\ndomain = \"auth example.org\"\n[database]\nconnection = \"x\"\n",
+			`t.toml:2: general.domain: "auth example.org": invalid character ' ' in label "auth example"`},
+		{"domain empty label", "[general]\ndomain = \"auth..example.org\"\n[database]\nconnection = \"x\"\n",
+			`t.toml:2: general.domain: "auth..example.org": empty label`},
+		{"domain long label", "[general]\ndomain = \"" + strings.Repeat("a", 64) + ".org\"\n[database]\nconnection = \"x\"\n",
+			`t.toml:2: general.domain: "` + strings.Repeat("a", 64) + `.org": label`},
+		{"DNS port too big", "[general]\ndomain = \"auth.example.org\"\nlisten = \"127.0.0.1:99999\"\n[database]\nconnection = \"x\"\n",
+			`t.toml:3: general.listen: "127.0.0.1:99999": port "99999" is not a number from 0 to 65535`},
+		{"DNS port by name", "[general]\ndomain = \"auth.example.org\"\nlisten = [\"127.0.0.1:domain\"]\n[database]\nconnection = \"x\"\n",
+			`t.toml:3: general.listen: "127.0.0.1:domain": port "domain"`},
+		{"minimal", src("", ""), ""},
+		{"API port too big", src("", "listen = [\"127.0.0.1:0\", \"127.0.0.1:65536\"]"),
+			`t.toml:8: api.listen: "127.0.0.1:65536": port "65536"`},
+		{"acme-dns port too big", src("", "ip = \"127.0.0.1\"\nport = 99999"),
+			`t.toml:9: api.port: "127.0.0.1:99999": port "99999"`},
+		{"API listen not host:port", src("", "listen = \"localhost\""), `t.toml:8: api.listen: "localhost" is not host:port`},
+		{"record with a bad address", src(`records = ["ns1 A not-an-ip"]`, ""),
+			`t.toml:4: general.records: "ns1 A not-an-ip" is not a zone-file record (bad A A: "not-an-ip")`},
+		{"record on its own line", src("records = [\n  \"@ NS ns1\",\n  \"ns1 A 127.0.0.1\",\n  \"ns1 AAAA 127.0.0.1\",\n]", ""),
+			`t.toml:7: general.records: "ns1 AAAA 127.0.0.1" is not a zone-file record`},
+		{"record without data", src(`records = ["@ NS"]`, ""), `t.toml:4: general.records: "@ NS" has no data`},
+		{"record of another zone", src(`records = ["www.example.org. A 192.0.2.1"]`, ""),
+			`t.toml:4: general.records: "www.example.org. A 192.0.2.1": owner www.example.org. is outside the zone auth.example.org.`},
+		{"SOA record", src(`records = ["@ SOA a b 1 2 3 4 5"]`, ""), `t.toml:4: general.records: "@ SOA a b 1 2 3 4 5": the SOA is built`},
+		{"empty record", src(`records = [""]`, ""), `t.toml:4: general.records: "": empty record`},
+		{"token file missing", src("", "registration = \"token\"\nadmin_token_file = "+q(missing)),
+			"t.toml:9: api.admin_token_file: open " + missing + ": no such file or directory"},
+		{"token file readable by others", src("", "registration = \"token\"\nadmin_token_file = "+q(loose)),
+			"t.toml:9: api.admin_token_file: " + loose + " is readable by others"},
+		{"token file is a directory", src("", "registration = \"token\"\nadmin_token_file = "+q(dir)),
+			"t.toml:9: api.admin_token_file: " + dir + " is a directory"},
+		{"token file missing, registration closed", src("", "admin_token_file = "+q(missing)),
+			"t.toml:8: api.admin_token_file: open " + missing},
+		{"TLS cert missing", src("", "tls = \"cert\"\ntls_cert_fullchain = "+q(missing)+"\ntls_cert_privkey = "+q(key)),
+			"t.toml:9: api.tls_cert_fullchain: open " + missing + ": no such file or directory"},
+		{"TLS key missing", src("", "tls = \"cert\"\ntls_cert_fullchain = "+q(cert)+"\ntls_cert_privkey = "+q(missing)),
+			"t.toml:10: api.tls_cert_privkey: open " + missing + ": no such file or directory"},
+		{"TLS key is not a key", src("", "tls = \"cert\"\ntls_cert_fullchain = "+q(cert)+"\ntls_cert_privkey = "+q(tok)),
+			"t.toml:9: api.tls_cert_fullchain: " + cert + " with " + tok + ": tls:"},
+		{"connection_file missing", "[general]\ndomain = \"auth.example.org\"\n[database]\nconnection_file = " + q(missing) + "\n",
+			"t.toml:4: database.connection_file: open " + missing},
+		{"connection_file", "[general]\ndomain = \"auth.example.org\"\n[database]\nconnection_file = " + q(conn) + "\n", ""},
+		{"acme_ca_roots missing", src("", "tls = \"acme\"\nacme_accept_tos = true\nacme_ca_roots = "+q(missing)),
+			"t.toml:10: api.acme_ca_roots: open " + missing},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig("t.toml", []byte(tc.src))
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("%v\n%s", err, tc.src)
+				}
+				return
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("got  %v\nwant %s…\n%s", err, tc.want, tc.src)
+			}
+			if _, ok := err.(*ConfigError); !ok {
+				t.Fatalf("%T, want *ConfigError", err)
+			}
+		})
+	}
+}
+
+func TestCheckName(t *testing.T) {
+	for _, ok := range []string{"auth.example.org", "auth.example.org.", "_acme-challenge.example.com", "localhost", "A-1.Example.ORG",
+		strings.Repeat("a", 63) + ".org", strings.Repeat(strings.Repeat("a", 62)+".", 4) + "a"} {
+		if err := CheckName(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", ".", "a b.example.org", "a..b", ".a", "-a.org", "a-.org", "*.example.org", "ex/ample.org", "é.org",
+		strings.Repeat("a", 64) + ".org", strings.Repeat(strings.Repeat("a", 62)+".", 4) + "ab"} {
+		if err := CheckName(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
