@@ -3,10 +3,12 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
 
+	"github.com/strictacme/strictacme/internal/challengeserver"
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/resolver"
 )
@@ -16,7 +18,7 @@ func init() { addCommand(newQueryCmd) }
 func newQueryCmd() *cobra.Command {
 	var resolvers, caCerts []string
 	var ipv4 bool
-	var timeoutFlag string
+	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "query NAME [TYPE]",
 		Short: "Ask a DNS question through the configured transport (DoH by default)",
@@ -27,6 +29,9 @@ the public DNS says without sending anything to port 53.`,
   strictacme query --resolver tls://1.1.1.1 example.com CAA`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkQueryName(args[0]); err != nil {
+				return usage("NAME %v", err)
+			}
 			qtype := dns.TypeTXT
 			if len(args) == 2 {
 				t, ok := dns.StringToType[strings.ToUpper(args[1])]
@@ -39,7 +44,7 @@ the public DNS says without sending anything to port 53.`,
 			if err != nil {
 				return err
 			}
-			rs, err := buildResolvers(resolvers, roots, ipv4, timeoutFlag)
+			rs, err := buildResolvers(resolvers, roots, ipv4, timeout.String())
 			if err != nil {
 				return err
 			}
@@ -62,7 +67,7 @@ the public DNS says without sending anything to port 53.`,
 	cmd.Flags().StringArrayVar(&resolvers, "resolver", nil, "resolver: https:// (DoH), tls:// (DoT), udp:// or tcp:// (repeatable; default: Quad9, Cloudflare, Google over DoH)")
 	cmd.Flags().StringArrayVar(&caCerts, "ca-cert", nil, "PEM file of extra trust roots for DoH/DoT servers (repeatable)")
 	cmd.Flags().BoolVar(&ipv4, "ipv4-only", false, "use IPv4 only")
-	cmd.Flags().StringVar(&timeoutFlag, "request-timeout", "5s", "timeout of one question")
+	cmd.Flags().DurationVar(&timeout, "request-timeout", 5*time.Second, "timeout of one question")
 	return withEnv(cmd)
 }
 
@@ -78,4 +83,16 @@ func summarize(msg *dns.Msg) string {
 		parts = append(parts, fmt.Sprintf("(negative answer cached up to %s)", d))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// checkQueryName accepts "." (the root), a DNS name (underscores allowed,
+// for _acme-challenge names) and one leading "*" label.
+func checkQueryName(name string) error {
+	if name == "." {
+		return nil
+	}
+	if rest, ok := strings.CutPrefix(name, "*."); ok && rest != "" && rest != "." {
+		name = rest
+	}
+	return challengeserver.CheckName(name)
 }

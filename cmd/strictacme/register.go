@@ -27,7 +27,7 @@ func newRegisterCmd() *cobra.Command {
 		domains, allow, resolvers      []string
 		caCerts                        []string
 		noCheck, ipv4                  bool
-		timeout                        string
+		timeout                        time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "register --server URL --domain NAME...",
@@ -53,6 +53,9 @@ account of "example.com".`,
 			}
 			if server == "" {
 				return usage("--server is required: the challenge server's API URL, e.g. https://auth.example.org")
+			}
+			if timeout <= 0 {
+				return usage("--request-timeout %s: give a positive duration such as 5s", timeout)
 			}
 			var token string
 			if tokenFile != "" {
@@ -112,7 +115,7 @@ account of "example.com".`,
 			}
 			var missing []string
 			for _, n := range needs {
-				ok, why := cnameInPlace(cmd, client, server, n.acc, n.domain, resolvers, roots, ipv4, timeout)
+				ok, why := cnameInPlace(cmd, client, server, n.acc, n.domain, resolvers, roots, ipv4, timeout.String())
 				if !ok {
 					missing = append(missing, fmt.Sprintf("%s (%s)", acmedns.ChallengeName(n.domain), why))
 				}
@@ -134,7 +137,7 @@ account of "example.com".`,
 	fl.StringArrayVar(&resolvers, "resolver", nil, "resolver for the CNAME check when the server has no /lookup (default: DoH)")
 	fl.StringArrayVar(&caCerts, "ca-cert", nil, "PEM file of extra trust roots for the server and DoH (repeatable)")
 	fl.BoolVar(&ipv4, "ipv4-only", false, "use IPv4 only")
-	fl.StringVar(&timeout, "request-timeout", "5s", "timeout of one DNS question for the resolver check")
+	fl.DurationVar(&timeout, "request-timeout", 5*time.Second, "timeout of one DNS question for the resolver check")
 	return withEnv(cmd)
 }
 
