@@ -2,17 +2,13 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/miekg/dns"
-	"golang.org/x/crypto/bcrypt"
 
-	"github.com/strictacme/strictacme/internal/challengeserver"
+	"github.com/strictacme/strictacme/internal/challengeserver/challengeservertest"
 	"github.com/strictacme/strictacme/internal/testworld"
 	"github.com/strictacme/strictacme/provider/acmedns"
 )
@@ -22,31 +18,9 @@ import (
 // validates through the server, the client sends no DNS query.
 func TestIssueWithAcmeDNS(t *testing.T) {
 	w := testworld.Start(t)
-	cfg, err := challengeserver.ParseConfig("serve.toml", []byte(fmt.Sprintf(`
-[general]
-listen = ["127.0.0.1:0"]
-domain = "auth.example.org"
-nsname = "ns1.auth.example.org"
-nsadmin = "hostmaster@example.org"
-[database]
-connection = %q
-[api]
-listen = ["127.0.0.1:0"]
-registration = "open"
-`, filepath.Join(t.TempDir(), "db.sqlite"))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := challengeserver.New(t.Context(), cfg, challengeserver.Options{BcryptCost: bcrypt.MinCost, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = srv.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	w.Forward("auth.example.org.", srv.DNS.UDPAddr(0))
-	api := "http://" + srv.APIAddrs()[0].String()
+	srv := challengeservertest.Start(t, challengeservertest.Config(t, ""))
+	w.Forward(challengeservertest.Zone+".", srv.DNSAddr)
+	api := srv.APIURL
 
 	acct, err := acmedns.Register(context.Background(), api, acmedns.RegisterOptions{})
 	if err != nil {

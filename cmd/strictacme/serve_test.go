@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,9 +10,9 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/strictacme/strictacme/internal/challengeserver"
+	"github.com/strictacme/strictacme/internal/challengeserver/challengeservertest"
 	"github.com/strictacme/strictacme/internal/testworld"
 	"github.com/strictacme/strictacme/provider/acmedns"
 )
@@ -137,15 +134,7 @@ func startServe(t *testing.T, path string) *challengeserver.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := challengeserver.New(t.Context(), cfg, challengeserver.Options{BcryptCost: bcrypt.MinCost, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = srv.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return srv
+	return challengeservertest.StartConfig(t, cfg).Server
 }
 
 // register against a running server without /lookup: the account is saved

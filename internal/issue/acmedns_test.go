@@ -3,35 +3,15 @@ package issue
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
-	"golang.org/x/crypto/bcrypt"
 
-	"github.com/strictacme/strictacme/internal/challengeserver"
+	"github.com/strictacme/strictacme/internal/challengeserver/challengeservertest"
 	"github.com/strictacme/strictacme/internal/testworld"
 	"github.com/strictacme/strictacme/provider/acmedns"
 )
-
-const challengeServerConfig = `
-[general]
-listen = ["127.0.0.1:0"]
-domain = "auth.example.org"
-nsname = "ns1.auth.example.org"
-nsadmin = "hostmaster@example.org"
-records = ["@ NS ns1", "ns1 A 127.0.0.1"]
-
-[database]
-engine = "sqlite"
-connection = "%s"
-
-[api]
-listen = ["127.0.0.1:0"]
-registration = "open"
-`
 
 // TestAcmeDNSEndToEnd: ten names (apex and wildcard included) of
 // example.com are delegated by CNAME to one account of our own challenge
@@ -40,20 +20,9 @@ registration = "open"
 // client at all, and no propagation wait (the server is authoritative).
 func TestAcmeDNSEndToEnd(t *testing.T) {
 	w := testworld.Start(t)
-	cfg, err := challengeserver.ParseConfig("serve.toml", []byte(fmt.Sprintf(challengeServerConfig, t.TempDir()+"/acmedns.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := challengeserver.New(t.Context(), cfg, challengeserver.Options{BcryptCost: bcrypt.MinCost, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = srv.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	w.Forward("auth.example.org.", srv.DNS.UDPAddr(0))
-	apiURL := "http://" + srv.APIAddrs()[0].String()
+	srv := challengeservertest.Start(t, challengeservertest.Config(t, ""))
+	w.Forward(challengeservertest.Zone+".", srv.DNSAddr)
+	apiURL := srv.APIURL
 
 	acct, err := acmedns.Register(context.Background(), apiURL, acmedns.RegisterOptions{})
 	if err != nil {
@@ -92,7 +61,7 @@ func TestAcmeDNSEndToEnd(t *testing.T) {
 	// Clean-up removed every value: the server answers NODATA, not NXDOMAIN.
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(acct.FullDomain), dns.TypeTXT)
-	in, err := dns.Exchange(m, srv.DNS.UDPAddr(0))
+	in, err := dns.Exchange(m, srv.DNSAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
