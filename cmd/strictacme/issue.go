@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,10 +47,25 @@ func directoryURL(server string) (string, error) {
 	if u, ok := caPresets[strings.ToLower(strings.TrimSpace(server))]; ok {
 		return u, nil
 	}
-	if strings.HasPrefix(server, "https://") || strings.HasPrefix(server, "http://") {
-		return server, nil
+	if u, err := url.Parse(server); err == nil && u.Host != "" {
+		switch {
+		case u.Scheme == "https":
+			return server, nil
+		case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
+			return server, nil // a local test CA; ACME itself requires HTTPS (RFC 8555 §6.1)
+		case u.Scheme == "http":
+			return "", usage("--server %q: ACME needs HTTPS (RFC 8555 §6.1); use the https:// directory URL", server)
+		}
 	}
 	return "", usage("--server %q: use letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass, buypass-staging or an https:// directory URL", server)
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // issueFlags are the flags shared by issue, sandbox and (later) renew/run.
@@ -242,6 +258,15 @@ func (f *issueFlags) common() (*plan, error) {
 		if err := store.CheckCertName(f.name); err != nil {
 			return nil, usage("--cert-name: %v", err)
 		}
+	}
+	if e := strings.TrimSpace(f.email); e != "" && (strings.ContainsAny(e, " \t,;<>") || strings.Count(e, "@") != 1 || strings.HasPrefix(e, "@") || strings.HasSuffix(e, "@")) {
+		return nil, usage("--email %q: give one address such as ops@example.com", f.email)
+	}
+	if f.wait < 0 {
+		return nil, usage("--propagation-wait %s: must not be negative", f.wait)
+	}
+	if (f.hooks.pre != "" || f.hooks.deployCmd != "" || f.hooks.post != "") && f.hooks.timeout <= 0 {
+		return nil, usage("--hook-timeout %s: must be positive, e.g. 5m", f.hooks.timeout)
 	}
 	return &plan{
 		identifiers: ids, keyType: kt, challenges: chals, profile: f.profile, certName: f.name,

@@ -153,6 +153,9 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 	if err != nil {
 		return exitcode.With(exitcode.Usage, err)
 	}
+	if f.jitter < 0 {
+		return usage("--jitter %s: must not be negative", f.jitter)
+	}
 	if f.metricsFile != "" {
 		// A monitoring file that can never be written must not pass silently.
 		if info, err := os.Stat(filepath.Dir(f.metricsFile)); err != nil || !info.IsDir() {
