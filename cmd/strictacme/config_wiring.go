@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"strings"
+
+	"github.com/strictacme/strictacme/internal/challenge"
 
 	"github.com/spf13/cobra"
 
@@ -36,6 +40,19 @@ func (f *issueFlags) wireDelegation(p *plan) error {
 	if err != nil {
 		return usage("%v", err)
 	}
+	// A rule for a name that is not in the certificate is a typo: the
+	// record would silently go to its normal place.
+	inCert := map[string]bool{}
+	for _, id := range p.identifiers {
+		inCert[id.Base()] = true
+	}
+	for flag, m := range map[string]map[string]string{"--challenge-alias": aliases, "--challenge-target": targets} {
+		for k := range m {
+			if n, err := delegation.Normalize(k); err == nil && !inCert[strings.TrimSuffix(strings.TrimPrefix(n, "*."), ".")] {
+				return usage("%s %s=…: %s is not a name of this certificate", flag, k, k)
+			}
+		}
+	}
 	rules := delegation.Rules{Aliases: aliases, Targets: targets, Alias: all}
 	if !rules.Empty() || f.followCNAME {
 		d, err := delegation.New(rules)
@@ -52,6 +69,9 @@ func (f *issueFlags) wireDelegation(p *plan) error {
 		}
 		p.delegate = d
 	}
+	if err := unservedNames(p, f.followCNAME); err != nil {
+		return err
+	}
 	if f.fallback != "" && p.strategy != nil {
 		g := *f
 		g.propagation, g.fallback = f.fallback, ""
@@ -60,6 +80,39 @@ func (f *issueFlags) wireDelegation(p *plan) error {
 			return usage("--propagation-fallback: %v", err)
 		}
 		p.strategy = propagation.Fallback{Strategies: []propagation.Strategy{p.strategy, s2}}
+	}
+	return nil
+}
+
+// unservedNames refuses, before anything is sent, a name whose challenge
+// record (after static delegation) falls in no configured provider's zones.
+// With --follow-cname the target is only known from DNS at issue time.
+func unservedNames(p *plan, follow bool) error {
+	if follow || p.providers == nil {
+		return nil
+	}
+	if d, ok := p.delegate.(*delegation.Delegator); ok && d.Log != nil {
+		// The decisions are printed when the records are written.
+		log := d.Log
+		d.Log = nil
+		defer func() { d.Log = log }()
+	}
+	for _, id := range p.identifiers {
+		fqdn := challenge.DNS01Name(id.Base())
+		if p.delegate != nil {
+			t, err := p.delegate.Delegate(context.Background(), fqdn)
+			if err != nil {
+				return usage("%v", err)
+			}
+			fqdn = t
+		}
+		if !p.providers.Serves(fqdn) {
+			var zones []string
+			for _, e := range p.providers.Entries() {
+				zones = append(zones, strings.TrimSuffix(e.Suffix, "."))
+			}
+			return usage("domain %s: its challenge record %s is in no configured provider's zones (%s); add the zone to a provider or delegate the name", id.Base(), strings.TrimSuffix(fqdn, "."), strings.Join(zones, ", "))
+		}
 	}
 	return nil
 }

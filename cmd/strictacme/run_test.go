@@ -166,3 +166,27 @@ func TestExampleConfigPlans(t *testing.T) {
 		}
 	}
 }
+
+// A certificate name whose challenge record no provider serves is refused
+// at plan time, before the CA sees an order.
+func TestRunRefusesUnservedNames(t *testing.T) {
+	w := testworld.Start(t)
+	runWorld = w
+	f := worldConfig(t, w, `
+[providers.main]
+type = "world"
+zones = ["example.com"]
+
+[[certificate]]
+name = "other"
+names = ["other.example.net"]
+`)
+	w.CA.ResetRequests()
+	code, _, errs := runCLI(t, "run", "--config", f)
+	if code != exitcode.Usage || !strings.Contains(errs, "in no configured provider's zones (example.com)") {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	if n := w.CA.Requests(testworld.PathNewOrder); n != 0 {
+		t.Fatalf("%d orders sent", n)
+	}
+}

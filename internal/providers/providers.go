@@ -159,3 +159,16 @@ func canonical(name string) string {
 	}
 	return name
 }
+
+// Serves reports whether some entry's suffix covers fqdn. It does no I/O
+// (unlike Route, which may ask a provider's API for the zone), so it can
+// check a plan before anything is sent.
+func (s *Set) Serves(fqdn string) bool {
+	fqdn = canonical(fqdn)
+	for _, e := range s.entries {
+		if e.Suffix == "" || e.Suffix == "." || fqdn == e.Suffix || strings.HasSuffix(fqdn, "."+e.Suffix) {
+			return true
+		}
+	}
+	return false
+}

@@ -47,10 +47,8 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	if strings.TrimSpace(c.Program) == "" {
 		return c, errors.New("EXEC_PATH is not set; set it to the program that writes TXT records (called as: PROGRAM present|cleanup FQDN VALUE)")
 	}
-	if info, err := os.Stat(c.Program); err != nil {
-		return c, fmt.Errorf("EXEC_PATH=%s: no such file; give the path of the program that writes TXT records", c.Program)
-	} else if info.IsDir() || info.Mode()&0o111 == 0 {
-		return c, fmt.Errorf("EXEC_PATH=%s: not an executable file; chmod +x it or give the right path", c.Program)
+	if err := checkProgram(c.Program); err != nil {
+		return c, fmt.Errorf("EXEC_PATH=%s: %v", c.Program, err)
 	}
 	if m, _ := lookup("EXEC_MODE"); strings.EqualFold(strings.TrimSpace(m), "RAW") {
 		return c, errors.New("EXEC_MODE=RAW is not supported; unset it: the program is called with the FQDN and the TXT value")
@@ -87,6 +85,9 @@ type Provider struct {
 func New(cfg Config) (*Provider, error) {
 	if cfg.Program == "" {
 		return nil, errors.New("exec provider: no program configured (EXEC_PATH)")
+	}
+	if err := checkProgram(cfg.Program); err != nil {
+		return nil, fmt.Errorf("exec provider: program %s: %v", cfg.Program, err)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 2 * time.Minute
@@ -166,4 +167,25 @@ func lastLine(s string) string {
 		l = l[:200] + "…"
 	}
 	return l
+}
+
+// checkProgram finds program the way it will be started: a name without a
+// slash is looked up in $PATH (a file of that name in the current directory
+// does not count), a path must be an executable file.
+func checkProgram(program string) error {
+	if _, err := osexec.LookPath(program); err != nil {
+		if !strings.Contains(program, "/") {
+			return errors.New("not found in $PATH; give its path, e.g. ./" + program)
+		}
+		info, serr := os.Stat(program)
+		switch {
+		case serr != nil:
+			return errors.New("no such file; give the path of the program that writes TXT records")
+		case info.IsDir():
+			return errors.New("is a directory; give the program that writes TXT records")
+		default:
+			return errors.New("not executable; chmod +x it")
+		}
+	}
+	return nil
 }
