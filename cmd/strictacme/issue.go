@@ -510,6 +510,9 @@ func obtainLocked(ctx context.Context, st *store.Store, p *plan, logf func(strin
 	var key []byte
 	if p.reuseKey {
 		if old, err := st.LoadCertificate(certDirName(p)); err == nil {
+			if old.Meta.KeyType != "" && old.Meta.KeyType != string(p.keyType) {
+				return nil, usage("--reuse-key: the stored key of %s is %s, not --key-type %s; drop one of the two flags", certDirName(p), old.Meta.KeyType, p.keyType)
+			}
 			key = old.KeyPEM
 			logf("reusing the private key of the stored certificate")
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/resolver"
 	"github.com/strictacme/strictacme/provider/acmedns"
 )
@@ -50,6 +51,9 @@ account of "example.com".`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(domains) == 0 {
 				return usage("--domain is required (repeatable)")
+			}
+			if _, err := names.ParseAll(domains); err != nil {
+				return exitcode.With(exitcode.Usage, err)
 			}
 			if server == "" {
 				return usage("--server is required: the challenge server's API URL, e.g. https://auth.example.org")

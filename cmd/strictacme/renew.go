@@ -161,6 +161,9 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		if info, err := os.Stat(filepath.Dir(f.metricsFile)); err != nil || !info.IsDir() {
 			return usage("--metrics-file %s: directory %s does not exist", f.metricsFile, filepath.Dir(f.metricsFile))
 		}
+		if info, err := os.Stat(f.metricsFile); err == nil && info.IsDir() {
+			return usage("--metrics-file %s: is a directory; give a file name such as %s", f.metricsFile, filepath.Join(f.metricsFile, "strictacme.prom"))
+		}
 	}
 	st, unlock, err := openExistingLocked(ctx, f.path, f.lockWait)
 	if err != nil {
@@ -236,9 +239,9 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 	if f.metricsFile != "" {
 		if err := writeMetrics(f.metricsFile, now(), time.Since(start), runs); err != nil {
 			logf(fmt.Sprintf("metrics: %v", err))
-			failures = append(failures, "--metrics-file: "+err.Error())
+			failures = append(failures, err.Error()) // names --metrics-file
 			if firstErr == nil {
-				firstErr = exitcode.With(exitcode.Failure, fmt.Errorf("--metrics-file: %w", err))
+				firstErr = exitcode.With(exitcode.Failure, err)
 			}
 		}
 	}
