@@ -84,6 +84,9 @@ func runRevoke(ctx context.Context, path, name string, code int, reason string, 
 	if err != nil {
 		return usage("%s: %v in %s", name, err, path)
 	}
+	if c.Meta.Renewal != nil && c.Meta.Renewal.Provider == sandboxProvider {
+		return usage("%s was issued by strictacme sandbox, whose CA existed only while it ran; there is nothing to revoke", name)
+	}
 	client, err := (&renewFlags{caCerts: caCerts}).acmeClient(c.Meta)
 	if err != nil {
 		return err
