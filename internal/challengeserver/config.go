@@ -294,10 +294,21 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 			return nil, fail("general.listen", "%v (IPv6 as \"[::1]:53\")", err)
 		}
 	}
+	owners := map[string]string{} // owner → "CNAME" or "other", for RFC 1034 §3.6.2
 	for _, r := range g.Records {
 		if err := checkRecord(g.Domain, r); err != nil {
 			return nil, &ConfigError{File: name, Key: "general.records", Line: valueLine(src, "general.records", r), Msg: err.Error()}
 		}
+		rr, _ := dns.NewRR("$ORIGIN " + dns.Fqdn(strings.ToLower(g.Domain)) + "\n" + r)
+		owner, kind := strings.ToLower(rr.Header().Name), "other"
+		if rr.Header().Rrtype == dns.TypeCNAME {
+			kind = "CNAME"
+		}
+		if prev, ok := owners[owner]; ok && (prev == "CNAME" || kind == "CNAME") {
+			return nil, &ConfigError{File: name, Key: "general.records", Line: valueLine(src, "general.records", r),
+				Msg: fmt.Sprintf("%q: %s has a CNAME and other records; a CNAME must stand alone (RFC 1034 §3.6.2)", r, owner)}
+		}
+		owners[owner] = kind
 	}
 	switch strings.TrimRight(strings.ToLower(g.Protocol), "46") {
 	case "", "both":
