@@ -106,6 +106,10 @@ func listCerts(path string, now time.Time) ([]listEntry, error) {
 		}
 		d := renewal.Decide(now, renewal.Cert{NotBefore: m.NotBefore, NotAfter: m.NotAfter, ARICertID: m.ARICertID}, s.ARI, false, s.RevokedAt(m.Serial))
 		e.NextRenewal, e.DecidedBy = d.At, string(d.Source)
+		if m.Renewal != nil && m.Renewal.Provider == sandboxProvider {
+			// Its CA existed only while strictacme sandbox ran.
+			e.NextRenewal, e.DecidedBy = time.Time{}, "sandbox"
+		}
 		e.LastResult, e.LastAttempt, e.LastError, e.RetryAfter = s.LastResult, s.LastAttempt, s.LastError, s.RetryAfter
 		out = append(out, e)
 	}

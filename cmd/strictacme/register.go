@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,6 +61,11 @@ account of "example.com".`,
 			}
 			if timeout <= 0 {
 				return usage("--request-timeout %s: give a positive duration such as 5s", timeout)
+			}
+			if u, err := url.Parse(server); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname()))) {
+				// The reply carries the account's key: never over plain HTTP
+				// beyond this machine.
+				return usage("--server %q: give the challenge server's https:// URL (plain http only on loopback)", server)
 			}
 			var token string
 			if tokenFile != "" {
