@@ -23,11 +23,8 @@ func TestSIGINTMidOrderLeavesNothing(t *testing.T) {
 	w := testworld.Start(t)
 	state := t.TempDir()
 	cmd := exec.Command(bin, "issue", "-d", "sigint.example.com", "-d", "*.sigint.example.com")
-	cmd.Env = append(cleanEnv(),
-		"HOME="+state, "TESTAPI_URL="+w.APIURL, "TESTAPI_TOKEN="+w.APIToken,
-		"STRICTACME_PATH="+state, "STRICTACME_SERVER="+w.DirectoryURL, "STRICTACME_CA_CERT="+w.TLSRootFile,
-		"STRICTACME_DNS=testapi", "STRICTACME_PROPAGATION=wait", "STRICTACME_PROPAGATION_WAIT=1h",
-		"STRICTACME_TIMEOUT=2h", "STRICTACME_ACCEPT_TOS=true")
+	cmd.Env = append(worldEnv(w, state),
+		"STRICTACME_PROPAGATION=wait", "STRICTACME_PROPAGATION_WAIT=1h", "STRICTACME_TIMEOUT=2h")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

@@ -50,11 +50,8 @@ func TestCrashAtEveryStep(t *testing.T) {
 			}
 			run := func(kill string, args ...string) error {
 				cmd := exec.Command(bin, args...)
-				cmd.Env = append(cleanEnv(),
-					"HOME="+state, "TESTAPI_URL="+w.APIURL, "TESTAPI_TOKEN="+w.APIToken,
-					"STRICTACME_PATH="+state, "STRICTACME_SERVER="+w.DirectoryURL, "STRICTACME_CA_CERT="+w.TLSRootFile,
-					"STRICTACME_DNS=testapi", "STRICTACME_PROPAGATION="+prop, "STRICTACME_RESOLVER="+w.DoHURL,
-					"STRICTACME_ACCEPT_TOS=true", "STRICTACME_POLL_INTERVAL=50ms")
+				cmd.Env = append(worldEnv(w, state),
+					"STRICTACME_PROPAGATION="+prop, "STRICTACME_RESOLVER="+w.DoHURL, "STRICTACME_POLL_INTERVAL=50ms")
 				if kill != "" {
 					cmd.Env = append(cmd.Env, killEnv+"="+kill)
 				}
@@ -131,6 +128,15 @@ func checkComplete(t *testing.T, st *store.Store, name, oldSerial string, wantOl
 	if _, err := tls.X509KeyPair(full, key); err != nil {
 		t.Errorf("fullchain.pem and privkey.pem do not belong together: %v", err)
 	}
+}
+
+// worldEnv is the environment of a strictacme subprocess that issues from
+// the test world w into state, through the hidden testapi provider.
+func worldEnv(w *testworld.World, state string) []string {
+	return append(cleanEnv(),
+		"HOME="+state, "TESTAPI_URL="+w.APIURL, "TESTAPI_TOKEN="+w.APIToken,
+		"STRICTACME_PATH="+state, "STRICTACME_SERVER="+w.DirectoryURL, "STRICTACME_CA_CERT="+w.TLSRootFile,
+		"STRICTACME_DNS=testapi", "STRICTACME_ACCEPT_TOS=true")
 }
 
 // cleanEnv is the process environment without STRICTACME_* settings.
