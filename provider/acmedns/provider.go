@@ -120,28 +120,19 @@ func (p *Provider) post(ctx context.Context, op string, a Account, body map[stri
 // be named at the account's fulldomain or at "_acme-challenge.<domain>". On
 // error the records set so far are returned with it.
 func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
-	var done []libdns.Record
-	for _, r := range recs {
-		fqdn, text, err := txtOf(zone, r)
-		if err != nil {
-			return done, err
-		}
-		a, err := p.account(fqdn)
-		if err != nil {
-			return done, err
-		}
-		if err := p.post(ctx, "update", a, map[string]string{"subdomain": a.SubDomain, "txt": text}); err != nil {
-			return done, err
-		}
-		done = append(done, r)
-	}
-	return done, nil
+	return p.each(ctx, "update", zone, recs)
 }
 
 // DeleteRecords removes each TXT value through POST /delete (a strictacme
 // serve extension). Servers without it (acme-dns answers 404 or 405) keep
 // the value until it rotates out; that is not an error.
 func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	return p.each(ctx, "delete", zone, recs)
+}
+
+// each posts op ("update" or "delete") for every record, in order, and
+// returns the records done before the first error.
+func (p *Provider) each(ctx context.Context, op, zone string, recs []libdns.Record) ([]libdns.Record, error) {
 	var done []libdns.Record
 	for _, r := range recs {
 		fqdn, text, err := txtOf(zone, r)
@@ -152,9 +143,9 @@ func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns
 		if err != nil {
 			return done, err
 		}
-		err = p.post(ctx, "delete", a, map[string]string{"subdomain": a.SubDomain, "txt": text})
+		err = p.post(ctx, op, a, map[string]string{"subdomain": a.SubDomain, "txt": text})
 		var ae *APIError
-		if errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusMethodNotAllowed) {
+		if op == "delete" && errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusMethodNotAllowed) {
 			err = nil
 		}
 		if err != nil {
