@@ -61,9 +61,27 @@ func (e *Error) Timeout() bool { return e.Kind == KindTimeout }
 
 // Permanent reports whether the failure is one that retrying the same
 // endpoint is unlikely to fix: a TLS failure or an HTTP 4xx status (case
-// PR08: a filtering proxy refusing a DoH host).
+// PR08: a filtering proxy refusing a DoH host). A REFUSED answer is the
+// DNS form of the same verdict; see Refused.
 func (e *Error) Permanent() bool {
 	return e.Kind == KindTLS || (e.Kind == KindHTTPStatus && e.HTTPStatus >= 400 && e.HTTPStatus < 500)
+}
+
+// Unreachable reports whether the failure says the endpoint cannot be
+// reached or does not speak DNS from here, as opposed to a verdict
+// (Permanent) or the caller giving up (KindCanceled): a timeout, a refused
+// or reset connection, an HTTP 5xx (proxies answer 502 to 504 for hosts
+// they cannot or will not reach), or a reply that is not a DNS message.
+// One such failure may be a blip; several in a row mean the path is
+// blocked.
+func (e *Error) Unreachable() bool {
+	switch e.Kind {
+	case KindNetwork, KindTimeout, KindProtocol:
+		return true
+	case KindHTTPStatus:
+		return e.HTTPStatus >= 500
+	}
+	return false
 }
 
 // classify turns an error from a dial/exchange into *Error. parent is the
@@ -111,7 +129,7 @@ func tlsReason(err error) (string, bool) {
 	)
 	switch {
 	case errors.As(err, &unknown):
-		return trimX509(unknown.Error()) + " (TLS interception? add the proxy's CA to the trusted roots)", true
+		return trimX509(unknown.Error()) + " (TLS interception?)", true
 	case errors.As(err, &hostname):
 		return trimX509(hostname.Error()) + " (TLS interception, or the wrong host in the resolver URL?)", true
 	case errors.As(err, &invalid):

@@ -203,3 +203,41 @@ func startDoH(t *testing.T, cert tls.Certificate, h http.Handler) string {
 	t.Cleanup(srv.Close)
 	return srv.URL + "/dns-query"
 }
+
+// closedPort returns a 127.0.0.1 address nothing listens on: a connection
+// to it is refused at once, as a firewall that rejects (rather than drops)
+// answers.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// resetServer accepts TCP connections and resets each at once (SO_LINGER
+// 0 makes Close send RST), as a middlebox that kills a flow it dislikes.
+func resetServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			if tc, ok := c.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0)
+			}
+			c.Close()
+		}
+	}()
+	return l.Addr().String()
+}

@@ -53,16 +53,35 @@ const DefaultTimeout = 5 * time.Second
 
 // Well-known public DoH endpoints (RFC 8484). They are only defaults for the
 // operator's configuration; nothing in this package contacts them by itself.
+//
+// Each service is reachable two ways. By host name (Quad9, Cloudflare,
+// Google) the host must first be resolved, through the system resolver or
+// an HTTPS proxy (CONNECT carries the name). By address (Quad9IP,
+// CloudflareIP, GoogleIP) no DNS is needed at all: each service presents a
+// certificate valid for that IP address, so TLS verifies as usual.
 const (
 	Quad9      = "https://dns.quad9.net/dns-query"
 	Cloudflare = "https://cloudflare-dns.com/dns-query"
 	Google     = "https://dns.google/dns-query"
+
+	Quad9IP      = "https://9.9.9.9/dns-query"
+	CloudflareIP = "https://1.1.1.1/dns-query"
+	GoogleIP     = "https://8.8.8.8/dns-query"
 )
 
 // Defaults is the DoH resolver list used when the operator configures none:
-// Quad9, Cloudflare and Google, in that order. Callers must not modify it;
-// copy it first (slices.Clone) when they need to change the list.
-var Defaults = []string{Quad9, Cloudflare, Google}
+// Quad9, Cloudflare and Google by address, in that order.
+//
+// By address because the networks this tool is for often have no working
+// system resolver: a DoH URL by host name would need the very DNS that is
+// blocked before its first question, while an address URL needs only
+// HTTPS out (directly or through an HTTP CONNECT proxy). The price is that
+// a proxy which allows DoH hosts by name only sees a bare address; such a
+// network lists the host-name URLs with --resolver instead.
+//
+// Callers must not modify it; copy it first (slices.Clone) when they need
+// to change the list.
+var Defaults = []string{Quad9IP, CloudflareIP, GoogleIP}
 
 // EDNSBufSize is the EDNS0 UDP payload size advertised in every query built
 // by this package: 1232 bytes avoids IP fragmentation on any path with an

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -189,6 +190,8 @@ func TestTransportErrors(t *testing.T) {
 	}
 	t.Cleanup(func() { silent.Close() })
 	t.Cleanup(func() { close(hang) }) // runs before the servers close
+	refusing := closedPort(t)
+	resetting := resetServer(t)
 
 	// Short only where the timeout is the point: a TLS handshake that loads
 	// the system roots can take longer than that on a busy machine.
@@ -199,13 +202,19 @@ func TestTransportErrors(t *testing.T) {
 		kind       Kind
 		reason     string
 		permanent  bool
+		// unreachable is Error.Unreachable; fix is part of Diagnose's fix.
+		unreachable bool
+		fix         string
 	}{
-		{"doh 403", forbidden, true, KindHTTPStatus, "HTTP 403 Forbidden (a filtering proxy?)", true},
-		{"doh html page", htmlPage, true, KindProtocol, `Content-Type "text/html"`, false},
-		{"doh untrusted cert", trusted, false, KindTLS, "TLS: certificate signed by unknown authority (TLS interception?", true},
-		{"dot untrusted cert", "tls://" + dot, false, KindTLS, "TLS: certificate signed by unknown authority", true},
-		{"doh hanging", hanging, true, KindTimeout, "timeout after 150ms", false},
-		{"udp silent", "udp://" + silent.LocalAddr().String(), true, KindTimeout, "timeout after 150ms", false},
+		{"doh 403", forbidden, true, KindHTTPStatus, "HTTP 403 Forbidden (a filtering proxy?)", true, false, "DoH host is blocked here"},
+		{"doh html page", htmlPage, true, KindProtocol, `Content-Type "text/html"`, false, true, "use a --resolver that is reachable"},
+		{"doh untrusted cert", trusted, false, KindTLS, "TLS: certificate signed by unknown authority (TLS interception?", true, false, "--ca-cert FILE"},
+		{"dot untrusted cert", "tls://" + dot, false, KindTLS, "TLS: certificate signed by unknown authority", true, false, "--ca-cert FILE"},
+		{"doh hanging", hanging, true, KindTimeout, "timeout after 150ms", false, true, "traffic dropped?"},
+		{"udp silent", "udp://" + silent.LocalAddr().String(), true, KindTimeout, "timeout after 150ms", false, true, "traffic dropped?"},
+		{"doh connection refused", "https://" + refusing + "/dns-query", true, KindNetwork, "connection refused", false, true, "use a --resolver that is reachable"},
+		{"doh connection reset", "https://" + resetting + "/dns-query", true, KindNetwork, "reset", false, true, "use a --resolver that is reachable"},
+		{"tcp connection refused", "tcp://" + refusing, true, KindNetwork, "connection refused", false, true, "use a --resolver that is reachable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := Options{Timeout: 5 * time.Second}
@@ -234,6 +243,12 @@ func TestTransportErrors(t *testing.T) {
 			}
 			if re.Permanent() != tc.permanent {
 				t.Errorf("Permanent() = %v, want %v", re.Permanent(), tc.permanent)
+			}
+			if re.Unreachable() != tc.unreachable {
+				t.Errorf("Unreachable() = %v, want %v", re.Unreachable(), tc.unreachable)
+			}
+			if _, fix := Diagnose(err); !strings.Contains(fix, tc.fix) {
+				t.Errorf("Diagnose fix %q, want it to contain %q", fix, tc.fix)
 			}
 			if elapsed > opts.Timeout+time.Second {
 				t.Errorf("took %v with a %v timeout", elapsed, timeout)
@@ -386,6 +401,24 @@ func TestDefaultsAreDoH(t *testing.T) {
 	for _, spec := range Defaults {
 		if _, err := New(spec, Options{}); err != nil || !strings.HasPrefix(spec, "https://") {
 			t.Errorf("default %q: %v", spec, err)
+		}
+	}
+}
+
+// The defaults are reachable on a network whose system resolver does not
+// answer: every one is an address, so no name has to be resolved first,
+// and IPv4 so IPv4-only accepts them.
+func TestDefaultsNeedNoDNS(t *testing.T) {
+	for _, spec := range Defaults {
+		u, err := url.Parse(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ip := net.ParseIP(u.Hostname()); ip == nil || ip.To4() == nil {
+			t.Errorf("default %q: host %q is not an IPv4 address", spec, u.Hostname())
+		}
+		if _, err := New(spec, Options{IPv4Only: true}); err != nil {
+			t.Errorf("default %q with IPv4-only: %v", spec, err)
 		}
 	}
 }
