@@ -40,6 +40,18 @@ const (
 	// DoHHang accepts TCP connections and never sends a byte (not even the
 	// TLS handshake) until the world is closed.
 	DoHHang
+	// DoHConnRefused is an address nothing listens on: every connection is
+	// refused (a firewall that rejects).
+	DoHConnRefused
+	// DoHReset accepts TCP connections and resets each at once (RST), as a
+	// middlebox that kills flows to hosts it blocks.
+	DoHReset
+	// DoHRefused serves DoH, trusted, but answers every question REFUSED
+	// (a resolver not open to this client).
+	DoHRefused
+	// DoHNotImpSOA serves DoH from the caching Recursive but answers
+	// NOTIMP to SOA questions, as some filtering resolvers do.
+	DoHNotImpSOA
 )
 
 // String returns the kind's name.
@@ -53,12 +65,23 @@ func (k DoHKind) String() string {
 		return "untrusted-cert"
 	case DoHHang:
 		return "hang"
+	case DoHConnRefused:
+		return "connection-refused"
+	case DoHReset:
+		return "reset"
+	case DoHRefused:
+		return "refused"
+	case DoHNotImpSOA:
+		return "notimp-soa"
 	}
 	return "DoHKind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // dohHandler serves RFC 8484 DoH (GET with ?dns= and POST) from r.
-func dohHandler(r *Recursive) http.Handler {
+func dohHandler(r *Recursive) http.Handler { return dohServe(r.handle) }
+
+// dohServe serves RFC 8484 DoH with answer building each response.
+func dohServe(answer func(context.Context, *dns.Msg) *dns.Msg) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(DoHPath, func(w http.ResponseWriter, req *http.Request) {
 		var wire []byte
@@ -99,7 +122,7 @@ func dohHandler(r *Recursive) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(req.Context(), 5*time.Second)
 		defer cancel()
-		resp := r.handle(ctx, q)
+		resp := answer(ctx, q)
 		if q.IsEdns0() != nil && resp.IsEdns0() == nil {
 			resp.SetEdns0(4096, false)
 		}

@@ -275,7 +275,10 @@ func (w *World) AddDoHEndpoint(kind DoHKind) (string, error) {
 		}
 		url, closer = "https://"+h.ln.Addr().String()+DoHPath, closerFunc(h.Close)
 	default:
-		return "", fmt.Errorf("testworld: unknown DoH endpoint kind %v", kind)
+		var err error
+		if url, closer, err = w.hostileDoH(kind); err != nil {
+			return "", err
+		}
 	}
 	w.endpoints = append(w.endpoints, closer)
 	return url, nil
