@@ -42,7 +42,8 @@ type Propagation struct {
 	Strategy string `toml:"propagation"`
 	// Resolvers are resolver specs (resolver.New).
 	Resolvers []string `toml:"resolvers"`
-	// Quorum of resolvers that must see the records; 0 means all.
+	// Quorum of resolvers that must see the records; 0 means a majority of
+	// those that answer, at least one.
 	Quorum int `toml:"quorum"`
 	// Wait is the fixed delay of "wait", the settle delay of "provider".
 	Wait Duration `toml:"propagation_wait"`

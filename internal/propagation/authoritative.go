@@ -23,6 +23,11 @@ func init() {
 // DefaultDNSPort is the port authoritative servers are asked on.
 const DefaultDNSPort = "53"
 
+// Port53Fix is what to do when the authoritative servers do not answer on
+// port 53 from here; the authoritative strategy and `strictacme check` both
+// say it.
+const Port53Fix = "allow outbound DNS (port 53) to the authoritative servers, or use --propagation doh"
+
 // AuthoritativeCheck asks every authoritative server of each record's zone
 // directly, over plain DNS (RFC 1035, UDP with TCP fallback), until all of
 // them serve every value: what the CA's own resolvers will see once their
@@ -38,7 +43,10 @@ const DefaultDNSPort = "53"
 // address and its NS name.
 //
 // Authoritative servers do not cache, so a negative answer only means "not
-// yet" (RFC 2308 does not apply to them).
+// yet" (RFC 2308 does not apply to them). A server that does not answer
+// (port 53 dropped) is given up after DefaultMaxUnreachable tries like any
+// endpoint; since every server must serve the records, the check then ends
+// with Port53Fix instead of polling to the deadline.
 type AuthoritativeCheck struct {
 	// Resolvers find NS sets and addresses; at least one.
 	Resolvers []resolver.Resolver
@@ -215,7 +223,9 @@ func (a *AuthoritativeCheck) Wait(ctx context.Context, recs []Record, written ti
 		}
 		slices.Sort(names)
 		obs.say("propagation authoritative: zone %s, asking every name server directly on port %s: %s", apex, portOr(a.Port), strings.Join(names, ", "))
-		p := &Poll{StrategyName: "authoritative", Resolvers: rs, Timeout: a.Timeout, PollInitial: a.PollInitial, PollMax: a.PollMax, Clock: a.Clock}
+		// Every server must serve the records: a quorum of all.
+		p := &Poll{StrategyName: "authoritative", Resolvers: rs, Quorum: len(rs), Timeout: a.Timeout,
+			PollInitial: a.PollInitial, PollMax: a.PollMax, Clock: a.Clock, fix: Port53Fix}
 		if err := p.Wait(ctx, byZone[apex], written, obs); err != nil {
 			return err
 		}

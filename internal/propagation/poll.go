@@ -19,15 +19,30 @@ import (
 const (
 	DefaultPollInitial = time.Second      // first pause between polls
 	DefaultPollMax     = 10 * time.Second // pauses double up to this
-	// DefaultMaxFailures is how many TLS failures or HTTP 4xx answers in a
-	// row drop an endpoint (case PR08).
+	// DefaultMaxFailures is how many permanent failures in a row (TLS
+	// failures, HTTP 4xx, REFUSED answers) drop an endpoint (case PR08).
 	DefaultMaxFailures = 2
+	// DefaultMaxUnreachable is how many failed exchanges in a row of any
+	// kind (timeouts, refused or reset connections, HTTP 5xx, replies that
+	// are not DNS) drop an endpoint as unreachable (case PR09). With the
+	// default per-request timeout of 5 s and the pauses between rounds,
+	// an endpoint that drops every packet is given up after about 18 s.
+	DefaultMaxUnreachable = 3
 )
 
 // Poll asks each configured recursive resolver for the TXT RRset at every
 // record's FQDN until a quorum of them returns every expected value. It is
 // the "doh" strategy with DoH resolvers and the "resolver" strategy with
 // plain-DNS or DoT ones; the code is the same.
+//
+// The default quorum is a majority of the endpoints that answer, at least
+// one. An endpoint that cannot be used (dropped, or failing its latest
+// exchange) has no say: on a locked-down network some public resolvers are
+// simply unreachable, and requiring them would sink every check (a quorum
+// of "all" did). An endpoint that answers but does not show the records
+// yet counts against the quorum: a majority guards against one resolver's
+// stale or filtered view without letting one lagging resolver hold up the
+// others forever. Quorum N asks for a fixed number instead.
 //
 // A round sends one query per FQDN not yet confirmed to every resolver
 // still in play, all resolvers concurrently, so a hanging endpoint costs at
@@ -38,9 +53,15 @@ const (
 // NXDOMAIN and NODATA mean "not yet"; the remaining negative-cache time
 // from the SOA in the authority section (RFC 2308 §5) is reported through
 // the Observer (case PR10). SERVFAIL and transport errors are reported and
-// retried. An endpoint that fails MaxFailures times in a row with a TLS
-// failure or an HTTP 4xx is dropped, reported once, and the check goes on
-// when the others can still make the quorum (case PR08).
+// retried. An endpoint is dropped, reported once with the reason and the
+// fix (resolver.Diagnose), when it fails MaxFailures times in a row with a
+// permanent failure (TLS, HTTP 4xx, a REFUSED answer), or MaxUnreachable
+// times in a row with any failure (timeout, refused or reset connection);
+// the check goes on when the others can still make the quorum (cases PR08,
+// PR09). When every endpoint is dropped the check ends at once with each
+// one's reason and fix, so a network that blocks them all is told within
+// a minute, not at the deadline; a Fallback then hands over to the next
+// strategy.
 //
 // No query is sent before Wait is called, nor before written (case PR10).
 // A Poll is safe for concurrent use by several Wait calls.
@@ -49,7 +70,8 @@ type Poll struct {
 	StrategyName string
 	// Resolvers are asked; at least one.
 	Resolvers []resolver.Resolver
-	// Quorum is how many resolvers must see every record; 0 means all.
+	// Quorum is how many resolvers must see every record; 0 means a
+	// majority of the endpoints that answer, at least one.
 	Quorum int
 	// Timeout bounds the whole check, measured on Clock from the Wait
 	// call; 0 means only ctx bounds it.
@@ -57,15 +79,23 @@ type Poll struct {
 	// PollInitial and PollMax shape the backoff between rounds; zero means
 	// DefaultPollInitial and DefaultPollMax.
 	PollInitial, PollMax time.Duration
-	// MaxFailures is how many permanent failures in a row (TLS, HTTP 4xx)
-	// drop an endpoint; 0 means DefaultMaxFailures.
+	// MaxFailures is how many permanent failures in a row (TLS, HTTP 4xx,
+	// REFUSED) drop an endpoint; 0 means DefaultMaxFailures.
 	MaxFailures int
+	// MaxUnreachable is how many failures in a row of any kind drop an
+	// endpoint; 0 means DefaultMaxUnreachable.
+	MaxUnreachable int
 	// FailFast gives up as soon as negative answers cached at enough
 	// resolvers will outlive the time left, instead of polling until the
 	// deadline (needs Timeout or a ctx deadline).
 	FailFast bool
 	// Clock is used for every pause and deadline; nil means Real.
 	Clock Clock
+
+	// fix, when set, replaces resolver.Diagnose's fix in the report of an
+	// endpoint dropped as unreachable: the authoritative strategy's
+	// servers are not --resolver endpoints.
+	fix string
 }
 
 // Name returns StrategyName, or "doh" when it is empty.
@@ -80,7 +110,8 @@ func (p *Poll) Name() string {
 // per zone for ProviderCheck), what it last saw.
 type NotVisibleError struct {
 	Strategy string
-	// Reason is a short cause: "timed out", "quorum cannot be met", ...
+	// Reason is a short cause: "timed out", "quorum cannot be met", "no
+	// resolver can be used", ...
 	Reason string
 	// After is the time spent in Wait, measured on the strategy's Clock.
 	After time.Duration
@@ -191,10 +222,17 @@ type endpoint struct {
 	label    string
 	seen     map[string]*sight // by FQDN
 	ok       map[string]bool   // FQDNs confirmed
-	streak   int               // permanent failures in a row
-	dropped  string            // reason, once dropped
+	fails    int               // failed exchanges in a row, of any kind
+	perm     int               // permanent failures in a row
+	failing  bool              // the latest exchange failed (no say in the quorum)
+	dropped  string            // reason and fix, once dropped
 	reported map[string]string // last observer key per FQDN, to say each change once
 }
+
+// answers reports whether e has a say in a majority quorum: not dropped,
+// and its latest exchange gave a DNS answer (or it has not been asked yet,
+// which counts against the quorum until it is).
+func (e *endpoint) answers() bool { return e.dropped == "" && !e.failing }
 
 func (e *endpoint) complete(ws []want) bool { return len(e.ok) == len(ws) }
 
@@ -215,21 +253,20 @@ func (p *Poll) Wait(ctx context.Context, recs []Record, written time.Time, obs O
 	if len(p.Resolvers) == 0 {
 		return fmt.Errorf("propagation %s: no resolvers configured", p.Name())
 	}
-	quorum := p.Quorum
-	if quorum == 0 {
-		quorum = len(p.Resolvers)
-	}
-	if quorum < 0 || quorum > len(p.Resolvers) {
-		return fmt.Errorf("propagation %s: quorum %d out of range 1..%d (number of resolvers)", p.Name(), p.Quorum, len(p.Resolvers))
+	if p.Quorum < 0 || p.Quorum > len(p.Resolvers) {
+		return fmt.Errorf("propagation %s: quorum %d out of range 1..%d (number of resolvers); 0 means a majority of those that answer", p.Name(), p.Quorum, len(p.Resolvers))
 	}
 	ws := groupRecords(recs)
 	if len(ws) == 0 {
 		return nil
 	}
 	c := clockOr(p.Clock)
-	maxFail := p.MaxFailures
-	if maxFail <= 0 {
-		maxFail = DefaultMaxFailures
+	lim := limits{perm: p.MaxFailures, any: p.MaxUnreachable}
+	if lim.perm <= 0 {
+		lim.perm = DefaultMaxFailures
+	}
+	if lim.any <= 0 {
+		lim.any = DefaultMaxUnreachable
 	}
 
 	// RFC 2308: a query before the write would plant a negative answer in
@@ -252,7 +289,11 @@ func (p *Poll) Wait(ctx context.Context, recs []Record, written time.Time, obs O
 		eps[i] = &endpoint{r: r, label: label(r), seen: map[string]*sight{}, ok: map[string]bool{}, reported: map[string]string{}}
 		labels[i] = eps[i].label
 	}
-	obs.say("propagation %s: checking %d name(s) at %s (need %d of %d)", p.Name(), len(ws), strings.Join(labels, ", "), quorum, len(eps))
+	need := "a majority of those that answer, at least 1"
+	if p.Quorum > 0 {
+		need = fmt.Sprintf("%d of %d", p.Quorum, len(eps))
+	}
+	obs.say("propagation %s: checking %d name(s) at %s (need %s)", p.Name(), len(ws), strings.Join(labels, ", "), need)
 
 	fail := func(reason string, err error) error {
 		now := c.Now()
@@ -265,7 +306,7 @@ func (p *Poll) Wait(ctx context.Context, recs []Record, written time.Time, obs O
 
 	bo := newBackoff(p.PollInitial, p.PollMax)
 	for {
-		p.round(ctx, c, eps, ws, quorum, maxFail, deadline, obs)
+		p.round(ctx, c, eps, ws, lim, deadline, obs)
 
 		var done, alive int
 		for _, e := range eps {
@@ -276,9 +317,13 @@ func (p *Poll) Wait(ctx context.Context, recs []Record, written time.Time, obs O
 				}
 			}
 		}
+		quorum := p.quorum(eps, nil)
 		if done >= quorum {
-			obs.say("propagation %s: all %d name(s) visible at %d of %d resolvers after %s", p.Name(), len(ws), done, len(eps), fmtDur(c.Now().Sub(start)))
+			obs.say("propagation %s: all %d name(s) visible at %d of %d resolvers after %s%s", p.Name(), len(ws), done, len(eps), fmtDur(c.Now().Sub(start)), droppedNote(eps))
 			return nil
+		}
+		if alive == 0 {
+			return fail(fmt.Sprintf("no resolver can be used (all %d dropped)", len(eps)), nil)
 		}
 		if alive < quorum {
 			return fail(fmt.Sprintf("quorum cannot be met (%d of %d resolvers needed, %d dropped)", quorum, len(eps), len(eps)-alive), nil)
@@ -292,7 +337,7 @@ func (p *Poll) Wait(ctx context.Context, recs []Record, written time.Time, obs O
 			return fail("timed out", context.DeadlineExceeded)
 		}
 		if bounded && p.FailFast {
-			if hopeless := p.hopeless(eps, ws, now, left); alive-hopeless < quorum { // alive counts the complete ones too
+			if hopeless := p.hopeless(eps, ws, now, left); alive-hopeless < quorum { // alive counts the complete ones too; so does a majority quorum's base
 				return fail(fmt.Sprintf("giving up with %s left: negative answers stay cached longer", fmtDur(left)), nil)
 			}
 		}
@@ -304,6 +349,45 @@ func (p *Poll) Wait(ctx context.Context, recs []Record, written time.Time, obs O
 			return fail(stopReason(err), err)
 		}
 	}
+}
+
+// limits are the failure streaks that drop an endpoint.
+type limits struct{ perm, any int }
+
+// quorum is how many endpoints must see every record now: Quorum, or a
+// majority of the endpoints that answer (at least one). answering, when not
+// nil, overrides endpoint.answers for the endpoints it holds (a round in
+// progress knows only the endpoints that finished).
+func (p *Poll) quorum(eps []*endpoint, answering map[*endpoint]bool) int {
+	if p.Quorum > 0 {
+		return p.Quorum
+	}
+	n := 0
+	for _, e := range eps {
+		a, known := answering[e]
+		if !known {
+			a = e.answers()
+		}
+		if a {
+			n++
+		}
+	}
+	return max(1, n/2+1)
+}
+
+// droppedNote lists the dropped endpoints for the success line, so the log
+// says which resolvers the result rests on and which were left out.
+func droppedNote(eps []*endpoint) string {
+	var d []string
+	for _, e := range eps {
+		if e.dropped != "" {
+			d = append(d, e.label+" ("+e.dropped+")")
+		}
+	}
+	if len(d) == 0 {
+		return ""
+	}
+	return "; dropped " + strings.Join(d, "; ")
 }
 
 func stopReason(err error) string {
@@ -365,10 +449,19 @@ func (e *endpoint) summary(ws []want, now time.Time) string {
 // round polls every endpoint still in play concurrently and returns when
 // all have answered, or as soon as the quorum is met (the rest are
 // canceled and waited for, so no goroutine outlives the round).
-func (p *Poll) round(ctx context.Context, c Clock, eps []*endpoint, ws []want, quorum, maxFail int, deadline time.Time, obs Observer) {
+//
+// An endpoint still running counts with what it was before the round (an
+// endpoint not asked yet counts against a majority quorum), so the round
+// does not end early on the word of the fastest endpoint alone.
+func (p *Poll) round(ctx context.Context, c Clock, eps []*endpoint, ws []want, lim limits, deadline time.Time, obs Observer) {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	finished := make(chan *endpoint, len(eps)) // buffered: stragglers never block
+	// Read only here: the endpoints' goroutines own them until they finish.
+	answering := make(map[*endpoint]bool, len(eps))
+	for _, e := range eps {
+		answering[e] = e.answers()
+	}
 	var wg sync.WaitGroup
 	running, done := 0, 0
 	for _, e := range eps {
@@ -381,12 +474,14 @@ func (p *Poll) round(ctx context.Context, c Clock, eps []*endpoint, ws []want, q
 		}
 		running++
 		wg.Go(func() {
-			p.poll(rctx, c, e, ws, maxFail, deadline, obs)
+			p.poll(rctx, c, e, ws, lim, deadline, obs)
 			finished <- e
 		})
 	}
-	for ; running > 0 && done < quorum; running-- {
-		if e := <-finished; e.dropped == "" && e.complete(ws) {
+	for ; running > 0 && done < p.quorum(eps, answering); running-- {
+		e := <-finished
+		answering[e] = e.answers()
+		if e.dropped == "" && e.complete(ws) {
 			done++
 		}
 	}
@@ -397,7 +492,7 @@ func (p *Poll) round(ctx context.Context, c Clock, eps []*endpoint, ws []want, q
 // poll asks one endpoint about every FQDN it has not confirmed, stopping at
 // the first transport failure: the endpoint is the problem, and each
 // further query would cost another timeout.
-func (p *Poll) poll(ctx context.Context, c Clock, e *endpoint, ws []want, maxFail int, deadline time.Time, obs Observer) {
+func (p *Poll) poll(ctx context.Context, c Clock, e *endpoint, ws []want, lim limits, deadline time.Time, obs Observer) {
 	for _, w := range ws {
 		if e.ok[w.fqdn] {
 			continue
@@ -409,23 +504,18 @@ func (p *Poll) poll(ctx context.Context, c Clock, e *endpoint, ws []want, maxFai
 		}
 		now := c.Now()
 		if err != nil {
-			reason := err.Error()
-			if re != nil {
-				reason = re.Reason
-				if re.Permanent() {
-					e.streak++
-				}
-			}
+			reason, fix := resolver.Diagnose(err)
 			e.seen[w.fqdn] = &sight{err: reason, at: now}
-			if e.streak >= maxFail {
-				e.dropped = fmt.Sprintf("%s, %d times in a row", reason, e.streak)
-				obs.say("%s: dropped: %s; continuing with the other resolvers", e.label, e.dropped)
-				return
-			}
-			e.report(obs, "", "err "+reason, "%s: %s; retrying", e.label, reason)
+			e.failed(obs, reason, fix, re != nil && re.Permanent(), lim, p.fix)
 			return
 		}
-		e.streak = 0
+		if reason, fix, bad := resolver.DiagnoseRcode(msg.Rcode); bad && msg.Rcode == dns.RcodeRefused {
+			// REFUSED is a verdict on us, not on the name: like HTTP 403.
+			e.seen[w.fqdn] = &sight{rcode: msg.Rcode, at: now}
+			e.failed(obs, reason, fix, true, lim, p.fix)
+			return
+		}
+		e.fails, e.perm, e.failing = 0, 0, false
 		delete(e.reported, "") // a later transport failure is news again
 		s := &sight{rcode: msg.Rcode, at: now, values: resolver.TXTValues(msg, w.fqdn)}
 		e.seen[w.fqdn] = s
@@ -460,6 +550,31 @@ func (p *Poll) poll(ctx context.Context, c Clock, e *endpoint, ws []want, maxFai
 			e.report(obs, w.fqdn, "ok", "%s: %s visible", e.label, w.fqdn)
 		}
 	}
+}
+
+// failed counts one failed exchange and drops e once a streak reaches its
+// limit, saying why and what fixes it (override replaces the fix of a
+// failure that is not permanent: the path, not the server's verdict).
+func (e *endpoint) failed(obs Observer, reason, fix string, permanent bool, lim limits, override string) {
+	e.failing = true
+	e.fails++
+	if permanent {
+		e.perm++
+	} else {
+		e.perm = 0
+	}
+	if override != "" && !permanent {
+		fix = override
+	}
+	if e.perm >= lim.perm || e.fails >= lim.any {
+		e.dropped = fmt.Sprintf("%s, %d times in a row", reason, e.fails)
+		if fix != "" {
+			e.dropped += ": " + fix
+		}
+		obs.say("%s: dropped: %s; continuing with the other resolvers", e.label, e.dropped)
+		return
+	}
+	e.report(obs, "", "err "+reason, "%s: %s; retrying", e.label, reason)
 }
 
 // report sends a line when key (what changed) differs from the last one

@@ -118,8 +118,8 @@ func TestCase_PR10(t *testing.T) {
 
 // TestCase_PR08: a filtering proxy answers 403 for one of three DoH
 // endpoints. With quorum 2 the check drops it (reported once, with the
-// reason) and succeeds through the others; with quorum 3 it fails at once
-// saying why instead of looping until the timeout.
+// reason and the fix) and succeeds through the others; with quorum 3 it
+// fails at once saying why instead of looping until the timeout.
 func TestCase_PR08(t *testing.T) {
 	forbidden := startHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "blocked", http.StatusForbidden)
@@ -138,7 +138,7 @@ func TestCase_PR08(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := ev.all()
-	if n := contains(lines, "dropped: HTTP 403 Forbidden (a filtering proxy?), 2 times in a row"); n != 1 {
+	if n := contains(lines, "dropped: HTTP 403 Forbidden (a filtering proxy?), 2 times in a row: this DoH host is blocked here"); n != 1 {
 		t.Errorf("drop reported %d times, want once: %q", n, lines)
 	}
 	if contains(lines, "visible at 2 of 3 resolvers") != 1 {
@@ -146,7 +146,7 @@ func TestCase_PR08(t *testing.T) {
 	}
 
 	clock = newFakeClock()
-	st, err = ByName("doh", Config{Resolvers: rs, Clock: clock, Timeout: time.Minute})
+	st, err = ByName("doh", Config{Resolvers: rs, Quorum: 3, Clock: clock, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,29 @@
 // Package propagation decides when the CA will be able to see the challenge
 // records that were just written: the "learn when it is visible" job of a
 // DNS-01 client. Strategies plug in behind one small interface.
+//
+// # Resolvers that cannot be used
+//
+// The polling strategies ask several recursive resolvers. On the networks
+// this tool is for, some of them are blocked: refused or reset, silently
+// dropped, answered with HTTP 403 by a filtering proxy, intercepted by a
+// TLS proxy, or answered REFUSED. Each endpoint is given a bounded number
+// of tries (DefaultMaxFailures for a verdict such as 403, REFUSED or a TLS
+// failure; DefaultMaxUnreachable for a path that fails), then dropped with
+// its reason and the fix in the log, and the check goes on with the rest.
+// When none is left the check ends at once with every reason, instead of
+// polling to the deadline; a Fallback then hands over to the next strategy.
+//
+// # Quorum
+//
+// By default a majority of the endpoints that answer must see every
+// record, at least one. "Of those that answer" because requiring a blocked
+// resolver would sink every check on a network that blocks it; "a
+// majority" because an endpoint that answers but shows no record yet (a
+// stale cache, a filtered view) counts against the others, so one
+// resolver's view alone never decides while there are others to ask. The
+// authoritative strategy asks every name server and needs all of them.
+// Config.Quorum sets a fixed number instead.
 package propagation
 
 import (
@@ -59,7 +82,8 @@ type Config struct {
 	// PR05); empty means resolver.Defaults. "resolver" needs at least one.
 	ResolverSpecs   []string
 	ResolverOptions resolver.Options
-	// Quorum is how many resolvers must see every record; 0 means all.
+	// Quorum is how many resolvers must see every record; 0 means a
+	// majority of those that answer, at least one (see Poll).
 	Quorum int
 	// Delay is the fixed delay of "wait" (0 means DefaultWaitDelay) and the
 	// settle delay of "provider" (0 means none), both measured from the
@@ -71,9 +95,10 @@ type Config struct {
 	// PollInitial and PollMax shape the backoff between polls (defaults
 	// DefaultPollInitial, DefaultPollMax).
 	PollInitial, PollMax time.Duration
-	// MaxFailures in a row (TLS failures, HTTP 4xx) drop a resolver;
-	// 0 means DefaultMaxFailures.
-	MaxFailures int
+	// MaxFailures in a row (TLS failures, HTTP 4xx, REFUSED) drop a
+	// resolver; 0 means DefaultMaxFailures. MaxUnreachable failures in a
+	// row of any kind drop it too; 0 means DefaultMaxUnreachable.
+	MaxFailures, MaxUnreachable int
 	// FailFast gives up early when cached negative answers will outlive
 	// the time left (see Poll.FailFast).
 	FailFast bool
@@ -150,18 +175,19 @@ func newPoll(name string, c Config) (Strategy, error) {
 		}
 	}
 	if c.Quorum < 0 || c.Quorum > len(rs) {
-		return nil, fmt.Errorf("propagation %s: quorum %d out of range 1..%d (number of resolvers); 0 means all", name, c.Quorum, len(rs))
+		return nil, fmt.Errorf("propagation %s: quorum %d out of range 1..%d (number of resolvers); 0 means a majority of those that answer", name, c.Quorum, len(rs))
 	}
 	return &Poll{
-		StrategyName: name,
-		Resolvers:    rs,
-		Quorum:       c.Quorum,
-		Timeout:      c.Timeout,
-		PollInitial:  c.PollInitial,
-		PollMax:      c.PollMax,
-		MaxFailures:  c.MaxFailures,
-		FailFast:     c.FailFast,
-		Clock:        c.Clock,
+		StrategyName:   name,
+		Resolvers:      rs,
+		Quorum:         c.Quorum,
+		Timeout:        c.Timeout,
+		PollInitial:    c.PollInitial,
+		PollMax:        c.PollMax,
+		MaxFailures:    c.MaxFailures,
+		MaxUnreachable: c.MaxUnreachable,
+		FailFast:       c.FailFast,
+		Clock:          c.Clock,
 	}, nil
 }
 

@@ -151,7 +151,11 @@ func trimX509(s string) string { return strings.TrimPrefix(s, "x509: ") }
 func networkReason(err error) string {
 	var op *net.OpError
 	if errors.As(err, &op) && op.Err != nil {
-		return op.Op + ": " + op.Err.Error()
+		inner := op.Err.Error()
+		if strings.HasPrefix(inner, op.Op+": ") {
+			return inner // "read: connection reset by peer", not "read: read: ..."
+		}
+		return op.Op + ": " + inner
 	}
 	return err.Error()
 }
