@@ -2,7 +2,6 @@ package preflight
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"sort"
@@ -24,13 +23,17 @@ type Endpoint struct {
 	Row      Row
 }
 
-// Endpoints asks every resolver, concurrently, for the SOA of name (a
-// zone apex, which exists; never a challenge name, RFC 2308) and reports
-// whether it answers. A failure's detail gives the reason with its usual
-// cause: HTTP 403 (a filtering proxy), an untrusted certificate (TLS
-// interception: add the proxy's root with --ca-cert), a timeout. The rows
-// are ok or warn here; StrategyRow decides whether the failures sink the
-// strategy. Each question is bounded by the resolver's own timeout.
+// Endpoints asks every resolver, concurrently, the question the polling
+// strategies will ask: TXT, at name (a zone apex, which exists; never a
+// challenge name, RFC 2308). A resolver that answers it (NOERROR, NODATA
+// or NXDOMAIN) works for issuance, whatever it does with other types; one
+// answering SOA with NOTIMP, as some filters do, is no reason to fail. A
+// failure's detail is resolver.Diagnose's reason and fix, the words the
+// issue path logs when it drops the same endpoint: HTTP 403 (a filtering
+// proxy), an untrusted certificate (TLS interception: --ca-cert FILE), a
+// timeout, a REFUSED answer. The rows are ok or warn here; StrategyRow
+// decides whether the failures sink the strategy. Each question is
+// bounded by the resolver's own timeout.
 func Endpoints(ctx context.Context, rs []resolver.Resolver, name string) []Endpoint {
 	out := make([]Endpoint, len(rs))
 	var wg sync.WaitGroup
@@ -47,23 +50,25 @@ func Endpoints(ctx context.Context, rs []resolver.Resolver, name string) []Endpo
 
 func probe(ctx context.Context, r resolver.Resolver, name string) Endpoint {
 	check := "resolver " + r.String()
-	msg, err := resolver.Query(ctx, r, name, dns.TypeSOA)
+	apex := trimDot(dns.Fqdn(name))
+	msg, err := resolver.Query(ctx, r, name, dns.TypeTXT)
 	if err != nil {
-		return Endpoint{Resolver: r, Row: warn(check, resolverReason(err))}
+		return Endpoint{Resolver: r, Row: warn(check, diagnosis(err))}
 	}
 	switch msg.Rcode {
 	case dns.RcodeSuccess, dns.RcodeNameError:
-		return Endpoint{Resolver: r, OK: true, Row: ok(check, fmt.Sprintf("answers (SOA %s: %s)", trimDot(dns.Fqdn(name)), rcodeText(msg)))}
+		return Endpoint{Resolver: r, OK: true, Row: ok(check, fmt.Sprintf("answers (TXT %s: %s)", apex, rcodeText(msg)))}
 	}
-	return Endpoint{Resolver: r, Row: warn(check, fmt.Sprintf("answered %s for the SOA of %s; it cannot resolve public names from here", rcodeText(msg), trimDot(dns.Fqdn(name))))}
+	if reason, fix, known := resolver.DiagnoseRcode(msg.Rcode); known {
+		return Endpoint{Resolver: r, Row: warn(check, fmt.Sprintf("%s for TXT %s; %s", reason, apex, fix))}
+	}
+	return Endpoint{Resolver: r, Row: warn(check, fmt.Sprintf("answered %s for TXT %s; it cannot resolve public names from here", rcodeText(msg), apex))}
 }
 
 func rcodeText(msg *dns.Msg) string {
 	if msg.Rcode == dns.RcodeSuccess {
-		for _, rr := range msg.Answer {
-			if _, isSOA := rr.(*dns.SOA); isSOA {
-				return "NOERROR"
-			}
+		if len(msg.Answer) > 0 {
+			return "NOERROR"
 		}
 		return "NODATA"
 	}
@@ -73,21 +78,13 @@ func rcodeText(msg *dns.Msg) string {
 	return fmt.Sprintf("RCODE %d", msg.Rcode)
 }
 
-// resolverReason is the reason of a transport failure with the fix.
-func resolverReason(err error) string {
-	var re *resolver.Error
-	if !errors.As(err, &re) {
-		return err.Error()
+// diagnosis is resolver.Diagnose in one line: the reason, then the fix.
+func diagnosis(err error) string {
+	reason, fix := resolver.Diagnose(err)
+	if fix == "" {
+		return reason
 	}
-	switch {
-	case re.Kind == resolver.KindTLS:
-		return re.Reason + "; if a proxy intercepts TLS, pass its root with --ca-cert FILE, or drop this resolver"
-	case re.Kind == resolver.KindHTTPStatus && re.HTTPStatus == 403:
-		return re.Reason + ": this DoH host is blocked here; ask for it to be allowed, or use a --resolver that is"
-	case re.Kind == resolver.KindTimeout:
-		return re.Reason + ": no answer (traffic dropped?); use a --resolver that is reachable"
-	}
-	return re.Reason
+	return reason + "; " + fix
 }
 
 // Working returns the resolvers whose probe succeeded, in order.
@@ -149,7 +146,8 @@ func Port53(ctx context.Context, t Target, eps []Endpoint, routes []Route) Row {
 		}
 		if err != nil {
 			host, _, _ := net.SplitHostPort(a)
-			return bad(check, fmt.Sprintf("name server %s (%s) does not answer on port 53: %s; allow outbound DNS to it, or use --propagation doh", trimDot(z.Servers[a]), host, resolverReason(err)))
+			reason, _ := resolver.Diagnose(err)
+			return bad(check, fmt.Sprintf("name server %s (%s) does not answer on port 53: %s; %s", trimDot(z.Servers[a]), host, reason, propagation.Port53Fix))
 		}
 	}
 	return ok(check, fmt.Sprintf("open: every name server of %s answers (%d addresses)", trimDot(z.Apex), len(addrs)))
@@ -181,20 +179,23 @@ func strategyUsable(name string, t Target, eps []Endpoint, p53 Row, routes []Rou
 	total, up := len(eps), len(Working(eps))
 	switch name {
 	case "doh", "resolver":
-		need := t.Quorum
-		if need <= 0 {
-			need = total
-		}
 		if total == 0 {
 			return false, "no resolver configured; give --resolver"
 		}
-		if up < need {
-			return false, fmt.Sprintf("needs %d of %d resolvers, %d answer: drop the failing ones (--resolver), lower --quorum, or use --propagation provider or wait", need, total, up)
+		if t.Quorum <= 0 {
+			// The issue path's default: a majority of those that answer.
+			if up == 0 {
+				return false, fmt.Sprintf("none of the %d resolvers answers: fix or replace them (see their rows), or use --propagation provider or wait", total)
+			}
+			return true, fmt.Sprintf("%d of %d resolvers answer (need a majority of those: %d)", up, total, up/2+1)
 		}
-		return true, fmt.Sprintf("%d of %d resolvers answer (quorum %d)", up, total, need)
+		if up < t.Quorum {
+			return false, fmt.Sprintf("needs %d of %d resolvers, %d answer: drop the failing ones (--resolver), lower --quorum, or use --propagation provider or wait", t.Quorum, total, up)
+		}
+		return true, fmt.Sprintf("%d of %d resolvers answer (quorum %d)", up, total, t.Quorum)
 	case "authoritative":
 		if p53.Status != OK {
-			return false, "port 53 to the authoritative servers is not usable (see the port 53 row); use --propagation doh"
+			return false, "port 53 to the authoritative servers is not usable (see the port 53 row); " + propagation.Port53Fix
 		}
 		return true, "asks the authoritative servers on port 53"
 	case "auto":
@@ -203,13 +204,13 @@ func strategyUsable(name string, t Target, eps []Endpoint, p53 Row, routes []Rou
 			return true, "would use authoritative (port 53 open)"
 		case up > 0:
 			return true, fmt.Sprintf("would poll the %d of %d resolvers that answer", up, total)
-		case providersCanRead(routes):
+		case providerReadGap(routes) == "":
 			return true, "no resolver answers; would read the records back through the provider"
 		}
 		return true, "no resolver answers and the provider cannot read records; would wait a fixed delay"
 	case "provider":
-		if !providersCanRead(routes) {
-			return false, "the provider cannot read records back (or its zone was not found); use --propagation doh or wait"
+		if gap := providerReadGap(routes); gap != "" {
+			return false, gap + "; use --propagation doh or wait"
 		}
 		return true, "reads the records back through the provider, then waits the settle delay"
 	case "wait":
@@ -220,19 +221,25 @@ func strategyUsable(name string, t Target, eps []Endpoint, p53 Row, routes []Rou
 	return false, fmt.Sprintf("unknown strategy %q", name)
 }
 
-// providersCanRead reports whether every routed record's provider found
-// its zone and can read records (libdns.RecordGetter).
-func providersCanRead(routes []Route) bool {
+// providerReadGap says what keeps the provider strategy from reading every
+// routed record back: the first name with no provider, with no zone found,
+// or whose provider cannot list records (no libdns.RecordGetter). It is ""
+// when nothing does.
+func providerReadGap(routes []Route) string {
 	if len(routes) == 0 {
-		return false
+		return "no record to read back (no identifier)"
 	}
 	for _, r := range routes {
-		if r.Entry == nil || r.Zone == "" {
-			return false
+		target := trimDot(r.Target)
+		switch {
+		case r.Entry == nil:
+			return "no provider serves " + target
+		case r.Zone == "":
+			return fmt.Sprintf("provider %s did not find the zone of %s", r.Entry.Name, target)
 		}
 		if _, can := r.Entry.Provider.(libdns.RecordGetter); !can {
-			return false
+			return fmt.Sprintf("provider %s cannot read records back (for %s)", r.Entry.Name, target)
 		}
 	}
-	return true
+	return ""
 }

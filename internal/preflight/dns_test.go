@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/libdns/libdns"
+	"github.com/miekg/dns"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/providers"
@@ -44,19 +45,54 @@ func TestEndpointsReasons(t *testing.T) {
 		t.Errorf("working: %v", Working(eps))
 	}
 
-	// Quorum all: the strategy fails; quorum 1: it works; a usable
+	// The default quorum (a majority of those that answer) works with the
+	// one that answers; a fixed quorum of 4 fails; quorum 1 works; a usable
 	// fallback turns the failure into a warning.
 	tg := Target{Strategy: "doh"}
+	if row := StrategyRow(tg, eps, Row{}, nil); row.Status != OK || !strings.Contains(row.Detail, "1 of 4 resolvers answer (need a majority of those: 1)") {
+		t.Errorf("default quorum: %+v", row)
+	}
+	tg.Quorum = 4
 	if row := StrategyRow(tg, eps, Row{}, nil); row.Status != Fail || row.Code != exitcode.DNS || !strings.Contains(row.Detail, "needs 4 of 4 resolvers, 1 answer") {
-		t.Errorf("quorum all: %+v", row)
+		t.Errorf("quorum 4: %+v", row)
 	}
 	tg.Quorum = 1
 	if row := StrategyRow(tg, eps, Row{}, nil); row.Status != OK {
 		t.Errorf("quorum 1: %+v", row)
 	}
-	tg = Target{Strategy: "doh", Fallback: "wait"}
+	tg = Target{Strategy: "doh", Quorum: 4, Fallback: "wait"}
 	if row := StrategyRow(tg, eps, Row{}, nil); row.Status != Warn || !strings.Contains(row.Detail, "fallback wait works") {
 		t.Errorf("fallback: %+v", row)
+	}
+	if row := StrategyRow(Target{Strategy: "doh"}, eps[1:], Row{}, nil); row.Status != Fail || row.Code != exitcode.DNS || !strings.Contains(row.Detail, "none of the 3 resolvers answers") {
+		t.Errorf("none answers: %+v", row)
+	}
+}
+
+// TestResolverAnsweringNOTIMPForSOA: a filtering resolver that answers
+// NOTIMP for SOA but TXT normally is what issuance needs, so it is ok and
+// CAA is checked through it; one that answers REFUSED is not, and the row
+// says so with the fix the issue path logs. Only TXT is asked of them,
+// at the zone apex.
+func TestResolverAnsweringNOTIMPForSOA(t *testing.T) {
+	notimp := zoneFake("https://filter/dns-query")
+	notimp.rcode = map[string]int{"example.com. SOA": dns.RcodeNotImplemented}
+	refused := zoneFake("udp://192.0.2.1:53")
+	refused.rcode = map[string]int{"example.com. TXT": dns.RcodeRefused}
+	eps := Endpoints(context.Background(), []resolver.Resolver{notimp, refused}, "example.com.")
+	if !eps[0].OK || eps[0].Row.Status != OK || eps[0].Row.Detail != "answers (TXT example.com: NXDOMAIN)" {
+		t.Errorf("NOTIMP for SOA: %+v", eps[0])
+	}
+	if eps[1].OK || eps[1].Row.Status != Warn || !strings.Contains(eps[1].Row.Detail, "answers REFUSED") || !strings.Contains(eps[1].Row.Detail, "use a --resolver that answers") {
+		t.Errorf("REFUSED: %+v", eps[1])
+	}
+	for _, f := range []*fakeResolver{notimp, refused} {
+		if q := f.questions(); len(q) != 1 || q[0] != "example.com. TXT" {
+			t.Errorf("%s was asked %v, want only example.com. TXT", f.spec, q)
+		}
+	}
+	if row := StrategyRow(Target{Strategy: "doh"}, eps, Row{}, nil); row.Status != OK {
+		t.Errorf("strategy: %+v", row)
 	}
 }
 

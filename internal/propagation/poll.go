@@ -55,7 +55,7 @@ const (
 // the Observer (case PR10). SERVFAIL and transport errors are reported and
 // retried. An endpoint is dropped, reported once with the reason and the
 // fix (resolver.Diagnose), when it fails MaxFailures times in a row with a
-// permanent failure (TLS, HTTP 4xx, a REFUSED answer), or MaxUnreachable
+// permanent failure (TLS, HTTP 4xx, a REFUSED or NOTIMP answer), or MaxUnreachable
 // times in a row with any failure (timeout, refused or reset connection);
 // the check goes on when the others can still make the quorum (cases PR08,
 // PR09). When every endpoint is dropped the check ends at once with each
@@ -509,8 +509,9 @@ func (p *Poll) poll(ctx context.Context, c Clock, e *endpoint, ws []want, lim li
 			e.failed(obs, reason, fix, re != nil && re.Permanent(), lim, p.fix)
 			return
 		}
-		if reason, fix, bad := resolver.DiagnoseRcode(msg.Rcode); bad && msg.Rcode == dns.RcodeRefused {
-			// REFUSED is a verdict on us, not on the name: like HTTP 403.
+		if reason, fix, bad := resolver.DiagnoseRcode(msg.Rcode); bad {
+			// REFUSED or NOTIMP is a verdict on us, not on the name:
+			// like HTTP 403.
 			e.seen[w.fqdn] = &sight{rcode: msg.Rcode, at: now}
 			e.failed(obs, reason, fix, true, lim, p.fix)
 			return
@@ -539,6 +540,10 @@ func (p *Poll) poll(ctx context.Context, c Clock, e *endpoint, ws []want, lim li
 				e.report(obs, w.fqdn, kind, "%s: %s for %s (no SOA in the answer)", e.label, kind, w.fqdn)
 			}
 		case msg.Rcode != dns.RcodeSuccess:
+			// SERVFAIL and the like say nothing about the records: the
+			// endpoint has no say in the quorum until it answers again,
+			// but it is not dropped (the zone's servers may recover).
+			e.failing = true
 			e.report(obs, w.fqdn, rcodeName(msg.Rcode), "%s: %s for %s; retrying", e.label, rcodeName(msg.Rcode), w.fqdn)
 		default:
 			if m := missing(w.values, s.values); len(m) > 0 {
