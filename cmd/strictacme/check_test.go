@@ -208,35 +208,64 @@ func TestCheckNamecheapClientIPAccepted(t *testing.T) {
 }
 
 // DoH endpoints that a locked-down network breaks are each reported with
-// the reason; with a quorum the working one carries the strategy (warn
-// rows, exit 0), without one the strategy fails.
+// the reason and the fix the issue log would give; under the default
+// quorum (a majority of those that answer) the working one carries the
+// strategy (warn rows, exit 0), with a fixed quorum of all it fails
+// (cases PR08, PR09).
 func TestCheckDoHEndpoints(t *testing.T) {
 	w := checkWorld(t)
 	var urls []string
-	for _, k := range []testworld.DoHKind{testworld.DoHForbidden, testworld.DoHUntrustedCert, testworld.DoHHang} {
+	for _, k := range []testworld.DoHKind{testworld.DoHForbidden, testworld.DoHUntrustedCert, testworld.DoHHang, testworld.DoHReset, testworld.DoHRefused} {
 		u, err := w.AddDoHEndpoint(k)
 		if err != nil {
 			t.Fatal(err)
 		}
 		urls = append(urls, u)
 	}
-	args := checkArgs(t, w, "--dns", "testapi", "-d", "example.com", "--resolver", urls[0], "--resolver", urls[1], "--resolver", urls[2], "--request-timeout", "200ms")
-	code, rep, _ := runCheckJSON(t, append(args, "--quorum", "1")...)
-	if code != 0 {
-		t.Fatalf("quorum 1: exit %d\n%s", code, dump(rep))
+	args := checkArgs(t, w, "--dns", "testapi", "-d", "example.com", "--request-timeout", "200ms")
+	for _, u := range urls {
+		args = append(args, "--resolver", u)
 	}
-	for i, want := range []string{"403", "unknown authority", "timeout"} {
+	code, rep, _ := runCheckJSON(t, args...)
+	if code != 0 {
+		t.Fatalf("default quorum: exit %d\n%s", code, dump(rep))
+	}
+	for i, want := range []string{"this DoH host is blocked here", "unknown authority (TLS interception?); if a proxy inspects TLS, pass its root certificate with --ca-cert FILE", "timeout", "reset", "answers REFUSED"} {
 		r := row(t, rep, "resolver "+urls[i])
 		if r.Status != preflight.Warn || !strings.Contains(r.Detail, want) {
 			t.Errorf("%s: %+v, want %q", urls[i], r, want)
 		}
 	}
-	if r := row(t, rep, "propagation doh"); r.Status != preflight.OK || !strings.Contains(r.Detail, "1 of 4") {
+	if r := row(t, rep, "propagation doh"); r.Status != preflight.OK || !strings.Contains(r.Detail, "1 of 6 resolvers answer") {
 		t.Errorf("%+v", r)
 	}
-	code, rep, _ = runCheckJSON(t, args...)
-	if r := row(t, rep, "propagation doh"); code != exitcode.DNS || r.Status != preflight.Fail || !strings.Contains(r.Detail, "needs 4 of 4") {
+	code, rep, _ = runCheckJSON(t, append(args, "--quorum", "6")...)
+	if r := row(t, rep, "propagation doh"); code != exitcode.DNS || r.Status != preflight.Fail || !strings.Contains(r.Detail, "needs 6 of 6") {
 		t.Errorf("exit %d, %+v", code, r)
+	}
+}
+
+// A filtering resolver that answers NOTIMP to SOA questions but resolves
+// TXT and CAA is all issuance needs: check passes and checks CAA through
+// it instead of reporting FAIL for something issue would do.
+func TestCheckResolverAnsweringNOTIMPForSOA(t *testing.T) {
+	w := checkWorld(t)
+	u, err := w.AddDoHEndpoint(testworld.DoHNotImpSOA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"check", "--server", w.DirectoryURL, "--ca-cert", w.TLSRootFile, "--accept-tos",
+		"--resolver", u, "--path", filepath.Join(t.TempDir(), "state"), "--request-timeout", "2s",
+		"--dns", "testapi", "-d", "example.com"}
+	code, rep, _ := runCheckJSON(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, dump(rep))
+	}
+	if r := row(t, rep, "resolver "+u); r.Status != preflight.OK || !strings.Contains(r.Detail, "answers (TXT example.com") {
+		t.Errorf("%+v", r)
+	}
+	if r := row(t, rep, "CAA"); r.Status != preflight.OK || strings.Contains(r.Detail, "not checked") {
+		t.Errorf("%+v\n%s", r, dump(rep))
 	}
 }
 

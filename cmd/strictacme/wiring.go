@@ -94,7 +94,7 @@ func (f *issueFlags) propagationFor(p *plan) (propagation.Strategy, issue.Persis
 	}
 	persist := issue.ResolverPersistChecker{Resolvers: rs}
 	if f.quorum < 0 || f.quorum > len(rs) {
-		return nil, nil, usage("--quorum %d: give 0 (all) up to %d, the number of resolvers", f.quorum, len(rs))
+		return nil, nil, usage("--quorum %d: give 0 (a majority of those that answer) up to %d, the number of resolvers", f.quorum, len(rs))
 	}
 	cfg := propagation.Config{Quorum: f.quorum, Delay: f.wait, FailFast: true, Timeout: f.propTimeout}
 	switch f.propagation {
