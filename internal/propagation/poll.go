@@ -20,7 +20,8 @@ const (
 	DefaultPollInitial = time.Second      // first pause between polls
 	DefaultPollMax     = 10 * time.Second // pauses double up to this
 	// DefaultMaxFailures is how many permanent failures in a row (TLS
-	// failures, HTTP 4xx, REFUSED answers) drop an endpoint (case PR08).
+	// failures, HTTP 4xx, REFUSED or NOTIMP answers) drop an endpoint
+	// (case PR08).
 	DefaultMaxFailures = 2
 	// DefaultMaxUnreachable is how many failed exchanges in a row of any
 	// kind (timeouts, refused or reset connections, HTTP 5xx, replies that
@@ -55,10 +56,10 @@ const (
 // the Observer (case PR10). SERVFAIL and transport errors are reported and
 // retried. An endpoint is dropped, reported once with the reason and the
 // fix (resolver.Diagnose), when it fails MaxFailures times in a row with a
-// permanent failure (TLS, HTTP 4xx, a REFUSED or NOTIMP answer), or MaxUnreachable
-// times in a row with any failure (timeout, refused or reset connection);
-// the check goes on when the others can still make the quorum (cases PR08,
-// PR09). When every endpoint is dropped the check ends at once with each
+// permanent failure (TLS, HTTP 4xx, a REFUSED or NOTIMP answer), or
+// MaxUnreachable times in a row with any failure (timeout, refused or reset
+// connection); the check goes on when the others can still make the quorum
+// (cases PR08, PR09). When every endpoint is dropped the check ends at once with each
 // one's reason and fix, so a network that blocks them all is told within
 // a minute, not at the deadline; a Fallback then hands over to the next
 // strategy.
@@ -80,7 +81,7 @@ type Poll struct {
 	// DefaultPollInitial and DefaultPollMax.
 	PollInitial, PollMax time.Duration
 	// MaxFailures is how many permanent failures in a row (TLS, HTTP 4xx,
-	// REFUSED) drop an endpoint; 0 means DefaultMaxFailures.
+	// REFUSED, NOTIMP) drop an endpoint; 0 means DefaultMaxFailures.
 	MaxFailures int
 	// MaxUnreachable is how many failures in a row of any kind drop an
 	// endpoint; 0 means DefaultMaxUnreachable.
@@ -337,7 +338,7 @@ func (p *Poll) Wait(ctx context.Context, recs []Record, written time.Time, obs O
 			return fail("timed out", context.DeadlineExceeded)
 		}
 		if bounded && p.FailFast {
-			if hopeless := p.hopeless(eps, ws, now, left); alive-hopeless < quorum { // alive counts the complete ones too; so does a majority quorum's base
+			if hopeless := p.hopeless(eps, ws, now, left); alive-hopeless < quorum { // alive counts the complete ones too
 				return fail(fmt.Sprintf("giving up with %s left: negative answers stay cached longer", fmtDur(left)), nil)
 			}
 		}
