@@ -113,9 +113,14 @@ func (p *Provider) change(ctx context.Context, z, sld, tld string, adds, dels []
 			// records, is not documented
 			// (https://www.namecheap.com/support/api/methods/domains-dns/set-hosts/):
 			// leave the last record(s) in
-			// place rather than find out on a user's zone.
+			// place rather than find out on a user's zone, and say so: the
+			// caller keeps them on its list of records to remove.
+			var rows []string
+			for _, h := range del {
+				rows = append(rows, rowOf(h).String())
+			}
 			p.log.Warn("namecheap: not sending an empty host list; the record(s) stay in the zone", "zone", z, "records", len(del))
-			return add, cumDeleted, nil
+			return nil, cumDeleted, &RefusedError{Zone: z, Reason: fmt.Sprintf("removing %s would leave the zone with no host records, and what setHosts does with an empty list is not documented, so they stay; delete them in the Namecheap dashboard (Advanced DNS), or keep another record in the zone", strings.Join(rows, ", "))}
 		}
 		if err := p.checkWrite(z, res, next); err != nil {
 			return nil, cumDeleted, err
@@ -145,9 +150,24 @@ func (p *Provider) change(ctx context.Context, z, sld, tld string, adds, dels []
 		if sameZone(after.Hosts, next) && strings.EqualFold(after.EmailType, res.EmailType) {
 			return add, cumDeleted, nil
 		}
-		// Someone else wrote the zone after our setHosts, possibly from a
-		// stale read that drops our change. The next cycle re-reads and
-		// re-applies what is missing, or finds nothing to do.
+		// A row read and sent back unchanged is missing or altered: our
+		// own write damaged the zone (the API dropped or rewrote rows it
+		// did not like), or another writer removed it at that moment. The
+		// zone read now must not become the base of another cycle: put the
+		// rows back in one more write, or fail naming each one lost.
+		if kept := subtract(next, add); len(subtract(kept, after.Hosts)) > 0 {
+			if err := p.repair(ctx, c, z, sld, tld, res.EmailType, next, kept, after); err != nil {
+				return nil, cumDeleted, err
+			}
+			if cycle >= p.cfg.MaxCycles {
+				return nil, cumDeleted, &LostUpdateError{Zone: z, Cycles: cycle}
+			}
+			continue
+		}
+		// Every row we kept is there, but rows we did not send appeared or
+		// ours are missing: someone else wrote the zone after our setHosts,
+		// possibly from a stale read that drops our change. The next cycle
+		// re-reads and re-applies what is missing, or finds nothing to do.
 		p.log.Warn("namecheap zone changed after write; redoing the cycle", "zone", z, "cycle", cycle)
 		if cycle >= p.cfg.MaxCycles {
 			return nil, cumDeleted, &LostUpdateError{Zone: z, Cycles: cycle}
@@ -207,6 +227,28 @@ func (p *Provider) checkWrite(z string, res *api.HostsResult, next []api.Host) e
 		}
 		if len(ddns) > 0 {
 			return refuse("host(s) %s have Dynamic DNS enabled and setHosts cannot keep that flag, so they would become plain records; set %s=true to accept that, or delegate _acme-challenge to another zone with a CNAME", strings.Join(ddns, ", "), EnvAllowDDNS)
+		}
+	}
+	// setHosts saves MX rows only when the zone's EmailType is MX
+	// (https://github.com/billputer/go-namecheap/pull/7): in a zone with
+	// Namecheap-managed mail (MXE, FWD, OX, GMAIL) or none, resending its MX
+	// rows would delete them.
+	if et := res.EmailType; et != "" && !strings.EqualFold(et, "MX") {
+		var mx []string
+		for _, h := range next {
+			if strings.EqualFold(h.Type, "MX") {
+				mx = append(mx, h.Name+" MX "+h.Address)
+			}
+		}
+		if len(mx) > 0 {
+			return refuse("the zone's mail setting is EmailType %s and it holds MX record(s) %s, which setHosts keeps only with EmailType MX, so any write would delete them; write the challenge records elsewhere (a CNAME from _acme-challenge to a zone without MX records, e.g. a challenge server), or set the domain's Mail Settings to Custom MX in the Namecheap dashboard", et, strings.Join(mx, ", "))
+		}
+	}
+	for _, h := range next {
+		// The server strips surrounding quotes, so such a row, written
+		// back, would change.
+		if strings.EqualFold(h.Type, "TXT") && unquote(h.Address) != h.Address {
+			return refuse("TXT %s holds %q with surrounding quotes, which setHosts strips, so any write would change it; remove the quotes in the Namecheap dashboard (Advanced DNS; the value is published without them anyway)", h.Name, h.Address)
 		}
 	}
 	if len(next) > maxRecords {

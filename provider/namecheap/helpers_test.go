@@ -139,6 +139,18 @@ func baseZone() []namecheaptest.Host {
 	}
 }
 
+// withoutMX drops the MX rows: a zone whose mail Namecheap manages
+// (EmailType MXE, FWD, OX, GMAIL) or that has none.
+func withoutMX(hosts []namecheaptest.Host) []namecheaptest.Host {
+	var out []namecheaptest.Host
+	for _, h := range hosts {
+		if h.Type != "MX" {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 func hasTXT(hosts []namecheaptest.Host, name, value string) int {
 	n := 0
 	for _, h := range hosts {

@@ -202,18 +202,34 @@ func TestPresentAndCleanUpAreIdempotent(t *testing.T) {
 
 func TestEmailTypeSentBackAsRead(t *testing.T) {
 	for _, et := range []string{"MX", "MXE", "FWD", "OX", "GMAIL", "NONE"} {
-		w := newWorld(t, namecheaptest.Options{DropMXUnlessEmailTypeMX: true}, nil)
-		w.srv.AddZone("example.com", namecheaptest.ZoneOptions{EmailType: et, Hosts: baseZone()})
-		if _, err := w.p.AppendRecords(ctx, "example.com.", []libdns.Record{txt("_acme-challenge", "v")}); err != nil && et == "MX" {
-			t.Fatal(err)
+		w := newWorld(t, namecheaptest.Options{}, nil)
+		hosts := baseZone()
+		if et != "MX" {
+			hosts = withoutMX(hosts)
 		}
+		w.srv.AddZone("example.com", namecheaptest.ZoneOptions{EmailType: et, Hosts: hosts})
+		before := zoneKeys(w.srv.Hosts("example.com"))
+		recs := []libdns.Record{txt("_acme-challenge", "v")}
+		if _, err := w.p.AppendRecords(ctx, "example.com.", recs); err != nil {
+			t.Fatalf("%s: %v", et, err)
+		}
+		if _, err := w.p.DeleteRecords(ctx, "example.com.", recs); err != nil {
+			t.Fatalf("%s: %v", et, err)
+		}
+		sets := 0
 		for _, r := range w.srv.Requests() {
-			if r.Command == namecheaptest.SetHosts && r.Params.Get("emailtype") != et {
-				t.Errorf("%s: sent EmailType %q", et, r.Params.Get("emailtype"))
+			if r.Command == namecheaptest.SetHosts {
+				sets++
+				if r.Params.Get("emailtype") != et {
+					t.Errorf("%s: sent EmailType %q", et, r.Params.Get("emailtype"))
+				}
 			}
 		}
-		if w.srv.EmailType("example.com") != et {
-			t.Errorf("EmailType became %q", w.srv.EmailType("example.com"))
+		if sets != 2 {
+			t.Errorf("%s: %d setHosts, want 2", et, sets)
+		}
+		if w.srv.EmailType("example.com") != et || !sameKeys(before, zoneKeys(w.srv.Hosts("example.com"))) {
+			t.Errorf("%s: zone or EmailType (%q) changed", et, w.srv.EmailType("example.com"))
 		}
 	}
 }

@@ -110,12 +110,15 @@ func TestCase_NC02(t *testing.T) {
 }
 
 // TestCase_NC02_LastRecordStays: removing the only record would send an
-// empty host list, whose effect Namecheap does not document; it is not sent.
+// empty host list, whose effect Namecheap does not document; it is not
+// sent, and the clean-up fails naming the record, so that the caller keeps
+// it on its list and the user hears of it.
 func TestCase_NC02_LastRecordStays(t *testing.T) {
 	w := newWorld(t, namecheaptest.Options{}, nil)
 	w.srv.AddZone("example.net", namecheaptest.ZoneOptions{Hosts: []namecheaptest.Host{{Name: "_acme-challenge", Type: "TXT", Address: "v", TTL: "300"}}})
-	if _, err := w.p.DeleteRecords(ctx, "example.net.", []libdns.Record{txt("_acme-challenge", "v")}); err != nil {
-		t.Fatal(err)
+	_, err := w.p.DeleteRecords(ctx, "example.net.", []libdns.Record{txt("_acme-challenge", "v")})
+	if _, ok := errorsAs[*RefusedError](err); !ok || !strings.Contains(err.Error(), `_acme-challenge TXT "v"`) || !strings.Contains(err.Error(), "dashboard") {
+		t.Fatalf("err = %v, want a refusal naming the record and the fix", err)
 	}
 	if w.srv.Calls("setHosts") != 0 || len(w.srv.Hosts("example.net")) != 1 {
 		t.Fatal("an empty host list was sent")

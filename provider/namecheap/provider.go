@@ -4,7 +4,9 @@
 // exactly our TXT values, setHosts with every other row byte-identical and
 // EmailType as read, then getHosts again to verify. Changes to one zone are
 // serialised inside the process and, through a lock file, across processes
-// on the machine; a verify that finds our change lost redoes the cycle.
+// on the machine; a verify that finds our change lost redoes the cycle, one
+// that finds rows we sent back dropped or altered by the API restores them
+// in one more write or fails naming each (DamageError).
 // All challenge records for one zone go in one cycle whatever their number.
 //
 // The API facts come from Namecheap's docs
@@ -291,9 +293,12 @@ func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
 // cycle: one getHosts, one setHosts, one verifying getHosts, whatever the
 // number of records. A value already present at that name is not written
 // again (idempotent). Several values at one name coexist. New records get
-// the record's TTL, or Config.TTL when it is zero. On a refusal (DDNS hosts,
-// more than 150 records, a host name over 60 characters, a TTL outside
-// 60–60000) the zone is not touched. It returns the records now present.
+// the record's TTL, or Config.TTL when it is zero. On a refusal
+// (*RefusedError: DDNS hosts, more than 150 records, a host name over 60
+// characters, a TTL outside 60–60000, MX rows in a zone whose EmailType is
+// not MX, a quoted TXT value) the zone is not touched. A write the API
+// damaged and one more write could not repair gives a *DamageError. It
+// returns the records now present.
 func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
 	z, sld, tld, err := zoneParts(zone)
 	if err != nil {
@@ -321,8 +326,9 @@ func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns
 // one zone row per given record, in one cycle. Other records at the same
 // name, e.g. another order's challenge value, stay. The caller passes only
 // values it wrote (the journal is the record of those). Records not in the
-// zone are ignored; if none match nothing is written. It returns the
-// records actually removed.
+// zone are ignored; if none match nothing is written. Removing the last
+// records of a zone is refused (*RefusedError; they stay). Refusals and
+// damage are as for AppendRecords. It returns the records actually removed.
 func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
 	z, sld, tld, err := zoneParts(zone)
 	if err != nil {

@@ -49,6 +49,13 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	cmd := resolveCommand(p.get("Command"))
+	if cmd == SetHosts {
+		// A slow setHosts: other calls go on meanwhile, and the write lands
+		// afterwards whether or not the client still waits.
+		if d := s.setHostsDelay(); d > 0 {
+			time.Sleep(d)
+		}
+	}
 	logged := url.Values{}
 	for k, v := range p {
 		if k != "apikey" {
@@ -261,7 +268,7 @@ func (s *Server) setHosts(w http.ResponseWriter, p params) bool {
 		}
 		emailType = et
 	}
-	if s.opts.DropMXUnlessEmailTypeMX && emailType != "MX" {
+	if !s.opts.KeepMXWhateverEmailType && emailType != "MX" {
 		kept := hosts[:0]
 		for _, h := range hosts {
 			if h.Type != "MX" {
@@ -269,6 +276,9 @@ func (s *Server) setHosts(w http.ResponseWriter, p params) bool {
 			}
 		}
 		hosts = kept
+	}
+	if s.opts.Damage != nil {
+		hosts = s.opts.Damage(domain, append([]Host(nil), hosts...))
 	}
 	z.emailType = emailType
 	z.hosts = s.stamp(hosts, false)

@@ -5,7 +5,9 @@
 // and captured responses show it: setHosts replaces the whole host list,
 // getHosts answers with
 // lowercase <host> rows whose HostIds are regenerated on every write,
-// EmailType is kept or set per call, calls past the per-minute budget get
+// EmailType is kept or set per call, MX rows are not saved unless the
+// zone's EmailType is MX, surrounding quotes of TXT values are stripped,
+// setHosts can be made slow, calls past the per-minute budget get
 // HTTP 405, errors come in the documented envelopes
 // (https://www.namecheap.com/support/api/error-codes/), an over-long query
 // string gets
@@ -85,16 +87,26 @@ type Options struct {
 	DefaultTTL string
 	// EgressIP is what the /getip endpoint answers; "" means "203.0.113.7".
 	EgressIP string
-	// DropMXUnlessEmailTypeMX models billputer/go-namecheap#7: MX rows are
-	// not saved unless the zone's EmailType after the call is MX.
-	DropMXUnlessEmailTypeMX bool
+	// KeepMXWhateverEmailType turns off what the real API does
+	// (https://github.com/billputer/go-namecheap/pull/7): by default MX
+	// rows sent to setHosts are not saved unless the zone's EmailType after
+	// the call is MX.
+	KeepMXWhateverEmailType bool
+	// SetHostsDelay is how long every setHosts waits, outside the server's
+	// lock, before it applies the write: a slow API during which other
+	// calls go on. The write lands even if the client gave up waiting.
+	SetHostsDelay time.Duration
+	// Damage, if set, may change the rows a setHosts is about to store
+	// (after MX dropping and quote stripping), to model damage the real API
+	// might do; it runs under the server's lock and must not call the Server.
+	Damage func(domain string, hosts []Host) []Host
 	// Now is the clock of the throttle window; nil means time.Now.
 	Now func() time.Time
 }
 
 // Zone options for AddZone.
 type ZoneOptions struct {
-	EmailType    string // default "NONE"
+	EmailType    string // default "MX" if Hosts has an MX row (a zone with custom MX), else "NONE"
 	CustomNS     bool   // getHosts/setHosts answer 2030288
 	OtherAccount bool   // answer 2016166
 	Shared       bool   // managed but not owned: absent from getList
@@ -141,6 +153,7 @@ type Server struct {
 	requests []Request
 	now      func() time.Time
 	hook     func(command string)
+	delays   []time.Duration // one-shot setHosts delays, used before SetHostsDelay
 }
 
 // NewServer starts a fake on 127.0.0.1. The API is at URL(), the IP
@@ -220,6 +233,11 @@ func (s *Server) AddZone(domain string, zo ZoneOptions) {
 	et := zo.EmailType
 	if et == "" {
 		et = "NONE"
+		for _, h := range zo.Hosts {
+			if strings.EqualFold(h.Type, "MX") {
+				et = "MX"
+			}
+		}
 	}
 	z := &zone{emailType: et, customNS: zo.CustomNS, otherAccount: zo.OtherAccount, shared: zo.Shared}
 	z.hosts = s.stamp(zo.Hosts, true)
@@ -359,6 +377,34 @@ func (s *Server) InjectError(command string, f Fault) {
 	defer s.mu.Unlock()
 	c := resolveCommand(command)
 	s.faults[c] = append(s.faults[c], f)
+}
+
+// DelayNextSetHosts makes the next setHosts that arrives wait d (outside
+// the server's lock) before its write is applied, as a slow API would;
+// queued delays are used one call each, in order.
+func (s *Server) DelayNextSetHosts(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delays = append(s.delays, d)
+}
+
+// SetDamage replaces Options.Damage (nil: no damage).
+func (s *Server) SetDamage(fn func(domain string, hosts []Host) []Host) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.Damage = fn
+}
+
+// setHostsDelay takes the delay of the setHosts call now arriving.
+func (s *Server) setHostsDelay() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.delays) > 0 {
+		d := s.delays[0]
+		s.delays = s.delays[1:]
+		return d
+	}
+	return s.opts.SetHostsDelay
 }
 
 // SetClock replaces the throttle's clock (for fake-clock tests).

@@ -93,3 +93,34 @@ func TestGetListPages(t *testing.T) {
 		t.Fatal(body)
 	}
 }
+
+// TestSetHostsDropsMXUnlessEmailTypeMX: like the real API, MX rows sent to
+// a zone whose EmailType is not MX are not saved, and surrounding quotes
+// of TXT values are stripped.
+func TestSetHostsDropsMXUnlessEmailTypeMX(t *testing.T) {
+	s := NewServer(Options{})
+	defer s.Close()
+	for _, et := range []string{"GMAIL", "MX"} {
+		s.AddZone("example.org", ZoneOptions{EmailType: et})
+		form := auth(s, "namecheap.domains.dns.setHosts")
+		for k, v := range map[string]string{"SLD": "example", "TLD": "org",
+			"HostName1": "@", "RecordType1": "MX", "Address1": "mx.example.net.", "MXPref1": "10", "TTL1": "1800",
+			"HostName2": "@", "RecordType2": "TXT", "Address2": `"quoted"`, "TTL2": "1800"} {
+			form.Set(k, v)
+		}
+		if code, body := post(t, s, "", form); code != 200 || !strings.Contains(body, `IsSuccess="true"`) {
+			t.Fatalf("%s: %d %s", et, code, body)
+		}
+		hosts := s.Hosts("example.org")
+		if want := map[string]int{"GMAIL": 1, "MX": 2}[et]; len(hosts) != want {
+			t.Errorf("EmailType %s: %d rows stored, want %d: %+v", et, len(hosts), want, hosts)
+		}
+		if hosts[len(hosts)-1].Address != "quoted" {
+			t.Errorf("TXT stored as %q", hosts[len(hosts)-1].Address)
+		}
+	}
+	s.AddZone("example.net", ZoneOptions{Hosts: []Host{{Name: "@", Type: "MX", Address: "mx.example.net."}}})
+	if et := s.EmailType("example.net"); et != "MX" {
+		t.Errorf("a zone added with MX rows has EmailType %q, want MX", et)
+	}
+}
