@@ -70,9 +70,6 @@ func namecheapEntry(lookup func(string) (string, bool), p *plan) (providers.Entr
 		return providers.Entry{}, exitcode.With(exitcode.Usage, err)
 	}
 	cfg.RootCAs = p.rootCAs
-	if cfg.LockDir == "" {
-		cfg.LockDir = filepath.Join(p.path, "locks")
-	}
 	prov, err := namecheap.New(cfg)
 	if err != nil {
 		return providers.Entry{}, exitcode.With(exitcode.Usage, err)

@@ -4,7 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"path/filepath"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,7 +20,7 @@ import (
 func init() { addCommand(newRunCmd) }
 
 // providerEnv is what a config provider is built with besides its table:
-// the state directory (for cross-process locks) and the trust roots.
+// the state directory and the trust roots.
 type providerEnv struct {
 	path  string
 	roots *x509.CertPool
@@ -34,7 +34,7 @@ var configProviderTypes = map[string]func(p *config.Provider, env providerEnv) (
 	"namecheap": func(p *config.Provider, env providerEnv) (providers.Provider, error) {
 		return namecheap.New(namecheap.Config{
 			APIUser: p.User.Reveal(), APIKey: p.Key.Reveal(), ClientIP: p.ClientIP, Endpoint: p.Endpoint, Sandbox: p.Sandbox,
-			RootCAs: env.roots, LockDir: filepath.Join(env.path, "locks"),
+			RootCAs: env.roots, LockDir: os.Getenv(namecheap.EnvLockDir), // "" is the machine-wide default
 		})
 	},
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/libdns/libdns"
 	"golang.org/x/time/rate"
@@ -25,6 +26,7 @@ const (
 	envHelpLock = "NAMECHEAP_TEST_LOCKDIR"
 	envHelpName = "NAMECHEAP_TEST_PREFIX"
 	envHelpN    = "NAMECHEAP_TEST_ROUNDS"
+	envHelpSys  = "NAMECHEAP_TEST_SYSTEM_LOCK_DIR" // systemLockDirs of the helper
 )
 
 func TestMain(m *testing.M) {
@@ -42,6 +44,7 @@ func TestMain(m *testing.M) {
 // challenge name of example.com, like a second strictacme process.
 func helperMain() error {
 	n, _ := strconv.Atoi(os.Getenv(envHelpN))
+	systemLockDirs = []string{os.Getenv(envHelpSys)}
 	p, err := New(Config{
 		APIUser:  os.Getenv(envHelpUser),
 		APIKey:   os.Getenv(envHelpKey),
@@ -124,17 +127,35 @@ func TestTwoProvidersSameZoneLoseNothing(t *testing.T) {
 
 // TestCase_NC11 — two jobs share one zone at the same time: a second OS
 // process (this test binary re-executed) and this one present into the
-// same zone of the same fake server with the same LockDir; nothing is lost,
-// and the clean-up restores the zone.
+// same zone of the same fake server, with setHosts slowed down; nothing is
+// lost, no cycle has to be redone, and the clean-up restores the zone.
+// The two processes either name the same LockDir or, like two runs with
+// different state directories, leave it to the machine-wide default.
 func TestCase_NC11(t *testing.T) {
-	w := newWorld(t, namecheaptest.Options{RateLimit: -1}, nil)
+	for _, shared := range []bool{true, false} {
+		t.Run(map[bool]string{true: "same LockDir", false: "default LockDir"}[shared], func(t *testing.T) {
+			sys := machineLockDir(t)
+			lockDir := ""
+			if shared {
+				lockDir = t.TempDir()
+			}
+			w := newWorld(t, namecheaptest.Options{RateLimit: -1, SetHostsDelay: 5 * time.Millisecond}, func(c *Config) { c.LockDir = lockDir })
+			twoProcessesShareZone(t, w, lockDir, systemLockDirs[0])
+			if !shared && w.p.LockDir() != sys {
+				t.Fatalf("lock dir %s, want %s", w.p.LockDir(), sys)
+			}
+		})
+	}
+}
+
+func twoProcessesShareZone(t *testing.T, w *world, lockDir, sysLockDir string) {
 	w.srv.AddZone("example.com", namecheaptest.ZoneOptions{EmailType: "OX", Hosts: withoutMX(baseZone())})
 	before := zoneKeys(w.srv.Hosts("example.com"))
 	const rounds = 15
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
 		envHelper+"=1", envHelpURL+"="+w.srv.URL(), envHelpUser+"="+w.srv.APIUser(), envHelpKey+"="+w.srv.APIKey(),
-		envHelpLock+"="+w.p.cfg.LockDir, envHelpName+"=child", envHelpN+"="+strconv.Itoa(rounds))
+		envHelpLock+"="+lockDir, envHelpSys+"="+sysLockDir, envHelpName+"=child", envHelpN+"="+strconv.Itoa(rounds))
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

@@ -46,7 +46,9 @@ type Config struct {
 	// (https://github.com/acmesh-official/acme.sh/issues/2107). Default: refuse.
 	AllowDDNS bool
 	// LockDir holds one lock file per zone so that processes on this
-	// machine take turns on a zone; "" means <user cache dir>/strictacme/locks.
+	// machine take turns on a zone; "" means DefaultLockDir (per machine:
+	// /run/lock/strictacme as root, else <user cache dir>/strictacme/locks).
+	// Every process writing a zone must use the same directory.
 	LockDir string
 	// RootCAs verifies the endpoint; nil means the system roots. Use
 	// RootsWithExtra to add roots (--ca-cert) to the system ones.

@@ -24,8 +24,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -132,11 +130,7 @@ func New(cfg Config) (*Provider, error) {
 		cfg.Zone = z
 	}
 	if cfg.LockDir == "" {
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			dir = os.TempDir()
-		}
-		cfg.LockDir = filepath.Join(dir, "strictacme", "locks")
+		cfg.LockDir = DefaultLockDir()
 	}
 	if cfg.MaxCycles <= 0 {
 		cfg.MaxCycles = 4
@@ -172,6 +166,10 @@ func New(cfg Config) (*Provider, error) {
 	}
 	return p, nil
 }
+
+// LockDir is the directory of this provider's zone lock files
+// (Config.LockDir, or DefaultLockDir).
+func (p *Provider) LockDir() string { return p.cfg.LockDir }
 
 // DefaultSettleDelay is how long the `provider` propagation strategy should
 // wait after the verifying read before asking the CA to validate: Config.SettleDelay,
