@@ -481,6 +481,7 @@ func lockOpened(ctx context.Context, st *store.Store, wait bool) (*store.Store, 
 func obtainLocked(ctx context.Context, st *store.Store, p *plan, logf func(string)) (*issue.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
+	defer useProviderLog(logf)()
 	armKillSwitch(p, logf)
 	is, err := issue.New(issue.Config{
 		Directory: p.directory, HTTPClient: p.httpClient, Store: st, Providers: p.providers,

@@ -210,6 +210,7 @@ func quoteAll(vs []string) string {
 // do is the whole command; it fills out as far as it gets.
 func (f *persistFlags) do(ctx context.Context, out *persistOutput, stderr io.Writer) error {
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
+	defer useProviderLog(func(l string) { logf("%s", l) })()
 	ids, err := names.ParseAll(f.domains)
 	if err != nil {
 		return exitcode.With(exitcode.Usage, err)

@@ -70,6 +70,7 @@ func namecheapEntry(lookup func(string) (string, bool), p *plan) (providers.Entr
 		return providers.Entry{}, exitcode.With(exitcode.Usage, err)
 	}
 	cfg.RootCAs = p.rootCAs
+	cfg.Logger = providerLogger()
 	prov, err := namecheap.New(cfg)
 	if err != nil {
 		return providers.Entry{}, exitcode.With(exitcode.Usage, err)

@@ -513,6 +513,7 @@ func (f *renewFlags) planFor(ctx context.Context, r *certRun) (*plan, error) {
 // from its environment. Failures are logged; the journal keeps what was not
 // removed for the next run.
 func (f *renewFlags) sweep(ctx context.Context, st *store.Store, runs []*certRun, logf func(string)) {
+	defer useProviderLog(logf)()
 	entries, err := st.Journal().Entries()
 	if err != nil || len(entries) == 0 {
 		return

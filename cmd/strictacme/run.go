@@ -35,6 +35,7 @@ var configProviderTypes = map[string]func(p *config.Provider, env providerEnv) (
 		return namecheap.New(namecheap.Config{
 			APIUser: p.User.Reveal(), APIKey: p.Key.Reveal(), ClientIP: p.ClientIP, Endpoint: p.Endpoint, Sandbox: p.Sandbox,
 			RootCAs: env.roots, LockDir: os.Getenv(namecheap.EnvLockDir), // "" is the machine-wide default
+			Logger: providerLogger(),
 		})
 	},
 }

@@ -719,7 +719,7 @@ func (is *Issuer) cleanup(ctx context.Context, groups map[zoneKey][]*Record) err
 			entries = append(entries, journalEntry(k, r, time.Time{}))
 		}
 		if _, err := k.entry.Provider.DeleteRecords(cctx, k.zone, lrecs); err != nil {
-			errs = append(errs, fmt.Errorf("%s: deleting %d record(s) in zone %s: %w (kept in the journal; the next run removes them)", k.entry.Name, len(lrecs), strings.TrimSuffix(k.zone, "."), err))
+			errs = append(errs, fmt.Errorf("%s: deleting %d record(s) in zone %s: %w (kept in the journal; the next run tries again)", k.entry.Name, len(lrecs), strings.TrimSuffix(k.zone, "."), err))
 			continue
 		}
 		n += len(lrecs)

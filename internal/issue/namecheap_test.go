@@ -9,6 +9,7 @@ import (
 	"github.com/miekg/dns"
 	"golang.org/x/time/rate"
 
+	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/testworld"
 	"github.com/strictacme/strictacme/provider/namecheap"
 	"github.com/strictacme/strictacme/provider/namecheap/namecheaptest"
@@ -139,5 +140,53 @@ func TestCase_NC07(t *testing.T) {
 	// And a whole order after it still works and leaves nothing.
 	if _, err := f.obtain(t, context.Background(), "example.com", "*.example.com"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestNamecheapZoneHoldingOnlyOurRecordKeepsItInTheJournal: in a zone
+// that holds nothing but the challenge record, removing it would send
+// Namecheap an empty host list, which is never sent. The certificate is
+// stored, but the run fails with the clean-up error naming the record and
+// the fix, the record stays in the journal, and no "cleaned up" line is
+// logged. Once the record is gone from the zone, the next sweep forgets it.
+func TestNamecheapZoneHoldingOnlyOurRecordKeepsItInTheJournal(t *testing.T) {
+	w, nc, p := namecheapWorld(t)
+	nc.SetZoneHosts("example.com", nil)
+	f := newFixture(t, w, withProvider(p))
+	res, err := f.obtain(t, context.Background(), "example.com")
+	if err == nil || res != nil && res.Certificate == nil {
+		t.Fatalf("Obtain = %v, %v; want the certificate and a clean-up error", res, err)
+	}
+	if code := exitcode.Of(err); code != exitcode.DNS {
+		t.Errorf("exit code %d, want %d (DNS)", code, exitcode.DNS)
+	}
+	for _, want := range []string{"clean-up failed", "_acme-challenge TXT", "no host records", "dashboard", "kept in the journal"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q: %v", want, err)
+		}
+	}
+	log := strings.Join(f.log, "\n")
+	if strings.Contains(log, "cleaned up") {
+		t.Errorf("log claims a clean-up:\n%s", log)
+	}
+	es, _ := f.st.Journal().Entries()
+	if len(es) != 1 || es[0].FQDN != "_acme-challenge.example.com." {
+		t.Fatalf("journal: %+v", es)
+	}
+	if len(nc.Hosts("example.com")) != 1 || nc.Calls("setHosts") != 1 {
+		t.Fatalf("zone %+v after %d setHosts", nc.Hosts("example.com"), nc.Calls("setHosts"))
+	}
+	if n, err := f.is.Sweep(context.Background()); n != 0 || err == nil {
+		t.Fatalf("Sweep = %d, %v; want the same refusal", n, err)
+	}
+	// The user deletes the record in the dashboard (another record is
+	// added there too): the next sweep finds nothing to remove and
+	// forgets the entry.
+	nc.SetZoneHosts("example.com", []namecheaptest.Host{{Name: "@", Type: "A", Address: "192.0.2.10", TTL: "1799", IsActive: true}})
+	if n, err := f.is.Sweep(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v", n, err)
+	}
+	if es, _ := f.st.Journal().Entries(); len(es) != 0 {
+		t.Fatalf("journal: %+v", es)
 	}
 }
