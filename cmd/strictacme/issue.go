@@ -476,6 +476,17 @@ func lockOpened(ctx context.Context, st *store.Store, wait bool) (*store.Store, 
 	return st, unlock, nil
 }
 
+// journalDamaged returns err with exit code State if it says that
+// journal.json was damaged, else nil: a run stops there, before the CA is
+// asked for anything, so that the user looks at the damaged file.
+func journalDamaged(err error) error {
+	var de *store.JournalDamagedError
+	if errors.As(err, &de) {
+		return exitcode.With(exitcode.State, err)
+	}
+	return nil
+}
+
 // obtainLocked runs one order with the run lock already held (renew holds it
 // for all its certificates): sweep leftovers, account, profile check, order.
 func obtainLocked(ctx context.Context, st *store.Store, p *plan, logf func(string)) (*issue.Result, error) {
@@ -491,7 +502,9 @@ func obtainLocked(ctx context.Context, st *store.Store, p *plan, logf func(strin
 	if err != nil {
 		return nil, err
 	}
-	if n, err := is.Sweep(ctx); err != nil {
+	if n, err := is.Sweep(ctx); journalDamaged(err) != nil {
+		return nil, journalDamaged(err)
+	} else if err != nil {
 		logf(fmt.Sprintf("journal: %v", err))
 	} else if n > 0 {
 		logf(fmt.Sprintf("journal: removed %d leftover record(s)", n))

@@ -72,7 +72,8 @@ retry; the other certificates go on, and later runs skip it until then.
 
 Exit codes: 0 nothing due or all renewed, 2 usage, 3 CA refused or rate
 limited, 4 DNS, 5 timeout, 7 another run holds the lock, 8 a hook failed (the
-certificate was kept), 130 interrupted.`,
+certificate was kept), 9 journal.json was damaged (see the message), 130
+interrupted.`,
 		Example: `  # daily from cron, a systemd timer or CI
   NAMECHEAP_API_USER=... NAMECHEAP_API_KEY_FILE=/run/secrets/nc strictacme renew \
     --deploy-hook 'systemctl reload nginx' --metrics-file /var/lib/node_exporter/strictacme.prom`,
@@ -175,7 +176,9 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	f.sweep(ctx, st, runs, logf)
+	if err := f.sweep(ctx, st, runs, logf); err != nil {
+		return err
+	}
 	var due []*certRun
 	for _, r := range runs {
 		if r.err == nil {
@@ -511,12 +514,18 @@ func (f *renewFlags) planFor(ctx context.Context, r *certRun) (*plan, error) {
 // sweep removes challenge records that a killed run left behind (the
 // journal), also when nothing is due: each journaled provider is built again
 // from its environment. Failures are logged; the journal keeps what was not
-// removed for the next run.
-func (f *renewFlags) sweep(ctx context.Context, st *store.Store, runs []*certRun, logf func(string)) {
+// removed for the next run. Only a damaged journal is returned as an error.
+func (f *renewFlags) sweep(ctx context.Context, st *store.Store, runs []*certRun, logf func(string)) error {
 	defer useProviderLog(logf)()
 	entries, err := st.Journal().Entries()
+	if err := journalDamaged(err); err != nil {
+		return err
+	}
 	if err != nil || len(entries) == 0 {
-		return
+		if err != nil {
+			logf(fmt.Sprintf("journal: %v", err))
+		}
+		return nil
 	}
 	var files []string
 	directory := ""
@@ -529,7 +538,7 @@ func (f *renewFlags) sweep(ctx context.Context, st *store.Store, runs []*certRun
 	roots, err := loadRoots(append(files, f.caCerts...))
 	if err != nil {
 		logf(fmt.Sprintf("journal: %v", err))
-		return
+		return nil
 	}
 	p := &plan{rootCAs: roots, httpClient: httpClient(roots, false)}
 	if directory == "" {
@@ -563,4 +572,5 @@ func (f *renewFlags) sweep(ctx context.Context, st *store.Store, runs []*certRun
 			logf(fmt.Sprintf("journal: removed %d leftover record(s) of an interrupted run", n))
 		}
 	}
+	return nil
 }

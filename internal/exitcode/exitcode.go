@@ -18,6 +18,7 @@ const (
 	Missing  = 6 // a required DNS record (delegation CNAME, persist record) is not in place yet
 	Busy     = 7 // another run holds the lock on --path
 	Hook     = 8 // a deploy/pre/post hook failed (the certificate was kept)
+	State    = 9 // a state file (journal.json) was damaged; see the message for what to check
 	Canceled = 130
 )
 

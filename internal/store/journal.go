@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -38,6 +40,28 @@ func (s *Store) Journal() *Journal {
 	return &Journal{path: filepath.Join(s.Root, "journal.json")}
 }
 
+// JournalDamagedError says journal.json could not be read: it was cut
+// short (a full disk, an editor) or is not a journal at all. The entries
+// read before the damage (Recovered) were saved as the new journal, so the
+// next run removes those records; the damaged file was moved to MovedTo,
+// because it may list records that no run will remove now.
+type JournalDamagedError struct {
+	Path      string
+	MovedTo   string // "" if it could not be moved; the journal is then unchanged
+	Recovered []JournalEntry
+	Err       error // the decoding error
+}
+
+func (e *JournalDamagedError) Error() string {
+	if e.MovedTo == "" {
+		return fmt.Sprintf("journal %s is damaged (%v), and repairing it failed; move it aside, remove from your DNS zones any challenge TXT record it lists, and run again", e.Path, e.Err)
+	}
+	return fmt.Sprintf("journal %s was damaged (%v): the %d challenge record(s) that could be read are kept in it, and the next run removes them from your DNS zones; the damaged file is now %s: remove from your DNS zones any challenge TXT record listed there and not in %s, then delete it",
+		e.Path, e.Err, len(e.Recovered), e.MovedTo, filepath.Base(e.Path))
+}
+
+func (e *JournalDamagedError) Unwrap() error { return e.Err }
+
 func (j *Journal) load() ([]JournalEntry, error) {
 	data, err := os.ReadFile(j.path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -47,13 +71,42 @@ func (j *Journal) load() ([]JournalEntry, error) {
 		return nil, err
 	}
 	var es []JournalEntry
-	if len(data) == 0 {
-		return nil, nil
-	}
 	if err := json.Unmarshal(data, &es); err != nil {
-		return nil, err
+		return nil, j.salvage(data, err)
 	}
 	return es, nil
+}
+
+// salvage keeps the entries of a damaged journal that decode, in order up
+// to the damage, as the journal, and moves the damaged file aside. save
+// never writes an empty file, so an empty journal.json was cut short too.
+func (j *Journal) salvage(data []byte, cause error) error {
+	if len(data) == 0 {
+		cause = errors.New("the file is empty")
+	}
+	e := &JournalDamagedError{Path: j.path, Err: cause}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err == nil && t == json.Delim('[') {
+		for dec.More() {
+			var x JournalEntry
+			if dec.Decode(&x) != nil {
+				break
+			}
+			if x.Provider != "" && x.Zone != "" && x.FQDN != "" && x.Value != "" {
+				e.Recovered = append(e.Recovered, x)
+			}
+		}
+	}
+	moved := fmt.Sprintf("%s.damaged-%s", j.path, time.Now().UTC().Format("20060102T150405.000000000Z"))
+	if err := os.Rename(j.path, moved); err != nil {
+		return e
+	}
+	if err := j.save(e.Recovered); err != nil {
+		_ = os.Rename(moved, j.path)
+		return e
+	}
+	e.MovedTo = moved
+	return e
 }
 
 func (j *Journal) save(es []JournalEntry) error {
