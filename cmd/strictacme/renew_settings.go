@@ -7,6 +7,7 @@ import (
 
 	"github.com/mholt/acmez/v3/acme"
 
+	"github.com/strictacme/strictacme/internal/keyshape"
 	"github.com/strictacme/strictacme/internal/store"
 )
 
@@ -43,6 +44,9 @@ func (f *issueFlags) externalAccountBinding() (*acme.EAB, error) {
 			return nil, usage("give the EAB HMAC key once: --eab-hmac-key (or %s) or --eab-hmac-key-file", envName("eab-hmac-key"))
 		}
 		data, err := os.ReadFile(f.eabHMACFile)
+		if err != nil && keyshape.LooksLikeKey(f.eabHMACFile) {
+			return nil, usage("--eab-hmac-key-file: that looks like a key, not a path; write the key to a file (mode 0600) and pass its path, or set %s", envName("eab-hmac-key"))
+		}
 		if err != nil {
 			return nil, usage("--eab-hmac-key-file: cannot read %s", f.eabHMACFile)
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/strictacme/strictacme/internal/keyshape"
 )
 
 type problem struct {
@@ -214,11 +215,11 @@ func (c *checker) provider(name string, p *Provider) {
 			c.add(at("api_key"), "provider %q: key \"api_key\": secrets are not accepted inline; use api_key_file = \"/run/secrets/...\" or api_key_env = \"NAMECHEAP_API_KEY\"", name)
 		}
 		var err error
-		if p.User, err = c.credential(p.APIUser, p.APIUserEnv, p.APIUserFile); err != nil {
+		if p.User, err = c.credential("api_user", p.APIUser, p.APIUserEnv, p.APIUserFile); err != nil {
 			c.add(at(credKey("api_user", p.APIUserEnv, p.APIUserFile)), "provider %q: %v", name, err)
 		}
 		if p.APIKey == "" {
-			if p.Key, err = c.credential("", p.APIKeyEnv, p.APIKeyFile); err != nil {
+			if p.Key, err = c.credential("api_key", "", p.APIKeyEnv, p.APIKeyFile); err != nil {
 				c.add(at(credKey("api_key", p.APIKeyEnv, p.APIKeyFile)), "provider %q: %v", name, err)
 			}
 		}
@@ -244,8 +245,9 @@ func credKey(base, env, file string) string {
 	return base
 }
 
-// credential resolves one of inline, environment variable or file.
-func (c *checker) credential(inline, env, file string) (Secret, error) {
+// credential resolves one of inline, environment variable or file, the
+// keys base, base_env and base_file.
+func (c *checker) credential(base, inline, env, file string) (Secret, error) {
 	set := 0
 	for _, v := range []string{inline, env, file} {
 		if v != "" {
@@ -259,12 +261,19 @@ func (c *checker) credential(inline, env, file string) (Secret, error) {
 		return Secret(inline), nil
 	case env != "":
 		v, ok := c.opts.LookupEnv(env)
+		if (!ok || strings.TrimSpace(v) == "") && keyshape.LooksLikeKey(env) {
+			// Never echo what may be the secret itself.
+			return "", fmt.Errorf("%s_env: that looks like a key, not the name of an environment variable; put the key in a variable and give its name, e.g. %s_env = \"NAMECHEAP_%s\"", base, base, strings.ToUpper(base))
+		}
 		if !ok || strings.TrimSpace(v) == "" {
 			return "", fmt.Errorf("missing credentials: environment variable %s is not set", env)
 		}
 		return Secret(strings.TrimSpace(v)), nil
 	case file != "":
 		b, err := c.opts.ReadFile(file)
+		if err != nil && keyshape.LooksLikeKey(file) {
+			return "", fmt.Errorf("%s_file: that looks like a key, not a path; write the key to a file (mode 0600) and give its path", base)
+		}
 		if err != nil {
 			return "", fmt.Errorf("missing credentials: cannot read %s: %v", file, errText(err))
 		}

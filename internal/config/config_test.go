@@ -113,3 +113,27 @@ api_key_env = "K"
 		})
 	}
 }
+
+// TestKeyPastedAsNameOrPathIsNotEchoed: the API key itself pasted into
+// api_key_env or api_key_file (or the user's) is refused on one line that
+// says so and does not print it.
+func TestKeyPastedAsNameOrPathIsNotEchoed(t *testing.T) {
+	const key = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+	for k, creds := range map[string]string{
+		"api_key_env":   "api_user = \"me\"\napi_key_env = \"" + key + "\"",
+		"api_key_file":  "api_user = \"me\"\napi_key_file = \"" + key + "\"",
+		"api_user_env":  "api_user_env = \"" + key + "\"\napi_key_env = \"NAMECHEAP_API_KEY\"",
+		"api_user_file": "api_user_file = \"" + key + "\"\napi_key_env = \"NAMECHEAP_API_KEY\"",
+	} {
+		t.Run(k, func(t *testing.T) {
+			src := "[providers.nc]\ntype = \"namecheap\"\n" + creds + "\n"
+			_, err := Parse("/etc/strictacme.toml", []byte(src), env)
+			if err == nil || !strings.Contains(err.Error(), k+": that looks like a key") {
+				t.Fatalf("error: %v", err)
+			}
+			if strings.Contains(err.Error(), key) {
+				t.Fatalf("the key is in the error: %v", err)
+			}
+		})
+	}
+}

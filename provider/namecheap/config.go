@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/strictacme/strictacme/internal/keyshape"
 )
 
 // Config configures a Provider. Only APIUser and APIKey are required; the
@@ -168,6 +170,10 @@ func secret(lookup func(string) (string, bool), name, what string) (string, erro
 		return "", fmt.Errorf("both %s and %s_FILE are set; set only one", name, name)
 	case fok && f != "":
 		b, err := os.ReadFile(f)
+		if err != nil && keyshape.LooksLikeKey(f) {
+			// Never echo what may be the secret itself.
+			return "", fmt.Errorf("%s_FILE: that looks like a key, not a path; write the key to a file (mode 0600) and give its path, or set %s", name, name)
+		}
 		if err != nil {
 			return "", fmt.Errorf("%s_FILE: cannot read %s: %v; point it at a readable file holding %s", name, f, errText(err), what)
 		}

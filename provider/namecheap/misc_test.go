@@ -18,6 +18,9 @@ func envOf(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
 
+// pastedKey is an API key of Namecheap's shape (32 hex digits).
+const pastedKey = "9f3c2a7b1e0d4c6a8b5f7e2d1c0b9a87"
+
 func TestConfigFromEnv(t *testing.T) {
 	keyFile := filepath.Join(t.TempDir(), "key")
 	if err := os.WriteFile(keyFile, []byte("filekey123\n"), 0o600); err != nil {
@@ -51,12 +54,15 @@ func TestConfigFromEnv(t *testing.T) {
 		{map[string]string{EnvAPIUser: "u"}, EnvAPIKey + " is not set"},
 		{map[string]string{EnvAPIUser: "u", EnvAPIKey: "secretkey", EnvAPIKey + "_FILE": keyFile}, "set only one"},
 		{map[string]string{EnvAPIUser: "u", EnvAPIKey + "_FILE": "/nonexistent/key"}, EnvAPIKey + "_FILE"},
+		// The key itself where its file's path belongs: said, not printed.
+		{map[string]string{EnvAPIUser: "u", EnvAPIKey + "_FILE": pastedKey}, EnvAPIKey + "_FILE: that looks like a key, not a path"},
+		{map[string]string{EnvAPIUser + "_FILE": pastedKey, EnvAPIKey: "k"}, EnvAPIUser + "_FILE: that looks like a key, not a path"},
 		{map[string]string{EnvAPIUser: "u", EnvAPIKey: "secretkey", EnvSandbox: "yes please"}, EnvSandbox},
 		{map[string]string{EnvAPIUser: "u", EnvAPIKey: "secretkey", EnvTTL: "30"}, EnvTTL},
 		{map[string]string{EnvAPIUser: "u", EnvAPIKey: "secretkey", EnvSettleDelay: "soon"}, EnvSettleDelay},
 	} {
 		_, err := ConfigFromEnv(envOf(tc.env))
-		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "secretkey") || strings.Contains(err.Error(), "filekey123") {
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "secretkey") || strings.Contains(err.Error(), "filekey123") || strings.Contains(err.Error(), pastedKey) {
 			t.Errorf("%v: err = %v", tc.env, err)
 		}
 	}
