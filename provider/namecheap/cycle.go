@@ -15,15 +15,16 @@ import (
 )
 
 // LostUpdateError says the verifying getHosts kept showing a zone other
-// than the one written, Cycles times in a row: another writer (on another
-// machine, or a client without our lock) keeps replacing the zone.
+// than the one written, Cycles times in a row, with every row we kept
+// intact: another writer (on another machine, or a client without our
+// lock) keeps replacing the zone, or the API does not store our records.
 type LostUpdateError struct {
 	Zone   string
 	Cycles int
 }
 
 func (e *LostUpdateError) Error() string {
-	return fmt.Sprintf("namecheap: zone %s changed under us in each of %d read-modify-write cycles (another client is writing it); run one job per zone at a time, or give each job its own zone via CNAME delegation", e.Zone, e.Cycles)
+	return fmt.Sprintf("namecheap: zone %s changed under us in each of %d read-modify-write cycles (another client is writing it, or the API does not keep our records); run one job per zone at a time, or give each job its own zone via CNAME delegation", e.Zone, e.Cycles)
 }
 
 // RefusedError is a write refused before anything was sent: the zone is
