@@ -109,3 +109,41 @@ func assertNothingHolds(t *testing.T, secret, stdout, stderr, dir string) {
 		t.Fatal(err)
 	}
 }
+
+// TestIssueNamecheapMXZoneWithManagedMailIsRefused: a zone whose mail
+// Namecheap manages (EmailType GMAIL) but which holds MX rows lost them in
+// a run that exited 0. The write is refused before anything is sent,
+// naming the rows and the fix; the run fails and the MX row stays. (The
+// provider's tests cover writes the API damages; here the built-in call
+// budget would make the repair's extra calls take seconds.)
+func TestIssueNamecheapMXZoneWithManagedMailIsRefused(t *testing.T) {
+	w := testworld.Start(t)
+	nc := namecheaptest.NewServer(namecheaptest.Options{RateLimit: -1})
+	t.Cleanup(nc.Close)
+	nc.AddZone("example.com", namecheaptest.ZoneOptions{EmailType: "GMAIL", Hosts: []namecheaptest.Host{
+		{Name: "@", Type: "A", Address: "192.0.2.10", TTL: "1799", IsActive: true},
+		{Name: "@", Type: "MX", Address: "aspmx.l.google.com.", MXPref: "1", TTL: "1800", IsActive: true},
+	}})
+	before := nc.Hosts("example.com")
+	publishNamecheapTXT(t, w, nc, "example.com")
+	t.Setenv("NAMECHEAP_API_USER", nc.APIUser())
+	t.Setenv("NAMECHEAP_API_KEY", nc.APIKey())
+	t.Setenv("NAMECHEAP_ENDPOINT", nc.URL())
+	t.Setenv("NAMECHEAP_CLIENT_IP", "203.0.113.7")
+	t.Setenv("NAMECHEAP_LOCK_DIR", t.TempDir())
+	state := filepath.Join(t.TempDir(), "state")
+	code, stdout, stderr := runCLI(t, "issue", "--server", w.DirectoryURL, "--ca-cert", w.TLSRootFile, "--accept-tos",
+		"--resolver", w.DoHURL, "--path", state, "--dns", "namecheap", "-d", "example.com", "--json")
+	if code != exitcode.DNS {
+		t.Fatalf("exit %d, want %d (DNS)\n%s", code, exitcode.DNS, stderr)
+	}
+	for _, want := range []string{"EmailType GMAIL", "@ MX aspmx.l.google.com.", "Custom MX", "nothing was changed"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, stderr)
+		}
+	}
+	if nc.Calls("setHosts") != 0 || len(nc.Hosts("example.com")) != len(before) {
+		t.Fatalf("zone written: %+v", nc.Hosts("example.com"))
+	}
+	assertNothingHolds(t, nc.APIKey(), stdout, stderr, state)
+}
