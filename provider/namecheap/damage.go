@@ -105,18 +105,10 @@ func alteredFrom(now, was api.Host) bool {
 		return false
 	}
 	a, b := unquote(now.Address), unquote(was.Address)
-	if hostnameTypes(was.Type) {
+	if api.HostnameValued(was.Type) {
 		return strings.EqualFold(strings.TrimSuffix(a, "."), strings.TrimSuffix(b, "."))
 	}
 	return a == b
-}
-
-func hostnameTypes(t string) bool {
-	switch strings.ToUpper(t) {
-	case "CNAME", "ALIAS", "NS", "MX", "MXE":
-		return true
-	}
-	return false
 }
 
 // lostRows pairs each row of lost with the row of extra (rows the zone

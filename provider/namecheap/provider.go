@@ -374,7 +374,7 @@ func (p *Provider) hostsFor(z string, recs []libdns.Record, adding bool) ([]api.
 			if len(rr.Data) > maxTXT {
 				return nil, fmt.Errorf("namecheap: TXT %s value is %d characters; Namecheap allows %d", host, len(rr.Data), maxTXT)
 			}
-			if len(rr.Data) >= 2 && rr.Data[0] == '"' && rr.Data[len(rr.Data)-1] == '"' {
+			if unquote(rr.Data) != rr.Data {
 				return nil, fmt.Errorf("namecheap: TXT %s value is wrapped in quotes, which setHosts strips; pass the bare value", host)
 			}
 			ttl := p.cfg.TTL

@@ -74,6 +74,11 @@ type Domain struct {
 // significant when comparing them.
 var hostnameTypes = map[string]bool{"CNAME": true, "ALIAS": true, "NS": true, "MX": true, "MXE": true}
 
+// HostnameValued reports whether records of type t hold a host name in
+// Address (CNAME, ALIAS, NS, MX, MXE), where one trailing dot is not
+// significant.
+func HostnameValued(t string) bool { return hostnameTypes[strings.ToUpper(t)] }
+
 // RecordKey is the identity of a record as this package compares zones: Name
 // and Type case-insensitive, MXPref and TTL exact, Address exact except one
 // trailing dot on hostname-valued types. Two rows are the same record when
