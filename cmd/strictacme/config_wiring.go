@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/delegation"
-	"github.com/strictacme/strictacme/internal/propagation"
 )
 
 // logOut receives the delegation lines of issue (run and check pass their
@@ -29,8 +28,7 @@ func (f *issueFlags) registerDelegation(cmd *cobra.Command) {
 	fl.StringVar(&f.fallback, "propagation-fallback", "", "strategy to use when --propagation fails, e.g. provider or wait (a resolver holding a negative answer longer than the time left)")
 }
 
-// wireDelegation builds p.delegate from the delegation flags and wraps
-// p.strategy with the fallback strategy.
+// wireDelegation builds p.delegate from the delegation flags.
 func (f *issueFlags) wireDelegation(p *plan) error {
 	aliases, all, err := delegation.ParseSpecs("--challenge-alias", f.aliases, true)
 	if err != nil {
@@ -71,15 +69,6 @@ func (f *issueFlags) wireDelegation(p *plan) error {
 	}
 	if err := unservedNames(p, f.followCNAME); err != nil {
 		return err
-	}
-	if f.fallback != "" && p.strategy != nil {
-		g := *f
-		g.propagation, g.fallback = f.fallback, ""
-		s2, _, err := g.propagationFor(p)
-		if err != nil {
-			return usage("--propagation-fallback: %v", err)
-		}
-		p.strategy = propagation.Fallback{Strategies: []propagation.Strategy{p.strategy, s2}}
 	}
 	return nil
 }

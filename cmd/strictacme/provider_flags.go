@@ -28,7 +28,8 @@ var providerFlags = []struct{ flag, env, usage string }{
 	{"namecheap-sandbox", namecheap.EnvSandbox, "use the Namecheap sandbox API (true/false)"},
 	{"namecheap-zone", namecheap.EnvZone, "zone to write into (FreeDNS sub-zones, delegated setups)"},
 	{"namecheap-allow-ddns", namecheap.EnvAllowDDNS, "allow rewriting zones with Dynamic DNS hosts (their DDNS flag is lost)"},
-	{"namecheap-settle-delay", namecheap.EnvSettleDelay, "settle delay of --propagation provider for Namecheap"},
+	{"namecheap-settle-delay", namecheap.EnvSettleDelay, "how long Namecheap's name servers take to serve a change: waited after the write before resolvers are asked, and after the read-back of --propagation provider (default 2m)"},
+	{"exec-serving-lag", "EXEC_SERVING_LAG", "how long the exec script's DNS service takes to serve a written record (default 0)"},
 	{"acmedns-server", envAcmeDNSBase, "acme-dns compatible server API URL, for accounts without server_url"},
 	{"acmedns-credentials", envAcmeDNSStorage, "acme-dns credentials file (goacmedns JSON; default <path>/acmedns.json)"},
 }

@@ -58,3 +58,6 @@ func (k killStrategy) Wait(ctx context.Context, recs []propagation.Record, writt
 	killPoint("propagation")
 	return k.Strategy.Wait(ctx, recs, written, obs)
 }
+
+// Describe keeps the wrapped strategy's one-line decision.
+func (k killStrategy) Describe() string { return propagation.Describe(k.Strategy) }

@@ -3,12 +3,9 @@ package main
 import (
 	"context"
 	"crypto/x509"
-	"fmt"
 	"os"
 	"strings"
 	"time"
-
-	"github.com/libdns/libdns"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/issue"
@@ -85,8 +82,9 @@ func buildResolvers(specs []string, roots *x509.CertPool, ipv4 bool, timeout str
 	return out, nil
 }
 
-// propagationFor builds the --propagation strategy and the dns-persist-01
-// checker from the flags.
+// propagationFor builds the --propagation strategy (with
+// --propagation-fallback) and the dns-persist-01 checker from the flags;
+// propagation.Build decides.
 func (f *issueFlags) propagationFor(p *plan) (propagation.Strategy, issue.PersistChecker, error) {
 	rs, err := buildResolvers(f.resolvers, p.rootCAs, f.ipv4Only, f.reqTimeout.String())
 	if err != nil {
@@ -96,56 +94,38 @@ func (f *issueFlags) propagationFor(p *plan) (propagation.Strategy, issue.Persis
 	if f.quorum < 0 || f.quorum > len(rs) {
 		return nil, nil, usage("--quorum %d: give 0 (a majority of those that answer) up to %d, the number of resolvers", f.quorum, len(rs))
 	}
-	cfg := propagation.Config{Quorum: f.quorum, Delay: f.wait, FailFast: true, Timeout: f.propTimeout}
-	switch f.propagation {
-	case "doh":
-		for _, r := range rs {
-			if !strings.HasPrefix(r.String(), "https://") {
-				return nil, nil, usage("--propagation doh: resolver %s is not DNS-over-HTTPS; give https:// resolvers or use --propagation resolver", r)
+	cfg := propagation.Config{Resolvers: rs, Quorum: f.quorum, Delay: f.wait, Timeout: f.propTimeout}
+	if p.providers != nil {
+		c := p.providers.Capability()
+		cfg.Lag, cfg.ReadBack = c.Lag, c.CanRead
+		cfg.Getter, cfg.ZoneOf, _ = p.providers.ReadBack()
+	}
+	for _, name := range []string{f.propagation, f.fallback} {
+		switch strings.ToLower(name) {
+		case "doh":
+			for _, r := range rs {
+				if !strings.HasPrefix(r.String(), "https://") {
+					return nil, nil, usage("--propagation doh: resolver %s is not DNS-over-HTTPS; give https:// resolvers or use --propagation resolver", r)
+				}
 			}
-		}
-		cfg.Resolvers = rs
-	case "resolver":
-		if len(f.resolvers) == 0 {
-			return nil, nil, usage("--propagation resolver needs --resolver udp://ADDRESS (a recursive resolver you can reach)")
-		}
-		cfg.Resolvers = rs
-	case "authoritative", "auto":
-		cfg.Resolvers = rs
-	case "relay":
-		r, err := relayStrategy(p.lookupOrEnv(), p)
-		if err != nil {
-			return nil, nil, err
-		}
-		r.Timeout = f.propTimeout
-		return r, persist, nil
-	case "provider":
-		if p.providers == nil || len(p.providers.Entries()) == 0 {
-			return nil, nil, usage("--propagation provider needs a DNS provider (--dns)")
-		}
-		var settle time.Duration
-		readable := 0
-		for _, e := range p.providers.Entries() {
-			if _, ok := e.Provider.(libdns.RecordGetter); ok {
-				readable++
+		case "resolver":
+			if len(f.resolvers) == 0 {
+				return nil, nil, usage("--propagation resolver needs --resolver udp://ADDRESS (a recursive resolver you can reach)")
 			}
-			if d, ok := e.Provider.(interface{ DefaultSettleDelay() time.Duration }); ok && d.DefaultSettleDelay() > settle {
-				settle = d.DefaultSettleDelay()
+		case "relay":
+			if cfg.Relay, err = relayStrategy(p.lookupOrEnv(), p); err != nil {
+				return nil, nil, err
 			}
-		}
-		if readable == 0 {
-			return nil, nil, usage("--propagation provider: provider %s cannot read records back; use doh or wait", p.providers.Entries()[0].Name)
-		}
-		cfg.Getter = routedGetter{p.providers}
-		cfg.ZoneOf = func(fqdn string) (string, error) {
-			t, err := p.providers.Route(context.Background(), fqdn)
-			return t.Zone, err
-		}
-		if !f.waitSet {
-			cfg.Delay = settle
+		case "provider":
+			if p.providers == nil || len(p.providers.Entries()) == 0 {
+				return nil, nil, usage("--propagation provider needs a DNS provider (--dns)")
+			}
+			if cfg.Getter == nil {
+				return nil, nil, usage("--propagation provider: provider %s cannot read records back; use doh or wait", p.providers.Entries()[0].Name)
+			}
 		}
 	}
-	s, err := propagation.ByName(f.propagation, cfg)
+	s, err := propagation.Build(propagation.Choice{Strategy: f.propagation, Fallback: f.fallback, DelaySet: f.waitSet}, cfg)
 	if err != nil {
 		return nil, nil, usage("--propagation: %v", err)
 	}
@@ -157,20 +137,4 @@ func (p *plan) lookupOrEnv() func(string) (string, bool) {
 		return p.lookup
 	}
 	return os.LookupEnv
-}
-
-// routedGetter reads each zone through the provider that serves it, so the
-// provider strategy works with per-zone providers (config files).
-type routedGetter struct{ set *providers.Set }
-
-func (g routedGetter) GetRecords(ctx context.Context, zone string) ([]libdns.Record, error) {
-	t, err := g.set.Route(ctx, zone)
-	if err != nil {
-		return nil, err
-	}
-	rg, ok := t.Entry.Provider.(libdns.RecordGetter)
-	if !ok {
-		return nil, fmt.Errorf("provider %s cannot read zone %s back; use doh or wait for the names it serves", t.Entry.Name, strings.TrimSuffix(zone, "."))
-	}
-	return rg.GetRecords(ctx, zone)
 }

@@ -508,7 +508,9 @@ func (is *Issuer) present(ctx context.Context, recs []Record, res *Result) (map[
 	case is.cfg.Propagation == nil:
 		return groups, exitcode.With(exitcode.Usage, errors.New("no propagation strategy configured"))
 	default:
-		is.logf("propagation: waiting with strategy %q", is.cfg.Propagation.Name())
+		// One line with everything the check decided, before its first
+		// question.
+		is.logf("propagation: %s", propagation.Describe(is.cfg.Propagation))
 		err := is.cfg.Propagation.Wait(ctx, prs, written, func(ev string) { is.logf("%s", ev) })
 		if err != nil {
 			// Not visible in the time given is a timeout; every resolver

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 	"golang.org/x/time/rate"
@@ -21,7 +22,13 @@ import (
 // Namecheap's own name servers would publish them.
 func namecheapWorld(t *testing.T) (*testworld.World, *namecheaptest.Server, *namecheap.Provider) {
 	t.Helper()
-	w := testworld.Start(t)
+	return namecheapWorldLagging(t, testworld.Start(t), 0)
+}
+
+// namecheapWorldLagging is namecheapWorld on w whose name servers publish
+// each setHosts lag late on w's clock.
+func namecheapWorldLagging(t *testing.T, w *testworld.World, lag time.Duration) (*testworld.World, *namecheaptest.Server, *namecheap.Provider) {
+	t.Helper()
 	nc := namecheaptest.NewServer(namecheaptest.Options{})
 	t.Cleanup(nc.Close)
 	const clientIP = "203.0.113.7"
@@ -44,7 +51,8 @@ func namecheapWorld(t *testing.T) (*testworld.World, *namecheaptest.Server, *nam
 		}
 		for _, h := range nc.Hosts("example.com") {
 			if h.Type == "TXT" && strings.HasPrefix(h.Name, "_acme-challenge") {
-				if err := w.DNS.Add(h.Name+".example.com.", dns.TypeTXT, 60, h.Address); err != nil {
+				rr := &dns.TXT{Hdr: dns.RR_Header{Name: h.Name + ".example.com.", Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: []string{h.Address}}
+				if _, err := w.DNS.AddRRLate(lag, rr); err != nil {
 					t.Errorf("publishing %s: %v", h.Name, err)
 				}
 			}

@@ -15,7 +15,9 @@ import (
 // Fallback runs its strategies in order: when one fails for any reason
 // other than the context ending (an unreachable resolver set, negative
 // answers cached longer than the time left, a timeout of its own), the next
-// one runs with the same written time. It is how "wait out the negative
+// one runs with the same written time. A Lagged check whose provider
+// read-back failed is not followed by the next one: nothing can see
+// records the provider does not hold. It is how "wait out the negative
 // cache, or else confirm through the provider" is configured (case PR10,
 // PR11).
 type Fallback struct {
@@ -40,7 +42,7 @@ func (f Fallback) Wait(ctx context.Context, recs []Record, written time.Time, ob
 			return nil
 		}
 		errs = append(errs, err)
-		if ctx.Err() != nil || i == len(f.Strategies)-1 {
+		if ctx.Err() != nil || isFinal(err) || i == len(f.Strategies)-1 {
 			break
 		}
 		obs.say("propagation %s failed: %v; falling back to %s", s.Name(), err, f.Strategies[i+1].Name())
@@ -76,6 +78,9 @@ type Auto struct {
 	AllowPort53 bool
 	// Port replaces DefaultDNSPort for authoritative servers (tests).
 	Port string
+	// DefaultFallback adds the provider read-back as fallback to a
+	// polling choice when the providers can read back (see Build).
+	DefaultFallback bool
 }
 
 func newAuto(c Config) (Strategy, error) {
@@ -193,7 +198,7 @@ func (a *Auto) Choose(ctx context.Context, recs []Record) (Strategy, string, err
 		}
 		c.Resolvers = working
 		c.Quorum = min(c.Quorum, len(working))
-		s, err := newPoll(name, c)
+		s, err := polling(name, c, a.DefaultFallback)
 		nres := 0
 		for _, f := range findings {
 			if strings.HasPrefix(f.What, "resolver ") {
@@ -202,9 +207,8 @@ func (a *Auto) Choose(ctx context.Context, recs []Record) (Strategy, string, err
 		}
 		return s, fmt.Sprintf("%d of %d resolvers answer%s", len(working), nres, note), err
 	}
-	if c.Getter != nil && c.ZoneOf != nil {
-		s, err := newProvider(c)
-		return s, "no resolver answers; reading the records back through the provider" + note, err
+	if c.ReadBack && c.Getter != nil && c.ZoneOf != nil {
+		return readBackCheck(c, c.Lag), "no resolver answers; reading the records back through the provider" + note, nil
 	}
 	s, err := newWait(c)
 	return s, "no resolver answers and the provider cannot read records; waiting a fixed delay" + note, err
@@ -219,6 +223,6 @@ func (a *Auto) Wait(ctx context.Context, recs []Record, written time.Time, obs O
 	if err != nil {
 		return fmt.Errorf("propagation auto: %w", err)
 	}
-	obs.say("propagation auto: using %s (%s)", s.Name(), why)
+	obs.say("propagation auto: using %s (%s)", Describe(s), why)
 	return s.Wait(ctx, recs, written, obs)
 }

@@ -29,7 +29,7 @@ func TestAutoPicksWorkingDoHWithoutPort53(t *testing.T) {
 		t.Fatalf("Wait: %v", err)
 	}
 	first := ev.all()[0]
-	if !strings.Contains(first, "propagation auto: using doh (1 of 2 resolvers answer; left out") || !strings.Contains(first, "HTTP 403") {
+	if !strings.Contains(first, "propagation auto: using doh at ") || !strings.Contains(first, "(quorum 1 of 1) (1 of 2 resolvers answer; left out") || !strings.Contains(first, "HTTP 403") {
 		t.Errorf("choice line: %q", first)
 	}
 	findings, _, _ := a.Probe(context.Background(), nil)
@@ -61,6 +61,7 @@ func TestAutoFallsBackToProviderThenWait(t *testing.T) {
 	}
 	a.Config.Getter = w.Provider()
 	a.Config.ZoneOf = func(string) (string, error) { return "example.com.", nil }
+	a.Config.ReadBack = true
 	if s, _, _ := a.Choose(context.Background(), nil); s.Name() != "provider" {
 		t.Fatalf("chose %s", s.Name())
 	}

@@ -104,9 +104,21 @@ type Config struct {
 	FailFast bool
 	// Clock is used for every pause; nil means Real.
 	Clock Clock
-	// Getter and ZoneOf are what "provider" reads the zones through.
+	// Getter and ZoneOf are what "provider" reads the zones through; nil
+	// when no provider can read records back.
 	Getter libdns.RecordGetter
 	ZoneOf func(fqdn string) (zone string, err error)
+	// ReadBack says every provider can read records back through Getter
+	// (providers.Set.Capability): only then do the polling strategies
+	// confirm the write and fall back through it by default.
+	ReadBack bool
+	// Lag is the providers' declared serving lag (providers.ServingLagger):
+	// how long after a write their authoritative servers answer with it.
+	// Polling strategies ask no caching resolver before it has passed.
+	Lag time.Duration
+	// Relay is the "relay" strategy, built by the caller (it holds an
+	// account on the challenge server); required for that name only.
+	Relay *Relay
 }
 
 // strategies maps each --propagation name to its constructor. This is the

@@ -56,6 +56,7 @@ type API struct {
 	failStatus int
 	failRetry  time.Duration
 	latency    time.Duration
+	lag        time.Duration
 	calls      map[string]int // by method
 	writes     int
 	zoneWrites map[string]int
@@ -71,6 +72,16 @@ func newAPI(auth *Authoritative, token string, cert tls.Certificate) *API {
 	mux.HandleFunc("DELETE /zones/{zone}/records", a.deleteRecords)
 	a.srv = startTLSServer(a.wrap(mux), cert)
 	return a
+}
+
+// SetServingLag makes the authoritative server serve every record the API
+// accepts from now on only d later on the world's Clock, while the API
+// itself confirms and lists it at once: a provider whose name servers lag
+// its API (Namecheap). Zero, the default, serves writes at once.
+func (a *API) SetServingLag(d time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.lag = d
 }
 
 // URL returns the API's base URL, "https://127.0.0.1:port".
@@ -220,6 +231,8 @@ func (a *API) getRecords(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, err.Error())
 		return
 	}
+	// The API shows what it accepted, served yet or not.
+	rrs = append(rrs, a.auth.Pending(z)...)
 	out := []APIRecord{}
 	for _, rr := range rrs {
 		if t := rr.Header().Rrtype; canonical(rr.Header().Name) == z && (t == dns.TypeSOA || t == dns.TypeNS) {
@@ -259,7 +272,16 @@ func (a *API) appendRecords(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := a.auth.AddRR(rrs...); err != nil {
+	a.mu.Lock()
+	lag := a.lag
+	a.mu.Unlock()
+	var err error
+	if lag > 0 {
+		_, err = a.auth.AddRRLate(lag, rrs...)
+	} else {
+		err = a.auth.AddRR(rrs...)
+	}
+	if err != nil {
 		status := http.StatusBadRequest
 		if !errors.Is(err, ErrCNAMEConflict) && !errors.Is(err, ErrNoZone) {
 			status = http.StatusInternalServerError

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -44,6 +45,11 @@ type Authoritative struct {
 	zones  map[string]*zone // key: canonical origin
 	soaTTL uint32
 	soaMin uint32
+	// clock dates served records and pending ones (AddRRLate); nil
+	// means the wall clock.
+	clock   *Clock
+	pending []pendingRR
+	served  map[qkey]time.Time
 
 	counts queryCounter
 	srv    *dnsServer
@@ -224,9 +230,19 @@ func (a *Authoritative) addLocked(rrs []dns.RR) error {
 			return err
 		}
 	}
+	now := a.now()
+	if a.served == nil {
+		a.served = map[qkey]time.Time{}
+	}
 	for _, key := range order {
 		c := pending[key]
 		c.z.put(key, c.rrs)
+		for _, rr := range c.rrs {
+			k := qkey{key, rr.Header().Rrtype}
+			if _, ok := a.served[k]; !ok {
+				a.served[k] = now
+			}
+		}
 	}
 	return nil
 }
@@ -264,8 +280,13 @@ func (a *Authoritative) RemoveRR(rrs ...dns.RR) []dns.RR {
 }
 
 func (a *Authoritative) removeLocked(rrs []dns.RR) []dns.RR {
+	a.promoteLocked()
 	var removed []dns.RR
 	for _, rr := range rrs {
+		if a.dropPendingLocked(rr) {
+			removed = append(removed, dns.Copy(rr))
+			continue
+		}
 		key := canonical(rr.Header().Name)
 		z := a.zoneFor(key)
 		if z == nil {
@@ -292,6 +313,7 @@ func (a *Authoritative) removeLocked(rrs []dns.RR) []dns.RR {
 // Records returns a copy of every RR in the zone origin (SOA first), or
 // ErrNoZone.
 func (a *Authoritative) Records(origin string) ([]dns.RR, error) {
+	a.promote()
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	z := a.zones[canonical(origin)]
@@ -498,6 +520,7 @@ func (a *Authoritative) serveDNS(w dns.ResponseWriter, req *dns.Msg) {
 	}
 	q := req.Question[0]
 	a.counts.add(q.Name, q.Qtype)
+	a.promote()
 	ans, ns, rcode, ok := a.answer(q.Name, q.Qtype)
 	if !ok || (q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY) {
 		resp.SetRcode(req, dns.RcodeRefused)

@@ -42,3 +42,15 @@ func (c *Clock) Advance(d time.Duration) {
 	c.offset += d
 	c.mu.Unlock()
 }
+
+// After moves the clock forward by d and returns a channel that already
+// holds the new time: code that waits on the world's clock (a propagation
+// check's pauses, a provider's serving lag) runs at once, and the world
+// ages exactly as long as it waited. With After, a Clock satisfies the
+// clock interface of internal/propagation.
+func (c *Clock) After(d time.Duration) <-chan time.Time {
+	c.Advance(d)
+	ch := make(chan time.Time, 1)
+	ch <- c.Now()
+	return ch
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -97,6 +98,7 @@ type queryCounter struct {
 	mu    sync.Mutex
 	total int
 	by    map[qkey]int
+	at    map[qkey][]time.Time // when each query came, on the world's Clock
 }
 
 type qkey struct {
@@ -112,6 +114,24 @@ func (c *queryCounter) add(name string, qtype uint16) {
 	}
 	c.total++
 	c.by[qkey{canonical(name), qtype}]++
+}
+
+// addAt counts a query that came at t.
+func (c *queryCounter) addAt(name string, qtype uint16, t time.Time) {
+	c.add(name, qtype)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at == nil {
+		c.at = make(map[qkey][]time.Time)
+	}
+	k := qkey{canonical(name), qtype}
+	c.at[k] = append(c.at[k], t)
+}
+
+func (c *queryCounter) timesFor(name string, qtype uint16) []time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.at[qkey{canonical(name), qtype}])
 }
 
 func (c *queryCounter) get() int {
@@ -131,6 +151,7 @@ func (c *queryCounter) reset() {
 	defer c.mu.Unlock()
 	c.total = 0
 	c.by = nil
+	c.at = nil
 }
 
 // canonical returns name fully qualified and in lower case (RFC 4343).

@@ -28,7 +28,14 @@ type Provider struct {
 	// Client sends the requests; it must trust the world's test CA
 	// (World.HTTPClient).
 	Client *http.Client
+	// Lag is what ServingLag declares (set it to what API.SetServingLag
+	// makes the world do, or to something else to test a wrong claim).
+	Lag time.Duration
 }
+
+// ServingLag returns Lag: how late the provider says its name servers
+// serve a write (providers.ServingLagger).
+func (p *Provider) ServingLag() time.Duration { return p.Lag }
 
 var (
 	_ libdns.RecordGetter   = (*Provider)(nil)

@@ -103,6 +103,13 @@ func (r *Recursive) QueriesFor(name string, qtype uint16) int {
 	return r.counts.getFor(name, qtype)
 }
 
+// QueryTimes returns when each query for (name, qtype) came, on the world's
+// Clock, oldest first: tests assert that nothing asked about a challenge
+// name before the authoritative server could answer it (RFC 2308).
+func (r *Recursive) QueryTimes(name string, qtype uint16) []time.Time {
+	return r.counts.timesFor(name, qtype)
+}
+
 // ResetCounts sets the query counters to zero.
 func (r *Recursive) ResetCounts() { r.counts.reset() }
 
@@ -168,7 +175,7 @@ func (r *Recursive) handle(ctx context.Context, req *dns.Msg) *dns.Msg {
 		return new(dns.Msg).SetRcode(req, dns.RcodeFormatError)
 	}
 	q := req.Question[0]
-	r.counts.add(q.Name, q.Qtype)
+	r.counts.addAt(q.Name, q.Qtype, r.clock.Now())
 	if !req.RecursionDesired && r.caching {
 		switch r.noRD {
 		case NoRDRefuse:

@@ -185,6 +185,7 @@ func New(opts Options) (_ *World, err error) {
 	if w.DNS, err = newAuthoritative(opts.SOATTL, opts.SOAMinimum); err != nil {
 		return nil, err
 	}
+	w.DNS.clock = w.Clock
 	w.AuthAddr = w.DNS.Addr()
 	for _, z := range opts.Zones {
 		if err = w.DNS.AddZone(z); err != nil {

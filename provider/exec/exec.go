@@ -37,10 +37,15 @@ type Config struct {
 	// SequenceInterval is a pause between two runs, for scripts whose
 	// backend cannot take writes back to back (EXEC_SEQUENCE_INTERVAL).
 	SequenceInterval time.Duration
+	// ServingLag is how long the script's DNS service takes to serve a
+	// written record on its authoritative servers (EXEC_SERVING_LAG);
+	// 0, the default, means at once or unknown. Propagation checks wait
+	// this long after the write before asking caching resolvers.
+	ServingLag time.Duration
 }
 
-// ConfigFromEnv reads EXEC_PATH, EXEC_MODE and EXEC_SEQUENCE_INTERVAL
-// (seconds, as lego). Errors name the variable and the fix.
+// ConfigFromEnv reads EXEC_PATH, EXEC_MODE, EXEC_SEQUENCE_INTERVAL
+// (seconds, as lego) and EXEC_SERVING_LAG (a duration or seconds). Errors name the variable and the fix.
 func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	var c Config
 	c.Program, _ = lookup("EXEC_PATH")
@@ -59,6 +64,13 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 			return c, fmt.Errorf("EXEC_SEQUENCE_INTERVAL=%q: give whole seconds", v)
 		}
 		c.SequenceInterval = d
+	}
+	if v, ok := lookup("EXEC_SERVING_LAG"); ok && strings.TrimSpace(v) != "" {
+		d, err := parseSeconds(v)
+		if err != nil {
+			return c, fmt.Errorf("EXEC_SERVING_LAG=%q: give a duration such as 90s or whole seconds", v)
+		}
+		c.ServingLag = d
 	}
 	return c, nil
 }
@@ -80,6 +92,9 @@ type Provider struct {
 	cfg Config
 	mu  sync.Mutex
 }
+
+// ServingLag returns Config.ServingLag (providers.ServingLagger).
+func (p *Provider) ServingLag() time.Duration { return p.cfg.ServingLag }
 
 // New returns a provider for cfg.
 func New(cfg Config) (*Provider, error) {

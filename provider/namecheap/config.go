@@ -66,7 +66,8 @@ type Config struct {
 	// stricter minimum of the newer set-hosts doc,
 	// https://www.namecheap.com/support/api/methods/domains-dns/set-hosts/).
 	TTL int
-	// SettleDelay is what DefaultSettleDelay returns; 0 means 2 minutes.
+	// SettleDelay is the serving lag of Namecheap's name servers, what
+	// ServingLag returns (NAMECHEAP_SETTLE_DELAY); 0 means 2 minutes.
 	SettleDelay time.Duration
 	// MaxCycles bounds the read-modify-write-verify cycles of one change
 	// when a lost update or a retryable error is seen; 0 means 4.

@@ -81,7 +81,7 @@ func TestNewChecksEndpointAndDefaults(t *testing.T) {
 		}
 	}
 	p, err := New(Config{APIUser: "u", APIKey: "k", Sandbox: true})
-	if err != nil || p.endpoint != api.SandboxEndpoint || p.DefaultSettleDelay() != DefaultSettle || p.cfg.TTL != 300 {
+	if err != nil || p.endpoint != api.SandboxEndpoint || p.ServingLag() != DefaultSettle || p.cfg.TTL != 300 {
 		t.Fatalf("%v %+v", err, p)
 	}
 	p, _ = New(Config{APIUser: "u", APIKey: "k"})

@@ -171,15 +171,22 @@ func New(cfg Config) (*Provider, error) {
 // (Config.LockDir, or DefaultLockDir).
 func (p *Provider) LockDir() string { return p.cfg.LockDir }
 
-// DefaultSettleDelay is how long the `provider` propagation strategy should
-// wait after the verifying read before asking the CA to validate: Config.SettleDelay,
-// or DefaultSettle (2 minutes).
-func (p *Provider) DefaultSettleDelay() time.Duration {
+// ServingLag is how long Namecheap's name servers take to serve a change
+// after setHosts succeeded: Config.SettleDelay (NAMECHEAP_SETTLE_DELAY), or
+// DefaultSettle (2 minutes). Propagation checks wait this long after the
+// write before asking a caching resolver, and the "provider" strategy waits
+// it after the verifying read (providers.ServingLagger).
+func (p *Provider) ServingLag() time.Duration {
 	if p.cfg.SettleDelay > 0 {
 		return p.cfg.SettleDelay
 	}
 	return DefaultSettle
 }
+
+// DefaultSettleDelay returns ServingLag.
+//
+// Deprecated: use ServingLag.
+func (p *Provider) DefaultSettleDelay() time.Duration { return p.ServingLag() }
 
 // apiClient returns the client, discovering ClientIp on first use.
 func (p *Provider) apiClient(ctx context.Context) (*api.Client, error) {
