@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/libdns/libdns"
 )
@@ -52,6 +53,26 @@ func TestFailureQuotesStderrAndExitStatus(t *testing.T) {
 	}
 }
 
+// TestServingLagDeclaredFromEnv: the lag of the script's DNS service is
+// unknown (none) unless EXEC_SERVING_LAG gives it, as a duration or seconds.
+func TestServingLagDeclaredFromEnv(t *testing.T) {
+	for v, want := range map[string]time.Duration{"": 0, "90s": 90 * time.Second, "120": 2 * time.Minute} {
+		cfg, err := ConfigFromEnv(func(k string) (string, bool) {
+			return map[string]string{"EXEC_PATH": "/bin/true", "EXEC_SERVING_LAG": v}[k], true
+		})
+		if err != nil {
+			t.Fatalf("EXEC_SERVING_LAG=%q: %v", v, err)
+		}
+		p, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.ServingLag(); got != want {
+			t.Errorf("EXEC_SERVING_LAG=%q: ServingLag = %s, want %s", v, got, want)
+		}
+	}
+}
+
 func TestConfigFromEnv(t *testing.T) {
 	tests := []struct {
 		env map[string]string
@@ -61,6 +82,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{env: map[string]string{"EXEC_PATH": "/bin/true", "EXEC_MODE": "RAW"}, err: "EXEC_MODE=RAW"},
 		{env: map[string]string{"EXEC_PATH": "/bin/true", "EXEC_SEQUENCE_INTERVAL": "x"}, err: "EXEC_SEQUENCE_INTERVAL"},
 		{env: map[string]string{"EXEC_PATH": "/bin/true", "EXEC_SEQUENCE_INTERVAL": "2"}},
+		{env: map[string]string{"EXEC_PATH": "/bin/true", "EXEC_SERVING_LAG": "soon"}, err: "EXEC_SERVING_LAG"},
 	}
 	for _, tt := range tests {
 		_, err := ConfigFromEnv(func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok })
