@@ -144,7 +144,7 @@ func checkTarget(p *plan, rs []resolver.Resolver, strategy, fallback string, quo
 	t := preflight.Target{
 		Name: certDirName(p), Directory: p.directory, HTTPClient: p.httpClient, StatePath: p.path,
 		AcceptTOS: p.acceptTOS, HasEAB: p.eab != nil, Providers: p.providers, Resolvers: rs,
-		Strategy: strategy, Fallback: fallback, Quorum: quorum, AllowPort53: allow53,
+		Strategy: strategy, Fallback: fallback, Quorum: quorum, AllowPort53: allow53, Propagation: p.strategy,
 		UserAgent: "strictacme/" + version + " check",
 	}
 	for _, id := range p.identifiers {

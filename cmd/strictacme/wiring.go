@@ -94,12 +94,7 @@ func (f *issueFlags) propagationFor(p *plan) (propagation.Strategy, issue.Persis
 	if f.quorum < 0 || f.quorum > len(rs) {
 		return nil, nil, usage("--quorum %d: give 0 (a majority of those that answer) up to %d, the number of resolvers", f.quorum, len(rs))
 	}
-	cfg := propagation.Config{Resolvers: rs, Quorum: f.quorum, Delay: f.wait, Timeout: f.propTimeout}
-	if p.providers != nil {
-		c := p.providers.Capability()
-		cfg.Lag, cfg.ReadBack = c.Lag, c.CanRead
-		cfg.Getter, cfg.ZoneOf, _ = p.providers.ReadBack()
-	}
+	cfg := propagation.Config{Resolvers: rs, Quorum: f.quorum, Delay: f.wait, Timeout: f.propTimeout}.WithProviders(p.providers)
 	for _, name := range []string{f.propagation, f.fallback} {
 		switch strings.ToLower(name) {
 		case "doh":

@@ -44,9 +44,7 @@ func withDefaultCheck(t *testing.T, w *testworld.World) fixtureOpt {
 		if err != nil {
 			t.Fatal(err)
 		}
-		capab := set.Capability()
-		cfg := propagation.Config{Resolvers: []resolver.Resolver{r}, Lag: capab.Lag, ReadBack: capab.CanRead, Clock: w.Clock}
-		cfg.Getter, cfg.ZoneOf, _ = set.ReadBack()
+		cfg := propagation.Config{Resolvers: []resolver.Resolver{r}, Clock: w.Clock}.WithProviders(set)
 		s, err := propagation.Build(propagation.Choice{}, cfg)
 		if err != nil {
 			t.Fatal(err)

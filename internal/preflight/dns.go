@@ -165,6 +165,9 @@ func StrategyRow(t Target, eps []Endpoint, p53 Row, routes []Route) Row {
 	check := "propagation " + name
 	usable, detail := strategyUsable(name, t, eps, p53, routes)
 	if usable {
+		if d := decision(t, eps, p53); d != "" && name != "auto" {
+			detail += "; runs: " + d
+		}
 		return ok(check, detail)
 	}
 	if fb := strings.ToLower(t.Fallback); fb != "" {
@@ -199,15 +202,10 @@ func strategyUsable(name string, t Target, eps []Endpoint, p53 Row, routes []Rou
 		}
 		return true, "asks the authoritative servers on port 53"
 	case "auto":
-		switch {
-		case port53Allowed(t) && p53.Status == OK && up > 0:
-			return true, "would use authoritative (port 53 open)"
-		case up > 0:
-			return true, fmt.Sprintf("would poll the %d of %d resolvers that answer", up, total)
-		case providerReadGap(routes) == "":
-			return true, "no resolver answers; would read the records back through the provider"
+		if d := decision(t, eps, p53); d != "" {
+			return true, "would use " + d
 		}
-		return true, "no resolver answers and the provider cannot read records; would wait a fixed delay"
+		return true, "decides at issue time from what answers"
 	case "provider":
 		if gap := providerReadGap(routes); gap != "" {
 			return false, gap + "; use --propagation doh or wait"
@@ -242,4 +240,39 @@ func providerReadGap(routes []Route) string {
 		}
 	}
 	return ""
+}
+
+// strategyOf is the strategy issue would run for t: t.Propagation, or the
+// one propagation.Build makes from t's settings and what its providers
+// declare (serving lag, read-back).
+func strategyOf(t Target) (propagation.Strategy, error) {
+	if t.Propagation != nil {
+		return t.Propagation, nil
+	}
+	cfg := propagation.Config{Resolvers: t.Resolvers, Quorum: t.Quorum, ResolverOptions: t.DNSOptions}.WithProviders(t.Providers)
+	return propagation.Build(propagation.Choice{Strategy: t.Strategy, Fallback: t.Fallback}, cfg)
+}
+
+// decision is the one-line decision issue would log for t, with "auto"
+// decided by propagation.Decide from this check's probes; "" when the
+// strategy cannot be built (its row says why).
+func decision(t Target, eps []Endpoint, p53 Row) string {
+	s, err := strategyOf(t)
+	if err != nil {
+		return ""
+	}
+	f := propagation.Facts{Working: Working(eps), Total: len(eps), Port53: port53Allowed(t) && p53.Status == OK && len(Working(eps)) > 0}
+	for _, e := range eps {
+		if !e.OK {
+			f.Failed = append(f.Failed, e.Resolver.String()+": "+e.Row.Detail)
+		}
+	}
+	chosen, why, err := propagation.Decide(s, f)
+	if err != nil {
+		return ""
+	}
+	if why != "" {
+		return propagation.Describe(chosen) + " (" + why + ")"
+	}
+	return propagation.Describe(chosen)
 }

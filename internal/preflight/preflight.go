@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/propagation"
 	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/resolver"
 )
@@ -90,6 +91,12 @@ type Target struct {
 	// Quorum is --quorum (0 = all resolvers).
 	Strategy, Fallback string
 	Quorum             int
+	// Propagation is the strategy issue would run for this certificate
+	// (propagation.Build from the same settings); nil builds it from the
+	// fields above and the providers' declarations. The strategy row shows
+	// its one-line decision, for "auto" decided from this machine's probes
+	// by propagation.Decide, as issue decides.
+	Propagation propagation.Strategy
 	// AllowPort53 lets the port-53 probe run for "auto" (allow_port53).
 	// "authoritative" and "resolver" imply it.
 	AllowPort53 bool

@@ -166,52 +166,20 @@ func parentName(fqdn string) string {
 }
 
 // Choose probes and returns the strategy Wait would use, with one line
-// saying why.
+// saying why. The decision itself is Decide's, shared with `check`.
 func (a *Auto) Choose(ctx context.Context, recs []Record) (Strategy, string, error) {
 	findings, working, zone := a.Probe(ctx, recs)
-	var failed []string
-	for _, f := range findings {
-		if !f.OK && strings.HasPrefix(f.What, "resolver ") {
-			failed = append(failed, strings.TrimPrefix(f.What, "resolver ")+": "+f.Detail)
+	f := Facts{Working: working, Port53: zone != nil}
+	for _, fd := range findings {
+		if !strings.HasPrefix(fd.What, "resolver ") {
+			continue
+		}
+		f.Total++
+		if !fd.OK {
+			f.Failed = append(f.Failed, strings.TrimPrefix(fd.What, "resolver ")+": "+fd.Detail)
 		}
 	}
-	note := ""
-	if len(failed) > 0 {
-		note = "; left out " + strings.Join(failed, "; ")
-	}
-	c := a.Config
-	if zone != nil {
-		rs, _ := configuredResolvers("auto", c, true)
-		return &AuthoritativeCheck{Resolvers: rs, Port: a.Port, Options: c.ResolverOptions, Timeout: c.Timeout,
-			PollInitial: c.PollInitial, PollMax: c.PollMax, Clock: c.Clock}, "port 53 to the authoritative servers is open" + note, nil
-	}
-	if len(working) > 0 {
-		allDoH := true
-		for _, r := range working {
-			if !strings.HasPrefix(strings.ToLower(r.String()), "https://") {
-				allDoH = false
-			}
-		}
-		name := "resolver"
-		if allDoH {
-			name = "doh"
-		}
-		c.Resolvers = working
-		c.Quorum = min(c.Quorum, len(working))
-		s, err := polling(name, c, a.DefaultFallback)
-		nres := 0
-		for _, f := range findings {
-			if strings.HasPrefix(f.What, "resolver ") {
-				nres++
-			}
-		}
-		return s, fmt.Sprintf("%d of %d resolvers answer%s", len(working), nres, note), err
-	}
-	if c.ReadBack && c.Getter != nil && c.ZoneOf != nil {
-		return readBackCheck(c, c.Lag), "no resolver answers; reading the records back through the provider" + note, nil
-	}
-	s, err := newWait(c)
-	return s, "no resolver answers and the provider cannot read records; waiting a fixed delay" + note, err
+	return a.decide(f)
 }
 
 // Wait implements Strategy: Choose, print the choice, then wait with it.

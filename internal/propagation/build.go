@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/strictacme/strictacme/internal/providers"
 )
 
 // Choice is what the operator chose for one certificate's check.
@@ -19,6 +21,20 @@ type Choice struct {
 	// DelaySet says Config.Delay was given (--propagation-wait); otherwise
 	// the "provider" strategy settles for the declared serving lag.
 	DelaySet bool
+}
+
+// WithProviders returns c with what set's providers declare: the longest
+// serving lag (Lag), whether every one can read records back (ReadBack),
+// and the read-back through the provider of each zone (Getter, ZoneOf). A
+// nil or empty set leaves c as it is.
+func (c Config) WithProviders(set *providers.Set) Config {
+	if set == nil || len(set.Entries()) == 0 {
+		return c
+	}
+	capab := set.Capability()
+	c.Lag, c.ReadBack = capab.Lag, capab.CanRead
+	c.Getter, c.ZoneOf, _ = set.ReadBack()
+	return c
 }
 
 // Build returns the strategy one certificate's check runs: the one place
