@@ -17,7 +17,7 @@ import (
 //
 // Wait first confirms the write through the provider's own read-back when
 // Confirm is set (no DNS at all), then waits until Lag has passed since
-// written (not since the call, case PR12), and only then runs Then.
+// written (not since the call), and only then runs Then.
 type Lagged struct {
 	// Confirm reads the records back through the provider (a ProviderCheck
 	// without settle delay); nil when the provider cannot read back.

@@ -3,7 +3,10 @@
 // authoritative DNS server with in-memory zones, a caching recursive resolver
 // served over DNS-over-HTTPS (RFC 8484) and plain DNS, a non-caching
 // validating resolver that the CA uses, and a fake DNS provider HTTP API with
-// a libdns client. Tests everywhere and the `strictacme sandbox` command use
+// a libdns client. The API can accept writes that the authoritative server
+// serves only later on the world's Clock (API.SetServingLag), and the
+// caching resolver records when each question came (Recursive.QueryTimes),
+// so tests can show that nothing asked about a name before it was served. Tests everywhere and the `strictacme sandbox` command use
 // it. Everything listens on 127.0.0.1 ephemeral ports; nothing leaves the
 // machine.
 //
