@@ -25,7 +25,7 @@ func (f *issueFlags) registerDelegation(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.targets, "challenge-target", nil, "write the TXT for DOMAIN at exactly FQDN: DOMAIN=FQDN (repeatable)")
 	fl.BoolVar(&f.followCNAME, "follow-cname", false, "follow a CNAME at _acme-challenge.NAME through --resolver (wildcard CNAMEs and unserved zones are refused)")
 	fl.DurationVar(&f.propTimeout, "propagation-timeout", 0, "give up the propagation check after this long (0 = only --timeout bounds it)")
-	fl.StringVar(&f.fallback, "propagation-fallback", "", "strategy to use when --propagation fails, e.g. provider or wait (a resolver holding a negative answer longer than the time left)")
+	fl.StringVar(&f.fallback, "propagation-fallback", "", "strategy to use when --propagation fails, e.g. wait or relay (a resolver holding a negative answer longer than the time left); default: provider when the provider can read records back")
 }
 
 // wireDelegation builds p.delegate from the delegation flags.

@@ -121,3 +121,28 @@ func TestCheckAndIssueAgreeOnTheStrategy(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckCountsTheDefaultFallback: with no resolver answering, doh
+// cannot work; issue then falls back to the provider read-back when the
+// provider can read back, so check warns instead of failing, and fails
+// only when no fallback exists.
+func TestCheckCountsTheDefaultFallback(t *testing.T) {
+	blocked := &fakeResolver{spec: "https://a/dns-query", err: &resolver.Error{Endpoint: "https://a/dns-query", Reason: "HTTP 403 Forbidden", Kind: resolver.KindHTTPStatus, HTTPStatus: 403}}
+	rs := []resolver.Resolver{blocked}
+	eps := Endpoints(context.Background(), rs, "example.com.")
+	for _, tc := range []struct {
+		p    zoneProvider
+		want Status
+	}{{zoneProvider{reads: true}, Warn}, {zoneProvider{}, Fail}} {
+		set, err := providers.NewSet(providers.Entry{Name: "p", Zone: "example.com", Provider: tc.p.provider()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg := Target{Identifiers: []string{"example.com"}, Strategy: "doh", Resolvers: rs, Providers: set}
+		routes := Routes(context.Background(), tg)
+		row := StrategyRow(tg, eps, Row{}, routes)
+		if row.Status != tc.want || (tc.want == Warn && !strings.Contains(row.Detail, "the fallback provider works")) {
+			t.Errorf("provider reads back: %t: %+v", tc.p.reads, row)
+		}
+	}
+}

@@ -170,7 +170,7 @@ func StrategyRow(t Target, eps []Endpoint, p53 Row, routes []Route) Row {
 		}
 		return ok(check, detail)
 	}
-	if fb := strings.ToLower(t.Fallback); fb != "" {
+	if fb := fallbackName(t); fb != "" {
 		if fbOK, fbDetail := strategyUsable(fb, t, eps, p53, routes); fbOK {
 			return warn(check, fmt.Sprintf("%s; the fallback %s works: %s", detail, fb, fbDetail))
 		}
@@ -275,4 +275,18 @@ func decision(t Target, eps []Endpoint, p53 Row) string {
 		return propagation.Describe(chosen) + " (" + why + ")"
 	}
 	return propagation.Describe(chosen)
+}
+
+// fallbackName is --propagation-fallback, or the fallback issue adds by
+// default (the provider read-back), or "".
+func fallbackName(t Target) string {
+	if t.Fallback != "" {
+		return strings.ToLower(t.Fallback)
+	}
+	if s, err := strategyOf(t); err == nil {
+		if f, ok := s.(propagation.Fallback); ok && len(f.Strategies) > 1 {
+			return f.Strategies[1].Name()
+		}
+	}
+	return ""
 }
