@@ -29,7 +29,6 @@ func newCheckCmd() *cobra.Command {
 	var (
 		f       issueFlags
 		file    string
-		allow53 bool
 		dnsPort string
 	)
 	cmd := &cobra.Command{
@@ -55,7 +54,7 @@ delegation CNAME is missing. See docs/check.md.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.waitSet = cmd.Flags().Changed("propagation-wait")
 			f.lookup = providerLookup(cmd.Flags(), f.provValues)
-			targets, err := checkTargets(cmd, &f, file, allow53)
+			targets, err := checkTargets(cmd, &f, file, f.allowPort53)
 			if err != nil {
 				return err
 			}
@@ -88,7 +87,6 @@ delegation CNAME is missing. See docs/check.md.`,
 	f.register(cmd, true)
 	fl := cmd.Flags()
 	fl.StringVar(&file, "config", "", "check every certificate of this configuration file (TOML, see docs/config.md) instead of -d")
-	fl.BoolVar(&allow53, "allow-port53", false, "let check probe port 53 for --propagation auto (authoritative and resolver imply it)")
 	fl.StringVar(&dnsPort, "authoritative-port", "", "port of the authoritative servers for the port-53 probe (tests)")
 	_ = fl.MarkHidden("authoritative-port")
 	return withEnv(cmd)

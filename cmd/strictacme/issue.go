@@ -91,6 +91,7 @@ type issueFlags struct {
 	name        string
 	lockWait    bool
 	waitSet     bool // --propagation-wait given explicitly
+	allowPort53 bool // --allow-port53: auto may ask the authoritative servers
 	provValues  map[string]*string
 	lookup      func(string) (string, bool) // provider settings: flags, then environment
 
@@ -154,6 +155,7 @@ func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 	fl.StringArrayVar(&f.resolvers, "resolver", nil, "recursive resolver to check with: https:// (DoH), tls:// (DoT), udp:// (repeatable; default: Quad9, Cloudflare, Google over DoH by IP address)")
 	fl.DurationVar(&f.wait, "propagation-wait", 2*time.Minute, "fixed delay for --propagation wait (measured from the last write); settle delay for provider")
 	fl.IntVar(&f.quorum, "quorum", 0, "resolvers that must see the records for doh/resolver (0 = a majority of those that answer, at least 1)")
+	fl.BoolVar(&f.allowPort53, "allow-port53", false, "let --propagation auto probe and use port 53 to the authoritative servers (authoritative and resolver imply it)")
 	fl.DurationVar(&f.reqTimeout, "request-timeout", 5*time.Second, "timeout of one DNS question to one resolver")
 	fl.BoolVar(&f.ipv4Only, "ipv4-only", false, "use IPv4 only for every connection")
 	fl.BoolVar(&f.acceptTOS, "accept-tos", false, "agree to the CA's terms of service when creating the account")

@@ -126,6 +126,9 @@ func planFor(cmd *cobra.Command, f *config.File, c *config.Certificate) (*plan, 
 		followCNAME: d.FollowCNAME, targets: specs(c.ChallengeTargets),
 	}
 	fl.waitSet = fl.wait != 0
+	// check's --allow-port53 adds to the file's allow_port53.
+	allow53, _ := cmd.Flags().GetBool("allow-port53")
+	fl.allowPort53 = d.AllowPort53 || allow53
 	if fl.wait == 0 {
 		fl.wait = 2 * time.Minute
 	}

@@ -120,7 +120,7 @@ func (f *issueFlags) propagationFor(p *plan) (propagation.Strategy, issue.Persis
 			}
 		}
 	}
-	s, err := propagation.Build(propagation.Choice{Strategy: f.propagation, Fallback: f.fallback, DelaySet: f.waitSet}, cfg)
+	s, err := propagation.Build(propagation.Choice{Strategy: f.propagation, Fallback: f.fallback, DelaySet: f.waitSet, AllowPort53: f.allowPort53}, cfg)
 	if err != nil {
 		return nil, nil, usage("--propagation: %v", err)
 	}

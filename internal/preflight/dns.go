@@ -250,7 +250,7 @@ func strategyOf(t Target) (propagation.Strategy, error) {
 		return t.Propagation, nil
 	}
 	cfg := propagation.Config{Resolvers: t.Resolvers, Quorum: t.Quorum, ResolverOptions: t.DNSOptions}.WithProviders(t.Providers)
-	return propagation.Build(propagation.Choice{Strategy: t.Strategy, Fallback: t.Fallback}, cfg)
+	return propagation.Build(propagation.Choice{Strategy: t.Strategy, Fallback: t.Fallback, AllowPort53: t.AllowPort53}, cfg)
 }
 
 // decision is the one-line decision issue would log for t, with "auto"

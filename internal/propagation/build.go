@@ -21,6 +21,9 @@ type Choice struct {
 	// DelaySet says Config.Delay was given (--propagation-wait); otherwise
 	// the "provider" strategy settles for the declared serving lag.
 	DelaySet bool
+	// AllowPort53 lets "auto" probe and choose the authoritative servers
+	// on port 53 (--allow-port53, allow_port53).
+	AllowPort53 bool
 }
 
 // WithProviders returns c with what set's providers declare: the longest
@@ -80,7 +83,7 @@ func build(name string, ch Choice, c Config, defaultFallback bool) (Strategy, er
 		if _, err := configuredResolvers("auto", c, true); err != nil {
 			return nil, err
 		}
-		return &Auto{Config: c, DefaultFallback: defaultFallback}, nil
+		return &Auto{Config: c, DefaultFallback: defaultFallback, AllowPort53: ch.AllowPort53}, nil
 	case "relay":
 		if c.Relay == nil {
 			return nil, errors.New("propagation relay: no challenge server configured")

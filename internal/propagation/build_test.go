@@ -104,3 +104,24 @@ func TestLaggedConfirmFailureEndsTheCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestDecideTakesPort53OnlyWhenAllowed: open port 53 makes auto ask the
+// authoritative servers only when the operator allowed it (design
+// principle 1); otherwise the same facts give the polling check.
+func TestDecideTakesPort53OnlyWhenAllowed(t *testing.T) {
+	r, err := resolver.New("https://dns.quad9.net/dns-query", resolver.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts := Facts{Working: []resolver.Resolver{r}, Total: 1, Port53: true}
+	for allow, want := range map[bool]string{true: "authoritative", false: "doh"} {
+		s, err := Build(Choice{Strategy: "auto", AllowPort53: allow}, Config{Resolvers: []resolver.Resolver{r}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		chosen, _, err := Decide(s, facts)
+		if err != nil || chosen.Name() != want {
+			t.Errorf("allowed %t: chose %v, %v; want %s", allow, chosen, err, want)
+		}
+	}
+}

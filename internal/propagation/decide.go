@@ -43,8 +43,8 @@ func Decide(s Strategy, f Facts) (Strategy, string, error) {
 	return s, "", nil
 }
 
-// decide picks, in order: authoritative when port 53 to the zone's servers
-// is open; doh (or resolver, when a plain-DNS resolver answered) with the
+// decide picks, in order: authoritative when port 53 is allowed and the
+// zone's servers answer on it; doh (or resolver, when a plain-DNS resolver answered) with the
 // resolvers that answered, the quorum capped to their number, lag and
 // default fallback as Build gives them; the provider read-back plus settle
 // delay when every provider can read back; else the fixed wait.
@@ -54,7 +54,7 @@ func (a *Auto) decide(f Facts) (Strategy, string, error) {
 		note = "; left out " + strings.Join(f.Failed, "; ")
 	}
 	c := a.Config
-	if f.Port53 {
+	if f.Port53 && a.AllowPort53 {
 		rs, _ := configuredResolvers("auto", c, true)
 		return &AuthoritativeCheck{Resolvers: rs, Port: a.Port, Options: c.ResolverOptions, Timeout: c.Timeout,
 			PollInitial: c.PollInitial, PollMax: c.PollMax, Clock: c.Clock}, "port 53 to the authoritative servers is open" + note, nil
