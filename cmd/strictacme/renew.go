@@ -483,7 +483,7 @@ func (f *renewFlags) planFor(ctx context.Context, r *certRun) (*plan, error) {
 		timeout: f.timeout, preferredChain: s.PreferredChain, reuseKey: s.ReuseKey,
 		eabKID: f.eabKID, eabHMAC: f.eabHMAC, eabHMACFile: f.eabHMACFile, pollInterval: f.pollEvery,
 		wait: 2 * time.Minute, aliases: s.ChallengeAliases, targets: s.ChallengeTargets, followCNAME: s.FollowCNAME,
-		propTimeout: s.PropagationTimeout, fallback: s.PropagationFallback,
+		propTimeout: s.PropagationTimeout, fallback: s.PropagationFallback, allowPort53: s.AllowPort53,
 	}
 	if f.email != "" {
 		fl.email = f.email

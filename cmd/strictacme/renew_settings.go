@@ -20,7 +20,7 @@ func (f *issueFlags) renewalSettings() *store.RenewalSettings {
 		Quorum: f.quorum, RequestTimeout: f.reqTimeout, IPv4Only: f.ipv4Only,
 		PreferredChain: f.preferredChain, ReuseKey: f.reuseKey, Email: f.email,
 		ChallengeAliases: f.aliases, ChallengeTargets: f.targets, FollowCNAME: f.followCNAME,
-		PropagationTimeout: f.propTimeout, PropagationFallback: f.fallback,
+		PropagationTimeout: f.propTimeout, PropagationFallback: f.fallback, AllowPort53: f.allowPort53,
 	}
 	if f.waitSet {
 		s.PropagationWait = f.wait

@@ -73,6 +73,9 @@ type RenewalSettings struct {
 	FollowCNAME         bool          `json:"follow_cname,omitempty"`
 	PropagationTimeout  time.Duration `json:"propagation_timeout_ns,omitempty"`
 	PropagationFallback string        `json:"propagation_fallback,omitempty"`
+	// AllowPort53 is --allow-port53: "auto" may use the authoritative
+	// servers on port 53.
+	AllowPort53 bool `json:"allow_port53,omitempty"`
 }
 
 // Certificate is one issued certificate with its key, as stored.
