@@ -115,7 +115,9 @@ func polling(name string, c Config, defaultFallback bool) (Strategy, error) {
 		s = l
 	}
 	if defaultFallback && readBack {
-		s = Fallback{Strategies: []Strategy{s, readBackCheck(c, c.Lag)}}
+		fb := readBackCheck(c, c.Lag)
+		fb.SettleAfterConfirm = true
+		s = Fallback{Strategies: []Strategy{s, fb}}
 	}
 	return s, nil
 }

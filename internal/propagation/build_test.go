@@ -45,7 +45,7 @@ func TestBuildDecides(t *testing.T) {
 		{"default, provider without lag that reads back", Choice{}, readable,
 			"doh at dns.quad9.net, dns.google (quorum 2 of 2); fallback: provider read-back"},
 		{"default, lagging provider that reads back", Choice{}, lagging,
-			"confirm the write through the provider's read-back, wait out the provider's 2m0s serving lag from the last write, then doh at dns.quad9.net, dns.google (quorum 2 of 2); fallback: provider read-back, then settle until 2m0s after the last write"},
+			"confirm the write through the provider's read-back, wait out the provider's 2m0s serving lag from the last write, then doh at dns.quad9.net, dns.google (quorum 2 of 2); fallback: provider read-back, then settle 2m0s more"},
 		{"default, lagging provider that cannot read back", Choice{}, writeOnly,
 			"wait out the provider's 1m30s serving lag from the last write, then doh at dns.quad9.net, dns.google (quorum 2 of 2)"},
 		{"default, one provider of several cannot read back", Choice{}, mixed,

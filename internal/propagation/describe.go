@@ -50,6 +50,9 @@ func (pc *ProviderCheck) Describe() string {
 	if pc.Settle <= 0 {
 		return "provider read-back"
 	}
+	if pc.SettleAfterConfirm {
+		return fmt.Sprintf("provider read-back, then settle %s more", fmtDur(pc.Settle))
+	}
 	return fmt.Sprintf("provider read-back, then settle until %s after the last write", fmtDur(pc.Settle))
 }
 

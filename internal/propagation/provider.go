@@ -26,6 +26,11 @@ type ProviderCheck struct {
 	// written: the time the provider needs to push the zone to its
 	// authoritative servers. Zero means no settle delay.
 	Settle time.Duration
+	// SettleAfterConfirm measures Settle from the confirmation instead of
+	// from written: as a fallback after resolvers answered that the
+	// records are not there, the name servers may be later than the
+	// provider declares, and validating too early fails the order.
+	SettleAfterConfirm bool
 	// Timeout bounds the polling, on Clock from the Wait call; 0 means only
 	// ctx bounds it.
 	Timeout time.Duration
@@ -96,7 +101,11 @@ func (pc *ProviderCheck) Wait(ctx context.Context, recs []Record, written time.T
 			if pc.Settle <= 0 {
 				return nil
 			}
-			return waitUntil(ctx, c, written, pc.Settle, "provider: settle", obs)
+			from := written
+			if pc.SettleAfterConfirm {
+				from = c.Now()
+			}
+			return waitUntil(ctx, c, from, pc.Settle, "provider: settle", obs)
 		}
 		fail := func(reason string, err error) error {
 			var lines []string
