@@ -14,9 +14,9 @@ type Choice struct {
 	// Strategy is --propagation; "" means "doh".
 	Strategy string
 	// Fallback is --propagation-fallback; "" means the default: the
-	// provider read-back plus settle delay for the polling strategies
-	// (doh, resolver and what auto picks) wherever the providers can read
-	// records back, none otherwise.
+	// provider read-back plus the settle delay once more for the polling
+	// strategies (doh, resolver and what auto picks) wherever the
+	// providers can read records back, none otherwise.
 	Fallback string
 	// DelaySet says Config.Delay was given (--propagation-wait); otherwise
 	// the "provider" strategy settles for the declared serving lag.
@@ -48,8 +48,8 @@ func (c Config) WithProviders(set *providers.Set) Config {
 // read-back where they can, wait out the lag from the last write and only
 // then ask caching resolvers (Lagged). Negative answers cached longer than
 // the time left give up at once (Poll.FailFast), and the check switches
-// to the provider read-back plus settle delay when the providers can read
-// back and no other fallback is chosen. Describe says all of it in one
+// to the provider read-back plus the settle delay once more when the
+// providers can read back and no other fallback is chosen. Describe says all of it in one
 // line. The error names the bad setting and the fix.
 func Build(ch Choice, cfg Config) (Strategy, error) {
 	name := strings.ToLower(strings.TrimSpace(ch.Strategy))
