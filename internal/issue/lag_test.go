@@ -124,7 +124,7 @@ func TestLaggingNameServersWithHourLongNegativeCacheIssueWithDefaults(t *testing
 		t.Errorf("the resolver was never asked: the check did not poll\n%s", strings.Join(f.log, "\n"))
 	}
 	if !logHas(f, "propagation: confirm the write through the provider's read-back, wait out the provider's 1m0s serving lag from the last write, then doh at 127.0.0.1:") ||
-		!logHas(f, "(quorum 1 of 1); fallback: provider read-back, then settle 1m0s more") {
+		!logHas(f, "(quorum: a majority of those that answer); fallback: provider read-back, then settle 1m0s more") {
 		t.Errorf("no one-line decision in the log:\n%s", strings.Join(f.log, "\n"))
 	}
 	if logHas(f, "falling back") {

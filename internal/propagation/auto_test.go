@@ -29,7 +29,7 @@ func TestAutoPicksWorkingDoHWithoutPort53(t *testing.T) {
 		t.Fatalf("Wait: %v", err)
 	}
 	first := ev.all()[0]
-	if !strings.Contains(first, "propagation auto: using doh at ") || !strings.Contains(first, "(quorum 1 of 1) (1 of 2 resolvers answer; left out") || !strings.Contains(first, "HTTP 403") {
+	if !strings.Contains(first, "propagation auto: using doh at ") || !strings.Contains(first, "(quorum: a majority of those that answer) (1 of 2 resolvers answer; left out") || !strings.Contains(first, "HTTP 403") {
 		t.Errorf("choice line: %q", first)
 	}
 	findings, _, _ := a.Probe(context.Background(), nil)

@@ -22,18 +22,18 @@ func Describe(s Strategy) string {
 	return s.Name()
 }
 
-// Describe implements Describer, e.g. "doh at dns.quad9.net, dns.google
-// (quorum 2 of 2)".
+// Describe implements Describer, e.g. "doh at 9.9.9.9, 1.1.1.1 (quorum: a
+// majority of those that answer)" or "... (quorum 2 of 2)".
 func (p *Poll) Describe() string {
 	labels := make([]string, len(p.Resolvers))
 	for i, r := range p.Resolvers {
 		labels[i] = label(r)
 	}
-	q := p.Quorum
-	if q == 0 {
-		q = len(p.Resolvers)
+	q := "quorum: a majority of those that answer"
+	if p.Quorum > 0 {
+		q = fmt.Sprintf("quorum %d of %d", p.Quorum, len(p.Resolvers))
 	}
-	return fmt.Sprintf("%s at %s (quorum %d of %d)", p.Name(), strings.Join(labels, ", "), q, len(p.Resolvers))
+	return fmt.Sprintf("%s at %s (%s)", p.Name(), strings.Join(labels, ", "), q)
 }
 
 // Describe implements Describer.
