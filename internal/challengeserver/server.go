@@ -19,6 +19,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -82,7 +83,13 @@ type Server struct {
 	ownStore    bool
 	certs       *certManager // tls = "acme"
 	certEvery   time.Duration
+	storeErr    atomic.Pointer[error] // result of the last checkStore; nil before the first
 }
+
+// StoreCheckInterval is how often a running server checks that the store
+// still takes durable writes (store.Store.Ping); GET /health checks at
+// once as well.
+const StoreCheckInterval = 5 * time.Second
 
 // New opens the store, loads the view, and binds every DNS and HTTP
 // listener, so address errors surface before Run. On error everything is
@@ -119,9 +126,10 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Server, err error) 
 		Namespace: "strictacme", Subsystem: "serve", Name: "accounts", Help: "Registered subdomains in the in-memory view.",
 	}, func() float64 { return float64(s.View.Len()) }))
 	s.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Namespace: "strictacme", Subsystem: "serve", Name: "store_up", Help: "1 if the last poll of the store succeeded.",
+		Namespace: "strictacme", Subsystem: "serve", Name: "store_up",
+		Help: "1 if the last poll of the store and the last write check (file not deleted or replaced, write lock and commit possible) succeeded.",
 	}, func() float64 {
-		if s.Follower.Healthy() {
+		if s.StoreHealthy() {
 			return 1
 		}
 		return 0
@@ -163,6 +171,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Server, err error) 
 		Now:            s.now,
 		Log:            s.log,
 		Registerer:     s.registry,
+		Health:         s.checkStore,
 	}
 	if ac.RegisterPerHour > 0 {
 		acfg.RegisterRate, acfg.RegisterBurst = rate.Limit(ac.RegisterPerHour/3600), max(1, int(ac.RegisterPerHour/2))
@@ -376,6 +385,8 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}()
 	go func() { defer wg.Done(); s.janitor(ctx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); s.watchStore(ctx) }()
 
 	errc := make(chan error, len(s.httpServers))
 	serveHTTP := func() {
@@ -422,6 +433,48 @@ func (s *Server) Run(ctx context.Context) error {
 		_ = s.Store.Close()
 	}
 	return err
+}
+
+// checkStore asks the store whether it takes durable writes and records the
+// answer for StoreHealthy; a change of state is logged.
+func (s *Server) checkStore(ctx context.Context) error {
+	err := s.Store.Ping(ctx)
+	if err != nil && ctx.Err() != nil {
+		return err // shutting down or the client left: no verdict
+	}
+	if prev := s.storeErr.Swap(&err); prev == nil || (*prev == nil) != (err == nil) {
+		if err != nil {
+			s.log.Error("store does not take writes; the API answers 503 to writes, DNS keeps answering from memory", "err", err)
+		} else if prev != nil {
+			s.log.Info("store takes writes again")
+		}
+	}
+	return err
+}
+
+// StoreHealthy reports whether the last poll of the store and the last
+// write check (checkStore) succeeded: the store_up metric.
+func (s *Server) StoreHealthy() bool {
+	if p := s.storeErr.Load(); p != nil && *p != nil {
+		return false
+	}
+	return s.Follower.Healthy()
+}
+
+// watchStore runs checkStore every StoreCheckInterval.
+func (s *Server) watchStore(ctx context.Context) {
+	t := time.NewTicker(StoreCheckInterval)
+	defer t.Stop()
+	for {
+		c, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_ = s.checkStore(c)
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // janitor removes expired values from the store every minute.

@@ -116,6 +116,10 @@ type Config struct {
 	BcryptCost int
 	// Lookup serves POST /lookup; nil answers 404.
 	Lookup LookupFunc
+	// Health checks the store for GET /health (the store's Ping if nil);
+	// the server passes its own check so /health and the store_up metric
+	// agree.
+	Health func(context.Context) error
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 	// Log (slog.Default() if nil). Secrets are never logged.
@@ -291,9 +295,16 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, bool) {
 	return b, 0, true
 }
 
+// dbError answers 503 db_error for a store failure; the write (if any) is
+// not acknowledged. The detail names the cause without the database's own
+// text, which may hold paths or connection details.
 func (a *API) dbError(w http.ResponseWriter, op string, err error) int {
 	a.log.Error("store failed", "op", op, "err", err)
-	return writeError(w, http.StatusServiceUnavailable, CodeDBError, "")
+	detail := "the database is unavailable; nothing was acknowledged, retry later"
+	if errors.Is(err, store.ErrFileChanged) {
+		detail = "the database file was deleted or replaced while the server runs; writes are refused until it is back (GET /health)"
+	}
+	return writeError(w, http.StatusServiceUnavailable, CodeDBError, detail)
 }
 
 // accountReply is the /register reply; field order is the wire order
@@ -582,9 +593,17 @@ func (a *API) allowFrom(w http.ResponseWriter, r *http.Request) int {
 func (a *API) health(w http.ResponseWriter, r *http.Request) int {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := a.st.Ping(ctx); err != nil {
+	check := a.cfg.Health
+	if check == nil {
+		check = a.st.Ping
+	}
+	if err := check(ctx); err != nil {
 		a.log.Warn("health: store unavailable", "err", err)
-		return writeError(w, http.StatusServiceUnavailable, "db_unavailable", "")
+		detail := "the database does not accept writes"
+		if errors.Is(err, store.ErrFileChanged) {
+			detail = "the database file was deleted or replaced while the server runs"
+		}
+		return writeError(w, http.StatusServiceUnavailable, "db_unavailable", detail)
 	}
 	w.WriteHeader(http.StatusOK)
 	return http.StatusOK

@@ -425,7 +425,7 @@ func TestStoreUnavailable(t *testing.T) {
 	if r := w.do("GET", "/health", "", nil); r.code != 503 {
 		t.Fatalf("health: %d", r.code)
 	}
-	if r := w.update(a, strings.Repeat("q", 43)); r.code != 503 || r.body != `{"error": "db_error"}` {
+	if r := w.update(a, strings.Repeat("q", 43)); r.code != 503 || !strings.HasPrefix(r.body, `{"error": "db_error", "detail": `) {
 		t.Fatalf("update: %d %s", r.code, r.body)
 	}
 	if r := w.do("POST", "/register", "", nil); r.code != 503 {

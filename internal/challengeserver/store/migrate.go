@@ -97,6 +97,18 @@ var migrations = []migration{
 				expires_at BIGINT NOT NULL)`,
 		},
 	},
+	// 3: one row that Ping rewrites to prove the write path (locks, disk,
+	// read-only standby) works.
+	{
+		sqlite: []string{
+			`CREATE TABLE health_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL)`,
+			`INSERT INTO health_probe(id, at) VALUES (1, 0)`,
+		},
+		postgres: []string{
+			`CREATE TABLE health_probe (id INTEGER PRIMARY KEY, at BIGINT NOT NULL)`,
+			`INSERT INTO health_probe(id, at) VALUES (1, 0)`,
+		},
+	},
 }
 
 // SchemaVersion is the schema version this build migrates to.

@@ -130,13 +130,19 @@ func (s *SQL) PutServerCert(ctx context.Context, name string, c ServerCert) erro
 	if c.Updated.IsZero() {
 		c.Updated = time.Now()
 	}
+	if err := s.checkFile(); err != nil {
+		return err
+	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO server_certs(name, fullchain, privkey, not_after, updated_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET fullchain = excluded.fullchain, privkey = excluded.privkey,
 		not_after = excluded.not_after, updated_at = excluded.updated_at`),
 		name, string(c.FullchainPEM), string(c.KeyPEM), ms(c.NotAfter), ms(c.Updated))
-	return s.fail("store server certificate", err)
+	if err != nil {
+		return s.fail("store server certificate", err)
+	}
+	return s.checkFile()
 }
 
 // ServerCert implements ServerState.
@@ -159,6 +165,9 @@ func (s *SQL) ServerCert(ctx context.Context, name string) (ServerCert, error) {
 // AcquireLease implements ServerState: one upsert that only takes a free,
 // expired or own lease, so two instances never both succeed.
 func (s *SQL) AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error) {
+	if err := s.checkFile(); err != nil {
+		return false, err
+	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	res, err := s.db.ExecContext(ctx, s.q(`INSERT INTO leases(name, holder, expires_at) VALUES (?, ?, ?)
@@ -170,6 +179,9 @@ func (s *SQL) AcquireLease(ctx context.Context, name, holder string, now time.Ti
 	n, err := res.RowsAffected()
 	if err != nil {
 		return false, s.fail("acquire lease", err)
+	}
+	if err := s.checkFile(); err != nil {
+		return false, err
 	}
 	return n == 1, nil
 }

@@ -41,6 +41,10 @@ type SQL struct {
 	engine  string
 	dsn     string
 	timeout time.Duration
+	// path and file identify the SQLite file this handle has open; a write
+	// is acknowledged only while path still names that file (checkFile).
+	path string
+	file os.FileInfo
 }
 
 var _ Store = (*SQL)(nil)
@@ -58,9 +62,25 @@ func Open(ctx context.Context, engine, connection string) (*SQL, error) {
 	return nil, fmt.Errorf("store: unknown engine %q (want %q or %q)", engine, SQLite, Postgres)
 }
 
-// OpenSQLite opens (creating if needed) the SQLite database file at path in
-// WAL mode and migrates it. The directory must be writable (SQLite keeps its
-// journal next to the file, https://github.com/acme-dns/acme-dns/issues/88).
+// SQLitePragmas are the connection settings of every SQLite handle:
+//
+//   - journal_mode(WAL): readers (the view's polls) never block the writer;
+//   - synchronous(FULL): the WAL is synced to disk at every commit, so a
+//     write the API has acknowledged survives a power loss, not only a
+//     process crash (with NORMAL, commits since the last checkpoint may be
+//     rolled back after a power loss: https://sqlite.org/pragma.html#pragma_synchronous);
+//   - busy_timeout(5000): a writer waits up to 5 s for another one (a second
+//     instance on the same file) before the write fails with ErrUnavailable.
+const SQLitePragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
+
+// OpenSQLite opens (creating if needed) the SQLite database file at path
+// with SQLitePragmas and migrates it. The directory must be writable (SQLite
+// keeps its journal next to the file,
+// https://github.com/acme-dns/acme-dns/issues/88).
+//
+// The file's identity (device and inode) is recorded: when path is deleted
+// or names another file later, every write and Ping fails with
+// ErrFileChanged until path names the opened file again.
 func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 	if path == "" {
 		return nil, errors.New("store: empty SQLite path")
@@ -71,7 +91,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 			return nil, fmt.Errorf("store: SQLite directory %s: %w (create it, writable by this user)", dir, err)
 		}
 	}
-	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	dsn := "file:" + path + "?" + SQLitePragmas
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
@@ -88,6 +108,12 @@ func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 		for _, f := range []string{path, path + "-wal", path + "-shm"} {
 			_ = os.Chmod(f, 0o600)
 		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		s.path, s.file = path, fi
 	}
 	return s, nil
 }
@@ -179,9 +205,19 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
 
 // tx runs f in a transaction and records a change of subdomain in it.
+//
+// The SQLite file is checked before the transaction and again after the
+// commit: a write into a file that was deleted or replaced meanwhile is
+// reported as failed (ErrFileChanged), never acknowledged.
 func (s *SQL) tx(ctx context.Context, op, subdomain string, f func(tx *sql.Tx) error) error {
+	if err := s.checkFile(); err != nil {
+		return err
+	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
+	if s.engine == Postgres {
+		return s.pgTx(ctx, op, subdomain, f)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return s.fail(op, err)
@@ -193,12 +229,56 @@ func (s *SQL) tx(ctx context.Context, op, subdomain string, f func(tx *sql.Tx) e
 	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO changes(subdomain, at) VALUES (?, ?)`), subdomain, ms(time.Now())); err != nil {
 		return s.fail(op, err)
 	}
-	if s.engine == Postgres {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, subdomain); err != nil {
-			return s.fail(op, err)
-		}
+	if err := tx.Commit(); err != nil {
+		return s.fail(op, err)
+	}
+	return s.checkFile()
+}
+
+// pgTx is tx on PostgreSQL: the change is announced with NOTIFY (delivered
+// at commit), and the commit waits at least for the local WAL flush even
+// where the server's default is synchronous_commit = off (stricter settings
+// are kept), so an acknowledged write survives a database crash.
+func (s *SQL) pgTx(ctx context.Context, op, subdomain string, f func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('synchronous_commit', 'on', true) WHERE current_setting('synchronous_commit') = 'off'`); err != nil {
+		return s.fail(op, err)
+	}
+	if err := f(tx); err != nil {
+		return s.fail(op, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO changes(subdomain, at) VALUES ($1, $2)`, subdomain, ms(time.Now())); err != nil {
+		return s.fail(op, err)
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, subdomain); err != nil {
+		return s.fail(op, err)
 	}
 	return s.fail(op, tx.Commit())
+}
+
+// checkFile reports ErrFileChanged when the SQLite path no longer names the
+// file this handle opened: deleted (rm), or replaced (mv, a restore from a
+// backup). SQLite keeps writing into the open, now unreachable file, and
+// everything written there is gone at the next start; acme-dns answers 200
+// in that state. One stat per call.
+func (s *SQL) checkFile() error {
+	if s.file == nil {
+		return nil
+	}
+	fi, err := os.Stat(s.path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("%w: %w: %s was deleted while in use; writes are refused until that file is back at this path (or restart to start from the file then there)", ErrUnavailable, ErrFileChanged, s.path)
+	case err != nil:
+		return fmt.Errorf("%w: database file: %v", ErrUnavailable, err)
+	case !os.SameFile(fi, s.file):
+		return fmt.Errorf("%w: %w: %s was replaced by another file while in use; writes are refused until the opened file is back at this path (or restart to use the new one)", ErrUnavailable, ErrFileChanged, s.path)
+	}
+	return nil
 }
 
 func encodeAllow(p []netip.Prefix) string {
@@ -506,6 +586,9 @@ func (s *SQL) Changes(ctx context.Context, after int64, also []int64) ([]Change,
 
 // Expire implements Store.
 func (s *SQL) Expire(ctx context.Context, now time.Time, keepChanges time.Duration) (int, error) {
+	if err := s.checkFile(); err != nil {
+		return 0, err // never write into a file that is no longer the database
+	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM txt_values WHERE expires_at <= ?`), ms(now))
@@ -525,12 +608,50 @@ func (s *SQL) Expire(ctx context.Context, now time.Time, keepChanges time.Durati
 	return int(n), nil
 }
 
-// Ping implements Store: one round trip to the database.
+// probeBusyTimeout bounds how long Ping's write probe waits for a write lock
+// held by another connection: a database locked for longer is reported
+// unavailable, since writes would wait (and fail) as well.
+const probeBusyTimeout = 500 * time.Millisecond
+
+// Ping implements Store. Beyond a round trip it proves that a write can
+// be made durable: the SQLite file is still the opened one (checkFile), and
+// one row of table health_probe is written and committed, which fails on
+// a write-locked database (after probeBusyTimeout), a read-only file or
+// directory, a full disk, or a PostgreSQL standby.
 func (s *SQL) Ping(ctx context.Context) error {
+	if err := s.checkFile(); err != nil {
+		return err
+	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	var one int
-	return s.fail("ping", s.db.QueryRowContext(ctx, `SELECT 1`).Scan(&one))
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return s.fail("ping", err)
+	}
+	defer conn.Close()
+	if s.engine == SQLite {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, probeBusyTimeout.Milliseconds())); err != nil {
+			return s.fail("ping", err)
+		}
+		defer conn.ExecContext(context.Background(), `PRAGMA busy_timeout = 5000`) //nolint:errcheck // the DSN sets it again on a new connection
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return s.fail("write probe", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	if s.engine == Postgres {
+		if _, err := tx.ExecContext(ctx, `SET LOCAL lock_timeout = '500ms'`); err != nil {
+			return s.fail("write probe", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE health_probe SET at = ? WHERE id = 1`), ms(time.Now())); err != nil {
+		return s.fail("write probe", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.fail("write probe", err)
+	}
+	return s.checkFile()
 }
 
 // Close implements Store.

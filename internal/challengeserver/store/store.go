@@ -25,6 +25,9 @@ var (
 	// the chain for logs; API replies never show it (acme-dns does:
 	// https://github.com/acme-dns/acme-dns/issues/420).
 	ErrUnavailable = errors.New("store: database unavailable")
+	// ErrFileChanged: the SQLite file was deleted or replaced while the
+	// store had it open; always wrapped together with ErrUnavailable.
+	ErrFileChanged = errors.New("store: database file deleted or replaced")
 )
 
 // Account is one acme-dns account (acme-dns's table records,
@@ -105,7 +108,8 @@ type Store interface {
 	// keepChanges. It returns the number of values removed.
 	Expire(ctx context.Context, now time.Time, keepChanges time.Duration) (int, error)
 
-	// Ping checks that the database answers.
+	// Ping checks that the database answers and that a write made now would
+	// be durable (see SQL.Ping); the error wraps ErrUnavailable.
 	Ping(ctx context.Context) error
 	// Close releases the database.
 	Close() error
