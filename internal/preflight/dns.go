@@ -130,7 +130,7 @@ func Port53(ctx context.Context, t Target, eps []Endpoint, routes []Route) Row {
 		return bad(check, "not probed: no resolver answers, so the name servers cannot be found")
 	}
 	name := probeName(t, routes)
-	z, err := propagation.FindZone(ctx, working, name, t.Port, t.DNSOptions.IPv4Only)
+	z, err := resolver.FindZone(ctx, working, name, t.Port, t.DNSOptions.IPv4Only)
 	if err != nil {
 		return bad(check, fmt.Sprintf("finding the name servers of %s: %v", trimDot(name), err))
 	}

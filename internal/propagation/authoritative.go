@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"time"
@@ -21,7 +20,7 @@ func init() {
 }
 
 // DefaultDNSPort is the port authoritative servers are asked on.
-const DefaultDNSPort = "53"
+const DefaultDNSPort = resolver.DNSPort
 
 // Port53Fix is what to do when the authoritative servers do not answer on
 // port 53 from here; the authoritative strategy and `strictacme check` both
@@ -98,89 +97,6 @@ func configuredResolvers(name string, c Config, dohDefault bool) ([]resolver.Res
 	return rs, nil
 }
 
-// Zone is a zone's apex and the addresses of its authoritative servers.
-type Zone struct {
-	Apex string
-	// Servers maps "ip:port" to the NS name it came from.
-	Servers map[string]string
-}
-
-// FindZone returns the closest enclosing zone of name that has an NS RRset,
-// with the addresses of its servers, asking only rs. port is appended to
-// every address. ipv4Only skips AAAA.
-func FindZone(ctx context.Context, rs []resolver.Resolver, name, port string, ipv4Only bool) (*Zone, error) {
-	if port == "" {
-		port = DefaultDNSPort
-	}
-	cur := strings.ToLower(dns.Fqdn(name))
-	for {
-		msg, err := askAny(ctx, rs, cur, dns.TypeNS)
-		if err != nil {
-			return nil, err
-		}
-		var nss []string
-		for _, rr := range msg.Answer {
-			if ns, ok := rr.(*dns.NS); ok && strings.EqualFold(ns.Hdr.Name, cur) {
-				nss = append(nss, strings.ToLower(ns.Ns))
-			}
-		}
-		if len(nss) > 0 {
-			slices.Sort(nss)
-			z := &Zone{Apex: cur, Servers: map[string]string{}}
-			for _, ns := range nss {
-				types := []uint16{dns.TypeA, dns.TypeAAAA}
-				if ipv4Only {
-					types = types[:1]
-				}
-				for _, t := range types {
-					am, err := askAny(ctx, rs, ns, t)
-					if err != nil {
-						return nil, fmt.Errorf("address of name server %s: %w", ns, err)
-					}
-					for _, rr := range am.Answer {
-						switch a := rr.(type) {
-						case *dns.A:
-							z.Servers[net.JoinHostPort(a.A.String(), port)] = ns
-						case *dns.AAAA:
-							z.Servers[net.JoinHostPort(a.AAAA.String(), port)] = ns
-						}
-					}
-				}
-			}
-			if len(z.Servers) == 0 {
-				return nil, fmt.Errorf("zone %s: no address found for its name servers %s", cur, strings.Join(nss, ", "))
-			}
-			return z, nil
-		}
-		off, end := dns.NextLabel(cur, 0)
-		if end || cur == "." {
-			return nil, fmt.Errorf("no zone with an NS RRset found above %s", name)
-		}
-		cur = cur[off:]
-	}
-}
-
-// askAny asks rs in order until one answers NOERROR or NXDOMAIN.
-func askAny(ctx context.Context, rs []resolver.Resolver, name string, qtype uint16) (*dns.Msg, error) {
-	var errs []string
-	for _, r := range rs {
-		msg, err := resolver.Query(ctx, r, name, qtype)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			errs = append(errs, err.Error())
-			continue
-		}
-		if msg.Rcode != dns.RcodeSuccess && msg.Rcode != dns.RcodeNameError {
-			errs = append(errs, fmt.Sprintf("%s: %s for %s %s", r, rcodeName(msg.Rcode), name, dns.TypeToString[qtype]))
-			continue
-		}
-		return msg, nil
-	}
-	return nil, fmt.Errorf("asking %s %s: %s", name, dns.TypeToString[qtype], strings.Join(errs, "; "))
-}
-
 // Wait implements Strategy: zones are found first (no query for a record's
 // own name is sent before written, as every strategy promises), then each
 // zone's servers are polled until all of them serve all its records.
@@ -192,14 +108,14 @@ func (a *AuthoritativeCheck) Wait(ctx context.Context, recs []Record, written ti
 		return errors.New("propagation authoritative: no resolvers to find the name servers with")
 	}
 	byZone := map[string][]Record{}
-	zones := map[string]*Zone{}
+	zones := map[string]*resolver.Zone{}
 	var order []string
 	for _, r := range recs {
 		parent := r.FQDN
 		if off, end := dns.NextLabel(dns.Fqdn(r.FQDN), 0); !end {
 			parent = dns.Fqdn(r.FQDN)[off:]
 		}
-		z, err := FindZone(ctx, a.Resolvers, parent, a.Port, a.Options.IPv4Only)
+		z, err := resolver.FindZone(ctx, a.Resolvers, parent, a.Port, a.Options.IPv4Only)
 		if err != nil {
 			return fmt.Errorf("propagation authoritative: %s: %w", r.FQDN, err)
 		}

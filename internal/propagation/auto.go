@@ -96,7 +96,7 @@ func (*Auto) Name() string { return "auto" }
 // Probe reports, for each configured resolver, whether it answers, and,
 // when AllowPort53 is set and recs is not empty, whether the first record's
 // authoritative servers answer on port 53.
-func (a *Auto) Probe(ctx context.Context, recs []Record) (findings []Finding, working []resolver.Resolver, zone *Zone) {
+func (a *Auto) Probe(ctx context.Context, recs []Record) (findings []Finding, working []resolver.Resolver, zone *resolver.Zone) {
 	rs, err := configuredResolvers("auto", a.Config, true)
 	if err != nil {
 		return []Finding{{What: "resolvers", Detail: err.Error()}}, nil, nil
@@ -133,7 +133,7 @@ func (a *Auto) Probe(ctx context.Context, recs []Record) (findings []Finding, wo
 	if len(recs) == 0 || len(working) == 0 {
 		return findings, working, nil
 	}
-	z, err := FindZone(ctx, working, parentName(recs[0].FQDN), a.Port, a.Config.ResolverOptions.IPv4Only)
+	z, err := resolver.FindZone(ctx, working, parentName(recs[0].FQDN), a.Port, a.Config.ResolverOptions.IPv4Only)
 	if err != nil {
 		return append(findings, Finding{What: "port 53", Detail: err.Error()}), working, nil
 	}

@@ -3,9 +3,11 @@
 // challenge server's POST /lookup, which lets clients that cannot send DNS
 // (port 53 blocked) check propagation over HTTPS (the "relay" strategy).
 //
-// The zone and its NS set are found through recursive resolvers (SOA, NS and
-// A/AAAA questions only); the question itself goes to each authoritative
-// server address, never to a cache.
+// The zone and its NS set are found through recursive resolvers with
+// resolver.FindZone, the zone-cut finder the authoritative propagation
+// strategy uses as well (NS, A and AAAA questions only, correct when the
+// name is a CNAME into another zone); the question itself goes to each
+// authoritative server address, never to a cache.
 package authlookup
 
 import (
@@ -13,19 +15,27 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/strictacme/strictacme/internal/resolver"
 )
 
-// Resolver performs lookups. The zero value uses /etc/resolv.conf, port 53
-// and a 3 s timeout per exchange. Safe for concurrent use.
+// ResolvConf is where Resolver finds the machine's recursive resolvers when
+// none are configured.
+const ResolvConf = "/etc/resolv.conf"
+
+// Resolver performs lookups. The zero value asks the machine's resolvers
+// (ResolvConf), port 53, with a 3 s timeout per exchange. Safe for
+// concurrent use.
 type Resolver struct {
-	// Recursive are "host:port" recursive resolvers used to find the zone
-	// cut, NS names and their addresses; empty: /etc/resolv.conf.
+	// Recursive are the recursive resolvers that find the zone cut, NS names
+	// and their addresses, as resolver.New specs ("host:port" is plain DNS;
+	// https:// DoH and tls:// DoT work too); empty: SystemResolvers.
 	Recursive []string
 	// Port of the authoritative servers (default "53"; tests use others).
 	Port string
@@ -56,164 +66,120 @@ type Result struct {
 // ErrNoZone means no zone cut was found for the name.
 var ErrNoZone = errors.New("authlookup: no zone found")
 
-func (r *Resolver) timeout() time.Duration {
-	if r.Timeout > 0 {
-		return r.Timeout
+func (r *Resolver) options() resolver.Options {
+	o := resolver.Options{Timeout: r.Timeout}
+	if o.Timeout <= 0 {
+		o.Timeout = 3 * time.Second
 	}
-	return 3 * time.Second
+	return o
 }
 
-func (r *Resolver) recursive() ([]string, error) {
-	if len(r.Recursive) > 0 {
-		return r.Recursive, nil
-	}
-	cc, err := dns.ClientConfigFromFile("/etc/resolv.conf")
+// SystemResolvers returns the machine's recursive resolvers as "host:port",
+// read from ResolvConf: what Resolver uses when Recursive is empty.
+func SystemResolvers() ([]string, error) {
+	cc, err := dns.ClientConfigFromFile(ResolvConf)
 	if err != nil {
-		return nil, fmt.Errorf("authlookup: no recursive resolvers configured and /etc/resolv.conf: %w", err)
+		return nil, fmt.Errorf("authlookup: no recursive resolvers configured and %s: %w", ResolvConf, err)
 	}
 	var out []string
 	for _, s := range cc.Servers {
 		out = append(out, net.JoinHostPort(s, cc.Port))
 	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("authlookup: no recursive resolvers configured and none in %s", ResolvConf)
+	}
 	return out, nil
 }
 
-func (r *Resolver) exchange(ctx context.Context, addr string, m *dns.Msg) (*dns.Msg, time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout())
-	defer cancel()
-	c := &dns.Client{Net: "udp", UDPSize: 1232}
-	res, rtt, err := c.ExchangeContext(ctx, m, addr)
-	if err == nil && res.Truncated {
-		c.Net = "tcp"
-		res, rtt, err = c.ExchangeContext(ctx, m, addr)
+func (r *Resolver) recursive() ([]resolver.Resolver, error) {
+	specs := r.Recursive
+	if len(specs) == 0 {
+		var err error
+		if specs, err = SystemResolvers(); err != nil {
+			return nil, err
+		}
 	}
-	return res, rtt, err
+	out := make([]resolver.Resolver, 0, len(specs))
+	for _, s := range specs {
+		x, err := resolver.New(s, r.options())
+		if err != nil {
+			return nil, fmt.Errorf("authlookup: %w", err)
+		}
+		out = append(out, x)
+	}
+	return out, nil
 }
 
-// recurse asks the recursive resolvers in turn for name/qtype (RD=1).
-func (r *Resolver) recurse(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
+// Zone returns the zone holding name and its servers' addresses (see
+// resolver.FindZone).
+func (r *Resolver) Zone(ctx context.Context, name string) (*resolver.Zone, error) {
 	rs, err := r.recursive()
 	if err != nil {
 		return nil, err
 	}
-	var last error = errors.New("no resolvers")
-	for _, addr := range rs {
-		m := new(dns.Msg)
-		m.SetQuestion(name, qtype)
-		m.SetEdns0(1232, false)
-		res, _, err := r.exchange(ctx, addr, m)
-		if err == nil && (res.Rcode == dns.RcodeSuccess || res.Rcode == dns.RcodeNameError) {
-			return res, nil
-		}
-		if err == nil {
-			err = fmt.Errorf("%s answered %s", addr, dns.RcodeToString[res.Rcode])
-		}
-		last = err
+	z, err := resolver.FindZone(ctx, rs, name, r.Port, false)
+	if err != nil {
+		return nil, fmt.Errorf("%w for %s: %v", ErrNoZone, strings.TrimSuffix(dns.Fqdn(name), "."), err)
 	}
-	return nil, last
-}
-
-// Zone returns the apex of the zone holding name, found by SOA questions.
-func (r *Resolver) Zone(ctx context.Context, name string) (string, error) {
-	name = dns.Fqdn(strings.ToLower(name))
-	for cand := name; ; {
-		res, err := r.recurse(ctx, cand, dns.TypeSOA)
-		if err != nil {
-			return "", err
-		}
-		for _, rr := range res.Answer {
-			if soa, ok := rr.(*dns.SOA); ok && strings.EqualFold(soa.Hdr.Name, cand) {
-				return strings.ToLower(cand), nil
-			}
-		}
-		for _, rr := range res.Ns {
-			if soa, ok := rr.(*dns.SOA); ok {
-				return strings.ToLower(soa.Hdr.Name), nil
-			}
-		}
-		i, end := dns.NextLabel(cand, 0)
-		if end || cand == "." {
-			return "", fmt.Errorf("%w for %s", ErrNoZone, name)
-		}
-		cand = cand[i:]
-	}
+	return z, nil
 }
 
 // Lookup asks every address of every NS of name's zone for name/qtype.
 func (r *Resolver) Lookup(ctx context.Context, name string, qtype uint16) (*Result, error) {
 	name = dns.Fqdn(name)
-	zone, err := r.Zone(ctx, name)
+	z, err := r.Zone(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Name: name, Type: dns.TypeToString[qtype], Zone: zone, Servers: []Server{}}
-	nsres, err := r.recurse(ctx, zone, dns.TypeNS)
-	if err != nil {
-		return nil, fmt.Errorf("authlookup: NS of %s: %w", zone, err)
-	}
-	var nsNames []string
-	for _, rr := range nsres.Answer {
-		if ns, ok := rr.(*dns.NS); ok {
-			nsNames = append(nsNames, strings.ToLower(ns.Ns))
-		}
-	}
-	if len(nsNames) == 0 {
-		return nil, fmt.Errorf("authlookup: %s has no NS records", zone)
-	}
-	sort.Strings(nsNames)
-	port := r.Port
-	if port == "" {
-		port = "53"
-	}
+	res := &Result{Name: name, Type: dns.TypeToString[qtype], Zone: z.Apex}
 	type target struct{ ns, addr string }
-	var targets []target
-	for _, ns := range nsNames {
-		for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
-			ar, err := r.recurse(ctx, ns, t)
-			if err != nil {
-				continue
-			}
-			for _, rr := range ar.Answer {
-				switch x := rr.(type) {
-				case *dns.A:
-					targets = append(targets, target{ns, net.JoinHostPort(x.A.String(), port)})
-				case *dns.AAAA:
-					targets = append(targets, target{ns, net.JoinHostPort(x.AAAA.String(), port)})
-				}
-			}
+	targets := make([]target, 0, len(z.Servers))
+	for addr, ns := range z.Servers {
+		targets = append(targets, target{ns, addr})
+	}
+	slices.SortFunc(targets, func(a, b target) int {
+		if c := strings.Compare(a.ns, b.ns); c != 0 {
+			return c
 		}
-	}
-	if len(targets) == 0 {
-		return nil, fmt.Errorf("authlookup: no addresses for the name servers of %s (%s)", zone, strings.Join(nsNames, ", "))
-	}
+		return strings.Compare(a.addr, b.addr)
+	})
 	res.Servers = make([]Server, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := Server{NS: t.ns, Address: t.addr, Answer: []string{}}
-			m := new(dns.Msg)
-			m.SetQuestion(name, qtype)
-			m.RecursionDesired = false
-			m.SetEdns0(1232, false)
-			ans, rtt, err := r.exchange(ctx, t.addr, m)
-			s.RTTms = float64(rtt.Microseconds()) / 1000
-			if err != nil {
-				s.Error = err.Error()
-			} else {
-				s.Rcode = dns.RcodeToString[ans.Rcode]
-				s.Authoritative = ans.Authoritative
-				for _, rr := range ans.Answer {
-					s.Answer = append(s.Answer, rr.String())
-					if txt, ok := rr.(*dns.TXT); ok && strings.EqualFold(txt.Hdr.Name, name) {
-						s.TXT = append(s.TXT, strings.Join(txt.Txt, ""))
-					}
-				}
-			}
-			res.Servers[i] = s
+			res.Servers[i] = r.ask(ctx, t.ns, t.addr, name, qtype)
 		}()
 	}
 	wg.Wait()
 	return res, nil
+}
+
+// ask sends name/qtype with RD=0 to one authoritative server.
+func (r *Resolver) ask(ctx context.Context, ns, addr, name string, qtype uint16) Server {
+	s := Server{NS: ns, Address: addr, Answer: []string{}}
+	x, err := resolver.New("udp://"+addr, r.options())
+	if err != nil {
+		s.Error = err.Error()
+		return s
+	}
+	q := resolver.NewQuery(name, qtype)
+	q.RecursionDesired = false
+	start := time.Now()
+	ans, err := x.Exchange(ctx, q)
+	s.RTTms = float64(time.Since(start).Microseconds()) / 1000
+	if err != nil {
+		s.Error = err.Error()
+		return s
+	}
+	s.Rcode = dns.RcodeToString[ans.Rcode]
+	s.Authoritative = ans.Authoritative
+	for _, rr := range ans.Answer {
+		s.Answer = append(s.Answer, rr.String())
+		if txt, ok := rr.(*dns.TXT); ok && strings.EqualFold(txt.Hdr.Name, name) {
+			s.TXT = append(s.TXT, strings.Join(txt.Txt, ""))
+		}
+	}
+	return s
 }

@@ -64,7 +64,21 @@ func Start(t testing.TB, configText string) *Server {
 // StartConfig is Start with a parsed configuration.
 func StartConfig(t testing.TB, cfg *challengeserver.Config) *Server {
 	t.Helper()
-	srv, err := challengeserver.New(t.Context(), cfg, challengeserver.Options{BcryptCost: bcrypt.MinCost, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return StartOptions(t, cfg, challengeserver.Options{})
+}
+
+// StartOptions is StartConfig with run-time options (e.g. LookupPort, so
+// /lookup asks a test world's authoritative server); BcryptCost and Log
+// take the package's defaults when zero.
+func StartOptions(t testing.TB, cfg *challengeserver.Config, opts challengeserver.Options) *Server {
+	t.Helper()
+	if opts.BcryptCost == 0 {
+		opts.BcryptCost = bcrypt.MinCost
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	srv, err := challengeserver.New(t.Context(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
