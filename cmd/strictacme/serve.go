@@ -50,6 +50,10 @@ internal/challengeserver/README.md for every key.`,
 			}
 			if checkOnly {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: OK (zone %s, %s store, registration %s, tls %s)\n", configPath, cfg.General.Domain, cfg.Database.Engine, cfg.API.Registration, cfg.API.TLS)
+				fmt.Fprintln(cmd.OutOrStdout(), cfg.LookupSource())
+				for _, w := range cfg.Warnings {
+					fmt.Fprintln(cmd.ErrOrStderr(), "warning: "+w)
+				}
 				return nil
 			}
 			log := newServeLogger(cfg)

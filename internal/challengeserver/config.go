@@ -17,6 +17,9 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/miekg/dns"
+
+	"github.com/strictacme/strictacme/internal/challengeserver/authlookup"
+	"github.com/strictacme/strictacme/internal/resolver"
 )
 
 // Config is the serve configuration file (TOML). Its layout is a superset of
@@ -30,6 +33,12 @@ type Config struct {
 	API      APIConf  `toml:"api"`
 	TXT      TXTConf  `toml:"txt"`
 	Log      LogConf  `toml:"logconfig"`
+
+	// Warnings name the keys the file sets that this server accepts but
+	// ignores (acme-dns keys without a meaning here), one
+	// "file:line: table.key: ignored (why)" each. serve --check prints them
+	// and the server logs them at start.
+	Warnings []string `toml:"-"`
 }
 
 // General is the [general] table: the zone and its DNS listeners.
@@ -125,8 +134,9 @@ type APIConf struct {
 	// Metrics serves /metrics (default true).
 	Metrics *bool `toml:"metrics"`
 	// Lookup enables POST /lookup (default true), which asks a name's
-	// authoritative servers; LookupResolvers ("host:port") find them
-	// (default: the system's resolvers from /etc/resolv.conf).
+	// authoritative servers; LookupResolvers find them (resolver specs:
+	// "host:port" plain DNS, https:// DoH, tls:// DoT; default: the
+	// machine's resolvers from /etc/resolv.conf, see LookupSource).
 	Lookup          *bool    `toml:"lookup"`
 	LookupResolvers []string `toml:"lookup_resolvers"`
 	// RegisterPerHour and AuthFailuresPerMinute are the per-address rate
@@ -137,10 +147,18 @@ type APIConf struct {
 	// (default 30; the burst is the same number), since each makes the
 	// server send DNS queries.
 	LookupsPerMinute float64 `toml:"lookups_per_minute"`
-	// CORSOrigins, Corsorigins and HSTS keys of acme-dns are accepted and
-	// ignored (no browser use).
-	CORSOrigins []string `toml:"corsorigins"`
-	// Legacy acme-dns keys, ignored.
+	// CORSOrigins and the HSTS keys are acme-dns's browser settings,
+	// accepted and ignored with a warning: the API is for ACME clients,
+	// not browsers.
+	CORSOrigins           []string `toml:"corsorigins"`
+	HSTSEnabled           bool     `toml:"hsts_enabled"`
+	HSTSMaxAge            int64    `toml:"hsts_max_age"`
+	HSTSIncludeSubdomains bool     `toml:"hsts_include_subdomains"`
+	HSTSPreload           bool     `toml:"hsts_preload"`
+	// APIDomain, ACMECacheDir and NotificationMail are acme-dns's
+	// certificate keys: defaults of acme_names, acme_state_dir and
+	// acme_email with tls = "acme", ignored (with a warning) otherwise.
+	// AutocertPort (acme-dns before v0.8) is always ignored.
 	APIDomain        string `toml:"api_domain"`
 	AutocertPort     string `toml:"autocert_port"`
 	ACMECacheDir     string `toml:"acme_cache_dir"`
@@ -159,9 +177,33 @@ type TXTConf struct {
 type LogConf struct {
 	Level  string `toml:"loglevel"`  // error, warning, info (default), debug
 	Format string `toml:"logformat"` // text (default) or json
-	Type   string `toml:"logtype"`   // stdout only; accepted for compatibility
-	File   string `toml:"logfile"`
+	Type   string `toml:"logtype"`   // acme-dns's; logs always go to standard error
+	File   string `toml:"logfile"`   // acme-dns's; ignored with a warning
 }
+
+// ignoredKeys are acme-dns config.cfg keys (every version's, see
+// testdata/acmedns) that this server accepts without using them; a file
+// setting one gets a warning with the reason. when, if set, limits the
+// warning to configurations where the key has no effect.
+var ignoredKeys = []struct {
+	key, why string
+	when     func(c *Config) bool
+}{
+	{key: "general.debug", why: "acme-dns's debug switch; use logconfig.loglevel = \"debug\""},
+	{key: "api.corsorigins", why: "no CORS: the API serves ACME clients, not browsers"},
+	{key: "api.hsts_enabled", why: "no HSTS header: the API serves ACME clients, not browsers"},
+	{key: "api.hsts_max_age", why: "no HSTS header: the API serves ACME clients, not browsers"},
+	{key: "api.hsts_include_subdomains", why: "no HSTS header: the API serves ACME clients, not browsers"},
+	{key: "api.hsts_preload", why: "no HSTS header: the API serves ACME clients, not browsers"},
+	{key: "api.autocert_port", why: "tls = \"acme\" validates by dns-01 through this server's own zone; no HTTP port is needed"},
+	{key: "api.api_domain", why: "only used with tls = \"acme\" (as acme_names)", when: notACME},
+	{key: "api.acme_cache_dir", why: "only used with tls = \"acme\" (as acme_state_dir)", when: notACME},
+	{key: "api.notification_email", why: "only used with tls = \"acme\" (as acme_email)", when: notACME},
+	{key: "logconfig.logtype", why: "logs always go to standard error (journald, docker logs)", when: func(c *Config) bool { return !strings.EqualFold(c.Log.Type, "stdout") }},
+	{key: "logconfig.logfile", why: "logs always go to standard error (journald, docker logs)"},
+}
+
+func notACME(c *Config) bool { return c.API.TLS != "acme" }
 
 // Duration is a time.Duration written as "90s", "1h".
 type Duration struct{ time.Duration }
@@ -430,6 +472,11 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 	if a.LookupsPerMinute < 0 {
 		return nil, fail("api.lookups_per_minute", "rate limits must be positive")
 	}
+	for _, r := range a.LookupResolvers {
+		if _, err := resolver.New(r, resolver.Options{}); err != nil {
+			return nil, fail("api.lookup_resolvers", "%v", err)
+		}
+	}
 	if c.TXT.Lifetime.Duration == 0 {
 		c.TXT.Lifetime.Duration = time.Hour
 	}
@@ -452,7 +499,32 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 	default:
 		return nil, fail("logconfig.logformat", "%q: want text or json", c.Log.Format)
 	}
+	for _, ig := range ignoredKeys {
+		if !md.IsDefined(strings.Split(ig.key, ".")...) || (ig.when != nil && !ig.when(&c)) {
+			continue
+		}
+		c.Warnings = append(c.Warnings, (&ConfigError{File: name, Key: ig.key, Line: keyLine(src, ig.key), Msg: "ignored (" + ig.why + ")"}).Error())
+	}
 	return &c, nil
+}
+
+// LookupSource says where POST /lookup finds zones and name servers, for
+// serve --check and the start-up log: the configured api.lookup_resolvers,
+// or the machine's resolvers (authlookup.ResolvConf) when none are set,
+// or that /lookup is off.
+func (c *Config) LookupSource() string {
+	a := c.API
+	switch {
+	case a.Lookup != nil && !*a.Lookup:
+		return "/lookup is off (api.lookup = false)"
+	case len(a.LookupResolvers) > 0:
+		return "/lookup finds zones through api.lookup_resolvers: " + strings.Join(a.LookupResolvers, ", ")
+	}
+	rs, err := authlookup.SystemResolvers()
+	if err != nil {
+		return "/lookup finds zones through this machine's resolvers, but " + err.Error() + "; set api.lookup_resolvers"
+	}
+	return fmt.Sprintf("/lookup finds zones through this machine's resolvers (%s: %s); set api.lookup_resolvers to choose others", authlookup.ResolvConf, strings.Join(rs, ", "))
 }
 
 // Let's Encrypt's directories, the defaults of tls = "acme" and acme-dns's

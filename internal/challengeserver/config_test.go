@@ -9,6 +9,8 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +153,55 @@ func TestCheckName(t *testing.T) {
 		if err := CheckName(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// Every published key set of acme-dns's config.cfg loads (testdata/acmedns:
+// our own files with the keys of each version's sample, v0.1 to the HSTS
+// keys added after v2.0.2). Keys without a meaning here are warned about,
+// each with its line, never refused.
+func TestAcmeDNSConfigVersions(t *testing.T) {
+	always := []string{"general.debug", "api.corsorigins"}
+	for _, tc := range []struct {
+		file         string
+		tls          string
+		registration string
+		ignored      []string // besides always
+	}{
+		{"config-v0.1.cfg", "acme", "closed", nil},
+		{"config-v0.2.cfg", "none", "closed", []string{"api.api_domain"}},
+		{"config-v0.3.cfg", "none", "closed", []string{"api.api_domain", "api.autocert_port"}},
+		{"config-v0.4.cfg", "none", "open", []string{"api.api_domain", "api.autocert_port"}},
+		{"config-v0.5.cfg", "none", "open", []string{"api.api_domain", "api.autocert_port", "api.acme_cache_dir"}},
+		{"config-v0.8.cfg", "acme", "open", nil},
+		{"config-v1.0.cfg", "acme", "open", nil},
+		{"config-v2.0.cfg", "none", "open", []string{"api.acme_cache_dir", "api.notification_email", "logconfig.logfile"}},
+		{"config-v2-hsts.cfg", "none", "open", []string{"api.acme_cache_dir", "api.notification_email",
+			"api.hsts_enabled", "api.hsts_max_age", "api.hsts_include_subdomains", "api.hsts_preload", "logconfig.logfile"}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			c, err := LoadConfig(filepath.Join("testdata", "acmedns", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.General.Domain != "auth.example.org" || c.Database.Engine != "sqlite" || c.API.TLS != tc.tls || c.API.Registration != tc.registration || len(c.General.Records) != 3 {
+				t.Errorf("loaded as zone %q, engine %q, tls %q, registration %q, %d records", c.General.Domain, c.Database.Engine, c.API.TLS, c.API.Registration, len(c.General.Records))
+			}
+			want := append(slices.Clone(always), tc.ignored...)
+			var got []string
+			for _, w := range c.Warnings {
+				m := regexp.MustCompile(`^testdata/acmedns/` + regexp.QuoteMeta(tc.file) + `:\d+: ([a-z_.]+): ignored \(.+\)$`).FindStringSubmatch(w)
+				if m == nil {
+					t.Errorf("warning %q: want file:line: key: ignored (why)", w)
+					continue
+				}
+				got = append(got, m[1])
+			}
+			slices.Sort(want)
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("warned about %v, want %v", got, want)
+			}
+		})
 	}
 }

@@ -414,8 +414,12 @@ func (s *Server) Run(ctx context.Context) error {
 	} else {
 		serveHTTP()
 	}
+	for _, w := range s.cfg.Warnings {
+		s.log.Warn("config: " + w)
+	}
 	s.log.Info("serving", "zone", s.Handler.Zone(), "dns", addrList(s.DNSAddrs()), "api", addrList(s.APIAddrs()),
 		"store", s.cfg.Database.Engine, "accounts", s.View.Len(), "registration", s.cfg.API.Registration)
+	s.log.Info(s.cfg.LookupSource())
 	var err error
 	select {
 	case <-ctx.Done():

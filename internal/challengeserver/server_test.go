@@ -79,6 +79,7 @@ poll_interval = "50ms"
 [api]
 listen = ["127.0.0.1:0"]
 registration = "open"
+lookup_resolvers = ["127.0.0.1:1"] # never the machine's resolvers
 `
 
 type instance struct {

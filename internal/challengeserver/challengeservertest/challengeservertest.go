@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
@@ -28,10 +29,19 @@ type Server struct {
 	DNSAddr string
 }
 
+// NoResolver is the api.lookup_resolvers entry Config uses unless extra
+// sets its own: a closed loopback port, so /lookup fails at once instead of
+// asking the machine's resolvers (serve's default), which no test may use.
+const NoResolver = "127.0.0.1:1"
+
 // Config is the default configuration; extra is appended to its [api]
-// table (e.g. `lookup = false`).
+// table (e.g. `lookup = false`, or `lookup_resolvers = [...]` with a test
+// world's resolver).
 func Config(t testing.TB, extra string) string {
 	t.Helper()
+	if !strings.Contains(extra, "lookup_resolvers") {
+		extra = fmt.Sprintf("lookup_resolvers = [%q]\n", NoResolver) + extra
+	}
 	return fmt.Sprintf(`
 [general]
 listen = ["127.0.0.1:0"]

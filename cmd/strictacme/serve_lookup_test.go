@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -51,5 +52,27 @@ func TestRegisterConfirmsCNAMEThroughLookup(t *testing.T) {
 	w.Clock.Advance(time.Hour) // past the resolver's negative cache
 	if code, out, errs := runCLI(t, args...); code != 0 || !strings.Contains(errs, "every CNAME is in place") {
 		t.Fatalf("CNAME in place: exit %d, stdout %q, stderr %q; want 0", code, out, errs)
+	}
+}
+
+// serve --check says where /lookup finds zones (the machine's resolvers
+// unless api.lookup_resolvers is set) and warns, without refusing, about
+// acme-dns keys it ignores, such as the HSTS keys of its current sample.
+func TestServeCheckLookupSourceAndIgnoredKeys(t *testing.T) {
+	code, out, errs := runCLI(t, "serve", "--config", serveConfig(t, "hsts_enabled = true\nhsts_max_age = 31536000"), "--check")
+	if code != 0 || !strings.Contains(out, "/lookup finds zones through this machine's resolvers") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want 0 and the machine's resolvers named", code, out, errs)
+	}
+	want := regexp.MustCompile(`(?m)^warning: .*serve\.toml:12: api\.hsts_enabled: ignored \(no HSTS header: .*\)\nwarning: .*serve\.toml:13: api\.hsts_max_age: ignored`)
+	if !want.MatchString(errs) {
+		t.Fatalf("stderr %q: want a warning per HSTS key with its line", errs)
+	}
+	code, out, errs = runCLI(t, "serve", "--config", serveConfig(t, `lookup_resolvers = ["127.0.0.1:5353", "https://dns.example/dns-query"]`), "--check")
+	if code != 0 || !strings.Contains(out, "/lookup finds zones through api.lookup_resolvers: 127.0.0.1:5353, https://dns.example/dns-query") || errs != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	code, _, errs = runCLI(t, "serve", "--config", serveConfig(t, `lookup_resolvers = ["dns.example"]`), "--check")
+	if code != 2 || !strings.Contains(errs, "serve.toml:12: api.lookup_resolvers:") {
+		t.Fatalf("bad resolver: exit %d, stderr %q", code, errs)
 	}
 }
