@@ -18,6 +18,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/miekg/dns"
 
+	"github.com/strictacme/strictacme/internal/challengeserver/api"
 	"github.com/strictacme/strictacme/internal/challengeserver/authlookup"
 	"github.com/strictacme/strictacme/internal/resolver"
 )
@@ -169,7 +170,9 @@ type APIConf struct {
 type TXTConf struct {
 	// Lifetime of a value after its last update (default "1h").
 	Lifetime Duration `toml:"lifetime"`
-	// Limit is the most values one subdomain holds (default 100).
+	// Limit is the most values one subdomain holds and serves, the newest
+	// (default api.DefaultTXTLimit, 4); raise it when more than two names
+	// (a name and its wildcard) share one subdomain.
 	Limit int `toml:"limit"`
 }
 
@@ -484,7 +487,7 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 		return nil, fail("txt.lifetime", "%s is too short for an ACME validation; use at least 1m", c.TXT.Lifetime.Duration)
 	}
 	if c.TXT.Limit == 0 {
-		c.TXT.Limit = 100
+		c.TXT.Limit = api.DefaultTXTLimit
 	}
 	if c.TXT.Limit < 2 {
 		return nil, fail("txt.limit", "%d: at least 2 (apex and wildcard share one name)", c.TXT.Limit)

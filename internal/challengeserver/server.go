@@ -115,6 +115,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Server, err error) 
 		s.Store, s.ownStore = st, true
 	}
 	s.View = view.New(s.now)
+	s.View.SetLimit(cfg.TXT.Limit)
 	s.Follower = &view.Follower{Store: s.Store, View: s.View, Now: s.now, Interval: cfg.Database.PollInterval.Duration, Log: s.log}
 	if err := s.Follower.Load(ctx); err != nil {
 		return nil, fmt.Errorf("load accounts: %w", err)
@@ -481,7 +482,8 @@ func (s *Server) watchStore(ctx context.Context) {
 	}
 }
 
-// janitor removes expired values from the store every minute.
+// janitor removes expired values, and values beyond txt.limit, from the
+// store every minute.
 func (s *Server) janitor(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -491,7 +493,7 @@ func (s *Server) janitor(ctx context.Context) {
 			return
 		case <-t.C:
 			c, cancel := context.WithTimeout(ctx, 10*time.Second)
-			if n, err := s.Store.Expire(c, s.now(), time.Hour); err == nil && n > 0 {
+			if n, err := s.Store.Expire(c, s.now(), time.Hour, s.cfg.TXT.Limit); err == nil && n > 0 {
 				s.log.Debug("expired TXT values removed", "count", n)
 			}
 			cancel()

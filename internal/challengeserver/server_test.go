@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 
 	"sync/atomic"
@@ -160,22 +161,65 @@ func (in *instance) txt(name string) (int, []string) {
 
 func value(i int) string { return fmt.Sprintf("%043d", i) }
 
-// Ten names (apex and wildcard included) delegated to one subdomain: all ten
-// values are served together.
-func TestTenNamesOneSubdomain(t *testing.T) {
-	in := start(t, fmt.Sprintf(testConfig, "sqlite", t.TempDir()+"/db"), nil)
-	a := in.register()
-	if rc, vals := in.txt(a.Fulldomain); rc != dns.RcodeSuccess || len(vals) != 0 {
-		t.Fatalf("before update: %s %v", dns.RcodeToString[rc], vals)
+// txtPlain asks name TXT over UDP without EDNS (512-byte replies, RFC 1035
+// §4.2.1), as an old resolver or a minimal client does.
+func (in *instance) txtPlain(name string) (*dns.Msg, []string) {
+	in.t.Helper()
+	q := new(dns.Msg)
+	q.SetQuestion(dns.Fqdn(name), dns.TypeTXT)
+	m, err := dns.Exchange(q, in.dns)
+	if err != nil {
+		in.t.Fatal(err)
 	}
-	for i := range 10 {
-		if code, body := in.update(a, value(i)); code != 200 {
-			t.Fatalf("update %d: %d %s", i, code, body)
+	var out []string
+	for _, rr := range m.Answer {
+		out = append(out, rr.(*dns.TXT).Txt[0])
+	}
+	return m, out
+}
+
+// Ten values at one account: answers are newest first and carry at most
+// txt.limit values. With the default limit the four newest fit a plain
+// 512-byte UDP reply; with room for ten (ten names delegated to one
+// subdomain) the plain UDP reply is truncated and still carries the newest
+// ones, and a reply with EDNS carries all ten.
+func TestTenValuesNewestFirst(t *testing.T) {
+	newestFirst := func(n int) []string {
+		var out []string
+		for i := 9; i > 9-n; i-- {
+			out = append(out, value(i))
 		}
+		return out
 	}
-	_, vals := in.txt(a.Fulldomain)
-	if len(vals) != 10 {
-		t.Fatalf("served %d values, want 10: %v", len(vals), vals)
+	for _, tc := range []struct {
+		name      string
+		txtTable  string
+		plain     int // values in the plain UDP reply
+		truncated bool
+		edns      int
+	}{
+		{"default limit", "", 4, false, 4},
+		{"limit 10", "\n[txt]\nlimit = 10\n", 7, true, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := start(t, fmt.Sprintf(testConfig, "sqlite", t.TempDir()+"/db")+tc.txtTable, nil)
+			a := in.register()
+			if rc, vals := in.txt(a.Fulldomain); rc != dns.RcodeSuccess || len(vals) != 0 {
+				t.Fatalf("before update: %s %v", dns.RcodeToString[rc], vals)
+			}
+			for i := range 10 {
+				if code, body := in.update(a, value(i)); code != 200 {
+					t.Fatalf("update %d: %d %s", i, code, body)
+				}
+			}
+			m, vals := in.txtPlain(a.Fulldomain)
+			if m.Truncated != tc.truncated || !slices.Equal(vals, newestFirst(tc.plain)) {
+				t.Errorf("UDP without EDNS: TC=%v, %v; want TC=%v and the %d newest, newest first", m.Truncated, vals, tc.truncated, tc.plain)
+			}
+			if _, vals := in.txt(a.Fulldomain); !slices.Equal(vals, newestFirst(tc.edns)) {
+				t.Errorf("with EDNS: %v; want the %d newest, newest first", vals, tc.edns)
+			}
+		})
 	}
 }
 

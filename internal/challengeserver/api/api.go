@@ -4,7 +4,7 @@
 // acme-dns-client work unchanged:
 //
 //	POST /register    201 {"username","password","fulldomain","subdomain","allowfrom"} on one line
-//	POST /update      200 {"txt": "<value>"}; adds a value (any number live per subdomain)
+//	POST /update      200 {"txt": "<value>"}; adds a value (the newest TXTLimit live per subdomain)
 //	GET  /health      200 empty body if the store answers, else 503
 //
 // Added (documented in internal/challengeserver/README.md):
@@ -58,9 +58,14 @@ const (
 // Defaults for Config.
 const (
 	DefaultTXTLifetime = time.Hour
-	DefaultTXTLimit    = 100
-	DefaultMaxBody     = 16 << 10 // bytes
-	DefaultBcryptCost  = 10       // acme-dns's cost (its pkg/database/db.go)
+	// DefaultTXTLimit is how many values a subdomain keeps and serves, the
+	// newest: acme-dns's 2 (an order for a name and its wildcard shares
+	// one subdomain) plus room for the same two of a concurrent order (a
+	// retry, or a second host renewing). Four TXT answers fit a 512-byte
+	// UDP reply without EDNS.
+	DefaultTXTLimit   = 4
+	DefaultMaxBody    = 16 << 10 // bytes
+	DefaultBcryptCost = 10       // acme-dns's cost (its pkg/database/db.go)
 	// DefaultLookupRate and DefaultLookupBurst bound /lookup per account:
 	// 30 at once, then one every 2 s (enough for a propagation poll of a
 	// many-name order, too few to use the server as a query cannon).
@@ -92,8 +97,8 @@ type Config struct {
 	// TXTLifetime is how long a value is served after its last update
 	// (DefaultTXTLifetime).
 	TXTLifetime time.Duration
-	// TXTLimit is the most values one subdomain holds; the oldest go first
-	// (DefaultTXTLimit).
+	// TXTLimit is the most values one subdomain holds and serves; the
+	// oldest go first (DefaultTXTLimit).
 	TXTLimit int
 	// MaxBody bounds request bodies in bytes (DefaultMaxBody).
 	MaxBody int64

@@ -261,8 +261,8 @@ func TestManyValuesExpire(t *testing.T) {
 		}
 	}
 	txt, _ := w.view.Lookup(a.Subdomain)
-	if len(txt) != 5 || txt[0] != strings.Repeat("c", 43) {
-		t.Fatalf("after 7 updates with limit 5: %v", txt)
+	if len(txt) != 5 || txt[0] != strings.Repeat("g", 43) || txt[4] != strings.Repeat("c", 43) {
+		t.Fatalf("after 7 updates with limit 5: %v, want g to c (newest first)", txt)
 	}
 	subs, err := w.store.Subdomains(context.Background(), []string{a.Subdomain}, w.clock.Now())
 	if err != nil || len(subs[a.Subdomain]) != 5 {

@@ -39,7 +39,8 @@ const (
 )
 
 // Lookup gives the live TXT values of a registered subdomain label (lower
-// case) and whether it is registered. *view.View implements it.
+// case), newest first (the order of the answer, so truncation drops the
+// oldest), and whether it is registered. *view.View implements it.
 type Lookup interface {
 	Lookup(label string) (txt []string, exists bool)
 }

@@ -50,7 +50,7 @@ func TestServerState(t *testing.T) {
 		if err := a.PutZoneTXT(ctx, "@", v); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := a.Expire(ctx, t0.Add(2*time.Hour), time.Hour); n != 1 || err != nil {
+		if n, err := a.Expire(ctx, t0.Add(2*time.Hour), time.Hour, 0); n != 1 || err != nil {
 			t.Fatalf("Expire: %d %v", n, err)
 		}
 

@@ -427,7 +427,7 @@ func (s *SQL) PutTXT(ctx context.Context, subdomain string, v Value, limit int) 
 		}
 		if limit > 0 {
 			_, err := tx.ExecContext(ctx, s.q(`DELETE FROM txt_values WHERE subdomain = ? AND value NOT IN
-				(SELECT value FROM txt_values WHERE subdomain = ? ORDER BY updated_at DESC, value LIMIT ?)`), subdomain, subdomain, limit)
+				(SELECT value FROM txt_values WHERE subdomain = ? ORDER BY updated_at DESC, value DESC LIMIT ?)`), subdomain, subdomain, limit)
 			return err
 		}
 		return nil
@@ -585,7 +585,7 @@ func (s *SQL) Changes(ctx context.Context, after int64, also []int64) ([]Change,
 }
 
 // Expire implements Store.
-func (s *SQL) Expire(ctx context.Context, now time.Time, keepChanges time.Duration) (int, error) {
+func (s *SQL) Expire(ctx context.Context, now time.Time, keepChanges time.Duration, limit int) (int, error) {
 	if err := s.checkFile(); err != nil {
 		return 0, err // never write into a file that is no longer the database
 	}
@@ -601,6 +601,21 @@ func (s *SQL) Expire(ctx context.Context, now time.Time, keepChanges time.Durati
 	}
 	z, _ := res.RowsAffected()
 	n += z
+	if limit > 0 {
+		// No change is recorded: every view serves only the newest limit
+		// values of a subdomain anyway (view.View.SetLimit), in the same
+		// order (updated_at, then value).
+		res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM txt_values WHERE (subdomain, value) IN (
+			SELECT subdomain, value FROM (
+				SELECT subdomain, value, ROW_NUMBER() OVER (PARTITION BY subdomain ORDER BY updated_at DESC, value DESC) AS rn
+				FROM txt_values) ranked
+			WHERE rn > ?)`), limit)
+		if err != nil {
+			return int(n), s.fail("expire", err)
+		}
+		o, _ := res.RowsAffected()
+		n += o
+	}
 	// Keep the newest change so MAX(seq) never goes back.
 	if _, err := s.db.ExecContext(ctx, s.q(`DELETE FROM changes WHERE at < ? AND seq < (SELECT MAX(seq) FROM changes)`), ms(now.Add(-keepChanges))); err != nil {
 		return int(n), s.fail("expire", err)

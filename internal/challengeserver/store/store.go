@@ -104,9 +104,12 @@ type Store interface {
 	// Changes returns the changes with Seq > after, plus those whose Seq is in
 	// also (sequence numbers a reader saw skipped), in Seq order.
 	Changes(ctx context.Context, after int64, also []int64) ([]Change, error)
-	// Expire removes values that expired before now and changes older than
-	// keepChanges. It returns the number of values removed.
-	Expire(ctx context.Context, now time.Time, keepChanges time.Duration) (int, error)
+	// Expire removes values that expired before now, the values of each
+	// subdomain beyond its newest limit (limit < 1: none; PutTXT keeps to
+	// the limit it is given, this catches a limit lowered since and
+	// imported data), and changes older than keepChanges. It returns the
+	// number of values removed.
+	Expire(ctx context.Context, now time.Time, keepChanges time.Duration, limit int) (int, error)
 
 	// Ping checks that the database answers and that a write made now would
 	// be durable (see SQL.Ping); the error wraps ErrUnavailable.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,7 +109,7 @@ func TestValuesChangesExpire(t *testing.T) {
 		if _, ok := got["none"]; ok || len(got["sub"]) != 1 || got["sub"][0].Text != "d" {
 			t.Fatalf("%v", got)
 		}
-		if n, err := s.Expire(ctx, t0.Add(2*time.Minute), 0); n != 2 || err != nil {
+		if n, err := s.Expire(ctx, t0.Add(2*time.Minute), 0, 0); n != 2 || err != nil {
 			t.Fatal(n, err)
 		}
 		if _, seq2, _ := s.Load(ctx, t0); seq2 != seq+1 {
@@ -177,3 +178,37 @@ func TestImportAcmeDNS(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// The janitor's Expire keeps the newest limit values of every subdomain
+// (values stored under a higher limit, or imported) and drops the rest.
+func TestExpireKeepsNewestPerSubdomain(t *testing.T) {
+	engines(t, func(t *testing.T, open func() *store.SQL) {
+		ctx := context.Background()
+		s := open()
+		for _, sub := range []string{"s1", "s2"} {
+			s.CreateAccount(ctx, store.Account{Username: "u" + sub, PasswordHash: []byte("h"), Subdomain: sub})
+			for i := range 6 {
+				up := t0.Add(time.Duration(i) * time.Second)
+				if err := s.PutTXT(ctx, sub, store.Value{Text: sub + "-" + strconv.Itoa(i), Updated: up, Expires: up.Add(time.Hour)}, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if n, err := s.Expire(ctx, t0.Add(time.Minute), time.Hour, 2); n != 8 || err != nil {
+			t.Fatalf("removed %d, %v; want 8", n, err)
+		}
+		subs, _, err := s.Load(ctx, t0.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sub := range []string{"s1", "s2"} {
+			var got []string
+			for _, v := range subs[sub] {
+				got = append(got, v.Text)
+			}
+			if strings.Join(got, ",") != sub+"-4,"+sub+"-5" {
+				t.Errorf("%s keeps %v, want its two newest", sub, got)
+			}
+		}
+	})
+}

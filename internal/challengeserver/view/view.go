@@ -19,11 +19,15 @@ import (
 // Keys starting with store.ZonePrefix are the server's own TXT values at
 // names inside the zone (store.ZoneKey); they are kept apart from the
 // subdomains, answered by ZoneTXT and not counted by Len.
+//
+// Each slice of values is kept in the order of their Updated time, oldest
+// first; answers are built from its end.
 type View struct {
-	now  func() time.Time
-	mu   sync.RWMutex
-	subs map[string][]store.Value
-	zone map[string][]store.Value
+	now   func() time.Time
+	mu    sync.RWMutex
+	subs  map[string][]store.Value
+	zone  map[string][]store.Value
+	limit int
 }
 
 // New returns an empty View that judges expiry by now (time.Now if nil).
@@ -34,39 +38,54 @@ func New(now func() time.Time) *View {
 	return &View{now: now, subs: make(map[string][]store.Value), zone: make(map[string][]store.Value)}
 }
 
-// Lookup returns the TXT strings of label that are live now, oldest first,
-// and whether label is a registered subdomain. label must be lower case.
+// SetLimit makes Lookup return at most n values per subdomain (the newest);
+// n < 1 means no limit. Call it before serving.
+func (v *View) SetLimit(n int) {
+	v.mu.Lock()
+	v.limit = n
+	v.mu.Unlock()
+}
+
+// Lookup returns the TXT strings of label that are live now, newest first,
+// at most the limit set by SetLimit, and whether label is a registered
+// subdomain. label must be lower case.
+//
+// Newest first: when an answer has to be cut (UDP without EDNS, 512
+// bytes, holds about seven values), what is dropped is the oldest values,
+// while the newest one is the one a CA is validating now.
 func (v *View) Lookup(label string) (txt []string, exists bool) {
 	now := v.now()
 	v.mu.RLock()
 	vals, ok := v.subs[label]
+	limit := v.limit
 	v.mu.RUnlock()
 	if !ok {
 		return nil, false
 	}
-	for _, x := range vals {
-		if x.Live(now) {
-			txt = append(txt, x.Text)
+	return newest(vals, now, limit), true
+}
+
+// newest returns the texts of the live values of vals (oldest first),
+// newest first, at most limit (< 1: all).
+func newest(vals []store.Value, now time.Time, limit int) []string {
+	var txt []string
+	for i := len(vals) - 1; i >= 0 && (limit < 1 || len(txt) < limit); i-- {
+		if vals[i].Live(now) {
+			txt = append(txt, vals[i].Text)
 		}
 	}
-	return txt, true
+	return txt
 }
 
 // ZoneTXT returns the live values of the server's own TXT records at name
-// (relative to the zone, lower case, "@" for the apex), oldest first; nil
+// (relative to the zone, lower case, "@" for the apex), newest first; nil
 // when there are none.
 func (v *View) ZoneTXT(name string) []string {
 	now := v.now()
 	v.mu.RLock()
 	vals := v.zone[name]
 	v.mu.RUnlock()
-	var txt []string
-	for _, x := range vals {
-		if x.Live(now) {
-			txt = append(txt, x.Text)
-		}
-	}
-	return txt
+	return newest(vals, now, 0)
 }
 
 // table returns the map and key for k (subdomain or store.ZoneKey).
