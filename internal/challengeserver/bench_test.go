@@ -1,12 +1,18 @@
 package challengeserver
 
 import (
+	"database/sql"
 	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/strictacme/strictacme/internal/challengeserver/store"
 )
 
 // BenchmarkAPIUpdate measures POST /update through the full server (HTTP,
@@ -72,4 +78,123 @@ func hasTXT(in *instance, name, v string) bool {
 		}
 	}
 	return false
+}
+
+// fillAcmeDNS writes an acme-dns SQLite database (the records and txt
+// tables of its pkg/database/db.go) with n accounts at path, two TXT rows
+// each, the first live.
+func fillAcmeDNS(b *testing.B, path string, n int) {
+	b.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	for _, s := range []string{
+		`CREATE TABLE acmedns(Name TEXT, Value TEXT)`,
+		`CREATE TABLE records(Username TEXT UNIQUE NOT NULL PRIMARY KEY, Password TEXT UNIQUE NOT NULL, Subdomain TEXT UNIQUE NOT NULL, AllowFrom TEXT)`,
+		`CREATE TABLE txt(Subdomain TEXT NOT NULL, Value TEXT NOT NULL DEFAULT '', LastUpdate INT)`,
+	} {
+		if _, err := db.Exec(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().Unix()
+	for i := range n {
+		sub := fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i)
+		if _, err := tx.Exec(`INSERT INTO records VALUES (?, ?, ?, '[]')`, fmt.Sprintf("%08x-1111-4000-8000-%012x", i, i), fmt.Sprintf("$2a$10$%053d", i), sub); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tx.Exec(`INSERT INTO txt VALUES (?, ?, ?), (?, '', 0)`, sub, fmt.Sprintf("%043d", i), now, sub); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// heapInUse is the live heap after a full collection, in bytes.
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
+// BenchmarkImportAcmeDNS100k imports 100,000 acme-dns accounts (each with a
+// live TXT value) into a new SQLite store: seconds per import. Goal: under
+// 10 s.
+//
+//	go test -run XXX -bench ImportAcmeDNS100k -benchtime 1x ./internal/challengeserver
+func BenchmarkImportAcmeDNS100k(b *testing.B) {
+	const n = 100_000
+	src := b.TempDir() + "/acme-dns.db"
+	fillAcmeDNS(b, src, n)
+	for b.Loop() {
+		b.StopTimer()
+		dst, err := store.OpenSQLite(b.Context(), b.TempDir()+"/serve.db")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		res, err := store.ImportAcmeDNS(b.Context(), dst, "sqlite3", src, time.Now(), time.Hour)
+		if err != nil || res.Accounts != n || res.Values != n {
+			b.Fatalf("%+v %v", res, err)
+		}
+		b.StopTimer()
+		dst.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/import")
+}
+
+// BenchmarkStartup100k starts a server on a SQLite store holding 100,000
+// accounts with one live TXT value each (store opened, view loaded,
+// listeners bound): seconds per start-up, and the live heap the server
+// keeps afterwards in bytes per account. Goal: start-up under 1 s.
+//
+//	go test -run XXX -bench Startup100k -benchtime 3x ./internal/challengeserver
+func BenchmarkStartup100k(b *testing.B) {
+	const n = 100_000
+	dir := b.TempDir()
+	src := dir + "/acme-dns.db"
+	fillAcmeDNS(b, src, n)
+	dst, err := store.OpenSQLite(b.Context(), dir+"/serve.db")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := store.ImportAcmeDNS(b.Context(), dst, "sqlite3", src, time.Now(), time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	dst.Close()
+	cfg, err := ParseConfig("bench.toml", []byte(fmt.Sprintf(testConfig, "sqlite", dir+"/serve.db")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var perAccount float64
+	for b.Loop() {
+		b.StopTimer()
+		before := heapInUse()
+		b.StartTimer()
+		srv, err := New(b.Context(), cfg, Options{Log: log})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if srv.View.Len() != n {
+			b.Fatalf("%d accounts loaded", srv.View.Len())
+		}
+		perAccount = float64(heapInUse()-before) / n
+		srv.close()
+		b.StartTimer()
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/start")
+	b.ReportMetric(perAccount, "heap-B/account")
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -16,14 +15,24 @@ type ImportResult struct {
 	Values   int // TXT values still within their lifetime, imported
 }
 
+// importBatch is how many accounts one import transaction writes: large
+// enough that the commit (an fsync with synchronous = FULL) is a small
+// share of the time, small enough that a transaction stays short.
+const importBatch = 5000
+
 // ImportAcmeDNS copies the accounts of an acme-dns database (schema version 1,
 // tables records and txt of acme-dns's pkg/database/db.go) into dst. engine and connection name the
 // source as in Open ("sqlite"/"sqlite3" and a file, or "postgres" and a DSN).
 // Password hashes are bcrypt in both, so existing credentials keep working.
 // TXT values updated within lifetime before now are imported with their
 // remaining lifetime; older ones (acme-dns never expires them) are dropped.
-// Accounts that already exist in dst are skipped, so the import can be re-run.
-func ImportAcmeDNS(ctx context.Context, dst Store, engine, connection string, now time.Time, lifetime time.Duration) (ImportResult, error) {
+// Accounts that already exist in dst (username or subdomain) are skipped,
+// so the import can be re-run.
+//
+// Accounts and their values are written importBatch at a time, each batch
+// in one transaction with its change records; an error leaves the batches
+// committed before it, which a re-run skips.
+func ImportAcmeDNS(ctx context.Context, dst *SQL, engine, connection string, now time.Time, lifetime time.Duration) (ImportResult, error) {
 	var res ImportResult
 	driver := "sqlite"
 	switch strings.ToLower(engine) {
@@ -44,58 +53,97 @@ func ImportAcmeDNS(ctx context.Context, dst Store, engine, connection string, no
 	if err != nil {
 		return res, fmt.Errorf("import: read acme-dns records table: %w", redact(err, connection))
 	}
-	type rec struct{ user, pass, sub, allow string }
-	var recs []rec
+	var accs []Account
 	for rows.Next() {
-		var r rec
+		var user, pass, sub string
 		var allow sql.NullString
-		if err := rows.Scan(&r.user, &r.pass, &r.sub, &allow); err != nil {
+		if err := rows.Scan(&user, &pass, &sub, &allow); err != nil {
 			rows.Close()
 			return res, fmt.Errorf("import: %w", err)
 		}
-		r.allow = allow.String
-		recs = append(recs, r)
+		accs = append(accs, Account{Username: strings.ToLower(user), PasswordHash: []byte(pass), Subdomain: sub,
+			AllowFrom: decodeAllow(allow.String), Created: now})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return res, fmt.Errorf("import: %w", err)
-	}
-	for _, r := range recs {
-		err := dst.CreateAccount(ctx, Account{
-			Username:     strings.ToLower(r.user),
-			PasswordHash: []byte(r.pass),
-			Subdomain:    r.sub,
-			AllowFrom:    decodeAllow(r.allow),
-			Created:      now,
-		})
-		switch {
-		case errors.Is(err, ErrConflict):
-			res.Skipped++
-		case err != nil:
-			return res, fmt.Errorf("import account %s: %w", r.user, err)
-		default:
-			res.Accounts++
-		}
 	}
 
 	vrows, err := src.QueryContext(ctx, `SELECT Subdomain, Value, LastUpdate FROM txt WHERE Value <> ''`)
 	if err != nil {
 		return res, fmt.Errorf("import: read acme-dns txt table: %w", redact(err, connection))
 	}
-	defer vrows.Close()
+	vals := map[string][]Value{}
 	for vrows.Next() {
 		var sub, val string
 		var last int64
 		if err := vrows.Scan(&sub, &val, &last); err != nil {
+			vrows.Close()
 			return res, fmt.Errorf("import: %w", err)
 		}
 		up := time.Unix(last, 0)
 		if exp := up.Add(lifetime); exp.After(now) {
-			if err := dst.PutTXT(ctx, sub, Value{Text: val, Updated: up, Expires: exp}, 0); err != nil {
-				return res, fmt.Errorf("import value of %s: %w", sub, err)
-			}
-			res.Values++
+			vals[sub] = append(vals[sub], Value{Text: val, Updated: up, Expires: exp})
 		}
 	}
-	return res, vrows.Err()
+	vrows.Close()
+	if err := vrows.Err(); err != nil {
+		return res, fmt.Errorf("import: %w", err)
+	}
+
+	for len(accs) > 0 {
+		batch := accs[:min(importBatch, len(accs))]
+		accs = accs[len(batch):]
+		var r ImportResult
+		err := dst.txChanges(ctx, "import", func(tx *sql.Tx) ([]string, error) {
+			r = ImportResult{}
+			return dst.importBatch(ctx, tx, batch, vals, &r)
+		})
+		if err != nil {
+			return res, fmt.Errorf("import: %w", err)
+		}
+		res.Accounts += r.Accounts
+		res.Skipped += r.Skipped
+		res.Values += r.Values
+	}
+	return res, nil
+}
+
+// importBatch inserts accs (skipping those whose username or subdomain
+// exists) and the live values of their subdomains in tx; it returns the
+// subdomains written, for the change records.
+func (s *SQL) importBatch(ctx context.Context, tx *sql.Tx, accs []Account, vals map[string][]Value, r *ImportResult) ([]string, error) {
+	insAcc, err := tx.PrepareContext(ctx, s.q(`INSERT INTO accounts(username, password_hash, subdomain, allowfrom, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`))
+	if err != nil {
+		return nil, err
+	}
+	defer insAcc.Close()
+	insVal, err := tx.PrepareContext(ctx, s.q(`INSERT INTO txt_values(subdomain, value, updated_at, expires_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (subdomain, value) DO UPDATE SET updated_at = excluded.updated_at, expires_at = excluded.expires_at`))
+	if err != nil {
+		return nil, err
+	}
+	defer insVal.Close()
+	var subs []string
+	for _, a := range accs {
+		res, err := insAcc.ExecContext(ctx, a.Username, string(a.PasswordHash), a.Subdomain, encodeAllow(a.AllowFrom), ms(a.Created))
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			r.Skipped++
+		} else {
+			r.Accounts++
+		}
+		// Values are (re)written for skipped accounts too, as an update
+		// would: a re-run refreshes them.
+		for _, v := range vals[a.Subdomain] {
+			if _, err := insVal.ExecContext(ctx, a.Subdomain, v.Text, ms(v.Updated), ms(v.Expires)); err != nil {
+				return nil, err
+			}
+			r.Values++
+		}
+		subs = append(subs, a.Subdomain)
+	}
+	return subs, nil
 }

@@ -205,29 +205,50 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
 
 // tx runs f in a transaction and records a change of subdomain in it.
+func (s *SQL) tx(ctx context.Context, op, subdomain string, f func(tx *sql.Tx) error) error {
+	return s.txChanges(ctx, op, func(tx *sql.Tx) ([]string, error) {
+		return []string{subdomain}, f(tx)
+	})
+}
+
+// txChanges runs f in a transaction and records a change of each subdomain
+// f returns, in the same transaction.
 //
 // The SQLite file is checked before the transaction and again after the
 // commit: a write into a file that was deleted or replaced meanwhile is
 // reported as failed (ErrFileChanged), never acknowledged.
-func (s *SQL) tx(ctx context.Context, op, subdomain string, f func(tx *sql.Tx) error) error {
+//
+// On PostgreSQL the changes are announced with NOTIFY (delivered at
+// commit), and the commit waits at least for the local WAL flush even where
+// the server's default is synchronous_commit = off (stricter settings are
+// kept), so an acknowledged write survives a database crash.
+func (s *SQL) txChanges(ctx context.Context, op string, f func(tx *sql.Tx) ([]string, error)) error {
 	if err := s.checkFile(); err != nil {
 		return err
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	if s.engine == Postgres {
-		return s.pgTx(ctx, op, subdomain, f)
-	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return s.fail(op, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	if err := f(tx); err != nil {
+	if s.engine == Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT set_config('synchronous_commit', 'on', true) WHERE current_setting('synchronous_commit') = 'off'`); err != nil {
+			return s.fail(op, err)
+		}
+	}
+	subs, err := f(tx)
+	if err != nil {
 		return s.fail(op, err)
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO changes(subdomain, at) VALUES (?, ?)`), subdomain, ms(time.Now())); err != nil {
+	if err := s.recordChanges(ctx, tx, subs); err != nil {
 		return s.fail(op, err)
+	}
+	if s.engine == Postgres && len(subs) > 0 {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, subs[0]); err != nil {
+			return s.fail(op, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return s.fail(op, err)
@@ -235,29 +256,26 @@ func (s *SQL) tx(ctx context.Context, op, subdomain string, f func(tx *sql.Tx) e
 	return s.checkFile()
 }
 
-// pgTx is tx on PostgreSQL: the change is announced with NOTIFY (delivered
-// at commit), and the commit waits at least for the local WAL flush even
-// where the server's default is synchronous_commit = off (stricter settings
-// are kept), so an acknowledged write survives a database crash.
-func (s *SQL) pgTx(ctx context.Context, op, subdomain string, f func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+// recordChanges inserts one change row per subdomain, with one prepared
+// statement when there are many (an import batch).
+func (s *SQL) recordChanges(ctx context.Context, tx *sql.Tx, subs []string) error {
+	query := s.q(`INSERT INTO changes(subdomain, at) VALUES (?, ?)`)
+	now := ms(time.Now())
+	if len(subs) == 1 {
+		_, err := tx.ExecContext(ctx, query, subs[0], now)
+		return err
+	}
+	st, err := tx.PrepareContext(ctx, query)
 	if err != nil {
-		return s.fail(op, err)
+		return err
 	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	if _, err := tx.ExecContext(ctx, `SELECT set_config('synchronous_commit', 'on', true) WHERE current_setting('synchronous_commit') = 'off'`); err != nil {
-		return s.fail(op, err)
+	defer st.Close()
+	for _, sub := range subs {
+		if _, err := st.ExecContext(ctx, sub, now); err != nil {
+			return err
+		}
 	}
-	if err := f(tx); err != nil {
-		return s.fail(op, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO changes(subdomain, at) VALUES ($1, $2)`, subdomain, ms(time.Now())); err != nil {
-		return s.fail(op, err)
-	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, subdomain); err != nil {
-		return s.fail(op, err)
-	}
-	return s.fail(op, tx.Commit())
+	return nil
 }
 
 // checkFile reports ErrFileChanged when the SQLite path no longer names the
