@@ -20,14 +20,40 @@ import (
 // names inside the zone (store.ZoneKey); they are kept apart from the
 // subdomains, answered by ZoneTXT and not counted by Len.
 //
-// Each slice of values is kept in the order of their Updated time, oldest
-// first; answers are built from its end.
+// The representation is compact, since a server may hold 100,000 accounts
+// and most have no live value: a subdomain that is a UUID (every account
+// this server creates) is keyed by its 16 bytes, with no string of its
+// own; an account without values costs its map slot only; a value is its
+// text and two Unix-millisecond times. Each account's values are kept
+// oldest first (by Updated); answers are built from the end.
 type View struct {
 	now   func() time.Time
 	mu    sync.RWMutex
-	subs  map[string][]store.Value
-	zone  map[string][]store.Value
+	uuids map[[16]byte][]entry
+	other map[string][]entry // subdomains that are not UUIDs (imported, hand-made)
+	zone  map[string][]entry
 	limit int
+}
+
+// entry is one value: text, and Updated and Expires in Unix milliseconds.
+type entry struct {
+	text             string
+	updated, expires int64
+}
+
+func toEntry(v store.Value) entry {
+	return entry{text: v.Text, updated: v.Updated.UnixMilli(), expires: v.Expires.UnixMilli()}
+}
+
+func toEntries(vals []store.Value) []entry {
+	if len(vals) == 0 {
+		return nil
+	}
+	out := make([]entry, len(vals))
+	for i, v := range vals {
+		out[i] = toEntry(v)
+	}
+	return out
 }
 
 // New returns an empty View that judges expiry by now (time.Now if nil).
@@ -35,7 +61,86 @@ func New(now func() time.Time) *View {
 	if now == nil {
 		now = time.Now
 	}
-	return &View{now: now, subs: make(map[string][]store.Value), zone: make(map[string][]store.Value)}
+	return &View{now: now, uuids: map[[16]byte][]entry{}, other: map[string][]entry{}, zone: map[string][]entry{}}
+}
+
+// uuidKey parses a canonical lower-case UUID (8-4-4-4-12 hex digits).
+func uuidKey(s string) (k [16]byte, ok bool) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return k, false
+	}
+	j := 0
+	for i := 0; i < 36; {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i++
+			continue
+		}
+		hi, ok1 := hexVal(s[i])
+		lo, ok2 := hexVal(s[i+1])
+		if !ok1 || !ok2 {
+			return k, false
+		}
+		k[j] = hi<<4 | lo
+		j++
+		i += 2
+	}
+	return k, true
+}
+
+func hexVal(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
+}
+
+// slot locates one key of the View. Callers hold v.mu.
+type slot struct {
+	v     *View
+	uuid  [16]byte
+	isID  bool
+	name  string
+	table map[string][]entry // other or zone when !isID
+}
+
+// at returns the slot of k (a subdomain or a store.ZoneKey, any case).
+func (v *View) at(k string) slot {
+	k = strings.ToLower(k)
+	if z, ok := strings.CutPrefix(k, store.ZonePrefix); ok {
+		return slot{v: v, name: z, table: v.zone}
+	}
+	if id, ok := uuidKey(k); ok {
+		return slot{v: v, uuid: id, isID: true}
+	}
+	return slot{v: v, name: k, table: v.other}
+}
+
+func (s slot) get() ([]entry, bool) {
+	if s.isID {
+		e, ok := s.v.uuids[s.uuid]
+		return e, ok
+	}
+	e, ok := s.table[s.name]
+	return e, ok
+}
+
+func (s slot) set(e []entry) {
+	if s.isID {
+		s.v.uuids[s.uuid] = e
+	} else {
+		s.table[s.name] = e
+	}
+}
+
+func (s slot) del() {
+	if s.isID {
+		delete(s.v.uuids, s.uuid)
+	} else {
+		delete(s.table, s.name)
+	}
 }
 
 // SetLimit makes Lookup return at most n values per subdomain (the newest);
@@ -54,9 +159,15 @@ func (v *View) SetLimit(n int) {
 // bytes, holds about seven values), what is dropped is the oldest values,
 // while the newest one is the one a CA is validating now.
 func (v *View) Lookup(label string) (txt []string, exists bool) {
-	now := v.now()
+	now := v.now().UnixMilli()
+	var vals []entry
+	var ok bool
 	v.mu.RLock()
-	vals, ok := v.subs[label]
+	if id, isID := uuidKey(label); isID {
+		vals, ok = v.uuids[id]
+	} else {
+		vals, ok = v.other[label]
+	}
 	limit := v.limit
 	v.mu.RUnlock()
 	if !ok {
@@ -67,11 +178,11 @@ func (v *View) Lookup(label string) (txt []string, exists bool) {
 
 // newest returns the texts of the live values of vals (oldest first),
 // newest first, at most limit (< 1: all).
-func newest(vals []store.Value, now time.Time, limit int) []string {
+func newest(vals []entry, now int64, limit int) []string {
 	var txt []string
 	for i := len(vals) - 1; i >= 0 && (limit < 1 || len(txt) < limit); i-- {
-		if vals[i].Live(now) {
-			txt = append(txt, vals[i].Text)
+		if now < vals[i].expires {
+			txt = append(txt, vals[i].text)
 		}
 	}
 	return txt
@@ -81,99 +192,76 @@ func newest(vals []store.Value, now time.Time, limit int) []string {
 // (relative to the zone, lower case, "@" for the apex), newest first; nil
 // when there are none.
 func (v *View) ZoneTXT(name string) []string {
-	now := v.now()
+	now := v.now().UnixMilli()
 	v.mu.RLock()
 	vals := v.zone[name]
 	v.mu.RUnlock()
 	return newest(vals, now, 0)
 }
 
-// table returns the map and key for k (subdomain or store.ZoneKey).
-// Callers hold v.mu.
-func (v *View) table(k string) (map[string][]store.Value, string) {
-	k = strings.ToLower(k)
-	if z, ok := strings.CutPrefix(k, store.ZonePrefix); ok {
-		return v.zone, z
-	}
-	return v.subs, k
-}
-
-// Set replaces the values of subdomain (registering it if needed). vals is
-// kept, not copied: callers must not modify it afterwards.
+// Set replaces the values of subdomain (registering it if needed); vals
+// must be oldest first, as the store returns them.
 func (v *View) Set(subdomain string, vals []store.Value) {
-	if vals == nil {
-		vals = []store.Value{}
-	}
+	e := toEntries(vals)
 	v.mu.Lock()
-	m, k := v.table(subdomain)
-	m[k] = vals
+	v.at(subdomain).set(e)
 	v.mu.Unlock()
 }
 
 // Put adds or refreshes one value of subdomain, keeping at most limit values
 // (newest by Updated; limit < 1: no limit), as store.Store.PutTXT does.
 func (v *View) Put(subdomain string, val store.Value, limit int) {
-	now := v.now()
+	now := v.now().UnixMilli()
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	m, k := v.table(subdomain)
-	old := m[k]
-	vals := make([]store.Value, 0, len(old)+1)
+	s := v.at(subdomain)
+	old, _ := s.get()
+	vals := make([]entry, 0, len(old)+1)
 	for _, x := range old {
-		if x.Text != val.Text && x.Live(now) {
+		if x.text != val.Text && now < x.expires {
 			vals = append(vals, x)
 		}
 	}
-	vals = append(vals, val)
+	vals = append(vals, toEntry(val))
 	if limit > 0 && len(vals) > limit {
 		vals = vals[len(vals)-limit:]
 	}
-	m[k] = vals
+	s.set(vals)
 }
 
 // Remove drops the value text of subdomain, or all its values if text is "".
 func (v *View) Remove(subdomain, text string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	m, k := v.table(subdomain)
-	old, ok := m[k]
+	s := v.at(subdomain)
+	old, ok := s.get()
 	if !ok {
 		return
 	}
-	vals := make([]store.Value, 0, len(old))
+	var vals []entry
 	for _, x := range old {
-		if text != "" && x.Text != text {
+		if text != "" && x.text != text {
 			vals = append(vals, x)
 		}
 	}
-	m[k] = vals
+	s.set(vals)
 }
 
 // Delete forgets subdomain: DNS answers NXDOMAIN for it afterwards.
 func (v *View) Delete(subdomain string) {
 	v.mu.Lock()
-	m, k := v.table(subdomain)
-	delete(m, k)
+	v.at(subdomain).del()
 	v.mu.Unlock()
 }
 
 // Replace swaps the whole content for subs (keys any case).
 func (v *View) Replace(subs map[string][]store.Value) {
-	m := make(map[string][]store.Value, len(subs))
-	zone := make(map[string][]store.Value)
+	n := &View{uuids: make(map[[16]byte][]entry, len(subs)), other: map[string][]entry{}, zone: map[string][]entry{}}
 	for k, vals := range subs {
-		if vals == nil {
-			vals = []store.Value{}
-		}
-		k = strings.ToLower(k)
-		if z, ok := strings.CutPrefix(k, store.ZonePrefix); ok {
-			zone[z] = vals
-			continue
-		}
-		m[k] = vals
+		n.at(k).set(toEntries(vals))
 	}
 	v.mu.Lock()
-	v.subs, v.zone = m, zone
+	v.uuids, v.other, v.zone = n.uuids, n.other, n.zone
 	v.mu.Unlock()
 }
 
@@ -181,5 +269,5 @@ func (v *View) Replace(subs map[string][]store.Value) {
 func (v *View) Len() int {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return len(v.subs)
+	return len(v.uuids) + len(v.other)
 }
