@@ -116,3 +116,33 @@ func BenchmarkAnswer(b *testing.B) {
 		h.Answer(q, true)
 	}
 }
+
+// BenchmarkAnswerStatic is the handler alone for the static apex records a
+// resolver asks for most (NS with glue, A, SOA) and an unknown name
+// (NXDOMAIN with the SOA): answers share the prebuilt records.
+func BenchmarkAnswerStatic(b *testing.B) {
+	h := newTestHandler(b, nil)
+	for _, tc := range []struct {
+		name  string
+		qname string
+		qtype uint16
+	}{
+		{"NS", "auth.example.org.", dns.TypeNS},
+		{"A", "auth.example.org.", dns.TypeA},
+		{"SOA", "auth.example.org.", dns.TypeSOA},
+		{"NXDOMAIN", "nope.nope.auth.example.org.", dns.TypeA},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			q := new(dns.Msg)
+			q.SetQuestion(tc.qname, tc.qtype)
+			buf := make([]byte, 0, 1232)
+			b.ReportAllocs()
+			for b.Loop() {
+				m := h.Answer(q, true)
+				if _, err := m.PackBuffer(buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

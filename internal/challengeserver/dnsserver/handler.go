@@ -85,7 +85,11 @@ type Handler struct {
 	zone   string // lower case, fqdn
 	soa    *dns.SOA
 	txtTTL uint32
+	// static, glue, ents and soa are built once by NewHandler and never
+	// changed: answers share their records (miekg/dns only reads an RR
+	// when packing it) instead of copying them per query.
 	static map[string]map[uint16][]dns.RR // owner (lower fqdn) → type → RRs
+	glue   map[string]map[uint16][]dns.RR // owner → NS or MX → in-zone A/AAAA of the targets
 	ents   map[string]bool                // empty non-terminals
 	view   Lookup
 	// Observe, if set, is called after each reply (for metrics).
@@ -186,6 +190,17 @@ func NewHandler(cfg Config, v Lookup) (*Handler, error) {
 	}
 	if _, ok := dns.IsDomainName(h.soa.Mbox); !ok {
 		return nil, fmt.Errorf("dnsserver: nsadmin %q is not a mailbox", cfg.Admin)
+	}
+	h.glue = map[string]map[uint16][]dns.RR{}
+	for n, types := range h.static {
+		for _, t := range []uint16{dns.TypeNS, dns.TypeMX} {
+			if g := h.glueOf(types[t]); len(g) > 0 {
+				if h.glue[n] == nil {
+					h.glue[n] = map[uint16][]dns.RR{}
+				}
+				h.glue[n][t] = g
+			}
+		}
 	}
 	return h, nil
 }
@@ -316,14 +331,10 @@ func (h *Handler) lookup(m *dns.Msg, q dns.Question, name string) {
 		case q.Qtype == dns.TypeANY:
 			m.Answer = append(m.Answer, h.hinfo(q.Name))
 		case q.Qtype == dns.TypeSOA && name == h.zone:
-			soa := h.SOA()
-			soa.Hdr.Name = q.Name
-			m.Answer = append(m.Answer, soa)
+			m.Answer = append(m.Answer, h.owned([]dns.RR{h.soa}, q.Name)...)
 		case len(types[q.Qtype]) > 0:
 			m.Answer = append(m.Answer, h.owned(types[q.Qtype], q.Name)...)
-			if q.Qtype == dns.TypeNS || q.Qtype == dns.TypeMX {
-				h.glue(m, types[q.Qtype])
-			}
+			m.Extra = append(m.Extra, h.glue[name][q.Qtype]...)
 		case len(types[dns.TypeCNAME]) > 0:
 			m.Answer = append(m.Answer, h.owned(types[dns.TypeCNAME], q.Name)...)
 		default:
@@ -354,7 +365,7 @@ func (h *Handler) lookup(m *dns.Msg, q dns.Question, name string) {
 		return
 	}
 	m.Rcode = dns.RcodeNameError
-	m.Ns = append(m.Ns, h.SOA())
+	m.Ns = append(m.Ns, h.soa)
 }
 
 // child returns the label of name when name is exactly <label>.<zone>.
@@ -372,15 +383,21 @@ func (h *Handler) child(name string) (string, bool) {
 	return label, true
 }
 
-func (h *Handler) nodata(m *dns.Msg) { m.Ns = append(m.Ns, h.SOA()) }
+func (h *Handler) nodata(m *dns.Msg) { m.Ns = append(m.Ns, h.soa) }
 
 // hinfo is the RFC 8482 §4.2 answer to ANY.
 func (h *Handler) hinfo(owner string) dns.RR {
 	return &dns.HINFO{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: h.soa.Minttl}, Cpu: "RFC8482"}
 }
 
-// owned copies rrs with the owner spelled as in the question.
+// owned returns rrs with the owner spelled as in the question: the shared
+// records themselves when the question is spelt as they are (lower case,
+// the common case), copies otherwise (0x20 mixed case, RFC 8482 §4.2's
+// owner echo). The result may be appended to; rrs is never changed.
 func (h *Handler) owned(rrs []dns.RR, owner string) []dns.RR {
+	if len(rrs) > 0 && rrs[0].Header().Name == owner {
+		return rrs[:len(rrs):len(rrs)]
+	}
 	out := make([]dns.RR, len(rrs))
 	for i, rr := range rrs {
 		c := dns.Copy(rr)
@@ -390,8 +407,10 @@ func (h *Handler) owned(rrs []dns.RR, owner string) []dns.RR {
 	return out
 }
 
-// glue adds in-zone A/AAAA records of NS/MX targets to the additional section.
-func (h *Handler) glue(m *dns.Msg, rrs []dns.RR) {
+// glueOf returns the in-zone A/AAAA records of the NS/MX targets in rrs,
+// for the additional section (built once, in NewHandler).
+func (h *Handler) glueOf(rrs []dns.RR) []dns.RR {
+	var out []dns.RR
 	var targets []string
 	for _, rr := range rrs {
 		switch x := rr.(type) {
@@ -404,9 +423,8 @@ func (h *Handler) glue(m *dns.Msg, rrs []dns.RR) {
 	sort.Strings(targets)
 	for _, t := range targets {
 		for _, typ := range []uint16{dns.TypeA, dns.TypeAAAA} {
-			for _, rr := range h.static[t][typ] {
-				m.Extra = append(m.Extra, dns.Copy(rr))
-			}
+			out = append(out, h.static[t][typ]...)
 		}
 	}
+	return out
 }
