@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -211,4 +212,38 @@ func TestExpireKeepsNewestPerSubdomain(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Ping writes and commits its probe row on both engines; on SQLite it fails
+// with ErrFileChanged once the file is deleted, and recovers when the same
+// file is back.
+func TestPingProvesWrites(t *testing.T) {
+	engines(t, func(t *testing.T, open func() *store.SQL) {
+		s := open()
+		if err := s.Ping(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+	path := t.TempDir() + "/s.db"
+	s, err := store.OpenSQLite(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := os.Rename(path, path+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Ping(context.Background())
+	if !errors.Is(err, store.ErrFileChanged) || !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("file moved away: %v", err)
+	}
+	if err := s.CreateAccount(context.Background(), store.Account{Username: "u", PasswordHash: []byte("h"), Subdomain: "s"}); !errors.Is(err, store.ErrFileChanged) {
+		t.Fatalf("write with the file moved away: %v", err)
+	}
+	if err := os.Rename(path+".moved", path); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatalf("file back: %v", err)
+	}
 }
