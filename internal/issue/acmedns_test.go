@@ -18,9 +18,11 @@ import (
 // server; Pebble validates through that server's DNS while the client only
 // talks HTTPS to the CA and HTTP to the server's API: no DNS query from the
 // client at all, and no propagation wait (the server is authoritative).
+// Ten values live at one subdomain at once need txt.limit = 10 (the
+// server serves the newest 4 by default).
 func TestAcmeDNSEndToEnd(t *testing.T) {
 	w := testworld.Start(t)
-	srv := challengeservertest.Start(t, challengeservertest.Config(t, ""))
+	srv := challengeservertest.Start(t, challengeservertest.Config(t, "")+"\n[txt]\nlimit = 10\n")
 	w.Forward(challengeservertest.Zone+".", srv.DNSAddr)
 	apiURL := srv.APIURL
 

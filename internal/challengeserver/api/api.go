@@ -35,6 +35,7 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -503,6 +504,12 @@ func (a *API) update(w http.ResponseWriter, r *http.Request) int {
 	}
 	if err := CheckTXT(req.TXT); err != nil {
 		return writeRequestError(w, err)
+	}
+	if live, _ := a.view.Lookup(acc.Subdomain); a.cfg.TXTLimit > 0 && len(live) >= a.cfg.TXTLimit && !slices.Contains(live, req.TXT) {
+		// More names share this subdomain than txt.limit allows: an order
+		// in progress may lose a value the CA has yet to see.
+		a.log.Warn("txt.limit reached: the oldest live value of the subdomain is dropped; raise txt.limit if more than two names share it",
+			"subdomain", acc.Subdomain, "limit", a.cfg.TXTLimit)
 	}
 	now := a.cfg.Now()
 	v := store.Value{Text: req.TXT, Updated: now, Expires: now.Add(a.cfg.TXTLifetime)}
