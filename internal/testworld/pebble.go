@@ -60,6 +60,10 @@ const (
 	// urn:ietf:params:acme:error:badNonce (RFC 8555 §6.5), which clients must
 	// retry with the fresh nonce in the response.
 	FaultBadNonce
+	// FaultNotImplemented answers 501 with problem type
+	// urn:ietf:params:acme:error:notImplemented, as step-ca answers a key
+	// change (RFC 8555 §7.3.5).
+	FaultNotImplemented
 )
 
 // Fault makes the CA fail requests before Pebble sees them. Every injected
@@ -87,6 +91,10 @@ type CA struct {
 	impl  *ca.CAImpl
 	inner http.Handler
 	srv   *httptest.Server
+	db    *db.MemoryStore
+	// retry is the pending-after-failure front (Options.ChallengeRetries);
+	// nil passes challenges to Pebble as they are.
+	retry *challengeRetry
 
 	mu       sync.Mutex
 	faults   []*Fault
@@ -100,6 +108,9 @@ type pebbleOptions struct {
 	eabKeys       map[string]string
 	badNonceRate  int
 	resolverAddr  string
+	retryAuthz    int
+	retryOrder    int
+	chalRetries   int
 }
 
 // pebbleEnvMu serialises the environment changes around Pebble's
@@ -108,17 +119,20 @@ var pebbleEnvMu sync.Mutex
 
 // newCA builds Pebble and serves its WFE over HTTPS on 127.0.0.1:0 with cert.
 func newCA(o pebbleOptions, cert tls.Certificate) (*CA, error) {
-	impl, inner, err := buildPebble(o)
+	impl, store, inner, err := buildPebble(o)
 	if err != nil {
 		return nil, err
 	}
-	c := &CA{impl: impl, inner: inner, requests: make(map[string]int)}
+	c := &CA{impl: impl, inner: inner, db: store, requests: make(map[string]int)}
+	if o.chalRetries > 0 {
+		c.retry = &challengeRetry{allowed: o.chalRetries, resolver: o.resolverAddr, failed: map[string]int{}, problems: map[string]map[string]any{}}
+	}
 	c.srv = startTLSServer(c, cert)
 	c.DirectoryURL = c.srv.URL + PathDirectory
 	return c, nil
 }
 
-func buildPebble(o pebbleOptions) (*ca.CAImpl, http.Handler, error) {
+func buildPebble(o pebbleOptions) (*ca.CAImpl, *db.MemoryStore, http.Handler, error) {
 	logger := log.New(o.log, "pebble ", log.LstdFlags)
 	store := db.NewMemoryStore()
 	profiles := map[string]ca.Profile{
@@ -129,7 +143,7 @@ func buildPebble(o pebbleOptions) (*ca.CAImpl, http.Handler, error) {
 	impl := ca.New(logger, store, "", "ecdsa", 0, 1, profiles)
 	for kid, key := range o.eabKeys {
 		if err := store.AddExternalAccountKeyByID(kid, key); err != nil {
-			return nil, nil, fmt.Errorf("testworld: adding EAB key %q: %w", kid, err)
+			return nil, nil, nil, fmt.Errorf("testworld: adding EAB key %q: %w", kid, err)
 		}
 	}
 
@@ -142,8 +156,8 @@ func buildPebble(o pebbleOptions) (*ca.CAImpl, http.Handler, error) {
 	})
 	defer restore()
 	v := va.New(logger, 0, 0, false, o.resolverAddr, store)
-	w := wfe.New(logger, store, v, impl, o.caaIdentities, false, len(o.eabKeys) > 0, 0, 0)
-	return impl, w.Handler(), nil
+	w := wfe.New(logger, store, v, impl, o.caaIdentities, false, len(o.eabKeys) > 0, o.retryAuthz, o.retryOrder)
+	return impl, store, w.Handler(), nil
 }
 
 // setEnv sets variables and returns a function that restores them.
@@ -235,7 +249,7 @@ func (c *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Unlock()
 	if hit == nil {
-		c.inner.ServeHTTP(w, r)
+		c.serve(w, r)
 		return
 	}
 	if n := c.freshNonce(r); n != "" {
@@ -253,6 +267,8 @@ func (c *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusTooManyRequests, "rateLimited", "testworld: injected rate limit")
 	case FaultBadNonce:
 		writeProblem(w, http.StatusBadRequest, "badNonce", "testworld: injected bad nonce")
+	case FaultNotImplemented:
+		writeProblem(w, http.StatusNotImplemented, "notImplemented", "testworld: injected: this API is not implemented")
 	default:
 		writeProblem(w, http.StatusInternalServerError, "serverInternal", "testworld: injected internal error")
 	}

@@ -69,6 +69,17 @@ type Options struct {
 	Log io.Writer
 	// APIToken is the fake provider API's bearer token; "" means random.
 	APIToken string
+	// RetryAfterAuthz and RetryAfterOrder are the Retry-After (whole
+	// seconds) Pebble sends on an authorization whose challenge is
+	// processing and on a processing order (PEBBLE_RETRY_AFTER_AUTHZ and
+	// _ORDER of the pebble command); 0 sends none.
+	RetryAfterAuthz, RetryAfterOrder time.Duration
+	// ChallengeRetries makes the CA keep a dns-01 challenge pending with an
+	// error after a failed validation (RFC 8555 §8.2), as step-ca does,
+	// instead of Pebble's invalid at the first failure: the first
+	// ChallengeRetries failed attempts leave it pending, the next failure
+	// makes it invalid. 0 keeps Pebble's behaviour.
+	ChallengeRetries int
 }
 
 // World is a running ACME and DNS world. Close stops it. Its methods are
@@ -214,6 +225,9 @@ func New(opts Options) (_ *World, err error) {
 		eabKeys:       opts.EABKeys,
 		badNonceRate:  opts.BadNonceRate,
 		resolverAddr:  w.ValidatingAddr,
+		retryAuthz:    int(opts.RetryAfterAuthz / time.Second),
+		retryOrder:    int(opts.RetryAfterOrder / time.Second),
+		chalRetries:   opts.ChallengeRetries,
 	}, cert); err != nil {
 		return nil, err
 	}
