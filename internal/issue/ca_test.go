@@ -53,14 +53,13 @@ func TestCase_AC01(t *testing.T) {
 // retried (bounded) and the order succeeds.
 func TestCase_AC02(t *testing.T) {
 	w := testworld.Start(t)
-	var slept []time.Duration
-	f := newFixture(t, w, func(_ *fixture, c *Config) {
-		c.Sleep = func(ctx context.Context, d time.Duration) error { slept = append(slept, d); return nil }
-	})
+	clock := newTestClock()
+	f := newFixture(t, w, withClock(clock))
 	w.CA.Inject(testworld.Fault{Kind: testworld.FaultRateLimited, Path: testworld.PathAuthz, Count: 2, RetryAfter: 2 * time.Second})
 	if _, err := f.obtain(t, context.Background(), "retry.example.com"); err != nil {
 		t.Fatalf("Obtain: %v", err)
 	}
+	slept := clock.sleeps(time.Second)
 	if len(slept) != 2 {
 		t.Fatalf("slept %v, want two waits honouring Retry-After", slept)
 	}

@@ -7,9 +7,11 @@ import (
 	"encoding/pem"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/mholt/acmez/v3/acme"
 
+	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/store"
 )
 
@@ -41,8 +43,14 @@ func (is *Issuer) finalize(ctx context.Context, order acme.Order, req Request) (
 	err = is.withCARetry(ctx, "finalize", func() error {
 		var e error
 		order, e = is.client.FinalizeOrder(ctx, is.account, order, der)
+		if e != nil && order.Status == acme.StatusProcessing {
+			return nil // acmez does not poll (New); awaitOrder does
+		}
 		return e
 	})
+	if err == nil {
+		order, err = is.awaitOrder(ctx, order)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("finalizing the order: %w", err)
 	}
@@ -104,6 +112,43 @@ func (is *Issuer) finalize(ctx context.Context, order acme.Order, req Request) (
 		},
 	}
 	return cert, nil
+}
+
+// awaitOrder polls an order that is processing until the CA has issued the
+// certificate (RFC 8555 §7.4): after the CA's Retry-After when it sends one,
+// else on the polling policy's doubling delays. An order already valid in
+// the finalize answer is not polled.
+func (is *Issuer) awaitOrder(ctx context.Context, order acme.Order) (acme.Order, error) {
+	polls := newBackoff(firstPoll, is.cfg.PollInterval)
+	from := order.Finalize // the response whose Retry-After applies
+	for {
+		switch order.Status {
+		case acme.StatusValid:
+			return order, nil
+		case acme.StatusProcessing:
+		case acme.StatusInvalid:
+			return order, exitcode.With(exitcode.CA, fmt.Errorf("the CA marked the order invalid: %s", problemLine(order.Error)))
+		default:
+			return order, exitcode.With(exitcode.CA, fmt.Errorf("the order is %q after finalize, not processing or valid", order.Status))
+		}
+		now := is.cfg.Now()
+		wait := polls.delay(time.Time{}, now)
+		if ra := is.tracker.retryAfter(from); !ra.IsZero() {
+			wait = max(ra.Sub(now), 0)
+		}
+		if err := is.cfg.Sleep(ctx, wait); err != nil {
+			return order, err
+		}
+		err := is.withCARetry(ctx, "order", func() error {
+			var e error
+			order, e = is.client.GetOrder(ctx, is.account, order)
+			return e
+		})
+		if err != nil {
+			return order, err
+		}
+		from = order.Location
+	}
 }
 
 // splitChain separates the leaf from the intermediates of a PEM chain.

@@ -67,9 +67,18 @@ type Config struct {
 	// MaxInlineRetryAfter is the longest Retry-After (429) waited for inside
 	// a run before the order is stopped with a RateLimitedError; 0 means 30 s.
 	MaxInlineRetryAfter time.Duration
-	// PollInterval between authorization polls when the CA gives no
-	// Retry-After; 0 means 1 s.
+	// PollInterval is the longest wait between two polls of an
+	// authorization or order when the CA sends no Retry-After; polls start
+	// 50 ms after the challenge responses and double up to it (see
+	// poll.go). 0 means 2 s.
 	PollInterval time.Duration
+	// MaxInFlight bounds the requests sent to the CA at the same time
+	// (fetching authorizations, posting challenges, polling); 0 means 8.
+	MaxInFlight int
+	// ChallengeAttempts is how often one challenge is posted when the CA
+	// keeps it pending with an error after a failed validation (RFC 8555
+	// §8.2); 0 means 5 (waits of 1, 2, 4 and 8 s between them).
+	ChallengeAttempts int
 	// Now and Sleep replace the clock in tests.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -84,6 +93,9 @@ type Issuer struct {
 	tracker *retryAfterTracker
 	account acme.Account
 	start   time.Time
+	// inFlight bounds the concurrent requests to the CA.
+	inFlight limiter
+	logMu    sync.Mutex
 }
 
 // New returns an Issuer for cfg. It sends nothing.
@@ -104,23 +116,37 @@ func New(cfg Config) (*Issuer, error) {
 		cfg.MaxInlineRetryAfter = 30 * time.Second
 	}
 	if cfg.PollInterval == 0 {
-		cfg.PollInterval = time.Second
+		cfg.PollInterval = defaultPollCap
+	}
+	if cfg.MaxInFlight == 0 {
+		cfg.MaxInFlight = defaultInFlight
+	}
+	if cfg.ChallengeAttempts == 0 {
+		cfg.ChallengeAttempts = defaultAttempts
 	}
 	base := cfg.HTTPClient.Transport
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	if t, ok := base.(*http.Transport); ok && t.MaxIdleConnsPerHost < cfg.MaxInFlight {
+		// Keep a connection per request in flight alive for the next
+		// request (HTTP/1.1; HTTP/2 multiplexes on one anyway).
+		t = t.Clone()
+		t.MaxIdleConnsPerHost = cfg.MaxInFlight
+		base = t
+	}
 	tr := &retryAfterTracker{next: base, now: cfg.Now}
 	hc := *cfg.HTTPClient
 	hc.Transport = tr
 	client := &acme.Client{
-		Directory:    cfg.Directory,
-		HTTPClient:   &hc,
-		UserAgent:    strings.TrimSpace("strictacme " + cfg.UserAgent),
-		PollInterval: cfg.PollInterval,
-		PollTimeout:  24 * time.Hour, // bounded by the context instead
+		Directory:  cfg.Directory,
+		HTTPClient: &hc,
+		UserAgent:  strings.TrimSpace("strictacme " + cfg.UserAgent),
+		// The issuer polls authorizations and orders itself (poll.go);
+		// the shortest timeout turns acmez's own polling loops off.
+		PollTimeout: time.Nanosecond,
 	}
-	return &Issuer{cfg: cfg, client: client, tracker: tr, start: cfg.Now()}, nil
+	return &Issuer{cfg: cfg, client: client, tracker: tr, start: cfg.Now(), inFlight: make(limiter, cfg.MaxInFlight)}, nil
 }
 
 // Client returns the underlying ACME client (for account and revocation
@@ -146,6 +172,8 @@ func (is *Issuer) logf(format string, a ...any) {
 		return
 	}
 	el := is.cfg.Now().Sub(is.start).Seconds()
+	is.logMu.Lock() // the order flow logs from concurrent requests
+	defer is.logMu.Unlock()
 	is.cfg.Log(fmt.Sprintf("[%6.2fs] %s", el, fmt.Sprintf(format, a...)))
 }
 
@@ -192,6 +220,10 @@ type Record struct {
 	// persistChecked: the dns-persist-01 record was already found to
 	// authorize this account (choose).
 	persistChecked bool
+	// written is when the record's provider write succeeded; recheck says
+	// that the propagation strategy can look at it again (validate).
+	written time.Time
+	recheck bool
 }
 
 // Stats count what an order cost.
@@ -304,23 +336,32 @@ func (is *Issuer) Obtain(ctx context.Context, req Request) (res *Result, err err
 	return res, nil
 }
 
-// records fetches every authorization, picks a challenge and computes its
-// record. Already valid authorizations need nothing.
+// records fetches every authorization, concurrently within the issuer's
+// request bound, picks a challenge and computes its record. Already valid
+// authorizations need nothing. Records keep the order's authorization order.
 func (is *Issuer) records(ctx context.Context, order acme.Order, prefs []challenge.Type) ([]Record, error) {
-	var recs []Record
-	for _, u := range order.Authorizations {
-		var authz acme.Authorization
+	authzs := make([]acme.Authorization, len(order.Authorizations))
+	errs := each(len(order.Authorizations), func(i int) error {
+		u := order.Authorizations[i]
 		err := is.withCARetry(ctx, "authorization", func() error {
 			var e error
-			authz, e = is.client.GetAuthorization(ctx, is.account, u)
+			authzs[i], e = is.client.GetAuthorization(ctx, is.account, u)
 			return e
 		})
 		if err != nil {
-			return nil, fmt.Errorf("fetching authorization %s: %w", u, err)
+			return fmt.Errorf("fetching authorization %s: %w", u, err)
 		}
-		id := authz.IdentifierValue()
+		return nil
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	var recs []Record
+	for _, authz := range authzs {
 		if authz.Status == acme.StatusValid {
-			is.logf("%s: already authorized", id)
+			is.logf("%s: already authorized", authz.IdentifierValue())
 			continue
 		}
 		r, err := is.choose(ctx, authz, prefs)
@@ -508,6 +549,11 @@ func (is *Issuer) present(ctx context.Context, recs []Record, res *Result) (map[
 	case is.cfg.Propagation == nil:
 		return groups, exitcode.With(exitcode.Usage, errors.New("no propagation strategy configured"))
 	default:
+		for _, k := range keys {
+			for _, r := range groups[k] {
+				r.written, r.recheck = written, true
+			}
+		}
 		// One line with everything the check decided, before its first
 		// question.
 		is.logf("propagation: %s", propagation.Describe(is.cfg.Propagation))
@@ -639,67 +685,6 @@ func sortedKeys(groups map[zoneKey][]*Record) []zoneKey {
 		return keys[i].entry.Name < keys[j].entry.Name
 	})
 	return keys
-}
-
-// validate initiates every challenge together, then polls every
-// authorization until it is final (RFC 8555 §7.5.1).
-func (is *Issuer) validate(ctx context.Context, recs []Record, res *Result) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	t0 := is.cfg.Now()
-	for i := range recs {
-		r := &recs[i]
-		err := is.withCARetry(ctx, "challenge", func() error {
-			_, e := is.client.InitiateChallenge(ctx, is.account, r.chal)
-			return e
-		})
-		if err != nil {
-			return fmt.Errorf("initiating the %s challenge for %s: %w", r.Type, r.Identifier, err)
-		}
-	}
-	is.logf("initiated %d challenge(s); the CA is validating", len(recs))
-	errs := make([]error, len(recs))
-	var wg sync.WaitGroup
-	for i := range recs {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			r := &recs[i]
-			authz, err := is.client.PollAuthorization(ctx, is.account, r.authz)
-			if err == nil {
-				return
-			}
-			detail := err.Error()
-			for _, c := range authz.Challenges {
-				if c.URL == r.chal.URL && c.Error != nil {
-					detail = problemLine(c.Error)
-				}
-			}
-			var p acme.Problem
-			if errors.As(err, &p) || authz.Status == acme.StatusInvalid {
-				errs[i] = exitcode.With(exitcode.CA, fmt.Errorf("%s (%s at %s): %s", r.Identifier, r.Type, r.FQDN, detail))
-				return
-			}
-			errs[i] = fmt.Errorf("%s: polling the authorization: %w", r.Identifier, err)
-		}(i)
-	}
-	wg.Wait()
-	res.Stats.Steps["validation"] += int(is.cfg.Now().Sub(t0).Milliseconds())
-	if err := errors.Join(errs...); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		code := exitcode.CA
-		for _, e := range errs {
-			if e != nil && exitcode.Of(e) != exitcode.CA {
-				code = exitcode.Of(e)
-			}
-		}
-		return exitcode.With(code, fmt.Errorf("validation failed: %s", strings.ReplaceAll(err.Error(), "\n", "; ")))
-	}
-	is.logf("all %d authorization(s) valid", len(recs))
-	return nil
 }
 
 // cleanup deletes every record that was written, one call per zone, even if

@@ -26,7 +26,11 @@ func (is *Issuer) withCARetry(ctx context.Context, op string, f func() error) er
 	backoff5 := backoff5xx
 	serverErrors := 0
 	for attempt := 0; ; attempt++ {
+		if err := is.inFlight.acquire(ctx); err != nil {
+			return err
+		}
 		err := f()
+		is.inFlight.release()
 		var p acme.Problem
 		if err != nil && idempotentOps[op] && serverError(err) && serverErrors < max5xxRetries {
 			serverErrors++
@@ -38,7 +42,7 @@ func (is *Issuer) withCARetry(ctx context.Context, op string, f func() error) er
 			continue
 		}
 		if err == nil || !errors.As(err, &p) || (p.Status != http.StatusTooManyRequests && p.Type != acme.ProblemTypeRateLimited) {
-			return err
+			return notImplemented(op, err)
 		}
 		now := is.cfg.Now()
 		at := is.tracker.lastRetryAfter()

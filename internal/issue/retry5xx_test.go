@@ -16,14 +16,13 @@ import (
 // completes.
 func TestServerErrorOnIdempotentStepRetried(t *testing.T) {
 	w := testworld.Start(t)
-	var slept []time.Duration
-	f := newFixture(t, w, func(_ *fixture, c *Config) {
-		c.Sleep = func(ctx context.Context, d time.Duration) error { slept = append(slept, d); return nil }
-	})
+	clock := newTestClock()
+	f := newFixture(t, w, withClock(clock))
 	w.CA.Inject(testworld.Fault{Kind: testworld.FaultServerInternal, Path: testworld.PathAuthz, Count: 3})
 	if _, err := f.obtain(t, context.Background(), "five.example.com"); err != nil {
 		t.Fatalf("Obtain: %v", err)
 	}
+	slept := clock.sleeps(time.Second)
 	if len(slept) != 1 || slept[0] != backoff5xx {
 		t.Errorf("slept %v, want one backoff of %v", slept, backoff5xx)
 	}
@@ -32,10 +31,8 @@ func TestServerErrorOnIdempotentStepRetried(t *testing.T) {
 // A CA that keeps failing gives up after a bounded number of tries.
 func TestServerErrorBounded(t *testing.T) {
 	w := testworld.Start(t)
-	var slept []time.Duration
-	f := newFixture(t, w, func(_ *fixture, c *Config) {
-		c.Sleep = func(ctx context.Context, d time.Duration) error { slept = append(slept, d); return nil }
-	})
+	clock := newTestClock()
+	f := newFixture(t, w, withClock(clock))
 	w.CA.Inject(testworld.Fault{Kind: testworld.FaultServerInternal, Path: testworld.PathAuthz, Count: 1000})
 	w.CA.ResetRequests()
 	_, err := f.obtain(t, context.Background(), "down.example.com")
@@ -43,6 +40,7 @@ func TestServerErrorBounded(t *testing.T) {
 	if !errors.As(err, &p) || p.Type != acme.ProblemTypeServerInternal {
 		t.Fatalf("err = %v, want the serverInternal problem", err)
 	}
+	slept := clock.sleeps(time.Second)
 	if len(slept) != max5xxRetries {
 		t.Errorf("slept %v, want %d backoffs", slept, max5xxRetries)
 	}
