@@ -2,19 +2,15 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 
-	"github.com/mholt/acmez/v3/acme"
 	"github.com/spf13/cobra"
 
-	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/store"
 )
 
@@ -87,67 +83,25 @@ func runAccount(ctx context.Context, f *accountFlags, stdout, stderr io.Writer) 
 		return err
 	}
 	defer unlock()
-	stored, err := st.LoadAccount(directory, "")
+	roots, err := loadRoots(f.caCerts)
+	if err != nil {
+		return err
+	}
+	is, err := issue.New(issue.Config{Directory: directory, HTTPClient: httpClient(roots, false), Store: st, UserAgent: version})
+	if err != nil {
+		return err
+	}
+	state, err := is.ManageAccount(ctx, "", issue.AccountChange{Email: f.email, RollKey: f.rollKey, Deactivate: f.deactivate})
 	if errors.Is(err, store.ErrNoAccount) {
 		return usage("no account stored for %s in %s; strictacme issue creates one", directory, f.path)
 	}
 	if err != nil {
 		return err
 	}
-	roots, err := loadRoots(f.caCerts)
-	if err != nil {
-		return err
+	view := accountView{URL: state.URL, Directory: directory, Status: state.Status, Contact: state.Contact, Changed: state.Changed}
+	if !state.Created.IsZero() {
+		view.Created = state.Created.UTC().Format("2006-01-02T15:04:05Z")
 	}
-	client := &acme.Client{Directory: directory, HTTPClient: httpClient(roots, false), UserAgent: "strictacme " + version}
-	acct := acme.Account{Location: stored.URL, PrivateKey: stored.Key, Contact: stored.Contact}
-	caErr := func(what string, err error) error {
-		return exitcode.With(exitcode.CA, fmt.Errorf("%s: %w", what, err))
-	}
-	if acct, err = client.GetAccount(ctx, acct); err != nil {
-		return caErr("fetching the account "+stored.URL, err)
-	}
-	acct.PrivateKey = stored.Key
-	view := accountView{URL: stored.URL, Directory: directory}
-	if !stored.Created.IsZero() {
-		view.Created = stored.Created.UTC().Format("2006-01-02T15:04:05Z")
-	}
-	if f.email != "" {
-		acct.Contact = []string{"mailto:" + strings.TrimSpace(f.email)}
-		upd, err := client.UpdateAccount(ctx, acme.Account{Location: acct.Location, PrivateKey: acct.PrivateKey, Contact: acct.Contact})
-		if err != nil {
-			return caErr("changing the contact", err)
-		}
-		acct.Contact, acct.Status = upd.Contact, upd.Status
-		stored.Contact = upd.Contact
-		if err := st.SaveAccount("", stored); err != nil {
-			return err
-		}
-		view.Changed = append(view.Changed, "contact")
-	}
-	if f.rollKey {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return err
-		}
-		if _, err := client.AccountKeyRollover(ctx, acct, key); err != nil {
-			return caErr("rolling the account key", err)
-		}
-		// The CA now knows only the new key: store it before anything else.
-		stored.Key, acct.PrivateKey = key, key
-		if err := st.SaveAccount("", stored); err != nil {
-			return fmt.Errorf("the CA accepted the new account key but storing it failed: %w", err)
-		}
-		view.Changed = append(view.Changed, "key")
-	}
-	if f.deactivate {
-		upd, err := client.UpdateAccount(ctx, acme.Account{Location: acct.Location, PrivateKey: acct.PrivateKey, Status: acme.StatusDeactivated})
-		if err != nil {
-			return caErr("deactivating the account", err)
-		}
-		acct.Status = upd.Status
-		view.Changed = append(view.Changed, "status")
-	}
-	view.Status, view.Contact = acct.Status, acct.Contact
 	if view.Contact == nil {
 		view.Contact = []string{}
 	}
