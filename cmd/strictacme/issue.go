@@ -139,7 +139,7 @@ func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 	fl.BoolVar(&f.lockWait, "wait", false, "wait for another run on the same --path instead of failing")
 	fl.BoolVar(&f.reuseKey, "reuse-key", false, "keep the private key of the stored certificate of the same name (also on renewals)")
 	f.hooks.register(cmd)
-	fl.DurationVar(&f.pollInterval, "poll-interval", 0, "interval between authorization polls (0 = 1s)")
+	fl.DurationVar(&f.pollInterval, "poll-interval", 0, "longest wait between two polls when the CA sends no Retry-After (0 = 2s)")
 	_ = fl.MarkHidden("poll-interval")
 	if !withDNS {
 		return

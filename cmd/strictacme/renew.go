@@ -99,7 +99,7 @@ interrupted.`,
 	fl.StringVar(&f.eabHMACFile, "eab-hmac-key-file", "", "file holding the external account binding HMAC key")
 	fl.StringVar(&f.metricsFile, "metrics-file", "", "write Prometheus metrics here (textfile collector format, atomically)")
 	f.hooks.register(cmd)
-	fl.DurationVar(&f.pollEvery, "poll-interval", 0, "interval between authorization polls (0 = 1s)")
+	fl.DurationVar(&f.pollEvery, "poll-interval", 0, "longest wait between two polls when the CA sends no Retry-After (0 = 2s)")
 	_ = fl.MarkHidden("poll-interval")
 	return withEnv(cmd)
 }

@@ -500,7 +500,9 @@ func (is *Issuer) present(ctx context.Context, recs []Record, res *Result) (map[
 		return nil, fmt.Errorf("journaling the challenge records: %w", err)
 	}
 
-	// Writes of different zones go in parallel; one call per zone.
+	// Writes of different zones go in parallel; one call per zone. A
+	// provider whose calls must not overlap serialises them itself (the exec
+	// provider runs one program at a time).
 	var mu sync.Mutex
 	var errs []error
 	var wg sync.WaitGroup
@@ -696,9 +698,12 @@ func (is *Issuer) cleanup(ctx context.Context, groups map[zoneKey][]*Record) err
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
-	var errs []error
-	n := 0
-	for _, k := range sortedKeys(groups) {
+	// Zones are deleted concurrently, one call each, like the writes; a
+	// provider whose calls must not overlap serialises them itself (exec).
+	keys := sortedKeys(groups)
+	done := make([][]store.JournalEntry, len(keys))
+	errs := each(len(keys), func(i int) error {
+		k := keys[i]
 		var lrecs []libdns.Record
 		var entries []store.JournalEntry
 		for _, r := range groups[k] {
@@ -706,18 +711,25 @@ func (is *Issuer) cleanup(ctx context.Context, groups map[zoneKey][]*Record) err
 			entries = append(entries, journalEntry(k, r, time.Time{}))
 		}
 		if _, err := k.entry.Provider.DeleteRecords(cctx, k.zone, lrecs); err != nil {
-			errs = append(errs, fmt.Errorf("%s: deleting %d record(s) in zone %s: %w (kept in the journal; the next run tries again)", k.entry.Name, len(lrecs), strings.TrimSuffix(k.zone, "."), err))
-			continue
+			return fmt.Errorf("%s: deleting %d record(s) in zone %s: %w (kept in the journal; the next run tries again)", k.entry.Name, len(lrecs), strings.TrimSuffix(k.zone, "."), err)
 		}
-		n += len(lrecs)
-		if err := is.journal().Remove(entries...); err != nil {
+		done[i] = entries
+		return nil
+	})
+	var removed []store.JournalEntry
+	for _, es := range done {
+		removed = append(removed, es...)
+	}
+	if len(removed) > 0 {
+		if err := is.journal().Remove(removed...); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if len(errs) == 0 {
-		is.logf("cleaned up %d record(s)", n)
+	err := errors.Join(errs...)
+	if err == nil {
+		is.logf("cleaned up %d record(s)", len(removed))
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 // Sweep removes challenge records left by earlier runs that were killed

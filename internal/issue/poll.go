@@ -23,7 +23,7 @@ import (
 //   - A challenge the CA keeps pending with an error (§8.2) is posted again
 //     after retryFirst, doubling, never before the CA's Retry-After.
 const (
-	firstPoll        = 50 * time.Millisecond
+	firstPoll        = 5 * time.Millisecond
 	defaultPollCap   = 2 * time.Second
 	retryFirst       = time.Second
 	defaultAttempts  = 5
