@@ -3,6 +3,7 @@ package issue
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +84,21 @@ func TestCase_AC03(t *testing.T) {
 	w.CA.Inject(testworld.Fault{Kind: testworld.FaultBadNonce, Path: testworld.PathFinalize, Count: 3})
 	if _, err := f.obtain(t, context.Background(), "nonce2.example.com"); err != nil {
 		t.Fatalf("Obtain with badNonce on finalize: %v", err)
+	}
+}
+
+// A CA that rejects half of the nonces while requests run concurrently (a
+// 20-name order: authorizations fetched, challenges posted and polled side by
+// side) still issues: every badNonce is retried with the nonce of its error
+// response (case AC03 under concurrency).
+func TestConcurrentOrderWithHalfTheNoncesRejected(t *testing.T) {
+	w := testworld.Start(t, testworld.Options{BadNonceRate: 50})
+	f := newFixture(t, w)
+	var in []string
+	for i := 0; i < 20; i++ {
+		in = append(in, fmt.Sprintf("n%02d.example.com", i))
+	}
+	if _, err := f.obtain(t, context.Background(), in...); err != nil {
+		t.Fatalf("Obtain with 50%% badNonce: %v", err)
 	}
 }
