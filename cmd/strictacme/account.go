@@ -74,9 +74,9 @@ func runAccount(ctx context.Context, f *accountFlags, stdout, stderr io.Writer) 
 	if f.deactivate && (f.rollKey || f.email != "") {
 		return usage("--deactivate goes alone; leave out --email and --roll-key")
 	}
-	directory := f.server
-	if u, ok := caPresets[strings.ToLower(f.server)]; ok {
-		directory = u
+	directory, err := directoryURL(f.server)
+	if err != nil {
+		return err
 	}
 	st, unlock, err := openExistingLocked(ctx, f.path, f.lockWait)
 	if err != nil {

@@ -2,16 +2,17 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/delegation"
 	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/preflight"
 	"github.com/strictacme/strictacme/internal/resolver"
 )
@@ -54,7 +55,7 @@ delegation CNAME is missing. See docs/check.md.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.waitSet = cmd.Flags().Changed("propagation-wait")
 			f.lookup = providerLookup(cmd.Flags(), f.provValues)
-			targets, err := checkTargets(cmd, &f, file, f.allowPort53)
+			targets, err := checkTargets(cmd, &f, file)
 			if err != nil {
 				return err
 			}
@@ -94,68 +95,64 @@ delegation CNAME is missing. See docs/check.md.`,
 
 // checkTargets builds one preflight target per certificate, through the
 // same plan code as issue (flags) and run (config file).
-func checkTargets(cmd *cobra.Command, f *issueFlags, file string, allow53 bool) ([]preflight.Target, error) {
+func checkTargets(cmd *cobra.Command, f *issueFlags, file string) ([]preflight.Target, error) {
 	if file == "" {
-		p, err := f.plan(cmd.Context())
+		j, err := f.plan()
 		if err != nil {
 			return nil, err
 		}
-		rs, err := buildResolvers(f.resolvers, p.rootCAs, f.ipv4Only, f.reqTimeout.String())
-		if err != nil {
-			return nil, err
-		}
-		t := checkTarget(p, rs, f.propagation, f.fallback, f.quorum, allow53)
-		t.DNSOptions = resolver.Options{Timeout: f.reqTimeout, IPv4Only: f.ipv4Only}
-		return []preflight.Target{t}, nil
+		return []preflight.Target{checkTarget(j)}, nil
 	}
 	if len(f.domains) > 0 {
 		return nil, usage("check: give either --config or -d, not both")
 	}
-	cfg, err := loadConfig(file)
+	cf, err := loadConfig(file)
 	if err != nil {
 		return nil, err
 	}
+	logOut = cmd.ErrOrStderr()
+	path := f.path
+	if !cmd.Flags().Changed("path") && cf.StatePath != "" {
+		path = cf.StatePath
+	}
 	var out []preflight.Target
-	for _, c := range cfg.Certificates {
-		p, err := planFor(cmd, cfg, c)
+	var problems []string
+	for _, c := range cf.Certificates {
+		s := c.Settings
+		s.AllowPort53 = s.AllowPort53 || f.allowPort53 // --allow-port53 adds to the file's
+		p, err := plan.Build(s, plan.BuildOptions{Path: path, Logger: providerLogger()})
 		if err != nil {
-			return nil, err
+			problems = append(problems, configProblems(cf, c, err)...)
+			continue
 		}
-		d := cfg.Defaults
-		reqTimeout := durOr(c.RequestTimeout.Duration, d.RequestTimeout.Duration, 5*time.Second)
-		rs, err := buildResolvers(firstList(c.Resolvers, d.Resolvers), p.rootCAs, d.IPv4Only, reqTimeout.String())
-		if err != nil {
-			return nil, err
-		}
-		quorum := c.Quorum
-		if quorum == 0 {
-			quorum = d.Quorum
-		}
-		t := checkTarget(p, rs, firstOf(c.Strategy, d.Strategy, "doh"), firstOf(c.Fallback, d.Fallback), quorum, allow53 || d.AllowPort53)
-		t.DNSOptions = resolver.Options{Timeout: reqTimeout, IPv4Only: d.IPv4Only}
-		out = append(out, t)
+		out = append(out, checkTarget(&job{Plan: p, path: path}))
+	}
+	if len(problems) > 0 {
+		return nil, exitcode.With(exitcode.Usage, errors.New(strings.Join(problems, "\n")))
 	}
 	return out, nil
 }
 
-func checkTarget(p *plan, rs []resolver.Resolver, strategy, fallback string, quorum int, allow53 bool) preflight.Target {
+func checkTarget(j *job) preflight.Target {
+	s := j.Settings
 	t := preflight.Target{
-		Name: certDirName(p), Directory: p.directory, HTTPClient: p.httpClient, StatePath: p.path,
-		AcceptTOS: p.acceptTOS, HasEAB: p.eab != nil, Providers: p.providers, Resolvers: rs,
-		Strategy: strategy, Fallback: fallback, Quorum: quorum, AllowPort53: allow53, Propagation: p.strategy,
-		UserAgent: "strictacme/" + version + " check",
+		Name: s.Name, Directory: j.Directory, HTTPClient: j.HTTPClient, StatePath: j.path,
+		AcceptTOS: s.AcceptTOS, HasEAB: j.EAB != nil, Providers: j.Providers, Resolvers: j.Resolvers,
+		Strategy: s.Propagation, Fallback: s.Fallback, Quorum: s.Quorum, AllowPort53: s.AllowPort53, Propagation: j.Strategy,
+		UserAgent:  "strictacme/" + version + " check",
+		DNSOptions: resolver.Options{Timeout: s.RequestTimeout.D(), IPv4Only: s.IPv4Only},
 	}
-	for _, id := range p.identifiers {
+	for _, id := range j.Identifiers {
 		t.Identifiers = append(t.Identifiers, id.ASCII)
 	}
-	for _, c := range p.challenges {
+	for _, c := range j.Challenges {
 		t.Challenges = append(t.Challenges, string(c))
 	}
-	if d, isDelegator := p.delegate.(*delegation.Delegator); isDelegator {
+	if d, isDelegator := j.Delegate.(*delegation.Delegator); isDelegator {
 		d.Log = nil // the report says where each record goes
 		t.Delegate = d
-	} else if p.delegate != nil {
-		t.Delegate = p.delegate
+	} else if j.Delegate != nil {
+		t.Delegate = j.Delegate
 	}
 	return t
 }

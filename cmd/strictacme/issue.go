@@ -2,70 +2,37 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/mholt/acmez/v3/acme"
 	"github.com/spf13/cobra"
 
-	"github.com/strictacme/strictacme/internal/challenge"
+	"github.com/strictacme/strictacme/internal/delegation"
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/issue"
-	"github.com/strictacme/strictacme/internal/names"
-	"github.com/strictacme/strictacme/internal/propagation"
-	"github.com/strictacme/strictacme/internal/providers"
+	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
+	"github.com/strictacme/strictacme/internal/resolver"
 	"github.com/strictacme/strictacme/internal/store"
 )
 
 func init() { addCommand(newIssueCmd) }
 
-// caPresets maps --server shortcuts to ACME directory URLs.
-var caPresets = map[string]string{
-	"letsencrypt":         "https://acme-v02.api.letsencrypt.org/directory",
-	"letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
-	"zerossl":             "https://acme.zerossl.com/v2/DV90",
-	"google":              "https://dv.acme-v02.api.pki.goog/directory",
-	"google-staging":      "https://dv.acme-v02.test-api.pki.goog/directory",
-	"buypass":             "https://api.buypass.com/acme/directory",
-	"buypass-staging":     "https://api.test4.buypass.no/acme/directory",
-}
-
-// directoryURL resolves a --server value: a preset name or a directory URL.
+// directoryURL resolves --server (plan.DirectoryURL) as a usage error.
 func directoryURL(server string) (string, error) {
-	if u, ok := caPresets[strings.ToLower(strings.TrimSpace(server))]; ok {
-		return u, nil
+	u, err := plan.DirectoryURL(server)
+	if err != nil {
+		return "", usage("--server %v", err)
 	}
-	if u, err := url.Parse(server); err == nil && u.Host != "" {
-		switch {
-		case u.Scheme == "https":
-			return server, nil
-		case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
-			return server, nil // a local test CA; ACME itself requires HTTPS (RFC 8555 §6.1)
-		case u.Scheme == "http":
-			return "", usage("--server %q: ACME needs HTTPS (RFC 8555 §6.1); use the https:// directory URL", server)
-		}
-	}
-	return "", usage("--server %q: use letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass, buypass-staging or an https:// directory URL", server)
-}
-
-func isLoopbackHost(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
+	return u, nil
 }
 
 // issueFlags are the flags shared by issue, sandbox and (later) renew/run.
@@ -130,10 +97,10 @@ func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 	fl.StringArrayVarP(&f.domains, "domain", "d", nil, "name for the certificate: apex, subdomain, *.wildcard or Unicode IDN (repeatable)")
 	fl.StringVar(&f.email, "email", "", "contact e-mail for the ACME account")
 	fl.StringVar(&f.path, "path", defaultPath(), "state directory: accounts, certificates, journal")
-	fl.StringVar(&f.keyType, "key-type", "ec256", "certificate key: ec256, ec384, rsa2048, rsa3072, rsa4096")
+	fl.StringVar(&f.keyType, "key-type", plan.DefaultKeyType, "certificate key: ec256, ec384, rsa2048, rsa3072, rsa4096")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object with the result on stdout")
-	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "give up the whole order after this long")
-	fl.StringSliceVar(&f.challenges, "challenge", []string{"dns-01"}, "challenge types in order of preference: dns-01, dns-account-01, dns-persist-01")
+	fl.DurationVar(&f.timeout, "timeout", plan.DefaultOrderTimeout, "give up the whole order after this long")
+	fl.StringSliceVar(&f.challenges, "challenge", []string{plan.DefaultChallenge}, "challenge types in order of preference: dns-01, dns-account-01, dns-persist-01")
 	fl.StringVar(&f.profile, "profile", "", "CA certificate profile (e.g. shortlived, tlsserver)")
 	fl.StringVar(&f.name, "cert-name", "", "name of the certificate in the store (default: the first domain)")
 	fl.BoolVar(&f.lockWait, "wait", false, "wait for another run on the same --path instead of failing")
@@ -148,15 +115,15 @@ func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 	fl.StringVar(&f.eabKID, "eab-kid", "", "external account binding key ID from your CA account (ZeroSSL, Google, ...)")
 	fl.StringVar(&f.eabHMAC, "eab-hmac-key", "", "external account binding HMAC key, base64url; prefer the environment variable or --eab-hmac-key-file")
 	fl.StringVar(&f.eabHMACFile, "eab-hmac-key-file", "", "file holding the external account binding HMAC key")
-	fl.StringVar(&f.server, "server", "letsencrypt", "CA: letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass, or a directory URL")
+	fl.StringVar(&f.server, "server", plan.DefaultServer, "CA: letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass, or a directory URL")
 	fl.StringArrayVar(&f.caCerts, "ca-cert", nil, "PEM file of extra trust roots for the CA and DoH servers (repeatable)")
-	fl.StringVar(&f.dns, "dns", "", "DNS provider: exec, namecheap, acmedns")
-	fl.StringVar(&f.propagation, "propagation", "doh", "how to know the CA can see the records: doh, resolver, authoritative, auto, provider, relay, wait, none")
+	fl.StringVar(&f.dns, "dns", "", "DNS provider: "+strings.Join(plan.ProviderNames(), ", "))
+	fl.StringVar(&f.propagation, "propagation", plan.DefaultPropagation, "how to know the CA can see the records: "+strings.Join(plan.StrategyNames(), ", "))
 	fl.StringArrayVar(&f.resolvers, "resolver", nil, "recursive resolver to check with: https:// (DoH), tls:// (DoT), udp:// (repeatable; default: Quad9, Cloudflare, Google over DoH by IP address)")
-	fl.DurationVar(&f.wait, "propagation-wait", 2*time.Minute, "fixed delay for --propagation wait (measured from the last write); settle delay for provider")
-	fl.IntVar(&f.quorum, "quorum", 0, "resolvers that must see the records for doh/resolver (0 = a majority of those that answer, at least 1)")
+	fl.DurationVar(&f.wait, "propagation-wait", plan.DefaultPropagateWait, "fixed delay for --propagation wait (measured from the last write); settle delay for provider")
 	fl.BoolVar(&f.allowPort53, "allow-port53", false, "let --propagation auto probe and use port 53 to the authoritative servers (authoritative and resolver imply it)")
-	fl.DurationVar(&f.reqTimeout, "request-timeout", 5*time.Second, "timeout of one DNS question to one resolver")
+	fl.IntVar(&f.quorum, "quorum", 0, "resolvers that must see the records for doh/resolver (0 = a majority of those that answer, at least 1)")
+	fl.DurationVar(&f.reqTimeout, "request-timeout", plan.DefaultRequestTimeout, "timeout of one DNS question to one resolver")
 	fl.BoolVar(&f.ipv4Only, "ipv4-only", false, "use IPv4 only for every connection")
 	fl.BoolVar(&f.acceptTOS, "accept-tos", false, "agree to the CA's terms of service when creating the account")
 	f.provValues = map[string]*string{}
@@ -186,168 +153,181 @@ failure, 5 timeout, 6 required record missing, 7 another run holds the lock,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.waitSet = cmd.Flags().Changed("propagation-wait")
 			f.lookup = providerLookup(cmd.Flags(), f.provValues)
-			plan, err := f.plan(cmd.Context())
+			j, err := f.plan()
 			if err != nil {
 				return err
 			}
-			return runPlan(cmd.Context(), plan, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			j.json, j.lockWait, j.pollEvery = f.json, f.lockWait, f.pollInterval
+			return runPlan(cmd.Context(), j, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f.register(cmd, true)
 	return withEnv(cmd)
 }
 
-// plan is everything one issuance needs, built from flags (issue) or from the
-// test world (sandbox): both then run exactly the same code.
-type plan struct {
-	directory   string
-	httpClient  *http.Client
-	rootCAs     *x509.CertPool
-	caCertFiles []string // the --ca-cert files behind rootCAs
-	identifiers []names.Identifier
-	keyType     issue.KeyType
-	challenges  []challenge.Type
-	profile     string
-	certName    string
-	path        string
-	email       string
-	acceptTOS   bool
-	json        bool
-	timeout     time.Duration
-	lockWait    bool
-	providers   *providers.Set
-	strategy    propagation.Strategy
-	persist     issue.PersistChecker
-	lookup      func(string) (string, bool) // provider settings; nil means the environment
-	delegate    issue.Delegator
-	pollEvery   time.Duration
-
-	// Renewal, CA options and hooks.
-	preferredChain string
-	reuseKey       bool
-	eab            *acme.EAB
-	hooks          hookFlags
-	replaces       string                 // ARI ID of the certificate being renewed
-	renewed        bool                   // the order renews a stored certificate
-	settings       *store.RenewalSettings // kept in the metadata for renew
+// job is one order to run: the certificate's plan and how this run goes.
+type job struct {
+	*plan.Plan
+	path      string
+	json      bool
+	lockWait  bool
+	pollEvery time.Duration
+	hooks     hookFlags
+	replaces  string // ARI ID of the certificate being renewed
+	renewed   bool   // the order renews a stored certificate
+	why       string // why a stored certificate is ordered again, if it is
 }
 
 func usage(format string, a ...any) error {
 	return exitcode.With(exitcode.Usage, fmt.Errorf(format, a...))
 }
 
-// common validates the flags shared by every issuing command.
-func (f *issueFlags) common() (*plan, error) {
-	ids, err := names.ParseAll(f.domains)
-	if err != nil {
-		return nil, exitcode.With(exitcode.Usage, err)
+// settings are the certificate's settings as the flags give them.
+func (f *issueFlags) settings() (plan.Settings, error) {
+	if len(f.domains) == 0 {
+		return plan.Settings{}, usage("no domain given; add -d example.com (repeatable)")
 	}
-	kt, err := issue.ParseKeyType(f.keyType)
-	if err != nil {
-		return nil, usage("--key-type: %v", err)
+	s := plan.Settings{
+		Name: f.name, Names: f.domains, Server: f.server, Email: f.email, AcceptTOS: f.acceptTOS,
+		KeyType: f.keyType, Profile: f.profile, Challenges: f.challenges, CACerts: f.caCerts, IPv4Only: f.ipv4Only,
+		Propagation: f.propagation, Fallback: f.fallback, Resolvers: f.resolvers, Quorum: f.quorum,
+		RequestTimeout: plan.Duration(f.reqTimeout), PropagationTimeout: plan.Duration(f.propTimeout), FollowCNAME: f.followCNAME,
+		AllowPort53: f.allowPort53,
+		PreHook:     f.hooks.pre, DeployHook: f.hooks.deployCmd, PostHook: f.hooks.post, HookTimeout: plan.Duration(f.hooks.timeout),
+		EABKeyID: f.eabKID, EABKeyFile: f.eabHMACFile, PreferredChain: f.preferredChain, ReuseKey: f.reuseKey,
+		Timeout: plan.Duration(f.timeout),
 	}
-	chals, err := challenge.ParseTypes(f.challenges)
-	if err != nil {
-		return nil, usage("--challenge: %v", err)
+	if f.waitSet {
+		s.PropagationWait = plan.Duration(f.wait)
 	}
-	if f.timeout <= 0 {
-		return nil, usage("--timeout must be positive, e.g. 10m")
+	var err error
+	if s.ChallengeAliases, s.ChallengeAlias, err = delegation.ParseSpecs("--challenge-alias", f.aliases, true); err != nil {
+		return s, usage("%v", err)
 	}
-	if f.path == "" {
-		return nil, usage("--path is empty; give a state directory")
-	}
-	if f.name != "" {
-		if err := store.CheckCertName(f.name); err != nil {
-			return nil, usage("--cert-name: %v", err)
-		}
-	}
-	if e := strings.TrimSpace(f.email); e != "" && (strings.ContainsAny(e, " \t,;<>") || strings.Count(e, "@") != 1 || strings.HasPrefix(e, "@") || strings.HasSuffix(e, "@")) {
-		return nil, usage("--email %q: give one address such as ops@example.com", f.email)
-	}
-	if f.wait < 0 {
-		return nil, usage("--propagation-wait %s: must not be negative", f.wait)
-	}
-	if (f.hooks.pre != "" || f.hooks.deployCmd != "" || f.hooks.post != "") && f.hooks.timeout <= 0 {
-		return nil, usage("--hook-timeout %s: must be positive, e.g. 5m", f.hooks.timeout)
-	}
-	return &plan{
-		identifiers: ids, keyType: kt, challenges: chals, profile: f.profile, certName: f.name,
-		path: f.path, email: f.email, acceptTOS: f.acceptTOS, json: f.json, timeout: f.timeout, lockWait: f.lockWait,
-		reuseKey: f.reuseKey, hooks: f.hooks, pollEvery: f.pollInterval,
-	}, nil
-}
-
-func (f *issueFlags) plan(ctx context.Context) (*plan, error) {
-	p, err := f.common()
-	if err != nil {
-		return nil, err
-	}
-	if p.directory, err = directoryURL(f.server); err != nil {
-		return nil, err
-	}
-	p.lookup = f.lookup
-	p.rootCAs, err = loadRoots(f.caCerts)
-	p.caCertFiles = f.caCerts
-	if err != nil {
-		return nil, err
-	}
-	p.httpClient = httpClient(p.rootCAs, f.ipv4Only)
-	if f.dns == "" && !onlyPersist(p.challenges) {
-		return nil, usage("--dns is required: exec, namecheap or acmedns (see --help)")
+	if s.ChallengeTargets, _, err = delegation.ParseSpecs("--challenge-target", f.targets, false); err != nil {
+		return s, usage("%v", err)
 	}
 	if f.dns != "" {
-		entry, err := providerFromEnv(ctx, f.dns, p)
-		if err != nil {
-			return nil, err
-		}
-		if p.providers, err = providers.NewSet(entry); err != nil {
-			return nil, exitcode.With(exitcode.Usage, err)
-		}
+		s.Provider = f.dns
+		s.Providers = []plan.ProviderRef{{Name: f.dns, Kind: f.dns, FromEnv: true}}
 	}
-	p.strategy, p.persist, err = f.propagationFor(p)
+	return s, nil
+}
+
+// plan builds the flags' certificate.
+func (f *issueFlags) plan() (*job, error) {
+	s, err := f.settings()
 	if err != nil {
 		return nil, err
 	}
-	if err := f.wireDelegation(p); err != nil {
-		return nil, err
+	if f.eabHMAC != "" && f.eabHMACFile != "" {
+		return nil, usage("give the EAB HMAC key once: --eab-hmac-key (or %s) or --eab-hmac-key-file", envName("eab-hmac-key"))
 	}
-	p.preferredChain = f.preferredChain
-	if p.eab, err = f.externalAccountBinding(); err != nil {
-		return nil, err
-	}
-	p.settings = f.renewalSettings()
-	return p, nil
+	return newJob(s, f.path, f.eabHMAC, f.lookup)
 }
 
-func onlyPersist(ts []challenge.Type) bool {
-	return len(ts) == 1 && ts[0] == challenge.DNSPersist01
+// newJob builds the plan of s; problems come back as one usage error.
+func newJob(s plan.Settings, path, eabKey string, lookup func(string) (string, bool)) (*job, error) {
+	if path == "" {
+		return nil, usage("--path is empty; give a state directory")
+	}
+	p, err := plan.Build(s, plan.BuildOptions{Path: path, Lookup: lookup, EABKey: eabKey, Log: func(l string) { fmt.Fprintln(logOut, l) }, Logger: providerLogger()})
+	if err != nil {
+		return nil, flagError(err)
+	}
+	h := hookFlags{pre: p.Settings.PreHook, deployCmd: p.Settings.DeployHook, post: p.Settings.PostHook, timeout: p.Settings.HookTimeout.D()}
+	return &job{Plan: p, path: path, hooks: h}, nil
 }
 
+// flagNames are the flags that set each settings key.
+var flagNames = map[string]string{
+	"names": "--domain", "name": "--cert-name", "server": "--server", "email": "--email", "key_type": "--key-type",
+	"profile": "--profile", "challenges": "--challenge", "ca_certs": "--ca-cert", "timeout": "--timeout",
+	"propagation": "--propagation", "propagation_fallback": "--propagation-fallback", "resolvers": "--resolver",
+	"quorum": "--quorum", "request_timeout": "--request-timeout", "propagation_wait": "--propagation-wait",
+	"propagation_timeout": "--propagation-timeout", "provider": "--dns", "providers": "--dns",
+	"challenge_alias": "--challenge-alias", "challenge_aliases": "--challenge-alias", "challenge_targets": "--challenge-target",
+	"follow_cname": "--follow-cname", "hook_timeout": "--hook-timeout", "eab_kid": "--eab-kid",
+	"eab_hmac_key_file": "--eab-hmac-key-file", "eab_hmac_key_env": "--eab-hmac-key-file", "preferred_chain": "--preferred-chain",
+}
+
+// flagError says a settings problem in flag words: one line per problem.
+func flagError(err error) error {
+	var pe *plan.ProblemsError
+	var be *plan.BuildError
+	switch {
+	case errors.As(err, &pe):
+		lines := make([]string, 0, len(pe.Problems))
+		for _, p := range pe.Problems {
+			lines = append(lines, flagProblem(p.Provider, p.Key, p.Msg))
+		}
+		return exitcode.With(exitcode.Usage, errors.New(strings.Join(lines, "\n")))
+	case errors.As(err, &be):
+		if be.Provider != "" {
+			return exitcode.With(exitcode.Usage, be.Err)
+		}
+		return exitcode.With(exitcode.Usage, errors.New(flagProblem("", be.Key, be.Err.Error())))
+	}
+	return err
+}
+
+func flagProblem(provider, key, msg string) string {
+	if provider != "" {
+		if key == "type" {
+			return fmt.Sprintf("--dns %q: unknown provider; use %s", provider, strings.Join(plan.ProviderNames(), ", "))
+		}
+		if k, ok := plan.LookupProvider(provider); ok {
+			if pk, ok := k.Key(strings.TrimSuffix(strings.TrimSuffix(key, "_env"), "_file")); ok && pk.Flag != "" {
+				return "--" + pk.Flag + ": " + msg
+			}
+		}
+		return fmt.Sprintf("--dns %s: %s: %s", provider, key, msg)
+	}
+	switch key {
+	case "provider":
+		if strings.HasPrefix(msg, "no DNS provider") {
+			return fmt.Sprintf("--dns is required: %s (see --help)", strings.Join(plan.ProviderNames(), ", "))
+		}
+	case "names":
+		return msg
+	case "eab_hmac_key_file":
+		if strings.Contains(msg, "needs the HMAC key") {
+			return fmt.Sprintf("--eab-kid needs the HMAC key: --eab-hmac-key-file FILE or %s", envName("eab-hmac-key"))
+		}
+	}
+	if fl, ok := flagNames[key]; ok {
+		if strings.HasPrefix(msg, "\"") {
+			return fl + " " + msg // --server "ftp://x": ...
+		}
+		return fl + ": " + msg
+	}
+	return key + ": " + msg
+}
+
+// loadRoots is plan.LoadRoots as a usage error naming --ca-cert.
 func loadRoots(files []string) (*x509.CertPool, error) {
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, usage("--ca-cert %s: %v", f, errors.Unwrap(err))
-		}
-		if !pool.AppendCertsFromPEM(data) {
-			return nil, usage("--ca-cert %s: no PEM certificate found; give a PEM file", f)
-		}
+	pool, err := plan.LoadRoots(files)
+	if err != nil {
+		return nil, usage("--ca-cert %v", err)
 	}
 	return pool, nil
 }
 
 func httpClient(roots *x509.CertPool, ipv4Only bool) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
-	if ipv4Only {
-		d := tr.DialContext
-		tr.DialContext = func(ctx context.Context, _, addr string) (net.Conn, error) { return d(ctx, "tcp4", addr) }
+	return plan.HTTPClient(roots, ipv4Only)
+}
+
+// buildResolvers builds --resolver specs (defaults when none) as usage
+// errors naming the flags.
+func buildResolvers(specs []string, roots *x509.CertPool, ipv4 bool, timeout time.Duration) ([]resolver.Resolver, error) {
+	if timeout <= 0 {
+		return nil, usage("--request-timeout %s: give a positive duration such as 5s", timeout)
 	}
-	return &http.Client{Transport: tr, Timeout: 60 * time.Second}
+	rs, err := plan.Resolvers(specs, roots, ipv4, timeout)
+	if err != nil {
+		return nil, usage("--resolver: %v", err)
+	}
+	return rs, nil
 }
 
 // result is the --json output.
@@ -357,6 +337,7 @@ type result struct {
 	Error       string         `json:"error,omitempty"`
 	Names       []string       `json:"names"`
 	Directory   string         `json:"ca_directory"`
+	Reordered   string         `json:"reordered,omitempty"`
 	Certificate *certFiles     `json:"certificate,omitempty"`
 	Records     []issue.Record `json:"records,omitempty"`
 	Stats       *issue.Stats   `json:"stats,omitempty"`
@@ -377,10 +358,10 @@ type certFiles struct {
 }
 
 // runPlan runs one issuance and prints the result.
-func runPlan(ctx context.Context, p *plan, stdout, stderr io.Writer) error {
+func runPlan(ctx context.Context, p *job, stdout, stderr io.Writer) error {
 	start := time.Now()
 	logf := func(line string) { fmt.Fprintln(stderr, line) }
-	res, err := p.hooks.around(ctx, stderr, []string{certDirName(p)}, func() (*issue.Result, error) {
+	res, err := p.hooks.around(ctx, stderr, []string{p.Settings.Name}, func() (*issue.Result, error) {
 		res, err := obtain(ctx, p, logf)
 		if err == nil && res != nil && res.Certificate != nil && !p.renewed {
 			// A new certificate starts with a clean renewal history.
@@ -391,8 +372,8 @@ func runPlan(ctx context.Context, p *plan, stdout, stderr io.Writer) error {
 		}
 		return res, err
 	})
-	out := result{OK: err == nil, ExitCode: exitcode.Of(err), Directory: p.directory, DurationMS: time.Since(start).Milliseconds()}
-	for _, id := range p.identifiers {
+	out := result{OK: err == nil, ExitCode: exitcode.Of(err), Directory: p.Directory, Reordered: p.why, DurationMS: time.Since(start).Milliseconds()}
+	for _, id := range p.Identifiers {
 		out.Names = append(out.Names, id.ASCII)
 	}
 	if err != nil {
@@ -422,8 +403,8 @@ func runPlan(ctx context.Context, p *plan, stdout, stderr io.Writer) error {
 
 // obtain is the shared path of issue and sandbox: lock, sweep leftovers,
 // account, order.
-func obtain(ctx context.Context, p *plan, logf func(string)) (*issue.Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+func obtain(ctx context.Context, p *job, logf func(string)) (*issue.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.Settings.Timeout.D())
 	defer cancel()
 	st, unlock, err := openLocked(ctx, p.path, p.lockWait)
 	if err != nil {
@@ -489,16 +470,22 @@ func journalDamaged(err error) error {
 	return nil
 }
 
+// beforeOrder, when set, sees every job before its order (the test
+// binary's crash tests).
+var beforeOrder func(j *job, logf func(string))
+
 // obtainLocked runs one order with the run lock already held (renew holds it
 // for all its certificates): sweep leftovers, account, profile check, order.
-func obtainLocked(ctx context.Context, st *store.Store, p *plan, logf func(string)) (*issue.Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+func obtainLocked(ctx context.Context, st *store.Store, p *job, logf func(string)) (*issue.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.Settings.Timeout.D())
 	defer cancel()
 	defer useProviderLog(logf)()
-	armKillSwitch(p, logf)
+	if beforeOrder != nil {
+		beforeOrder(p, logf)
+	}
 	is, err := issue.New(issue.Config{
-		Directory: p.directory, HTTPClient: p.httpClient, Store: st, Providers: p.providers,
-		Propagation: p.strategy, Persist: p.persist, Delegate: p.delegate, Log: logf, PollInterval: p.pollEvery,
+		Directory: p.Directory, HTTPClient: p.HTTPClient, Store: st, Providers: p.Providers,
+		Propagation: p.Strategy, Persist: p.Persist, Delegate: p.Delegate, Log: logf, PollInterval: p.pollEvery,
 		UserAgent: version,
 	})
 	if err != nil {
@@ -511,7 +498,8 @@ func obtainLocked(ctx context.Context, st *store.Store, p *plan, logf func(strin
 	} else if n > 0 {
 		logf(fmt.Sprintf("journal: removed %d leftover record(s)", n))
 	}
-	acct, created, err := is.Account(ctx, issue.AccountOptions{Email: p.email, AcceptTOS: p.acceptTOS, EAB: p.eab})
+	s := p.Settings
+	acct, created, err := is.Account(ctx, issue.AccountOptions{Email: s.Email, AcceptTOS: s.AcceptTOS, EAB: p.EAB})
 	if err != nil {
 		return nil, err
 	}
@@ -520,21 +508,25 @@ func obtainLocked(ctx context.Context, st *store.Store, p *plan, logf func(strin
 	} else {
 		logf("account: " + acct.Location)
 	}
-	if err := is.CheckProfile(ctx, p.profile); err != nil {
+	if err := is.CheckProfile(ctx, s.Profile); err != nil {
 		return nil, err
 	}
 	var key []byte
-	if p.reuseKey {
-		if old, err := st.LoadCertificate(certDirName(p)); err == nil {
-			if old.Meta.KeyType != "" && old.Meta.KeyType != string(p.keyType) {
-				return nil, usage("--reuse-key: the stored key of %s is %s, not --key-type %s; drop one of the two flags", certDirName(p), old.Meta.KeyType, p.keyType)
+	if s.ReuseKey {
+		if old, err := st.LoadCertificate(s.Name); err == nil {
+			if old.Meta.KeyType != "" && old.Meta.KeyType != string(p.KeyType) {
+				return nil, usage("--reuse-key: the stored key of %s is %s, not --key-type %s; drop one of the two flags", s.Name, old.Meta.KeyType, p.KeyType)
 			}
 			key = old.KeyPEM
 			logf("reusing the private key of the stored certificate")
 		}
 	}
+	stored, err := s.Stored().Encode()
+	if err != nil {
+		return nil, err
+	}
 	return is.Obtain(ctx, issue.Request{
-		Identifiers: p.identifiers, KeyType: p.keyType, Challenges: p.challenges, Profile: p.profile, Name: p.certName,
-		Replaces: p.replaces, PreferredChain: p.preferredChain, Key: key, Renewal: p.settings,
+		Identifiers: p.Identifiers, KeyType: p.KeyType, Challenges: p.Challenges, Profile: s.Profile, Name: s.Name,
+		Replaces: p.replaces, PreferredChain: s.PreferredChain, Key: key, Settings: stored, SettingsVersion: plan.SchemaVersion,
 	})
 }

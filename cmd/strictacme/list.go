@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/store"
 )
@@ -50,10 +50,6 @@ window (ARI) as last fetched by renew, the profile, the CA and the result of
 the last renewal attempt. Nothing is sent to the CA.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			now, err := renewal.ClockFromEnv(os.LookupEnv)
-			if err != nil {
-				return exitcode.With(exitcode.Usage, err)
-			}
 			entries, err := listCerts(path, now())
 			if err != nil {
 				return err
@@ -106,7 +102,7 @@ func listCerts(path string, now time.Time) ([]listEntry, error) {
 		}
 		d := renewal.Decide(now, renewal.Cert{NotBefore: m.NotBefore, NotAfter: m.NotAfter, ARICertID: m.ARICertID}, s.ARI, false, s.RevokedAt(m.Serial))
 		e.NextRenewal, e.DecidedBy = d.At, string(d.Source)
-		if m.Renewal != nil && m.Renewal.Provider == sandboxProvider {
+		if issuedBySandbox(m) {
 			// Its CA existed only while strictacme sandbox ran.
 			e.NextRenewal, e.DecidedBy = time.Time{}, "sandbox"
 		}
@@ -156,7 +152,7 @@ func printList(w io.Writer, entries []listEntry) {
 
 // caHost shortens a directory URL to a preset name or its host.
 func caHost(dir string) string {
-	for name, u := range caPresets {
+	for name, u := range plan.CAPresets {
 		if u == dir {
 			return name
 		}

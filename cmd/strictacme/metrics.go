@@ -8,6 +8,7 @@ import (
 	"github.com/google/renameio/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
+	"github.com/strictacme/strictacme/internal/renewal"
 )
 
 // writeMetrics writes the Prometheus text format for node_exporter's
@@ -23,7 +24,7 @@ import (
 //	strictacme_renew_last_run_timestamp_seconds            this run (no label)
 //	strictacme_renew_duration_seconds                      this run's duration
 //	strictacme_renew_success                               1 when no certificate failed
-func writeMetrics(path string, now time.Time, took time.Duration, runs []*certRun) error {
+func writeMetrics(path string, now time.Time, took time.Duration, runs []*renewal.CertRun) error {
 	reg := prometheus.NewRegistry()
 	gauge := func(name, help string) *prometheus.GaugeVec {
 		g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"name"})
@@ -48,23 +49,23 @@ func writeMetrics(path string, now time.Time, took time.Duration, runs []*certRu
 			notAfter.WithLabelValues(r.Name).Set(float64(r.NotAfter.Unix()))
 		}
 		bad := 0.0
-		if r.Status == statusFailed || r.Status == statusHookFailed {
+		if r.Status == renewal.StatusFailed || r.Status == renewal.StatusHookFailed {
 			bad, ok = 1, 0
 		}
 		failed.WithLabelValues(r.Name).Set(bad)
 		isDue := 0.0
-		if r.dec.Due {
+		if r.Decision.Due {
 			isDue = 1
 		}
 		due.WithLabelValues(r.Name).Set(isDue)
-		if r.state != nil {
+		if r.State != nil {
 			last := 0.0
-			if !r.state.LastSuccess.IsZero() {
-				last = float64(r.state.LastSuccess.Unix())
+			if !r.State.LastSuccess.IsZero() {
+				last = float64(r.State.LastSuccess.Unix())
 			}
 			success.WithLabelValues(r.Name).Set(last)
-			duration.WithLabelValues(r.Name).Set(r.state.LastDurationSeconds)
-			errs.WithLabelValues(r.Name).Add(float64(r.state.Errors))
+			duration.WithLabelValues(r.Name).Set(r.State.LastDurationSeconds)
+			errs.WithLabelValues(r.Name).Add(float64(r.State.Errors))
 		}
 	}
 	runTS.Set(float64(now.Unix()))

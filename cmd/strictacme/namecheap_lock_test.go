@@ -3,43 +3,38 @@ package main
 import (
 	"testing"
 
-	"github.com/strictacme/strictacme/internal/config"
+	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/provider/namecheap"
 )
 
 // TestNamecheapZoneLockIsPerMachineNotPerPath: runs with different --path
 // (flags and environment, or a config file) build Namecheap providers that
 // lock zones in the one machine-wide directory, unless NAMECHEAP_LOCK_DIR
-// names another.
+// (lock_dir in a config file) names another.
 func TestNamecheapZoneLockIsPerMachineNotPerPath(t *testing.T) {
 	env := map[string]string{namecheap.EnvAPIUser: "ops", namecheap.EnvAPIKey: "k", namecheap.EnvClientIP: "198.51.100.7"}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	lockDir := func(p *plan) string {
+	kind, _ := plan.LookupProvider("namecheap")
+	lockDir := func(ref plan.ProviderRef, path string) string {
 		t.Helper()
-		e, err := namecheapEntry(lookup, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e.Provider.(*namecheap.Provider).LockDir()
-	}
-	fromConfig := func(path string) string {
-		t.Helper()
-		p, err := configProviderTypes["namecheap"](&config.Provider{User: "ops", Key: "k", ClientIP: "198.51.100.7"}, providerEnv{path: path})
+		p, err := kind.New(ref.Lookup(kind, lookup), plan.BuildEnv{Path: path})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return p.(*namecheap.Provider).LockDir()
 	}
+	flags := plan.ProviderRef{Name: "namecheap", Kind: "namecheap", FromEnv: true}
+	table := plan.ProviderRef{Name: "nc", Kind: "namecheap", Values: map[string]string{"api_user": "ops", "client_ip": "198.51.100.7"}}
 	want := namecheap.DefaultLockDir()
-	for _, got := range []string{lockDir(&plan{path: t.TempDir()}), lockDir(&plan{path: t.TempDir()}), fromConfig(t.TempDir())} {
+	for _, got := range []string{lockDir(flags, t.TempDir()), lockDir(flags, t.TempDir()), lockDir(table, t.TempDir())} {
 		if got != want {
 			t.Errorf("lock dir %s, want the machine's %s", got, want)
 		}
 	}
 	override := t.TempDir()
 	env[namecheap.EnvLockDir] = override
-	t.Setenv(namecheap.EnvLockDir, override)
-	if got, got2 := lockDir(&plan{path: t.TempDir()}), fromConfig(t.TempDir()); got != override || got2 != override {
+	table.Values["lock_dir"] = override
+	if got, got2 := lockDir(flags, t.TempDir()), lockDir(table, t.TempDir()); got != override || got2 != override {
 		t.Errorf("with %s=%s: lock dirs %s, %s", namecheap.EnvLockDir, override, got, got2)
 	}
 }

@@ -36,9 +36,9 @@ func TestKeyPastedWhereAPathOrNameBelongs(t *testing.T) {
 			args: append(issue, "--namecheap-api-key-file", ncKey)},
 		"--eab-hmac-key-file": {secret: hmac, want: "--eab-hmac-key-file: that looks like a key, not a path",
 			args: append(issue, "--namecheap-api-key-file", keyFile, "--eab-kid", "kid-1", "--eab-hmac-key-file", hmac)},
-		"api_key_env": {secret: ncKey, want: `api_key_env: that looks like a key, not the name of an environment variable`,
+		"api_key_env": {secret: ncKey, want: `key "api_key_env": that looks like a key, not the name of an environment variable`,
 			toml: "api_key_env = \"" + ncKey + "\"", args: []string{"run", "--config", conf, "--json"}},
-		"api_key_file": {secret: ncKey, want: `api_key_file: that looks like a key, not a path`,
+		"api_key_file": {secret: ncKey, want: `key "api_key_file": that looks like a key, not a path`,
 			toml: "api_key_file = \"" + ncKey + "\"", args: []string{"run", "--config", conf, "--json"}},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/persist"
+	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/resolver"
 	"github.com/strictacme/strictacme/internal/store"
@@ -60,7 +61,7 @@ func (f *persistFlags) fromConfig(cmd *cobra.Command) error {
 	var withPersist, all []string
 	for _, c := range cf.Certificates {
 		all = append(all, c.Names...)
-		if slices.Contains(c.Challenges, "dns-persist-01") || (len(c.Challenges) == 0 && slices.Contains(cf.Defaults.Challenges, "dns-persist-01")) {
+		if slices.Contains(c.Challenges, "dns-persist-01") {
 			withPersist = append(withPersist, c.Names...)
 		}
 	}
@@ -70,7 +71,9 @@ func (f *persistFlags) fromConfig(cmd *cobra.Command) error {
 			f.domains = withPersist
 		}
 	}
-	d := cf.Defaults
+	// [defaults] are in every certificate's settings; the first one's
+	// account and CA are the file's.
+	d := cf.Certificates[0].Settings
 	set := func(flag string, dst *string, v string) {
 		if !cmd.Flags().Changed(flag) && v != "" {
 			*dst = v
@@ -78,7 +81,7 @@ func (f *persistFlags) fromConfig(cmd *cobra.Command) error {
 	}
 	set("server", &f.server, d.Server)
 	set("email", &f.email, d.Email)
-	set("path", &f.path, d.Path)
+	set("path", &f.path, cf.StatePath)
 	if !cmd.Flags().Changed("accept-tos") && d.AcceptTOS {
 		f.acceptTOS = true
 	}
@@ -232,7 +235,7 @@ func (f *persistFlags) do(ctx context.Context, out *persistOutput, stderr io.Wri
 	if f.timeout <= 0 {
 		return usage("--timeout must be positive, e.g. 2m")
 	}
-	directory, err := persistDirectory(f.server)
+	directory, err := directoryURL(f.server)
 	if err != nil {
 		return err
 	}
@@ -243,17 +246,22 @@ func (f *persistFlags) do(ctx context.Context, out *persistOutput, stderr io.Wri
 	hc := httpClient(roots, f.ipv4Only)
 	var rs []resolver.Resolver
 	if f.check || f.apply {
-		if rs, err = buildResolvers(f.resolvers, roots, f.ipv4Only, f.reqTimeout.String()); err != nil {
+		if rs, err = buildResolvers(f.resolvers, roots, f.ipv4Only, f.reqTimeout); err != nil {
 			return err
 		}
 	}
 	var set *providers.Set
 	if f.apply {
-		entry, err := providerFromEnv(ctx, f.dns, &plan{directory: directory, httpClient: hc, rootCAs: roots, path: f.path, timeout: f.timeout})
-		if err != nil {
-			return err
+		kind, ok := plan.LookupProvider(f.dns)
+		if !ok {
+			return usage("--dns %q: unknown provider; use %s", f.dns, strings.Join(plan.ProviderNames(), ", "))
 		}
-		if set, err = providers.NewSet(entry); err != nil {
+		ref := plan.ProviderRef{Name: f.dns, Kind: f.dns, FromEnv: true}
+		prov, err := kind.New(ref.Lookup(kind, nil), plan.BuildEnv{Path: f.path, RootCAs: roots, HTTPClient: hc, Identifiers: ids})
+		if err != nil {
+			return exitcode.With(exitcode.Usage, err)
+		}
+		if set, err = providers.NewSet(providers.Entry{Name: f.dns, Provider: prov}); err != nil {
 			return exitcode.With(exitcode.Usage, err)
 		}
 	}
@@ -345,17 +353,6 @@ func lookupTXT(rs []resolver.Resolver) persist.Lookup {
 		}
 		return nil, errors.Join(errs...)
 	}
-}
-
-// persistDirectory resolves --server: a preset name or a directory URL.
-func persistDirectory(server string) (string, error) {
-	if u, ok := caPresets[strings.ToLower(server)]; ok {
-		return u, nil
-	}
-	if strings.HasPrefix(server, "https://") || strings.HasPrefix(server, "http://") {
-		return server, nil
-	}
-	return "", usage("--server %q: use letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass or an https:// directory URL", server)
 }
 
 // parsePersistUntil reads --persist-until: RFC 3339, a date (midnight UTC)

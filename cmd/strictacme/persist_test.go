@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
-	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/testworld"
 )
 
@@ -33,8 +32,8 @@ func cli(t *testing.T, args ...string) (string, string, error) {
 // --challenge dns-persist-01 and no --dns (no write).
 func TestPersistCommand(t *testing.T) {
 	w := testworld.Start(t)
-	sandboxEntry = &providers.Entry{Name: sandboxProvider, Provider: w.Provider()}
-	t.Cleanup(func() { sandboxEntry = nil })
+	sandboxWorldProvider = w.Provider()
+	t.Cleanup(func() { sandboxWorldProvider = nil })
 	state := t.TempDir()
 	base := []string{"--server", w.DirectoryURL, "--ca-cert", w.TLSRootFile, "--path", state, "--accept-tos", "--resolver", w.DoHURL}
 	persist := func(extra ...string) (string, string, error) {

@@ -44,7 +44,7 @@ the public DNS says without sending anything to port 53.`,
 			if err != nil {
 				return err
 			}
-			rs, err := buildResolvers(resolvers, roots, ipv4, timeout.String())
+			rs, err := buildResolvers(resolvers, roots, ipv4, timeout)
 			if err != nil {
 				return err
 			}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/names"
+	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/resolver"
 	"github.com/strictacme/strictacme/provider/acmedns"
 )
@@ -62,7 +63,7 @@ account of "example.com".`,
 			if timeout <= 0 {
 				return usage("--request-timeout %s: give a positive duration such as 5s", timeout)
 			}
-			if u, err := url.Parse(server); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname()))) {
+			if u, err := url.Parse(server); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && plan.IsLoopbackHost(u.Hostname()))) {
 				// The reply carries the account's key: never over plain HTTP
 				// beyond this machine.
 				return usage("--server %q: give the challenge server's https:// URL (plain http only on loopback)", server)
@@ -125,7 +126,7 @@ account of "example.com".`,
 			}
 			var missing []string
 			for _, n := range needs {
-				ok, why := cnameInPlace(cmd, client, server, n.acc, n.domain, resolvers, roots, ipv4, timeout.String())
+				ok, why := cnameInPlace(cmd, client, server, n.acc, n.domain, resolvers, roots, ipv4, timeout)
 				if !ok {
 					missing = append(missing, fmt.Sprintf("%s (%s)", acmedns.ChallengeName(n.domain), why))
 				}
@@ -154,7 +155,7 @@ account of "example.com".`,
 // cnameInPlace checks _acme-challenge.<domain> CNAME <fulldomain>: at every
 // authoritative server through the challenge server's /lookup when it has
 // one, else through the resolvers.
-func cnameInPlace(cmd *cobra.Command, client *http.Client, server string, acc acmedns.Account, domain string, specs []string, roots *x509.CertPool, ipv4 bool, timeout string) (bool, string) {
+func cnameInPlace(cmd *cobra.Command, client *http.Client, server string, acc acmedns.Account, domain string, specs []string, roots *x509.CertPool, ipv4 bool, timeout time.Duration) (bool, string) {
 	name := acmedns.ChallengeName(domain)
 	res, err := acmedns.Lookup(cmd.Context(), client, acc, server, name, "CNAME")
 	var ae *acmedns.APIError

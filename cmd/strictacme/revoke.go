@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -71,10 +70,6 @@ The certificate stays on disk and the next renew replaces it at once.`,
 }
 
 func runRevoke(ctx context.Context, path, name string, code int, reason string, caCerts []string, wait bool, logf func(string)) error {
-	now, err := renewal.ClockFromEnv(os.LookupEnv)
-	if err != nil {
-		return exitcode.With(exitcode.Usage, err)
-	}
 	st, unlock, err := openExistingLocked(ctx, path, wait)
 	if err != nil {
 		return err
@@ -84,7 +79,7 @@ func runRevoke(ctx context.Context, path, name string, code int, reason string, 
 	if err != nil {
 		return usage("%s: %v in %s", name, err, path)
 	}
-	if c.Meta.Renewal != nil && c.Meta.Renewal.Provider == sandboxProvider {
+	if issuedBySandbox(c.Meta) {
 		return usage("%s was issued by strictacme sandbox, whose CA existed only while it ran; there is nothing to revoke", name)
 	}
 	client, err := (&renewFlags{caCerts: caCerts}).acmeClient(c.Meta)

@@ -12,8 +12,8 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/strictacme/strictacme/internal/config"
 	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/testworld"
 )
@@ -22,8 +22,12 @@ import (
 var runWorld *testworld.World
 
 func init() {
-	config.RegisterType("world")
-	configProviderTypes["world"] = func(*config.Provider, providerEnv) (providers.Provider, error) { return runWorld.Provider(), nil }
+	plan.RegisterProvider(plan.ProviderKind{
+		Name: "world", Hidden: true,
+		New: func(func(string) (string, bool), plan.BuildEnv) (providers.Provider, error) {
+			return runWorld.Provider(), nil
+		},
+	})
 }
 
 // runCLI runs strictacme in-process and returns its exit code and output.
@@ -161,7 +165,7 @@ func TestExampleConfigPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range cf.Certificates {
-		if _, err := planFor(newRunCmd(), cf, c); err != nil {
+		if _, err := plan.Build(c.Settings, plan.BuildOptions{Path: cf.StatePath}); err != nil {
 			t.Errorf("certificate %q: %v", c.Name, err)
 		}
 	}

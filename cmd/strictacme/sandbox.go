@@ -2,15 +2,16 @@ package main
 
 import (
 	"fmt"
-	"github.com/strictacme/strictacme/internal/names"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/names"
+
 	"github.com/spf13/cobra"
 
-	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/testworld"
 )
 
@@ -44,11 +45,11 @@ real state directory or run a real deploy hook.`,
 			if len(f.domains) == 0 {
 				f.domains = []string{"example.com", "*.example.com", "www.example.com"}
 			}
-			pc, err := f.common()
+			ids, err := names.ParseAll(f.domains)
 			if err != nil {
-				return err // bad input: refuse before starting anything
+				return exitcode.With(exitcode.Usage, err) // bad input: refuse before starting anything
 			}
-			if err := inSandboxZones(pc.identifiers); err != nil {
+			if err := inSandboxZones(ids); err != nil {
 				return err
 			}
 			logw := cmd.ErrOrStderr()
@@ -74,11 +75,12 @@ real state directory or run a real deploy hook.`,
 				// ordinary 90-day one unless asked otherwise.
 				f.profile = testworld.ProfileDefault
 			}
-			sandboxEntry = &providers.Entry{Name: sandboxProvider, Provider: w.Provider()}
-			p, err := f.plan(cmd.Context())
+			sandboxWorldProvider = w.Provider()
+			p, err := f.plan()
 			if err != nil {
 				return err
 			}
+			p.json, p.lockWait = f.json, f.lockWait
 			p.pollEvery = 200 * time.Millisecond // the sandbox CA answers at once
 			if err := runPlan(cmd.Context(), p, cmd.OutOrStdout(), logw); err != nil {
 				return err
@@ -92,7 +94,7 @@ real state directory or run a real deploy hook.`,
 			}
 			if !p.json {
 				fmt.Fprintf(logw, "sandbox: check it with: openssl verify -CAfile %s -untrusted %s %s\n",
-					rootFile, filepath.Join(p.path, "certificates", certDirName(p), "chain.pem"), filepath.Join(p.path, "certificates", certDirName(p), "cert.pem"))
+					rootFile, filepath.Join(p.path, "certificates", p.Settings.Name, "chain.pem"), filepath.Join(p.path, "certificates", p.Settings.Name, "cert.pem"))
 			}
 			return nil
 		},

@@ -1,14 +1,14 @@
-// Package config reads strictacme's TOML configuration file: defaults,
-// DNS providers with their zones and credentials, and any number of
-// certificates. Every problem in a file is reported as one line naming the
-// file, the line, the table and the key, e.g.
+// Package config reads strictacme's TOML configuration file into one
+// plan.Settings per [[certificate]]: [defaults] apply to every certificate,
+// [providers.NAME] tables define DNS providers (kinds from the plan
+// registry). Every problem of a file — syntax, types, unknown keys, bad
+// values, providers that do not exist or do not cover a name — is reported
+// at once, one line each, in config vocabulary:
 //
-//	strictacme.toml:12: certificate "web": unknown key "nmaes"; did you mean "names"?
+//	strictacme.toml:12: certificate "web": key "key_type": unsupported key type "ec521"; use ec256, ec384, ...
 //
-// and Load returns all of them at once, so a file is fixed in one pass.
-// Secrets are never read from the file itself: a provider's key comes from
-// an environment variable (api_key_env) or a file (api_key_file), and a
-// Secret prints as "[redacted]".
+// Positions come from the TOML parser's syntax tree. Secrets are never in
+// the file: a provider's secret is KEY_env (a variable's name) or KEY_file.
 package config
 
 import (
@@ -16,152 +16,44 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/BurntSushi/toml"
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/strictacme/strictacme/internal/plan"
 )
 
 // File is a decoded configuration file.
 type File struct {
-	Defaults     Defaults             `toml:"defaults"`
-	Providers    map[string]*Provider `toml:"providers"`
-	Certificates []*Certificate       `toml:"certificate"`
-
 	// Path is the file as given to Load.
-	Path string `toml:"-"`
-}
+	Path string
+	// StatePath is [defaults] path; "" means the command's default.
+	StatePath string
+	// Certificates in file order, defaults applied where the file sets
+	// them (plan's own defaults are applied when a plan is built).
+	Certificates []*Certificate
 
-// Propagation are the propagation settings; zero fields inherit.
-type Propagation struct {
-	// Strategy is a propagation.ByName name: doh, resolver, authoritative,
-	// auto, provider, wait, none.
-	Strategy string `toml:"propagation"`
-	// Resolvers are resolver specs (resolver.New).
-	Resolvers []string `toml:"resolvers"`
-	// Quorum of resolvers that must see the records; 0 means a majority of
-	// those that answer, at least one.
-	Quorum int `toml:"quorum"`
-	// Wait is the fixed delay of "wait", the settle delay of "provider".
-	Wait Duration `toml:"propagation_wait"`
-	// Timeout bounds the check; the fallback strategy runs after it.
-	Timeout Duration `toml:"propagation_timeout"`
-	// Fallback is the strategy used when Strategy fails.
-	Fallback string `toml:"propagation_fallback"`
-	// RequestTimeout bounds one DNS question.
-	RequestTimeout Duration `toml:"request_timeout"`
-}
-
-// Defaults apply to every certificate.
-type Defaults struct {
-	Server     string   `toml:"server"`
-	Email      string   `toml:"email"`
-	Path       string   `toml:"path"`
-	CACerts    []string `toml:"ca_certs"`
-	KeyType    string   `toml:"key_type"`
-	Challenges []string `toml:"challenges"`
-	AcceptTOS  bool     `toml:"accept_tos"`
-	Timeout    Duration `toml:"timeout"`
-	IPv4Only   bool     `toml:"ipv4_only"`
-	// AllowPort53 lets auto and check send plain DNS to port 53.
-	AllowPort53 bool `toml:"allow_port53"`
-	FollowCNAME bool `toml:"follow_cname"`
-	Propagation
-}
-
-// Provider is one configured DNS provider ([providers.NAME]).
-type Provider struct {
-	// Type selects the implementation: exec, namecheap (and types added
-	// with RegisterType).
-	Type string `toml:"type"`
-	// Zones this provider serves; the longest matching zone wins across
-	// providers. Empty means "every name of the certificates that name it
-	// with provider =".
-	Zones []string `toml:"zones"`
-	// exec
-	Program string `toml:"program"`
-	// namecheap
-	APIUser     string `toml:"api_user"`
-	APIUserEnv  string `toml:"api_user_env"`
-	APIUserFile string `toml:"api_user_file"`
-	APIKey      string `toml:"api_key"` // refused: secrets are never inline
-	APIKeyEnv   string `toml:"api_key_env"`
-	APIKeyFile  string `toml:"api_key_file"`
-	ClientIP    string `toml:"client_ip"`
-	Endpoint    string `toml:"endpoint"`
-	Sandbox     bool   `toml:"sandbox"`
-	// SingleValue marks a provider that keeps one TXT value per name.
-	SingleValue bool `toml:"single_value"`
-
-	// Name is the key in [providers]; User and Key are the resolved
-	// credentials.
-	Name string `toml:"-"`
-	User Secret `toml:"-"`
-	Key  Secret `toml:"-"`
-	// Line of the [providers.NAME] header.
-	Line int `toml:"-"`
+	pos positions
 }
 
 // Certificate is one [[certificate]].
 type Certificate struct {
-	Name       string   `toml:"name"`
-	Names      []string `toml:"names"`
-	KeyType    string   `toml:"key_type"`
-	Profile    string   `toml:"profile"`
-	Challenges []string `toml:"challenges"`
-	// Provider writes every name not covered by a provider's zones.
-	Provider string `toml:"provider"`
-	// ZoneProviders maps a zone to a provider name for this certificate.
-	ZoneProviders map[string]string `toml:"providers"`
-	// ChallengeAlias is the alias of every name (acme.sh --challenge-alias).
-	ChallengeAlias string `toml:"challenge_alias"`
-	// ChallengeAliases and ChallengeTargets are per name.
-	ChallengeAliases map[string]string `toml:"challenge_aliases"`
-	ChallengeTargets map[string]string `toml:"challenge_targets"`
-	FollowCNAME      *bool             `toml:"follow_cname"`
-	Propagation
-
+	plan.Settings
 	// Line of the [[certificate]] header.
-	Line int `toml:"-"`
+	Line int
+
+	index int
+	keys  map[string]bool // keys set in the certificate's own table
 }
 
-// Secret is a credential read from the environment or a file. It prints
-// as "[redacted]" with fmt and in JSON.
-type Secret string
-
-func (Secret) String() string                  { return "[redacted]" }
-func (Secret) GoString() string                { return "[redacted]" }
-func (Secret) MarshalText() ([]byte, error)    { return []byte("[redacted]"), nil }
-func (s Secret) Reveal() string                { return string(s) }
-func (s Secret) Format(f fmt.State, _ rune)    { _, _ = f.Write([]byte("[redacted]")) }
-func (s *Secret) UnmarshalText(b []byte) error { *s = Secret(b); return nil }
-
-// Duration is a time.Duration written as "90s", "2m" or whole seconds.
-type Duration struct{ time.Duration }
-
-// UnmarshalText parses a Go duration ("2m30s"); a bare number is seconds.
-func (d *Duration) UnmarshalText(b []byte) error {
-	s := strings.TrimSpace(string(b))
-	if n, err := strconv.Atoi(s); err == nil {
-		d.Duration = time.Duration(n) * time.Second
-		return nil
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil || v < 0 {
-		return fmt.Errorf("want a duration such as \"90s\" or \"2m\", got %q", s)
-	}
-	d.Duration = v
-	return nil
-}
-
-// Env reads an environment variable and a file; Load uses os.LookupEnv and
-// os.ReadFile unless Options replace them.
+// Options change how a file is read.
 type Options struct {
-	LookupEnv func(string) (string, bool)
-	ReadFile  func(string) ([]byte, error)
+	// Lookup reads a provider's environment variable when its table does
+	// not set that key; nil means the environment.
+	Lookup func(string) (string, bool)
 }
 
 // Error is every problem found in a file, one line each, in line order.
@@ -169,96 +61,459 @@ type Error struct{ Lines []string }
 
 func (e *Error) Error() string { return strings.Join(e.Lines, "\n") }
 
-// types lists the provider types and the keys each accepts besides type,
-// zones and single_value.
-var types = map[string][]string{
-	"exec":      {"program"},
-	"namecheap": {"api_user", "api_user_env", "api_user_file", "api_key", "api_key_env", "api_key_file", "client_ip", "endpoint", "sandbox"},
-}
-
-// RegisterType adds a provider type with the extra keys it accepts (tests
-// add the test world's provider). Not safe to call concurrently with Load.
-func RegisterType(name string, keys ...string) { types[name] = keys }
-
 // Load reads and checks path. The error is *Error (one line per problem)
 // or an I/O error.
 func Load(path string, opts Options) (*File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("config %s: %v", path, errText(err))
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("config %s: %v", path, err)
 	}
 	return Parse(path, data, opts)
 }
 
+type problem struct {
+	line int
+	text string
+}
+
+type decoder struct {
+	file string
+	pos  positions
+	errs []problem
+	seen map[string]bool
+}
+
+func (d *decoder) add(line int, format string, a ...any) {
+	loc := d.file
+	if line > 0 {
+		loc = fmt.Sprintf("%s:%d", d.file, line)
+	}
+	text := loc + ": " + fmt.Sprintf(format, a...)
+	if d.seen[text] {
+		return
+	}
+	d.seen[text] = true
+	d.errs = append(d.errs, problem{line, text})
+}
+
 // Parse is Load on data already read; path names the file in messages.
 func Parse(path string, data []byte, opts Options) (*File, error) {
-	if opts.LookupEnv == nil {
-		opts.LookupEnv = os.LookupEnv
+	d := &decoder{file: filepath.Base(path), seen: map[string]bool{}}
+	var raw map[string]any
+	if err := toml.Unmarshal(data, &raw); err != nil {
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			line, _ := de.Position()
+			where := ""
+			if k := de.Key(); len(k) > 0 {
+				where = fmt.Sprintf("key %q: ", k[len(k)-1])
+			}
+			return nil, &Error{Lines: []string{fmt.Sprintf("%s:%d: %s%s", d.file, line, where, strings.TrimPrefix(de.Error(), "toml: "))}}
+		}
+		return nil, &Error{Lines: []string{fmt.Sprintf("%s: %v", d.file, err)}}
 	}
-	if opts.ReadFile == nil {
-		opts.ReadFile = os.ReadFile
+	d.pos = locate(data)
+	f := &File{Path: path, pos: d.pos}
+
+	for _, k := range sortedKeys(raw) {
+		if k != "defaults" && k != "providers" && k != "certificate" {
+			d.unknown(d.pos.line(k), "", k, []string{"defaults", "providers", "certificate"})
+		}
 	}
-	base := filepath.Base(path)
-	idx := scan(string(data))
-	var f File
-	md, err := toml.Decode(string(data), &f)
-	if err != nil {
-		return nil, &Error{Lines: []string{decodeError(base, idx, err)}}
+	var defaults plan.Settings
+	if t, ok := d.table(raw["defaults"], "[defaults]", "defaults"); ok {
+		if p, ok := t["path"]; ok {
+			delete(t, "path")
+			if s, ok := p.(string); ok {
+				f.StatePath = s
+			} else {
+				d.add(d.pos.line("defaults", "path"), "[defaults] key \"path\": wrong type: want a string, got %s", typeName(p))
+			}
+		}
+		d.settings(t, &defaults, "[defaults] ", []string{"defaults"}, defaultKeys)
 	}
-	f.Path = path
-	c := &checker{file: base, idx: idx, f: &f, opts: opts}
-	c.undecoded(md.Undecoded())
-	c.check()
-	if len(c.errs) > 0 {
-		sort.SliceStable(c.errs, func(i, j int) bool { return c.errs[i].line < c.errs[j].line })
+	refs := d.providers(raw["providers"])
+	for _, r := range refs {
+		for _, p := range r.Validate(opts.Lookup) {
+			d.provider(p)
+		}
+	}
+
+	certs, _ := raw["certificate"].([]any)
+	if raw["certificate"] != nil && certs == nil {
+		d.add(d.pos.line("certificate"), "key \"certificate\": write each certificate as a [[certificate]] table")
+	}
+	names := map[string]int{}
+	for i, c := range certs {
+		idx := strconv.Itoa(i)
+		header := d.pos.line("certificate", idx)
+		t, ok := c.(map[string]any)
+		if !ok {
+			d.add(header, "certificate #%d: write it as a [[certificate]] table", i+1)
+			continue
+		}
+		label := fmt.Sprintf("#%d", i+1)
+		if n, ok := t["name"].(string); ok && n != "" {
+			label = strconv.Quote(n)
+		}
+		s := defaults
+		d.settings(t, &s, "certificate "+label+": ", []string{"certificate", idx}, certKeys)
+		if len(s.Names) == 0 {
+			if _, given := t["names"]; !given {
+				d.add(header, "certificate %s: missing key \"names\": list the domain names of the certificate", label)
+				continue
+			}
+		}
+		s.Providers = usedProviders(s, refs)
+		s = s.WithDefaults()
+		label = strconv.Quote(s.Name)
+		at := func(key string) int {
+			if _, ok := t[key]; ok {
+				return d.pos.line("certificate", idx, key)
+			}
+			if l := d.pos.line("defaults", key); l > 0 {
+				return l
+			}
+			return header
+		}
+		if first, dup := names[s.Name]; dup {
+			d.add(at("name"), "certificate %s: key \"name\": duplicate certificate name (first defined at line %d); give each certificate its own name", label, first)
+		} else {
+			names[s.Name] = at("name")
+		}
+		for _, p := range s.Validate(plan.ValidateOptions{Lookup: opts.Lookup}) {
+			if p.Provider != "" {
+				d.provider(p)
+				continue
+			}
+			d.add(at(p.Key), "certificate %s: key %q: %s", label, p.Key, p.Msg)
+		}
+		keys := map[string]bool{}
+		for k := range t {
+			keys[k] = true
+		}
+		f.Certificates = append(f.Certificates, &Certificate{Settings: s, Line: header, index: i, keys: keys})
+	}
+	if len(d.errs) > 0 {
+		sort.SliceStable(d.errs, func(i, j int) bool { return d.errs[i].line < d.errs[j].line })
 		e := &Error{}
-		for _, m := range c.errs {
-			e.Lines = append(e.Lines, m.text)
+		for _, p := range d.errs {
+			e.Lines = append(e.Lines, p.text)
 		}
 		return nil, e
 	}
-	return &f, nil
+	return f, nil
 }
 
-func errText(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
+// Problem is one line, as Load writes them, for a problem of certificate c
+// found later (when a provider is built): at the line of key in the
+// provider table named, else in the certificate, else in [defaults].
+func (f *File) Problem(c *Certificate, provider, key, msg string) string {
+	file := filepath.Base(f.Path)
+	if provider != "" {
+		line := f.pos.line("providers", provider, key)
+		if line == 0 {
+			line = f.pos.line("providers", provider)
+		}
+		return fmt.Sprintf("%s:%d: provider %q: %s", file, line, provider, msg)
 	}
-	return err.Error()
+	line := c.Line
+	if c.keys[key] {
+		line = f.pos.line("certificate", strconv.Itoa(c.index), key)
+	} else if l := f.pos.line("defaults", key); l > 0 {
+		line = l
+	}
+	return fmt.Sprintf("%s:%d: certificate %q: key %q: %s", file, line, c.Name, key, msg)
 }
 
-var typeErr = regexp.MustCompile(`line (\d+) \(last key "([^"]+)"\): incompatible types: TOML value has type (\S+); destination has type (\S+)`)
-
-// decodeError turns a TOML syntax or type error into one line.
-func decodeError(file string, idx *index, err error) string {
-	var pe toml.ParseError
-	if errors.As(err, &pe) {
-		where := idx.describe(pe.Position.Line, pe.LastKey)
-		return fmt.Sprintf("%s:%d: %s%s", file, pe.Position.Line, where, strings.TrimPrefix(pe.Message, "toml: "))
+// provider reports a problem of a [providers.NAME] table.
+func (d *decoder) provider(p plan.Problem) {
+	line := d.pos.line("providers", p.Provider, p.Key)
+	if line == 0 {
+		line = d.pos.line("providers", p.Provider)
 	}
-	if m := typeErr.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		key := m[2][strings.LastIndex(m[2], ".")+1:]
-		return fmt.Sprintf("%s:%d: %skey %q: wrong type: want %s, got %s", file, line, idx.describeTable(line), key, typeName(m[4]), typeName(m[3]))
-	}
-	return fmt.Sprintf("%s: %s", file, strings.TrimPrefix(err.Error(), "toml: "))
+	d.add(line, "%s", p)
 }
 
-func typeName(t string) string {
-	switch strings.ToLower(t) {
-	case "slice", "array":
+// usedProviders are the definitions a certificate needs: every provider
+// that names zones, and those the certificate names.
+func usedProviders(s plan.Settings, refs []plan.ProviderRef) []plan.ProviderRef {
+	want := map[string]bool{s.Provider: true}
+	for _, n := range s.ZoneProviders {
+		want[n] = true
+	}
+	var out []plan.ProviderRef
+	for _, r := range refs {
+		if want[r.Name] || len(r.Zones) > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (d *decoder) table(v any, what string, path ...string) (map[string]any, bool) {
+	if v == nil {
+		return nil, false
+	}
+	t, ok := v.(map[string]any)
+	if !ok {
+		d.add(d.pos.line(path...), "%s: write it as a table", what)
+	}
+	return t, ok
+}
+
+// field is one settings key of the file.
+type field struct {
+	key   string
+	index int
+	typ   reflect.Type
+}
+
+var (
+	durationType = reflect.TypeFor[plan.Duration]()
+	allKeys      = settingsFields()
+	// Keys of a certificate only, and of [defaults] only.
+	certOnly    = []string{"name", "names", "providers", "profile", "challenge_alias", "challenge_aliases", "challenge_targets"}
+	defaultKeys = keysExcept(certOnly)
+	certKeys    = keysExcept(nil)
+)
+
+func settingsFields() map[string]field {
+	out := map[string]field{}
+	t := reflect.TypeFor[plan.Settings]()
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		key := sf.Tag.Get("config")
+		if key == "" {
+			key = strings.Split(sf.Tag.Get("json"), ",")[0]
+		}
+		if key == "" || key == "-" {
+			continue
+		}
+		out[key] = field{key: key, index: i, typ: sf.Type}
+	}
+	return out
+}
+
+func keysExcept(skip []string) map[string]field {
+	out := map[string]field{}
+	for k, f := range allKeys {
+		if !contains(skip, k) {
+			out[k] = f
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// settings decodes the keys of t into s, reporting unknown keys and wrong
+// types.
+func (d *decoder) settings(t map[string]any, s *plan.Settings, label string, path []string, known map[string]field) {
+	v := reflect.ValueOf(s).Elem()
+	for _, k := range sortedKeys(t) {
+		line := d.pos.line(append(path, k)...)
+		f, ok := known[k]
+		if !ok {
+			if _, elsewhere := allKeys[k]; elsewhere {
+				where := "in a [[certificate]]"
+				if path[0] == "certificate" {
+					where = "in [defaults]"
+				}
+				d.add(line, "%skey %q: only allowed %s; move it there", label, k, where)
+				continue
+			}
+			keys := make([]string, 0, len(known))
+			for n := range known {
+				keys = append(keys, n)
+			}
+			d.unknown(line, label, k, keys)
+			continue
+		}
+		if err := set(v.Field(f.index), t[k]); err != nil {
+			d.add(line, "%skey %q: %v", label, k, err)
+		}
+	}
+}
+
+func (d *decoder) unknown(line int, label, key string, known []string) {
+	msg := fmt.Sprintf("%skey %q: unknown key", label, key)
+	if s := suggest(key, known); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	d.add(line, "%s", msg)
+}
+
+// set stores a TOML value in a settings field of a known type.
+func set(f reflect.Value, v any) error {
+	want := func(what string) error { return fmt.Errorf("wrong type: want %s, got %s", what, typeName(v)) }
+	switch {
+	case f.Type() == durationType:
+		switch x := v.(type) {
+		case string:
+			dur, err := plan.ParseDuration(x)
+			if err != nil {
+				return err
+			}
+			f.SetInt(int64(dur))
+		case int64:
+			if x < 0 {
+				return fmt.Errorf("must not be negative")
+			}
+			dur, _ := plan.ParseDuration(strconv.FormatInt(x, 10))
+			f.SetInt(int64(dur))
+		default:
+			return want("a duration such as \"90s\"")
+		}
+	case f.Kind() == reflect.String:
+		x, ok := v.(string)
+		if !ok {
+			return want("a string")
+		}
+		f.SetString(x)
+	case f.Kind() == reflect.Bool:
+		x, ok := v.(bool)
+		if !ok {
+			return want("true or false")
+		}
+		f.SetBool(x)
+	case f.Kind() == reflect.Int:
+		x, ok := v.(int64)
+		if !ok {
+			return want("an integer")
+		}
+		f.SetInt(x)
+	case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
+		list, ok := v.([]any)
+		if !ok {
+			return want("an array of strings")
+		}
+		out := make([]string, 0, len(list))
+		for _, e := range list {
+			s, ok := e.(string)
+			if !ok {
+				return want("an array of strings")
+			}
+			out = append(out, s)
+		}
+		f.Set(reflect.ValueOf(out))
+	case f.Kind() == reflect.Map:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return want("a table of strings")
+		}
+		out := map[string]string{}
+		for k, e := range m {
+			s, ok := e.(string)
+			if !ok {
+				return fmt.Errorf("%s: wrong type: want a string, got %s", k, typeName(e))
+			}
+			out[k] = s
+		}
+		f.Set(reflect.ValueOf(out))
+	default:
+		return fmt.Errorf("cannot be set in a config file")
+	}
+	return nil
+}
+
+// providers decodes the [providers.NAME] tables.
+func (d *decoder) providers(v any) []plan.ProviderRef {
+	t, ok := d.table(v, "[providers]", "providers")
+	if !ok {
+		return nil
+	}
+	var out []plan.ProviderRef
+	for _, name := range sortedKeys(t) {
+		label := fmt.Sprintf("provider %q: ", name)
+		pt, ok := t[name].(map[string]any)
+		if !ok {
+			d.add(d.pos.line("providers", name), "%swrite it as a [providers.%s] table", label, name)
+			continue
+		}
+		ref := plan.ProviderRef{Name: name, Values: map[string]string{}}
+		at := func(k string) int { return d.pos.line("providers", name, k) }
+		if x, ok := pt["type"].(string); ok {
+			ref.Kind = x
+		} else if pt["type"] != nil {
+			d.add(at("type"), "%skey \"type\": wrong type: want a string, got %s", label, typeName(pt["type"]))
+		}
+		kind, known := plan.LookupProvider(ref.Kind)
+		for _, k := range sortedKeys(pt) {
+			val := pt[k]
+			switch k {
+			case "type":
+			case "zones":
+				if err := set(reflect.ValueOf(&ref.Zones).Elem(), val); err != nil {
+					d.add(at(k), "%skey %q: %v", label, k, err)
+				}
+			case "single_value":
+				if err := set(reflect.ValueOf(&ref.SingleValue).Elem(), val); err != nil {
+					d.add(at(k), "%skey %q: %v", label, k, err)
+				}
+			default:
+				if !known {
+					continue // the unknown type is the problem reported
+				}
+				keys := append(kind.ConfigKeys(), "type", "zones", "single_value")
+				if !contains(keys, k) {
+					d.unknown(at(k), label, k, keys)
+					continue
+				}
+				switch x := val.(type) {
+				case string:
+					ref.Values[k] = x
+				case bool:
+					ref.Values[k] = strconv.FormatBool(x)
+				case int64:
+					ref.Values[k] = strconv.FormatInt(x, 10)
+				default:
+					d.add(at(k), "%skey %q: wrong type: want a string, got %s", label, k, typeName(val))
+				}
+			}
+		}
+		if len(ref.Values) == 0 {
+			ref.Values = nil
+		}
+		out = append(out, ref)
+	}
+	return out
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case []any:
 		return "an array"
-	case "string":
+	case string:
 		return "a string"
-	case "integer", "int", "int64":
+	case int64:
 		return "an integer"
-	case "bool", "boolean":
+	case bool:
 		return "true or false"
-	case "map", "hash", "table":
+	case map[string]any:
 		return "a table"
-	case "float", "float64":
+	case float64:
 		return "a number"
 	}
-	return t
+	return fmt.Sprintf("%T", v)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

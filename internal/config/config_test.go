@@ -2,75 +2,79 @@ package config
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
-var env = Options{
-	LookupEnv: func(k string) (string, bool) {
-		if k == "NAMECHEAP_API_KEY" {
-			return "secret-key-value", true
-		}
-		return "", false
-	},
-	ReadFile: func(name string) ([]byte, error) {
-		if name == "/run/secrets/namecheap_api_key" {
-			return []byte("file-key\n"), nil
-		}
-		return nil, &os.PathError{Op: "open", Path: name, Err: os.ErrNotExist}
-	},
-}
-
-func TestExampleParses(t *testing.T) {
-	f, err := Load("../../examples/strictacme.toml", env)
+// The shipped example decodes into one settings value per certificate,
+// with [defaults] applied and the providers each certificate uses.
+func TestExampleDecodesIntoSettings(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key")
+	if err := os.WriteFile(key, []byte("k\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("../../examples/strictacme.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Certificates) != 3 || f.Providers["namecheap"].Key.Reveal() != "file-key" {
+	body := strings.NewReplacer("/run/secrets/namecheap_api_key", key, "/usr/local/bin/dns-challenge-hook", "/bin/true").Replace(string(src))
+	f, err := Parse("strictacme.toml", []byte(body), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Certificates) != 3 || f.StatePath != "/var/lib/strictacme" {
 		t.Fatalf("%+v", f)
 	}
-	if s := f.Providers["namecheap"].Key; strings.Contains(stringOf(s), "file-key") {
-		t.Errorf("secret printed: %s", stringOf(s))
+	web, api := f.Certificates[0], f.Certificates[2]
+	if web.KeyType != "ec384" || web.Fallback != "provider" || web.Quorum != 1 || web.Email != "ops@example.com" {
+		t.Errorf("web: %+v", web.Settings)
 	}
-	if f.Defaults.Timeout.Duration != 0 || f.Certificates[2].Wait.Minutes() != 3 || f.Defaults.Quorum != 1 {
-		t.Errorf("defaults %+v", f.Defaults)
+	if api.PropagationWait.D().Minutes() != 3 || api.Propagation != "wait" || !api.FollowCNAME {
+		t.Errorf("api: %+v", api.Settings)
+	}
+	if len(web.Providers) != 2 || web.Ref("namecheap").Values["api_key_file"] != key {
+		t.Errorf("providers: %+v", web.Providers)
 	}
 }
 
-func stringOf(s Secret) string { return strings.Join([]string{s.String(), s.GoString()}, " ") }
-
-func TestErrors(t *testing.T) {
+// Each problem is one line: file, line, table, key, what is wrong and the
+// fix, in the file's own words.
+func TestProblemLines(t *testing.T) {
+	const exec = "\n[providers.x]\ntype = \"exec\"\nprogram = \"/bin/true\"\n"
 	for _, tc := range []struct{ name, src, want string }{
 		{"unknown key", `
 [[certificate]]
 name = "web"
 nmaes = ["example.com"]
 names = ["example.com"]
-`, `strictacme.toml:4: certificate "web": unknown key "nmaes"; did you mean "names"?`},
+provider = "x"
+` + exec, `strictacme.toml:4: certificate "web": key "nmaes": unknown key; did you mean "names"?`},
 		{"unknown key in defaults", `
 [defaults]
 emial = "x@example.com"
-`, `strictacme.toml:3: [defaults] unknown key "emial"; did you mean "email"?`},
+`, `strictacme.toml:3: [defaults] key "emial": unknown key; did you mean "email"?`},
 		{"wrong type", `
 [[certificate]]
 name = "web"
 names = "example.com"
-`, `strictacme.toml:4: certificate "web": key "names": wrong type: want an array, got a string`},
+`, `strictacme.toml:4: certificate "web": key "names": wrong type: want an array of strings, got a string`},
 		{"bad duration", `
 [defaults]
 propagation_timeout = "soon"
 `, `strictacme.toml:3: [defaults] key "propagation_timeout": want a duration such as "90s" or "2m", got "soon"`},
-		{"missing credentials", `
+		{"credentials variable not set", `
 [providers.nc]
 type = "namecheap"
 api_user = "me"
 api_key_env = "NOT_SET_ANYWHERE"
-`, `strictacme.toml:5: provider "nc": missing credentials: environment variable NOT_SET_ANYWHERE is not set`},
+`, `strictacme.toml:5: provider "nc": key "api_key_env": environment variable NOT_SET_ANYWHERE is not set; export it or use api_key_file`},
 		{"no credentials at all", `
 [providers.nc]
 type = "namecheap"
 api_user = "me"
-`, `strictacme.toml:2: provider "nc": missing credentials: set the _file or the _env key`},
+`, `strictacme.toml:2: provider "nc": key "api_key": missing; set api_key_file or api_key_env (or export NAMECHEAP_API_KEY)`},
 		{"inline secret", `
 [providers.nc]
 type = "namecheap"
@@ -81,42 +85,99 @@ api_key = "abc"
 [[certificate]]
 name = "web"
 names = ["a.example.com"]
+provider = "x"
 
 [[certificate]]
 name = "web"
 names = ["b.example.com"]
-`, `strictacme.toml:7: certificate "web": duplicate certificate name (first defined at line 3)`},
-		{"unknown provider", `
+provider = "x"
+` + exec, `strictacme.toml:8: certificate "web": key "name": duplicate certificate name (first defined at line 3)`},
+		{"undefined provider", `
 [[certificate]]
 name = "web"
 names = ["a.example.com"]
 provider = "nope"
-`, `strictacme.toml:5: certificate "web": key "provider": no provider "nope" is defined`},
-		{"key of another type", `
-[providers.x]
-type = "exec"
-program = "/bin/true"
-api_key_env = "K"
-`, `strictacme.toml:5: provider "x": key "api_key_env" is not used by type "exec"`},
+`, `strictacme.toml:5: certificate "web": key "provider": no provider "nope" is defined; add a [providers.nope] table`},
+		{"key of another type", exec + `api_key_env = "K"
+`, `strictacme.toml:5: provider "x": key "api_key_env": unknown key`},
+		{"no provider", `
+[[certificate]]
+name = "web"
+names = ["a.example.com"]
+`, `strictacme.toml:2: certificate "web": key "provider": no DNS provider writes the challenge records`},
+		{"unknown strategy from defaults", `
+[defaults]
+propagation = "dho"
+[[certificate]]
+name = "web"
+names = ["a.example.com"]
+provider = "x"
+` + exec, `strictacme.toml:3: certificate "web": key "propagation": unknown strategy "dho"; use one of doh, resolver, authoritative, auto, provider, relay, wait, none`},
 		{"syntax", `
 [defaults
-`, `to end table name`},
+`, `strictacme.toml:2: `},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse("/etc/strictacme.toml", []byte(tc.src), env)
+			_, err := Parse("/etc/strictacme.toml", []byte(tc.src), Options{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error:\n%v\nwant: %s", err, tc.want)
-			}
-			if strings.Count(err.Error(), "\n") != 0 {
-				t.Errorf("want one line, got:\n%v", err)
 			}
 		})
 	}
 }
 
-// TestKeyPastedAsNameOrPathIsNotEchoed: the API key itself pasted into
-// api_key_env or api_key_file (or the user's) is refused on one line that
-// says so and does not print it.
+// Every problem of every certificate is reported at once, in line order,
+// each naming its own certificate; none names a command-line flag.
+func TestAllProblemsAtOnce(t *testing.T) {
+	src := `[providers.x]
+type = "exec"
+program = "/bin/true"
+
+[[certificate]]
+name = "one"
+names = ["a.example.com"]
+provider = "x"
+key_type = "ec521"
+
+[[certificate]]
+name = "two"
+names = ["b.example.com"]
+propagation = "dho"
+quorum = "all"
+
+[[certificate]]
+name = "three"
+names = ["c.example.com"]
+provider = "x"
+challenge_aliases = { "d.example.com" = "acme.example.net" }
+`
+	_, err := Parse("s.toml", []byte(src), Options{})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	got := err.(*Error).Lines
+	want := []string{
+		`s.toml:9: certificate "one": key "key_type": `,
+		`s.toml:11: certificate "two": key "provider": no DNS provider`,
+		`s.toml:14: certificate "two": key "propagation": unknown strategy "dho"`,
+		`s.toml:15: certificate "two": key "quorum": wrong type: want an integer, got a string`,
+		`s.toml:21: certificate "three": key "challenge_aliases": d.example.com is not a name of this certificate`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d lines:\n%s", len(got), strings.Join(got, "\n"))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("line %d: %s\nwant prefix %s", i, got[i], want[i])
+		}
+		if strings.Contains(got[i], "--") {
+			t.Errorf("names a flag: %s", got[i])
+		}
+	}
+}
+
+// A key pasted into api_key_env or api_key_file (or the user's) is refused
+// on one line that says so and does not print it.
 func TestKeyPastedAsNameOrPathIsNotEchoed(t *testing.T) {
 	const key = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 	for k, creds := range map[string]string{
@@ -126,9 +187,10 @@ func TestKeyPastedAsNameOrPathIsNotEchoed(t *testing.T) {
 		"api_user_file": "api_user_file = \"" + key + "\"\napi_key_env = \"NAMECHEAP_API_KEY\"",
 	} {
 		t.Run(k, func(t *testing.T) {
+			t.Setenv("NAMECHEAP_API_KEY", "set")
 			src := "[providers.nc]\ntype = \"namecheap\"\n" + creds + "\n"
-			_, err := Parse("/etc/strictacme.toml", []byte(src), env)
-			if err == nil || !strings.Contains(err.Error(), k+": that looks like a key") {
+			_, err := Parse("/etc/strictacme.toml", []byte(src), Options{})
+			if err == nil || !strings.Contains(err.Error(), "key \""+k+"\": that looks like a key") {
 				t.Fatalf("error: %v", err)
 			}
 			if strings.Contains(err.Error(), key) {

@@ -26,6 +26,10 @@ type RateLimitedError struct {
 	Problem    acme.Problem
 }
 
+// RateLimitedUntil is when the CA allows the next attempt (zero when it did
+// not say).
+func (e *RateLimitedError) RateLimitedUntil() time.Time { return e.RetryAfter }
+
 func (e *RateLimitedError) Error() string {
 	when := "later"
 	if !e.RetryAfter.IsZero() {

@@ -108,7 +108,7 @@ func (is *Issuer) finalize(ctx context.Context, order acme.Order, req Request) (
 			Profile:   req.Profile,
 			Obtained:  is.cfg.Now().UTC(),
 			Replaced:  req.Replaces,
-			Renewal:   req.Renewal,
+			Settings:  req.Settings, SettingsVersion: req.SettingsVersion,
 		},
 	}
 	return cert, nil

@@ -13,6 +13,7 @@ package issue
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -197,9 +198,11 @@ type Request struct {
 	// Name of the certificate in the store; "" derives it from the first
 	// identifier.
 	Name string
-	// Renewal is kept in the certificate's metadata so that renew can
-	// repeat the order later; nil stores none. Never put secrets in it.
-	Renewal *store.RenewalSettings
+	// Settings are kept in the certificate's metadata (with their schema
+	// version) so that renew can repeat the order later; nil stores none.
+	// Never put secrets in them.
+	Settings        json.RawMessage
+	SettingsVersion int
 }
 
 // Record is one challenge record of an order.

@@ -211,6 +211,8 @@ func strategyUsable(name string, t Target, eps []Endpoint, p53 Row, routes []Rou
 			return false, gap + "; use --propagation doh or wait"
 		}
 		return true, "reads the records back through the provider, then waits the settle delay"
+	case "relay":
+		return true, "asks the challenge server's /lookup over HTTPS (account from the acme-dns credentials)"
 	case "wait":
 		return true, "waits a fixed delay after the last write; sends no DNS"
 	case "none":

@@ -42,6 +42,7 @@ const (
 	SourceExpired  Source = "expired"  // NotAfter has passed
 	SourceARI      Source = "ari"      // the CA's renewal window (RFC 9773)
 	SourceLifetime Source = "lifetime" // the lifetime-fraction fallback
+	SourceConfig   Source = "config"   // not stored yet, or its settings changed
 )
 
 // Decision is the answer for one certificate at one instant.

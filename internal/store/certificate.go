@@ -33,15 +33,18 @@ type Metadata struct {
 	Obtained  time.Time `json:"obtained"`
 	// Replaced is the ARICertID of the certificate this one replaced, if any.
 	Replaced string `json:"replaced,omitempty"`
-	// Renewal is what `strictacme renew` needs to repeat the order without
-	// the original command line; nil for certificates stored before it
-	// existed. It never holds secrets.
+	// Settings are the certificate's settings (internal/plan.Settings,
+	// schema SettingsVersion): everything renew needs to repeat the order
+	// except secrets, which are only referenced.
+	Settings        json.RawMessage `json:"settings,omitempty"`
+	SettingsVersion int             `json:"settings_version,omitempty"`
+	// Renewal is what the previous release stored instead of Settings;
+	// read only, to migrate (internal/plan.FromMetadata).
 	Renewal *RenewalSettings `json:"renewal,omitempty"`
 }
 
-// RenewalSettings are the non-secret settings of the order that produced a
-// certificate. Credentials are never stored: the provider reads them from
-// its environment variables or files again at renewal time.
+// RenewalSettings are the non-secret settings the previous release stored
+// with a certificate; kept to read its certificates.
 type RenewalSettings struct {
 	// Challenges in order of preference ("dns-01", ...).
 	Challenges []string `json:"challenges,omitempty"`

@@ -8,35 +8,37 @@ import (
 	"time"
 
 	"github.com/strictacme/strictacme/internal/propagation"
+	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/store"
 )
 
-// killEnv is the debug variable of the crash tests: when it names a step,
-// the process sends itself SIGKILL there, the way a power cut or an OOM kill
-// would stop it. Steps, in the order of the flow:
+// killEnv is the variable of the crash tests, read only by the test
+// binary (which runs as strictacme in script and subprocess tests): when
+// it names a step, the process sends itself SIGKILL there, the way a power
+// cut or an OOM kill would stop it. Steps, in the order of the flow:
 //
 //	written      the challenge records were written (testapi provider only)
 //	propagation  the propagation wait has begun
 //	finalized    the certificate was downloaded, nothing stored yet
 //	storing      the new version's files are written, "current" not switched
 //	stored       "current" switched, challenge records not yet removed
-//
-// Documented in docs/renewal.md; never set it in production.
 const killEnv = "STRICTACME_TEST_KILL_AT"
+
+func init() { beforeOrder = armKillSwitch }
 
 var armOnce sync.Once
 
 // armKillSwitch installs the kill points when killEnv is set.
-func armKillSwitch(p *plan, logf func(string)) {
+func armKillSwitch(j *job, logf func(string)) {
 	if os.Getenv(killEnv) == "" {
 		return
 	}
 	armOnce.Do(func() {
 		store.SaveHook = killPoint
 	})
-	if p.strategy != nil {
-		if _, ok := p.strategy.(killStrategy); !ok {
-			p.strategy = killStrategy{p.strategy}
+	if j.Strategy != nil {
+		if _, ok := j.Strategy.(killStrategy); !ok {
+			j.Strategy = killStrategy{j.Strategy}
 		}
 	}
 	logf(killEnv + " is set: this run kills itself at step " + os.Getenv(killEnv))
@@ -61,3 +63,14 @@ func (k killStrategy) Wait(ctx context.Context, recs []propagation.Record, writt
 
 // Describe keeps the wrapped strategy's one-line decision.
 func (k killStrategy) Describe() string { return propagation.Describe(k.Strategy) }
+
+// The test binary reads the fake clock of the renewal scripts:
+// STRICTACME_NOW moves the clock of renewal decisions (renew, list, revoke
+// and run), e.g. +1465h.
+func init() {
+	c, err := renewal.ClockFromEnv(os.LookupEnv)
+	if err != nil {
+		panic(err)
+	}
+	now = c
+}

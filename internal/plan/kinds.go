@@ -1,0 +1,97 @@
+package plan
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/strictacme/strictacme/internal/providers"
+	"github.com/strictacme/strictacme/provider/acmedns"
+	"github.com/strictacme/strictacme/provider/exec"
+	"github.com/strictacme/strictacme/provider/namecheap"
+)
+
+// The DNS providers strictacme ships. Adding one is a folder under
+// provider/ plus one RegisterProvider here.
+func init() {
+	RegisterProvider(ProviderKind{
+		Name: "exec",
+		Help: "a program called as PROGRAM present|cleanup FQDN VALUE (lego's exec provider)",
+		Keys: []Key{
+			{Name: "program", Env: "EXEC_PATH", Required: true, Help: "the program that writes and removes TXT records"},
+			{Name: "sequence_interval", Env: "EXEC_SEQUENCE_INTERVAL", Help: "pause between two runs of the program (seconds)"},
+			{Name: "serving_lag", Env: "EXEC_SERVING_LAG", Flag: "exec-serving-lag", Help: "how long the exec script's DNS service takes to serve a written record (default 0)"},
+		},
+		New: func(get func(string) (string, bool), _ BuildEnv) (providers.Provider, error) {
+			cfg, err := exec.ConfigFromEnv(get)
+			if err != nil {
+				return nil, err
+			}
+			return exec.New(cfg)
+		},
+	})
+	RegisterProvider(ProviderKind{
+		Name: "namecheap",
+		Help: "Namecheap DNS (API access and a whitelisted IPv4 needed)",
+		Keys: []Key{
+			{Name: "api_user", Env: namecheap.EnvAPIUser, Flag: "namecheap-api-user", Required: true, Help: "Namecheap ApiUser"},
+			{Name: "api_key", Env: namecheap.EnvAPIKey, Flag: "namecheap-api-key-file", Secret: true, Required: true, Help: "file holding the Namecheap ApiKey"},
+			{Name: "user_name", Env: namecheap.EnvUserName, Help: "account acted on (resellers); default api_user"},
+			{Name: "client_ip", Env: namecheap.EnvClientIP, Flag: "namecheap-client-ip", Help: "IPv4 sent as ClientIp (must be whitelisted in the Namecheap account)"},
+			{Name: "client_ip_url", Env: namecheap.EnvClientIPURL, Flag: "namecheap-client-ip-url", Help: "HTTPS URL answering this machine's public IPv4, to discover ClientIp"},
+			{Name: "endpoint", Env: namecheap.EnvEndpoint, Flag: "namecheap-endpoint", Help: "Namecheap API base URL (sandbox, tests)"},
+			{Name: "sandbox", Env: namecheap.EnvSandbox, Flag: "namecheap-sandbox", Help: "use the Namecheap sandbox API (true/false)"},
+			{Name: "zone", Env: namecheap.EnvZone, Flag: "namecheap-zone", Help: "zone to write into (FreeDNS sub-zones, delegated setups)"},
+			{Name: "allow_ddns", Env: namecheap.EnvAllowDDNS, Flag: "namecheap-allow-ddns", Help: "allow rewriting zones with Dynamic DNS hosts (their DDNS flag is lost)"},
+			{Name: "settle_delay", Env: namecheap.EnvSettleDelay, Flag: "namecheap-settle-delay", Help: "how long Namecheap's name servers take to serve a change: waited after the write before resolvers are asked, and after the read-back of the provider strategy (default 2m)"},
+			{Name: "ttl", Env: namecheap.EnvTTL, Help: "TTL of the TXT records, seconds"},
+			{Name: "lock_dir", Env: namecheap.EnvLockDir, Help: "directory of the per-zone lock files (default: one for the whole machine)"},
+		},
+		New: func(get func(string) (string, bool), env BuildEnv) (providers.Provider, error) {
+			cfg, err := namecheap.ConfigFromEnv(get)
+			if err != nil {
+				return nil, err
+			}
+			cfg.RootCAs = env.RootCAs
+			cfg.Logger = env.Logger // "" LockDir is the machine-wide one: runs on other paths share it
+			return namecheap.New(cfg)
+		},
+	})
+	RegisterProvider(ProviderKind{
+		Name: "acmedns",
+		Help: "an acme-dns compatible challenge server (strictacme serve, joohoi/acme-dns)",
+		Keys: []Key{
+			{Name: "server", Env: EnvAcmeDNSBase, Flag: "acmedns-server", Help: "acme-dns compatible server API URL, for accounts without server_url"},
+			{Name: "credentials", Env: EnvAcmeDNSStorage, Flag: "acmedns-credentials", Help: "acme-dns credentials file (goacmedns JSON; default PATH/acmedns.json)"},
+		},
+		New: func(get func(string) (string, bool), env BuildEnv) (providers.Provider, error) {
+			path := AcmeDNSCredentialsPath(get, env.Path)
+			creds, err := acmedns.LoadCredentials(path)
+			if err != nil {
+				return nil, fmt.Errorf("acme-dns credentials %s: %v; create them with strictacme register", path, err)
+			}
+			// Every name needs its account before anything is sent to the CA.
+			for _, id := range env.Identifiers {
+				if _, ok := creds.Lookup(id.Base()); !ok {
+					return nil, fmt.Errorf("no acme-dns account for %s in %s; create one with: strictacme register -d %s", id.Base(), path, id.Base())
+				}
+			}
+			base, _ := get(EnvAcmeDNSBase)
+			return &acmedns.Provider{ServerURL: base, Credentials: creds, HTTPClient: env.HTTPClient}, nil
+		},
+	})
+}
+
+// lego's names for the acme-dns provider settings.
+const (
+	EnvAcmeDNSBase    = "ACME_DNS_API_BASE"
+	EnvAcmeDNSStorage = "ACME_DNS_STORAGE_PATH"
+)
+
+// AcmeDNSCredentialsPath is where the acme-dns credentials are read from:
+// the credentials setting, else PATH/acmedns.json.
+func AcmeDNSCredentialsPath(get func(string) (string, bool), statePath string) string {
+	if v, ok := get(EnvAcmeDNSStorage); ok && v != "" {
+		return v
+	}
+	return filepath.Join(statePath, "acmedns.json")
+}

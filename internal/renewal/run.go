@@ -1,0 +1,433 @@
+package renewal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mholt/acmez/v3/acme"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/hooks"
+	"github.com/strictacme/strictacme/internal/store"
+)
+
+// Status of one certificate in a run.
+const (
+	StatusNotDue     = "not-due"
+	StatusRenewed    = "renewed"
+	StatusIssued     = "issued"
+	StatusFailed     = "failed"
+	StatusDeferred   = "deferred" // rate limited earlier; retry time not reached
+	StatusHookFailed = "hook-failed"
+)
+
+// CertRun is one certificate in a run (and the --json output).
+type CertRun struct {
+	Name       string    `json:"name"`
+	Names      []string  `json:"names"`
+	Status     string    `json:"status"`
+	Source     string    `json:"decided_by"`
+	Reason     string    `json:"reason"`
+	DueAt      time.Time `json:"due_at,omitzero"`
+	NotAfter   time.Time `json:"not_after,omitzero"`
+	Replaces   string    `json:"replaces,omitempty"`
+	Serial     string    `json:"serial,omitempty"`
+	Error      string    `json:"error,omitempty"`
+	ExitCode   int       `json:"exit_code"`
+	RetryAfter time.Time `json:"retry_after,omitzero"`
+	DurationMS int64     `json:"duration_ms,omitempty"`
+
+	// Cert is the stored certificate (nil when none is stored yet).
+	Cert     *store.Certificate `json:"-"`
+	State    *State             `json:"-"`
+	Decision Decision           `json:"-"`
+	Err      error              `json:"-"`
+	// Order is why the certificate is ordered whatever its dates say (not
+	// stored yet, or its configured names, key type or profile changed).
+	Order string `json:"-"`
+}
+
+// Summary is the result of a run.
+type Summary struct {
+	OK           bool       `json:"ok"`
+	ExitCode     int        `json:"exit_code"`
+	Error        string     `json:"error,omitempty"`
+	Due          int        `json:"due"`
+	Renewed      int        `json:"renewed"`
+	Failed       int        `json:"failed"`
+	Certificates []*CertRun `json:"certificates"`
+	DurationMS   int64      `json:"duration_ms"`
+}
+
+// Run renews the stored certificates that are due, under the store's run
+// lock (the caller holds it): select, sweep leftovers, decide (ARI first),
+// pre hook, one order per due certificate (again without "replaces" when
+// the CA says the certificate was already replaced), deploy hooks, post
+// hook, state. Certificates in Order are ordered whatever their dates say.
+type Run struct {
+	Store *store.Store
+	// Names limits the run to these stored certificates; nil means all.
+	Names []string
+	// Order lists certificates to order now, stored or not, with the
+	// reason; they join the run's selection.
+	Order map[string]OrderReason
+	Force bool
+	NoARI bool
+	// Jitter waits a random time up to this long before the first order.
+	Jitter time.Duration
+	// Now is the clock of decisions (time.Now if nil).
+	Now func() time.Time
+	// Log receives one line per event.
+	Log func(string)
+	// PreHook and PostHook run once around the orders of a run, only when
+	// something is due; Hooks runs them.
+	PreHook, PostHook string
+	Hooks             hooks.Runner
+	// Client returns an ACME client for the CA of a stored certificate.
+	Client func(store.Metadata) (*acme.Client, error)
+	// Skip, when it returns true, decides a certificate without the CA
+	// (one that cannot be renewed, such as the sandbox's).
+	Skip func(store.Metadata) (Decision, bool)
+	// Issue orders one certificate (r.Cert nil: not stored yet) with
+	// replaces as the ARI "replaces" value, and returns what was stored.
+	Issue func(ctx context.Context, r *CertRun, replaces string, logf func(string)) (*store.Certificate, error)
+	// Deploy runs the deploy hook of a stored certificate.
+	Deploy func(ctx context.Context, r *CertRun, c *store.Certificate) error
+	// Sweep removes the challenge records of interrupted runs; an error
+	// (a damaged journal) stops the run before any request.
+	Sweep func(ctx context.Context, runs []*CertRun) error
+}
+
+// rateLimited is an order refused by a CA rate limit (issue.RateLimitedError).
+type rateLimited interface {
+	error
+	RateLimitedUntil() time.Time
+}
+
+// OrderReason is why a certificate is ordered outside the renewal rules.
+type OrderReason struct {
+	Names  []string
+	Reason string
+}
+
+// Do runs r. The summary lists every certificate; the error, when not nil,
+// carries the exit code of the first failure (exitcode.Hook when only hooks
+// failed).
+func (r *Run) Do(ctx context.Context) (*Summary, error) {
+	start := time.Now()
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	runs, err := r.selectCerts()
+	if err != nil {
+		return nil, err
+	}
+	if r.Sweep != nil {
+		if err := r.Sweep(ctx, runs); err != nil {
+			return nil, err
+		}
+	}
+	var due []*CertRun
+	for _, c := range runs {
+		if c.Err == nil {
+			r.decide(ctx, c)
+		}
+		if c.Err != nil {
+			c.Status, c.Error, c.ExitCode = StatusFailed, c.Err.Error(), exitcode.Of(c.Err)
+			r.Log(fmt.Sprintf("%s: %v", c.Name, c.Err))
+			continue
+		}
+		switch {
+		case !c.Decision.Due:
+			c.Status = StatusNotDue
+			r.Log(fmt.Sprintf("%s: not due: %s", c.Name, c.Decision.Reason))
+		case c.Order == "" && !r.Force && c.State.RetryAfter.After(r.Now()):
+			c.Status, c.RetryAfter = StatusDeferred, c.State.RetryAfter
+			r.Log(fmt.Sprintf("%s: due (%s), but the CA asked to wait until %s; skipped", c.Name, c.Decision.Reason, c.State.RetryAfter.UTC().Format(time.RFC3339)))
+		default:
+			r.Log(fmt.Sprintf("%s: due: %s", c.Name, c.Decision.Reason))
+			due = append(due, c)
+		}
+	}
+	if len(due) > 0 {
+		if j := Jitter(r.Jitter); j > 0 {
+			r.Log(fmt.Sprintf("jitter: waiting %s before the first order", j.Round(time.Second)))
+			t := time.NewTimer(j)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, exitcode.With(exitcode.Canceled, ctx.Err())
+			case <-t.C:
+			}
+		}
+		r.renewDue(ctx, due)
+	} else {
+		r.Log("nothing due")
+	}
+	sum := &Summary{OK: true, Due: len(due), Certificates: runs}
+	var firstErr, hookErr error
+	var failures []string
+	for _, c := range runs {
+		switch c.Status {
+		case StatusRenewed, StatusIssued:
+			sum.Renewed++
+		case StatusHookFailed:
+			sum.Renewed++
+			if hookErr == nil {
+				hookErr = c.Err
+			}
+			failures = append(failures, c.Name+": "+c.Error)
+		case StatusFailed:
+			sum.Failed++
+			if firstErr == nil {
+				firstErr = c.Err
+			}
+			failures = append(failures, c.Name+": "+c.Error)
+		}
+	}
+	sum.DurationMS = time.Since(start).Milliseconds()
+	if firstErr == nil && hookErr == nil {
+		return sum, nil
+	}
+	code := exitcode.Hook
+	if firstErr != nil {
+		code = exitcode.Of(firstErr)
+	}
+	msg := failures[0]
+	if len(failures) > 1 {
+		msg = fmt.Sprintf("%d certificates failed: %s", len(failures), strings.Join(failures, "; "))
+	}
+	sum.OK, sum.ExitCode, sum.Error = false, code, msg
+	return sum, exitcode.With(code, errors.New(msg))
+}
+
+// Fail records a run-level failure (e.g. the metrics file) in sum.
+func (s *Summary) Fail(err error) error {
+	msg := err.Error()
+	if s.Error != "" {
+		msg = s.Error + "; " + msg
+	}
+	code := s.ExitCode
+	if s.OK || code == exitcode.Hook {
+		code = exitcode.Of(err)
+	}
+	s.OK, s.ExitCode, s.Error = false, code, msg
+	return exitcode.With(code, errors.New(msg))
+}
+
+// selectCerts lists the stored certificates (or Names) and those of Order,
+// and loads each; a name in Names that is not stored is a usage error.
+func (r *Run) selectCerts() ([]*CertRun, error) {
+	stored, err := r.Store.ListCertificates()
+	if err != nil {
+		return nil, err
+	}
+	names := stored
+	if len(r.Names) > 0 {
+		for _, n := range r.Names {
+			if _, ordered := r.Order[n]; !slices.Contains(stored, n) && !ordered {
+				return nil, exitcode.With(exitcode.Usage, fmt.Errorf("--cert-name %q: no such certificate in %s (stored: %s)", n, r.Store.Root, strings.Join(stored, ", ")))
+			}
+		}
+		names = r.Names
+	}
+	for n := range r.Order {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	var runs []*CertRun
+	for _, n := range names {
+		c := &CertRun{Name: n}
+		runs = append(runs, c)
+		if o, ok := r.Order[n]; ok {
+			c.Order, c.Names = o.Reason, o.Names
+		}
+		if !slices.Contains(stored, n) {
+			c.State = &State{}
+			continue
+		}
+		if c.Cert, c.Err = r.Store.LoadCertificate(n); c.Err != nil {
+			continue
+		}
+		c.Names, c.NotAfter, c.Serial = c.Cert.Meta.Names, c.Cert.Meta.NotAfter, c.Cert.Meta.Serial
+		c.State, c.Err = LoadState(r.Store.CertDir(n))
+	}
+	return runs, nil
+}
+
+// decide refreshes the stored ARI answer when its Retry-After has passed
+// and decides whether c is due.
+func (r *Run) decide(ctx context.Context, c *CertRun) {
+	defer func() {
+		c.Source, c.Reason, c.Replaces, c.DueAt = string(c.Decision.Source), c.Decision.Reason, c.Decision.Replaces, c.Decision.At
+	}()
+	if c.Order != "" && c.Cert == nil {
+		c.Decision = Decision{Due: true, Source: SourceConfig, Reason: c.Order}
+		return
+	}
+	m := c.Cert.Meta
+	if r.Skip != nil {
+		if d, skip := r.Skip(m); skip {
+			c.Decision = d
+			return
+		}
+	}
+	if c.Order != "" {
+		// A changed certificate is ordered anew, not as a replacement.
+		c.Decision = Decision{Due: true, Source: SourceConfig, Reason: c.Order, At: r.Now()}
+		return
+	}
+	certID := m.ARICertID
+	if r.NoARI {
+		certID = ""
+	}
+	revoked := c.State.RevokedAt(m.Serial)
+	if revoked.IsZero() && NeedsFetch(r.Now(), certID, c.State.ARI) {
+		client, err := r.Client(m)
+		if err == nil {
+			var a *ARI
+			a, err = Fetch(ctx, client, c.Cert.Leaf, certID, r.Now(), time.Now, c.State.ARI)
+			if err == nil {
+				c.State.ARI = a
+				if err := SaveState(r.Store.CertDir(c.Name), c.State); err != nil {
+					r.Log(fmt.Sprintf("%s: saving the renewal state: %v", c.Name, err))
+				}
+			}
+		}
+		if err != nil {
+			r.Log(fmt.Sprintf("%s: ARI: %v; deciding by the certificate's lifetime", c.Name, err))
+		}
+	}
+	ari := c.State.ARI
+	if r.NoARI {
+		ari = nil
+	}
+	c.Decision = Decide(r.Now(), Cert{NotBefore: m.NotBefore, NotAfter: m.NotAfter, ARICertID: m.ARICertID}, ari, r.Force, revoked)
+}
+
+// renewDue runs the pre hook, every due order, the deploy hooks and the
+// post hook.
+func (r *Run) renewDue(ctx context.Context, due []*CertRun) {
+	var names []string
+	for _, c := range due {
+		names = append(names, c.Name)
+	}
+	if err := r.Hooks.Run(ctx, hooks.Pre, "", r.PreHook, hooks.RunEnv(hooks.Pre, names, nil, nil)); err != nil {
+		for _, c := range due {
+			c.Err = err
+			c.Status, c.Error, c.ExitCode = StatusFailed, "not renewed: "+err.Error(), exitcode.Hook
+		}
+		r.Log("strictacme: " + err.Error() + "; no certificate renewed")
+		return
+	}
+	var renewed, failed []string
+	for _, c := range due {
+		r.renewOne(ctx, c)
+		if c.Status == StatusFailed {
+			failed = append(failed, c.Name)
+		} else {
+			renewed = append(renewed, c.Name)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if err := r.Hooks.Run(ctx, hooks.Post, "", r.PostHook, hooks.RunEnv(hooks.Post, names, renewed, failed)); err != nil {
+		r.Log("strictacme: " + err.Error())
+		// Reported on the last renewed certificate so the exit code says Hook.
+		for i := len(due) - 1; i >= 0; i-- {
+			if c := due[i]; c.Status == StatusRenewed || c.Status == StatusIssued {
+				c.Status, c.Err, c.Error, c.ExitCode = StatusHookFailed, err, err.Error(), exitcode.Hook
+				break
+			}
+		}
+	}
+}
+
+func (r *Run) renewOne(ctx context.Context, c *CertRun) {
+	t0 := time.Now()
+	c.State.LastAttempt = r.Now().UTC()
+	prefixed := func(line string) { r.Log(c.Name + ": " + line) }
+	replaces := c.Decision.Replaces
+	res, err := r.Issue(ctx, c, replaces, prefixed)
+	var prob acme.Problem
+	if err != nil && replaces != "" && errors.As(err, &prob) && prob.Type == acme.ProblemTypeAlreadyReplaced {
+		prefixed("the CA says the certificate was already replaced; ordering without \"replaces\"")
+		res, err = r.Issue(ctx, c, "", prefixed)
+	}
+	c.DurationMS = time.Since(t0).Milliseconds()
+	c.State.LastDurationSeconds = time.Since(t0).Seconds()
+	if err != nil {
+		c.Err = err
+		c.Status, c.Error, c.ExitCode = StatusFailed, err.Error(), exitcode.Of(err)
+		c.State.LastResult, c.State.LastError = "error", err.Error()
+		c.State.Errors++
+		var rl rateLimited
+		if errors.As(err, &rl) {
+			c.State.LastResult = "rate-limited"
+			c.State.RetryAfter = rl.RateLimitedUntil()
+			c.RetryAfter = rl.RateLimitedUntil()
+		}
+		if c.Cert != nil {
+			r.Log(fmt.Sprintf("%s: renewal failed; the current certificate stays in place: %v", c.Name, err))
+		} else {
+			r.Log(fmt.Sprintf("%s: order failed: %v", c.Name, err))
+		}
+		r.saveState(c)
+		return
+	}
+	status, verb := StatusRenewed, "renewed"
+	if c.Order != "" {
+		status, verb = StatusIssued, "issued"
+		c.State = &State{} // a new certificate starts with a clean history
+	}
+	c.Status, c.Serial, c.NotAfter, c.Names = status, res.Meta.Serial, res.Meta.NotAfter, res.Meta.Names
+	c.State.LastResult, c.State.LastError = "ok", ""
+	c.State.LastSuccess = r.Now().UTC()
+	c.State.RetryAfter = time.Time{}
+	c.State.ARI = nil
+	// Ask for the new certificate's window now, so that the next runs
+	// decide without contacting the CA until its Retry-After.
+	if !r.NoARI && res.Meta.ARICertID != "" && res.Leaf != nil {
+		if client, err := r.Client(res.Meta); err == nil {
+			if a, err := Fetch(ctx, client, res.Leaf, res.Meta.ARICertID, r.Now(), time.Now, nil); err == nil {
+				c.State.ARI = a
+			}
+		}
+	}
+	r.Log(fmt.Sprintf("%s: %s (serial %s, not after %s)", c.Name, verb, res.Meta.Serial, res.Meta.NotAfter.Format(time.RFC3339)))
+	if r.Deploy != nil {
+		if err := r.Deploy(ctx, c, res); err != nil {
+			c.Err = err
+			c.Status, c.Error, c.ExitCode = StatusHookFailed, err.Error(), exitcode.Hook
+			c.State.LastResult, c.State.LastError = "hook-failed", err.Error()
+			r.Log(fmt.Sprintf("%s: %v; the new certificate is stored", c.Name, err))
+		}
+	}
+	r.saveState(c)
+}
+
+func (r *Run) saveState(c *CertRun) {
+	if err := SaveState(r.Store.CertDir(c.Name), c.State); err != nil {
+		r.Log(fmt.Sprintf("%s: saving the renewal state: %v", c.Name, err))
+	}
+}
+
+// DeployEnvOf is the deploy hook environment of a stored certificate under
+// root.
+func DeployEnvOf(root string, c *store.Certificate, renewed bool) []string {
+	if abs, err := filepath.Abs(root); err == nil {
+		root = abs
+	}
+	dir := (&store.Store{Root: root}).CertDir(c.Name)
+	return hooks.DeployEnv(hooks.Cert{
+		Name: c.Name, Domains: c.Meta.Names, Dir: dir, Serial: c.Meta.Serial,
+		NotBefore: c.Meta.NotBefore, NotAfter: c.Meta.NotAfter, Renewed: renewed, Replaced: c.Meta.Replaced,
+	})
+}
