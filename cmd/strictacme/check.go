@@ -28,9 +28,8 @@ type checkOutput struct {
 
 func newCheckCmd() *cobra.Command {
 	var (
-		f       issueFlags
-		file    string
-		dnsPort string
+		f    issueFlags
+		file string
 	)
 	cmd := &cobra.Command{
 		Use:   "check [--config FILE | -d NAME --dns PROVIDER ...]",
@@ -61,7 +60,7 @@ delegation CNAME is missing. See docs/check.md.`,
 			}
 			out := checkOutput{OK: true}
 			for _, t := range targets {
-				t.Port = dnsPort
+				t.Port = authoritativePort
 				rep := preflight.Run(cmd.Context(), t)
 				out.Certificates = append(out.Certificates, rep)
 				if c := rep.Code(); c != exitcode.OK && out.ExitCode == exitcode.OK {
@@ -88,10 +87,12 @@ delegation CNAME is missing. See docs/check.md.`,
 	f.register(cmd, true)
 	fl := cmd.Flags()
 	fl.StringVar(&file, "config", "", "check every certificate of this configuration file (TOML, see docs/config.md) instead of -d")
-	fl.StringVar(&dnsPort, "authoritative-port", "", "port of the authoritative servers for the port-53 probe (tests)")
-	_ = fl.MarkHidden("authoritative-port")
 	return withEnv(cmd)
 }
+
+// authoritativePort is the port of the authoritative servers for the port
+// 53 probe; "" means 53 (tests use another).
+var authoritativePort string
 
 // checkTargets builds one preflight target per certificate, through the
 // same plan code as issue (flags) and run (config file).

@@ -402,7 +402,9 @@ func TestCheckPort53Authoritative(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := checkArgs(t, w, "--dns", "testapi", "-d", "example.com", "--propagation", "authoritative")
-	code, rep, _ := runCheckJSON(t, append(args, "--authoritative-port", port)...)
+	authoritativePort = port
+	t.Cleanup(func() { authoritativePort = "" })
+	code, rep, _ := runCheckJSON(t, args...)
 	if r := row(t, rep, "port 53"); code != 0 || r.Status != preflight.OK || !strings.Contains(r.Detail, "every name server of example.com answers") {
 		t.Errorf("exit %d, %+v\n%s", code, r, dump(rep))
 	}
@@ -412,7 +414,8 @@ func TestCheckPort53Authoritative(t *testing.T) {
 	}
 	_, silent, _ := net.SplitHostPort(ln.LocalAddr().String())
 	defer ln.Close() // bound but never answering: the probe times out
-	code, rep, _ = runCheckJSON(t, append(args, "--authoritative-port", silent)...)
+	authoritativePort = silent
+	code, rep, _ = runCheckJSON(t, args...)
 	if r := row(t, rep, "port 53"); code != exitcode.DNS || r.Status != preflight.Fail || !strings.Contains(r.Detail, "ns1.example.com") {
 		t.Errorf("exit %d, %+v\n%s", code, r, dump(rep))
 	}

@@ -76,7 +76,6 @@ type issueFlags struct {
 	eabHMAC        string
 	eabHMACFile    string
 	hooks          hookFlags
-	pollInterval   time.Duration
 }
 
 func defaultPath() string {
@@ -106,8 +105,6 @@ func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 	fl.BoolVar(&f.lockWait, "wait", false, "wait for another run on the same --path instead of failing")
 	fl.BoolVar(&f.reuseKey, "reuse-key", false, "keep the private key of the stored certificate of the same name (also on renewals)")
 	f.hooks.register(cmd)
-	fl.DurationVar(&f.pollInterval, "poll-interval", 0, "longest wait between two polls when the CA sends no Retry-After (0 = 2s)")
-	_ = fl.MarkHidden("poll-interval")
 	if !withDNS {
 		return
 	}
@@ -157,7 +154,7 @@ failure, 5 timeout, 6 required record missing, 7 another run holds the lock,
 			if err != nil {
 				return err
 			}
-			j.json, j.lockWait, j.pollEvery = f.json, f.lockWait, f.pollInterval
+			j.json, j.lockWait = f.json, f.lockWait
 			return runPlan(cmd.Context(), j, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -236,8 +233,12 @@ func newJob(s plan.Settings, path, eabKey string, lookup func(string) (string, b
 		return nil, flagError(err)
 	}
 	h := hookFlags{pre: p.Settings.PreHook, deployCmd: p.Settings.DeployHook, post: p.Settings.PostHook, timeout: p.Settings.HookTimeout.D()}
-	return &job{Plan: p, path: path, hooks: h}, nil
+	return &job{Plan: p, path: path, hooks: h, pollEvery: pollInterval}, nil
 }
+
+// pollInterval is the longest wait between two polls when the CA sends no
+// Retry-After; 0 means the order flow's default (tests shorten it).
+var pollInterval time.Duration
 
 // flagNames are the flags that set each settings key.
 var flagNames = map[string]string{

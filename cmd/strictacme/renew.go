@@ -42,7 +42,6 @@ type renewFlags struct {
 	eabHMACFile string
 	metricsFile string
 	hooks       hookFlags
-	pollEvery   time.Duration
 	// config, when set (strictacme run), gives the settings of each
 	// certificate of the config file instead of its stored ones; order
 	// lists those to order now (not stored, or changed).
@@ -107,8 +106,6 @@ func (f *renewFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.eabHMACFile, "eab-hmac-key-file", "", "file holding the external account binding HMAC key")
 	fl.StringVar(&f.metricsFile, "metrics-file", "", "write Prometheus metrics here (textfile collector format, atomically)")
 	f.hooks.register(cmd)
-	fl.DurationVar(&f.pollEvery, "poll-interval", 0, "longest wait between two polls when the CA sends no Retry-After (0 = 2s)")
-	_ = fl.MarkHidden("poll-interval")
 }
 
 // runRenew is renew and run: the renewal run of internal/renewal with this
@@ -288,7 +285,7 @@ func (f *renewFlags) job(c *renewal.CertRun) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	j.json, j.lockWait, j.pollEvery = f.json, f.lockWait, f.pollEvery
+	j.json, j.lockWait = f.json, f.lockWait
 	j.why = c.Order
 	return j, nil
 }

@@ -48,7 +48,17 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 func worldConfig(t *testing.T, w *testworld.World, body string) string {
 	t.Helper()
 	dir := t.TempDir()
-	head := fmt.Sprintf(`[defaults]
+	f := filepath.Join(dir, "strictacme.toml")
+	if err := os.WriteFile(f, []byte(worldHead(t, w, dir)+body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// worldHead is the [defaults] table pointing a config file in dir at w.
+func worldHead(t *testing.T, w *testworld.World, dir string) string {
+	t.Helper()
+	return fmt.Sprintf(`[defaults]
 server = %q
 ca_certs = [%q]
 path = %q
@@ -56,11 +66,6 @@ accept_tos = true
 resolvers = [%q]
 request_timeout = "2s"
 `, w.DirectoryURL, w.TLSRootFile, filepath.Join(dir, "state"), w.DoHURL)
-	f := filepath.Join(dir, "strictacme.toml")
-	if err := os.WriteFile(f, []byte(head+body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return f
 }
 
 // run --config issues what is missing (here through a challenge alias into

@@ -196,7 +196,7 @@ var strategies = []Strategy{
 	{Name: "doh", Help: "poll recursive resolvers over DNS-over-HTTPS (default)", HTTPSOnly: true},
 	{Name: "resolver", Help: "poll the given recursive resolvers (any transport)", Resolvers: true},
 	{Name: "authoritative", Help: "ask every authoritative server of the zone (port 53)"},
-	{Name: "auto", Help: "authoritative where port 53 is open, else resolvers, else the provider"},
+	{Name: "auto", Help: "authoritative where port 53 is open and allowed, else resolvers, else the provider read-back"},
 	{Name: "provider", Help: "read the records back through the provider, then wait its settle delay", Provider: true},
 	{Name: "relay", Help: "ask a challenge server's /lookup over HTTPS (acme-dns account)", Account: true},
 	{Name: "wait", Help: "wait a fixed delay after the last write"},

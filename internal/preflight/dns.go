@@ -178,6 +178,12 @@ func StrategyRow(t Target, eps []Endpoint, p53 Row, routes []Route) Row {
 	return fail(check, exitcode.DNS, detail)
 }
 
+// StrategyUsable says whether strategy name can work for t, given the
+// resolver endpoints, the port 53 row and the record routes, and why.
+func StrategyUsable(name string, t Target, eps []Endpoint, p53 Row, routes []Route) (bool, string) {
+	return strategyUsable(name, t, eps, p53, routes)
+}
+
 func strategyUsable(name string, t Target, eps []Endpoint, p53 Row, routes []Route) (bool, string) {
 	total, up := len(eps), len(Working(eps))
 	switch name {
