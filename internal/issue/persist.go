@@ -3,45 +3,33 @@ package issue
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 
-	"github.com/miekg/dns"
-
+	"github.com/strictacme/strictacme/internal/persist"
 	"github.com/strictacme/strictacme/internal/resolver"
 )
 
 // ResolverPersistChecker checks dns-persist-01 records through the
 // configured recursive resolvers (DoH by default), never port 53 unless the
-// operator configured plain DNS. The record must satisfy want as seen by at
-// least one resolver, and no resolver may report a transport failure for all.
+// operator configured plain DNS, with the rule of persist.Look: every
+// resolver that answers must see a value that satisfies want.
 type ResolverPersistChecker struct {
 	Resolvers []resolver.Resolver
 }
 
-// CheckPersist queries TXT at fqdn on every resolver and applies want to the
-// values each one sees. It succeeds as soon as one resolver's view is
-// accepted; otherwise the error lists what each resolver saw.
+// CheckPersist asks every resolver for TXT at fqdn and applies want to the
+// values each one sees; the error lists what each resolver saw.
 func (c ResolverPersistChecker) CheckPersist(ctx context.Context, fqdn string, want func(values []string) error) error {
 	if len(c.Resolvers) == 0 {
 		return errors.New("no resolver configured")
 	}
-	var seen []string
-	for _, r := range c.Resolvers {
-		msg, err := resolver.Query(ctx, r, fqdn, dns.TypeTXT)
-		if err != nil {
-			seen = append(seen, fmt.Sprintf("%s: %v", r, err))
-			continue
-		}
-		var values []string
-		if msg.Rcode == dns.RcodeSuccess {
-			values = resolver.TXTValues(msg, fqdn)
-		}
+	checked := persist.Look(ctx, c.Resolvers, fqdn, func(values []string) string {
 		if err := want(values); err != nil {
-			seen = append(seen, fmt.Sprintf("%s: %v", r, err))
-			continue
+			return err.Error()
 		}
+		return ""
+	})
+	if checked.OK {
 		return nil
 	}
-	return errors.New(strings.Join(seen, "; "))
+	return errors.New(checked.Reasons())
 }

@@ -64,34 +64,12 @@ func Check(ctx context.Context, recs []Record, opts CheckOptions) ([]Checked, er
 	out := make([]Checked, len(recs))
 	var missing, failed []string
 	for i, r := range recs {
-		c := Checked{FQDN: r.FQDN}
-		answered, authorized := 0, 0
-		for _, res := range opts.Resolvers {
-			v := View{Resolver: res.String()}
-			msg, err := resolver.Query(ctx, res, r.FQDN, dns.TypeTXT)
-			switch {
-			case err != nil:
-				v.Failed, v.Reason = true, err.Error()
-			case msg.Rcode != dns.RcodeSuccess && msg.Rcode != dns.RcodeNameError:
-				v.Failed, v.Reason = true, fmt.Sprintf("answered %s", dns.RcodeToString[msg.Rcode])
-			default:
-				answered++
-				v.Values = resolver.TXTValues(msg, r.FQDN)
-				if v.Values == nil {
-					v.Values = []string{}
-				}
-				v.Reason = verdict(v.Values, r, opts.Issuers, opts.AccountURI, now)
-				if v.Reason == "" {
-					v.Authorizes = true
-					authorized++
-				}
-			}
-			c.Views = append(c.Views, v)
-		}
-		c.OK = answered > 0 && authorized == answered
+		c := Look(ctx, opts.Resolvers, r.FQDN, func(values []string) string {
+			return verdict(values, r, opts.Issuers, opts.AccountURI, now)
+		})
 		switch {
 		case c.OK:
-		case answered == 0:
+		case !c.Answered():
 			failed = append(failed, fmt.Sprintf("%s: %s", r.FQDN, firstReason(c.Views)))
 		default:
 			missing = append(missing, fmt.Sprintf("%s: %s", r.FQDN, firstReason(c.Views)))
@@ -105,6 +83,63 @@ func Check(ctx context.Context, recs []Record, opts CheckOptions) ([]Checked, er
 		return out, exitcode.With(exitcode.DNS, fmt.Errorf("no resolver answered: %s", strings.Join(failed, "; ")))
 	}
 	return out, nil
+}
+
+// Look is the one answer to "is the dns-persist-01 record in place" (used by
+// persist --check and by the order flow before it initiates the
+// challenge): it asks every resolver for TXT at fqdn, and verdict says of
+// the values each one sees why they do not authorize ("" when they do). The
+// record is in place (OK) when at least one resolver answered and every
+// resolver that answered sees an authorizing value: a resolver still
+// showing an old or no record is a sign the CA may see one too.
+func Look(ctx context.Context, rs []resolver.Resolver, fqdn string, verdict func(values []string) string) Checked {
+	c := Checked{FQDN: fqdn}
+	answered, authorized := 0, 0
+	for _, res := range rs {
+		v := View{Resolver: res.String()}
+		msg, err := resolver.Query(ctx, res, fqdn, dns.TypeTXT)
+		switch {
+		case err != nil:
+			v.Failed, v.Reason = true, err.Error()
+		case msg.Rcode != dns.RcodeSuccess && msg.Rcode != dns.RcodeNameError:
+			v.Failed, v.Reason = true, fmt.Sprintf("answered %s", dns.RcodeToString[msg.Rcode])
+		default:
+			answered++
+			v.Values = resolver.TXTValues(msg, fqdn)
+			if v.Values == nil {
+				v.Values = []string{}
+			}
+			v.Reason = verdict(v.Values)
+			if v.Reason == "" {
+				v.Authorizes = true
+				authorized++
+			}
+		}
+		c.Views = append(c.Views, v)
+	}
+	c.OK = answered > 0 && authorized == answered
+	return c
+}
+
+// Answered reports whether any resolver answered.
+func (c Checked) Answered() bool {
+	for _, v := range c.Views {
+		if !v.Failed {
+			return true
+		}
+	}
+	return false
+}
+
+// Reasons lists, per resolver, why the record is not in place.
+func (c Checked) Reasons() string {
+	var out []string
+	for _, v := range c.Views {
+		if !v.Authorizes && v.Reason != "" {
+			out = append(out, v.Resolver+": "+v.Reason)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // verdict returns "" when one of values authorizes accountURI for r's names

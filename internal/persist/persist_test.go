@@ -256,3 +256,37 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+// A record is in place only when every resolver that answers sees it: a
+// resolver still holding the NXDOMAIN from before the record was published
+// (RFC 2308) keeps it "not in place", for persist --check and for the
+// order flow alike, since the CA's resolver may hold the same.
+func TestLookWantsEveryAnsweringResolver(t *testing.T) {
+	tw := newWorld(t)
+	ctx := context.Background()
+	recs, err := Build(ids(t, "cached.example.com"), testworld.DefaultCAAIdentity, tw.acct.Location, Options{}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fqdn := recs[0].FQDN
+	if _, err := tw.w.Recursive.Prime(fqdn, dns.TypeTXT); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.w.DNS.Add(fqdn, dns.TypeTXT, 60, testworld.DefaultCAAIdentity+"; accounturi="+tw.acct.Location); err != nil {
+		t.Fatal(err)
+	}
+	auth, err := resolver.New("udp://"+tw.w.AuthAddr, resolver.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	authorizes := func(values []string) string {
+		return verdict(values, recs[0], []string{testworld.DefaultCAAIdentity}, tw.acct.Location, now)
+	}
+	if c := Look(ctx, []resolver.Resolver{auth}, fqdn, authorizes); !c.OK {
+		t.Fatalf("the authoritative server alone: %+v", c)
+	}
+	c := Look(ctx, []resolver.Resolver{auth, tw.doh}, fqdn, authorizes)
+	if c.OK || !strings.Contains(c.Reasons(), "no TXT record") || !c.Answered() {
+		t.Fatalf("with the cached NXDOMAIN: %+v", c)
+	}
+}
