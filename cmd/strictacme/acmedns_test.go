@@ -4,7 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -52,5 +54,42 @@ func TestIssueWithAcmeDNS(t *testing.T) {
 	code = run([]string{"issue", "--server", w.DirectoryURL, "--ca-cert", w.TLSRootFile, "--path", t.TempDir(), "--dns", "acmedns", "-d", "example.com"})
 	if code != 2 {
 		t.Errorf("missing credentials: exit %d, want 2", code)
+	}
+}
+
+// The acmedns provider works from the config file too, and the stored
+// certificate renews with the same credentials file without the file.
+func TestConfigWithAcmeDNS(t *testing.T) {
+	w := testworld.Start(t)
+	srv := challengeservertest.Start(t, challengeservertest.Config(t, ""))
+	w.Forward(challengeservertest.Zone+".", srv.DNSAddr)
+	acct, err := acmedns.Register(context.Background(), srv.APIURL, acmedns.RegisterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	credsFile := filepath.Join(t.TempDir(), "acme-dns accounts.json")
+	if err := (acmedns.Credentials{"example.com": acct}).Save(credsFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.DNS.Add("_acme-challenge.example.com.", dns.TypeCNAME, 300, dns.Fqdn(acct.FullDomain)); err != nil {
+		t.Fatal(err)
+	}
+	f := worldConfig(t, w, `
+[providers.adns]
+type = "acmedns"
+credentials = "`+credsFile+`"
+
+[[certificate]]
+name = "adns"
+names = ["example.com"]
+provider = "adns"
+`)
+	if code, out, errs := runCLI(t, "run", "--config", f); code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, errs)
+	}
+	w.Recursive.Advance(2 * time.Minute)
+	state := filepath.Join(filepath.Dir(f), "state")
+	if code, out, errs := runCLI(t, "renew", "--force", "--path", state); code != 0 || !strings.Contains(errs, "adns: renewed") {
+		t.Fatalf("renew: exit %d\n%s\n%s", code, out, errs)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/strictacme/strictacme/internal/propagation"
 	"github.com/strictacme/strictacme/internal/store"
+	"github.com/strictacme/strictacme/provider/acmedns"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated tables of docs/config.md")
@@ -199,5 +200,31 @@ func TestDocsShowTheRegistries(t *testing.T) {
 		if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// relay takes its account from the certificate's acmedns provider, so it
+// works from the config file as from the command line.
+func TestRelayUsesTheAcmeDNSProvidersAccount(t *testing.T) {
+	creds := t.TempDir() + "/acmedns.json"
+	acct := acmedns.Account{Username: "u", Password: "p", FullDomain: "x.auth.example.org", SubDomain: "x", ServerURL: "https://auth.example.org"}
+	if err := (acmedns.Credentials{"example.com": acct}).Save(creds); err != nil {
+		t.Fatal(err)
+	}
+	s := Settings{
+		Names: []string{"example.com"}, Provider: "adns", Propagation: "relay",
+		Providers: []ProviderRef{{Name: "adns", Kind: "acmedns", Values: map[string]string{"credentials": creds}}},
+	}
+	p, err := Build(s, BuildOptions{Path: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, ok := p.Strategy.(*propagation.Relay)
+	if !ok || r.URL != acct.ServerURL || r.Username != "u" {
+		t.Fatalf("strategy %#v", p.Strategy)
+	}
+	s.Providers[0].Values["credentials"] = t.TempDir() + "/none.json"
+	if _, err := Build(s, BuildOptions{Path: t.TempDir()}); err == nil {
+		t.Fatal("built without credentials")
 	}
 }
