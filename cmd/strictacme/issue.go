@@ -460,74 +460,16 @@ func lockOpened(ctx context.Context, st *store.Store, wait bool) (*store.Store, 
 	return st, unlock, nil
 }
 
-// journalDamaged returns err with exit code State if it says that
-// journal.json was damaged, else nil: a run stops there, before the CA is
-// asked for anything, so that the user looks at the damaged file.
-func journalDamaged(err error) error {
-	var de *store.JournalDamagedError
-	if errors.As(err, &de) {
-		return exitcode.With(exitcode.State, err)
-	}
-	return nil
-}
-
 // beforeOrder, when set, sees every job before its order (the test
 // binary's crash tests).
 var beforeOrder func(j *job, logf func(string))
 
 // obtainLocked runs one order with the run lock already held (renew holds it
-// for all its certificates): sweep leftovers, account, profile check, order.
+// for all its certificates).
 func obtainLocked(ctx context.Context, st *store.Store, p *job, logf func(string)) (*issue.Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, p.Settings.Timeout.D())
-	defer cancel()
 	defer useProviderLog(logf)()
 	if beforeOrder != nil {
 		beforeOrder(p, logf)
 	}
-	is, err := issue.New(issue.Config{
-		Directory: p.Directory, HTTPClient: p.HTTPClient, Store: st, Providers: p.Providers,
-		Propagation: p.Strategy, Persist: p.Persist, Delegate: p.Delegate, Log: logf, PollInterval: p.pollEvery,
-		UserAgent: version,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if n, err := is.Sweep(ctx); journalDamaged(err) != nil {
-		return nil, journalDamaged(err)
-	} else if err != nil {
-		logf(fmt.Sprintf("journal: %v", err))
-	} else if n > 0 {
-		logf(fmt.Sprintf("journal: removed %d leftover record(s)", n))
-	}
-	s := p.Settings
-	acct, created, err := is.Account(ctx, issue.AccountOptions{Email: s.Email, AcceptTOS: s.AcceptTOS, EAB: p.EAB})
-	if err != nil {
-		return nil, err
-	}
-	if created {
-		logf("account created: " + acct.Location)
-	} else {
-		logf("account: " + acct.Location)
-	}
-	if err := is.CheckProfile(ctx, s.Profile); err != nil {
-		return nil, err
-	}
-	var key []byte
-	if s.ReuseKey {
-		if old, err := st.LoadCertificate(s.Name); err == nil {
-			if old.Meta.KeyType != "" && old.Meta.KeyType != string(p.KeyType) {
-				return nil, usage("--reuse-key: the stored key of %s is %s, not --key-type %s; drop one of the two flags", s.Name, old.Meta.KeyType, p.KeyType)
-			}
-			key = old.KeyPEM
-			logf("reusing the private key of the stored certificate")
-		}
-	}
-	stored, err := s.Stored().Encode()
-	if err != nil {
-		return nil, err
-	}
-	return is.Obtain(ctx, issue.Request{
-		Identifiers: p.Identifiers, KeyType: p.KeyType, Challenges: p.Challenges, Profile: s.Profile, Name: s.Name,
-		Replaces: p.replaces, PreferredChain: s.PreferredChain, Key: key, Settings: stored, SettingsVersion: plan.SchemaVersion,
-	})
+	return p.Order(ctx, st, plan.OrderOptions{Replaces: p.replaces, PollInterval: p.pollEvery, UserAgent: version, Log: logf})
 }

@@ -15,9 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
-	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/plan"
-	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/store"
 )
@@ -290,23 +288,10 @@ func (f *renewFlags) job(c *renewal.CertRun) (*job, error) {
 	return j, nil
 }
 
-// sweep removes challenge records that a killed run left behind (the
-// journal), also when nothing is due: each journaled provider is built again
-// from the settings of a certificate that uses it, else from its
-// environment. Failures are logged; the journal keeps what was not removed
-// for the next run.
+// sweep removes challenge records that a killed run left behind, with the
+// providers of the config file's and the stored certificates' settings.
 func (f *renewFlags) sweep(ctx context.Context, st *store.Store, runs []*renewal.CertRun, logf func(string)) error {
 	defer useProviderLog(logf)()
-	entries, err := st.Journal().Entries()
-	if err := journalDamaged(err); err != nil {
-		return err
-	}
-	if err != nil || len(entries) == 0 {
-		if err != nil {
-			logf(fmt.Sprintf("journal: %v", err))
-		}
-		return nil
-	}
 	var known []plan.Settings
 	for _, s := range f.config {
 		known = append(known, s)
@@ -318,53 +303,5 @@ func (f *renewFlags) sweep(ctx context.Context, st *store.Store, runs []*renewal
 			}
 		}
 	}
-	seen := map[string]bool{}
-	for _, e := range entries {
-		if seen[e.Provider] {
-			continue
-		}
-		seen[e.Provider] = true
-		ref := plan.ProviderRef{Name: e.Provider, Kind: e.Provider, FromEnv: true}
-		var files []string
-		ipv4 := false
-		for _, k := range known {
-			if r := k.Ref(e.Provider); r != nil {
-				ref, files, ipv4 = *r, k.CACerts, k.IPv4Only
-				break
-			}
-		}
-		roots, err := loadRoots(append(slices.Clone(files), f.caCerts...))
-		if err != nil {
-			logf(fmt.Sprintf("journal: %v", err))
-			continue
-		}
-		kind, ok := plan.LookupProvider(ref.Kind)
-		if !ok {
-			logf(fmt.Sprintf("journal: leftover records of provider %q cannot be removed now: unknown provider type %q", e.Provider, ref.Kind))
-			continue
-		}
-		hc := httpClient(roots, ipv4)
-		prov, err := kind.New(ref.Lookup(kind, nil), plan.BuildEnv{Path: f.path, RootCAs: roots, HTTPClient: hc, Logger: providerLogger()})
-		if err != nil {
-			logf(fmt.Sprintf("journal: leftover records of provider %q cannot be removed now: %v", e.Provider, err))
-			continue
-		}
-		ps, err := providers.NewSet(providers.Entry{Name: e.Provider, Provider: prov})
-		if err != nil {
-			logf(fmt.Sprintf("journal: %v", err))
-			continue
-		}
-		// Sweep talks to no CA.
-		is, err := issue.New(issue.Config{Directory: "https://ca.invalid/directory", HTTPClient: hc, Store: st, Providers: ps, Log: logf})
-		if err != nil {
-			logf(fmt.Sprintf("journal: %v", err))
-			continue
-		}
-		if n, err := is.Sweep(ctx); err != nil {
-			logf(fmt.Sprintf("journal: %v", err))
-		} else if n > 0 {
-			logf(fmt.Sprintf("journal: removed %d leftover record(s) of an interrupted run", n))
-		}
-	}
-	return nil
+	return plan.Sweep(ctx, st, known, f.caCerts, providerLogger(), logf)
 }
