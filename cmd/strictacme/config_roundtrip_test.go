@@ -148,3 +148,45 @@ func deployLines(t *testing.T, file string) []string {
 	slices.Sort(lines)
 	return lines
 }
+
+// A certificate that run --config of the previous release stored without
+// settings cannot be renewed by renew; the next run --config records the
+// file's settings with it, and renew works from then on.
+func TestRunRecordsSettingsOfCertificatesStoredWithout(t *testing.T) {
+	w := testworld.Start(t)
+	runWorld = w
+	f := worldConfig(t, w, `
+[providers.main]
+type = "world"
+zones = ["example.com"]
+
+[[certificate]]
+name = "old"
+names = ["old.example.com"]
+`)
+	state := filepath.Join(filepath.Dir(f), "state")
+	if code, out, errs := runCLI(t, "run", "--config", f); code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, errs)
+	}
+	st := &store.Store{Root: state}
+	c, err := st.LoadCertificate("old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Meta.Settings, c.Meta.SettingsVersion = nil, 0 // as the previous release stored it
+	if err := st.SaveMetadata("old", c.Meta); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runCLI(t, "renew", "--force", "--path", state)
+	if code != exitcode.Usage || !strings.Contains(errs, "old was stored without its settings") {
+		t.Fatalf("renew before: exit %d\n%s", code, errs)
+	}
+	code, _, errs = runCLI(t, "run", "--config", f)
+	if code != 0 || !strings.Contains(errs, "old: stored without its settings; recorded those of the config file") || !strings.Contains(errs, "old: not due") {
+		t.Fatalf("run: exit %d\n%s", code, errs)
+	}
+	w.Recursive.Advance(2 * time.Minute)
+	if code, _, errs = runCLI(t, "renew", "--force", "--path", state); code != 0 || !strings.Contains(errs, "old: renewed") {
+		t.Fatalf("renew after: exit %d\n%s", code, errs)
+	}
+}

@@ -136,6 +136,7 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 	}
 	defer unlock()
 
+	f.recordSettings(st, logf)
 	jobs := map[string]*job{}
 	run := &renewal.Run{
 		Store: st, Names: f.names, Order: f.order, Force: f.force, NoARI: f.noARI, Jitter: f.jitter,
@@ -195,6 +196,34 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 
 // now is the clock of renewal decisions.
 var now = time.Now
+
+// recordSettings stores the config file's settings with each certificate of
+// the file that the previous release stored without them (run --config kept
+// none), so that renew can renew it from then on.
+func (f *renewFlags) recordSettings(st *store.Store, logf func(string)) {
+	for name, s := range f.config {
+		if _, ordered := f.order[name]; ordered {
+			continue // stored with its settings when ordered
+		}
+		c, err := st.LoadCertificate(name)
+		if err != nil {
+			continue
+		}
+		if _, ok, _ := plan.FromMetadata(c.Meta); ok {
+			continue
+		}
+		raw, err := s.Stored().Encode()
+		if err == nil {
+			c.Meta.Settings, c.Meta.SettingsVersion = raw, plan.SchemaVersion
+			err = st.SaveMetadata(name, c.Meta)
+		}
+		if err != nil {
+			logf(fmt.Sprintf("%s: recording its settings for renew: %v", name, err))
+			continue
+		}
+		logf(name + ": stored without its settings; recorded those of the config file, so renew can renew it")
+	}
+}
 
 // runHooks are the pre and post hooks of a run: the flags, else those of
 // the config file, else those the selected certificates were stored with

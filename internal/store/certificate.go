@@ -206,6 +206,21 @@ func (s *Store) prune(base, keep string, n int) error {
 	return nil
 }
 
+// SaveMetadata replaces the metadata of certificate name's current version
+// in one rename (settings recorded for a certificate stored without them);
+// the key and certificate files are not touched.
+func (s *Store) SaveMetadata(name string, m Metadata) error {
+	dir, err := filepath.EvalSymlinks(filepath.Join(s.CertDir(name), "current"))
+	if err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(dir, MetadataFile), append(data, '\n'), 0o644)
+}
+
 // ErrNoCertificate is returned by LoadCertificate when name has none.
 var ErrNoCertificate = errors.New("no certificate stored")
 
