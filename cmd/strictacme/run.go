@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -50,7 +51,7 @@ its line number, and nothing is sent to any CA (exit 2).`,
 	cmd.Flags().StringVar(&file, "config", "strictacme.toml", "configuration file (TOML, see docs/config.md)")
 	f.register(cmd)
 	cmd.Flags().Lookup("force").Usage = "renew every certificate of the file now, due or not"
-	_ = cmd.Flags().MarkHidden("cert-name")
+	cmd.Flags().Lookup("cert-name").Usage = "only this certificate of the file (repeatable; default: all)"
 	return withEnv(cmd)
 }
 
@@ -70,12 +71,21 @@ func loadConfig(file string) (*config.File, error) {
 // settings, each built once now so that every problem is known before any
 // request; those not stored or changed are ordered.
 func (f *renewFlags) fromConfig(cf *config.File, timeoutFlag bool) error {
+	only := f.names
 	f.config = map[string]plan.Settings{}
 	f.order = map[string]renewal.OrderReason{}
 	f.names = nil
 	st := &store.Store{Root: f.path}
 	var problems []string
+	for _, n := range only {
+		if !slices.ContainsFunc(cf.Certificates, func(c *config.Certificate) bool { return c.Name == n }) {
+			problems = append(problems, fmt.Sprintf("--cert-name %q: no [[certificate]] of that name in %s", n, cf.Path))
+		}
+	}
 	for _, c := range cf.Certificates {
+		if len(only) > 0 && !slices.Contains(only, c.Name) {
+			continue
+		}
 		s := c.Settings
 		if timeoutFlag || s.Timeout == 0 {
 			s.Timeout = plan.Duration(f.timeout)
