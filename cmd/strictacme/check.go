@@ -53,7 +53,8 @@ delegation CNAME is missing. See docs/check.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.waitSet = cmd.Flags().Changed("propagation-wait")
-			f.lookup = providerLookup(cmd.Flags(), f.provValues)
+			f.provGiven = providerFlagsGiven(cmd.Flags(), f.provValues)
+			f.lookup = providerLookup(f.provGiven)
 			targets, err := checkTargets(cmd, &f, file)
 			if err != nil {
 				return err

@@ -61,6 +61,7 @@ type issueFlags struct {
 	allowPort53 bool // --allow-port53: auto may ask the authoritative servers
 	provValues  map[string]*string
 	lookup      func(string) (string, bool) // provider settings: flags, then environment
+	provGiven   map[string]string           // provider flags given, by variable
 
 	// Delegation and propagation fallback (config_wiring.go).
 	aliases     []string
@@ -149,7 +150,8 @@ failure, 5 timeout, 6 required record missing, 7 another run holds the lock,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.waitSet = cmd.Flags().Changed("propagation-wait")
-			f.lookup = providerLookup(cmd.Flags(), f.provValues)
+			f.provGiven = providerFlagsGiven(cmd.Flags(), f.provValues)
+			f.lookup = providerLookup(f.provGiven)
 			j, err := f.plan()
 			if err != nil {
 				return err
@@ -206,7 +208,7 @@ func (f *issueFlags) settings() (plan.Settings, error) {
 	}
 	if f.dns != "" {
 		s.Provider = f.dns
-		s.Providers = []plan.ProviderRef{{Name: f.dns, Kind: f.dns, FromEnv: true}}
+		s.Providers = []plan.ProviderRef{{Name: f.dns, Kind: f.dns, FromEnv: true, Values: providerValues(f.dns, f.provGiven)}}
 	}
 	return s, nil
 }

@@ -32,7 +32,7 @@ func TestKeyPastedWhereAPathOrNameBelongs(t *testing.T) {
 		secret, want, toml string
 		args               []string
 	}{
-		"--namecheap-api-key-file": {secret: ncKey, want: "NAMECHEAP_API_KEY_FILE: that looks like a key, not a path",
+		"--namecheap-api-key-file": {secret: ncKey, want: "--namecheap-api-key-file: that looks like a key, not a path",
 			args: append(issue, "--namecheap-api-key-file", ncKey)},
 		"--eab-hmac-key-file": {secret: hmac, want: "--eab-hmac-key-file: that looks like a key, not a path",
 			args: append(issue, "--namecheap-api-key-file", keyFile, "--eab-kid", "kid-1", "--eab-hmac-key-file", hmac)},

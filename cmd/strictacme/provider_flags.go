@@ -42,15 +42,45 @@ func registerProviderFlags(fl *pflag.FlagSet, values map[string]*string) {
 	}
 }
 
-// providerLookup reads a provider setting: the flag when given, else the
-// environment.
-func providerLookup(fl *pflag.FlagSet, values map[string]*string) func(string) (string, bool) {
+// providerFlagsGiven are the provider flags given, by the variable each
+// stands for.
+func providerFlagsGiven(fl *pflag.FlagSet, values map[string]*string) map[string]string {
 	byEnv := map[string]string{}
 	for flag, env := range providerFlagEnv() {
 		if f := fl.Lookup(flag); f != nil && f.Changed {
 			byEnv[env] = *values[flag]
 		}
 	}
+	return byEnv
+}
+
+// providerValues are the given provider flags of kind as the settings of
+// its definition, so that renew needs them no more: a plain value, or for
+// a secret the file it is in.
+func providerValues(kind string, given map[string]string) map[string]string {
+	k, ok := plan.LookupProvider(kind)
+	if !ok {
+		return nil
+	}
+	var out map[string]string
+	for _, key := range k.Keys {
+		name, env := key.Name, key.Env
+		if key.Secret {
+			name, env = key.Name+"_file", key.Env+"_FILE"
+		}
+		if v, ok := given[env]; ok && key.Flag != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[name] = v
+		}
+	}
+	return out
+}
+
+// providerLookup reads a provider setting: the flag when given, else the
+// environment.
+func providerLookup(byEnv map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) {
 		if v, ok := byEnv[k]; ok {
 			return v, true
