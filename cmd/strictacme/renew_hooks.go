@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/hooks"
 	"github.com/strictacme/strictacme/internal/issue"
+	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/store"
 )
 
@@ -34,27 +34,27 @@ func (h hookFlags) runner(w io.Writer) hooks.Runner {
 	return hooks.Runner{Timeout: h.timeout, Output: w}
 }
 
-// around runs the pre hook, f, then the post hook. A failing pre hook stops
-// the run before any order (exit code Hook); a failing post hook is the
-// result only when f succeeded, else it is reported on w.
+// around runs the pre hook, f, then the post hook (renewal.Around). A
+// failing pre hook stops the run before any order (exit code Hook); a
+// failing post hook is the result only when f succeeded, else it is
+// reported on w.
 func (h hookFlags) around(ctx context.Context, w io.Writer, due []string, f func() (*issue.Result, error)) (*issue.Result, error) {
-	r := h.runner(w)
-	if err := r.Run(ctx, hooks.Pre, "", h.pre, hooks.RunEnv(hooks.Pre, due, nil, nil)); err != nil {
-		return nil, err
-	}
-	res, err := f()
-	var renewed, failed []string
-	if res != nil && res.Certificate != nil {
-		renewed = due
-	} else {
-		failed = due
-	}
-	perr := r.Run(ctx, hooks.Post, "", h.post, hooks.RunEnv(hooks.Post, due, renewed, failed))
-	if err == nil {
-		return res, perr
-	}
-	if perr != nil {
-		fmt.Fprintln(w, "strictacme: "+perr.Error())
+	var res *issue.Result
+	var err error
+	preErr, postErr := renewal.Around(ctx, h.runner(w), h.pre, h.post, due, func() (renewed, failed []string) {
+		res, err = f()
+		if res != nil && res.Certificate != nil {
+			return due, nil
+		}
+		return nil, due
+	})
+	switch {
+	case preErr != nil:
+		return nil, preErr
+	case err == nil:
+		return res, postErr
+	case postErr != nil:
+		fmt.Fprintln(w, "strictacme: "+postErr.Error())
 	}
 	return res, err
 }
@@ -64,13 +64,5 @@ func (h hookFlags) deploy(ctx context.Context, w io.Writer, root string, c *stor
 	if h.deployCmd == "" {
 		return nil
 	}
-	if abs, err := filepath.Abs(root); err == nil {
-		root = abs
-	}
-	dir := (&store.Store{Root: root}).CertDir(c.Name)
-	env := hooks.DeployEnv(hooks.Cert{
-		Name: c.Name, Domains: c.Meta.Names, Dir: dir, Serial: c.Meta.Serial,
-		NotBefore: c.Meta.NotBefore, NotAfter: c.Meta.NotAfter, Renewed: renewed, Replaced: c.Meta.Replaced,
-	})
-	return h.runner(w).Run(ctx, hooks.Deploy, c.Name, h.deployCmd, env)
+	return h.runner(w).Run(ctx, hooks.Deploy, c.Name, h.deployCmd, renewal.DeployEnvOf(root, c, renewed))
 }

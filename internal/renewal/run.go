@@ -318,36 +318,49 @@ func (r *Run) renewDue(ctx context.Context, due []*CertRun) {
 	for _, c := range due {
 		names = append(names, c.Name)
 	}
-	if err := r.Hooks.Run(ctx, hooks.Pre, "", r.PreHook, hooks.RunEnv(hooks.Pre, names, nil, nil)); err != nil {
+	preErr, postErr := Around(ctx, r.Hooks, r.PreHook, r.PostHook, names, func() (renewed, failed []string) {
 		for _, c := range due {
-			c.Err = err
-			c.Status, c.Error, c.ExitCode = StatusFailed, "not renewed: "+err.Error(), exitcode.Hook
+			r.renewOne(ctx, c)
+			if c.Status == StatusFailed {
+				failed = append(failed, c.Name)
+			} else {
+				renewed = append(renewed, c.Name)
+			}
+			if ctx.Err() != nil {
+				break
+			}
 		}
-		r.Log("strictacme: " + err.Error() + "; no certificate renewed")
+		return renewed, failed
+	})
+	if preErr != nil {
+		for _, c := range due {
+			c.Err = preErr
+			c.Status, c.Error, c.ExitCode = StatusFailed, "not renewed: "+preErr.Error(), exitcode.Hook
+		}
+		r.Log("strictacme: " + preErr.Error() + "; no certificate renewed")
 		return
 	}
-	var renewed, failed []string
-	for _, c := range due {
-		r.renewOne(ctx, c)
-		if c.Status == StatusFailed {
-			failed = append(failed, c.Name)
-		} else {
-			renewed = append(renewed, c.Name)
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	if err := r.Hooks.Run(ctx, hooks.Post, "", r.PostHook, hooks.RunEnv(hooks.Post, names, renewed, failed)); err != nil {
-		r.Log("strictacme: " + err.Error())
+	if postErr != nil {
+		r.Log("strictacme: " + postErr.Error())
 		// Reported on the last renewed certificate so the exit code says Hook.
 		for i := len(due) - 1; i >= 0; i-- {
 			if c := due[i]; c.Status == StatusRenewed || c.Status == StatusIssued {
-				c.Status, c.Err, c.Error, c.ExitCode = StatusHookFailed, err, err.Error(), exitcode.Hook
+				c.Status, c.Err, c.Error, c.ExitCode = StatusHookFailed, postErr, postErr.Error(), exitcode.Hook
 				break
 			}
 		}
 	}
+}
+
+// Around is the one place hooks wrap the orders of a run (renew, run and
+// issue): the pre hook, then orders unless it failed, then the post hook
+// with the names renewed and failed. Both hooks see the names due.
+func Around(ctx context.Context, h hooks.Runner, pre, post string, due []string, orders func() (renewed, failed []string)) (preErr, postErr error) {
+	if err := h.Run(ctx, hooks.Pre, "", pre, hooks.RunEnv(hooks.Pre, due, nil, nil)); err != nil {
+		return err, nil
+	}
+	renewed, failed := orders()
+	return nil, h.Run(ctx, hooks.Post, "", post, hooks.RunEnv(hooks.Post, due, renewed, failed))
 }
 
 func (r *Run) renewOne(ctx context.Context, c *CertRun) {
