@@ -257,7 +257,7 @@ func (f *persistFlags) do(ctx context.Context, out *persistOutput, stderr io.Wri
 			return usage("--dns %q: unknown provider; use %s", f.dns, strings.Join(plan.ProviderNames(), ", "))
 		}
 		ref := plan.ProviderRef{Name: f.dns, Kind: f.dns, FromEnv: true}
-		prov, err := kind.New(ref.Lookup(kind, nil), plan.BuildEnv{Path: f.path, RootCAs: roots, HTTPClient: hc, Identifiers: ids})
+		prov, err := kind.New(ref.Lookup(kind, nil), plan.BuildEnv{Path: f.path, RootCAs: roots, HTTPClient: hc, Identifiers: ids, Logger: providerLogger()})
 		if err != nil {
 			return exitcode.With(exitcode.Usage, err)
 		}
