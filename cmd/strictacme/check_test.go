@@ -298,16 +298,33 @@ func TestCheckCAAAllowsAndIssuewild(t *testing.T) {
 	}
 }
 
-// A CNAME at the challenge name that a wildcard synthesized is refused
-// with --follow-cname, with the explanation.
-func TestCheckFollowCNAMEWildcard(t *testing.T) {
+// A wildcard CNAME over the challenge name, with a provider that reads its
+// zone: the provider holds no record at the name, and once the TXT is
+// written there the wildcard no longer applies (RFC 4592), so the row is
+// ok at the name itself, also with --follow-cname (wildcards found through
+// DNS are refused: internal/delegation).
+func TestCheckWildcardCNAMEBesideReadableZone(t *testing.T) {
 	w := checkWorld(t)
 	if err := w.DNS.Add("*.example.com.", dns.TypeCNAME, 60, "catchall.example.net."); err != nil {
 		t.Fatal(err)
 	}
 	code, rep, _ := runCheckJSON(t, checkArgs(t, w, "--dns", "testapi", "-d", "www.example.com", "--follow-cname")...)
 	r := row(t, rep, "TXT for www.example.com")
-	if code != exitcode.DNS || r.Status != preflight.Fail || !strings.Contains(r.Detail, "wildcard") || !strings.Contains(r.Detail, "--challenge-target") {
+	if code != exitcode.OK || r.Status != preflight.OK || !strings.Contains(r.Detail, "_acme-challenge.www.example.com → _acme-challenge.www.example.com (zone example.com") {
+		t.Errorf("exit %d, %+v", code, r)
+	}
+}
+
+// An existing CNAME at the challenge name into a zone a provider serves
+// is found by check as issue finds it (the provider's records), and shown.
+func TestCheckFindsExistingCNAME(t *testing.T) {
+	w := checkWorld(t)
+	if err := w.DNS.Add("_acme-challenge.www.example.com.", dns.TypeCNAME, 60, "_acme-challenge.acme.example.net."); err != nil {
+		t.Fatal(err)
+	}
+	code, rep, _ := runCheckJSON(t, checkArgs(t, w, "--dns", "testapi", "-d", "www.example.com")...)
+	r := row(t, rep, "TXT for www.example.com")
+	if code != exitcode.OK || r.Status != preflight.OK || !strings.Contains(r.Detail, "→ _acme-challenge.acme.example.net [_acme-challenge.www.example.com. -> CNAME _acme-challenge.acme.example.net.] (zone example.net") {
 		t.Errorf("exit %d, %+v", code, r)
 	}
 }

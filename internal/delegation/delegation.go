@@ -1,17 +1,23 @@
 // Package delegation decides where a challenge record is written when the
 // name the CA queries is delegated elsewhere (case family DL).
 //
-// Two ways, both explicit or opt-in (case DL02: never a surprise write):
+// Two ways:
 //
 //   - Static rules that need no DNS at all (case DL01): a challenge alias
 //     (the record for <name> goes to _acme-challenge.<alias>, as acme.sh's
 //     --challenge-alias does) or a full target name, per domain or one alias
-//     for every domain.
-//   - Discovery, when enabled: the CNAME chain at the challenge name is read
-//     through the configured resolvers (DoH by default), at most MaxHops
-//     hops, loops refused. A CNAME synthesized from a wildcard, or a chain
-//     that ends in a zone no configured provider serves, is refused with an
-//     explanation instead of a write into a foreign zone.
+//     for every domain. With Verify, the CNAME they rely on is checked
+//     before the order, asking type CNAME only.
+//   - An existing CNAME at the challenge name, the way lego, acme.sh and
+//     acme-dns users delegate: read from the provider's own records where
+//     the provider can read its zone, through the resolvers for a name no
+//     provider serves, and (Follow, opt-in) through the resolvers for a
+//     name whose provider cannot read records. At most MaxHops hops, loops
+//     refused; a CNAME synthesized from a wildcard, or a chain that ends in
+//     a zone no configured provider serves, is refused with an explanation
+//     before anything is written. Every decision is logged before the write
+//     (case DL02). lookup.go explains which questions are safe to ask
+//     before the write (RFC 2308 negative caching).
 //
 // Rules decides per name; Delegator implements issue.Delegator on top.
 package delegation
@@ -23,6 +29,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/libdns/libdns"
 	"golang.org/x/net/idna"
 
 	"github.com/strictacme/strictacme/internal/providers"
@@ -165,19 +172,36 @@ func (c compiled) static(fqdn string) (target, rule string) {
 	return "", ""
 }
 
-// Delegator implements issue.Delegator: static Rules first (no DNS), then,
-// when Follow is set, CNAME discovery. Results are remembered per name for
-// the Delegator's life, so a name is looked up once per order. It is safe
-// for concurrent use; configure it before the first call.
+// Delegator implements issue.Delegator: static Rules first, then the CNAME
+// already at the challenge name. Results are remembered per name for the
+// Delegator's life, so a name is looked up once per order. It is safe for
+// concurrent use; configure it before the first call.
+//
+// An existing CNAME (how lego, acme.sh and acme-dns users delegate) is
+// followed by default when it can be learned without a DNS question that
+// could hide the record (see lookup.go): from the records of a provider
+// that serves the name and can read its zone, or through Resolvers for a
+// name no provider serves. A chain that ends in a zone no provider serves
+// is refused before anything is written (*ForeignZoneError).
 type Delegator struct {
 	Rules Rules
-	// Follow enables CNAME discovery for names without a static rule.
+	// Follow also asks Resolvers about a name whose provider cannot read
+	// its records (an opt-in: when the name has no CNAME, the resolver
+	// caches its NXDOMAIN for every type, the TXT written later included,
+	// for up to the zone's negative TTL, RFC 2308 §5).
 	Follow bool
+	// Verify checks, through Resolvers and asking type CNAME only, that
+	// the CNAME a static rule relies on is in place (MissingCNAMEError,
+	// WrongTargetError) before anything is ordered or written. A resolver
+	// that cannot be reached is logged and does not stop the order.
+	Verify bool
 	// Resolvers are asked in order, the next one when one fails at the
-	// transport level; required when Follow is set.
+	// transport level; required for Follow and Verify, and used for names
+	// no provider serves.
 	Resolvers []resolver.Resolver
-	// Providers, when set, must serve the zone of every discovered target
-	// (the chain may not lead into a zone nobody here can write).
+	// Providers, when set, are read for existing CNAMEs and must serve the
+	// zone of every discovered target (the chain may not lead into a zone
+	// nobody here can write).
 	Providers *providers.Set
 	// Log receives one line per decision; nil discards.
 	Log func(line string)
@@ -185,11 +209,13 @@ type Delegator struct {
 	// RandomProbeLabel.
 	Probe func() string
 
-	once  sync.Once
-	rules compiled
-	err   error
-	mu    sync.Mutex
-	cache map[string]string
+	once   sync.Once
+	rules  compiled
+	err    error
+	mu     sync.Mutex
+	cache  map[string]string
+	chains map[string]*Chain
+	zones  map[string][]libdns.Record
 }
 
 // New checks rules and returns a Delegator for them. Follow, Resolvers,
@@ -204,6 +230,8 @@ func (d *Delegator) init() {
 	d.once.Do(func() {
 		d.rules, d.err = d.Rules.compile()
 		d.cache = map[string]string{}
+		d.chains = map[string]*Chain{}
+		d.zones = map[string][]libdns.Record{}
 	})
 }
 
@@ -214,9 +242,10 @@ func (d *Delegator) logf(format string, a ...any) {
 }
 
 // Delegate returns the absolute name the TXT record for fqdn is written at:
-// the static rule's target, the end of the CNAME chain (Follow), or fqdn
-// itself. Static rules send no DNS query. Errors: *WildcardError,
-// *LoopError, *TooLongError, *ForeignZoneError, or a resolver failure.
+// the static rule's target, the end of the existing CNAME chain, or fqdn
+// itself. Static rules send no DNS query unless Verify is set. Errors:
+// *WildcardError, *LoopError, *TooLongError, *ForeignZoneError,
+// *MissingCNAMEError, *WrongTargetError, a provider or resolver failure.
 func (d *Delegator) Delegate(ctx context.Context, fqdn string) (string, error) {
 	d.init()
 	if d.err != nil {
@@ -229,43 +258,85 @@ func (d *Delegator) Delegate(ctx context.Context, fqdn string) (string, error) {
 		return t, nil
 	}
 	d.mu.Unlock()
-	target, err := d.resolve(ctx, name)
+	target, ch, err := d.resolve(ctx, name)
 	if err != nil {
 		return "", err
 	}
 	d.mu.Lock()
 	d.cache[name] = target
+	if ch != nil {
+		d.chains[name] = ch
+	}
 	d.mu.Unlock()
 	return target, nil
 }
 
-func (d *Delegator) resolve(ctx context.Context, name string) (string, error) {
+// Static returns the target of the static rule for fqdn, with no I/O; ok
+// is false when no rule applies (Delegate then reads the existing CNAME).
+func (d *Delegator) Static(fqdn string) (target string, ok bool) {
+	d.init()
+	t, _ := d.rules.static(strings.ToLower(strings.TrimSuffix(fqdn, ".")) + ".")
+	return t, t != ""
+}
+
+// Chain returns the CNAME chain Delegate found or verified for fqdn, nil
+// when it has not looked at one (no CNAME read, or not called yet).
+func (d *Delegator) Chain(fqdn string) *Chain {
+	d.init()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.chains[strings.ToLower(strings.TrimSuffix(fqdn, "."))+"."]
+}
+
+func (d *Delegator) resolve(ctx context.Context, name string) (string, *Chain, error) {
 	if t, rule := d.rules.static(name); t != "" {
-		d.logf("delegation: %s -> %s (%s; no DNS query)", name, t, rule)
-		return t, nil
+		if !d.Verify || len(d.Resolvers) == 0 {
+			d.logf("delegation: %s -> %s (%s; no DNS query)", name, t, rule)
+			return t, nil, nil
+		}
+		ch, err := Verify(ctx, d.Resolvers, name, t, d.Probe)
+		var le *LookupError
+		switch {
+		case errors.As(err, &le) && ctx.Err() == nil:
+			d.logf("delegation: %s -> %s (%s); the CNAME could not be verified: %v", name, t, rule, err)
+			return t, nil, nil
+		case err != nil:
+			return "", nil, err
+		}
+		d.logf("delegation: %s -> %s (%s; CNAME verified through %s)", name, t, rule, ch.Via)
+		return t, ch, nil
 	}
-	if !d.Follow {
-		return name, nil
+	if d.Providers == nil && !d.Follow {
+		return name, nil, nil
 	}
-	ch, err := Discover(ctx, d.Resolvers, name, d.Probe)
+	ch, err := d.walk(ctx, name)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if len(ch.Hops) == 0 {
-		d.logf("delegation: no CNAME at %s (asked %s); writing the record at its own name", name, ch.Via)
-		return name, nil
+		if d.Providers != nil && !d.Providers.Serves(name) {
+			var zones []string
+			for _, e := range d.Providers.Entries() {
+				zones = append(zones, strings.TrimSuffix(e.Suffix, "."))
+			}
+			return "", nil, &UnservedError{Chain: ch, Zones: zones}
+		}
+		if d.Follow {
+			d.logf("delegation: no CNAME at %s (asked %s); writing the record at its own name", name, ch.Via)
+		}
+		return name, nil, nil
 	}
 	target := ch.Target()
 	if d.Providers != nil {
 		if _, err := d.Providers.Route(ctx, target); err != nil {
-			return "", &ForeignZoneError{Chain: ch, Err: err}
+			return "", nil, &ForeignZoneError{Chain: ch, Err: err}
 		}
 	}
-	d.logf("delegation: %s (CNAME chain discovered through %s)", ch, ch.Via)
+	d.logf("delegation: %s (CNAME chain read from %s)", ch, ch.Via)
 	if ch.NegativeTTL > 0 {
 		d.logf("delegation: %s answered %s for %s; a resolver that caches by name may keep that answer up to %s (RFC 2308 §5)", ch.Via, ch.EndRcode, target, ch.NegativeTTL)
 	}
-	return target, nil
+	return target, ch, nil
 }
 
 // ParseSpecs reads --challenge-alias or --challenge-target values: each is

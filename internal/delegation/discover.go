@@ -11,6 +11,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/resolver"
 )
 
@@ -103,8 +104,17 @@ type ForeignZoneError struct {
 }
 
 func (e *ForeignZoneError) Error() string {
-	return fmt.Sprintf("%s leads into a zone no configured provider serves (%v); configure a provider for that zone, or remove the CNAME", e.Chain, e.Err)
+	zone := strings.TrimSuffix(e.Chain.Target(), ".")
+	if z, err := providers.RegisteredDomain(e.Chain.Target()); err == nil {
+		zone = strings.TrimSuffix(z, ".")
+	}
+	return fmt.Sprintf("%s (read from %s) leads into zone %s, which no configured provider serves; nothing was written: give a provider that zone (zones = [%q] in its [providers.NAME] table, or providers = { %q = \"NAME\" } in the certificate), or point the CNAME into a zone a provider serves",
+		e.Chain, e.Chain.Via, zone, zone, zone)
 }
+
+// MissingRecord marks an error whose fix is DNS or provider set-up, not a
+// retry (exit code 6).
+func (e *ForeignZoneError) MissingRecord() bool { return true }
 
 func (e *ForeignZoneError) Unwrap() error { return e.Err }
 
@@ -128,6 +138,35 @@ func (e *ForeignZoneError) Unwrap() error { return e.Err }
 //
 // probe nil means RandomProbeLabel. At most MaxHops hops are followed.
 func Discover(ctx context.Context, rs []resolver.Resolver, name string, probe func() string) (*Chain, error) {
+	return discover(ctx, rs, name, "", probe)
+}
+
+// Verify checks through rs that the CNAME chain at name leads to want,
+// the name a static rule writes the record at, asking type CNAME only
+// (see lookup.go for why). The chain is followed until it reaches want;
+// want itself is never asked about, since it may not exist before the
+// write and a NXDOMAIN cached for it would hide the record (RFC 2308 §5).
+// Errors: *MissingCNAMEError when name has no CNAME, *WrongTargetError
+// when the chain ends elsewhere, the errors of Discover, or a resolver
+// failure (which says nothing about the records).
+func Verify(ctx context.Context, rs []resolver.Resolver, name, want string, probe func() string) (*Chain, error) {
+	want = canonical(want)
+	ch, err := discover(ctx, rs, name, want, probe)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(ch.Hops) == 0:
+		return ch, &MissingCNAMEError{Name: ch.Start, Want: want, Via: ch.Via, Rcode: ch.EndRcode}
+	case ch.Target() != want:
+		return ch, &WrongTargetError{Chain: ch, Want: want}
+	}
+	return ch, nil
+}
+
+// discover follows the chain through DNS; a non-empty stop ends it, without
+// a question, when it reaches that name.
+func discover(ctx context.Context, rs []resolver.Resolver, name, stop string, probe func() string) (*Chain, error) {
 	if len(rs) == 0 {
 		return nil, errors.New("CNAME discovery needs at least one resolver")
 	}
@@ -137,32 +176,21 @@ func Discover(ctx context.Context, rs []resolver.Resolver, name string, probe fu
 	ch := &Chain{Start: canonical(name)}
 	seen := map[string]bool{ch.Start: true}
 	cur := ch.Start
-	for {
-		msg, via, err := ask(ctx, rs, cur)
+	for cur != stop {
+		t, found, via, neg, err := dnsHop(ctx, rs, cur, probe)
 		if err != nil {
 			return nil, err
 		}
 		ch.Via = via
-		t, ok := cnameAt(msg, cur)
-		if !ok {
-			ch.EndRcode = rcodeName(msg)
-			if d, ok := resolver.NegativeTTL(msg); ok {
+		if !found {
+			ch.EndRcode = neg.rcode
+			if d, ok := resolver.NegativeTTL(neg.msg); ok {
 				ch.NegativeTTL = d
 			}
 			return ch, nil
 		}
 		if len(ch.Hops) == MaxHops {
 			return nil, &TooLongError{Chain: ch}
-		}
-		if parent := parentOf(cur); parent != "" {
-			pname := probe() + "." + parent
-			pmsg, _, err := ask(ctx, rs, pname)
-			if err != nil {
-				return nil, fmt.Errorf("wildcard probe %s: %w", pname, err)
-			}
-			if pt, ok := cnameAt(pmsg, pname); ok && pt == t {
-				return nil, &WildcardError{Name: cur, Target: t, Probe: pname}
-			}
 		}
 		ch.Hops = append(ch.Hops, Hop{Name: cur, Target: t})
 		if seen[t] {
@@ -171,29 +199,98 @@ func Discover(ctx context.Context, rs []resolver.Resolver, name string, probe fu
 		seen[t] = true
 		cur = t
 	}
+	return ch, nil
 }
+
+// UnservedError is a challenge name in a zone no configured provider
+// serves, without a CNAME that leads into one.
+type UnservedError struct {
+	Chain *Chain
+	// Zones are the configured providers' zones.
+	Zones []string
+}
+
+func (e *UnservedError) Error() string {
+	how := "no CNAME"
+	if e.Chain.EndRcode != "" {
+		how = fmt.Sprintf("no CNAME (%s from %s)", e.Chain.EndRcode, e.Chain.Via)
+	}
+	return fmt.Sprintf("%s is in no configured provider's zones (%s) and has %s; nothing was written: add its zone to a provider, or add a CNAME from it into a zone a provider serves", e.Chain.Start, strings.Join(e.Zones, ", "), how)
+}
+
+// MissingRecord marks an error whose fix is DNS or provider set-up (exit
+// code 6).
+func (e *UnservedError) MissingRecord() bool { return true }
+
+// MissingCNAMEError is a static delegation whose CNAME is not in public
+// DNS: the CA would look at the challenge name itself and fail every
+// authorization.
+type MissingCNAMEError struct {
+	Name, Want string
+	// Via is the resolver that answered, Rcode its answer ("NXDOMAIN" or
+	// "NODATA").
+	Via, Rcode string
+}
+
+func (e *MissingCNAMEError) Error() string {
+	return fmt.Sprintf("%s has no CNAME (%s from %s), so the CA will not look at %s: add the record %s CNAME %s", e.Name, e.Rcode, e.Via, e.Want, e.Name, e.Want)
+}
+
+// MissingRecord marks an error whose fix is a DNS record (exit code 6).
+func (e *MissingCNAMEError) MissingRecord() bool { return true }
+
+// WrongTargetError is a static delegation whose CNAME chain leads
+// somewhere else than where the record is written.
+type WrongTargetError struct {
+	Chain *Chain
+	Want  string
+}
+
+func (e *WrongTargetError) Error() string {
+	return fmt.Sprintf("%s leads to %s, not to %s where the record would be written: point the CNAME at %s", e.Chain, e.Chain.Target(), e.Want, e.Want)
+}
+
+// MissingRecord marks an error whose fix is a DNS record (exit code 6).
+func (e *WrongTargetError) MissingRecord() bool { return true }
 
 // ask sends a CNAME question to each resolver in turn until one answers
 // with a usable RCODE (NOERROR or NXDOMAIN).
 func ask(ctx context.Context, rs []resolver.Resolver, name string) (*dns.Msg, string, error) {
-	var errs []string
+	var errs []error
 	for _, r := range rs {
 		msg, err := resolver.Query(ctx, r, name, dns.TypeCNAME)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, "", ctx.Err()
 			}
-			errs = append(errs, err.Error())
+			errs = append(errs, err)
 			continue
 		}
 		if msg.Rcode != dns.RcodeSuccess && msg.Rcode != dns.RcodeNameError {
-			errs = append(errs, fmt.Sprintf("%s: %s for %s CNAME", r, rcodeName(msg), name))
+			errs = append(errs, fmt.Errorf("%s: %s for %s CNAME", r, rcodeName(msg), name))
 			continue
 		}
 		return msg, r.String(), nil
 	}
-	return nil, "", fmt.Errorf("looking up the CNAME at %s: %s", name, strings.Join(errs, "; "))
+	return nil, "", &LookupError{Name: name, Errs: errs}
 }
+
+// LookupError is a CNAME question no resolver answered usably; Errs are
+// each resolver's failure (*resolver.Error for a transport failure).
+type LookupError struct {
+	Name string
+	Errs []error
+}
+
+func (e *LookupError) Error() string {
+	s := make([]string, len(e.Errs))
+	for i, err := range e.Errs {
+		s[i] = err.Error()
+	}
+	return fmt.Sprintf("looking up the CNAME at %s: %s", e.Name, strings.Join(s, "; "))
+}
+
+func (e *LookupError) Unwrap() []error { return e.Errs }
 
 // cnameAt returns the CNAME target owned by name in msg's answer section.
 func cnameAt(msg *dns.Msg, name string) (string, bool) {

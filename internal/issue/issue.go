@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -265,6 +266,14 @@ func (is *Issuer) Obtain(ctx context.Context, req Request) (res *Result, err err
 	}
 	res = &Result{Stats: Stats{Steps: map[string]int{}}}
 	step := func(name string, t0 time.Time) { res.Stats.Steps[name] += int(is.cfg.Now().Sub(t0).Milliseconds()) }
+
+	// 0. Where dns-01 records go, before anything is ordered: a CNAME
+	// already at a challenge name that leads nowhere we can write, or a
+	// static alias whose CNAME is missing, would otherwise fail every
+	// authorization at the CA (and spend its failed-validation limit).
+	if err := is.delegateAhead(ctx, req); err != nil {
+		return nil, err
+	}
 
 	// 1. New order (RFC 8555 §7.4).
 	t0 := is.cfg.Now()
@@ -576,6 +585,9 @@ func (is *Issuer) present(ctx context.Context, recs []Record, res *Result) (map[
 			if errors.Is(err, context.Canceled) {
 				code = exitcode.Canceled
 			}
+			if m := (interface{ MissingRecord() bool })(nil); errors.As(err, &m) && m.MissingRecord() {
+				code = exitcode.Missing
+			}
 			return groups, exitcode.With(code, fmt.Errorf("propagation: %w", err))
 		}
 		is.logf("propagation: all %d record(s) visible", len(prs))
@@ -600,12 +612,45 @@ func (is *Issuer) route(ctx context.Context, recs []Record) error {
 	return nil
 }
 
+// delegateAhead asks the Delegator about every dns-01 challenge name of
+// req (they are known before the order; it remembers its answers for
+// route).
+func (is *Issuer) delegateAhead(ctx context.Context, req Request) error {
+	if is.cfg.Delegate == nil || !slices.Contains(req.Challenges, challenge.DNS01) {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, id := range req.Identifiers {
+		name := challenge.DNS01Name(id.Base())
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if _, err := is.cfg.Delegate.Delegate(ctx, name); err != nil {
+			return delegationError(name, err)
+		}
+	}
+	return nil
+}
+
+// delegationError gives a Delegator's error its exit code: Missing when
+// its fix is a DNS record or a provider for a zone (the error says so by
+// a MissingRecord method), DNS otherwise.
+func delegationError(fqdn string, err error) error {
+	code := exitcode.DNS
+	var m interface{ MissingRecord() bool }
+	if errors.As(err, &m) && m.MissingRecord() {
+		code = exitcode.Missing
+	}
+	return exitcode.With(code, fmt.Errorf("delegation of %s: %w", fqdn, err))
+}
+
 func (is *Issuer) routeOne(ctx context.Context, r *Record) error {
 	target := r.FQDN
 	if is.cfg.Delegate != nil {
 		t, err := is.cfg.Delegate.Delegate(ctx, r.FQDN)
 		if err != nil {
-			return exitcode.With(exitcode.DNS, fmt.Errorf("delegation of %s: %w", r.FQDN, err))
+			return delegationError(r.FQDN, err)
 		}
 		target = t
 	}

@@ -115,19 +115,21 @@ func Build(s Settings, opts BuildOptions) (*Plan, error) {
 		return nil, err
 	}
 	rules := delegation.Rules{Aliases: s.ChallengeAliases, Targets: s.ChallengeTargets, Alias: s.ChallengeAlias}
-	if !rules.Empty() || s.FollowCNAME {
-		d, err := delegation.New(rules)
-		if err != nil {
-			return nil, &BuildError{Key: "challenge_aliases", Err: err}
-		}
-		d.Providers = p.Providers
-		d.Log = opts.Log
-		if s.FollowCNAME {
-			d.Follow = true
-			d.Resolvers = p.Resolvers
-		}
-		p.Delegate = d
+	d, err := delegation.New(rules)
+	if err != nil {
+		return nil, &BuildError{Key: "challenge_aliases", Err: err}
 	}
+	// Always a Delegator: an existing CNAME at a challenge name is read
+	// from the provider's records, or through the resolvers for a name no
+	// provider serves; static rules are verified before the order.
+	d.Providers = p.Providers
+	d.Log = opts.Log
+	d.Follow = s.FollowCNAME
+	if s.sendsDNS() || s.FollowCNAME {
+		d.Resolvers = p.Resolvers
+		d.Verify = s.sendsDNS()
+	}
+	p.Delegate = d
 	if p.EAB, err = s.eab(opts.EABKey); err != nil {
 		return nil, err
 	}
@@ -365,4 +367,11 @@ func (s Settings) Stored() Settings {
 	}
 	s.Providers = refs
 	return s
+}
+
+// sendsDNS reports whether the propagation strategy asks DNS questions at
+// all: "wait" and "none" send none (case PR02), so neither does the
+// delegation (no CNAME verification, no look-up of unserved names).
+func (s Settings) sendsDNS() bool {
+	return s.Propagation != "wait" && s.Propagation != "none"
 }

@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"context"
 	"crypto/x509"
 	"fmt"
 	"os"
@@ -180,18 +179,16 @@ func (s Settings) Validate(opts ValidateOptions) []Problem {
 		add("challenge_aliases", "%v", err)
 		d = nil
 	}
-	if set != nil && d != nil && !s.FollowCNAME {
+	if set != nil && d != nil {
 		for _, id := range ids {
 			fqdn := challenge.DNS01Name(id.Base())
-			if !rules.Empty() {
-				t, err := d.Delegate(context.Background(), fqdn)
-				if err != nil {
-					add("challenge_aliases", "%v", err)
-					continue
-				}
+			t, static := d.Static(fqdn)
+			if static {
 				fqdn = t
 			}
-			if !set.Serves(fqdn) {
+			// A CNAME at a name no provider serves is looked up through the
+			// resolvers before the order (safe: nothing is written there).
+			if !set.Serves(fqdn) && (static || !(s.sendsDNS() || s.FollowCNAME)) {
 				var zs []string
 				for _, e := range set.Entries() {
 					zs = append(zs, strings.TrimSuffix(e.Suffix, "."))

@@ -45,7 +45,8 @@ type Route struct {
 // delegation exactly as the issue path does; when a name is delegated, it
 // also reads the CNAME chain at the challenge name through t.Resolvers to
 // confirm the CA will be led to the target (a static alias needs that
-// CNAME too). An undelegated challenge name is never queried.
+// CNAME too), with delegation.Verify as issue does, asking type CNAME
+// only. An undelegated challenge name is never queried.
 func Routes(ctx context.Context, t Target) []Route {
 	var out []Route
 	seen := map[string]bool{}
@@ -67,24 +68,36 @@ func route(ctx context.Context, t Target, name string) Route {
 		target, err := t.Delegate.Delegate(ctx, name)
 		if err != nil {
 			r.Err, r.Code = err, exitcode.DNS
+			if m := (interface{ MissingRecord() bool })(nil); errors.As(err, &m) && m.MissingRecord() {
+				r.Code = exitcode.Missing
+			}
 			return r
 		}
 		r.Target = strings.ToLower(target)
 	}
 	if r.Target != name {
-		if len(t.Resolvers) == 0 {
+		// The delegator read the chain itself (an existing CNAME, or a
+		// static rule it verified): the same answer issue acts on.
+		if c, has := t.Delegate.(interface {
+			Chain(string) *delegation.Chain
+		}); has {
+			if ch := c.Chain(name); ch != nil {
+				r.Chain = ch.String()
+			}
+		}
+		switch {
+		case r.Chain != "":
+		case len(t.Resolvers) == 0:
 			r.Chain = "(CNAME not checked: no resolver configured)"
-		} else {
-			ch, err := delegation.Discover(ctx, t.Resolvers, name, nil)
+		default:
+			ch, err := delegation.Verify(ctx, t.Resolvers, name, r.Target, nil)
+			var m interface{ MissingRecord() bool }
 			switch {
+			case errors.As(err, &m) && m.MissingRecord():
+				r.Err, r.Code = err, exitcode.Missing
+				return r
 			case err != nil:
 				r.Err, r.Code = err, exitcode.DNS
-				return r
-			case len(ch.Hops) == 0:
-				r.Err, r.Code = fmt.Errorf("%s has no CNAME (%s from %s), so the CA will not look at %s: add the record %s CNAME %s", name, ch.EndRcode, ch.Via, r.Target, name, r.Target), exitcode.Missing
-				return r
-			case ch.Target() != r.Target:
-				r.Err, r.Code = fmt.Errorf("%s leads to %s, not to %s where the record would be written: point the CNAME at %s", ch, ch.Target(), r.Target, r.Target), exitcode.Missing
 				return r
 			}
 			r.Chain = ch.String()

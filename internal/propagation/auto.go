@@ -42,7 +42,10 @@ func (f Fallback) Wait(ctx context.Context, recs []Record, written time.Time, ob
 			return nil
 		}
 		errs = append(errs, err)
-		if ctx.Err() != nil || isFinal(err) || i == len(f.Strategies)-1 {
+		var ce *CNAMEError
+		if ctx.Err() != nil || isFinal(err) || errors.As(err, &ce) || i == len(f.Strategies)-1 {
+			// A CNAME at the name is a fact about DNS: another strategy
+			// (a provider read-back) would only hide it.
 			break
 		}
 		obs.say("propagation %s failed: %v; falling back to %s", s.Name(), err, f.Strategies[i+1].Name())

@@ -162,6 +162,7 @@ type sight struct {
 	negFrom string    // "SOA MINIMUM" or "SOA TTL"; "" without SOA
 	at      time.Time // Clock time of the answer
 	err     string    // transport failure reason
+	cname   []string  // CNAME chain at the name in the answer
 }
 
 // describe is the one-line state of one FQDN, for reports.
@@ -171,6 +172,8 @@ func (s *sight) describe(w want, now time.Time) string {
 		return w.fqdn + " not asked yet"
 	case s.err != "":
 		return w.fqdn + " " + s.err
+	case len(s.cname) > 0:
+		return w.fqdn + " " + cnameTo(s.cname)
 	case s.neg:
 		kind := rcodeName(s.rcode)
 		if s.negFrom == "" {
@@ -183,6 +186,37 @@ func (s *sight) describe(w want, now time.Time) string {
 	}
 	return fmt.Sprintf("%s TXT %s missing %s", w.fqdn, quoteList(s.values), quoteList(missing(w.values, s.values)))
 }
+
+// cnameTo renders a CNAME chain seen in an answer: "CNAME to b." or
+// "CNAME to b. (chain ends at c.)".
+func cnameTo(chain []string) string {
+	if len(chain) == 1 {
+		return "CNAME to " + chain[0]
+	}
+	return fmt.Sprintf("CNAME to %s (chain ends at %s)", chain[0], chain[len(chain)-1])
+}
+
+// CNAMEError says a resolver answered the TXT question at a name the
+// records were written at with a CNAME chain: the records can never be
+// seen there, because a CNAME owns its name (RFC 1034 §3.6.2) and the CA
+// follows it. The check ends at once; waiting cannot help.
+type CNAMEError struct {
+	// Name is where the records were written; Targets the CNAME chain
+	// from it, as in the answer.
+	Name    string
+	Targets []string
+	// Via is the resolver that answered.
+	Via string
+}
+
+func (e *CNAMEError) Error() string {
+	return fmt.Sprintf("%s is a %s (answer from %s), so the TXT written there is hidden and the CA will look at %s: write at the CNAME's target instead (--follow-cname or follow_cname = true, or --challenge-target / challenge_targets), or remove the CNAME",
+		e.Name, cnameTo(e.Targets), e.Via, e.Targets[len(e.Targets)-1])
+}
+
+// MissingRecord marks an error whose fix is DNS set-up, not a retry (exit
+// code 6).
+func (e *CNAMEError) MissingRecord() bool { return true }
 
 func rcodeName(rcode int) string {
 	if rcode == dns.RcodeSuccess {
@@ -227,6 +261,7 @@ type endpoint struct {
 	perm     int               // permanent failures in a row
 	failing  bool              // the latest exchange failed (no say in the quorum)
 	dropped  string            // reason and fix, once dropped
+	cname    string            // an FQDN the endpoint saw a CNAME at
 	reported map[string]string // last observer key per FQDN, to say each change once
 }
 
@@ -308,6 +343,12 @@ func (p *Poll) Wait(ctx context.Context, recs []Record, written time.Time, obs O
 	bo := newBackoff(p.PollInitial, p.PollMax)
 	for {
 		p.round(ctx, c, eps, ws, lim, deadline, obs)
+		for _, e := range eps {
+			if e.cname != "" {
+				s := e.seen[e.cname]
+				return &CNAMEError{Name: e.cname, Targets: s.cname, Via: e.label}
+			}
+		}
 
 		var done, alive int
 		for _, e := range eps {
@@ -521,6 +562,14 @@ func (p *Poll) poll(ctx context.Context, c Clock, e *endpoint, ws []want, lim li
 		delete(e.reported, "") // a later transport failure is news again
 		s := &sight{rcode: msg.Rcode, at: now, values: resolver.TXTValues(msg, w.fqdn)}
 		e.seen[w.fqdn] = s
+		if cn := resolver.CNAMETargets(msg, w.fqdn); len(cn) > 0 && len(missing(w.values, s.values)) > 0 {
+			// Not "NODATA": the TXT written at the name is hidden behind
+			// the CNAME and will never be seen there.
+			s.cname = cn
+			e.cname = w.fqdn
+			e.report(obs, w.fqdn, "cname "+strings.Join(cn, " "), "%s: %s is a %s", e.label, w.fqdn, cnameTo(cn))
+			return
+		}
 		switch {
 		case resolver.IsNegative(msg):
 			s.neg = true

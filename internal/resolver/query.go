@@ -140,3 +140,31 @@ func TXTValues(msg *dns.Msg, name string) []string {
 	}
 	return vals
 }
+
+// CNAMETargets returns the CNAME chain that starts at name in msg's answer
+// section, in order: the first element is name's CNAME target, the last is
+// where the chain leaves the answer. nil when name has no CNAME in msg.
+// A TXT answer that carries such a chain says the TXT at name itself can
+// never be seen: a CNAME owns its name (RFC 1034 §3.6.2).
+func CNAMETargets(msg *dns.Msg, name string) []string {
+	if msg == nil {
+		return nil
+	}
+	var out []string
+	cur := dns.Fqdn(name)
+	for range maxChain {
+		next := ""
+		for _, rr := range msg.Answer {
+			if c, ok := rr.(*dns.CNAME); ok && strings.EqualFold(c.Hdr.Name, cur) {
+				next = strings.ToLower(c.Target)
+				break
+			}
+		}
+		if next == "" {
+			break
+		}
+		out = append(out, next)
+		cur = next
+	}
+	return out
+}
