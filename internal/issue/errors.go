@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/mholt/acmez/v3/acme"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/retryafter"
 )
 
 // RateLimitedError is returned when the CA answered 429 (RFC 8555 §6.6) with
@@ -153,19 +153,7 @@ func notImplemented(op string, err error) error {
 // ParseRetryAfter parses an HTTP Retry-After value, delay-seconds or
 // HTTP-date (RFC 9110 §10.2.3), relative to now. It returns the zero time
 // when the header is absent or malformed.
-func ParseRetryAfter(v string, now time.Time) time.Time {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return time.Time{}
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs >= 0 {
-		return now.Add(time.Duration(secs) * time.Second)
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return t
-	}
-	return time.Time{}
-}
+func ParseRetryAfter(v string, now time.Time) time.Time { return retryafter.Parse(v, now) }
 
 // classify wraps err with the exit code its kind deserves.
 func classify(err error) error {

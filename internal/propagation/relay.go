@@ -2,6 +2,7 @@ package propagation
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,17 +13,33 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/strictacme/strictacme/internal/retryafter"
 )
 
-// DefaultRelayInterval is the pause between rounds of Relay when
-// Relay.Interval is zero.
-const DefaultRelayInterval = 2 * time.Second
+// DefaultRelayInterval is the first pause between rounds of Relay when
+// Relay.Interval is zero; pauses double up to DefaultRelayMaxInterval.
+const (
+	DefaultRelayInterval    = 2 * time.Second
+	DefaultRelayMaxInterval = 30 * time.Second
+	// DefaultRelayPerMinute is the challenge server's default limit of
+	// /lookup calls per account and minute (its lookups_per_minute); Relay
+	// spaces its rounds so that one round per pause stays within it.
+	DefaultRelayPerMinute = 30
+)
 
 // Relay is the "relay" strategy: for clients that cannot send DNS at all, it
 // asks a `strictacme serve` challenge server (POST /lookup, over HTTPS) to
 // query every authoritative server of each record's zone directly, without
 // a cache, and waits until every one of them serves the value. The server
 // authenticates the call with an acme-dns account (any account on it).
+//
+// One /lookup per name and round, not per record (an apex and its wildcard
+// share a name). Rounds are separated by a backoff from Interval doubling
+// to MaxInterval, never shorter than the server's limit allows for the
+// names still pending (PerMinute), and never shorter than a 429's
+// Retry-After: a 429 ends the round at once. The last reason a name was not
+// confirmed is carried into the final error, also when the context ends.
 //
 // Relay sends no DNS packets itself. Safe for concurrent use.
 type Relay struct {
@@ -34,8 +51,12 @@ type Relay struct {
 	HTTPClient *http.Client
 	// Clock for every pause (Real if nil).
 	Clock Clock
-	// Interval between rounds (DefaultRelayInterval if zero).
-	Interval time.Duration
+	// Interval is the first pause between rounds (DefaultRelayInterval if
+	// zero); MaxInterval the longest (DefaultRelayMaxInterval if zero).
+	Interval, MaxInterval time.Duration
+	// PerMinute is the server's /lookup limit per account
+	// (DefaultRelayPerMinute if zero).
+	PerMinute int
 	// Timeout bounds the whole wait on Clock; zero means only ctx does.
 	Timeout time.Duration
 }
@@ -61,47 +82,86 @@ type relayResult struct {
 // /lookup on the server).
 var errRelayFatal = errors.New("relay")
 
+// relayLimited is a 429 from the server; until is its Retry-After (zero
+// when it sent none).
+type relayLimited struct {
+	msg   string
+	until time.Time
+}
+
+func (e *relayLimited) Error() string { return e.msg }
+
 // Wait implements Strategy: it returns nil once, for every record, every
 // authoritative server answered NOERROR with the value.
 func (r *Relay) Wait(ctx context.Context, recs []Record, written time.Time, obs Observer) error {
 	c := clockOr(r.Clock)
-	interval := r.Interval
-	if interval <= 0 {
-		interval = DefaultRelayInterval
-	}
+	bo := newBackoff(cmp.Or(r.Interval, DefaultRelayInterval), cmp.Or(r.MaxInterval, DefaultRelayMaxInterval))
+	perMinute := cmp.Or(r.PerMinute, DefaultRelayPerMinute)
 	start := c.Now()
-	pending := slices.Clone(recs)
+	pending := groupRecords(recs)
+	total := len(pending)
+	var why string
 	for round := 1; ; round++ {
-		var still []Record
-		var why string
-		for _, rec := range pending {
-			res, err := r.lookup(ctx, rec.FQDN)
+		var still []want
+		var until time.Time
+		for i, w := range pending {
+			res, err := r.lookup(ctx, w.fqdn, c.Now())
 			if errors.Is(err, errRelayFatal) {
 				return err
 			}
+			var lim *relayLimited
+			if errors.As(err, &lim) {
+				// Asking again now only earns another 429.
+				still = append(still, pending[i:]...)
+				until, why = lim.until, err.Error()
+				break
+			}
 			if err != nil {
-				still = append(still, rec)
+				if ctx.Err() != nil {
+					return r.pendingError(len(pending)-i+len(still), total, why, ctx.Err())
+				}
+				still = append(still, w)
 				why = err.Error()
 				continue
 			}
-			if missing := missingAt(res, rec.Value); len(missing) > 0 {
-				still = append(still, rec)
-				why = fmt.Sprintf("%s not yet at %s", rec.FQDN, strings.Join(missing, ", "))
+			var gaps []string
+			for _, v := range w.values {
+				for _, m := range missingAt(res, v) {
+					if !slices.Contains(gaps, m) {
+						gaps = append(gaps, m)
+					}
+				}
+			}
+			if len(gaps) > 0 {
+				still = append(still, w)
+				why = fmt.Sprintf("%s not yet at %s", w.fqdn, strings.Join(gaps, ", "))
 			}
 		}
 		if len(still) == 0 {
-			obs.say("relay: all %d records visible at every authoritative server", len(recs))
+			obs.say("relay: all %d name(s) visible at every authoritative server", total)
 			return nil
 		}
 		pending = still
-		obs.say("relay: round %d: %d of %d records pending (%s)", round, len(still), len(recs), why)
-		if r.Timeout > 0 && c.Now().Sub(start)+interval > r.Timeout {
-			return fmt.Errorf("relay: %d records not visible at every authoritative server within %s: %s", len(still), r.Timeout, why)
+		pause := max(bo.Next(), time.Duration(len(pending))*time.Minute/time.Duration(perMinute))
+		if d := until.Sub(c.Now()); d > pause {
+			pause = d
 		}
-		if err := sleep(ctx, c, interval); err != nil {
-			return fmt.Errorf("relay: %d records still pending: %w", len(still), err)
+		obs.say("relay: round %d: %d of %d name(s) pending (%s); next round in %s", round, len(still), total, why, fmtDur(pause))
+		if r.Timeout > 0 && c.Now().Sub(start)+pause > r.Timeout {
+			return fmt.Errorf("relay: %d of %d name(s) not visible at every authoritative server within %s: %s", len(still), total, r.Timeout, why)
+		}
+		if err := sleep(ctx, c, pause); err != nil {
+			return r.pendingError(len(still), total, why, err)
 		}
 	}
+}
+
+// pendingError ends a Wait the context stopped, keeping the last reason.
+func (r *Relay) pendingError(n, total int, why string, err error) error {
+	if why == "" {
+		return fmt.Errorf("relay: %d of %d name(s) still pending: %w", n, total, err)
+	}
+	return fmt.Errorf("relay: %d of %d name(s) still pending (last: %s): %w", n, total, why, err)
 }
 
 // missingAt lists the servers that did not serve value.
@@ -123,7 +183,7 @@ func missingAt(res *relayResult, value string) []string {
 	return out
 }
 
-func (r *Relay) lookup(ctx context.Context, fqdn string) (*relayResult, error) {
+func (r *Relay) lookup(ctx context.Context, fqdn string, now time.Time) (*relayResult, error) {
 	base, err := url.Parse(r.URL)
 	if err != nil || base.Host == "" {
 		return nil, fmt.Errorf("%w: server URL %q is not a URL", errRelayFatal, r.URL)
@@ -148,6 +208,13 @@ func (r *Relay) lookup(ctx context.Context, fqdn string) (*relayResult, error) {
 	b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
 	switch {
 	case res.StatusCode == http.StatusOK:
+	case res.StatusCode == http.StatusTooManyRequests:
+		until := retryafter.Parse(res.Header.Get("Retry-After"), now)
+		msg := fmt.Sprintf("relay: %s/lookup answered 429 %s", base.Redacted(), strings.TrimSpace(string(b)))
+		if !until.IsZero() {
+			msg += fmt.Sprintf(" (Retry-After %s)", fmtDur(until.Sub(now)))
+		}
+		return nil, &relayLimited{msg: msg, until: until}
 	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusBadRequest || res.StatusCode == http.StatusMethodNotAllowed:
 		return nil, fmt.Errorf("%w: %s/lookup answered %d %s (needs a strictacme serve with lookup enabled and a valid account)", errRelayFatal, base.Redacted(), res.StatusCode, strings.TrimSpace(string(b)))
 	default:
