@@ -67,6 +67,7 @@ type issueFlags struct {
 	aliases     []string
 	targets     []string
 	followCNAME bool
+	sequential  bool
 	propTimeout time.Duration
 	fallback    string
 
@@ -208,7 +209,7 @@ func (f *issueFlags) settings() (plan.Settings, error) {
 	}
 	if f.dns != "" {
 		s.Provider = f.dns
-		s.Providers = []plan.ProviderRef{{Name: f.dns, Kind: f.dns, FromEnv: true, Values: providerValues(f.dns, f.provGiven)}}
+		s.Providers = []plan.ProviderRef{{Name: f.dns, Kind: f.dns, FromEnv: true, SingleValue: f.sequential, Values: providerValues(f.dns, f.provGiven)}}
 	}
 	return s, nil
 }

@@ -675,7 +675,7 @@ func rounds(recs []Record) [][]Record {
 	seen := map[string]int{}
 	for _, r := range recs {
 		n := 0
-		if r.route.Entry != nil && providers.IsSingleValue(r.route.Entry.Provider) {
+		if r.route.Entry.Sequential() {
 			key := r.route.Entry.Name + "\x00" + r.Target
 			n = seen[key]
 			seen[key]++

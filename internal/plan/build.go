@@ -150,9 +150,6 @@ func (s Settings) providerSet(env BuildEnv, lookup func(string) (string, bool)) 
 		if err != nil {
 			return nil, &BuildError{Provider: name, Key: "type", Err: err}
 		}
-		if ref.SingleValue {
-			p = singleValue{p}
-		}
 		built[name] = p
 		return p, nil
 	}
@@ -167,7 +164,7 @@ func (s Settings) providerSet(env BuildEnv, lookup func(string) (string, bool)) 
 			return err
 		}
 		seen[zone] = true
-		entries = append(entries, providers.Entry{Name: name, Suffix: zone, Provider: p})
+		entries = append(entries, providers.Entry{Name: name, Suffix: zone, Provider: p, SingleValue: s.Ref(name).SingleValue})
 		return nil
 	}
 	for _, z := range sortedKeys(s.ZoneProviders) {
@@ -197,11 +194,6 @@ func (s Settings) providerSet(env BuildEnv, lookup func(string) (string, bool)) 
 	return set, nil
 }
 
-// singleValue marks a configured provider as keeping one TXT per name.
-type singleValue struct{ providers.Provider }
-
-func (singleValue) SingleValue() bool { return true }
-
 // strategy builds the propagation check, with its fallback, through
 // propagation.Build: the one place that decides, for every command.
 func (p *Plan) strategy(opts BuildOptions) (propagation.Strategy, error) {
@@ -209,6 +201,22 @@ func (p *Plan) strategy(opts BuildOptions) (propagation.Strategy, error) {
 	cfg := propagation.Config{
 		Resolvers: p.Resolvers, Quorum: s.Quorum, Delay: s.PropagationWait.D(), Timeout: s.PropagationTimeout.D(),
 	}.WithProviders(p.Providers)
+	seen := map[string]bool{}
+	for _, r := range s.Providers {
+		if seen[r.Kind] {
+			continue
+		}
+		seen[r.Kind] = true
+		warns, err := legoTiming(opts.Lookup, r.Kind, s.Propagation, s.PropagationTimeout != 0, &cfg)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range warns {
+			if opts.Log != nil {
+				opts.Log("warning: " + w)
+			}
+		}
+	}
 	for _, key := range []string{"propagation", "propagation_fallback"} {
 		name := s.Propagation
 		if key == "propagation_fallback" {

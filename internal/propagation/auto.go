@@ -43,9 +43,11 @@ func (f Fallback) Wait(ctx context.Context, recs []Record, written time.Time, ob
 		}
 		errs = append(errs, err)
 		var ce *CNAMEError
-		if ctx.Err() != nil || isFinal(err) || errors.As(err, &ce) || i == len(f.Strategies)-1 {
-			// A CNAME at the name is a fact about DNS: another strategy
-			// (a provider read-back) would only hide it.
+		var re *ReplacedError
+		if ctx.Err() != nil || isFinal(err) || errors.As(err, &ce) || errors.As(err, &re) || i == len(f.Strategies)-1 {
+			// A CNAME at the name, or a value the provider replaced, is a
+			// fact about DNS: another strategy would only hide it or see
+			// the same.
 			break
 		}
 		obs.say("propagation %s failed: %v; falling back to %s", s.Name(), err, f.Strategies[i+1].Name())

@@ -218,6 +218,43 @@ func (e *CNAMEError) Error() string {
 // code 6).
 func (e *CNAMEError) MissingRecord() bool { return true }
 
+// replaced reports whether have lacks a value of wantV while holding one
+// written after it (wantV is in write order): the earlier one was replaced,
+// not merely late, since a resolver caches a TXT RRset whole.
+func replaced(wantV, have []string) (gone, kept []string, ok bool) {
+	last := -1
+	for i, v := range wantV {
+		if slices.Contains(have, v) {
+			last = i
+		}
+	}
+	for i, v := range wantV {
+		if i < last && !slices.Contains(have, v) {
+			gone = append(gone, v)
+		}
+		if slices.Contains(have, v) {
+			kept = append(kept, v)
+		}
+	}
+	return gone, kept, len(gone) > 0
+}
+
+// ReplacedError says a TXT value written earlier at a name is gone while
+// one written after it is there: the provider keeps one value per name
+// (an upsert script replaces the RRset on each write), so an apex and its
+// wildcard can never be seen together. The check ends at once.
+type ReplacedError struct {
+	Name       string
+	Gone, Kept []string
+	// Via is the resolver or zone that showed it.
+	Via string
+}
+
+func (e *ReplacedError) Error() string {
+	return fmt.Sprintf("%s holds TXT %s but no longer %s, written before it (seen at %s): the provider replaces the value at a name on each write; validate names that share it one after the other with --sequential (single_value = true in the provider's config; EXEC_SEQUENTIAL=true for an exec script)",
+		e.Name, quoteList(e.Kept), quoteList(e.Gone), e.Via)
+}
+
 func rcodeName(rcode int) string {
 	if rcode == dns.RcodeSuccess {
 		return "NODATA"
@@ -262,6 +299,7 @@ type endpoint struct {
 	failing  bool              // the latest exchange failed (no say in the quorum)
 	dropped  string            // reason and fix, once dropped
 	cname    string            // an FQDN the endpoint saw a CNAME at
+	replaced *ReplacedError    // a value written earlier was replaced
 	reported map[string]string // last observer key per FQDN, to say each change once
 }
 
@@ -347,6 +385,9 @@ func (p *Poll) Wait(ctx context.Context, recs []Record, written time.Time, obs O
 			if e.cname != "" {
 				s := e.seen[e.cname]
 				return &CNAMEError{Name: e.cname, Targets: s.cname, Via: e.label}
+			}
+			if e.replaced != nil {
+				return e.replaced
 			}
 		}
 
@@ -597,6 +638,11 @@ func (p *Poll) poll(ctx context.Context, c Clock, e *endpoint, ws []want, lim li
 			e.report(obs, w.fqdn, rcodeName(msg.Rcode), "%s: %s for %s; retrying", e.label, rcodeName(msg.Rcode), w.fqdn)
 		default:
 			if m := missing(w.values, s.values); len(m) > 0 {
+				if gone, kept, ok := replaced(w.values, s.values); ok {
+					e.replaced = &ReplacedError{Name: w.fqdn, Gone: gone, Kept: kept, Via: e.label}
+					e.report(obs, w.fqdn, "replaced", "%s: %s has TXT %s, but no longer %s written before it", e.label, w.fqdn, quoteList(kept), quoteList(gone))
+					return
+				}
 				e.report(obs, w.fqdn, "partial "+strings.Join(s.values, "\x00"), "%s: %s has TXT %s, missing %s",
 					e.label, w.fqdn, quoteList(s.values), quoteList(m))
 				continue

@@ -46,6 +46,9 @@ type Entry struct {
 	// (delegated sub-zones, FreeDNS).
 	Zone     string
 	Provider Provider
+	// SingleValue marks the provider as keeping one TXT value per name
+	// whatever it declares (an upsert script): see Sequential.
+	SingleValue bool
 }
 
 // Target is where one record goes.

@@ -16,3 +16,10 @@ func IsSingleValue(p Provider) bool {
 	s, ok := p.(SingleValue)
 	return ok && s.SingleValue()
 }
+
+// Sequential reports whether names sharing a TXT owner must be validated one
+// after the other at e: the entry is configured so (--sequential,
+// single_value in the config) or its provider says so (SingleValue).
+func (e *Entry) Sequential() bool {
+	return e != nil && (e.SingleValue || IsSingleValue(e.Provider))
+}

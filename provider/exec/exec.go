@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	osexec "os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -42,10 +43,17 @@ type Config struct {
 	// 0, the default, means at once or unknown. Propagation checks wait
 	// this long after the write before asking caching resolvers.
 	ServingLag time.Duration
+	// Sequential declares that the program replaces the TXT value at a
+	// name on each present (an upsert script) instead of adding one
+	// (EXEC_SEQUENTIAL=true): names that share a TXT owner, an apex and
+	// its wildcard, are then validated one after the other, as lego's
+	// exec provider does.
+	Sequential bool
 }
 
 // ConfigFromEnv reads EXEC_PATH, EXEC_MODE, EXEC_SEQUENCE_INTERVAL
-// (seconds, as lego) and EXEC_SERVING_LAG (a duration or seconds). Errors name the variable and the fix.
+// (seconds, as lego), EXEC_SERVING_LAG (a duration or seconds) and
+// EXEC_SEQUENTIAL (true/false). Errors name the variable and the fix.
 func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	var c Config
 	c.Program, _ = lookup("EXEC_PATH")
@@ -72,6 +80,13 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 		}
 		c.ServingLag = d
 	}
+	if v, ok := lookup("EXEC_SEQUENTIAL"); ok && strings.TrimSpace(v) != "" {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return c, fmt.Errorf("EXEC_SEQUENTIAL=%q: give true or false", v)
+		}
+		c.Sequential = b
+	}
 	return c, nil
 }
 
@@ -92,6 +107,9 @@ type Provider struct {
 	cfg Config
 	mu  sync.Mutex
 }
+
+// SingleValue returns Config.Sequential (providers.SingleValue).
+func (p *Provider) SingleValue() bool { return p.cfg.Sequential }
 
 // ServingLag returns Config.ServingLag (providers.ServingLagger).
 func (p *Provider) ServingLag() time.Duration { return p.cfg.ServingLag }
