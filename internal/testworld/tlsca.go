@@ -56,8 +56,9 @@ func newTLSCA(name string) (*tlsCA, error) {
 	}, nil
 }
 
-// serverCert issues a leaf for 127.0.0.1, ::1 and localhost, valid for one day.
-func (ca *tlsCA) serverCert() (tls.Certificate, error) {
+// serverCert issues a leaf for 127.0.0.1, ::1, localhost and names, valid
+// for one day.
+func (ca *tlsCA) serverCert(names ...string) (tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("testworld: generating server key: %w", err)
@@ -70,7 +71,7 @@ func (ca *tlsCA) serverCert() (tls.Certificate, error) {
 		NotAfter:     now.Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost"},
+		DNSNames:     append([]string{"localhost"}, names...),
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)

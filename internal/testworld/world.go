@@ -80,6 +80,10 @@ type Options struct {
 	// ChallengeRetries failed attempts leave it pending, the next failure
 	// makes it invalid. 0 keeps Pebble's behaviour.
 	ChallengeRetries int
+	// ServerNames are host names the HTTPS servers' certificate holds
+	// besides localhost and the loopback addresses, for clients that
+	// reach them by name through a proxy.
+	ServerNames []string
 }
 
 // World is a running ACME and DNS world. Close stops it. Its methods are
@@ -122,10 +126,12 @@ type World struct {
 	tlsCA   *tlsCA
 	tempDir string
 
-	mu        sync.Mutex
-	closed    bool
-	closeErr  error
-	endpoints []io.Closer
+	mu     sync.Mutex
+	closed bool
+	// serverNames are Options.ServerNames, for endpoints added later.
+	serverNames []string
+	closeErr    error
+	endpoints   []io.Closer
 }
 
 // Start is New for tests: it fails t on error and closes the world in
@@ -215,7 +221,8 @@ func New(opts Options) (_ *World, err error) {
 	}
 	w.ValidatingAddr = w.Validating.Addr()
 
-	cert, err := w.tlsCA.serverCert()
+	w.serverNames = opts.ServerNames
+	cert, err := w.tlsCA.serverCert(opts.ServerNames...)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +283,7 @@ func (w *World) AddDoHEndpoint(kind DoHKind) (string, error) {
 			}
 			ca = other
 		}
-		cert, err := ca.serverCert()
+		cert, err := ca.serverCert(w.serverNames...)
 		if err != nil {
 			return "", err
 		}
