@@ -192,9 +192,7 @@ names = ["other.example.net"]
 `)
 	w.CA.ResetRequests()
 	code, _, errs := runCLI(t, "run", "--config", f)
-	// The name's own zone has no provider, so a CNAME there is looked up
-	// (type CNAME, safe: nothing is written at that name) before the order.
-	if code != exitcode.Missing || !strings.Contains(errs, "in no configured provider's zones (example.com) and has no CNAME") {
+	if code != exitcode.Usage || !strings.Contains(errs, "in no configured provider's zones (example.com)") {
 		t.Fatalf("exit %d\n%s", code, errs)
 	}
 	if n := w.CA.Requests(testworld.PathNewOrder); n != 0 {

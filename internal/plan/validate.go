@@ -186,9 +186,9 @@ func (s Settings) Validate(opts ValidateOptions) []Problem {
 			if static {
 				fqdn = t
 			}
-			// A CNAME at a name no provider serves is looked up through the
-			// resolvers before the order (safe: nothing is written there).
-			if !set.Serves(fqdn) && (static || !(s.sendsDNS() || s.FollowCNAME)) {
+			// With follow_cname a CNAME at a name no provider serves is
+			// looked up through the resolvers before the order.
+			if !set.Serves(fqdn) && (static || !s.FollowCNAME) {
 				var zs []string
 				for _, e := range set.Entries() {
 					zs = append(zs, strings.TrimSuffix(e.Suffix, "."))
