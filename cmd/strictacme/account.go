@@ -87,7 +87,7 @@ func runAccount(ctx context.Context, f *accountFlags, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	is, err := issue.New(issue.Config{Directory: directory, HTTPClient: httpClient(roots, false), Store: st, UserAgent: version})
+	is, err := issue.New(issue.Config{Directory: directory, HTTPClient: httpClient(roots, false), Store: st})
 	if err != nil {
 		return err
 	}

@@ -141,7 +141,6 @@ func checkTarget(j *job) preflight.Target {
 		Name: s.Name, Directory: j.Directory, HTTPClient: j.HTTPClient, StatePath: j.path,
 		AcceptTOS: s.AcceptTOS, HasEAB: j.EAB != nil, Providers: j.Providers, Resolvers: j.Resolvers,
 		Strategy: s.Propagation, Fallback: s.Fallback, Quorum: s.Quorum, AllowPort53: s.AllowPort53, Propagation: j.Strategy,
-		UserAgent:  "strictacme/" + version + " check",
 		DNSOptions: resolver.Options{Timeout: s.RequestTimeout.D(), IPv4Only: s.IPv4Only},
 	}
 	for _, id := range j.Identifiers {

@@ -474,5 +474,5 @@ func obtainLocked(ctx context.Context, st *store.Store, p *job, logf func(string
 	if beforeOrder != nil {
 		beforeOrder(p, logf)
 	}
-	return p.Order(ctx, st, plan.OrderOptions{Replaces: p.replaces, PollInterval: p.pollEvery, UserAgent: version, Log: logf})
+	return p.Order(ctx, st, plan.OrderOptions{Replaces: p.replaces, PollInterval: p.pollEvery, Log: logf})
 }

@@ -19,10 +19,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
+	buildversion "github.com/strictacme/strictacme/internal/version"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version, when set at link time with -ldflags "-X main.version=v1.2.3" (as
+// the release build does), replaces the version read from the module build
+// info; internal/version decides what --version and the User-Agent say.
+var version string
+
+func init() { buildversion.Set(version) }
 
 var commands []func() *cobra.Command
 
@@ -38,7 +43,7 @@ RFC 8555 CA) by DNS validation from machines whose network is locked down:
 no outbound DNS, HTTPS only, split-horizon internal DNS, stateless CI jobs.
 
 Every flag can also be set by the environment variable shown in its help.`,
-		Version:       version,
+		Version:       buildversion.Get().String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

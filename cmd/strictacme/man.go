@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra/doc"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
+	buildversion "github.com/strictacme/strictacme/internal/version"
 )
 
 func init() { addCommand(newManCmd) }
@@ -27,7 +28,7 @@ func newManCmd() *cobra.Command {
 			}
 			root := cmd.Root()
 			root.DisableAutoGenTag = true
-			return doc.GenManTree(root, &doc.GenManHeader{Title: "STRICTACME", Section: "1", Source: "strictacme " + version}, args[0])
+			return doc.GenManTree(root, &doc.GenManHeader{Title: "STRICTACME", Section: "1", Source: "strictacme " + buildversion.Get().Version}, args[0])
 		},
 	}
 }

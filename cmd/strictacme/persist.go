@@ -273,7 +273,7 @@ func (f *persistFlags) do(ctx context.Context, out *persistOutput, stderr io.Wri
 	if err != nil {
 		return exitcode.With(exitcode.Usage, err)
 	}
-	is, err := issue.New(issue.Config{Directory: directory, HTTPClient: hc, Store: st, UserAgent: version})
+	is, err := issue.New(issue.Config{Directory: directory, HTTPClient: hc, Store: st})
 	if err != nil {
 		return err
 	}

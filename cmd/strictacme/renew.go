@@ -18,6 +18,7 @@ import (
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/store"
+	buildversion "github.com/strictacme/strictacme/internal/version"
 )
 
 func init() { addCommand(newRenewCmd) }
@@ -275,7 +276,7 @@ func (f *renewFlags) acmeClient(m store.Metadata) (*acme.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &acme.Client{Directory: m.Directory, HTTPClient: httpClient(roots, s.IPv4Only), UserAgent: "strictacme " + version}, nil
+	return &acme.Client{Directory: m.Directory, HTTPClient: httpClient(roots, s.IPv4Only), UserAgent: buildversion.UserAgent()}, nil
 }
 
 // job builds the order of one certificate: from the config file's settings

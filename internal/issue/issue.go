@@ -32,6 +32,7 @@ import (
 	"github.com/strictacme/strictacme/internal/propagation"
 	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/store"
+	"github.com/strictacme/strictacme/internal/version"
 )
 
 // Delegator maps a challenge record's FQDN to the FQDN where it is written
@@ -84,8 +85,6 @@ type Config struct {
 	// Now and Sleep replace the clock in tests.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
-	// UserAgent is appended to the ACME User-Agent.
-	UserAgent string
 }
 
 // Issuer obtains certificates from one CA with one account.
@@ -143,7 +142,7 @@ func New(cfg Config) (*Issuer, error) {
 	client := &acme.Client{
 		Directory:  cfg.Directory,
 		HTTPClient: &hc,
-		UserAgent:  strings.TrimSpace("strictacme " + cfg.UserAgent),
+		UserAgent:  version.UserAgent(),
 		// The issuer polls authorizations and orders itself (poll.go);
 		// the shortest timeout turns acmez's own polling loops off.
 		PollTimeout: time.Nanosecond,

@@ -20,9 +20,7 @@ type OrderOptions struct {
 	Replaces string
 	// PollInterval between authorization polls; 0 means the order flow's.
 	PollInterval time.Duration
-	// UserAgent names the client to the CA.
-	UserAgent string
-	Log       func(string)
+	Log          func(string)
 }
 
 // Order runs one order of p with the store's run lock held: sweep the
@@ -35,7 +33,6 @@ func (p *Plan) Order(ctx context.Context, st *store.Store, o OrderOptions) (*iss
 	is, err := issue.New(issue.Config{
 		Directory: p.Directory, HTTPClient: p.HTTPClient, Store: st, Providers: p.Providers,
 		Propagation: p.Strategy, Persist: p.Persist, Delegate: p.Delegate, Log: logf, PollInterval: o.PollInterval,
-		UserAgent: o.UserAgent,
 	})
 	if err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ import (
 	"github.com/strictacme/strictacme/internal/propagation"
 	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/resolver"
+	"github.com/strictacme/strictacme/internal/version"
 )
 
 // Status is the outcome of one check.
@@ -105,8 +106,6 @@ type Target struct {
 	// DNSOptions configure the plain-DNS questions of the port-53 probe
 	// (Timeout per question, the --request-timeout; IPv4Only).
 	DNSOptions resolver.Options
-	// UserAgent is sent with the directory GET (RFC 8555 §6.1).
-	UserAgent string
 }
 
 // Report is every check of one certificate, in the order they ran.
@@ -148,7 +147,7 @@ func Run(ctx context.Context, t Target) *Report {
 	rep := &Report{Certificate: t.Name, Names: t.Identifiers, Directory: t.Directory}
 	add := func(rows ...Row) { rep.Rows = append(rep.Rows, rows...) }
 
-	dirRow, dir := Directory(ctx, t.HTTPClient, t.Directory, t.UserAgent)
+	dirRow, dir := Directory(ctx, t.HTTPClient, t.Directory, version.UserAgent())
 	add(dirRow)
 	acctRow, accountURL := Account(t.StatePath, t.Directory, dir, t.AcceptTOS, t.HasEAB)
 	add(acctRow)

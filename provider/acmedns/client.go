@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/strictacme/strictacme/internal/version"
 )
 
 // APIError is a non-success reply of an acme-dns compatible server. Code
@@ -87,6 +89,7 @@ func (c call) do(ctx context.Context, out any) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", version.UserAgent())
 	// Credentials in the URL (https://user:token@host/) become basic auth;
 	// net/http does that, we only keep them out of messages.
 	for k, v := range c.hdr {

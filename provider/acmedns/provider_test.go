@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/libdns/libdns"
@@ -17,6 +18,7 @@ import (
 	"github.com/strictacme/strictacme/internal/challengeserver/api"
 	"github.com/strictacme/strictacme/internal/challengeserver/store"
 	"github.com/strictacme/strictacme/internal/challengeserver/view"
+	"github.com/strictacme/strictacme/internal/version"
 )
 
 const digest = "LHDhK3oGRvkiefQnx7OOczTY5Tic_xZ6HcMOc_gmtoM"
@@ -174,5 +176,38 @@ func TestCase_AD04(t *testing.T) {
 	Register(context.Background(), srv.URL, RegisterOptions{AllowFrom: []string{" ", "192.0.2.0/24"}})
 	if bodies[0] != "" || bodies[1] != "" || bodies[2] != `{"allowfrom":["192.0.2.0/24"]}` {
 		t.Fatalf("%q", bodies)
+	}
+}
+
+// Every call to the server (register, update, delete) names strictacme and
+// its version as User-Agent, so the server's operator can tell clients apart.
+func TestRequestsCarryUserAgent(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]string{}
+	srv, _ := server(t, api.Config{})
+	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.URL.Path] = r.Header.Get("User-Agent")
+		mu.Unlock()
+		srv.Config.Handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(rec.Close)
+	ctx := context.Background()
+	acc, err := Register(ctx, rec.URL, RegisterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Provider{Credentials: Credentials{"example.com": acc}}
+	recs := []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: digest}}
+	if _, err := p.AppendRecords(ctx, "example.com.", recs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DeleteRecords(ctx, "example.com.", recs); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/register", "/update", "/delete"} {
+		if got := seen[path]; got != version.UserAgent() || !strings.HasPrefix(got, "strictacme/") {
+			t.Errorf("%s: User-Agent %q, want %q", path, got, version.UserAgent())
+		}
 	}
 }

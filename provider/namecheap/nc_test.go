@@ -15,6 +15,7 @@ import (
 
 	"github.com/libdns/libdns"
 
+	"github.com/strictacme/strictacme/internal/version"
 	"github.com/strictacme/strictacme/provider/namecheap/internal/api"
 	"github.com/strictacme/strictacme/provider/namecheap/namecheaptest"
 )
@@ -328,7 +329,8 @@ func TestCase_NC07(t *testing.T) {
 }
 
 // TestCase_NC08 — setHosts via GET with many hosts gets an HTML 404: every
-// call is a POST with a form body, tested on a 140-record zone.
+// call is a POST with a form body, tested on a 140-record zone. Every call
+// also names strictacme and its version as User-Agent.
 func TestCase_NC08(t *testing.T) {
 	w := newWorld(t, namecheaptest.Options{}, nil)
 	var hosts []namecheaptest.Host
@@ -346,6 +348,9 @@ func TestCase_NC08(t *testing.T) {
 	for _, r := range w.srv.Requests() {
 		if r.Method != http.MethodPost || r.QueryLen != 0 || r.ContentType != "application/x-www-form-urlencoded" {
 			t.Errorf("%s sent as %s with %d query bytes, %q", r.Command, r.Method, r.QueryLen, r.ContentType)
+		}
+		if r.UserAgent != version.UserAgent() {
+			t.Errorf("%s sent User-Agent %q, want %q", r.Command, r.UserAgent, version.UserAgent())
 		}
 	}
 	if w.srv.Calls("setHosts") != 2 || len(w.srv.Hosts("example.com")) != 140 {

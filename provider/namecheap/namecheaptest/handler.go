@@ -68,7 +68,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	if len(s.requests) >= maxRequestLog {
 		s.requests = append(s.requests[:0], s.requests[len(s.requests)-maxRequestLog/2:]...)
 	}
-	s.requests = append(s.requests, Request{Command: cmd, Method: r.Method, ContentType: r.Header.Get("Content-Type"), QueryLen: len(r.URL.RawQuery), Params: logged})
+	s.requests = append(s.requests, Request{Command: cmd, Method: r.Method, ContentType: r.Header.Get("Content-Type"), UserAgent: r.Header.Get("User-Agent"), QueryLen: len(r.URL.RawQuery), Params: logged})
 	if len(r.URL.RawQuery) > s.opts.MaxQueryLen {
 		s.mu.Unlock()
 		w.Header().Set("Content-Type", "text/html")

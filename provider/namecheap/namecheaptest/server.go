@@ -134,6 +134,7 @@ type Request struct {
 	Command     string
 	Method      string
 	ContentType string
+	UserAgent   string
 	QueryLen    int
 	Params      url.Values // merged, names lower-cased; apikey removed
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/strictacme/strictacme/internal/version"
 	"golang.org/x/time/rate"
 )
 
@@ -144,6 +145,7 @@ func (c *Client) call(ctx context.Context, command string, params url.Values) (*
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/xml, text/xml")
+	req.Header.Set("User-Agent", version.UserAgent())
 	start := c.clock().Now()
 	resp, err := c.httpClient().Do(req)
 	if err != nil {
@@ -348,6 +350,7 @@ func DiscoverClientIP(ctx context.Context, hc *http.Client, ipURL string) (netip
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("ClientIp discovery at %s: %v; set NAMECHEAP_CLIENT_IP instead", ipURL, err)
 	}
+	req.Header.Set("User-Agent", version.UserAgent())
 	resp, err := hc.Do(req)
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("ClientIp discovery at %s failed: %v; set NAMECHEAP_CLIENT_IP to the whitelisted egress IPv4", ipURL, err)
