@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Load benchmark of `strictacme serve`'s DNS side and, when ACMEDNS_BIN names
 # an acme-dns binary, of acme-dns in the same run: queries per second at
-# saturation, p50/p99 latency at saturation and at a fixed rate, and resident
-# memory (VmRSS) after each load, then the medians over the repeats and the
-# strictacme/acme-dns ratios.
+# saturation, p50/p99 latency at saturation and at a fixed rate, the server's
+# CPU time per answered question, and resident memory (VmRSS) after each
+# load, then the medians over the repeats and the strictacme/acme-dns ratios.
 #
 #   bench/serve.sh                                      strictacme alone, absolute figures
 #   ACMEDNS_BIN=/path/to/acme-dns bench/serve.sh        both, with ratios
@@ -98,15 +98,29 @@ rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
 
+# cpu_ticks PID: user + system CPU time of the process so far, in clock
+# ticks (proc(5): fields 14 and 15 of /proc/PID/stat; the name in
+# parentheses is cut off first).
+cpu_ticks() {
+	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+HZ=$(getconf CLK_TCK)
+
 # load LABEL SERVER QFILE [ARGS...]: one bounded load on the load core; the
-# result line gets the server's RSS right after it.
+# result line gets the server's RSS right after it and the server's CPU time
+# per answered question (steadier than qps on a shared machine, and not
+# limited by the load generator's core).
 load() {
 	local label=$1 server=$2 qfile=$3
 	shift 3
-	local line
+	local line before after answered pid=${PID_OF[$server]}
+	before=$(cpu_ticks "$pid")
 	line=$(taskset -c "$LOAD_CPU" "$TMP/serveload" -s "127.0.0.1:${DNSPORT[$server]}" -q "$qfile" \
 		-d "${SECS}s" -n "$MAXQ" -label "$label" "$@")
-	echo "$line rss_kb=$(rss_kb "${PID_OF[$server]}")" | tee -a "$RESULTS"
+	after=$(cpu_ticks "$pid")
+	answered=$(sed -n 's/.* answered=\([0-9]*\) .*/\1/p' <<<"$line")
+	echo "$line rss_kb=$(rss_kb "$pid") cpu_us_per_q=$(awk -v t=$((after - before)) -v hz="$HZ" -v n="${answered:-0}" \
+		'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }')" | tee -a "$RESULTS"
 }
 
 # wait_ready SERVER: the server answers an apex SOA, within 60 s.
