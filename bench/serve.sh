@@ -17,7 +17,7 @@
 #   SECS=5                length of one load (each is also capped at MAXQ questions)
 #   MAXQ=2000000          question cap of one load
 #   WORKERS=16            closed-loop workers (questions in flight)
-#   RATE=                 open-loop rate in qps; default 80 % of the lowest
+#   RATE=                 open-loop rate in qps; default half the lowest
 #                         saturation qps measured at the first account count
 #   SERVER_CPU=0          core the servers are pinned to (taskset)
 #   LOAD_CPU=1            core the load generator is pinned to
@@ -248,7 +248,7 @@ TOML
 
 	if [[ $FIRST == 1 && -z $RATE ]]; then
 		RATE=$(awk '/\/saturation\// { split($2, a, "="); if (min == "" || a[2] < min) min = a[2] }
-			END { printf "%d", min * 0.8 }' "$RESULTS")
+			END { printf "%d", min * 0.5 }' "$RESULTS")
 		[[ $RATE -ge 1 ]] || die "no saturation figure to derive RATE from; set RATE"
 	fi
 	FIRST=0
