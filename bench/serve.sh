@@ -128,7 +128,8 @@ wait_ready() {
 	local i
 	for ((i = 0; i < 300; i++)); do
 		if ! kill -0 "${PID_OF[$1]}" 2>/dev/null; then
-			die "$1 exited during start-up; its log: $DIR/$1.log"
+			die "$1 exited during start-up; the end of its log:
+$(tail -n 5 "$DIR/$1.log")"
 		fi
 		if "$TMP/serveload" -s "127.0.0.1:${DNSPORT[$1]}" -q "$DIR/ready.q" -n 1 -c 1 -timeout 200ms 2>/dev/null |
 			grep -q ' answered=1 '; then
@@ -136,7 +137,8 @@ wait_ready() {
 		fi
 		sleep 0.2
 	done
-	die "$1 did not answer within 60 s; its log: $DIR/$1.log"
+	die "$1 did not answer within 60 s; the end of its log:
+$(tail -n 5 "$DIR/$1.log")"
 }
 
 declare -A PID_OF
