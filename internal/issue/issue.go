@@ -307,8 +307,15 @@ func (is *Issuer) Obtain(ctx context.Context, req Request) (res *Result, err err
 		return nil, err
 	}
 	var written map[zoneKey][]*Record
+	var cleaning chan error // the last round's clean-up, once it runs alongside finalize
 	defer func() {
-		if cerr := is.cleanup(ctx, written); cerr != nil {
+		var cerr error
+		if cleaning != nil {
+			cerr = <-cleaning
+		} else {
+			cerr = is.cleanup(ctx, written)
+		}
+		if cerr != nil {
 			is.logf("clean-up: %v", cerr)
 			if err == nil {
 				err = exitcode.With(exitcode.DNS, fmt.Errorf("certificate obtained, but clean-up failed: %w", cerr))
@@ -332,7 +339,13 @@ func (is *Issuer) Obtain(ctx context.Context, req Request) (res *Result, err err
 		}
 	}
 
-	// 4. Finalize (RFC 8555 §7.4) and download.
+	// 4. Finalize (RFC 8555 §7.4) and download. Every authorization is valid,
+	// so the records have done their work: they are removed while the CA
+	// issues, and the provider's calls hide behind the order's Retry-After
+	// instead of following the download. Obtain still returns only after
+	// the clean-up (the deferred call above waits for it).
+	cleaning = make(chan error, 1)
+	go func(w map[zoneKey][]*Record) { cleaning <- is.cleanup(ctx, w) }(written)
 	t0 = is.cfg.Now()
 	cert, err := is.finalize(ctx, order, req)
 	if err != nil {

@@ -2,8 +2,14 @@ package issue
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/libdns/libdns"
 
 	"github.com/strictacme/strictacme/internal/testworld"
 )
@@ -69,5 +75,55 @@ func TestPollingWaitsOnlyWhereTheCAAsks(t *testing.T) {
 	}
 	if long != 1 {
 		t.Errorf("sleeps %v: want exactly one long wait, the order's Retry-After", slept)
+	}
+}
+
+// deleteSignal closes deleted at its first DeleteRecords call.
+type deleteSignal struct {
+	*testworld.Provider
+	once    sync.Once
+	deleted chan struct{}
+}
+
+func (p *deleteSignal) DeleteRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	p.once.Do(func() { close(p.deleted) })
+	return p.Provider.DeleteRecords(ctx, zone, recs)
+}
+
+// While the CA keeps the order processing (Pebble's 5 s Retry-After), the
+// challenge records, whose authorizations are all valid, are already being
+// removed: the provider's calls cost no time after the download. The wait
+// for the order's Retry-After (test clock) looks for the first delete; it
+// waits in real time only when the delete does not come.
+func TestRecordsRemovedWhileTheOrderIsProcessing(t *testing.T) {
+	w := testworld.Start(t, testworld.Options{RetryAfterOrder: 5 * time.Second})
+	p := &deleteSignal{Provider: w.Provider(), deleted: make(chan struct{})}
+	clock := newTestClock()
+	var during atomic.Bool
+	clock.onSleep = func(time.Time) {
+		clock.mu.Lock()
+		d := clock.slept[len(clock.slept)-1]
+		clock.mu.Unlock()
+		if d < 3*time.Second {
+			return
+		}
+		select {
+		case <-p.deleted:
+			during.Store(true)
+		case <-time.After(10 * time.Second):
+		}
+	}
+	f := newFixture(t, w, withClock(clock), withProvider(p), func(_ *fixture, c *Config) { c.PollInterval = 0 })
+	if _, err := f.obtain(t, context.Background(), "overlap.example.com", "*.overlap.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if len(clock.sleeps(3*time.Second)) == 0 {
+		t.Fatalf("sleeps %v: the CA sent no order Retry-After to wait for", clock.slept)
+	}
+	if !during.Load() {
+		t.Errorf("the records were not removed while the order was processing")
+	}
+	if rrs, _ := w.DNS.Records("example.com."); strings.Contains(fmt.Sprint(rrs), "_acme-challenge.overlap") {
+		t.Errorf("challenge records left behind after Obtain: %v", rrs)
 	}
 }
