@@ -12,6 +12,7 @@
 #     -L RUNS          lego runs for 100 names, where one lego run takes about ten
 #                      minutes (default: RUNS); the other tools still run RUNS times
 #     -o DIR           results directory (default /tmp/strictacme-peers.<UTC time>)
+#     -S DIR           only print the table of an earlier (or interrupted) run's DIR/runs.tsv
 #   PEERS=DIR          the harness (default ../shared/peers from the repository root)
 #   Other PEBBLE_* variables (e.g. PEBBLE_WFE_NONCEREJECT=50, PEBBLE_VA_NOSLEEP=0) reach
 #   Pebble through the harness's world.sh.
@@ -45,6 +46,69 @@ fi
 [[ -d $PEERS ]] || { echo "peers.sh: harness not found at $PEERS; set PEERS" >&2; exit 2; }
 PEERS=$(cd "$PEERS" && pwd)
 
+# summarize DIR: the table of DIR/runs.tsv (also of a partial or interrupted run).
+summarize() {
+awk -F'\t' -v dir="$1" '
+function median(a, n,    i, j, t) {
+	if (n == 0) return -1
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function fmt(x, d) { return x < 0 ? "–" : sprintf("%." d "f", x) }
+# phases K FILE: from the step log of strictacme, the seconds its exec hook took to
+# write the records, and how long the clean-up ran on after the certificate
+# was stored.
+function phases(k, file,    line, ts, w0, w1, st, cl) {
+	w0 = w1 = st = cl = -1
+	while ((getline line < file) > 0) {
+		if (line !~ /^\[ *[0-9.]+s\]/) continue
+		ts = line; sub(/^\[ */, "", ts); sub(/s\].*/, "", ts); ts += 0
+		if (w0 < 0 && line ~ /\] write TXT /) w0 = ts
+		if (line ~ /\] wrote [0-9]+ record/) w1 = ts
+		if (line ~ /\] stored /) st = ts
+		if (line ~ /\] cleaned up /) cl = ts
+	}
+	close(file)
+	if (w0 >= 0 && w1 >= 0) wr[k, ++nw[k]] = w1 - w0
+	if (st >= 0 && cl >= 0) af[k, ++na[k]] = (cl > st ? cl - st : 0)
+}
+NR > 1 {
+	k = $1 "\t" $2; if (!(k in seen)) { seen[k] = 1; order[++m] = k; names[k] = $3 }
+	runs[k, $5]++
+	if ($6 == 0 && $8 == "ok") { okc[k, $5]++; t[k, $5, $4] = $7; okr[k, $5, $4] = 1 }
+	if ($5 == "strictacme" && $6 == 0 && $8 == "ok") phases(k, dir "/logs/" $1 "-" $2 "-" $4 "-strictacme.log")
+	if ($4 > rounds[k]) rounds[k] = $4
+}
+END {
+	print "| Retry-After | shape | names | strictacme/lego, median of pairs (min–max) | strictacme/floor, median of rounds | strictacme s | lego s | floor s | ok (strictacme, lego, floor) | strictacme: hook writes s, clean-up after the certificate s |"
+	print "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	for (j = 1; j <= m; j++) {
+		k = order[j]; split(k, kk, "\t")
+		np = 0; nf = 0; delete pr; delete fr; lo = hi = -1
+		for (tool in ms) delete ms[tool]
+		split("strictacme lego floor", tools, " ")
+		for (x = 1; x <= 3; x++) { n = 0; delete v
+			for (r = 1; r <= rounds[k]; r++) if (okr[k, tools[x], r]) v[++n] = t[k, tools[x], r]
+			ms[tools[x]] = median(v, n) }
+		for (r = 1; r <= rounds[k]; r++) if (okr[k, "strictacme", r]) {
+			if (okr[k, "lego", r]) { q = t[k, "strictacme", r] / t[k, "lego", r]; pr[++np] = q
+				if (lo < 0 || q < lo) lo = q; if (q > hi) hi = q }
+			if (okr[k, "floor", r] && t[k, "floor", r] > 0) fr[++nf] = t[k, "strictacme", r] / t[k, "floor", r]
+		}
+		pm = median(pr, np); fm = median(fr, nf)
+		delete v; for (x = 1; x <= nw[k]; x++) v[x] = wr[k, x]; wm = median(v, nw[k] + 0)
+		delete v; for (x = 1; x <= na[k]; x++) v[x] = af[k, x]; am = median(v, na[k] + 0)
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %d/%d, %d/%d, %d/%d | %s, %s |\n", \
+			(kk[1] == 0 ? "0" : "3 s / 5 s"), kk[2], names[k], \
+			(np ? sprintf("%s (%s–%s), %d pairs", fmt(pm, 4), fmt(lo, 4), fmt(hi, 4), np) : "–"), \
+			(nf ? sprintf("%s, %d rounds", fmt(fm, 2), nf) : "–"), \
+			fmt(ms["strictacme"], 2), fmt(ms["lego"], 2), fmt(ms["floor"], 3), \
+			okc[k, "strictacme"], runs[k, "strictacme"], okc[k, "lego"], runs[k, "lego"], okc[k, "floor"], runs[k, "floor"], \
+			fmt(wm, 2), fmt(am, 2)
+	}
+}' "$1/runs.tsv"
+}
+
 ARGS=("$@")
 RUNS=5 SHAPES=1,3,wild,10,100 RAS=0,default TOOLS=strictacme,lego,floor LARGE="" OUT="" INSIDE=0
 while (($#)); do
@@ -55,8 +119,9 @@ while (($#)); do
 	-t) TOOLS=$2; shift 2 ;;
 	-L) LARGE=$2; shift 2 ;;
 	-o) OUT=$2; shift 2 ;;
+	-S) summarize "$2"; exit ;;
 	--inside) INSIDE=1; shift ;;
-	-h | --help) sed -n '2,34p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,35p' "$0"; exit 0 ;;
 	*) echo "peers.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -214,45 +279,7 @@ for ra in ${RAS//,/ }; do
 	WORLD_UP=0
 done
 
-# ---------- summary ----------
-awk -F'\t' '
-function median(a, n,    i, j, t) {
-	if (n == 0) return -1
-	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-	return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
-function fmt(x, d) { return x < 0 ? "–" : sprintf("%." d "f", x) }
-NR > 1 {
-	k = $1 "\t" $2; if (!(k in seen)) { seen[k] = 1; order[++m] = k; names[k] = $3 }
-	runs[k, $5]++
-	if ($6 == 0 && $8 == "ok") { okc[k, $5]++; t[k, $5, $4] = $7; okr[k, $5, $4] = 1 }
-	if ($4 > rounds[k]) rounds[k] = $4
-}
-END {
-	print "| Retry-After | shape | names | strictacme/lego, median of pairs (min–max) | strictacme/floor, median of rounds | strictacme s | lego s | floor s | ok (strictacme, lego, floor) |"
-	print "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-	for (j = 1; j <= m; j++) {
-		k = order[j]; split(k, kk, "\t")
-		np = 0; nf = 0; delete pr; delete fr; lo = hi = -1
-		for (tool in ms) delete ms[tool]
-		split("strictacme lego floor", tools, " ")
-		for (x = 1; x <= 3; x++) { n = 0; delete v
-			for (r = 1; r <= rounds[k]; r++) if (okr[k, tools[x], r]) v[++n] = t[k, tools[x], r]
-			ms[tools[x]] = median(v, n) }
-		for (r = 1; r <= rounds[k]; r++) if (okr[k, "strictacme", r]) {
-			if (okr[k, "lego", r]) { q = t[k, "strictacme", r] / t[k, "lego", r]; pr[++np] = q
-				if (lo < 0 || q < lo) lo = q; if (q > hi) hi = q }
-			if (okr[k, "floor", r] && t[k, "floor", r] > 0) fr[++nf] = t[k, "strictacme", r] / t[k, "floor", r]
-		}
-		pm = median(pr, np); fm = median(fr, nf)
-		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %d/%d, %d/%d, %d/%d |\n", \
-			(kk[1] == 0 ? "0" : "3 s / 5 s"), kk[2], names[k], \
-			(np ? sprintf("%s (%s–%s), %d pairs", fmt(pm, 4), fmt(lo, 4), fmt(hi, 4), np) : "–"), \
-			(nf ? sprintf("%s, %d rounds", fmt(fm, 2), nf) : "–"), \
-			fmt(ms["strictacme"], 2), fmt(ms["lego"], 2), fmt(ms["floor"], 3), \
-			okc[k, "strictacme"], runs[k, "strictacme"], okc[k, "lego"], runs[k, "lego"], okc[k, "floor"], runs[k, "floor"]
-	}
-}' "$OUT/runs.tsv" >"$OUT/summary.md"
+summarize "$OUT" >"$OUT/summary.md"
 echo
 cat "$OUT/summary.md"
 echo
