@@ -31,12 +31,15 @@ func TestCrashAtEveryStep(t *testing.T) {
 	steps := []struct {
 		step         string
 		newIsCurrent bool // the kill came after the switch to the new certificate
+		// mayBeGone: the records are removed while the CA issues, so by
+		// this step they may be gone before the kill, or still be there.
+		mayBeGone bool
 	}{
-		{"written", false},
-		{"propagation", false},
-		{"finalized", false},
-		{"storing", false},
-		{"stored", true},
+		{"written", false, false},
+		{"propagation", false, false},
+		{"finalized", false, true},
+		{"storing", false, true},
+		{"stored", true, true},
 	}
 	for _, tc := range steps {
 		t.Run(tc.step, func(t *testing.T) {
@@ -86,7 +89,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 			if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 				t.Fatalf("renew was not killed at %s: %v", tc.step, err)
 			}
-			if n := challengeTXT(w); n == 0 {
+			if n := challengeTXT(w); n == 0 && !tc.mayBeGone {
 				t.Errorf("no challenge record in the zone right after the kill at %s; the kill came too late to test clean-up", tc.step)
 			}
 			checkComplete(t, st, name, old.Meta.Serial, !tc.newIsCurrent)
