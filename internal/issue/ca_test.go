@@ -102,3 +102,16 @@ func TestConcurrentOrderWithHalfTheNoncesRejected(t *testing.T) {
 		t.Fatalf("Obtain with 50%% badNonce: %v", err)
 	}
 }
+
+// A CA that refuses more nonces in a row than acmez tries (ten) on an
+// authorization request still issues: the refused request was not
+// processed (RFC 8555 §6.5), so it is sent again. Pebble refusing half of
+// all nonces makes such a streak likely somewhere in a 100-name order.
+func TestBadNonceStreakLongerThanAcmezRetries(t *testing.T) {
+	w := testworld.Start(t)
+	f := newFixture(t, w)
+	w.CA.Inject(testworld.Fault{Kind: testworld.FaultBadNonce, Path: testworld.PathAuthz, Count: 11})
+	if _, err := f.obtain(t, context.Background(), "streak.example.com"); err != nil {
+		t.Fatalf("Obtain with 11 badNonce answers in a row: %v", err)
+	}
+}

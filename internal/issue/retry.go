@@ -15,7 +15,8 @@ import (
 // nonces and authorizations are often brief (case AC02). A far Retry-After
 // stops the order with a RateLimitedError telling when to retry, never a busy
 // loop (case AC01). badNonce is retried by acmez with the nonce from the
-// error response (case AC03).
+// error response (case AC03), and here maxNonceRounds more times when
+// acmez's ten tries were all refused.
 //
 // A 5xx on an idempotent step (idempotentOps: fetching an authorization or
 // the certificate, initiating a challenge) is retried up to max5xxRetries
@@ -24,7 +25,7 @@ import (
 func (is *Issuer) withCARetry(ctx context.Context, op string, f func() error) error {
 	backoff := time.Second
 	backoff5 := backoff5xx
-	serverErrors := 0
+	serverErrors, nonceRounds := 0, 0
 	for attempt := 0; ; attempt++ {
 		if err := is.inFlight.acquire(ctx); err != nil {
 			return err
@@ -32,6 +33,16 @@ func (is *Issuer) withCARetry(ctx context.Context, op string, f func() error) er
 		err := f()
 		is.inFlight.release()
 		var p acme.Problem
+		if err != nil && errors.As(err, &p) && p.Type == acme.ProblemTypeBadNonce && nonceRounds < maxNonceRounds {
+			// acmez gave up after ten fresh nonces in a row were refused,
+			// which a CA that refuses nonces at random does now and then
+			// across the hundreds of requests of a large order. A refused
+			// nonce means the request was not processed (RFC 8555 §6.5), so
+			// sending it again is safe for every operation.
+			nonceRounds++
+			attempt--
+			continue
+		}
 		if err != nil && idempotentOps[op] && serverError(err) && serverErrors < max5xxRetries {
 			serverErrors++
 			is.logf("CA server error on %s; retrying in %s (%d/%d)", op, backoff5, serverErrors, max5xxRetries)
@@ -66,6 +77,10 @@ const (
 	max5xxRetries = 2
 	backoff5xx    = 2 * time.Second
 )
+
+// maxNonceRounds is how many more times withCARetry sends a request that
+// acmez gave up on after its own ten badNonce retries.
+const maxNonceRounds = 3
 
 // idempotentOps are the withCARetry operations that are safe to repeat after
 // a server error (RFC 8555 §7.5.1 allows re-posting to a challenge; the
