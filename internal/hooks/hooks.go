@@ -2,11 +2,18 @@
 // a pre hook once before the first order of a run, a deploy hook after each
 // certificate that was issued or renewed, and a post hook once at the end.
 //
-// A hook is one shell command line, run with /bin/sh -c, with the process
-// environment plus the variables below. Its standard output and error go to
-// the writer given (strictacme passes its stderr, so --json output on stdout
-// stays clean). A hook that exits non-zero is an *Error with exit code
-// exitcode.Hook; the certificate it was about stays stored.
+// A hook is one shell command line, run with /bin/sh -c in a process group
+// of its own. It gets a small environment, not strictacme's: the variables
+// of BaseEnv (PATH, HOME, user, shell, temporary directory, time zone,
+// locale), the variables the operator lists to pass through (Runner.PassEnv,
+// --hook-env), and the STRICTACME_* variables below. Credentials strictacme
+// was given (provider API keys, the EAB key) are never passed on. Its
+// standard output and error go to the writer given (strictacme passes its
+// stderr, so --json output on stdout stays clean), with every secret
+// strictacme knows replaced (internal/redact). A hook that exits non-zero
+// is an *Error with exit code exitcode.Hook; the certificate it was about
+// stays stored. On timeout or cancellation the whole process group is
+// killed, so a child the hook started cannot keep the run waiting.
 //
 // Deploy hook variables (DeployEnv):
 //
@@ -42,7 +49,37 @@ import (
 	"time"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/proc"
+	"github.com/strictacme/strictacme/internal/redact"
 )
+
+// BaseEnv names the variables of strictacme's environment every hook gets,
+// when set; a name ending in "*" is a prefix. Everything else must be
+// listed in Runner.PassEnv.
+var BaseEnv = []string{"PATH", "HOME", "USER", "LOGNAME", "SHELL", "TMPDIR", "TZ", "LANG", "LANGUAGE", "LC_*"}
+
+// Env returns the environment of a hook: the entries of environ (KEY=value)
+// named by BaseEnv or pass, then extra. strictacme's own STRICTACME_*
+// settings are not passed on unless listed in pass; a listed name whose
+// value is a secret strictacme was given is still left out.
+func Env(environ, pass, extra []string) []string {
+	keep := func(k string) bool {
+		for _, n := range append(BaseEnv[:len(BaseEnv):len(BaseEnv)], pass...) {
+			if n == k || strings.HasSuffix(n, "*") && strings.HasPrefix(k, strings.TrimSuffix(n, "*")) {
+				return true
+			}
+		}
+		return false
+	}
+	var env []string
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		if keep(k) && !redact.Is(v) {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
 
 // Kind names a hook.
 type Kind string
@@ -128,12 +165,19 @@ type Runner struct {
 	// Timeout bounds one hook; 0 means none. On timeout the hook is
 	// killed and an *Error returned.
 	Timeout time.Duration
-	// Output receives the hook's stdout and stderr; nil discards.
+	// Output receives the hook's stdout and stderr, redacted; nil discards.
 	Output io.Writer
+	// PassEnv names further variables of strictacme's environment the hook
+	// gets (see Env); a name ending in "*" is a prefix.
+	PassEnv []string
+	// WaitDelay bounds the wait for the hook's output once the hook has
+	// exited or was killed (children that keep it open); 0 means
+	// proc.DefaultWaitDelay.
+	WaitDelay time.Duration
 }
 
-// Run runs command (nothing when it is "") with the process environment
-// plus env. cert names the certificate for a deploy hook's error. A failure
+// Run runs command (nothing when it is "") with Env(os.Environ(),
+// r.PassEnv, env). cert names the certificate for a deploy hook's error. A failure
 // is an *Error wrapped with exitcode.Hook.
 func (r Runner) Run(ctx context.Context, kind Kind, cert, command string, env []string) error {
 	if strings.TrimSpace(command) == "" {
@@ -149,14 +193,22 @@ func (r Runner) Run(ctx context.Context, kind Kind, cert, command string, env []
 		shell = "/bin/sh"
 	}
 	cmd := exec.CommandContext(ctx, shell, "-c", command)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = Env(os.Environ(), r.PassEnv, env)
 	out := r.Output
 	if out == nil {
 		out = io.Discard
 	}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.WaitDelay = 5 * time.Second
+	rw := redact.NewWriter(out)
+	cmd.Stdout, cmd.Stderr = rw, rw
+	proc.Group(cmd, r.WaitDelay)
 	err := cmd.Run()
+	_ = rw.Flush()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		// The hook succeeded; something it started in the background still
+		// held its output, which is now closed.
+		fmt.Fprintf(out, "strictacme: %s hook exited, but a process it started kept its output open; output closed\n", kind)
+		return nil
+	}
 	if err == nil {
 		return nil
 	}

@@ -6,8 +6,13 @@
 //	$EXEC_PATH cleanup _acme-challenge.example.com. <value>
 //
 // The FQDN is absolute (trailing dot), the value is the TXT content. The
-// program gets the environment of strictacme. A non-zero exit fails the write
-// or delete; the last line it printed on stderr is quoted in the error.
+// program gets the environment of strictacme (its own DNS API credentials
+// are usually there), less every variable holding a credential strictacme
+// itself was given (a Namecheap API key, the EAB key). A non-zero exit
+// fails the write or delete; the last line it printed on stderr is quoted in
+// the error, with known secrets replaced. The program runs in a process
+// group of its own, killed as a whole at the timeout or when the run is
+// cancelled, so a child it started cannot keep the run waiting.
 //
 // lego's RAW mode (domain, token and key authorization instead of FQDN and
 // value) is refused with a message: DNS challenges other than dns-01 have no
@@ -27,6 +32,9 @@ import (
 	"time"
 
 	"github.com/libdns/libdns"
+
+	"github.com/strictacme/strictacme/internal/proc"
+	"github.com/strictacme/strictacme/internal/redact"
 )
 
 // Config configures the provider.
@@ -172,14 +180,16 @@ func (p *Provider) run(ctx context.Context, action, fqdn, value string) error {
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
 	cmd := osexec.CommandContext(ctx, p.cfg.Program, action, fqdn, value)
+	cmd.Env = environ()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	cmd.Stdout = nil
+	proc.Group(cmd, 0)
 	err := cmd.Run()
-	if err == nil {
+	if err == nil || errors.Is(err, osexec.ErrWaitDelay) {
 		return nil
 	}
-	last := lastLine(stderr.String())
+	last := lastLine(redact.String(stderr.String()))
 	if last != "" {
 		last = ": " + last
 	}
@@ -191,6 +201,19 @@ func (p *Provider) run(ctx context.Context, action, fqdn, value string) error {
 		return fmt.Errorf("%s %s %s: exit status %d%s", p.cfg.Program, action, fqdn, ee.ExitCode(), last)
 	}
 	return fmt.Errorf("%s %s %s: %v", p.cfg.Program, action, fqdn, err)
+}
+
+// environ is strictacme's environment without the variables whose value is
+// a secret strictacme was given.
+func environ() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		_, v, _ := strings.Cut(kv, "=")
+		if !redact.Is(v) {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 func lastLine(s string) string {

@@ -1,0 +1,30 @@
+// Package proc starts operator programs (hooks, DNS scripts) so that
+// stopping them stops everything they started.
+//
+// A shell hook that starts a child (a service reload that forks, a script
+// running curl) leaves that child holding the output pipe when only the
+// shell is killed: the run then waits for the pipe to close, past
+// --timeout and past SIGTERM. Group starts the program in its own process
+// group, kills the whole group when the context ends, and bounds the wait
+// for the pipes after the program exits.
+package proc
+
+import (
+	"os/exec"
+	"time"
+)
+
+// DefaultWaitDelay is how long Group lets output pipes stay open after the
+// program exited or was killed, for children that still hold them.
+const DefaultWaitDelay = 2 * time.Second
+
+// Group prepares cmd (before Start): its own process group, killed as a
+// whole (SIGKILL) when cmd's context ends, and at most waitDelay (0 means
+// DefaultWaitDelay) of waiting for its pipes once the program is gone.
+func Group(cmd *exec.Cmd, waitDelay time.Duration) {
+	if waitDelay <= 0 {
+		waitDelay = DefaultWaitDelay
+	}
+	cmd.WaitDelay = waitDelay
+	group(cmd)
+}
