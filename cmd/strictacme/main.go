@@ -19,7 +19,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/redact"
 	buildversion "github.com/strictacme/strictacme/internal/version"
+	"github.com/strictacme/strictacme/provider/namecheap"
 )
 
 // version, when set at link time with -ldflags "-X main.version=v1.2.3" (as
@@ -63,10 +65,32 @@ func main() {
 func run(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	return execute(ctx, args, os.Stdout, os.Stderr)
+}
+
+// secretEnv names the environment variables that hold credentials
+// strictacme may be given; their values are redacted from everything it
+// prints or stores even before (or without) a command reading them.
+// Credentials read from files or named by the config are registered where
+// they are read.
+var secretEnv = []string{namecheap.EnvAPIKey, envName("eab-hmac-key"), "TESTAPI_TOKEN"}
+
+// execute runs the command line args with stdout and stderr, every known
+// secret redacted from both (internal/redact), and returns the exit code.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	for _, k := range secretEnv {
+		redact.Add(os.Getenv(k))
+	}
+	rout, rerr := redact.NewWriter(stdout), redact.NewWriter(stderr)
+	defer func() { _ = rout.Flush(); _ = rerr.Flush() }()
+	prevLog := logOut
+	logOut = rerr
+	defer func() { logOut = prevLog }()
 	root := newRootCmd()
 	root.SetArgs(args)
-	out := &countingWriter{w: os.Stdout}
+	out := &countingWriter{w: rout}
 	root.SetOut(out)
+	root.SetErr(rerr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitcode.OK
@@ -78,10 +102,10 @@ func run(args []string) int {
 	if ctx.Err() != nil { // SIGINT/SIGTERM arrived: whatever failed after it
 		code = exitcode.Canceled
 	}
-	fmt.Fprintln(os.Stderr, "strictacme: "+err.Error())
+	fmt.Fprintln(rerr, "strictacme: "+err.Error())
 	if out.n == 0 && wantsJSON(args) {
 		// A CI job piping --json into jq still gets one object.
-		_ = json.NewEncoder(os.Stdout).Encode(struct {
+		_ = json.NewEncoder(rout).Encode(struct {
 			OK       bool   `json:"ok"`
 			ExitCode int    `json:"exit_code"`
 			Error    string `json:"error"`

@@ -20,6 +20,7 @@ import (
 type hookFlags struct {
 	pre, deployCmd, post string
 	timeout              time.Duration
+	env                  []string
 }
 
 func (h *hookFlags) register(cmd *cobra.Command) {
@@ -27,11 +28,12 @@ func (h *hookFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&h.pre, "pre-hook", "", "shell command run once before the first order of a run, only when something is due")
 	fl.StringVar(&h.deployCmd, "deploy-hook", "", "shell command run after each issued or renewed certificate, with STRICTACME_CERT_NAME, STRICTACME_FULLCHAIN_PATH, ... set")
 	fl.StringVar(&h.post, "post-hook", "", "shell command run once after the last order of a run, only when something was due")
-	fl.DurationVar(&h.timeout, "hook-timeout", 5*time.Minute, "kill a hook that runs longer than this")
+	fl.DurationVar(&h.timeout, "hook-timeout", 5*time.Minute, "kill a hook (and every process it started) that runs longer than this")
+	fl.StringSliceVar(&h.env, "hook-env", nil, "pass this variable of strictacme's environment on to hooks (repeatable; NAME* for a prefix); hooks otherwise get only PATH, HOME, user, locale and the STRICTACME_* hook variables")
 }
 
 func (h hookFlags) runner(w io.Writer) hooks.Runner {
-	return hooks.Runner{Timeout: h.timeout, Output: w}
+	return hooks.Runner{Timeout: h.timeout, Output: w, PassEnv: h.env}
 }
 
 // around runs the pre hook, f, then the post hook (renewal.Around). A

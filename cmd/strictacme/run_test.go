@@ -30,19 +30,13 @@ func init() {
 	})
 }
 
-// runCLI runs strictacme in-process and returns its exit code and output.
+// runCLI runs strictacme in-process, as main does (redacted output, exit
+// codes), and returns its exit code and output.
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	root := newRootCmd()
-	root.SetArgs(args)
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	err := root.ExecuteContext(context.Background())
-	if err != nil {
-		fmt.Fprintln(&errb, "strictacme: "+err.Error())
-	}
-	return exitcode.Of(err), out.String(), errb.String()
+	code := execute(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
 }
 
 func worldConfig(t *testing.T, w *testworld.World, body string) string {

@@ -24,6 +24,7 @@ import (
 	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/propagation"
 	"github.com/strictacme/strictacme/internal/providers"
+	"github.com/strictacme/strictacme/internal/redact"
 	"github.com/strictacme/strictacme/internal/resolver"
 	"github.com/strictacme/strictacme/provider/acmedns"
 )
@@ -311,6 +312,7 @@ func (s Settings) eab(key string) (*acme.EAB, error) {
 	if key == "" {
 		return nil, &BuildError{Key: "eab_hmac_key_file", Err: errors.New("the EAB key ID needs its HMAC key")}
 	}
+	redact.Add(key)
 	return &acme.EAB{KeyID: s.EABKeyID, MACKey: key}, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/strictacme/strictacme/internal/keyshape"
 	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/providers"
+	"github.com/strictacme/strictacme/internal/redact"
 )
 
 // Key is one setting of a provider kind. The same setting is a config key
@@ -129,6 +130,9 @@ func (r ProviderRef) Lookup(k *ProviderKind, fallback func(string) (string, bool
 			if set {
 				if !own {
 					return "", false
+				}
+				if key.Secret {
+					redact.Add(v)
 				}
 				return v, err == nil
 			}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/renameio/v2"
+
+	"github.com/strictacme/strictacme/internal/redact"
 )
 
 // StateFile is the sidecar file, next to a certificate's "current" link,
@@ -19,7 +21,9 @@ import (
 const StateFile = "renewal.json"
 
 // State is what renewal remembers about one certificate (its StateFile). It
-// never holds secrets.
+// never holds secrets: SaveState replaces every known one (internal/redact)
+// in LastError, which may quote a DNS script's output, and writes the file
+// readable by its owner only.
 type State struct {
 	// ARI is the last renewalInfo answer, or nil.
 	ARI *ARI `json:"ari,omitempty"`
@@ -71,13 +75,16 @@ func LoadState(certDir string) (*State, error) {
 	return &s, nil
 }
 
-// SaveState writes s to the StateFile in certDir atomically (0644).
+// SaveState writes s to the StateFile in certDir atomically (0600), known
+// secrets redacted.
 func SaveState(certDir string, s *State) error {
-	data, err := json.MarshalIndent(s, "", "  ")
+	c := *s
+	c.LastError = redact.String(c.LastError)
+	data, err := json.MarshalIndent(&c, "", "  ")
 	if err != nil {
 		return err
 	}
-	return renameio.WriteFile(filepath.Join(certDir, StateFile), append(data, '\n'), 0o644)
+	return renameio.WriteFile(filepath.Join(certDir, StateFile), append(data, '\n'), 0o600)
 }
 
 // Jitter returns a uniformly random delay in [0, maxDelay) so a fleet of

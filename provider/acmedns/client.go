@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strictacme/strictacme/internal/redact"
 	"github.com/strictacme/strictacme/internal/version"
 )
 
@@ -162,6 +163,7 @@ func Register(ctx context.Context, serverURL string, opts RegisterOptions) (Acco
 		body = map[string][]string{"allowfrom": allow}
 	}
 	hdr := map[string]string{}
+	redact.Add(opts.AdminToken)
 	if opts.AdminToken != "" {
 		hdr["Authorization"] = "Bearer " + opts.AdminToken
 	}
@@ -172,6 +174,7 @@ func Register(ctx context.Context, serverURL string, opts RegisterOptions) (Acco
 	if acc.Username == "" || acc.Password == "" || acc.FullDomain == "" {
 		return Account{}, fmt.Errorf("acmedns register: %s: the reply lacks username, password or fulldomain", redactURL(u))
 	}
+	redact.Add(acc.Password)
 	acc.ServerURL = serverURL
 	return acc, nil
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/google/renameio/v2"
+
+	"github.com/strictacme/strictacme/internal/redact"
 )
 
 // Account is one acme-dns account as stored in the common credentials JSON
@@ -139,6 +141,9 @@ func LoadCredentials(path string) (Credentials, error) {
 	}
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("acmedns: %s: not a credentials file (a JSON object of domain → {fulldomain, subdomain, username, password, server_url}): %v", path, err)
+	}
+	for _, a := range c {
+		redact.Add(a.Password)
 	}
 	return c, nil
 }

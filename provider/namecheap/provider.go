@@ -31,6 +31,7 @@ import (
 	"github.com/libdns/libdns"
 	"golang.org/x/time/rate"
 
+	"github.com/strictacme/strictacme/internal/redact"
 	"github.com/strictacme/strictacme/provider/namecheap/internal/api"
 )
 
@@ -94,6 +95,7 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.APIKey == "" {
 		return nil, fmt.Errorf("namecheap: API key is empty; set %s or %s_FILE", EnvAPIKey, EnvAPIKey)
 	}
+	redact.Add(cfg.APIKey)
 	ep := cfg.Endpoint
 	if ep == "" {
 		ep = api.ProductionEndpoint
