@@ -90,7 +90,7 @@ interrupted.`,
 func (f *renewFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.path, "path", defaultPath(), "state directory: accounts, certificates, journal")
-	fl.BoolVar(&f.lockWait, "wait", false, "wait for another run on the same --path instead of failing")
+	fl.BoolVar(&f.lockWait, "wait", false, "wait for another run on the same --path (at most --timeout) instead of failing")
 	fl.BoolVar(&f.json, "json", false, "print one JSON summary of the run on stdout")
 	fl.BoolVar(&f.force, "force", false, "renew every selected certificate now, due or not")
 	fl.BoolVar(&f.noARI, "no-ari", false, "do not ask the CA for renewal windows (ARI); use the lifetime rule only")
@@ -131,7 +131,10 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 	if f.config != nil {
 		open = openLocked // run creates the state directory
 	}
-	st, unlock, err := open(ctx, f.path, f.lockWait)
+	// --wait waits for another run at most --timeout.
+	lockCtx, cancelLock := context.WithTimeout(ctx, f.timeout)
+	st, unlock, err := open(lockCtx, f.path, f.lockWait)
+	cancelLock()
 	if err != nil {
 		return err
 	}
