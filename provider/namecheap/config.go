@@ -69,6 +69,11 @@ type Config struct {
 	// SettleDelay is the serving lag of Namecheap's name servers, what
 	// ServingLag returns (NAMECHEAP_SETTLE_DELAY); 0 means 2 minutes.
 	SettleDelay time.Duration
+	// CallTimeout bounds one API call, answer included
+	// (NAMECHEAP_HTTP_TIMEOUT, lego's name); 0 means 30 s. A call without
+	// an answer in time is retried once; while it waits, a progress line
+	// goes to Logger every 10 s.
+	CallTimeout time.Duration
 	// MaxCycles bounds the read-modify-write-verify cycles of one change
 	// when a lost update or a retryable error is seen; 0 means 4.
 	MaxCycles int
@@ -106,6 +111,7 @@ const (
 	EnvLockDir     = "NAMECHEAP_LOCK_DIR"
 	EnvTTL         = "NAMECHEAP_TTL"
 	EnvSettleDelay = "NAMECHEAP_SETTLE_DELAY"
+	EnvHTTPTimeout = "NAMECHEAP_HTTP_TIMEOUT"
 )
 
 const apiAccessURL = "https://ap.www.namecheap.com/settings/tools/apiaccess/"
@@ -146,6 +152,18 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 			return Config{}, fmt.Errorf("%s=%q: want whole seconds between %d and %d (setHosts rejects others)", EnvTTL, v, minTTL, maxTTL)
 		}
 		cfg.TTL = n
+	}
+	if v := get(EnvHTTPTimeout); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			if n, err2 := strconv.Atoi(v); err2 == nil {
+				d, err = time.Duration(n)*time.Second, nil
+			}
+		}
+		if err != nil || d <= 0 {
+			return Config{}, fmt.Errorf("%s=%q: want a duration such as 30s (or whole seconds)", EnvHTTPTimeout, v)
+		}
+		cfg.CallTimeout = d
 	}
 	if v := get(EnvSettleDelay); v != "" {
 		d, err := time.ParseDuration(v)

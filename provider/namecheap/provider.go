@@ -222,6 +222,8 @@ func (p *Provider) apiClient(ctx context.Context) (*api.Client, error) {
 		Limiter:    p.limiter,
 		Clock:      p.clock,
 		Logger:     p.log,
+
+		CallTimeout: p.cfg.CallTimeout,
 	}
 	return p.client, nil
 }

@@ -55,7 +55,20 @@ type Client struct {
 	// throttle the
 	// delay is at least ThrottleBackoff.
 	Backoff time.Duration
+	// CallTimeout bounds one HTTP call, answer included; 0 means
+	// DefaultCallTimeout. A call that gets no answer in time is a
+	// *TransportError with Timeout set; it is retried once at most, so an
+	// endpoint that accepts connections and never answers costs about two
+	// CallTimeouts, not the 5 × 60 s of the transport's own limits.
+	CallTimeout time.Duration
+	// ProgressEvery is how often a call still waiting for its answer is
+	// reported (Info) to Logger; 0 means 10 s.
+	ProgressEvery time.Duration
 }
+
+// DefaultCallTimeout is the default bound of one API call. Namecheap answers
+// getHosts in about a second and setHosts in a few; 30 s is generous.
+const DefaultCallTimeout = 30 * time.Second
 
 func (c *Client) clock() Clock {
 	if c.Clock == nil {
@@ -139,7 +152,15 @@ func (c *Client) call(ctx context.Context, command string, params url.Values) (*
 	for k, vs := range params {
 		form[k] = vs
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Endpoint, strings.NewReader(form.Encode()))
+	timeout := c.CallTimeout
+	if timeout <= 0 {
+		timeout = DefaultCallTimeout
+	}
+	callCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	stopProgress := c.progress(callCtx, command, timeout)
+	defer stopProgress()
+	req, err := http.NewRequestWithContext(callCtx, http.MethodPost, c.Endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, fmt.Errorf("namecheap %s: %v", shortCommand(command), c.redact(err.Error()))
 	}
@@ -152,11 +173,20 @@ func (c *Client) call(ctx context.Context, command string, params url.Values) (*
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if callCtx.Err() != nil {
+			return nil, &TransportError{Command: command, Err: fmt.Errorf("no answer within %s", timeout), Timeout: true}
+		}
 		return nil, &TransportError{Command: command, Err: errors.New(c.redact(err.Error()))}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if callCtx.Err() != nil {
+			return nil, &TransportError{Command: command, Err: fmt.Errorf("no complete answer within %s", timeout), Timeout: true}
+		}
 		return nil, &TransportError{Command: command, Err: errors.New(c.redact(err.Error()))}
 	}
 	c.log("namecheap call", "command", command, "http_status", resp.StatusCode, "bytes", len(body), "elapsed", c.clock().Now().Sub(start))
@@ -220,6 +250,37 @@ func (c *Client) log(msg string, args ...any) {
 	}
 }
 
+// progress reports every ProgressEvery that command still waits for its
+// answer, until the returned function is called or ctx ends: a slow or
+// silent endpoint shows in the step log instead of a run that says nothing.
+func (c *Client) progress(ctx context.Context, command string, timeout time.Duration) (stop func()) {
+	if c.Logger == nil {
+		return func() {}
+	}
+	every := c.ProgressEvery
+	if every <= 0 {
+		every = 10 * time.Second
+	}
+	done := make(chan struct{})
+	start := time.Now()
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				c.Logger.Info("namecheap: still waiting for the API", "command", shortCommand(command),
+					"waited", time.Since(start).Round(time.Second).String(), "limit", timeout.String())
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
 // callRetry runs a read command, retrying retryable failures with
 // exponential backoff on c.Clock. Every try goes through the limiter, so
 // retries spend the same 20-a-minute budget.
@@ -232,9 +293,14 @@ func (c *Client) callRetry(ctx context.Context, command string, params url.Value
 	if delay <= 0 {
 		delay = 2 * time.Second
 	}
+	timeouts := 0
 	for i := 1; ; i++ {
 		env, err := c.call(ctx, command, params)
-		if err == nil || !IsRetryable(err) || i >= attempts {
+		var te *TransportError
+		if errors.As(err, &te) && te.Timeout {
+			timeouts++
+		}
+		if err == nil || !IsRetryable(err) || i >= attempts || timeouts > 1 {
 			return env, err
 		}
 		wait := delay
@@ -242,7 +308,9 @@ func (c *Client) callRetry(ctx context.Context, command string, params url.Value
 			// The window is a minute: short retries only spend more of it.
 			wait = max(wait, ThrottleBackoff)
 		}
-		c.log("namecheap retry", "command", command, "attempt", i, "delay", wait, "error", err.Error())
+		if c.Logger != nil {
+			c.Logger.Info("namecheap: retrying", "command", shortCommand(command), "attempt", i, "of", attempts, "delay", wait.String(), "error", err.Error())
+		}
 		if err := c.clock().Sleep(ctx, wait); err != nil {
 			return nil, err
 		}

@@ -137,6 +137,9 @@ func IsThrottle(err error) bool {
 type TransportError struct {
 	Command string
 	Err     error
+	// Timeout is set when the call's time bound (Client.CallTimeout) ended
+	// it before an answer came.
+	Timeout bool
 }
 
 func (e *TransportError) Error() string {
