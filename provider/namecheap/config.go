@@ -62,8 +62,10 @@ type Config struct {
 	// HTTPClient replaces the IPv4-only client built from RootCAs and Proxy.
 	// It should dial tcp4 itself: the whitelist is IPv4 only.
 	HTTPClient *http.Client
-	// TTL in seconds for new TXT records, 60–60000; 0 means 300 (the
-	// stricter minimum of the newer set-hosts doc,
+	// TTL in seconds for new TXT records, 60–60000 (NAMECHEAP_TTL); when
+	// set it wins over the TTL the caller gives each record. 0 means the
+	// record's TTL, or 300 when that is zero (the stricter minimum of the
+	// newer set-hosts doc,
 	// https://www.namecheap.com/support/api/methods/domains-dns/set-hosts/).
 	TTL int
 	// SettleDelay is the serving lag of Namecheap's name servers, what

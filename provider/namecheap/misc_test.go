@@ -1,6 +1,7 @@
 package namecheap
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -384,5 +385,38 @@ func TestGetRecordsTypesAndListZones(t *testing.T) {
 	}
 	if w.srv.Calls("getList") != 1 {
 		t.Errorf("getList pages = %d", w.srv.Calls("getList"))
+	}
+}
+
+// TestNamecheapTTLWinsOverTheRecordsTTL: NAMECHEAP_TTL was read but every
+// record arrived with the order flow's TTL (60 s), so the setting never
+// reached the zone. Set, it is what the TXT row gets; unset, the record's
+// own TTL is kept.
+func TestNamecheapTTLWinsOverTheRecordsTTL(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		cfg  int
+		want string
+	}{{"NAMECHEAP_TTL set", 1800, "1800"}, {"NAMECHEAP_TTL unset", 0, "60"}} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, namecheaptest.Options{}, func(c *Config) { c.TTL = tt.cfg })
+			w.srv.AddZone("example.com", namecheaptest.ZoneOptions{})
+			rec := libdns.TXT{Name: "_acme-challenge", Text: "v", TTL: 60 * time.Second}
+			if _, err := w.p.AppendRecords(context.Background(), "example.com.", []libdns.Record{rec}); err != nil {
+				t.Fatal(err)
+			}
+			found := 0
+			for _, h := range w.srv.Hosts("example.com") {
+				if h.Name == "_acme-challenge" {
+					found++
+					if h.TTL != tt.want {
+						t.Errorf("TXT TTL %s, want %s", h.TTL, tt.want)
+					}
+				}
+			}
+			if found != 1 {
+				t.Fatalf("%d challenge rows in the zone", found)
+			}
+		})
 	}
 }

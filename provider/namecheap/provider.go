@@ -58,7 +58,10 @@ const DefaultSettle = 2 * time.Minute
 // dot, e.g. "example.co.uk.", as ZoneFor returns it. A Provider is safe for
 // concurrent use.
 type Provider struct {
-	cfg      Config
+	cfg Config
+	// ttlSet: Config.TTL was given (NAMECHEAP_TTL) and wins over the
+	// records' own TTL.
+	ttlSet   bool
 	endpoint string
 	hc       *http.Client
 	limiter  *rate.Limiter
@@ -115,6 +118,7 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.ClientIPURL == "" {
 		cfg.ClientIPURL = api.DefaultIPURL
 	}
+	ttlSet := cfg.TTL != 0
 	if cfg.TTL == 0 {
 		cfg.TTL = defaultTTL
 	}
@@ -139,6 +143,7 @@ func New(cfg Config) (*Provider, error) {
 	}
 	p := &Provider{
 		cfg:       cfg,
+		ttlSet:    ttlSet,
 		endpoint:  ep,
 		hc:        cfg.HTTPClient,
 		limiter:   cfg.Limiter,
@@ -302,7 +307,8 @@ func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
 // cycle: one getHosts, one setHosts, one verifying getHosts, whatever the
 // number of records. A value already present at that name is not written
 // again (idempotent). Several values at one name coexist. New records get
-// the record's TTL, or Config.TTL when it is zero. On a refusal
+// Config.TTL when it is set (the operator's choice wins), else the
+// record's TTL, else 300 s. On a refusal
 // (*RefusedError: DDNS hosts, more than 150 records, a host name over 60
 // characters, a TTL outside 60–60000, MX rows in a zone whose EmailType is
 // not MX, a quoted TXT value) the zone is not touched. A write the API
@@ -389,7 +395,7 @@ func (p *Provider) hostsFor(z string, recs []libdns.Record, adding bool) ([]api.
 				return nil, fmt.Errorf("namecheap: TXT %s value is wrapped in quotes, which setHosts strips; pass the bare value", host)
 			}
 			ttl := p.cfg.TTL
-			if rr.TTL > 0 {
+			if rr.TTL > 0 && !p.ttlSet {
 				ttl = int(rr.TTL / time.Second)
 			}
 			if ttl < minTTL || ttl > maxTTL {
