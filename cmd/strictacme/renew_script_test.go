@@ -105,7 +105,7 @@ func cmdCAFault(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 3 {
 		ts.Fatalf("usage: cafault KIND PATH COUNT [RETRY_AFTER [date]]")
 	}
-	kinds := map[string]testworld.FaultKind{"ratelimited": testworld.FaultRateLimited, "internal": testworld.FaultServerInternal, "badnonce": testworld.FaultBadNonce}
+	kinds := map[string]testworld.FaultKind{"ratelimited": testworld.FaultRateLimited, "internal": testworld.FaultServerInternal, "badnonce": testworld.FaultBadNonce, "gone": testworld.FaultGone}
 	k, ok := kinds[args[0]]
 	if !ok {
 		ts.Fatalf("cafault: unknown kind %q", args[0])

@@ -12,7 +12,7 @@ const (
 	OK       = 0 // success, or nothing was due
 	Failure  = 1 // unexpected internal failure
 	Usage    = 2 // bad flag, argument, environment variable or config file
-	CA       = 3 // the ACME CA refused: problem document, invalid challenge, rate limit
+	CA       = 3 // the ACME CA refused: problem document, invalid challenge, rate limit, or stopped answering mid-order
 	DNS      = 4 // a DNS provider API or DNS resolution failed
 	Timeout  = 5 // propagation or validation did not finish within --timeout
 	Missing  = 6 // a required DNS record (delegation CNAME, persist record) is not in place yet

@@ -3,10 +3,13 @@ package issue
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/mholt/acmez/v3/acme"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
 )
 
 // withCARetry runs one ACME operation. A 429 (RFC 8555 §6.6) is retried in
@@ -30,7 +33,7 @@ func (is *Issuer) withCARetry(ctx context.Context, op string, f func() error) er
 		if err := is.inFlight.acquire(ctx); err != nil {
 			return err
 		}
-		err := f()
+		err := caFailure(ctx, f())
 		is.inFlight.release()
 		var p acme.Problem
 		if err != nil && errors.As(err, &p) && p.Type == acme.ProblemTypeBadNonce && nonceRounds < maxNonceRounds {
@@ -94,4 +97,24 @@ func serverError(err error) bool {
 		return p.Status >= 500 || p.Type == acme.ProblemTypeServerInternal
 	}
 	return false
+}
+
+// caFailure gives err, from a request to the CA, the CA exit code when
+// nothing else explains it: a CA that stops answering mid-order (connection
+// refused or reset, an answer that is not ACME) fails like a CA that
+// refuses, not like a bug. The run's own cancellation or deadline, and
+// errors that carry a code already, are left as they are.
+func caFailure(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var ec *exitcode.Error
+	if errors.As(err, &ec) {
+		return err
+	}
+	var p acme.Problem
+	if errors.As(err, &p) {
+		return err // classify gives problems their code
+	}
+	return exitcode.With(exitcode.CA, fmt.Errorf("the CA did not answer: %w", err))
 }

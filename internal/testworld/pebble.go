@@ -64,6 +64,9 @@ const (
 	// urn:ietf:params:acme:error:notImplemented, as step-ca answers a key
 	// change (RFC 8555 §7.3.5).
 	FaultNotImplemented
+	// FaultGone closes the connection without an answer, as a CA that
+	// died (or a proxy in front of it that lost it) mid-order.
+	FaultGone
 )
 
 // Fault makes the CA fail requests before Pebble sees them. Every injected
@@ -251,6 +254,15 @@ func (c *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if hit == nil {
 		c.serve(w, r)
 		return
+	}
+	if hit.Kind == FaultGone {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler) // HTTP/2: the stream is reset
 	}
 	if n := c.freshNonce(r); n != "" {
 		w.Header().Set("Replay-Nonce", n)
