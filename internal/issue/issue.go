@@ -672,7 +672,7 @@ func (is *Issuer) routeOne(ctx context.Context, r *Record) error {
 	}
 	route, err := is.cfg.Providers.Route(ctx, r.Target)
 	if err != nil {
-		return exitcode.With(exitcode.Usage, err)
+		return err // Route gives Usage or DNS
 	}
 	r.route, r.Provider, r.Zone = route, route.Entry.Name, route.Zone
 	return nil

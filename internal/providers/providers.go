@@ -12,6 +12,8 @@ import (
 
 	"github.com/libdns/libdns"
 	"golang.org/x/net/publicsuffix"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
 )
 
 // Provider is what the order flow needs from a DNS provider: batch writes and
@@ -87,7 +89,10 @@ func NewSet(entries ...Entry) (*Set, error) {
 func (s *Set) Entries() []*Entry { return s.entries }
 
 // Route returns the provider and zone for an absolute name. It sends no DNS
-// query. An error says that no configured provider serves the name.
+// query. Errors carry an exit code: exitcode.Usage when the configuration
+// cannot serve the name (no provider for it, a name outside the configured
+// zone, no registered domain), exitcode.DNS when the provider's API failed
+// or said no while finding the zone, the same code as a failed write.
 func (s *Set) Route(ctx context.Context, fqdn string) (Target, error) {
 	fqdn = canonical(fqdn)
 	for _, e := range s.entries {
@@ -96,6 +101,9 @@ func (s *Set) Route(ctx context.Context, fqdn string) (Target, error) {
 		}
 		zone, err := zoneFor(ctx, e, fqdn)
 		if err != nil {
+			if exitcode.Of(err) == exitcode.Failure {
+				err = exitcode.With(exitcode.Usage, err)
+			}
 			return Target{}, err
 		}
 		return Target{Entry: e, Zone: zone}, nil
@@ -104,7 +112,16 @@ func (s *Set) Route(ctx context.Context, fqdn string) (Target, error) {
 	for _, e := range s.entries {
 		names = append(names, strings.TrimSuffix(e.Suffix, "."))
 	}
-	return Target{}, fmt.Errorf("no configured DNS provider serves %s (providers are configured for: %s); add one for its zone", strings.TrimSuffix(fqdn, "."), strings.Join(names, ", "))
+	return Target{}, exitcode.With(exitcode.Usage, fmt.Errorf("no configured DNS provider serves %s (providers are configured for: %s); add one for its zone", strings.TrimSuffix(fqdn, "."), strings.Join(names, ", ")))
+}
+
+// providerFailure gives an error of a provider's API exit code DNS unless
+// it carries one (a provider may know a failure is the operator's to fix).
+func providerFailure(err error) error {
+	if exitcode.Of(err) != exitcode.Failure {
+		return err
+	}
+	return exitcode.With(exitcode.DNS, err)
 }
 
 func zoneFor(ctx context.Context, e *Entry, fqdn string) (string, error) {
@@ -117,14 +134,14 @@ func zoneFor(ctx context.Context, e *Entry, fqdn string) (string, error) {
 	if zf, ok := e.Provider.(ZoneFinder); ok {
 		z, err := zf.ZoneFor(ctx, fqdn)
 		if err != nil {
-			return "", err
+			return "", providerFailure(err)
 		}
 		return canonical(z), nil
 	}
 	if zl, ok := e.Provider.(libdns.ZoneLister); ok {
 		zones, err := zl.ListZones(ctx)
 		if err != nil {
-			return "", fmt.Errorf("%s: listing zones: %w", e.Name, err)
+			return "", providerFailure(fmt.Errorf("%s: listing zones: %w", e.Name, err))
 		}
 		best := ""
 		for _, z := range zones {
