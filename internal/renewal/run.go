@@ -134,6 +134,11 @@ func (r *Run) Do(ctx context.Context) (*Summary, error) {
 	}
 	var due []*CertRun
 	for _, c := range runs {
+		var damaged *StateDamagedError
+		if errors.As(c.Err, &damaged) && r.Force {
+			r.Log(fmt.Sprintf("%s: warning: %v; renewing anyway (--force)", c.Name, c.Err))
+			c.State, c.Err = &State{}, nil
+		}
 		if c.Err == nil {
 			r.decide(ctx, c)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/renameio/v2"
 
+	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/redact"
 )
 
@@ -58,7 +59,9 @@ func (s *State) RevokedAt(serial string) time.Time {
 	return time.Time{}
 }
 
-// LoadState reads the StateFile in certDir; a missing file is an empty State.
+// LoadState reads the StateFile in certDir; a missing file is an empty
+// State, an unreadable JSON one a *StateDamagedError with exit code
+// exitcode.State.
 func LoadState(certDir string) (*State, error) {
 	path := filepath.Join(certDir, StateFile)
 	data, err := os.ReadFile(path)
@@ -70,10 +73,24 @@ func LoadState(certDir string) (*State, error) {
 	}
 	var s State
 	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, exitcode.With(exitcode.State, &StateDamagedError{Path: path, Err: err})
 	}
 	return &s, nil
 }
+
+// StateDamagedError is a StateFile that is not valid JSON (a disk that
+// filled up, a hand edit). The file only caches what renewal learned, so
+// the fix is to remove it; renew --force renews over it.
+type StateDamagedError struct {
+	Path string
+	Err  error
+}
+
+func (e *StateDamagedError) Error() string {
+	return fmt.Sprintf("%s is damaged (%v); it only keeps what renewal learned (ARI window, last result): delete it, or run renew --force, and it is written again", e.Path, e.Err)
+}
+
+func (e *StateDamagedError) Unwrap() error { return e.Err }
 
 // SaveState writes s to the StateFile in certDir atomically (0600), known
 // secrets redacted.
