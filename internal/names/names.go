@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"golang.org/x/net/idna"
+	"golang.org/x/net/publicsuffix"
 )
 
 // Identifier is one validated DNS identifier.
@@ -35,6 +36,12 @@ var profile = idna.New(
 )
 
 // Parse validates one name. Errors are one line naming the name and the fix.
+// Besides the DNS syntax it refuses A-labels ("xn--") that are not valid
+// punycode of a valid IDN (RFC 5891 §5.4), labels with hyphens in the third
+// and fourth position that are not A-labels (reserved, RFC 5891
+// §4.2.3.1), and names that are public suffixes in the ICANN section of
+// the public-suffix list (co.uk, com.au): nobody can own those, and a CA
+// refuses them only after the order exists.
 func Parse(input string) (Identifier, error) {
 	s := strings.TrimSpace(input)
 	s = strings.TrimSuffix(s, ".")
@@ -75,6 +82,9 @@ func Parse(input string) (Identifier, error) {
 			return fail("%v", err)
 		}
 	}
+	if ps, icann := publicsuffix.PublicSuffix(ascii); icann && ps == ascii {
+		return fail("%s is a public suffix, under which others register their domains; give a name you own under it, e.g. example.%s", ascii, ascii)
+	}
 	if _, err := netip.ParseAddr(ascii); err == nil {
 		return fail("IP addresses cannot be validated with DNS challenges; give a DNS name")
 	}
@@ -97,6 +107,24 @@ func checkLabel(l string) error {
 	for _, r := range l {
 		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
 			return fmt.Errorf("invalid character %q in label %q; use letters, digits and hyphens", r, l)
+		}
+	}
+	if len(l) >= 4 && l[2:4] == "--" {
+		if !strings.HasPrefix(l, "xn--") {
+			return fmt.Errorf("label %q has hyphens in the third and fourth position, which are reserved for IDN A-labels (xn--); change the label", l)
+		}
+		// A valid A-label decodes to a valid U-label that encodes back to
+		// the same A-label.
+		u, err := profile.ToUnicode(l)
+		if err == nil {
+			var back string
+			back, err = profile.ToASCII(u)
+			if err == nil && back != l {
+				err = fmt.Errorf("it is not the canonical form of %q (%s)", u, back)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("label %q is not a valid IDN A-label (%v); give the name in Unicode or its correct xn-- form", l, err)
 		}
 	}
 	return nil

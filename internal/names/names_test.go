@@ -63,3 +63,33 @@ func TestParseAllDropsDuplicates(t *testing.T) {
 		t.Fatal("empty list accepted")
 	}
 }
+
+// TestPublicSuffixesAndBrokenALabelsAreRefused: co.uk and xn-- labels that
+// are not valid punycode were accepted and only the CA refused them, after
+// the order existed. They are refused up front with the fix; a real name
+// under a suffix, a private suffix and valid A-labels still pass.
+func TestPublicSuffixesAndBrokenALabelsAreRefused(t *testing.T) {
+	for _, tt := range []struct {
+		in, want string // want: error substring, or "" for accepted
+	}{
+		{"co.uk", "co.uk is a public suffix"},
+		{"*.co.uk", "e.g. example.co.uk"},
+		{"com.au", "public suffix"},
+		{"xn--abc.com", `label "xn--abc" is not a valid IDN A-label`},
+		{"xn--zz.example.com", "correct xn-- form"},
+		{"ab--cd.example.com", "reserved for IDN A-labels"},
+		{"example.co.uk", ""},
+		{"*.example.co.uk", ""},
+		{"github.io", ""}, // private section: its owner may ask
+		{"xn--mnchen-3ya.de", ""},
+		{"xn--p1ai.xn--p1ai", ""},
+	} {
+		_, err := Parse(tt.in)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v", tt.in, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s: err = %v, want %q", tt.in, err, tt.want)
+		}
+	}
+}
