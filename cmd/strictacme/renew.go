@@ -193,7 +193,13 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(sum)
 	} else if sum.Renewed > 0 || sum.Failed > 0 {
-		fmt.Fprintf(stdout, "renewed %d, failed %d, not due %d\n", sum.Renewed, sum.Failed, len(sum.Certificates)-sum.Due)
+		notDue := 0
+		for _, c := range sum.Certificates {
+			if c.Status == renewal.StatusNotDue || c.Status == renewal.StatusDeferred {
+				notDue++
+			}
+		}
+		fmt.Fprintf(stdout, "renewed %d, failed %d, not due %d\n", sum.Renewed, sum.Failed, notDue)
 	}
 	return runErr
 }

@@ -171,7 +171,7 @@ func (r *Run) Do(ctx context.Context) (*Summary, error) {
 			}
 		}
 		r.renewDue(ctx, due)
-	} else {
+	} else if !slices.ContainsFunc(runs, func(c *CertRun) bool { return c.Status == StatusFailed }) {
 		r.Log("nothing due")
 	}
 	sum := &Summary{OK: true, Due: len(due), Certificates: runs}

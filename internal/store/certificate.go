@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/renameio/v2"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
 )
 
 // Metadata describes a stored certificate (metadata.json).
@@ -229,6 +231,10 @@ func (s *Store) LoadCertificate(name string) (*Certificate, error) {
 	dir := filepath.Join(s.CertDir(name), "current")
 	meta, err := os.ReadFile(filepath.Join(dir, MetadataFile))
 	if errors.Is(err, fs.ErrNotExist) {
+		if _, lerr := os.Lstat(dir); lerr == nil {
+			target, _ := os.Readlink(dir)
+			return nil, exitcode.With(exitcode.State, &BrokenCertificateError{Name: name, Dir: s.CertDir(name), Current: target})
+		}
 		return nil, ErrNoCertificate
 	}
 	if err != nil {
@@ -257,7 +263,23 @@ func (s *Store) LoadCertificate(name string) (*Certificate, error) {
 	return c, nil
 }
 
-// ListCertificates returns the names of all stored certificates.
+// BrokenCertificateError is a certificate whose "current" version is gone:
+// the link is there, the version it names (or its metadata) is not, as
+// after someone deleted the versions folder.
+type BrokenCertificateError struct {
+	Name, Dir string
+	// Current is where the "current" link points, e.g. "versions/2026…".
+	Current string
+}
+
+func (e *BrokenCertificateError) Error() string {
+	return fmt.Sprintf("certificate %s is broken: %s/current points to %s, which is missing or has no %s (its stored versions were deleted?); restore %s/versions from a backup, or issue it again with strictacme issue --cert-name %s -d NAME…",
+		e.Name, e.Dir, e.Current, MetadataFile, e.Dir, e.Name)
+}
+
+// ListCertificates returns the names of all stored certificates, broken
+// ones included (a "current" link whose version is gone), so that
+// LoadCertificate can say what is wrong with them.
 func (s *Store) ListCertificates() ([]string, error) {
 	entries, err := os.ReadDir(filepath.Join(s.Root, "certificates"))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -268,7 +290,7 @@ func (s *Store) ListCertificates() ([]string, error) {
 	}
 	var out []string
 	for _, e := range entries {
-		if _, err := os.Stat(filepath.Join(s.Root, "certificates", e.Name(), "current", MetadataFile)); err == nil {
+		if _, err := os.Lstat(filepath.Join(s.Root, "certificates", e.Name(), "current")); err == nil {
 			out = append(out, e.Name())
 		}
 	}
