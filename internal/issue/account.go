@@ -31,6 +31,7 @@ type AccountOptions struct {
 // Account loads the stored account for the CA, or creates and stores one
 // (RFC 8555 §7.3) when none exists. created reports which.
 func (is *Issuer) Account(ctx context.Context, opts AccountOptions) (acct acme.Account, created bool, err error) {
+	is.accountName = opts.Name
 	stored, err := is.cfg.Store.LoadAccount(is.cfg.Directory, opts.Name)
 	if err == nil {
 		acct = acme.Account{Location: stored.URL, Contact: stored.Contact, PrivateKey: stored.Key, Status: "valid"}

@@ -93,7 +93,9 @@ type Issuer struct {
 	client  *acme.Client
 	tracker *retryAfterTracker
 	account acme.Account
-	start   time.Time
+	// accountName is AccountOptions.Name of the account in use.
+	accountName string
+	start       time.Time
 	// inFlight bounds the concurrent requests to the CA.
 	inFlight limiter
 	logMu    sync.Mutex
@@ -280,11 +282,23 @@ func (is *Issuer) Obtain(ctx context.Context, req Request) (res *Result, err err
 	for _, id := range req.Identifiers {
 		order.Identifiers = append(order.Identifiers, acme.Identifier{Type: "dns", Value: id.ASCII})
 	}
-	err = is.withCARetry(ctx, "new-order", func() error {
-		var e error
-		order, e = is.client.NewOrder(ctx, is.account, order)
-		return e
-	})
+	newOrder := func() error {
+		return is.withCARetry(ctx, "new-order", func() error {
+			var e error
+			order, e = is.client.NewOrder(ctx, is.account, order)
+			return e
+		})
+	}
+	err = newOrder()
+	if err != nil && order.Replaces != "" && replacesRefused(err) {
+		// The CA will not link this order to the old certificate (another
+		// account ordered it, e.g. after a new account was registered, or
+		// it was replaced already): RFC 9773 §5 makes the field advisory,
+		// so order without it.
+		is.logf("the CA refused to mark this order as replacing %s (%v); ordering without it", order.Replaces, err)
+		order.Replaces = ""
+		err = newOrder()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("creating the order: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/mholt/acmez/v3/acme"
@@ -26,6 +27,10 @@ import (
 // times more, with backoff5xx doubling, after acmez's own three quick tries:
 // a CA's brief outage should not cost the whole order.
 func (is *Issuer) withCARetry(ctx context.Context, op string, f func() error) error {
+	return is.accountGone(is.retryCA(ctx, op, f))
+}
+
+func (is *Issuer) retryCA(ctx context.Context, op string, f func() error) error {
 	backoff := time.Second
 	backoff5 := backoff5xx
 	serverErrors, nonceRounds := 0, 0
@@ -117,4 +122,37 @@ func caFailure(ctx context.Context, err error) error {
 		return err // classify gives problems their code
 	}
 	return exitcode.With(exitcode.CA, fmt.Errorf("the CA did not answer: %w", err))
+}
+
+// accountGone adds the way out to a CA's answer that it no longer knows or
+// accepts the stored account (deleted or deactivated at the CA, or a CA
+// whose database was reset): nothing strictacme retries can fix that, a new
+// account can.
+func (is *Issuer) accountGone(err error) error {
+	var p acme.Problem
+	if err == nil || !errors.As(err, &p) {
+		return err
+	}
+	gone := p.Type == acme.ProblemTypeAccountDoesNotExist ||
+		p.Type == acme.ProblemTypeUnauthorized && strings.Contains(strings.ToLower(p.Detail), "deactivated")
+	if !gone || is.account.Location == "" {
+		return err
+	}
+	dir := is.cfg.Store.AccountDir(is.cfg.Directory, is.accountName)
+	return exitcode.With(exitcode.CA, fmt.Errorf("%w; the CA no longer accepts the account %s stored in %s: move that folder aside and run again to register a new account (with --accept-tos, and the EAB flags if the CA needs them)", err, is.account.Location, dir))
+}
+
+// replacesRefused reports whether a new-order error is the CA refusing the
+// order's "replaces" field (RFC 9773 §5): alreadyReplaced, or unauthorized
+// or malformed with a detail about the replaced certificate.
+func replacesRefused(err error) bool {
+	var p acme.Problem
+	if !errors.As(err, &p) {
+		return false
+	}
+	if strings.HasSuffix(p.Type, ":alreadyReplaced") {
+		return true
+	}
+	return (p.Type == acme.ProblemTypeUnauthorized || p.Type == acme.ProblemTypeMalformed) &&
+		strings.Contains(strings.ToLower(p.Detail), "replac")
 }

@@ -28,6 +28,10 @@ type Account struct {
 // ErrNoAccount is returned by LoadAccount when no account is stored yet.
 var ErrNoAccount = errors.New("no account stored")
 
+// AccountDir is the folder holding account name (default "default") for
+// the CA at directory: its key and URL.
+func (s *Store) AccountDir(directory, name string) string { return s.accountDir(directory, name) }
+
 func (s *Store) accountDir(directory, name string) string {
 	if name == "" {
 		name = "default"
