@@ -32,7 +32,9 @@ type Config struct {
 	// be private or loopback (the user asked for it); a discovered one may not.
 	ClientIP string
 	// ClientIPURL answers this machine's egress IPv4 as text; "" means
-	// https://dynamicdns.park-your-domain.com/getip (Namecheap's own).
+	// https://dynamicdns.park-your-domain.com/getip (Namecheap's own). Set
+	// together with ClientIP, it is asked after error 1011150, so the error
+	// names both addresses when the egress differs from ClientIP.
 	ClientIPURL string
 	// Endpoint is the API URL (…/xml.response). "" means production, or the
 	// sandbox when Sandbox is set. It must be https; plain http is accepted

@@ -535,3 +535,23 @@ func TestCase_NC13(t *testing.T) {
 		t.Fatalf("zone: %+v", hosts)
 	}
 }
+
+// TestInvalidRequestIPNamesTheEgressWhenItDiffersFromClientIp: with
+// ClientIp configured and the calls leaving from another address (NAT, a
+// proxy), the 1011150 advice named only the configured address. With a
+// ClientIp discovery URL configured, the error names both and says which
+// one to whitelist. (Case NC03.)
+func TestInvalidRequestIPNamesTheEgressWhenItDiffersFromClientIp(t *testing.T) {
+	w := newWorld(t, namecheaptest.Options{EgressIP: "203.0.113.9", Whitelist: []string{"203.0.113.9"}}, nil)
+	w.p.cfg.ClientIPURL, w.p.ipURLSet = w.srv.IPURL(), true
+	w.srv.AddZone("example.com", namecheaptest.ZoneOptions{})
+	_, err := w.p.GetRecords(ctx, "example.com.")
+	if err == nil {
+		t.Fatal("a ClientIp off the whitelist was accepted")
+	}
+	for _, want := range []string{"calls come from 203.0.113.9", "ClientIp was sent as 198.51.100.7", "add 203.0.113.9 to the API whitelist"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+}

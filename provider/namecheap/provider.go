@@ -61,7 +61,10 @@ type Provider struct {
 	cfg Config
 	// ttlSet: Config.TTL was given (NAMECHEAP_TTL) and wins over the
 	// records' own TTL.
-	ttlSet   bool
+	ttlSet bool
+	// ipURLSet: Config.ClientIPURL was given, so with a configured
+	// ClientIp it may be asked for the egress address after error 1011150.
+	ipURLSet bool
 	endpoint string
 	hc       *http.Client
 	limiter  *rate.Limiter
@@ -115,6 +118,7 @@ func New(cfg Config) (*Provider, error) {
 			return nil, fmt.Errorf("namecheap: %s=%q is not an IPv4 address; Namecheap whitelists IPv4 only", EnvClientIP, cfg.ClientIP)
 		}
 	}
+	ipURLSet := cfg.ClientIPURL != ""
 	if cfg.ClientIPURL == "" {
 		cfg.ClientIPURL = api.DefaultIPURL
 	}
@@ -144,6 +148,7 @@ func New(cfg Config) (*Provider, error) {
 	p := &Provider{
 		cfg:       cfg,
 		ttlSet:    ttlSet,
+		ipURLSet:  ipURLSet,
 		endpoint:  ep,
 		hc:        cfg.HTTPClient,
 		limiter:   cfg.Limiter,
@@ -229,6 +234,12 @@ func (p *Provider) apiClient(ctx context.Context) (*api.Client, error) {
 		Logger:     p.log,
 
 		CallTimeout: p.cfg.CallTimeout,
+	}
+	if source == "configured" && p.ipURLSet {
+		p.client.Egress = func(ctx context.Context) (string, error) {
+			a, err := api.DiscoverClientIP(ctx, p.hc, p.cfg.ClientIPURL)
+			return a.String(), err
+		}
 	}
 	return p.client, nil
 }

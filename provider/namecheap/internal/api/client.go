@@ -61,6 +61,10 @@ type Client struct {
 	// endpoint that accepts connections and never answers costs about two
 	// CallTimeouts, not the 5 × 60 s of the transport's own limits.
 	CallTimeout time.Duration
+	// Egress, if set, is asked once for this machine's egress IPv4 when
+	// the API answers 1011150, so the error can name both addresses when
+	// they differ (a configured ClientIp behind NAT or a proxy).
+	Egress func(ctx context.Context) (string, error)
 	// ProgressEvery is how often a call still waiting for its answer is
 	// reported (Info) to Logger; 0 means 10 s.
 	ProgressEvery time.Duration
@@ -201,7 +205,16 @@ func (c *Client) call(ctx context.Context, command string, params url.Values) (*
 		return nil, c.httpError(command, resp, body)
 	}
 	if !strings.EqualFold(env.Status, "OK") || len(env.Errors) > 0 {
-		return &env, c.apiError(command, &env)
+		err := c.apiError(command, &env)
+		var ae *Error
+		if errors.As(err, &ae) && ae.Number == ErrNumInvalidRequestIP && c.Egress != nil {
+			ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			if ip, eerr := c.Egress(ectx); eerr == nil {
+				ae.Egress = ip
+			}
+			cancel()
+		}
+		return &env, err
 	}
 	return &env, nil
 }

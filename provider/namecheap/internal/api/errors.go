@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -51,12 +52,25 @@ type Error struct {
 	Number   int
 	Message  string
 	ClientIP string // the ClientIp we sent, for the 1011150 hint
+	// Egress is, for 1011150 with a configured ClientIp, the address an
+	// IP echo service saw this machine's calls come from ("" when unknown).
+	Egress string
 }
 
 func (e *Error) Error() string {
 	cmd := shortCommand(e.Command)
 	switch e.Number {
 	case ErrNumInvalidRequestIP:
+		seen := requestIP(e.Message)
+		if seen == "" || seen == e.ClientIP {
+			seen = e.Egress
+		}
+		if seen != "" && seen != e.ClientIP {
+			// The machine's real egress (NAT, proxy), as the API or an
+			// echo service saw it, differs from ClientIp.
+			return fmt.Sprintf("namecheap %s: error %d %q: this machine's calls come from %s, but ClientIp was sent as %s; that egress address is what counts: add %s to the API whitelist at %s and set NAMECHEAP_CLIENT_IP=%s (or unset it to discover the egress address)",
+				cmd, e.Number, e.Message, seen, e.ClientIP, seen, WhitelistURL, seen)
+		}
 		return fmt.Sprintf("namecheap %s: error %d %q: the API refused ClientIp %s; add %s to the API whitelist at %s, or set NAMECHEAP_CLIENT_IP to the egress IPv4 that is whitelisted",
 			cmd, e.Number, e.Message, e.ClientIP, e.ClientIP, WhitelistURL)
 	case ErrNumInvalidKey:
@@ -153,4 +167,15 @@ func shortCommand(c string) string {
 		return c[i+1:]
 	}
 	return c
+}
+
+// requestIP returns the IPv4 address in a 1011150 message ("Invalid request
+// IP: 203.0.113.9"), or "".
+func requestIP(msg string) string {
+	for _, f := range strings.FieldsFunc(msg, func(r rune) bool { return r == ' ' || r == ',' || r == ';' || r == '[' || r == ']' || r == ':' }) {
+		if a, err := netip.ParseAddr(strings.TrimRight(f, ".")); err == nil && a.Is4() {
+			return a.String()
+		}
+	}
+	return ""
 }
