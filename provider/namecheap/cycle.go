@@ -98,7 +98,7 @@ func (p *Provider) change(ctx context.Context, z, sld, tld string, adds, dels []
 		if err != nil {
 			return nil, cumDeleted, fmt.Errorf("namecheap: reading zone %s before writing (nothing written): %w", z, err)
 		}
-		if !strings.EqualFold(strings.TrimSuffix(res.Domain, "."), z) {
+		if !sameDomain(res.Domain, z) {
 			return nil, cumDeleted, fmt.Errorf("namecheap: getHosts for %s answered for domain %q; nothing written", z, res.Domain)
 		}
 		p.mu.Lock()

@@ -420,3 +420,25 @@ func TestNamecheapTTLWinsOverTheRecordsTTL(t *testing.T) {
 		})
 	}
 }
+
+// TestIDNZoneAnsweredInUnicodeIsConfirmed: the API answered getHosts for
+// xn--bcher-kva.de with Domain="bücher.de", which never matched the
+// A-label, so the zone could never be confirmed or written. Both forms
+// name one zone.
+func TestIDNZoneAnsweredInUnicodeIsConfirmed(t *testing.T) {
+	w := newWorld(t, namecheaptest.Options{}, nil)
+	w.srv.AddZone("xn--bcher-kva.de", namecheaptest.ZoneOptions{UnicodeDomain: true})
+	z, err := w.p.ZoneFor(context.Background(), "_acme-challenge.xn--bcher-kva.de.")
+	if err != nil {
+		t.Fatalf("ZoneFor: %v", err)
+	}
+	if z != "xn--bcher-kva.de." {
+		t.Errorf("zone %q", z)
+	}
+	if _, err := w.p.AppendRecords(context.Background(), z, []libdns.Record{txt("_acme-challenge", "v")}); err != nil {
+		t.Fatalf("AppendRecords: %v", err)
+	}
+	if hasTXT(w.srv.Hosts("xn--bcher-kva.de"), "_acme-challenge", "v") != 1 {
+		t.Errorf("zone: %+v", w.srv.Hosts("xn--bcher-kva.de"))
+	}
+}

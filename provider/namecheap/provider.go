@@ -308,7 +308,11 @@ func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
 	var out []libdns.Zone
 	for _, d := range ds {
 		if d.IsOurDNS {
-			out = append(out, libdns.Zone{Name: strings.ToLower(d.Name) + "."})
+			name := strings.ToLower(d.Name)
+			if n, err := normalizeName(d.Name); err == nil {
+				name = n // an IDN listed in Unicode
+			}
+			out = append(out, libdns.Zone{Name: name + "."})
 		}
 	}
 	return out, nil

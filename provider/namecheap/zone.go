@@ -73,6 +73,14 @@ func splitZone(z string) (sld, tld string, err error) {
 	return strings.TrimSuffix(z, "."+tld), tld, nil
 }
 
+// sameDomain reports whether the Domain attribute of an API answer names
+// zone z (A-labels, lower case): the API may answer an IDN zone in
+// Unicode, which must not read as an answer for another domain.
+func sameDomain(answer, z string) bool {
+	n, err := normalizeName(answer)
+	return err == nil && n == z
+}
+
 // registeredDomain is the ICANN suffix plus one label.
 func registeredDomain(name string) (string, error) {
 	tld := icannSuffix(name)
@@ -259,7 +267,7 @@ func (p *Provider) confirmZone(ctx context.Context, z string) error {
 		return err
 	}
 	res, err := c.GetHosts(ctx, sld, tld)
-	if err == nil && !strings.EqualFold(strings.TrimSuffix(res.Domain, "."), z) {
+	if err == nil && !sameDomain(res.Domain, z) {
 		err = fmt.Errorf("getHosts for %s answered for domain %q; not confirmed", z, res.Domain)
 	}
 	p.mu.Lock()

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/net/idna"
 )
 
 const htmlNotFound = `<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">
@@ -171,6 +173,11 @@ func (s *Server) getHosts(w http.ResponseWriter, p params) bool {
 		return false
 	}
 	domain := strings.ToLower(p.get("SLD") + "." + p.get("TLD"))
+	if z.unicodeDomain {
+		if u, err := idna.ToUnicode(domain); err == nil {
+			domain = u
+		}
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<DomainDNSGetHostsResult Domain="%s" EmailType="%s" IsUsingOurDNS="true"`, escAttr(domain), escAttr(z.emailType))
 	if len(z.hosts) == 0 {

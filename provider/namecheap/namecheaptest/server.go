@@ -110,15 +110,20 @@ type ZoneOptions struct {
 	CustomNS     bool   // getHosts/setHosts answer 2030288
 	OtherAccount bool   // answer 2016166
 	Shared       bool   // managed but not owned: absent from getList
-	Hosts        []Host
+	// UnicodeDomain answers getHosts and setHosts with the Domain attribute
+	// of an IDN zone in Unicode (bücher.de for xn--bcher-kva.de), as the
+	// API may.
+	UnicodeDomain bool
+	Hosts         []Host
 }
 
 type zone struct {
-	emailType    string
-	customNS     bool
-	otherAccount bool
-	shared       bool
-	hosts        []Host
+	emailType     string
+	customNS      bool
+	otherAccount  bool
+	shared        bool
+	unicodeDomain bool
+	hosts         []Host
 }
 
 // Fault is an injected failure for the next matching call.
@@ -240,7 +245,7 @@ func (s *Server) AddZone(domain string, zo ZoneOptions) {
 			}
 		}
 	}
-	z := &zone{emailType: et, customNS: zo.CustomNS, otherAccount: zo.OtherAccount, shared: zo.Shared}
+	z := &zone{emailType: et, customNS: zo.CustomNS, otherAccount: zo.OtherAccount, shared: zo.Shared, unicodeDomain: zo.UnicodeDomain}
 	z.hosts = s.stamp(zo.Hosts, true)
 	s.zones[strings.ToLower(domain)] = z
 }
