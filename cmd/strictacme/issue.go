@@ -223,7 +223,11 @@ func (f *issueFlags) plan() (*job, error) {
 	if f.eabHMAC != "" && f.eabHMACFile != "" {
 		return nil, usage("give the EAB HMAC key once: --eab-hmac-key (or %s) or --eab-hmac-key-file", envName("eab-hmac-key"))
 	}
-	return newJob(s, f.path, f.eabHMAC, f.lookup)
+	j, err := newJob(s, f.path, f.eabHMAC, f.lookup)
+	if err == nil {
+		j.hooks.env = f.hooks.env // --hook-env is not a stored setting
+	}
+	return j, err
 }
 
 // newJob builds the plan of s; problems come back as one usage error.

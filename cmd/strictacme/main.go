@@ -73,7 +73,7 @@ func run(args []string) int {
 // prints or stores even before (or without) a command reading them.
 // Credentials read from files or named by the config are registered where
 // they are read.
-var secretEnv = []string{namecheap.EnvAPIKey, envName("eab-hmac-key"), "TESTAPI_TOKEN"}
+var secretEnv = []string{namecheap.EnvAPIKey, envName("eab-hmac-key")}
 
 // execute runs the command line args with stdout and stderr, every known
 // secret redacted from both (internal/redact), and returns the exit code.

@@ -51,7 +51,13 @@ func TestHookAndDNSScriptEchoingSecretsLeakNothing(t *testing.T) {
 	t.Setenv("NAMECHEAP_API_KEY", ncKey)
 	t.Setenv("STRICTACME_EAB_HMAC_KEY", eabKey)
 	state := filepath.Join(dir, "state")
-	hook := "env; echo \"the key is " + ncKey + " and " + eabKey + "\" >&2"
+	// The hook prints its environment and, from a file of its own, both
+	// keys (the command line itself is stored as a setting).
+	hookFile := filepath.Join(dir, "deploy.sh")
+	if err := os.WriteFile(hookFile, []byte("env\necho \"the key is "+ncKey+" and "+eabKey+"\" >&2\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	hook := "sh " + hookFile
 	common := []string{"--ca-cert", w.TLSRootFile, "--path", state, "--json", "--deploy-hook", hook}
 
 	code, out1, err1 := runCLI(t, append([]string{"issue", "--server", w.DirectoryURL, "--accept-tos", "--eab-kid", "kid-1",
