@@ -15,7 +15,8 @@ import (
 // timeout unless --propagation-timeout is given, PROVIDER_POLLING_INTERVAL
 // (seconds between lego's checks) the longest pause between our checks,
 // which back off up to it. Where a variable has no counterpart it is named
-// in a warning instead of being ignored in silence. A value that is not a
+// in a warning instead of being ignored in silence. (NAMECHEAP_HTTP_TIMEOUT
+// is the namecheap provider's own: it bounds each API call.) A value that is not a
 // number of seconds or a duration is a usage error naming the variable.
 func legoTiming(lookup func(string) (string, bool), dns, strategy string, timeoutSet bool, cfg *propagation.Config) (warnings []string, err error) {
 	prefix := map[string]string{"exec": "EXEC", "namecheap": "NAMECHEAP"}[dns]
@@ -58,14 +59,6 @@ func legoTiming(lookup func(string) (string, bool), dns, strategy string, timeou
 		cfg.PollMax = d
 		if cfg.PollInitial == 0 || cfg.PollInitial > d {
 			cfg.PollInitial = min(propagation.DefaultPollInitial, d)
-		}
-	}
-	if prefix == "NAMECHEAP" {
-		name = "NAMECHEAP_HTTP_TIMEOUT"
-		if _, ok, err := get(name); err != nil {
-			return nil, err
-		} else if ok {
-			warnings = append(warnings, name+" is not used: each Namecheap API call is bounded by strictacme itself (2 minutes)")
 		}
 	}
 	return warnings, nil
