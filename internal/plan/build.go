@@ -112,9 +112,6 @@ func Build(s Settings, opts BuildOptions) (*Plan, error) {
 		return nil, &BuildError{Key: "resolvers", Err: err}
 	}
 	p.Persist = issue.ResolverPersistChecker{Resolvers: p.Resolvers}
-	if p.Strategy, err = p.strategy(opts); err != nil {
-		return nil, err
-	}
 	rules := delegation.Rules{Aliases: s.ChallengeAliases, Targets: s.ChallengeTargets, Alias: s.ChallengeAlias}
 	d, err := delegation.New(rules)
 	if err != nil {
@@ -131,6 +128,9 @@ func Build(s Settings, opts BuildOptions) (*Plan, error) {
 		d.Verify = s.sendsDNS()
 	}
 	p.Delegate = d
+	if p.Strategy, err = p.strategy(opts); err != nil {
+		return nil, err
+	}
 	if p.EAB, err = s.eab(opts.EABKey); err != nil {
 		return nil, err
 	}
@@ -201,7 +201,9 @@ func (p *Plan) strategy(opts BuildOptions) (propagation.Strategy, error) {
 	s := p.Settings
 	cfg := propagation.Config{
 		Resolvers: p.Resolvers, Quorum: s.Quorum, Delay: s.PropagationWait.D(), Timeout: s.PropagationTimeout.D(),
-	}.WithProviders(p.Providers)
+	}
+	own := p.recordProviders()
+	cfg = cfg.WithProviders(own)
 	seen := map[string]bool{}
 	for _, r := range s.Providers {
 		if seen[r.Kind] {
@@ -232,7 +234,7 @@ func (p *Plan) strategy(opts BuildOptions) (propagation.Strategy, error) {
 			}
 			cfg.Relay = r
 		case info.Provider && cfg.Getter == nil:
-			return nil, &BuildError{Key: key, Err: fmt.Errorf("strategy provider: provider %s cannot read records back; use doh or wait", p.Providers.Entries()[0].Name)}
+			return nil, &BuildError{Key: key, Err: fmt.Errorf("strategy provider: %s cannot read records back; use doh or wait", providerNames(own))}
 		}
 	}
 	st, err := propagation.Build(propagation.Choice{
@@ -242,6 +244,48 @@ func (p *Plan) strategy(opts BuildOptions) (propagation.Strategy, error) {
 		return nil, &BuildError{Key: "propagation", Err: err}
 	}
 	return st, nil
+}
+
+// recordProviders are the providers that write this certificate's
+// challenge records: the provider of each name's _acme-challenge name, or
+// of a static delegation rule's target. Their serving lag and read-back are
+// what its check waits for; other certificates' providers in the same
+// config do not count. A name whose CNAME is followed may land in any
+// configured zone, so then every provider counts.
+func (p *Plan) recordProviders() *providers.Set {
+	if p.Providers == nil {
+		return nil
+	}
+	d, _ := p.Delegate.(*delegation.Delegator)
+	var fqdns []string
+	for _, id := range p.Identifiers {
+		name := challenge.DNS01Name(id.Base())
+		if d != nil {
+			if t, ok := d.Static(name); ok {
+				name = t
+			} else if d.Follow {
+				return p.Providers
+			}
+		}
+		fqdns = append(fqdns, name)
+	}
+	return p.Providers.Serving(fqdns...)
+}
+
+// providerNames names the providers of set for an error: "provider NAME"
+// or "providers A, B".
+func providerNames(set *providers.Set) string {
+	var ns []string
+	for _, e := range set.Entries() {
+		ns = append(ns, e.Name)
+	}
+	if len(ns) == 1 {
+		return "provider " + ns[0]
+	}
+	if len(ns) == 0 {
+		return "no provider"
+	}
+	return "providers " + strings.Join(ns, ", ")
 }
 
 // relay builds the relay strategy: the challenge server's /lookup asks

@@ -96,7 +96,7 @@ func (s *Set) Entries() []*Entry { return s.entries }
 func (s *Set) Route(ctx context.Context, fqdn string) (Target, error) {
 	fqdn = canonical(fqdn)
 	for _, e := range s.entries {
-		if e.Suffix != "." && e.Suffix != "" && fqdn != e.Suffix && !strings.HasSuffix(fqdn, "."+e.Suffix) {
+		if !e.covers(fqdn) {
 			continue
 		}
 		zone, err := zoneFor(ctx, e, fqdn)
@@ -186,9 +186,42 @@ func canonical(name string) string {
 func (s *Set) Serves(fqdn string) bool {
 	fqdn = canonical(fqdn)
 	for _, e := range s.entries {
-		if e.Suffix == "" || e.Suffix == "." || fqdn == e.Suffix || strings.HasSuffix(fqdn, "."+e.Suffix) {
+		if e.covers(fqdn) {
 			return true
 		}
 	}
 	return false
+}
+
+// covers reports whether the entry's suffix holds the canonical name fqdn.
+func (e *Entry) covers(fqdn string) bool {
+	return e.Suffix == "" || e.Suffix == "." || fqdn == e.Suffix || strings.HasSuffix(fqdn, "."+e.Suffix)
+}
+
+// Serving returns the set of the entries that Route would pick for the
+// given absolute names, so what one certificate's providers declare
+// (Capability, ReadBack) is not mixed with providers that serve other
+// certificates' zones. It does no I/O. Names no entry serves are left out;
+// the result may have no entries.
+func (s *Set) Serving(fqdns ...string) *Set {
+	out := &Set{}
+	if s == nil {
+		return out
+	}
+	picked := map[*Entry]bool{}
+	for _, n := range fqdns {
+		n = canonical(n)
+		for _, e := range s.entries {
+			if e.covers(n) {
+				picked[e] = true
+				break
+			}
+		}
+	}
+	for _, e := range s.entries {
+		if picked[e] {
+			out.entries = append(out.entries, e)
+		}
+	}
+	return out
 }
