@@ -168,6 +168,9 @@ func Parse(path string, data []byte, opts Options) (*File, error) {
 				continue
 			}
 		}
+		if s.Name == "" && len(s.Names) > 0 {
+			s.Name = defaultName(s.Names[0])
+		}
 		s.Providers = usedProviders(s, refs)
 		s = s.WithDefaults()
 		label = strconv.Quote(s.Name)
@@ -237,6 +240,15 @@ func (d *decoder) provider(p plan.Problem) {
 		line = d.pos.line("providers", p.Provider)
 	}
 	d.add(line, "%s", p)
+}
+
+// defaultName is the store name of a certificate without "name": its
+// first name in lower case without a leading "*.", as config certificates
+// have always been stored. The command line's default (store.CertName)
+// keeps a wildcard as "_wildcard."; using it here would move a stored
+// certificate to a new folder and order it afresh.
+func defaultName(first string) string {
+	return strings.TrimPrefix(strings.ToLower(first), "*.")
 }
 
 // usedProviders are the definitions a certificate needs: every provider

@@ -72,3 +72,25 @@ names = ["host.acme.example.net"]
 		}
 	}
 }
+
+// A certificate without "name" keeps the folder earlier releases stored it
+// in: the first name without "*.", in lower case. A wildcard-first
+// certificate stored as "example.com" must not be looked for under
+// "_wildcard.example.com", or run would order it afresh under a new name.
+func TestCertificateWithoutNameKeepsItsStoredFolder(t *testing.T) {
+	const exec = "\n[providers.x]\ntype = \"exec\"\nprogram = \"/bin/true\"\n"
+	for _, tc := range []struct{ names, want string }{
+		{`["*.Example.com", "example.com"]`, "example.com"},
+		{`["*.example.org"]`, "example.org"},
+		{`["WWW.example.net", "*.example.net"]`, "www.example.net"},
+	} {
+		src := "[[certificate]]\nnames = " + tc.names + "\nprovider = \"x\"\n" + exec
+		f, err := Parse("strictacme.toml", []byte(src), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.Certificates[0].Name; got != tc.want {
+			t.Errorf("names %s: stored as %q, want %q", tc.names, got, tc.want)
+		}
+	}
+}
