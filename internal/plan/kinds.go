@@ -22,11 +22,7 @@ func init() {
 			{Name: "serving_lag", Env: "EXEC_SERVING_LAG", Flag: "exec-serving-lag", Help: "how long the exec script's DNS service takes to serve a written record (default 0)"},
 		},
 		New: func(get func(string) (string, bool), _ BuildEnv) (providers.Provider, error) {
-			cfg, err := exec.ConfigFromEnv(get)
-			if err != nil {
-				return nil, err
-			}
-			return exec.New(cfg)
+			return exec.FromEnv(get)
 		},
 	})
 	RegisterProvider(ProviderKind{

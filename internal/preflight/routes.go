@@ -14,6 +14,7 @@ import (
 	"github.com/strictacme/strictacme/internal/delegation"
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/providers"
+	execprovider "github.com/strictacme/strictacme/provider/exec"
 	"github.com/strictacme/strictacme/provider/namecheap"
 )
 
@@ -184,8 +185,8 @@ func ProviderRows(ctx context.Context, set *providers.Set, routes []Route) []Row
 			continue
 		}
 		check := "provider " + e.Name
-		if p, isExec := e.Provider.(interface{ Program() string }); isExec {
-			rows = append(rows, ProgramRow(check, p.Program()))
+		if p, isExec := e.Provider.(*execprovider.Provider); isExec {
+			rows = append(rows, ProgramRow(check, p.Program))
 			continue
 		}
 		ip := clientIPNote(ctx, e.Provider)

@@ -37,65 +37,77 @@ import (
 	"github.com/strictacme/strictacme/internal/redact"
 )
 
-// Config configures the provider.
-type Config struct {
-	// Program is the path of the program to run (EXEC_PATH).
-	Program string
+// Provider runs Program to write and remove TXT records. It is ready to use
+// from its zero value with Program set; the other fields have defaults.
+// Do not change the fields after the first call. Calls are serialised:
+// scripts are rarely safe to run concurrently against their backend.
+type Provider struct {
+	// Program is the path of the program to run (EXEC_PATH), or a name
+	// looked up in $PATH.
+	Program string `json:"program,omitempty"`
 	// Timeout bounds one run of the program; 0 means 2 minutes.
-	Timeout time.Duration
+	Timeout time.Duration `json:"timeout,omitempty"`
 	// SequenceInterval is a pause between two runs, for scripts whose
 	// backend cannot take writes back to back (EXEC_SEQUENCE_INTERVAL).
-	SequenceInterval time.Duration
-	// ServingLag is how long the script's DNS service takes to serve a
-	// written record on its authoritative servers (EXEC_SERVING_LAG);
-	// 0, the default, means at once or unknown. Propagation checks wait
-	// this long after the write before asking caching resolvers.
-	ServingLag time.Duration
+	SequenceInterval time.Duration `json:"sequence_interval,omitempty"`
+	// Lag is how long the script's DNS service takes to serve a written
+	// record on its authoritative servers (EXEC_SERVING_LAG); 0, the
+	// default, means at once or unknown. ServingLag returns it, and
+	// propagation checks wait this long after the write before asking
+	// caching resolvers.
+	Lag time.Duration `json:"serving_lag,omitempty"`
 	// Sequential declares that the program replaces the TXT value at a
 	// name on each present (an upsert script) instead of adding one
 	// (EXEC_SEQUENTIAL=true): names that share a TXT owner, an apex and
 	// its wildcard, are then validated one after the other, as lego's
-	// exec provider does.
-	Sequential bool
+	// exec provider does. SingleValue returns it.
+	Sequential bool `json:"sequential,omitempty"`
+
+	mu sync.Mutex
 }
 
-// ConfigFromEnv reads EXEC_PATH, EXEC_MODE, EXEC_SEQUENCE_INTERVAL
-// (seconds, as lego), EXEC_SERVING_LAG (a duration or seconds) and
-// EXEC_SEQUENTIAL (true/false). Errors name the variable and the fix.
-func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
-	var c Config
-	c.Program, _ = lookup("EXEC_PATH")
-	if strings.TrimSpace(c.Program) == "" {
-		return c, errors.New("EXEC_PATH is not set; set it to the program that writes TXT records (called as: PROGRAM present|cleanup FQDN VALUE)")
+// DefaultTimeout bounds one run of the program when Timeout is 0.
+const DefaultTimeout = 2 * time.Minute
+
+// FromEnv returns a provider configured by EXEC_PATH, EXEC_MODE,
+// EXEC_SEQUENCE_INTERVAL (seconds, as lego), EXEC_SERVING_LAG (a duration
+// or seconds) and EXEC_SEQUENTIAL (true/false), read through lookup
+// (os.LookupEnv for the environment). It checks that the program can be
+// started. Errors name the variable and the fix.
+func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
+	p := &Provider{}
+	p.Program, _ = lookup("EXEC_PATH")
+	if strings.TrimSpace(p.Program) == "" {
+		return nil, errors.New("EXEC_PATH is not set; set it to the program that writes TXT records (called as: PROGRAM present|cleanup FQDN VALUE)")
 	}
-	if err := checkProgram(c.Program); err != nil {
-		return c, fmt.Errorf("EXEC_PATH=%s: %v", c.Program, err)
+	if err := checkProgram(p.Program); err != nil {
+		return nil, fmt.Errorf("EXEC_PATH=%s: %v", p.Program, err)
 	}
 	if m, _ := lookup("EXEC_MODE"); strings.EqualFold(strings.TrimSpace(m), "RAW") {
-		return c, errors.New("EXEC_MODE=RAW is not supported; unset it: the program is called with the FQDN and the TXT value")
+		return nil, errors.New("EXEC_MODE=RAW is not supported; unset it: the program is called with the FQDN and the TXT value")
 	}
 	if v, ok := lookup("EXEC_SEQUENCE_INTERVAL"); ok && strings.TrimSpace(v) != "" {
 		d, err := parseSeconds(v)
 		if err != nil {
-			return c, fmt.Errorf("EXEC_SEQUENCE_INTERVAL=%q: give whole seconds", v)
+			return nil, fmt.Errorf("EXEC_SEQUENCE_INTERVAL=%q: give whole seconds", v)
 		}
-		c.SequenceInterval = d
+		p.SequenceInterval = d
 	}
 	if v, ok := lookup("EXEC_SERVING_LAG"); ok && strings.TrimSpace(v) != "" {
 		d, err := parseSeconds(v)
 		if err != nil {
-			return c, fmt.Errorf("EXEC_SERVING_LAG=%q: give a duration such as 90s or whole seconds", v)
+			return nil, fmt.Errorf("EXEC_SERVING_LAG=%q: give a duration such as 90s or whole seconds", v)
 		}
-		c.ServingLag = d
+		p.Lag = d
 	}
 	if v, ok := lookup("EXEC_SEQUENTIAL"); ok && strings.TrimSpace(v) != "" {
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
 		if err != nil {
-			return c, fmt.Errorf("EXEC_SEQUENTIAL=%q: give true or false", v)
+			return nil, fmt.Errorf("EXEC_SEQUENTIAL=%q: give true or false", v)
 		}
-		c.Sequential = b
+		p.Sequential = b
 	}
-	return c, nil
+	return p, nil
 }
 
 func parseSeconds(v string) (time.Duration, error) {
@@ -109,36 +121,23 @@ func parseSeconds(v string) (time.Duration, error) {
 	return time.Duration(n) * time.Second, nil
 }
 
-// Provider runs the program. Calls are serialised: scripts are rarely safe
-// to run concurrently against their backend.
-type Provider struct {
-	cfg Config
-	mu  sync.Mutex
+// SingleValue returns Sequential (the providers' single-value declaration).
+func (p *Provider) SingleValue() bool { return p.Sequential }
+
+// ServingLag returns Lag (the providers' serving-lag declaration).
+func (p *Provider) ServingLag() time.Duration { return max(p.Lag, 0) }
+
+// Check reports whether Program can be started, without running it: a name
+// without a slash must be in $PATH, a path must be an executable file.
+func (p *Provider) Check() error {
+	if strings.TrimSpace(p.Program) == "" {
+		return errors.New("exec: Program is empty; set it to the program that writes TXT records")
+	}
+	if err := checkProgram(p.Program); err != nil {
+		return fmt.Errorf("exec: program %s: %v", p.Program, err)
+	}
+	return nil
 }
-
-// SingleValue returns Config.Sequential (providers.SingleValue).
-func (p *Provider) SingleValue() bool { return p.cfg.Sequential }
-
-// ServingLag returns Config.ServingLag (providers.ServingLagger).
-func (p *Provider) ServingLag() time.Duration { return p.cfg.ServingLag }
-
-// New returns a provider for cfg.
-func New(cfg Config) (*Provider, error) {
-	if cfg.Program == "" {
-		return nil, errors.New("exec provider: no program configured (EXEC_PATH)")
-	}
-	if err := checkProgram(cfg.Program); err != nil {
-		return nil, fmt.Errorf("exec provider: program %s: %v", cfg.Program, err)
-	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = 2 * time.Minute
-	}
-	return &Provider{cfg: cfg}, nil
-}
-
-// Program returns the configured program (EXEC_PATH) as given, so a
-// preflight check can test that it exists without running it.
-func (p *Provider) Program() string { return p.cfg.Program }
 
 // AppendRecords runs "present FQDN VALUE" once per TXT record. Other record
 // types are refused.
@@ -152,17 +151,20 @@ func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns
 }
 
 func (p *Provider) each(ctx context.Context, action, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	if strings.TrimSpace(p.Program) == "" {
+		return nil, p.Check()
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var done []libdns.Record
 	for i, r := range recs {
 		rr := r.RR()
 		if rr.Type != "TXT" {
-			return done, fmt.Errorf("exec provider handles TXT records only, not %s", rr.Type)
+			return done, fmt.Errorf("exec: TXT records only, not %s", rr.Type)
 		}
-		if i > 0 && p.cfg.SequenceInterval > 0 {
+		if i > 0 && p.SequenceInterval > 0 {
 			select {
-			case <-time.After(p.cfg.SequenceInterval):
+			case <-time.After(p.SequenceInterval):
 			case <-ctx.Done():
 				return done, ctx.Err()
 			}
@@ -177,9 +179,13 @@ func (p *Provider) each(ctx context.Context, action, zone string, recs []libdns.
 }
 
 func (p *Provider) run(ctx context.Context, action, fqdn, value string) error {
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	timeout := p.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := osexec.CommandContext(ctx, p.cfg.Program, action, fqdn, value)
+	cmd := osexec.CommandContext(ctx, p.Program, action, fqdn, value)
 	cmd.Env = environ()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -196,11 +202,14 @@ func (p *Provider) run(ctx context.Context, action, fqdn, value string) error {
 	var ee *osexec.ExitError
 	switch {
 	case ctx.Err() == context.DeadlineExceeded:
-		return fmt.Errorf("%s %s %s: no answer within %s", p.cfg.Program, action, fqdn, p.cfg.Timeout)
+		return fmt.Errorf("%s %s %s: no answer within %s", p.Program, action, fqdn, timeout)
 	case errors.As(err, &ee):
-		return fmt.Errorf("%s %s %s: exit status %d%s", p.cfg.Program, action, fqdn, ee.ExitCode(), last)
+		return fmt.Errorf("%s %s %s: exit status %d%s", p.Program, action, fqdn, ee.ExitCode(), last)
 	}
-	return fmt.Errorf("%s %s %s: %v", p.cfg.Program, action, fqdn, err)
+	if cerr := p.Check(); cerr != nil {
+		return cerr
+	}
+	return fmt.Errorf("%s %s %s: %v", p.Program, action, fqdn, err)
 }
 
 // environ is strictacme's environment without the variables whose value is

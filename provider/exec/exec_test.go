@@ -15,10 +15,7 @@ func TestPresentAndCleanupCallTheProgramLikeLego(t *testing.T) {
 	log := filepath.Join(t.TempDir(), "calls")
 	t.Setenv("RECORD_LOG", log)
 	prog, _ := filepath.Abs("testdata/record.sh")
-	p, err := New(Config{Program: prog})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := &Provider{Program: prog}
 	recs := []libdns.Record{
 		libdns.TXT{Name: "_acme-challenge", Text: "v1"},
 		libdns.TXT{Name: "_acme-challenge.www", Text: "v2"},
@@ -40,7 +37,7 @@ func TestPresentAndCleanupCallTheProgramLikeLego(t *testing.T) {
 func TestFailureQuotesStderrAndExitStatus(t *testing.T) {
 	t.Setenv("RECORD_LOG", filepath.Join(t.TempDir(), "calls"))
 	prog, _ := filepath.Abs("testdata/record.sh")
-	p, _ := New(Config{Program: prog})
+	p := &Provider{Program: prog}
 	done, err := p.AppendRecords(context.Background(), "example.com.", []libdns.Record{
 		libdns.TXT{Name: "_acme-challenge", Text: "ok"},
 		libdns.TXT{Name: "_acme-challenge", Text: "fail"},
@@ -57,15 +54,11 @@ func TestFailureQuotesStderrAndExitStatus(t *testing.T) {
 // unknown (none) unless EXEC_SERVING_LAG gives it, as a duration or seconds.
 func TestServingLagDeclaredFromEnv(t *testing.T) {
 	for v, want := range map[string]time.Duration{"": 0, "90s": 90 * time.Second, "120": 2 * time.Minute} {
-		cfg, err := ConfigFromEnv(func(k string) (string, bool) {
+		p, err := FromEnv(func(k string) (string, bool) {
 			return map[string]string{"EXEC_PATH": "/bin/true", "EXEC_SERVING_LAG": v}[k], true
 		})
 		if err != nil {
 			t.Fatalf("EXEC_SERVING_LAG=%q: %v", v, err)
-		}
-		p, err := New(cfg)
-		if err != nil {
-			t.Fatal(err)
 		}
 		if got := p.ServingLag(); got != want {
 			t.Errorf("EXEC_SERVING_LAG=%q: ServingLag = %s, want %s", v, got, want)
@@ -85,9 +78,22 @@ func TestConfigFromEnv(t *testing.T) {
 		{env: map[string]string{"EXEC_PATH": "/bin/true", "EXEC_SERVING_LAG": "soon"}, err: "EXEC_SERVING_LAG"},
 	}
 	for _, tt := range tests {
-		_, err := ConfigFromEnv(func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok })
+		_, err := FromEnv(func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok })
 		if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
 			t.Errorf("env %v: err = %v, want %q", tt.env, err, tt.err)
 		}
+	}
+}
+
+// A zero Provider says which field to set instead of running nothing.
+func TestZeroProviderNamesTheMissingProgram(t *testing.T) {
+	var p Provider
+	_, err := p.AppendRecords(context.Background(), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "v"}})
+	if err == nil || !strings.Contains(err.Error(), "Program is empty") {
+		t.Fatalf("err = %v", err)
+	}
+	p.Program = filepath.Join(t.TempDir(), "missing")
+	if _, err := p.AppendRecords(context.Background(), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "v"}}); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Fatalf("missing program: %v", err)
 	}
 }

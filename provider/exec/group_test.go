@@ -44,10 +44,7 @@ func dead(pid int) bool {
 func TestScriptWhoseChildHangsIsKilledAtTimeout(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	prog := script(t, "sleep 300 & echo $! > "+pidFile+"\nwait\n")
-	p, err := New(Config{Program: prog, Timeout: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := &Provider{Program: prog, Timeout: 200 * time.Millisecond}
 	done := make(chan error, 1)
 	go func() {
 		_, err := p.AppendRecords(context.Background(), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "v"}})
@@ -85,7 +82,7 @@ func TestScriptEchoingAKeyDoesNotLeakIt(t *testing.T) {
 	redact.Add(key)
 	envFile := filepath.Join(t.TempDir(), "env")
 	prog := script(t, "env > "+envFile+"\necho \"denied for "+key+"\" >&2\nexit 4\n")
-	p, _ := New(Config{Program: prog})
+	p := &Provider{Program: prog}
 	_, err := p.AppendRecords(context.Background(), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "v"}})
 	if err == nil || strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "denied for "+redact.Mask) {
 		t.Fatalf("err = %v", err)
