@@ -17,7 +17,7 @@ import (
 
 // APIError is a non-success reply of an acme-dns compatible server. Code
 // and Detail are the server's own words ({"error": …, "detail": …}), shown
-// verbatim (case AD03).
+// verbatim.
 type APIError struct {
 	Op     string // "register", "update", …
 	URL    string // endpoint, without credentials
@@ -133,7 +133,7 @@ func (c call) do(ctx context.Context, out any) error {
 
 // RegisterOptions are the optional inputs of Register.
 type RegisterOptions struct {
-	// AllowFrom CIDRs; empty entries are dropped (case AD04), and none means
+	// AllowFrom CIDRs; empty entries are dropped, and none means
 	// the field is omitted (no restriction).
 	AllowFrom []string
 	// AdminToken is sent as "Authorization: Bearer …" for servers whose

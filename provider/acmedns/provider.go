@@ -47,7 +47,7 @@ var (
 )
 
 // ErrNoAccount means no account in the credentials covers a record's name;
-// register one (strictacme register) and add its CNAME.
+// register one (Register) and add its CNAME (Account.CNAME).
 var ErrNoAccount = errors.New("acmedns: no account for this name")
 
 // Authoritative reports that a record is visible to the CA as soon as
@@ -89,7 +89,7 @@ func (p *Provider) account(fqdn string) (Account, error) {
 			return a, nil
 		}
 	}
-	return Account{}, fmt.Errorf("%w: %s (register with `strictacme register --domain %s`)", ErrNoAccount, fqdn, Key(fqdn))
+	return Account{}, fmt.Errorf("%w: %s (add an account for %s to Credentials; Register creates one)", ErrNoAccount, fqdn, Key(fqdn))
 }
 
 func (p *Provider) server(a Account) string {

@@ -18,78 +18,82 @@ import (
 )
 
 // Config configures a Provider. Only APIUser and APIKey are required; the
-// zero value of every other field is a documented default. ConfigFromEnv
+// zero value of every other field is a documented default. The JSON names
+// are those of the NAMECHEAP_* variables in lower case; durations are
+// nanoseconds; the Go-only fields (roots, proxy, client, limiter, clock,
+// logger) are not encoded. ConfigFromEnv
 // fills it from NAMECHEAP_* variables (see README.md).
 type Config struct {
 	// APIUser and APIKey authenticate every call
 	// (https://www.namecheap.com/support/api/global-parameters/). The key is
 	// never logged and never appears in an error.
-	APIUser, APIKey string
+	APIUser string `json:"api_user,omitempty"`
+	APIKey  string `json:"api_key,omitempty"`
 	// UserName is the account acted on; "" means APIUser (resellers differ).
-	UserName string
+	UserName string `json:"user_name,omitempty"`
 	// ClientIP is the IPv4 sent as ClientIp and whitelisted at Namecheap.
 	// "" means discover it over IPv4 from ClientIPURL. An explicit value may
 	// be private or loopback (the user asked for it); a discovered one may not.
-	ClientIP string
+	ClientIP string `json:"client_ip,omitempty"`
 	// ClientIPURL answers this machine's egress IPv4 as text; "" means
 	// https://dynamicdns.park-your-domain.com/getip (Namecheap's own). Set
 	// together with ClientIP, it is asked after error 1011150, so the error
 	// names both addresses when the egress differs from ClientIP.
-	ClientIPURL string
+	ClientIPURL string `json:"client_ip_url,omitempty"`
 	// Endpoint is the API URL (…/xml.response). "" means production, or the
 	// sandbox when Sandbox is set. It must be https; plain http is accepted
 	// only for loopback hosts (test servers).
-	Endpoint string
-	Sandbox  bool
+	Endpoint string `json:"endpoint,omitempty"`
+	Sandbox  bool   `json:"sandbox,omitempty"`
 	// Zone, if set, is the zone every name is written to (a FreeDNS
 	// sub-zone such as "1605.example.com" or a delegated setup) instead of
 	// the registered domain found by the public-suffix list.
-	Zone string
+	Zone string `json:"zone,omitempty"`
 	// AllowDDNS accepts writing a zone that has Dynamic-DNS hosts, knowing
 	// that setHosts clears their DDNS flag
 	// (https://github.com/acmesh-official/acme.sh/issues/2107). Default: refuse.
-	AllowDDNS bool
+	AllowDDNS bool `json:"allow_ddns,omitempty"`
 	// LockDir holds one lock file per zone so that processes on this
 	// machine take turns on a zone; "" means DefaultLockDir (per machine:
 	// /run/lock/strictacme as root, else <user cache dir>/strictacme/locks).
 	// Every process writing a zone must use the same directory.
-	LockDir string
+	LockDir string `json:"lock_dir,omitempty"`
 	// RootCAs verifies the endpoint; nil means the system roots. Use
-	// RootsWithExtra to add roots (--ca-cert) to the system ones.
-	RootCAs *x509.CertPool
+	// RootsWithExtra to add roots (a private CA) to the system ones.
+	RootCAs *x509.CertPool `json:"-"`
 	// Proxy picks an HTTP proxy per request; nil means HTTPS_PROXY/NO_PROXY
 	// from the environment. A fixed-egress proxy keeps ClientIp stable on
-	// CI runners (case NC03); discovery goes through it as well.
-	Proxy func(*http.Request) (*url.URL, error)
+	// CI runners; discovery goes through it as well.
+	Proxy func(*http.Request) (*url.URL, error) `json:"-"`
 	// HTTPClient replaces the IPv4-only client built from RootCAs and Proxy.
 	// It should dial tcp4 itself: the whitelist is IPv4 only.
-	HTTPClient *http.Client
+	HTTPClient *http.Client `json:"-"`
 	// TTL in seconds for new TXT records, 60–60000 (NAMECHEAP_TTL); when
 	// set it wins over the TTL the caller gives each record. 0 means the
 	// record's TTL, or 300 when that is zero (the stricter minimum of the
 	// newer set-hosts doc,
 	// https://www.namecheap.com/support/api/methods/domains-dns/set-hosts/).
-	TTL int
+	TTL int `json:"ttl,omitempty"`
 	// SettleDelay is the serving lag of Namecheap's name servers, what
 	// ServingLag returns (NAMECHEAP_SETTLE_DELAY); 0 means 2 minutes.
-	SettleDelay time.Duration
+	SettleDelay time.Duration `json:"settle_delay,omitempty"`
 	// CallTimeout bounds one API call, answer included
 	// (NAMECHEAP_HTTP_TIMEOUT, lego's name); 0 means 30 s. A call without
 	// an answer in time is retried once; while it waits, a progress line
 	// goes to Logger every 10 s.
-	CallTimeout time.Duration
+	CallTimeout time.Duration `json:"call_timeout,omitempty"`
 	// MaxCycles bounds the read-modify-write-verify cycles of one change
 	// when a lost update or a retryable error is seen; 0 means 4.
-	MaxCycles int
+	MaxCycles int `json:"max_cycles,omitempty"`
 	// Limiter spends the account's call budget; nil means one limiter shared
 	// by every Provider of this APIUser and endpoint in the process,
 	// 20 calls in any minute (Namecheap's API FAQ,
 	// https://www.namecheap.com/support/knowledgebase/article.aspx/9739/63/api--faq).
-	Limiter *rate.Limiter
+	Limiter *rate.Limiter `json:"-"`
 	// Clock drives the limiter and backoff; nil means the real clock.
-	Clock Clock
+	Clock Clock `json:"-"`
 	// Logger receives debug lines (calls, retries, lost updates); nil means none.
-	Logger *slog.Logger
+	Logger *slog.Logger `json:"-"`
 }
 
 // Clock is the time source for the call budget and backoff; tests inject a
@@ -230,7 +234,7 @@ func boolVar(v, name string) (bool, error) {
 }
 
 // RootsWithExtra returns the system roots plus the certificates in the given
-// PEM blocks (the CLI's --ca-cert), for Config.RootCAs.
+// PEM blocks (a private CA), for Config.RootCAs.
 func RootsWithExtra(pems ...[]byte) (*x509.CertPool, error) {
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
@@ -238,7 +242,7 @@ func RootsWithExtra(pems ...[]byte) (*x509.CertPool, error) {
 	}
 	for i, p := range pems {
 		if !pool.AppendCertsFromPEM(p) {
-			return nil, fmt.Errorf("extra CA certificate %d holds no PEM certificate; pass a PEM file with --ca-cert", i+1)
+			return nil, fmt.Errorf("extra CA certificate %d holds no PEM certificate; give PEM-encoded certificates", i+1)
 		}
 	}
 	return pool, nil

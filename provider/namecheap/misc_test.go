@@ -442,3 +442,17 @@ func TestIDNZoneAnsweredInUnicodeIsConfirmed(t *testing.T) {
 		t.Errorf("zone: %+v", w.srv.Hosts("xn--bcher-kva.de"))
 	}
 }
+
+// A zero Provider with no API user says which field to set on its first
+// call, and sends nothing.
+func TestZeroProviderNamesTheMissingSetting(t *testing.T) {
+	var p Provider
+	_, err := p.GetRecords(context.Background(), "example.com.")
+	if err == nil || !strings.Contains(err.Error(), "APIUser is empty") {
+		t.Fatalf("err = %v", err)
+	}
+	p2 := &Provider{Config: Config{APIUser: "u", APIKey: "k", ClientIP: "not-an-ip"}}
+	if _, err := p2.AppendRecords(context.Background(), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "v"}}); err == nil || !strings.Contains(err.Error(), "not an IPv4 address") {
+		t.Fatalf("bad ClientIP: %v", err)
+	}
+}

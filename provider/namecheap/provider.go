@@ -55,10 +55,20 @@ const DefaultSettle = 2 * time.Minute
 
 // Provider implements libdns.RecordGetter, RecordAppender, RecordDeleter and
 // ZoneLister for Namecheap. The zone argument is the zone with a trailing
-// dot, e.g. "example.co.uk.", as ZoneFor returns it. A Provider is safe for
+// dot, e.g. "example.co.uk.", as ZoneFor returns it. A Provider is ready
+// to use from its zero value once APIUser and APIKey are set; the settings
+// are checked on the first call, whose error names the bad one. Do not
+// change the settings after the first call. A Provider is safe for
 // concurrent use.
 type Provider struct {
-	cfg Config
+	// Config holds the settings; its fields are promoted, so a literal
+	// reads namecheap.Provider{Config: namecheap.Config{APIUser: ...}} and
+	// JSON has them at the top level.
+	Config
+
+	once     sync.Once
+	setupErr error
+	cfg      Config // Config with defaults applied
 	// ttlSet: Config.TTL was given (NAMECHEAP_TTL) and wins over the
 	// records' own TTL.
 	ttlSet bool
@@ -92,14 +102,29 @@ var (
 	sharedLimiters = map[string]*rate.Limiter{}
 )
 
-// New checks cfg and returns a Provider. It makes no network call: the
-// ClientIp is discovered (when not configured) on first use.
+// New checks cfg and returns a Provider, as the first call of a
+// Provider{Config: cfg} would. It makes no network call: the ClientIp is
+// discovered (when not configured) on first use.
 func New(cfg Config) (*Provider, error) {
+	p := &Provider{Config: cfg}
+	if err := p.setup(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// setup checks the settings once and applies their defaults.
+func (p *Provider) setup() error {
+	p.once.Do(func() { p.setupErr = p.init(p.Config) })
+	return p.setupErr
+}
+
+func (p *Provider) init(cfg Config) error {
 	if cfg.APIUser == "" {
-		return nil, fmt.Errorf("namecheap: API user is empty; set %s", EnvAPIUser)
+		return fmt.Errorf("namecheap: APIUser is empty; set it to the Namecheap ApiUser (%s)", EnvAPIUser)
 	}
 	if cfg.APIKey == "" {
-		return nil, fmt.Errorf("namecheap: API key is empty; set %s or %s_FILE", EnvAPIKey, EnvAPIKey)
+		return fmt.Errorf("namecheap: APIKey is empty; set it to the Namecheap ApiKey (%s or %s_FILE)", EnvAPIKey, EnvAPIKey)
 	}
 	redact.Add(cfg.APIKey)
 	ep := cfg.Endpoint
@@ -110,12 +135,12 @@ func New(cfg Config) (*Provider, error) {
 		}
 	}
 	if _, err := api.CheckEndpoint(ep); err != nil {
-		return nil, err
+		return err
 	}
 	if cfg.ClientIP != "" {
 		ip, err := netip.ParseAddr(cfg.ClientIP)
 		if err != nil || !ip.Is4() {
-			return nil, fmt.Errorf("namecheap: %s=%q is not an IPv4 address; Namecheap whitelists IPv4 only", EnvClientIP, cfg.ClientIP)
+			return fmt.Errorf("namecheap: %s=%q is not an IPv4 address; Namecheap whitelists IPv4 only", EnvClientIP, cfg.ClientIP)
 		}
 	}
 	ipURLSet := cfg.ClientIPURL != ""
@@ -127,15 +152,15 @@ func New(cfg Config) (*Provider, error) {
 		cfg.TTL = defaultTTL
 	}
 	if cfg.TTL < minTTL || cfg.TTL > maxTTL {
-		return nil, fmt.Errorf("namecheap: TTL %d is outside %d–%d seconds; setHosts would reject it", cfg.TTL, minTTL, maxTTL)
+		return fmt.Errorf("namecheap: TTL %d is outside %d–%d seconds; setHosts would reject it", cfg.TTL, minTTL, maxTTL)
 	}
 	if cfg.Zone != "" {
 		z, err := normalizeName(cfg.Zone)
 		if err != nil {
-			return nil, fmt.Errorf("namecheap: %s=%q: %v", EnvZone, cfg.Zone, err)
+			return fmt.Errorf("namecheap: %s=%q: %v", EnvZone, cfg.Zone, err)
 		}
 		if _, _, err := splitZone(z); err != nil {
-			return nil, fmt.Errorf("namecheap: %s=%q: %v", EnvZone, cfg.Zone, err)
+			return fmt.Errorf("namecheap: %s=%q: %v", EnvZone, cfg.Zone, err)
 		}
 		cfg.Zone = z
 	}
@@ -145,19 +170,10 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.MaxCycles <= 0 {
 		cfg.MaxCycles = 4
 	}
-	p := &Provider{
-		cfg:       cfg,
-		ttlSet:    ttlSet,
-		ipURLSet:  ipURLSet,
-		endpoint:  ep,
-		hc:        cfg.HTTPClient,
-		limiter:   cfg.Limiter,
-		clock:     cfg.Clock,
-		log:       cfg.Logger,
-		zoneLocks: map[string]chan struct{}{},
-		confirmed: map[string]bool{},
-		notFound:  map[string]error{},
-	}
+	p.cfg, p.endpoint = cfg, ep
+	p.hc, p.limiter, p.clock, p.log = cfg.HTTPClient, cfg.Limiter, cfg.Clock, cfg.Logger
+	p.zoneLocks, p.confirmed, p.notFound = map[string]chan struct{}{}, map[string]bool{}, map[string]error{}
+	p.ttlSet, p.ipURLSet = ttlSet, ipURLSet
 	if p.hc == nil {
 		p.hc = api.NewHTTPClient(cfg.RootCAs, cfg.Proxy)
 	}
@@ -176,12 +192,24 @@ func New(cfg Config) (*Provider, error) {
 		p.limiter = sharedLimiters[key]
 		sharedMu.Unlock()
 	}
-	return p, nil
+	return nil
 }
 
 // LockDir is the directory of this provider's zone lock files
 // (Config.LockDir, or DefaultLockDir).
-func (p *Provider) LockDir() string { return p.cfg.LockDir }
+func (p *Provider) LockDir() string {
+	if p.setup() != nil || p.cfg.LockDir == "" {
+		return firstNonEmpty(p.Config.LockDir, DefaultLockDir())
+	}
+	return p.cfg.LockDir
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
 
 // ServingLag is how long Namecheap's name servers take to serve a change
 // after setHosts succeeded: Config.SettleDelay (NAMECHEAP_SETTLE_DELAY), or
@@ -189,8 +217,8 @@ func (p *Provider) LockDir() string { return p.cfg.LockDir }
 // write before asking a caching resolver, and the "provider" strategy waits
 // it after the verifying read (providers.ServingLagger).
 func (p *Provider) ServingLag() time.Duration {
-	if p.cfg.SettleDelay > 0 {
-		return p.cfg.SettleDelay
+	if p.Config.SettleDelay > 0 {
+		return p.Config.SettleDelay
 	}
 	return DefaultSettle
 }
@@ -202,6 +230,9 @@ func (p *Provider) DefaultSettleDelay() time.Duration { return p.ServingLag() }
 
 // apiClient returns the client, discovering ClientIp on first use.
 func (p *Provider) apiClient(ctx context.Context) (*api.Client, error) {
+	if err := p.setup(); err != nil {
+		return nil, err
+	}
 	p.clientMu.Lock()
 	defer p.clientMu.Unlock()
 	if p.client != nil {
@@ -213,7 +244,7 @@ func (p *Provider) apiClient(ctx context.Context) (*api.Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("namecheap: %w", err)
 		}
-		// Case NC04: a loopback or private address can never be on the
+		// A loopback or private address can never be on the
 		// whitelist of a public API; sending it only earns error 1011150.
 		if !publicIPv4(a) {
 			return nil, fmt.Errorf("namecheap: ClientIp discovery at %s returned %s, which is not a public IPv4 address, so Namecheap would refuse it (error 1011150); set %s to the whitelisted egress IPv4 (explicitly configured addresses are sent as given)",
@@ -330,6 +361,9 @@ func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
 // damaged and one more write could not repair gives a *DamageError. It
 // returns the records now present.
 func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	if err := p.setup(); err != nil {
+		return nil, err
+	}
 	z, sld, tld, err := zoneParts(zone)
 	if err != nil {
 		return nil, err
@@ -360,6 +394,9 @@ func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns
 // records of a zone is refused (*RefusedError; they stay). Refusals and
 // damage are as for AppendRecords. It returns the records actually removed.
 func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	if err := p.setup(); err != nil {
+		return nil, err
+	}
 	z, sld, tld, err := zoneParts(zone)
 	if err != nil {
 		return nil, err

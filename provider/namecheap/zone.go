@@ -106,7 +106,7 @@ func zoneParts(zone string) (z, sld, tld string, err error) {
 // hostName turns a libdns record name (relative to the zone, "@", or an
 // FQDN with a trailing dot) into Namecheap's HostName: the name minus
 // ".SLD.TLD", or "@" for the apex
-// (https://www.namecheap.com/support/api/methods/domains-dns/set-hosts/; case NC01:
+// (https://www.namecheap.com/support/api/methods/domains-dns/set-hosts/:
 // "_acme-challenge.cluster", never "_acme-challengecluster").
 func hostName(name, z string) (string, error) {
 	n := strings.TrimSpace(name)
@@ -148,7 +148,7 @@ func HostName(fqdn, zone string) (string, error) {
 }
 
 // ZoneNotFoundError says that no candidate zone for Name is managed by this
-// account on Namecheap DNS (case NC09). Tried lists each zone asked with
+// account on Namecheap DNS. Tried lists each zone asked with
 // getHosts and the answer.
 type ZoneNotFoundError struct {
 	Name  string
@@ -203,6 +203,9 @@ const maxProbes = 4
 // life, so a whole order costs one probe per zone. Errors: *ZoneNotFoundError
 // listing the zones tried, or the API error (wrong key, IP not whitelisted).
 func (p *Provider) ZoneFor(ctx context.Context, fqdn string) (string, error) {
+	if err := p.setup(); err != nil {
+		return "", err
+	}
 	name, err := normalizeName(fqdn)
 	if err != nil {
 		return "", fmt.Errorf("namecheap: name %q: %v", fqdn, err)

@@ -93,7 +93,7 @@ func (c *Client) httpClient() *http.Client {
 // https://www.namecheap.com/support/api/global-parameters/,
 // opnsense/plugins#2286), verifies TLS against roots (nil: the system
 // roots) and uses proxy (nil: HTTPS_PROXY/NO_PROXY from the environment),
-// which is how a fixed-egress proxy is used (case NC03).
+// which is how a fixed-egress proxy is used.
 func NewHTTPClient(roots *x509.CertPool, proxy func(*http.Request) (*url.URL, error)) *http.Client {
 	if proxy == nil {
 		proxy = http.ProxyFromEnvironment
