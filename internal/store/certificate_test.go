@@ -1,0 +1,144 @@
+package store
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+// issued is a self-signed certificate standing in for one from a CA.
+func issued(t *testing.T, name string, serial int64) *Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "example.com"}, DNSNames: []string{"example.com"},
+		NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := MarshalPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Certificate{
+		Name: name, KeyPEM: keyPEM, CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		Meta: Metadata{Names: []string{"example.com"}, Serial: big.NewInt(serial).Text(16), KeyType: "ec256", Directory: "https://ca.example/dir"},
+	}
+}
+
+// A saved certificate reads back whole, through the stable paths a web
+// server points at, with the private key readable by its owner only.
+func TestSavedCertificateReadsBackThroughStablePaths(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := issued(t, "example.com", 1)
+	if err := s.SaveCertificate(c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LoadCertificate("example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Leaf.SerialNumber.Int64() != 1 || got.Meta.KeyType != "ec256" || string(got.KeyPEM) != string(c.KeyPEM) {
+		t.Fatalf("read back %+v", got.Meta)
+	}
+	for _, f := range []string{PrivkeyFile, CertFile, ChainFile, FullchainFile, MetadataFile} {
+		if _, err := os.ReadFile(filepath.Join(s.CertDir("example.com"), f)); err != nil {
+			t.Errorf("stable path %s: %v", f, err)
+		}
+	}
+	info, err := os.Stat(filepath.Join(s.CertDir("example.com"), PrivkeyFile))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("private key mode %v %v", info.Mode(), err)
+	}
+	if names, _ := s.ListCertificates(); !slices.Equal(names, []string{"example.com"}) {
+		t.Errorf("listed %v", names)
+	}
+	if _, err := s.LoadCertificate("other.example"); !errors.Is(err, ErrNoCertificate) {
+		t.Errorf("missing certificate: %v", err)
+	}
+}
+
+// A save that stops after the new files are written and before the
+// switch leaves the previous certificate current.
+func TestInterruptedSaveKeepsThePreviousCertificate(t *testing.T) {
+	s, _ := Open(t.TempDir())
+	if err := s.SaveCertificate(issued(t, "example.com", 1)); err != nil {
+		t.Fatal(err)
+	}
+	SaveHook = func(step string) {
+		if step == "storing" {
+			panic("killed")
+		}
+	}
+	defer func() { SaveHook = nil }()
+	func() {
+		defer func() { _ = recover() }()
+		_ = s.SaveCertificate(issued(t, "example.com", 2))
+	}()
+	SaveHook = nil
+	got, err := s.LoadCertificate("example.com")
+	if err != nil || got.Leaf.SerialNumber.Int64() != 1 {
+		t.Fatalf("after the interrupted save: %v %v", got, err)
+	}
+}
+
+// Renewals keep the newest three versions and remove older ones.
+func TestOnlyTheNewestThreeVersionsAreKept(t *testing.T) {
+	s, _ := Open(t.TempDir())
+	for i := int64(1); i <= 5; i++ {
+		if err := s.SaveCertificate(issued(t, "example.com", i)); err != nil {
+			t.Fatal(err)
+		}
+		// Versions are ordered by modification time; keep them apart.
+		past := time.Now().Add(time.Duration(i-10) * time.Minute)
+		_ = os.Chtimes(filepath.Join(s.CertDir("example.com"), "versions", big.NewInt(i).Text(16)), past, past)
+	}
+	entries, err := os.ReadDir(filepath.Join(s.CertDir("example.com"), "versions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	if !slices.Equal(got, []string{"3", "4", "5"}) {
+		t.Fatalf("versions %v, want 3 4 5", got)
+	}
+	if c, _ := s.LoadCertificate("example.com"); c.Leaf.SerialNumber.Int64() != 5 {
+		t.Fatal("the newest is not current")
+	}
+}
+
+// Certificate names are folder names: nothing that leaves the store.
+func TestCertificateNamesStayInsideTheStore(t *testing.T) {
+	for _, bad := range []string{"", ".", "..", "../etc", `a\b`, "a/b", "x\x00y"} {
+		if CheckCertName(bad) == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	s, _ := Open(t.TempDir())
+	if err := s.SaveCertificate(issued(t, "../escape", 1)); err == nil {
+		t.Error("saved outside the store")
+	}
+	if got := CertName("*.Example.com"); got != "_wildcard.example.com" {
+		t.Errorf("CertName of a wildcard: %q", got)
+	}
+}
