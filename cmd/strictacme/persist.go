@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -11,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
@@ -221,9 +219,9 @@ func (f *persistFlags) do(ctx context.Context, out *persistOutput, stderr io.Wri
 	if len(ids) == 0 {
 		return usage("give at least one name with -d")
 	}
-	until, err := parsePersistUntil(f.persistUntil)
+	until, err := persist.ParseUntil(f.persistUntil)
 	if err != nil {
-		return err
+		return usage("--persist-until %v", err)
 	}
 	src, err := persist.ParseSource(f.issuerSource)
 	if err != nil {
@@ -315,7 +313,7 @@ func (f *persistFlags) do(ctx context.Context, out *persistOutput, stderr io.Wri
 	}
 
 	if f.apply {
-		applied, err := persist.Apply(ctx, recs, persist.ApplyOptions{Providers: set, TTL: f.ttl, Lookup: lookupTXT(rs)})
+		applied, err := persist.Apply(ctx, recs, persist.ApplyOptions{Providers: set, TTL: f.ttl, Lookup: persist.ResolverLookup(rs)})
 		out.Applied = applied
 		if err != nil {
 			return err
@@ -334,41 +332,4 @@ func (f *persistFlags) do(ctx context.Context, out *persistOutput, stderr io.Wri
 		return err
 	}
 	return nil
-}
-
-// lookupTXT returns a persist.Lookup over the first resolver that answers.
-func lookupTXT(rs []resolver.Resolver) persist.Lookup {
-	if len(rs) == 0 {
-		return nil
-	}
-	return func(ctx context.Context, fqdn string) ([]string, error) {
-		var errs []error
-		for _, r := range rs {
-			msg, err := resolver.Query(ctx, r, fqdn, dns.TypeTXT)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			return resolver.TXTValues(msg, fqdn), nil
-		}
-		return nil, errors.Join(errs...)
-	}
-}
-
-// parsePersistUntil reads --persist-until: RFC 3339, a date (midnight UTC)
-// or UNIX seconds. "" is the zero time (no persistUntil).
-func parsePersistUntil(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return time.Unix(n, 0).UTC(), nil
-	}
-	for _, layout := range []string{time.RFC3339, "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, usage("--persist-until %q: give RFC 3339 (2027-01-01T00:00:00Z), a date (2027-01-01) or UNIX seconds", s)
 }

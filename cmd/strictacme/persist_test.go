@@ -90,23 +90,6 @@ func TestPersistCommand(t *testing.T) {
 	}
 }
 
-func TestParsePersistUntil(t *testing.T) {
-	for in, want := range map[string]int64{
-		"1721952000":                1721952000,
-		"2024-07-26T00:00:00Z":      1721952000,
-		"2024-07-26":                1721952000,
-		"2024-07-26T02:00:00+02:00": 1721952000,
-	} {
-		got, err := parsePersistUntil(in)
-		if err != nil || got.Unix() != want {
-			t.Errorf("parsePersistUntil(%q) = %v, %v", in, got, err)
-		}
-	}
-	if _, err := parsePersistUntil("next week"); exitcode.Of(err) != exitcode.Usage {
-		t.Errorf("bad value: %v", err)
-	}
-}
-
 // TestPersistFromConfig: --config takes the names of the certificates that
 // list dns-persist-01, and the CA, trust roots, state directory and
 // resolvers from [defaults].

@@ -121,6 +121,28 @@ func Look(ctx context.Context, rs []resolver.Resolver, fqdn string, verdict func
 	return c
 }
 
+// ResolverLookup is a Lookup through rs: the TXT values at fqdn as the
+// first resolver that answers sees them (Apply's fallback for providers
+// that cannot list records). nil when rs is empty. The error joins every
+// resolver's failure.
+func ResolverLookup(rs []resolver.Resolver) Lookup {
+	if len(rs) == 0 {
+		return nil
+	}
+	return func(ctx context.Context, fqdn string) ([]string, error) {
+		var errs []error
+		for _, r := range rs {
+			msg, err := resolver.Query(ctx, r, fqdn, dns.TypeTXT)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			return resolver.TXTValues(msg, fqdn), nil
+		}
+		return nil, errors.Join(errs...)
+	}
+}
+
 // Answered reports whether any resolver answered.
 func (c Checked) Answered() bool {
 	for _, v := range c.Views {

@@ -13,6 +13,7 @@ package persist
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -103,6 +104,25 @@ func Build(ids []names.Identifier, issuer, accountURI string, opts Options, now 
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].FQDN < out[j].FQDN })
 	return out, nil
+}
+
+// ParseUntil reads a persistUntil time: RFC 3339
+// (2027-01-01T00:00:00Z), a date (midnight UTC) or UNIX seconds. "" is the
+// zero time (no persistUntil). The error says which forms are accepted.
+func ParseUntil(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Unix(n, 0).UTC(), nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q: give RFC 3339 (2027-01-01T00:00:00Z), a date (2027-01-01) or UNIX seconds", s)
 }
 
 // ZoneLine returns the record as one zone-file line (RFC 1035 §5.1), e.g.

@@ -290,3 +290,41 @@ func TestLookWantsEveryAnsweringResolver(t *testing.T) {
 		t.Fatalf("with the cached NXDOMAIN: %+v", c)
 	}
 }
+
+// persistUntil is given as RFC 3339, a date (midnight UTC) or UNIX
+// seconds; the same instant in each form is the same time.
+func TestParseUntilAcceptsTheDocumentedForms(t *testing.T) {
+	for in, want := range map[string]int64{
+		"1721952000":                1721952000,
+		"2024-07-26T00:00:00Z":      1721952000,
+		"2024-07-26":                1721952000,
+		"2024-07-26T02:00:00+02:00": 1721952000,
+		" 2024-07-26 ":              1721952000,
+	} {
+		got, err := ParseUntil(in)
+		if err != nil || got.Unix() != want {
+			t.Errorf("ParseUntil(%q) = %v, %v", in, got, err)
+		}
+	}
+	if got, err := ParseUntil(""); err != nil || !got.IsZero() {
+		t.Errorf("empty: %v %v", got, err)
+	}
+	if _, err := ParseUntil("next week"); err == nil || !strings.Contains(err.Error(), "RFC 3339") {
+		t.Errorf("bad value: %v", err)
+	}
+}
+
+// The lookup Apply falls back to sees what the DoH resolver serves.
+func TestResolverLookupReadsTheServedValues(t *testing.T) {
+	tw := newWorld(t)
+	if ResolverLookup(nil) != nil {
+		t.Error("a lookup without resolvers")
+	}
+	if err := tw.w.DNS.Add("_validation-persist.a.example.net.", dns.TypeTXT, 60, "authority.example; accounturi=x"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ResolverLookup([]resolver.Resolver{tw.doh})(context.Background(), "_validation-persist.a.example.net.")
+	if err != nil || len(got) != 1 || got[0] != "authority.example; accounturi=x" {
+		t.Fatalf("lookup = %q, %v", got, err)
+	}
+}
