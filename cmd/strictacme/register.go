@@ -90,45 +90,33 @@ account of "example.com".`,
 			if err := os.MkdirAll(filepath.Dir(credentials), 0o700); err != nil {
 				return exitcode.With(exitcode.Usage, fmt.Errorf("--credentials: %w", err))
 			}
-			out := cmd.OutOrStdout()
-			type need struct {
-				domain string
-				acc    acmedns.Account
-			}
-			var needs []need
-			seen := map[string]bool{}
 			for _, d := range domains {
-				key := acmedns.Key(d)
-				if key == "" {
+				if acmedns.Key(d) == "" {
 					return usage("--domain %q is empty", d)
 				}
-				if seen[key] {
-					continue
+			}
+			needs, err := creds.Ensure(cmd.Context(), credentials, server, domains, acmedns.RegisterOptions{AllowFrom: allow, AdminToken: token, HTTPClient: client})
+			var saveErr *acmedns.SaveError
+			switch {
+			case errors.As(err, &saveErr):
+				return err
+			case err != nil:
+				return exitcode.With(exitcode.DNS, err)
+			}
+			for _, n := range needs {
+				if n.Registered {
+					fmt.Fprintf(cmd.ErrOrStderr(), "registered %s at %s (saved in %s)\n", n.Domain, acmedns.Key(n.Account.FullDomain), credentials)
 				}
-				seen[key] = true
-				acc, ok := creds.Lookup(key)
-				if !ok {
-					acc, err = acmedns.Register(cmd.Context(), server, acmedns.RegisterOptions{AllowFrom: allow, AdminToken: token, HTTPClient: client})
-					if err != nil {
-						return exitcode.With(exitcode.DNS, err)
-					}
-					creds[key] = acc
-					if err := creds.Save(credentials); err != nil {
-						return fmt.Errorf("save %s: %w (the account %s was created; its key is lost unless this is fixed and it is registered again)", credentials, err, acc.Username)
-					}
-					fmt.Fprintf(cmd.ErrOrStderr(), "registered %s at %s (saved in %s)\n", key, acmedns.Key(acc.FullDomain), credentials)
-				}
-				fmt.Fprintln(out, acc.CNAME(key))
-				needs = append(needs, need{key, acc})
+				fmt.Fprintln(cmd.OutOrStdout(), n.Account.CNAME(n.Domain))
 			}
 			if noCheck {
 				return nil
 			}
 			var missing []string
 			for _, n := range needs {
-				ok, why := cnameInPlace(cmd, client, server, n.acc, n.domain, resolvers, roots, ipv4, timeout)
+				ok, why := cnameInPlace(cmd, client, server, n.Account, n.Domain, resolvers, roots, ipv4, timeout)
 				if !ok {
-					missing = append(missing, fmt.Sprintf("%s (%s)", acmedns.ChallengeName(n.domain), why))
+					missing = append(missing, fmt.Sprintf("%s (%s)", acmedns.ChallengeName(n.Domain), why))
 				}
 			}
 			if len(missing) > 0 {

@@ -1,6 +1,7 @@
 package acmedns
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -155,4 +156,64 @@ func (c Credentials) Save(path string) error {
 		return err
 	}
 	return renameio.WriteFile(path, append(b, '\n'), 0o600)
+}
+
+// Ensured is the account of one domain after Ensure.
+type Ensured struct {
+	// Domain is the credentials key (Key of the domain asked for).
+	Domain  string
+	Account Account
+	// Registered is true when Ensure created the account now.
+	Registered bool
+}
+
+// SaveError is a failure to save the credentials after an account was
+// registered: the account exists on the server but its key is only in
+// memory.
+type SaveError struct {
+	Path    string
+	Account Account
+	Err     error
+}
+
+func (e *SaveError) Error() string {
+	return fmt.Sprintf("save %s: %v (the account %s was created; its key is lost unless this is fixed and it is registered again)", e.Path, e.Err, e.Account.Username)
+}
+
+func (e *SaveError) Unwrap() error { return e.Err }
+
+// Ensure returns an account for each domain (one per Key: *.example.com
+// shares example.com's), in order and without repeats, registering at
+// serverURL those c has none for. c is saved to path after every
+// registration, so an account created on the server is never held only
+// in memory across a later failure; a failed save is a *SaveError. An
+// error of Register is returned as it is, with the accounts ensured so far.
+func (c Credentials) Ensure(ctx context.Context, path, serverURL string, domains []string, opts RegisterOptions) ([]Ensured, error) {
+	var out []Ensured
+	seen := map[string]bool{}
+	for _, d := range domains {
+		key := Key(d)
+		if key == "" {
+			return out, fmt.Errorf("acmedns: domain %q is empty", d)
+		}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		acc, ok := c.Lookup(key)
+		if ok {
+			out = append(out, Ensured{Domain: key, Account: acc})
+			continue
+		}
+		acc, err := Register(ctx, serverURL, opts)
+		if err != nil {
+			return out, err
+		}
+		c[key] = acc
+		if err := c.Save(path); err != nil {
+			return out, &SaveError{Path: path, Account: acc, Err: err}
+		}
+		out = append(out, Ensured{Domain: key, Account: acc, Registered: true})
+	}
+	return out, nil
 }

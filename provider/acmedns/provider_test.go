@@ -211,3 +211,39 @@ func TestRequestsCarryUserAgent(t *testing.T) {
 		}
 	}
 }
+
+// Ensure registers only the domains without an account (a wildcard shares
+// its base name's), saves the file after each registration, and keeps the
+// accounts it finds.
+func TestEnsureRegistersOnlyWhatIsMissingAndSavesAtOnce(t *testing.T) {
+	srv, _ := server(t, api.Config{})
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "acmedns.json")
+	existing, err := Register(ctx, srv.URL, RegisterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := Credentials{"example.com": existing}
+	got, err := creds.Ensure(ctx, path, srv.URL, []string{"*.example.com", "example.com", "www.example.org"}, RegisterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Domain != "example.com" || got[0].Registered || got[0].Account.Username != existing.Username ||
+		got[1].Domain != "www.example.org" || !got[1].Registered {
+		t.Fatalf("ensured %+v", got)
+	}
+	saved, err := LoadCredentials(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc, ok := saved.Lookup("www.example.org"); !ok || acc.Username != got[1].Account.Username {
+		t.Fatalf("saved %+v", saved)
+	}
+
+	// A file that cannot be written is a SaveError naming the account.
+	_, err = creds.Ensure(ctx, filepath.Join(t.TempDir(), "missing", "dir", "acmedns.json"), srv.URL, []string{"new.example.net"}, RegisterOptions{})
+	var se *SaveError
+	if !errors.As(err, &se) || se.Account.Username == "" {
+		t.Fatalf("unsaved registration: %v", err)
+	}
+}
