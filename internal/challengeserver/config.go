@@ -1,7 +1,6 @@
 package challengeserver
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/tls"
 	"errors"
@@ -21,6 +20,7 @@ import (
 	"github.com/strictacme/strictacme/internal/challengeserver/api"
 	"github.com/strictacme/strictacme/internal/challengeserver/authlookup"
 	"github.com/strictacme/strictacme/internal/resolver"
+	"github.com/strictacme/strictacme/internal/tomlpos"
 )
 
 // Config is the serve configuration file (TOML). Its layout is a superset of
@@ -291,11 +291,11 @@ func LoadConfig(path string) (*Config, error) {
 
 var lineRE = regexp.MustCompile(`line (\d+)`)
 var lastKeyRE = regexp.MustCompile(`last key "([^"]+)"`)
-var nextKeyRE = regexp.MustCompile(`^\s*(\[|[A-Za-z0-9_"-]+\s*=)`)
 
 // ParseConfig parses src (named name in errors) and applies defaults.
 func ParseConfig(name string, src []byte) (*Config, error) {
 	var c Config
+	pos := tomlpos.Locate(src)
 	md, err := toml.NewDecoder(bytes.NewReader(src)).Decode(&c)
 	if err != nil {
 		ce := &ConfigError{File: name, Msg: err.Error()}
@@ -311,7 +311,7 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 			if m := lastKeyRE.FindStringSubmatch(err.Error()); m != nil {
 				ce.Key = m[1]
 				if ce.Line == 0 {
-					ce.Line = keyLine(src, m[1])
+					ce.Line = pos.Line(m[1])
 				}
 			}
 		}
@@ -319,10 +319,10 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		k := und[0].String()
-		return nil, &ConfigError{File: name, Key: k, Line: keyLine(src, k), Msg: "unknown key (misspelt, or in the wrong [table]?)"}
+		return nil, &ConfigError{File: name, Key: k, Line: pos.Line(k), Msg: "unknown key (misspelt, or in the wrong [table]?)"}
 	}
 	fail := func(key, format string, args ...any) error {
-		return &ConfigError{File: name, Key: key, Line: keyLine(src, key), Msg: fmt.Sprintf(format, args...)}
+		return &ConfigError{File: name, Key: key, Line: pos.Line(key), Msg: fmt.Sprintf(format, args...)}
 	}
 	g := &c.General
 	if g.Domain == "" {
@@ -342,7 +342,7 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 	owners := map[string]string{} // owner → "CNAME" or "other", for RFC 1034 §3.6.2
 	for _, r := range g.Records {
 		if err := checkRecord(g.Domain, r); err != nil {
-			return nil, &ConfigError{File: name, Key: "general.records", Line: valueLine(src, "general.records", r), Msg: err.Error()}
+			return nil, &ConfigError{File: name, Key: "general.records", Line: pos.ValueLine(r, "general.records"), Msg: err.Error()}
 		}
 		rr, _ := dns.NewRR("$ORIGIN " + dns.Fqdn(strings.ToLower(g.Domain)) + "\n" + r)
 		owner, kind := strings.ToLower(rr.Header().Name), "other"
@@ -350,7 +350,7 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 			kind = "CNAME"
 		}
 		if prev, ok := owners[owner]; ok && (prev == "CNAME" || kind == "CNAME") {
-			return nil, &ConfigError{File: name, Key: "general.records", Line: valueLine(src, "general.records", r),
+			return nil, &ConfigError{File: name, Key: "general.records", Line: pos.ValueLine(r, "general.records"),
 				Msg: fmt.Sprintf("%q: %s has a CNAME and other records; a CNAME must stand alone (RFC 1034 §3.6.2)", r, owner)}
 		}
 		owners[owner] = kind
@@ -503,10 +503,10 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 		return nil, fail("logconfig.logformat", "%q: want text or json", c.Log.Format)
 	}
 	for _, ig := range ignoredKeys {
-		if !md.IsDefined(strings.Split(ig.key, ".")...) || (ig.when != nil && !ig.when(&c)) {
+		if pos.Line(ig.key) == 0 || (ig.when != nil && !ig.when(&c)) {
 			continue
 		}
-		c.Warnings = append(c.Warnings, (&ConfigError{File: name, Key: ig.key, Line: keyLine(src, ig.key), Msg: "ignored (" + ig.why + ")"}).Error())
+		c.Warnings = append(c.Warnings, (&ConfigError{File: name, Key: ig.key, Line: pos.Line(ig.key), Msg: "ignored (" + ig.why + ")"}).Error())
 	}
 	return &c, nil
 }
@@ -596,36 +596,6 @@ func (a *APIConf) headerName() string {
 	return a.HeaderName
 }
 
-// keyLine finds the line that sets key ("table.key") in src; 0 if not found.
-func keyLine(src []byte, key string) int {
-	table, k := "", key
-	if i := strings.LastIndexByte(key, '.'); i >= 0 {
-		table, k = key[:i], key[i+1:]
-	}
-	cur := ""
-	sc := bufio.NewScanner(bytes.NewReader(src))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if strings.HasPrefix(line, "[") {
-			cur = strings.Trim(line, "[] ")
-			if i := strings.IndexByte(cur, '#'); i >= 0 {
-				cur = strings.TrimSpace(strings.Trim(cur[:i], "[] "))
-			}
-			if cur == key {
-				return n
-			}
-			continue
-		}
-		if cur != table {
-			continue
-		}
-		if eq := strings.IndexByte(line, '='); eq > 0 && strings.Trim(strings.TrimSpace(line[:eq]), `"`) == k {
-			return n
-		}
-	}
-	return 0
-}
-
 // readFile reads a file the config refers to; a directory is refused.
 func readFile(path string) ([]byte, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
@@ -707,27 +677,4 @@ func checkRecord(zone, line string) error {
 		return fmt.Errorf("%q: the SOA is built from nsname, nsadmin and negative_ttl; remove this record", line)
 	}
 	return nil
-}
-
-// valueLine finds the line holding the string value v of the array key
-// ("table.key"), which may span several lines; the key's line if not found.
-func valueLine(src []byte, key, v string) int {
-	start := keyLine(src, key)
-	if start == 0 {
-		return 0
-	}
-	quoted := []string{strconv.Quote(v), "'" + v + "'"}
-	lines := strings.Split(string(src), "\n")
-	for n := start; n <= len(lines); n++ {
-		l := lines[n-1]
-		for _, q := range quoted {
-			if strings.Contains(l, q) {
-				return n
-			}
-		}
-		if n > start && nextKeyRE.MatchString(l) {
-			break
-		}
-	}
-	return start
 }

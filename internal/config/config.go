@@ -24,6 +24,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/strictacme/strictacme/internal/plan"
+	"github.com/strictacme/strictacme/internal/tomlpos"
 )
 
 // File is a decoded configuration file.
@@ -36,7 +37,7 @@ type File struct {
 	// them (plan's own defaults are applied when a plan is built).
 	Certificates []*Certificate
 
-	pos positions
+	pos tomlpos.Positions
 }
 
 // Certificate is one [[certificate]].
@@ -82,7 +83,7 @@ type problem struct {
 
 type decoder struct {
 	file string
-	pos  positions
+	pos  tomlpos.Positions
 	errs []problem
 	seen map[string]bool
 }
@@ -116,12 +117,12 @@ func Parse(path string, data []byte, opts Options) (*File, error) {
 		}
 		return nil, &Error{Lines: []string{fmt.Sprintf("%s: %v", d.file, err)}}
 	}
-	d.pos = locate(data)
+	d.pos = tomlpos.Locate(data)
 	f := &File{Path: path, pos: d.pos}
 
 	for _, k := range sortedKeys(raw) {
 		if k != "defaults" && k != "providers" && k != "certificate" {
-			d.unknown(d.pos.line(k), "", k, []string{"defaults", "providers", "certificate"})
+			d.unknown(d.pos.Line(k), "", k, []string{"defaults", "providers", "certificate"})
 		}
 	}
 	var defaults plan.Settings
@@ -131,7 +132,7 @@ func Parse(path string, data []byte, opts Options) (*File, error) {
 			if s, ok := p.(string); ok {
 				f.StatePath = s
 			} else {
-				d.add(d.pos.line("defaults", "path"), "[defaults] key \"path\": wrong type: want a string, got %s", typeName(p))
+				d.add(d.pos.Line("defaults", "path"), "[defaults] key \"path\": wrong type: want a string, got %s", typeName(p))
 			}
 		}
 		d.settings(t, &defaults, "[defaults] ", []string{"defaults"}, defaultKeys)
@@ -145,12 +146,12 @@ func Parse(path string, data []byte, opts Options) (*File, error) {
 
 	certs, _ := raw["certificate"].([]any)
 	if raw["certificate"] != nil && certs == nil {
-		d.add(d.pos.line("certificate"), "key \"certificate\": write each certificate as a [[certificate]] table")
+		d.add(d.pos.Line("certificate"), "key \"certificate\": write each certificate as a [[certificate]] table")
 	}
 	names := map[string]int{}
 	for i, c := range certs {
 		idx := strconv.Itoa(i)
-		header := d.pos.line("certificate", idx)
+		header := d.pos.Line("certificate", idx)
 		t, ok := c.(map[string]any)
 		if !ok {
 			d.add(header, "certificate #%d: write it as a [[certificate]] table", i+1)
@@ -176,9 +177,9 @@ func Parse(path string, data []byte, opts Options) (*File, error) {
 		label = strconv.Quote(s.Name)
 		at := func(key string) int {
 			if _, ok := t[key]; ok {
-				return d.pos.line("certificate", idx, key)
+				return d.pos.Line("certificate", idx, key)
 			}
-			if l := d.pos.line("defaults", key); l > 0 {
+			if l := d.pos.Line("defaults", key); l > 0 {
 				return l
 			}
 			return header
@@ -218,16 +219,16 @@ func Parse(path string, data []byte, opts Options) (*File, error) {
 func (f *File) Problem(c *Certificate, provider, key, msg string) string {
 	file := filepath.Base(f.Path)
 	if provider != "" {
-		line := f.pos.line("providers", provider, key)
+		line := f.pos.Line("providers", provider, key)
 		if line == 0 {
-			line = f.pos.line("providers", provider)
+			line = f.pos.Line("providers", provider)
 		}
 		return fmt.Sprintf("%s:%d: provider %q: %s", file, line, provider, msg)
 	}
 	line := c.Line
 	if c.keys[key] {
-		line = f.pos.line("certificate", strconv.Itoa(c.index), key)
-	} else if l := f.pos.line("defaults", key); l > 0 {
+		line = f.pos.Line("certificate", strconv.Itoa(c.index), key)
+	} else if l := f.pos.Line("defaults", key); l > 0 {
 		line = l
 	}
 	return fmt.Sprintf("%s:%d: certificate %q: key %q: %s", file, line, c.Name, key, msg)
@@ -235,9 +236,9 @@ func (f *File) Problem(c *Certificate, provider, key, msg string) string {
 
 // provider reports a problem of a [providers.NAME] table.
 func (d *decoder) provider(p plan.Problem) {
-	line := d.pos.line("providers", p.Provider, p.Key)
+	line := d.pos.Line("providers", p.Provider, p.Key)
 	if line == 0 {
-		line = d.pos.line("providers", p.Provider)
+		line = d.pos.Line("providers", p.Provider)
 	}
 	d.add(line, "%s", p)
 }
@@ -273,7 +274,7 @@ func (d *decoder) table(v any, what string, path ...string) (map[string]any, boo
 	}
 	t, ok := v.(map[string]any)
 	if !ok {
-		d.add(d.pos.line(path...), "%s: write it as a table", what)
+		d.add(d.pos.Line(path...), "%s: write it as a table", what)
 	}
 	return t, ok
 }
@@ -335,7 +336,7 @@ func contains(list []string, s string) bool {
 func (d *decoder) settings(t map[string]any, s *plan.Settings, label string, path []string, known map[string]field) {
 	v := reflect.ValueOf(s).Elem()
 	for _, k := range sortedKeys(t) {
-		line := d.pos.line(append(path, k)...)
+		line := d.pos.Line(append(path, k)...)
 		f, ok := known[k]
 		if !ok {
 			if _, elsewhere := allKeys[k]; elsewhere {
@@ -451,11 +452,11 @@ func (d *decoder) providers(v any) []plan.ProviderRef {
 		label := fmt.Sprintf("provider %q: ", name)
 		pt, ok := t[name].(map[string]any)
 		if !ok {
-			d.add(d.pos.line("providers", name), "%swrite it as a [providers.%s] table", label, name)
+			d.add(d.pos.Line("providers", name), "%swrite it as a [providers.%s] table", label, name)
 			continue
 		}
 		ref := plan.ProviderRef{Name: name, Values: map[string]string{}}
-		at := func(k string) int { return d.pos.line("providers", name, k) }
+		at := func(k string) int { return d.pos.Line("providers", name, k) }
 		if x, ok := pt["type"].(string); ok {
 			ref.Kind = x
 		} else if pt["type"] != nil {
