@@ -183,20 +183,12 @@ func discover(ctx context.Context, rs []resolver.Resolver, name, stop string, pr
 		}
 		ch.Via = via
 		if !found {
-			ch.EndRcode = neg.rcode
-			if d, ok := resolver.NegativeTTL(neg.msg); ok {
-				ch.NegativeTTL = d
-			}
+			ch.end(neg)
 			return ch, nil
 		}
-		if len(ch.Hops) == MaxHops {
-			return nil, &TooLongError{Chain: ch}
+		if err := ch.hop(cur, t, seen); err != nil {
+			return nil, err
 		}
-		ch.Hops = append(ch.Hops, Hop{Name: cur, Target: t})
-		if seen[t] {
-			return nil, &LoopError{Chain: ch}
-		}
-		seen[t] = true
 		cur = t
 	}
 	return ch, nil

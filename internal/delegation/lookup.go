@@ -143,24 +143,41 @@ func (d *Delegator) walk(ctx context.Context, start string) (*Chain, error) {
 		}
 		ch.Via = strings.Join(vias, ", ")
 		if !found {
-			if neg != nil {
-				ch.EndRcode = neg.rcode
-				if dur, ok := resolver.NegativeTTL(neg.msg); ok {
-					ch.NegativeTTL = dur
-				}
-			}
+			ch.end(neg)
 			return ch, nil
 		}
-		if len(ch.Hops) == MaxHops {
-			return nil, &TooLongError{Chain: ch}
+		if err := ch.hop(cur, t, seen); err != nil {
+			return nil, err
 		}
-		ch.Hops = append(ch.Hops, Hop{Name: cur, Target: t})
-		if seen[t] {
-			return nil, &LoopError{Chain: ch}
-		}
-		seen[t] = true
 		cur = t
 	}
+}
+
+// end records how the chain ended: the negative answer's RCODE and the
+// time a resolver may cache it (RFC 2308 §5); neg nil means no DNS answer
+// (a provider's own records said so).
+func (ch *Chain) end(neg *negative) {
+	if neg == nil {
+		return
+	}
+	ch.EndRcode = neg.rcode
+	if d, ok := resolver.NegativeTTL(neg.msg); ok {
+		ch.NegativeTTL = d
+	}
+}
+
+// hop appends the CNAME at name to target, refusing a chain longer than
+// MaxHops or one that comes back to a name it passed.
+func (ch *Chain) hop(name, target string, seen map[string]bool) error {
+	if len(ch.Hops) == MaxHops {
+		return &TooLongError{Chain: ch}
+	}
+	ch.Hops = append(ch.Hops, Hop{Name: name, Target: target})
+	if seen[target] {
+		return &LoopError{Chain: ch}
+	}
+	seen[target] = true
+	return nil
 }
 
 func containsStr(l []string, s string) bool {
