@@ -159,7 +159,7 @@ func (s *Store) SaveCertificate(c *Certificate) error {
 		{CertFile, c.CertPEM, 0o644},
 		{ChainFile, c.ChainPEM, 0o644},
 		{FullchainFile, c.FullchainPEM(), 0o644},
-		{MetadataFile, append(meta, '\n'), 0o644},
+		{MetadataFile, append(meta, '\n'), 0o600},
 	}
 	for _, f := range files {
 		if err := writeFile(filepath.Join(vdir, f.name), f.data, f.perm); err != nil {
@@ -220,7 +220,7 @@ func (s *Store) SaveMetadata(name string, m Metadata) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(dir, MetadataFile), append(data, '\n'), 0o644)
+	return writeFile(filepath.Join(dir, MetadataFile), append(data, '\n'), 0o600)
 }
 
 // ErrNoCertificate is returned by LoadCertificate when name has none.

@@ -64,9 +64,13 @@ func TestSavedCertificateReadsBackThroughStablePaths(t *testing.T) {
 			t.Errorf("stable path %s: %v", f, err)
 		}
 	}
-	info, err := os.Stat(filepath.Join(s.CertDir("example.com"), PrivkeyFile))
-	if err != nil || info.Mode().Perm() != 0o600 {
-		t.Errorf("private key mode %v %v", info.Mode(), err)
+	// The key, and the metadata whose stored hook command lines are the
+	// operator's own text, are for the owner only.
+	for _, f := range []string{PrivkeyFile, MetadataFile} {
+		info, err := os.Stat(filepath.Join(s.CertDir("example.com"), f))
+		if err != nil || info.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v %v", f, info.Mode(), err)
+		}
 	}
 	if names, _ := s.ListCertificates(); !slices.Equal(names, []string{"example.com"}) {
 		t.Errorf("listed %v", names)
