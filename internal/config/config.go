@@ -163,10 +163,17 @@ func Parse(path string, data []byte, opts Options) (*File, error) {
 		}
 		s := defaults
 		d.settings(t, &s, "certificate "+label+": ", []string{"certificate", idx}, certKeys)
+		// Without usable names the certificate's other keys are still
+		// checked, so every problem is reported at once; only the
+		// follow-on complaints about the names (and the name derived from
+		// them) are left out, the cause being reported already.
+		namesReported := false
 		if len(s.Names) == 0 {
-			if _, given := t["names"]; !given {
+			if v, given := t["names"]; !given {
 				d.add(header, "certificate %s: missing key \"names\": list the domain names of the certificate", label)
-				continue
+				namesReported = true
+			} else if a, ok := v.([]any); !ok || len(a) > 0 {
+				namesReported = true // wrong type, reported by settings
 			}
 		}
 		if s.Name == "" && len(s.Names) > 0 {
@@ -174,7 +181,9 @@ func Parse(path string, data []byte, opts Options) (*File, error) {
 		}
 		s.Providers = usedProviders(s, refs)
 		s = s.WithDefaults()
-		label = strconv.Quote(s.Name)
+		if s.Name != "" {
+			label = strconv.Quote(s.Name)
+		}
 		at := func(key string) int {
 			if _, ok := t[key]; ok {
 				return d.pos.Line("certificate", idx, key)
@@ -184,12 +193,15 @@ func Parse(path string, data []byte, opts Options) (*File, error) {
 			}
 			return header
 		}
-		if first, dup := names[s.Name]; dup {
+		if first, dup := names[s.Name]; dup && s.Name != "" {
 			d.add(at("name"), "certificate %s: key \"name\": duplicate certificate name (first defined at line %d); give each certificate its own name", label, first)
-		} else {
+		} else if s.Name != "" {
 			names[s.Name] = at("name")
 		}
 		for _, p := range s.Validate(plan.ValidateOptions{Lookup: opts.Lookup}) {
+			if namesReported && p.Key == "names" || p.Key == "name" && s.Name == "" && len(s.Names) == 0 {
+				continue
+			}
 			if p.Provider != "" {
 				d.provider(p)
 				continue

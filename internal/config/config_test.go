@@ -176,6 +176,52 @@ challenge_aliases = { "d.example.com" = "acme.example.net" }
 	}
 }
 
+// A certificate without usable names still has its other keys checked, and
+// still counts for duplicate names; the missing or mistyped names are
+// reported once, with no follow-on complaint about them or the name.
+func TestMissingNamesDoNotHideOtherProblems(t *testing.T) {
+	src := `[providers.x]
+type = "exec"
+program = "/bin/true"
+
+[[certificate]]
+name = "web"
+nmaes = ["example.com"]
+key_type = "ec521"
+provider = "x"
+
+[[certificate]]
+name = "web"
+names = "example.com"
+provider = "x"
+
+[[certificate]]
+names = []
+provider = "x"
+`
+	_, err := Parse("s.toml", []byte(src), Options{})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	got := err.(*Error).Lines
+	want := []string{
+		`s.toml:5: certificate "web": missing key "names"`,
+		`s.toml:7: certificate "web": key "nmaes": unknown key`,
+		`s.toml:8: certificate "web": key "key_type": key type "ec521"`,
+		`s.toml:12: certificate "web": key "name": duplicate certificate name (first defined at line 6)`,
+		`s.toml:13: certificate "web": key "names": wrong type`,
+		`s.toml:17: certificate #3: key "names": no domain name`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d lines:\n%s", len(got), strings.Join(got, "\n"))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("line %d: %s\nwant prefix %s", i, got[i], want[i])
+		}
+	}
+}
+
 // A key pasted into api_key_env or api_key_file (or the user's) is refused
 // on one line that says so and does not print it.
 func TestKeyPastedAsNameOrPathIsNotEchoed(t *testing.T) {
