@@ -193,13 +193,22 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(sum)
 	} else if sum.Renewed > 0 || sum.Failed > 0 {
-		notDue := 0
+		notDue, issued := 0, 0
 		for _, c := range sum.Certificates {
-			if c.Status == renewal.StatusNotDue || c.Status == renewal.StatusDeferred {
+			switch c.Status {
+			case renewal.StatusNotDue, renewal.StatusDeferred:
 				notDue++
+			case renewal.StatusIssued:
+				issued++
 			}
 		}
-		fmt.Fprintf(stdout, "renewed %d, failed %d, not due %d\n", sum.Renewed, sum.Failed, notDue)
+		// sum.Renewed (and the JSON "renewed") counts first issues too;
+		// the line a person reads after "run" names them for what they are.
+		if issued > 0 {
+			fmt.Fprintf(stdout, "issued %d, renewed %d, failed %d, not due %d\n", issued, sum.Renewed-issued, sum.Failed, notDue)
+		} else {
+			fmt.Fprintf(stdout, "renewed %d, failed %d, not due %d\n", sum.Renewed, sum.Failed, notDue)
+		}
 	}
 	return runErr
 }

@@ -91,6 +91,9 @@ challenge_alias = "acme.example.net"
 	if !strings.Contains(errs, "write TXT _acme-challenge.acme.example.net. (for _acme-challenge.www.example.com.) in zone example.net. via challenges") {
 		t.Errorf("stderr:\n%s", errs)
 	}
+	if out != "issued 1, renewed 0, failed 0, not due 0\n" {
+		t.Errorf("first run's summary (nothing was renewed, one was issued): %q", out)
+	}
 	code, _, errs = runCLI(t, "run", "--config", f)
 	if code != 0 || !strings.Contains(errs, "web: not due") || !strings.Contains(errs, "nothing due") || strings.Contains(errs, "ARI:") {
 		t.Fatalf("second run: exit %d\n%s", code, errs)
@@ -99,9 +102,12 @@ challenge_alias = "acme.example.net"
 	// resolver still caches the first order's TXT value for its 60 s TTL;
 	// age it out instead of waiting.
 	w.Recursive.Advance(2 * time.Minute)
-	code, _, errs = runCLI(t, "run", "--config", f, "--force")
+	code, out, errs = runCLI(t, "run", "--config", f, "--force")
 	if code != 0 || !strings.Contains(errs, "web: renewed") {
 		t.Fatalf("forced run: exit %d\n%s", code, errs)
+	}
+	if out != "renewed 1, failed 0, not due 0\n" {
+		t.Errorf("forced run's summary: %q", out)
 	}
 }
 
