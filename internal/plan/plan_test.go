@@ -54,6 +54,27 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	}
 }
 
+// A certificate name taken from a refused first domain is not reported a
+// second time, as if the user had set it.
+func TestBadFirstDomainIsReportedOnce(t *testing.T) {
+	s := Settings{Names: []string{"../x"}, Provider: "p"}
+	var keys []string
+	for _, p := range s.Validate(ValidateOptions{}) {
+		keys = append(keys, p.Key)
+	}
+	if !slices.Contains(keys, "names") || slices.Contains(keys, "name") {
+		t.Errorf("problems for %v; want names, not name", keys)
+	}
+	s = Settings{Names: []string{"a.example.com"}, Name: "../x", Provider: "p"}
+	keys = nil
+	for _, p := range s.Validate(ValidateOptions{}) {
+		keys = append(keys, p.Key)
+	}
+	if !slices.Contains(keys, "name") {
+		t.Errorf("a bad name given as such is not reported: %v", keys)
+	}
+}
+
 // A provider definition needs every required setting, from itself or from
 // the provider's own variables; a secret is never inline.
 func TestProviderSettingsNeedTheirRequiredKeys(t *testing.T) {

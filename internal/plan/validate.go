@@ -65,7 +65,14 @@ func (s Settings) Validate(opts ValidateOptions) []Problem {
 			ids = append(ids, id)
 		}
 	}
-	if err := store.CheckCertName(s.Name); err != nil {
+	// A name derived from a first domain that is already refused above
+	// would only repeat that problem, under a key the user never set.
+	derivedFromBad := false
+	if len(s.Names) > 0 && s.Name == store.CertName(s.Names[0]) {
+		_, err := names.Parse(s.Names[0])
+		derivedFromBad = err != nil
+	}
+	if err := store.CheckCertName(s.Name); err != nil && !derivedFromBad {
 		add("name", "%v", err)
 	}
 	if _, err := DirectoryURL(s.Server); err != nil {
