@@ -5,15 +5,16 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/renameio/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/strictacme/strictacme/internal/atomicfile"
 	"github.com/strictacme/strictacme/internal/renewal"
 )
 
 // writeMetrics writes the Prometheus text format for node_exporter's
-// textfile collector to path, atomically (renameio: a scrape never sees a
-// half-written file). Metrics, labelled by certificate name:
+// textfile collector to path, atomically (internal/atomicfile: a scrape
+// never sees a half-written file). Metrics, labelled by certificate name:
 //
 //	strictacme_certificate_not_after_timestamp_seconds     expiry of the stored certificate
 //	strictacme_certificate_last_success_timestamp_seconds  last successful renewal (0 = never)
@@ -82,7 +83,7 @@ func writeMetrics(path string, now time.Time, took time.Duration, runs []*renewa
 			return err
 		}
 	}
-	if err := renameio.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("--metrics-file: %w", err)
 	}
 	return nil

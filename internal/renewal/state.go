@@ -11,8 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/renameio/v2"
-
+	"github.com/strictacme/strictacme/internal/atomicfile"
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/redact"
 )
@@ -101,7 +100,7 @@ func SaveState(certDir string, s *State) error {
 	if err != nil {
 		return err
 	}
-	return renameio.WriteFile(filepath.Join(certDir, StateFile), append(data, '\n'), 0o600)
+	return atomicfile.WriteFile(filepath.Join(certDir, StateFile), append(data, '\n'), 0o600)
 }
 
 // Jitter returns a uniformly random delay in [0, maxDelay) so a fleet of

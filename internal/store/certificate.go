@@ -12,8 +12,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/google/renameio/v2"
-
+	"github.com/strictacme/strictacme/internal/atomicfile"
 	"github.com/strictacme/strictacme/internal/exitcode"
 )
 
@@ -167,7 +166,7 @@ func (s *Store) SaveCertificate(c *Certificate) error {
 		}
 	}
 	saveStep("storing")
-	if err := renameio.Symlink(filepath.Join("versions", version), filepath.Join(base, "current")); err != nil {
+	if err := atomicfile.Symlink(filepath.Join("versions", version), filepath.Join(base, "current")); err != nil {
 		return fmt.Errorf("switching to the new certificate: %w", err)
 	}
 	for _, f := range files {
@@ -175,7 +174,7 @@ func (s *Store) SaveCertificate(c *Certificate) error {
 		if target, err := os.Readlink(link); err == nil && target == filepath.Join("current", f.name) {
 			continue
 		}
-		if err := renameio.Symlink(filepath.Join("current", f.name), link); err != nil {
+		if err := atomicfile.Symlink(filepath.Join("current", f.name), link); err != nil {
 			return err
 		}
 	}

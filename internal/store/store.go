@@ -1,6 +1,6 @@
 // Package store keeps strictacme's state under one directory (--path):
 // ACME accounts, certificates, the journal of challenge records to clean up,
-// and the run lock. Every file is written atomically (github.com/google/renameio/v2)
+// and the run lock. Every file is written atomically (internal/atomicfile)
 // and private keys are 0600, so a crash at any point leaves either the old or
 // the new content, never a mix.
 //
@@ -25,7 +25,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/google/renameio/v2"
+	"github.com/strictacme/strictacme/internal/atomicfile"
 )
 
 // Store is a state directory. The zero value is not usable; call Open.
@@ -68,7 +68,7 @@ func writeFile(path string, data []byte, perm os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	return renameio.WriteFile(path, data, perm)
+	return atomicfile.WriteFile(path, data, perm)
 }
 
 // CheckCertName returns an error unless name can be a certificate folder

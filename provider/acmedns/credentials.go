@@ -9,8 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/google/renameio/v2"
-
+	"github.com/strictacme/strictacme/internal/atomicfile"
 	"github.com/strictacme/strictacme/internal/redact"
 )
 
@@ -155,7 +154,7 @@ func (c Credentials) Save(path string) error {
 	if err != nil {
 		return err
 	}
-	return renameio.WriteFile(path, append(b, '\n'), 0o600)
+	return atomicfile.WriteFile(path, append(b, '\n'), 0o600)
 }
 
 // Ensured is the account of one domain after Ensure.
