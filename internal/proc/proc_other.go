@@ -4,6 +4,7 @@ package proc
 
 import "os/exec"
 
-// group leaves the default: the program alone is killed; WaitDelay still
-// bounds the wait for pipes its children hold.
+// group leaves exec.Cmd's default Cancel: the program alone is killed
+// (TerminateProcess on Windows); WaitDelay still bounds the wait for pipes
+// its children hold.
 func group(*exec.Cmd) {}
