@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/strictacme/strictacme/internal/propagation"
@@ -44,13 +43,16 @@ func armKillSwitch(j *job, logf func(string)) {
 	logf(killEnv + " is set: this run kills itself at step " + os.Getenv(killEnv))
 }
 
-// killPoint sends SIGKILL to this process if killEnv names step.
+// killPoint kills this process (SIGKILL on Unix, TerminateProcess on
+// Windows) if killEnv names step.
 func killPoint(step string) {
 	if os.Getenv(killEnv) != step {
 		return
 	}
-	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-	time.Sleep(time.Minute) // never reached: SIGKILL cannot be caught
+	if p, err := os.FindProcess(os.Getpid()); err == nil {
+		_ = p.Kill()
+	}
+	time.Sleep(time.Minute) // never reached: the kill cannot be caught
 }
 
 // killStrategy calls killPoint("propagation") when the wait begins.

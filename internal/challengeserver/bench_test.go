@@ -1,3 +1,7 @@
+//go:build unix
+
+// The benchmarks read CPU time with getrusage(2).
+
 package challengeserver
 
 import (
