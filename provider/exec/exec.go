@@ -39,8 +39,9 @@ import (
 
 // Provider runs Program to write and remove TXT records. It is ready to use
 // from its zero value with Program set; the other fields have defaults.
-// Do not change the fields after the first call. Calls are serialised:
-// scripts are rarely safe to run concurrently against their backend.
+// Do not change the fields after the first call. Runs are serialised
+// unless Parallel says otherwise: scripts are rarely safe to run
+// concurrently against their backend.
 type Provider struct {
 	// Program is the path of the program to run (EXEC_PATH), or a name
 	// looked up in $PATH.
@@ -62,8 +63,22 @@ type Provider struct {
 	// its wildcard, are then validated one after the other, as lego's
 	// exec provider does. SingleValue returns it.
 	Sequential bool `json:"sequential,omitempty"`
+	// Parallel declares that up to Parallel runs of the program may overlap
+	// (EXEC_PARALLEL); 0 and 1 mean one at a time, the default. The bound
+	// holds across every call on the Provider. With Parallel > 1 a call
+	// runs every record even when one fails (the error names each failure,
+	// the returned records are those done), runs for the same FQDN keep
+	// their order and never overlap, and SequenceInterval is the least time
+	// between two starts. It combines with Sequential: which names go into
+	// one write is decided by the caller, Parallel only says how many of
+	// that write's runs may overlap.
+	Parallel int `json:"parallel,omitempty"`
 
-	mu sync.Mutex
+	mu       sync.Mutex // one call at a time when Parallel <= 1
+	slotOnce sync.Once
+	slots    chan struct{} // Parallel tokens, one per running program
+	startMu  sync.Mutex    // guards next
+	next     time.Time     // earliest start of the next run (SequenceInterval)
 }
 
 // DefaultTimeout bounds one run of the program when Timeout is 0.
@@ -71,7 +86,8 @@ const DefaultTimeout = 2 * time.Minute
 
 // FromEnv returns a provider configured by EXEC_PATH, EXEC_MODE,
 // EXEC_SEQUENCE_INTERVAL (seconds, as lego), EXEC_SERVING_LAG (a duration
-// or seconds) and EXEC_SEQUENTIAL (true/false), read through lookup
+// or seconds), EXEC_SEQUENTIAL (true/false) and EXEC_PARALLEL (how many
+// runs may overlap, a whole number ≥ 1), read through lookup
 // (os.LookupEnv for the environment). It checks that the program can be
 // started. Errors name the variable and the fix.
 func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
@@ -106,6 +122,13 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 			return nil, fmt.Errorf("EXEC_SEQUENTIAL=%q: give true or false", v)
 		}
 		p.Sequential = b
+	}
+	if v, ok := lookup("EXEC_PARALLEL"); ok && strings.TrimSpace(v) != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("EXEC_PARALLEL=%q: give how many runs of the program may overlap, a whole number from 1 (the default, one at a time)", v)
+		}
+		p.Parallel = n
 	}
 	return p, nil
 }
@@ -154,6 +177,9 @@ func (p *Provider) each(ctx context.Context, action, zone string, recs []libdns.
 	if strings.TrimSpace(p.Program) == "" {
 		return nil, p.Check()
 	}
+	if p.Parallel > 1 {
+		return p.overlapping(ctx, action, zone, recs)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var done []libdns.Record
@@ -176,6 +202,79 @@ func (p *Provider) each(ctx context.Context, action, zone string, recs []libdns.
 		done = append(done, r)
 	}
 	return done, nil
+}
+
+// overlapping runs recs with up to Parallel programs at a time (shared
+// with concurrent calls). Every record is tried; runs for one FQDN go one
+// after the other in the order given, so a script sees a name's present
+// before its next one. The records done come back in the order given.
+func (p *Provider) overlapping(ctx context.Context, action, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	for _, r := range recs {
+		if t := r.RR().Type; t != "TXT" {
+			return nil, fmt.Errorf("exec: TXT records only, not %s", t)
+		}
+	}
+	p.slotOnce.Do(func() { p.slots = make(chan struct{}, p.Parallel) })
+	var order []string
+	byName := map[string][]int{}
+	for i, r := range recs {
+		fqdn := libdns.AbsoluteName(r.RR().Name, zone)
+		if _, ok := byName[fqdn]; !ok {
+			order = append(order, fqdn)
+		}
+		byName[fqdn] = append(byName[fqdn], i)
+	}
+	ok := make([]bool, len(recs))
+	errs := make([]error, len(recs))
+	var wg sync.WaitGroup
+	for _, fqdn := range order {
+		wg.Add(1)
+		go func(fqdn string, idx []int) {
+			defer wg.Done()
+			for _, i := range idx {
+				if errs[i] = p.slotRun(ctx, action, fqdn, recs[i].RR().Data); errs[i] == nil {
+					ok[i] = true
+				}
+			}
+		}(fqdn, byName[fqdn])
+	}
+	wg.Wait()
+	var done []libdns.Record
+	for i, r := range recs {
+		if ok[i] {
+			done = append(done, r)
+		}
+	}
+	return done, errors.Join(errs...)
+}
+
+// slotRun runs the program once it holds one of the Parallel slots and
+// SequenceInterval has passed since the previous start.
+func (p *Provider) slotRun(ctx context.Context, action, fqdn, value string) error {
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("%s %s %s: not run: %w", p.Program, action, fqdn, ctx.Err())
+	}
+	defer func() { <-p.slots }()
+	if p.SequenceInterval > 0 {
+		p.startMu.Lock()
+		now := time.Now()
+		at := p.next
+		if at.Before(now) {
+			at = now
+		}
+		p.next = at.Add(p.SequenceInterval)
+		p.startMu.Unlock()
+		if wait := at.Sub(now); wait > 0 {
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return fmt.Errorf("%s %s %s: not run: %w", p.Program, action, fqdn, ctx.Err())
+			}
+		}
+	}
+	return p.run(ctx, action, fqdn, value)
 }
 
 func (p *Provider) run(ctx context.Context, action, fqdn, value string) error {
