@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,6 +66,58 @@ func TestIssueWithExecHook(t *testing.T) {
 	for _, rr := range rrs {
 		if strings.HasPrefix(rr.Header().Name, "_acme-challenge") {
 			t.Errorf("left behind: %s", rr)
+		}
+	}
+}
+
+// With --exec-parallel 4 the four names of one zone are written by four
+// runs of the hook at once: each run waits (at most about 5 s) until four
+// have started, and logs how many were running when it started.
+func TestIssueWithExecParallelRunsTheHookAtOnce(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("needs curl for the hook script")
+	}
+	w := testworld.Start(t)
+	dir := t.TempDir()
+	hook := filepath.Join(dir, "dns-hook.sh")
+	counting := strings.Replace(hookScript, "echo \"$action $fqdn\" >> \"$HOOK_LOG\"\n", `echo "$action $fqdn" >> "$HOOK_LOG"
+touch "$HOOK_DIR/run.$$"
+ls "$HOOK_DIR" | grep -c '^run\.' >> "$HOOK_DIR/counts-$action"
+echo $$ >> "$HOOK_DIR/started-$action"
+i=0
+while [ "$(wc -l < "$HOOK_DIR/started-$action")" -lt 4 ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
+rm -f "$HOOK_DIR/run.$$"
+`, 1)
+	if counting == hookScript {
+		t.Fatal("hook script changed; update the counting lines")
+	}
+	if err := os.WriteFile(hook, []byte(counting), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runs := filepath.Join(dir, "runs")
+	if err := os.Mkdir(runs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("EXEC_PATH", hook)
+	t.Setenv("HOOK_LOG", filepath.Join(dir, "hook.log"))
+	t.Setenv("HOOK_DIR", runs)
+	t.Setenv("API_CA", w.TLSRootFile)
+	t.Setenv("API_URL", w.APIURL)
+	t.Setenv("API_TOKEN", w.APIToken)
+	code := run([]string{"issue", "--server", w.DirectoryURL, "--ca-cert", w.TLSRootFile, "--accept-tos",
+		"--resolver", w.DoHURL, "--path", filepath.Join(dir, "state"), "--dns", "exec", "--exec-parallel", "4",
+		"-d", "a.example.com", "-d", "b.example.com", "-d", "c.example.com", "-d", "d.example.com", "--json"})
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, action := range []string{"present", "cleanup"} {
+		b, err := os.ReadFile(filepath.Join(runs, "counts-"+action))
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := strings.Fields(string(b))
+		if len(counts) != 4 || !slices.Contains(counts, "4") || slices.ContainsFunc(counts, func(c string) bool { return c > "4" }) {
+			t.Errorf("%s: running at each start %v, want four runs, four at once at most", action, counts)
 		}
 	}
 }

@@ -20,6 +20,7 @@ func init() {
 			{Name: "program", Env: "EXEC_PATH", Required: true, Help: "the program that writes and removes TXT records"},
 			{Name: "sequence_interval", Env: "EXEC_SEQUENCE_INTERVAL", Help: "pause between two runs of the program (seconds)"},
 			{Name: "serving_lag", Env: "EXEC_SERVING_LAG", Flag: "exec-serving-lag", Help: "how long the exec script's DNS service takes to serve a written record (default 0)"},
+			{Name: "parallel", Env: "EXEC_PARALLEL", Flag: "exec-parallel", Help: "how many runs of the program may overlap, for scripts safe to run several at once (default 1)"},
 		},
 		New: func(get func(string) (string, bool), _ BuildEnv) (providers.Provider, error) {
 			return exec.FromEnv(get)
