@@ -3,7 +3,7 @@
 # one local ACME world: the peer harness in ../shared/peers (Pebble,
 # pebble-challtestsrv with DoH, lego built by its install.sh).
 #
-#   bench/peers.sh [-r RUNS] [-s SHAPES] [-a RETRY_AFTERS] [-t TOOLS] [-L RUNS] [-o DIR]
+#   bench/peers.sh [-r RUNS] [-s SHAPES] [-a RETRY_AFTERS] [-t TOOLS] [-L RUNS] [-p N] [-o DIR]
 #     -r RUNS          paired runs per shape and Retry-After setting (default 5)
 #     -s SHAPES        comma list of 1, 3, wild (apex + wildcard), 10, 100 (default: all)
 #     -a RETRY_AFTERS  comma list of 0 (PEBBLE_RETRY_AFTER_AUTHZ=0 PEBBLE_RETRY_AFTER_ORDER=0)
@@ -11,6 +11,8 @@
 #     -t TOOLS         comma list of strictacme, lego, floor (default: all three)
 #     -L RUNS          lego runs for 100 names, where one lego run takes about ten
 #                      minutes (default: RUNS); the other tools still run RUNS times
+#     -p N             strictacme's EXEC_PARALLEL: how many hook runs may overlap (default 8;
+#                      1 runs them one at a time, as lego's exec provider always does)
 #     -o DIR           results directory (default /tmp/strictacme-peers.<UTC time>)
 #     -S DIR           only print the table of an earlier (or interrupted) run's DIR/runs.tsv
 #   PEERS=DIR          the harness (default ../shared/peers from the repository root)
@@ -19,7 +21,11 @@
 #
 # Each run gets a fresh account and state directory. Every tool writes the TXT records
 # through challtestsrv's management API: strictacme and lego with the harness's exec hook
-# (hooks/challtestsrv-exec.sh, `--dns exec`), the floor (bench/floor) by itself.
+# (hooks/challtestsrv-exec.sh, `--dns exec`), the floor (bench/floor) by itself. The hook
+# is safe to run several times at once (each /set-txt appends one value under
+# challtestsrv's lock; /clear-txt runs only after every authorization is valid), so
+# strictacme runs it with EXEC_PARALLEL (-p); lego's exec provider has no such setting
+# and runs it once per record, one after the other.
 # strictacme checks propagation over challtestsrv's DoH, lego over plain DNS to
 # challtestsrv (its recursive check; its authoritative check needs a server on port 53
 # that challtestsrv is not). Per round the order of strictacme and lego alternates; the
@@ -110,7 +116,7 @@ END {
 }
 
 ARGS=("$@")
-RUNS=5 SHAPES=1,3,wild,10,100 RAS=0,default TOOLS=strictacme,lego,floor LARGE="" OUT="" INSIDE=0
+RUNS=5 SHAPES=1,3,wild,10,100 RAS=0,default TOOLS=strictacme,lego,floor LARGE="" PARALLEL=8 OUT="" INSIDE=0
 while (($#)); do
 	case "$1" in
 	-r) RUNS=$2; shift 2 ;;
@@ -118,15 +124,17 @@ while (($#)); do
 	-a) RAS=$2; shift 2 ;;
 	-t) TOOLS=$2; shift 2 ;;
 	-L) LARGE=$2; shift 2 ;;
+	-p) PARALLEL=$2; shift 2 ;;
 	-o) OUT=$2; shift 2 ;;
 	-S) summarize "$2"; exit ;;
 	--inside) INSIDE=1; shift ;;
-	-h | --help) sed -n '2,35p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,39p' "$0"; exit 0 ;;
 	*) echo "peers.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
 LARGE=${LARGE:-$RUNS}
 [[ $RUNS =~ ^[1-9][0-9]*$ && $LARGE =~ ^[0-9]+$ ]] || { echo "peers.sh: -r and -L take whole numbers" >&2; exit 2; }
+[[ $PARALLEL =~ ^[1-9][0-9]*$ ]] || { echo "peers.sh: -p takes a whole number from 1" >&2; exit 2; }
 for s in ${SHAPES//,/ }; do
 	case $s in 1 | 3 | wild | 10 | 100) ;; *) echo "peers.sh: -s: unknown shape $s (1, 3, wild, 10, 100)" >&2; exit 2 ;; esac
 done
@@ -209,7 +217,7 @@ run() {
 	for n in $names; do dflags+=(-d "$n"); done
 	case $tool in
 	strictacme)
-		cmd=(env -i "PATH=$PATH" "HOME=$d" "EXEC_PATH=$HOOK" "CHALLTESTSRV_MGMT=$CHALLTESTSRV_MGMT"
+		cmd=(env -i "PATH=$PATH" "HOME=$d" "EXEC_PATH=$HOOK" "EXEC_PARALLEL=$PARALLEL" "CHALLTESTSRV_MGMT=$CHALLTESTSRV_MGMT"
 			"$SA" issue --server "$ACME_DIRECTORY" --ca-cert "$LEGO_CA_CERTIFICATES" --accept-tos
 			--email bench@example.test --path "$d" --dns exec --resolver "$WORLD_DOH_URL" "${dflags[@]}") ;;
 	lego)
@@ -246,7 +254,7 @@ has() { [[ ",$TOOLS," == *",$1,"* ]]; }
 	echo "strictacme: $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?')  lego: $("$LEGO" --version 2>&1 | head -1)"
 	echo "pebble: $(go version -m "$PEERS/bin/pebble" 2>/dev/null | awk '$1 == "mod" { print $2, $3 }')"
 	echo "host: $(nproc) cores, $(awk '/model name/ { $1 = $2 = $3 = ""; print; exit }' /proc/cpuinfo | sed 's/^ *//'), load $(cut -d' ' -f1-3 /proc/loadavg), $(uname -r)"
-	echo "runs: $RUNS (lego on 100 names: $LARGE)  shapes: $SHAPES  retry-after: $RAS  tools: $TOOLS"
+	echo "runs: $RUNS (lego on 100 names: $LARGE)  shapes: $SHAPES  retry-after: $RAS  tools: $TOOLS  strictacme EXEC_PARALLEL: $PARALLEL"
 	env | grep '^PEBBLE_' | sort | tr '\n' ' ' || true
 	echo
 } | tee "$OUT/meta.txt"
