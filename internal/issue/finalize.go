@@ -135,6 +135,9 @@ func (is *Issuer) awaitOrder(ctx context.Context, order acme.Order) (acme.Order,
 		wait := polls.delay(time.Time{}, now)
 		if ra := is.tracker.retryAfter(from); !ra.IsZero() {
 			wait = max(ra.Sub(now), 0)
+			// The one wait of an order that is the CA's, not the client's:
+			// said with its length, so a trace adds up.
+			is.logf("order processing; waiting %.2fs as the CA asks (Retry-After)", wait.Seconds())
 		}
 		if err := is.cfg.Sleep(ctx, wait); err != nil {
 			return order, err
