@@ -61,11 +61,12 @@ function median(a, n,    i, j, t) {
 	return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
 function fmt(x, d) { return x < 0 ? "–" : sprintf("%." d "f", x) }
-# phases K FILE: from the step log of strictacme, the seconds its exec hook took to
-# write the records, and how long the clean-up ran on after the certificate
-# was stored.
-function phases(k, file,    line, ts, w0, w1, st, cl) {
-	w0 = w1 = st = cl = -1
+# phases K FILE SECS: from the step log of strictacme, the seconds its exec hook
+# took to write the records, how long the clean-up ran on after the
+# certificate was stored, and the time of the run beyond the waits the CA asked
+# for (the Retry-After of the order, which the log states).
+function phases(k, file, secs,    line, ts, w0, w1, st, cl, ra, x) {
+	w0 = w1 = st = cl = -1; ra = 0
 	while ((getline line < file) > 0) {
 		if (line !~ /^\[ *[0-9.]+s\]/) continue
 		ts = line; sub(/^\[ */, "", ts); sub(/s\].*/, "", ts); ts += 0
@@ -73,21 +74,23 @@ function phases(k, file,    line, ts, w0, w1, st, cl) {
 		if (line ~ /\] wrote [0-9]+ record/) w1 = ts
 		if (line ~ /\] stored /) st = ts
 		if (line ~ /\] cleaned up /) cl = ts
+		if (line ~ /waiting [0-9.]+s as the CA asks/) { x = line; sub(/.*waiting /, "", x); sub(/s as the CA asks.*/, "", x); ra += x }
 	}
 	close(file)
 	if (w0 >= 0 && w1 >= 0) wr[k, ++nw[k]] = w1 - w0
 	if (st >= 0 && cl >= 0) af[k, ++na[k]] = (cl > st ? cl - st : 0)
+	bw[k, ++nb[k]] = secs - ra
 }
 NR > 1 {
 	k = $1 "\t" $2; if (!(k in seen)) { seen[k] = 1; order[++m] = k; names[k] = $3 }
 	runs[k, $5]++
 	if ($6 == 0 && $8 == "ok") { okc[k, $5]++; t[k, $5, $4] = $7; okr[k, $5, $4] = 1 }
-	if ($5 == "strictacme" && $6 == 0 && $8 == "ok") phases(k, dir "/logs/" $1 "-" $2 "-" $4 "-strictacme.log")
+	if ($5 == "strictacme" && $6 == 0 && $8 == "ok") phases(k, dir "/logs/" $1 "-" $2 "-" $4 "-strictacme.log", $7)
 	if ($4 > rounds[k]) rounds[k] = $4
 }
 END {
-	print "| Retry-After | shape | names | strictacme/lego, median of pairs (min–max) | strictacme/floor, median of rounds | strictacme s | lego s | floor s | ok (strictacme, lego, floor) | strictacme: hook writes s, clean-up after the certificate s |"
-	print "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	print "| Retry-After | shape | names | strictacme/lego, median of pairs (min–max) | strictacme/floor, median of rounds | strictacme s | lego s | floor s | ok (strictacme, lego, floor) | strictacme: hook writes s, clean-up after the certificate s | strictacme s beyond the waits the CA asked for |"
+	print "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 	for (j = 1; j <= m; j++) {
 		k = order[j]; split(k, kk, "\t")
 		np = 0; nf = 0; delete pr; delete fr; lo = hi = -1
@@ -104,13 +107,14 @@ END {
 		pm = median(pr, np); fm = median(fr, nf)
 		delete v; for (x = 1; x <= nw[k]; x++) v[x] = wr[k, x]; wm = median(v, nw[k] + 0)
 		delete v; for (x = 1; x <= na[k]; x++) v[x] = af[k, x]; am = median(v, na[k] + 0)
-		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %d/%d, %d/%d, %d/%d | %s, %s |\n", \
+		delete v; for (x = 1; x <= nb[k]; x++) v[x] = bw[k, x]; bm = median(v, nb[k] + 0)
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %d/%d, %d/%d, %d/%d | %s, %s | %s |\n", \
 			(kk[1] == 0 ? "0" : "3 s / 5 s"), kk[2], names[k], \
 			(np ? sprintf("%s (%s–%s), %d pairs", fmt(pm, 4), fmt(lo, 4), fmt(hi, 4), np) : "–"), \
 			(nf ? sprintf("%s, %d rounds", fmt(fm, 2), nf) : "–"), \
 			fmt(ms["strictacme"], 2), fmt(ms["lego"], 2), fmt(ms["floor"], 3), \
 			okc[k, "strictacme"], runs[k, "strictacme"], okc[k, "lego"], runs[k, "lego"], okc[k, "floor"], runs[k, "floor"], \
-			fmt(wm, 2), fmt(am, 2)
+			fmt(wm, 2), fmt(am, 2), fmt(bm, 2)
 	}
 }' "$1/runs.tsv"
 }
