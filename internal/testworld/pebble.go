@@ -98,6 +98,9 @@ type CA struct {
 	// retry is the pending-after-failure front (Options.ChallengeRetries);
 	// nil passes challenges to Pebble as they are.
 	retry *challengeRetry
+	// sync holds challenge and finalize answers until Pebble's background
+	// work is done (Options.Synchronous).
+	sync bool
 
 	mu       sync.Mutex
 	faults   []*Fault
@@ -114,6 +117,7 @@ type pebbleOptions struct {
 	retryAuthz    int
 	retryOrder    int
 	chalRetries   int
+	synchronous   bool
 }
 
 // pebbleEnvMu serialises the environment changes around Pebble's
@@ -126,7 +130,7 @@ func newCA(o pebbleOptions, cert tls.Certificate) (*CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &CA{impl: impl, inner: inner, db: store, requests: make(map[string]int)}
+	c := &CA{impl: impl, inner: inner, db: store, requests: make(map[string]int), sync: o.synchronous}
 	if o.chalRetries > 0 {
 		c.retry = &challengeRetry{allowed: o.chalRetries, resolver: o.resolverAddr, failed: map[string]int{}, problems: map[string]map[string]any{}}
 	}

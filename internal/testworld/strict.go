@@ -21,8 +21,10 @@ import (
 // serve passes a request to Pebble through the behaviours Pebble lacks and
 // other RFC 8555 servers have: an account look-up that carries anything
 // besides onlyReturnExisting is refused as malformed (step-ca's reading of
-// §7.3.1; always on), and, with Options.ChallengeRetries, a dns-01 challenge
-// whose validation fails stays pending with an error (§8.2).
+// §7.3.1; always on); with Options.ChallengeRetries, a dns-01 challenge
+// whose validation fails stays pending with an error (§8.2); with
+// Options.Synchronous, challenge and finalize answers carry the final
+// status.
 func (c *CA) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		c.inner.ServeHTTP(w, r)
@@ -49,6 +51,16 @@ func (c *CA) serve(w http.ResponseWriter, r *http.Request) {
 	case c.retry != nil && strings.HasPrefix(r.URL.Path, PathAuthz):
 		c.retry.patchAuthz(c.inner, w, r)
 		return
+	}
+	if c.sync && len(payload) > 0 {
+		switch {
+		case strings.HasPrefix(r.URL.Path, PathChallenge):
+			c.answerChallengeSettled(w, r, strings.TrimPrefix(r.URL.Path, PathChallenge))
+			return
+		case strings.HasPrefix(r.URL.Path, PathFinalize):
+			c.answerFinalizeSettled(w, r, strings.TrimPrefix(r.URL.Path, PathFinalize))
+			return
+		}
 	}
 	c.inner.ServeHTTP(w, r)
 }
@@ -205,10 +217,5 @@ func (cr *challengeRetry) patchAuthz(inner http.Handler, w http.ResponseWriter, 
 			body = b
 		}
 	}
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.Header().Del("Content-Length")
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(body)
+	copyResponse(w, rec, body)
 }

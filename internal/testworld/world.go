@@ -80,6 +80,13 @@ type Options struct {
 	// ChallengeRetries failed attempts leave it pending, the next failure
 	// makes it invalid. 0 keeps Pebble's behaviour.
 	ChallengeRetries int
+	// Synchronous makes the CA answer a challenge POST only when its
+	// validation has ended, with the challenge's final status, and a
+	// finalize only when the certificate is issued, with the order valid,
+	// as a CA that validates and signs within the request does (step-ca
+	// does both). Pebble alone answers "processing" and works in the
+	// background.
+	Synchronous bool
 	// ServerNames are host names the HTTPS servers' certificate holds
 	// besides localhost and the loopback addresses, for clients that
 	// reach them by name through a proxy.
@@ -235,6 +242,7 @@ func New(opts Options) (_ *World, err error) {
 		retryAuthz:    int(opts.RetryAfterAuthz / time.Second),
 		retryOrder:    int(opts.RetryAfterOrder / time.Second),
 		chalRetries:   opts.ChallengeRetries,
+		synchronous:   opts.Synchronous,
 	}, cert); err != nil {
 		return nil, err
 	}
