@@ -47,7 +47,8 @@ func TestBackoffDoublesToCapAndRetryAfterBoundsIt(t *testing.T) {
 // With Pebble's default Retry-After (3 s on a processing authorization, 5 s
 // on a processing order) the first authorization poll still comes 5 ms after
 // the challenge answer, no poll waits longer than the CA asked, and the
-// order's Retry-After is waited for (test clock).
+// order's Retry-After is waited for, once, and said in the log (test
+// clock).
 func TestPollingWaitsOnlyWhereTheCAAsks(t *testing.T) {
 	w := testworld.Start(t, testworld.Options{RetryAfterAuthz: 3 * time.Second, RetryAfterOrder: 5 * time.Second})
 	clock := newTestClock()
@@ -75,6 +76,15 @@ func TestPollingWaitsOnlyWhereTheCAAsks(t *testing.T) {
 	}
 	if long != 1 {
 		t.Errorf("sleeps %v: want exactly one long wait, the order's Retry-After", slept)
+	}
+	said := 0
+	for _, l := range f.log {
+		if strings.Contains(l, "as the CA asks (Retry-After)") {
+			said++
+		}
+	}
+	if said != 1 {
+		t.Errorf("the log states %d waits asked by the CA, want 1:\n%s", said, strings.Join(f.log, "\n"))
 	}
 }
 
@@ -125,5 +135,35 @@ func TestRecordsRemovedWhileTheOrderIsProcessing(t *testing.T) {
 	}
 	if rrs, _ := w.DNS.Records("example.com."); strings.Contains(fmt.Sprint(rrs), "_acme-challenge.overlap") {
 		t.Errorf("challenge records left behind after Obtain: %v", rrs)
+	}
+}
+
+// A CA that answers the challenge POST with the challenge valid and the
+// finalize with the order valid (step-ca validates and signs within the
+// request) gets no authorization poll, no order poll and no wait: the
+// status in a response is as good as a poll's, and the Retry-After the CA
+// would send on a processing authorization or order never comes into play.
+func TestFinalStatusInTheAnswerNeedsNoPoll(t *testing.T) {
+	w := testworld.Start(t, testworld.Options{Synchronous: true, RetryAfterAuthz: 3 * time.Second, RetryAfterOrder: 5 * time.Second})
+	clock := newTestClock()
+	f := newFixture(t, w, withClock(clock))
+	w.CA.ResetRequests()
+	res, err := f.obtain(t, context.Background(), "sync.example.com", "*.sync.example.com", "www.sync.example.com")
+	if err != nil {
+		t.Fatalf("Obtain: %v\nlog:\n%s", err, strings.Join(f.log, "\n"))
+	}
+	if n := res.Stats.Authorizations; n != 3 {
+		t.Fatalf("%d authorizations, want 3", n)
+	}
+	if got := w.CA.Requests(testworld.PathAuthz); got != 3 {
+		t.Errorf("%d authorization requests, want 3 (one fetch each, no poll)", got)
+	}
+	if got := w.CA.Requests(testworld.PathOrder); got != 0 {
+		t.Errorf("%d order requests after the new order, want 0 (finalize answered valid)", got)
+	}
+	clock.mu.Lock()
+	defer clock.mu.Unlock()
+	if len(clock.slept) != 0 {
+		t.Errorf("slept %v, want no wait at all", clock.slept)
 	}
 }
