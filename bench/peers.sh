@@ -63,8 +63,9 @@ function median(a, n,    i, j, t) {
 function fmt(x, d) { return x < 0 ? "–" : sprintf("%." d "f", x) }
 # phases K FILE SECS: from the step log of strictacme, the seconds its exec hook
 # took to write the records, how long the clean-up ran on after the
-# certificate was stored, and the time of the run beyond the waits the CA asked
-# for (the Retry-After of the order, which the log states).
+# certificate was stored, the time of the run beyond the waits the CA asked
+# for (the Retry-After of the order, which the log states), and the time of
+# the run without the hook (the writes and the clean-up after the certificate).
 function phases(k, file, secs,    line, ts, w0, w1, st, cl, ra, x) {
 	w0 = w1 = st = cl = -1; ra = 0
 	while ((getline line < file) > 0) {
@@ -80,6 +81,7 @@ function phases(k, file, secs,    line, ts, w0, w1, st, cl, ra, x) {
 	if (w0 >= 0 && w1 >= 0) wr[k, ++nw[k]] = w1 - w0
 	if (st >= 0 && cl >= 0) af[k, ++na[k]] = (cl > st ? cl - st : 0)
 	bw[k, ++nb[k]] = secs - ra
+	nh[k, ++nn[k]] = secs - (w0 >= 0 && w1 >= 0 ? w1 - w0 : 0) - (st >= 0 && cl > st ? cl - st : 0)
 }
 NR > 1 {
 	k = $1 "\t" $2; if (!(k in seen)) { seen[k] = 1; order[++m] = k; names[k] = $3 }
@@ -89,8 +91,8 @@ NR > 1 {
 	if ($4 > rounds[k]) rounds[k] = $4
 }
 END {
-	print "| Retry-After | shape | names | strictacme/lego, median of pairs (min–max) | strictacme/floor, median of rounds | strictacme s | lego s | floor s | ok (strictacme, lego, floor) | strictacme: hook writes s, clean-up after the certificate s | strictacme s beyond the waits the CA asked for |"
-	print "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	print "| Retry-After | shape | names | strictacme/lego, median of pairs (min–max) | strictacme/floor, median of rounds | strictacme s | lego s | floor s | ok (strictacme, lego, floor) | strictacme: hook writes s, clean-up after the certificate s | strictacme s beyond the waits the CA asked for | strictacme s without its hook, ÷ floor |"
+	print "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 	for (j = 1; j <= m; j++) {
 		k = order[j]; split(k, kk, "\t")
 		np = 0; nf = 0; delete pr; delete fr; lo = hi = -1
@@ -108,13 +110,15 @@ END {
 		delete v; for (x = 1; x <= nw[k]; x++) v[x] = wr[k, x]; wm = median(v, nw[k] + 0)
 		delete v; for (x = 1; x <= na[k]; x++) v[x] = af[k, x]; am = median(v, na[k] + 0)
 		delete v; for (x = 1; x <= nb[k]; x++) v[x] = bw[k, x]; bm = median(v, nb[k] + 0)
-		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %d/%d, %d/%d, %d/%d | %s, %s | %s |\n", \
+		delete v; for (x = 1; x <= nn[k]; x++) v[x] = nh[k, x]; hm = median(v, nn[k] + 0)
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %d/%d, %d/%d, %d/%d | %s, %s | %s | %s |\n", \
 			(kk[1] == 0 ? "0" : "3 s / 5 s"), kk[2], names[k], \
 			(np ? sprintf("%s (%s–%s), %d pairs", fmt(pm, 4), fmt(lo, 4), fmt(hi, 4), np) : "–"), \
 			(nf ? sprintf("%s, %d rounds", fmt(fm, 2), nf) : "–"), \
 			fmt(ms["strictacme"], 2), fmt(ms["lego"], 2), fmt(ms["floor"], 3), \
 			okc[k, "strictacme"], runs[k, "strictacme"], okc[k, "lego"], runs[k, "lego"], okc[k, "floor"], runs[k, "floor"], \
-			fmt(wm, 2), fmt(am, 2), fmt(bm, 2)
+			fmt(wm, 2), fmt(am, 2), fmt(bm, 2), \
+			(hm >= 0 && ms["floor"] > 0 ? sprintf("%s, %s", fmt(hm, 2), fmt(hm / ms["floor"], 2)) : fmt(hm, 2))
 	}
 }' "$1/runs.tsv"
 }
