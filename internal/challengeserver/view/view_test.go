@@ -1,7 +1,9 @@
 package view
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,4 +61,76 @@ func lower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// Thousands of updates over many subdomains leave the arena rewritten
+// several times; every subdomain still answers exactly its live values,
+// newest first, whether a value is a dns-01 digest (kept as 32 bytes), a
+// 43-character text that is not canonical base64url, or any other text.
+func TestViewAnswersAfterArenaRewrites(t *testing.T) {
+	t0 := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	now := t0
+	v := New(func() time.Time { return now })
+	v.SetLimit(3)
+	texts := []string{
+		"LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0", // base64url of a SHA-256 digest
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA1", // 43 characters, not canonical
+		"short", "", strings.Repeat("x", 200),
+	}
+	const subs = 300
+	name := func(i int) string {
+		if i%7 == 0 {
+			return fmt.Sprintf("label-%d", i)
+		}
+		return fmt.Sprintf("%08x-0000-4000-8000-%012x", i*7919, i)
+	}
+	want := map[string][]string{} // oldest first
+	for i := range subs {
+		v.Set(name(i), nil)
+		want[name(i)] = nil
+	}
+	for round := range 40 {
+		for i := range subs {
+			if (i+round)%3 == 0 {
+				continue
+			}
+			text := fmt.Sprintf("%s-%d", texts[(i+round)%len(texts)], round%5)
+			if (i+round)%len(texts) == 0 {
+				text = texts[0]
+			}
+			up := t0.Add(time.Duration(round) * time.Millisecond)
+			v.Put(name(i), store.Value{Text: text, Updated: up, Expires: t0.Add(time.Hour)}, 3)
+			w := slices.DeleteFunc(want[name(i)], func(s string) bool { return s == text })
+			w = append(w, text)
+			if len(w) > 3 {
+				w = w[len(w)-3:]
+			}
+			want[name(i)] = w
+		}
+		if round%10 == 9 {
+			v.Remove(name(round), "")
+			want[name(round)] = nil
+			v.Delete(name(round + 1))
+			delete(want, name(round+1))
+		}
+	}
+	// About 1.5 MB of records were written, some 60 KB are live.
+	if len(v.arena) > 256<<10 {
+		t.Fatalf("arena never rewritten: %d bytes, %d dead", len(v.arena), v.dead)
+	}
+	if v.Len() != len(want) {
+		t.Fatalf("Len %d, want %d", v.Len(), len(want))
+	}
+	for i := range subs {
+		got, ok := v.Lookup(name(i))
+		w, registered := want[name(i)]
+		if ok != registered {
+			t.Fatalf("%s: registered %v, want %v", name(i), ok, registered)
+		}
+		rev := slices.Clone(w)
+		slices.Reverse(rev)
+		if !slices.Equal(got, rev) {
+			t.Fatalf("%s: %q, want %q", name(i), got, rev)
+		}
+	}
 }
