@@ -32,8 +32,8 @@ import (
 //   - a subdomain that is a UUID (every account this server creates) is
 //     its 16 bytes in one sorted array, found by binary search; other
 //     subdomains (imported, hand-made) are in a small map;
-//   - each subdomain has one offset (4 bytes) into an arena, a single
-//     byte slice holding the values of all subdomains; 0 means no values;
+//   - each subdomain has one offset (4 bytes) into an arena, byte slices
+//     of 256 KiB holding the values of all subdomains; 0 means no values;
 //   - the values of one subdomain are one record in the arena: their
 //     count, then per value its expiry (Unix milliseconds) and its text,
 //     oldest first; a dns-01 value (43 base64url characters, the SHA-256
@@ -49,10 +49,46 @@ type View struct {
 	refs  []uint32 // refs[i]: record of ids[i]
 	other map[string]uint32
 	zone  map[string][]entry
-	arena []byte // arena[0] is unused, so that offset 0 means no values
+	arena arena
 	dead  int    // bytes of arena in records no longer referenced
+	rec   []byte // scratch for encoding a record
 	limit int
 }
+
+// arena holds records in chunks of chunkSize bytes (a larger record gets
+// a chunk of its own), so that growing it never copies what is there.
+// An offset is the chunk's index in the high bits and the position in it
+// in the low chunkBits; the first byte is unused, so that 0 is no record.
+type arena struct {
+	chunks [][]byte
+	used   int // bytes in use over all chunks
+}
+
+const (
+	chunkBits = 18
+	chunkSize = 1 << chunkBits
+)
+
+func newArena() arena { return arena{chunks: [][]byte{make([]byte, 1, chunkSize)}, used: 1} }
+
+// add copies rec into a and returns its offset.
+func (a *arena) add(rec []byte) uint32 {
+	i := len(a.chunks) - 1
+	if len(a.chunks[i])+len(rec) > cap(a.chunks[i]) {
+		if len(a.chunks) == 1<<(32-chunkBits) {
+			panic("view: arena full (4 GiB)")
+		}
+		a.chunks = append(a.chunks, make([]byte, 0, max(chunkSize, len(rec))))
+		i++
+	}
+	off := uint32(i)<<chunkBits | uint32(len(a.chunks[i]))
+	a.chunks[i] = append(a.chunks[i], rec...)
+	a.used += len(rec)
+	return off
+}
+
+// at returns the bytes from off to the end of its chunk.
+func (a *arena) at(off uint32) []byte { return a.chunks[off>>chunkBits][off&(chunkSize-1):] }
 
 // uuid is a UUID's 16 bytes as two big-endian halves, so that comparing
 // keys is two integer comparisons.
@@ -71,14 +107,19 @@ type entry struct {
 	expires int64
 }
 
-// toEntries returns the values of vals, ordered by Updated (oldest first;
-// stable, so equal times keep the store's order).
+// toEntries returns the values of vals oldest first: by Updated, then by
+// text, the order in which the store keeps the newest (store.Store.PutTXT).
 func toEntries(vals []store.Value) []entry {
 	if len(vals) == 0 {
 		return nil
 	}
 	s := slices.Clone(vals)
-	slices.SortStableFunc(s, func(a, b store.Value) int { return a.Updated.Compare(b.Updated) })
+	slices.SortFunc(s, func(a, b store.Value) int {
+		if c := a.Updated.Compare(b.Updated); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Text, b.Text)
+	})
 	out := make([]entry, len(s))
 	for i, v := range s {
 		out[i] = entry{text: v.Text, expires: v.Expires.UnixMilli()}
@@ -91,7 +132,7 @@ func New(now func() time.Time) *View {
 	if now == nil {
 		now = time.Now
 	}
-	return &View{now: now, other: map[string]uint32{}, zone: map[string][]entry{}, arena: []byte{0}}
+	return &View{now: now, other: map[string]uint32{}, zone: map[string][]entry{}, arena: newArena()}
 }
 
 // uuidKey parses a canonical lower-case UUID (8-4-4-4-12 hex digits).
@@ -164,7 +205,7 @@ func (v *View) setRef(label string, r uint32) {
 		old = v.other[label]
 		v.other[label] = r
 	}
-	v.dead += recordLen(v.arena, old)
+	v.dead += recordLen(&v.arena, old)
 }
 
 // delRef forgets the subdomain label (lower case). Callers hold v.mu for
@@ -183,7 +224,7 @@ func (v *View) delRef(label string) {
 		old = v.other[label]
 		delete(v.other, label)
 	}
-	v.dead += recordLen(v.arena, old)
+	v.dead += recordLen(&v.arena, old)
 }
 
 // Record encoding. A record is uvarint(count), then per value 8 bytes of
@@ -192,13 +233,13 @@ func (v *View) delRef(label string) {
 // their unpadded base64url form, else the text itself.
 var b64 = base64.RawURLEncoding.Strict()
 
-// appendRecord appends the record of es to arena and returns both; es
-// empty appends nothing and gives offset 0.
-func appendRecord(arena []byte, es []entry) ([]byte, uint32) {
+// addRecord adds the record of es to a, encoded in scratch, and returns
+// its offset and scratch; es empty adds nothing and gives offset 0.
+func addRecord(a *arena, scratch []byte, es []entry) (uint32, []byte) {
 	if len(es) == 0 {
-		return arena, 0
+		return 0, scratch
 	}
-	off := uint32(len(arena))
+	arena := scratch[:0]
 	arena = binary.AppendUvarint(arena, uint64(len(es)))
 	for _, e := range es {
 		arena = binary.LittleEndian.AppendUint64(arena, uint64(e.expires))
@@ -213,7 +254,7 @@ func appendRecord(arena []byte, es []entry) ([]byte, uint32) {
 		arena = binary.AppendUvarint(arena, uint64(len(e.text))<<1)
 		arena = append(arena, e.text...)
 	}
-	return arena, off
+	return a.add(arena), arena
 }
 
 // record reads the record at an offset, one value at a time.
@@ -223,11 +264,11 @@ type record struct {
 	i    int    // read position in p
 }
 
-func readRecord(arena []byte, off uint32) record {
+func readRecord(a *arena, off uint32) record {
 	if off == 0 {
 		return record{}
 	}
-	p := arena[off:]
+	p := a.at(off)
 	n, k := binary.Uvarint(p)
 	return record{p: p, left: n, i: k}
 }
@@ -249,8 +290,8 @@ func (r *record) next() (expires int64, raw []byte, digest, ok bool) {
 }
 
 // recordLen returns the length in bytes of the record at off (0 for none).
-func recordLen(arena []byte, off uint32) int {
-	r := readRecord(arena, off)
+func recordLen(a *arena, off uint32) int {
+	r := readRecord(a, off)
 	for {
 		if _, _, _, ok := r.next(); !ok {
 			return r.i
@@ -266,9 +307,9 @@ func text(raw []byte, digest bool) string {
 }
 
 // entries decodes the record at off, oldest first.
-func entries(arena []byte, off uint32) []entry {
+func entries(a *arena, off uint32) []entry {
 	var es []entry
-	r := readRecord(arena, off)
+	r := readRecord(a, off)
 	for {
 		exp, raw, digest, ok := r.next()
 		if !ok {
@@ -307,7 +348,7 @@ func (v *View) Lookup(label string) (txt []string, exists bool) {
 	// The record is oldest first: keep the newest limit live values.
 	var buf [8]string
 	live := buf[:0]
-	r := readRecord(v.arena, off)
+	r := readRecord(&v.arena, off)
 	for {
 		exp, raw, digest, ok := r.next()
 		if !ok {
@@ -364,7 +405,7 @@ func (v *View) get(key string) ([]entry, bool) {
 	if !ok {
 		return nil, false
 	}
-	return entries(v.arena, off), true
+	return entries(&v.arena, off), true
 }
 
 // set replaces the values of key (a subdomain or a store.ZoneKey, lower
@@ -375,7 +416,7 @@ func (v *View) set(key string, es []entry) {
 		return
 	}
 	var off uint32
-	v.arena, off = appendRecord(v.arena, es)
+	off, v.rec = addRecord(&v.arena, v.rec, es)
 	v.setRef(key, off)
 	v.compact()
 }
@@ -383,17 +424,15 @@ func (v *View) set(key string, es []entry) {
 // compact rewrites the arena once more than half of it (and more than
 // 64 KiB) is dead records.
 func (v *View) compact() {
-	if v.dead < 64<<10 || v.dead < len(v.arena)/2 {
+	if v.dead < 64<<10 || v.dead < v.arena.used/2 {
 		return
 	}
-	arena := make([]byte, 1, len(v.arena)-v.dead+len(v.arena)/8)
+	n := newArena()
 	move := func(off uint32) uint32 {
 		if off == 0 {
 			return 0
 		}
-		n := recordLen(v.arena, off)
-		arena = append(arena, v.arena[off:int(off)+n]...)
-		return uint32(len(arena) - n)
+		return n.add(v.arena.at(off)[:recordLen(&v.arena, off)])
 	}
 	for i, off := range v.refs {
 		v.refs[i] = move(off)
@@ -401,7 +440,7 @@ func (v *View) compact() {
 	for k, off := range v.other {
 		v.other[k] = move(off)
 	}
-	v.arena, v.dead = arena, 0
+	v.arena, v.dead = n, 0
 }
 
 // Set replaces the values of subdomain (registering it if needed); vals are
@@ -464,46 +503,68 @@ func (v *View) Delete(subdomain string) {
 	v.delRef(key)
 }
 
-// Replace swaps the whole content for subs (keys any case).
-func (v *View) Replace(subs map[string][]store.Value) {
-	type rec struct {
-		id  uuid
-		off uint32
+// builder collects a whole new content of a View, one subdomain at a time.
+type builder struct {
+	recs  []idRef
+	other map[string]uint32
+	zone  map[string][]entry
+	arena arena
+	rec   []byte
+}
+
+type idRef struct {
+	id  uuid
+	off uint32
+}
+
+func newBuilder() *builder {
+	return &builder{other: map[string]uint32{}, zone: map[string][]entry{}, arena: newArena()}
+}
+
+// add sets the values of key (a subdomain or a store.ZoneKey, any case).
+func (b *builder) add(key string, vals []store.Value) {
+	key = strings.ToLower(key)
+	if z, ok := strings.CutPrefix(key, store.ZonePrefix); ok {
+		b.zone[z] = toEntries(vals)
+		return
 	}
-	recs := make([]rec, 0, len(subs))
-	other := map[string]uint32{}
-	zone := map[string][]entry{}
-	size := 1
-	for _, vals := range subs {
-		for _, x := range vals {
-			size += 10 + len(x.Text)
-		}
+	var off uint32
+	off, b.rec = addRecord(&b.arena, b.rec, toEntries(vals))
+	if id, ok := uuidKey(key); ok {
+		b.recs = append(b.recs, idRef{id, off})
+	} else {
+		b.other[key] = off
 	}
-	arena := make([]byte, 1, size)
-	for k, vals := range subs {
-		k = strings.ToLower(k)
-		if z, ok := strings.CutPrefix(k, store.ZonePrefix); ok {
-			zone[z] = toEntries(vals)
+}
+
+// swap makes b's content the View's.
+func (v *View) swap(b *builder) {
+	slices.SortStableFunc(b.recs, func(x, y idRef) int { return x.id.cmp(y.id) })
+	// A key added twice keeps its last values.
+	recs := b.recs[:0]
+	for i, r := range b.recs {
+		if i+1 < len(b.recs) && b.recs[i+1].id == r.id {
 			continue
 		}
-		var off uint32
-		arena, off = appendRecord(arena, toEntries(vals))
-		if id, ok := uuidKey(k); ok {
-			recs = append(recs, rec{id, off})
-		} else {
-			other[k] = off
-		}
+		recs = append(recs, r)
 	}
-	slices.SortFunc(recs, func(a, b rec) int { return a.id.cmp(b.id) })
-	recs = slices.CompactFunc(recs, func(a, b rec) bool { return a.id == b.id })
 	ids := make([]uuid, len(recs))
 	refs := make([]uint32, len(recs))
 	for i, r := range recs {
 		ids[i], refs[i] = r.id, r.off
 	}
 	v.mu.Lock()
-	v.ids, v.refs, v.other, v.zone, v.arena, v.dead = ids, refs, other, zone, arena, 0
+	v.ids, v.refs, v.other, v.zone, v.arena, v.dead = ids, refs, b.other, b.zone, b.arena, 0
 	v.mu.Unlock()
+}
+
+// Replace swaps the whole content for subs (keys any case).
+func (v *View) Replace(subs map[string][]store.Value) {
+	b := newBuilder()
+	for k, vals := range subs {
+		b.add(k, vals)
+	}
+	v.swap(b)
 }
 
 // Len returns the number of registered subdomains.

@@ -115,8 +115,8 @@ func TestViewAnswersAfterArenaRewrites(t *testing.T) {
 		}
 	}
 	// About 1.5 MB of records were written, some 60 KB are live.
-	if len(v.arena) > 256<<10 {
-		t.Fatalf("arena never rewritten: %d bytes, %d dead", len(v.arena), v.dead)
+	if v.arena.used > 256<<10 {
+		t.Fatalf("arena never rewritten: %d bytes, %d dead", v.arena.used, v.dead)
 	}
 	if v.Len() != len(want) {
 		t.Fatalf("Len %d, want %d", v.Len(), len(want))
@@ -132,5 +132,26 @@ func TestViewAnswersAfterArenaRewrites(t *testing.T) {
 		if !slices.Equal(got, rev) {
 			t.Fatalf("%s: %q, want %q", name(i), got, rev)
 		}
+	}
+}
+
+// A record larger than an arena chunk (long values, txt.limit off)
+// gets a chunk of its own, and the subdomains added after it still answer.
+func TestViewHoldsARecordLargerThanAChunk(t *testing.T) {
+	t0 := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	v := New(func() time.Time { return t0 })
+	big := strings.Repeat("v", 60_000)
+	var want []string
+	for i := range 5 {
+		text := fmt.Sprintf("%04d%s", i, big)
+		v.Put("big", store.Value{Text: text, Updated: t0, Expires: t0.Add(time.Hour)}, 0)
+		want = append([]string{text}, want...)
+	}
+	v.Put("after", store.Value{Text: "x", Updated: t0, Expires: t0.Add(time.Hour)}, 0)
+	if got, _ := v.Lookup("big"); !slices.Equal(got, want) {
+		t.Fatalf("big: %d values, want %d", len(got), len(want))
+	}
+	if got, _ := v.Lookup("after"); !slices.Equal(got, []string{"x"}) {
+		t.Fatalf("after: %q", got)
 	}
 }
