@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/strictacme/strictacme/internal/challengeserver/store"
 )
@@ -345,9 +346,11 @@ func (v *View) Lookup(label string) (txt []string, exists bool) {
 	if off == 0 {
 		return nil, true
 	}
-	// The record is oldest first: keep the newest limit live values.
-	var buf [8]string
-	live := buf[:0]
+	// The record is oldest first. First pass: count the live values and
+	// their length; second: write the newest limit of them, newest first,
+	// into one buffer that the strings share (two allocations per answer,
+	// whatever the number of values).
+	live, size := 0, 0
 	r := readRecord(&v.arena, off)
 	for {
 		exp, raw, digest, ok := r.next()
@@ -355,20 +358,50 @@ func (v *View) Lookup(label string) (txt []string, exists bool) {
 			break
 		}
 		if now < exp {
-			live = append(live, text(raw, digest))
+			live++
+			size += textLen(raw, digest)
 		}
 	}
-	if v.limit > 0 && len(live) > v.limit {
-		live = live[len(live)-v.limit:]
+	skip := 0
+	if v.limit > 0 && live > v.limit {
+		skip = live - v.limit
 	}
-	if len(live) == 0 {
+	if live == skip {
 		return nil, true
 	}
-	txt = make([]string, len(live))
-	for i, t := range live {
-		txt[len(live)-1-i] = t
+	txt = make([]string, live-skip)
+	buf := make([]byte, 0, size)
+	r = readRecord(&v.arena, off)
+	for n := 0; ; {
+		exp, raw, digest, ok := r.next()
+		if !ok {
+			break
+		}
+		if now >= exp {
+			continue
+		}
+		if n++; n <= skip {
+			continue
+		}
+		start := len(buf)
+		if digest {
+			buf = b64.AppendEncode(buf, raw)
+		} else {
+			buf = append(buf, raw...)
+		}
+		// buf never grows beyond size, so the strings stay valid, and it
+		// is not written again.
+		txt[live-n] = unsafe.String(unsafe.SliceData(buf[start:]), len(buf)-start)
 	}
 	return txt, true
+}
+
+// textLen is the length of the text of a value's bytes.
+func textLen(raw []byte, digest bool) int {
+	if digest {
+		return b64.EncodedLen(len(raw))
+	}
+	return len(raw)
 }
 
 // newest returns the texts of the live values of vals (oldest first),
