@@ -87,6 +87,15 @@ type Server struct {
 	storeErr    atomic.Pointer[error] // result of the last checkStore; nil before the first
 }
 
+// GCPercent is the garbage collector's GOGC while serving, unless the
+// environment sets GOGC. Most of a server's live heap is the view, which
+// holds no pointers, so a collection costs little whatever the view's
+// size; collecting when the heap has grown by a quarter instead of by as
+// much again as is live keeps about 10 MB less resident at 100,000
+// accounts, at no cost in answers per second that bench/serve.sh can
+// tell apart.
+const GCPercent = 25
+
 // StoreCheckInterval is how often a running server checks that the store
 // still takes durable writes (store.Store.Ping); GET /health checks at
 // once as well.
@@ -120,6 +129,9 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Server, err error) 
 	s.Follower = &view.Follower{Store: s.Store, View: s.View, Now: s.now, Interval: cfg.Database.PollInterval.Duration, Log: s.log}
 	if err := s.Follower.Load(ctx); err != nil {
 		return nil, fmt.Errorf("load accounts: %w", err)
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(GCPercent)
 	}
 	// The load's garbage (rows, scans: several times the view's size at
 	// 100,000 accounts) would otherwise stay resident until the runtime's
