@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -174,6 +175,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Server, err error) 
 		Namespace: "strictacme", Subsystem: "dns", Name: "queries_total", Help: "DNS queries by type, rcode and transport.",
 	}, []string{"qtype", "rcode", "transport"})
 	s.registry.MustRegister(queries)
+	counters := &queryCounters{vec: queries}
 
 	g := cfg.General
 	s.Handler, err = dnsserver.NewHandler(dnsserver.Config{
@@ -184,7 +186,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Server, err error) 
 		return nil, err
 	}
 	s.Handler.Observe = func(qtype uint16, rcode int, transport string) {
-		queries.WithLabelValues(dns.TypeToString[qtype], dns.RcodeToString[rcode], transport).Inc()
+		counters.of(qtype, rcode, transport).Inc()
 	}
 	var dh dns.Handler = s.Handler
 	if g.Protocol != "both" {
@@ -319,6 +321,49 @@ func readSecret(path string) (string, error) {
 		return "", fmt.Errorf("%s: the token must be at least 16 characters", path)
 	}
 	return tok, nil
+}
+
+// queryCounters finds the counter of one label combination of
+// strictacme_dns_queries_total without hashing the label strings on every
+// answer: the combinations seen are in a map that is copied on change and
+// read without a lock.
+type queryCounters struct {
+	vec *prometheus.CounterVec
+	mu  sync.Mutex
+	m   atomic.Pointer[map[queryKey]prometheus.Counter]
+}
+
+type queryKey struct {
+	qtype     uint16
+	rcode     int
+	transport string
+}
+
+// maxQueryCounters bounds the map: a client asking every type there is
+// makes the rest go through CounterVec directly.
+const maxQueryCounters = 256
+
+func (q *queryCounters) of(qtype uint16, rcode int, transport string) prometheus.Counter {
+	k := queryKey{qtype, rcode, transport}
+	m := q.m.Load()
+	if m != nil {
+		if c, ok := (*m)[k]; ok {
+			return c
+		}
+	}
+	c := q.vec.WithLabelValues(dns.TypeToString[qtype], dns.RcodeToString[rcode], transport)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	m = q.m.Load()
+	if m == nil || len(*m) < maxQueryCounters {
+		n := make(map[queryKey]prometheus.Counter, 8)
+		if m != nil {
+			maps.Copy(n, *m)
+		}
+		n[k] = c
+		q.m.Store(&n)
+	}
+	return c
 }
 
 // protocolOnly refuses queries over the transport the config turned off.
