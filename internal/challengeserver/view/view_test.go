@@ -155,3 +155,51 @@ func TestViewHoldsARecordLargerThanAChunk(t *testing.T) {
 		t.Fatalf("after: %q", got)
 	}
 }
+
+// Lookups running while updates add records, start new chunks and rewrite
+// the arena always see a whole record: each subdomain's answer is one of
+// the values written to it, never bytes of another (run with -race).
+func TestViewLookupsDuringUpdatesSeeWholeRecords(t *testing.T) {
+	t0 := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	v := New(func() time.Time { return t0 })
+	v.SetLimit(1)
+	const subs = 50
+	name := func(i int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i) }
+	for i := range subs {
+		v.Put(name(i), store.Value{Text: fmt.Sprintf("%s/%d", name(i), 0), Expires: t0.Add(time.Hour)}, 1)
+	}
+	done, stop := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for n := 1; n < 1000; n++ {
+			for i := range subs {
+				v.Put(name(i), store.Value{Text: fmt.Sprintf("%s/%d%s", name(i), n, strings.Repeat("x", n%200)), Expires: t0.Add(time.Hour)}, 1)
+			}
+			select {
+			case <-stop:
+				return
+			default:
+			}
+		}
+	}()
+	var bad string
+	for running := true; running && bad == ""; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		for i := range subs {
+			txt, ok := v.Lookup(name(i))
+			if !ok || len(txt) != 1 || !strings.HasPrefix(txt[0], name(i)+"/") {
+				bad = fmt.Sprintf("%s: %q %v", name(i), txt, ok)
+				break
+			}
+		}
+	}
+	close(stop)
+	<-done
+	if bad != "" {
+		t.Fatal(bad)
+	}
+}
