@@ -3,7 +3,9 @@
 # an acme-dns binary, of acme-dns in the same run: queries per second at
 # saturation, p50/p99 latency at saturation and at a fixed rate, the server's
 # CPU time per answered question, and resident memory (VmRSS) after each
-# load, then the medians over the repeats and the strictacme/acme-dns ratios.
+# load, the time from launch to the first answer (start-up) and of
+# strictacme's import of the accounts, then the medians over the repeats
+# and the strictacme/acme-dns ratios.
 #
 #   bench/serve.sh                                      strictacme alone, absolute figures
 #   ACMEDNS_BIN=/path/to/acme-dns bench/serve.sh        both, with ratios
@@ -25,7 +27,7 @@
 #   OUT=                  keep the raw result lines in this file
 #
 # What is asked, each kind from its own question file:
-#   txt      TXT at registered accounts' names (two live values each)
+#   txt      TXT at registered accounts' names (two live dns-01 values each)
 #   unknown  TXT at names no account holds (NXDOMAIN)
 #   static   A, NS and SOA at the zone apex (the configured records)
 #
@@ -123,32 +125,35 @@ load() {
 		'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }')" | tee -a "$RESULTS"
 }
 
-# wait_ready SERVER: the server answers an apex SOA, within 60 s.
+# wait_ready SERVER: the server answers an apex SOA, within 60 s; sets
+# STARTED_S[SERVER] to the seconds since STARTED_AT (its launch).
 wait_ready() {
 	local i
-	for ((i = 0; i < 300; i++)); do
+	for ((i = 0; i < 1200; i++)); do
 		if ! kill -0 "${PID_OF[$1]}" 2>/dev/null; then
 			die "$1 exited during start-up; the end of its log:
 $(tail -n 5 "$DIR/$1.log")"
 		fi
 		if "$TMP/serveload" -s "127.0.0.1:${DNSPORT[$1]}" -q "$DIR/ready.q" -n 1 -c 1 -timeout 200ms 2>/dev/null |
 			grep -q ' answered=1 '; then
+			STARTED_S[$1]=$(awk -v a="$STARTED_AT" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 			return 0
 		fi
-		sleep 0.2
+		sleep 0.05
 	done
 	die "$1 did not answer within 60 s; the end of its log:
 $(tail -n 5 "$DIR/$1.log")"
 }
 
-declare -A PID_OF
+declare -A PID_OF STARTED_S
+STARTED_AT=
 FIRST=1
 for N in $ACCOUNTS; do
 	DIR=$TMP/$N
 	mkdir -p "$DIR"
 	echo "== $N accounts: writing the acme-dns database" >&2
 	python3 - "$DIR" "$N" "$ZONE" <<'PY'
-import os, sqlite3, sys, time, uuid
+import base64, hashlib, os, sqlite3, sys, time, uuid
 d, n, zone = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 c = sqlite3.connect(os.path.join(d, "acme-dns.db"))
 # acme-dns v2's schema (pkg/database/db.go), at its db_version 1.
@@ -161,12 +166,15 @@ CREATE TABLE txt(Subdomain TEXT NOT NULL, Value TEXT NOT NULL DEFAULT '', LastUp
 CREATE INDEX idx_txt_subdomain ON txt (Subdomain);
 """)
 now = int(time.time())
+def digest():
+    # A dns-01 value: base64url of a SHA-256 digest (RFC 8555 section 8.4).
+    return base64.urlsafe_b64encode(hashlib.sha256(os.urandom(16)).digest()).rstrip(b"=").decode()
 with open(os.path.join(d, "txt.q"), "w") as q:
     for i in range(n):
         sub = str(uuid.uuid4())
         c.execute("INSERT INTO records VALUES (?,?,?,?)", (str(uuid.uuid4()), "$2a$10$bench%040d" % i, sub, "[]"))
-        c.execute("INSERT INTO txt VALUES (?,?,?)", (sub, "A" * 42 + "1", now))
-        c.execute("INSERT INTO txt VALUES (?,?,?)", (sub, "B" * 42 + "2", now))
+        c.execute("INSERT INTO txt VALUES (?,?,?)", (sub, digest(), now))
+        c.execute("INSERT INTO txt VALUES (?,?,?)", (sub, digest(), now))
         q.write("%s.%s TXT\n" % (sub, zone))
 c.commit()
 with open(os.path.join(d, "unknown.q"), "w") as q:
@@ -195,9 +203,12 @@ lookup = false
 [logconfig]
 loglevel = "error"
 TOML
-	"$TMP/strictacme" serve -c "$DIR/serve.toml" --import-acmedns "sqlite3:$DIR/acme-dns.db" >"$DIR/import.log" 2>&1 ||
+	STARTED_AT=$(date +%s.%N)
+	taskset -c "$SERVER_CPU" "$TMP/strictacme" serve -c "$DIR/serve.toml" --import-acmedns "sqlite3:$DIR/acme-dns.db" >"$DIR/import.log" 2>&1 ||
 		die "importing the accounts into strictacme failed; $(tail -1 "$DIR/import.log")"
+	echo "label=$N/import/acme-dns-db/strictacme secs=$(awk -v a="$STARTED_AT" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')" | tee -a "$RESULTS"
 
+	STARTED_AT=$(date +%s.%N)
 	taskset -c "$SERVER_CPU" "$TMP/strictacme" serve -c "$DIR/serve.toml" >"$DIR/strictacme.log" 2>&1 &
 	PID_OF[strictacme]=$!
 	PIDS+=("$!")
@@ -229,6 +240,7 @@ loglevel = "error"
 logtype = "stdout"
 logformat = "text"
 TOML
+		STARTED_AT=$(date +%s.%N)
 		(cd "$DIR" && exec taskset -c "$SERVER_CPU" "$ACMEDNS_BIN" -c "$DIR/acme-dns.cfg") >"$DIR/acme-dns.log" 2>&1 &
 		PID_OF[acme-dns]=$!
 		PIDS+=("$!")
@@ -236,7 +248,7 @@ TOML
 	fi
 
 	for s in "${SERVERS[@]}"; do
-		echo "label=$N/idle/started/$s rss_kb=$(rss_kb "${PID_OF[$s]}")" | tee -a "$RESULTS"
+		echo "label=$N/idle/started/$s rss_kb=$(rss_kb "${PID_OF[$s]}") secs=${STARTED_S[$s]}" | tee -a "$RESULTS"
 	done
 
 	echo "== $N accounts: saturation, $WORKERS questions in flight, ${SECS}s a load, $REPEATS rounds" >&2

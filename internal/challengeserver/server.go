@@ -13,11 +13,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -87,6 +89,34 @@ type Server struct {
 	storeErr    atomic.Pointer[error] // result of the last checkStore; nil before the first
 }
 
+// GC headroom while serving, unless the environment sets GOGC: the heap
+// may grow by GCHeadroom beyond what the last collection found live, or
+// by a quarter of that when more, instead of Go's default of as much
+// again as is live. Most of a server's live heap is the view, which holds
+// no pointers, so a collection costs little whatever the view's size;
+// collecting sooner keeps about 10 MB less resident at 100,000 accounts,
+// at no cost in answers per second that bench/serve.sh can tell apart.
+// tuneGC applies it after the view is loaded and every minute after.
+const (
+	GCHeadroom   = 4 << 20
+	minGCPercent = 25
+)
+
+// tuneGC sets GOGC from the live heap (see GCHeadroom); it does nothing
+// when the environment sets GOGC.
+func tuneGC() {
+	if os.Getenv("GOGC") != "" {
+		return
+	}
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	live := max(sample[0].Value.Uint64(), 1)
+	debug.SetGCPercent(int(max(minGCPercent, min(100, 100*GCHeadroom/live))))
+}
+
 // StoreCheckInterval is how often a running server checks that the store
 // still takes durable writes (store.Store.Ping); GET /health checks at
 // once as well.
@@ -125,6 +155,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Server, err error) 
 	// 100,000 accounts) would otherwise stay resident until the runtime's
 	// scavenger returns it, minutes later.
 	debug.FreeOSMemory()
+	tuneGC()
 
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -144,6 +175,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Server, err error) 
 		Namespace: "strictacme", Subsystem: "dns", Name: "queries_total", Help: "DNS queries by type, rcode and transport.",
 	}, []string{"qtype", "rcode", "transport"})
 	s.registry.MustRegister(queries)
+	counters := &queryCounters{vec: queries}
 
 	g := cfg.General
 	s.Handler, err = dnsserver.NewHandler(dnsserver.Config{
@@ -154,7 +186,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Server, err error) 
 		return nil, err
 	}
 	s.Handler.Observe = func(qtype uint16, rcode int, transport string) {
-		queries.WithLabelValues(dns.TypeToString[qtype], dns.RcodeToString[rcode], transport).Inc()
+		counters.of(qtype, rcode, transport).Inc()
 	}
 	var dh dns.Handler = s.Handler
 	if g.Protocol != "both" {
@@ -289,6 +321,49 @@ func readSecret(path string) (string, error) {
 		return "", fmt.Errorf("%s: the token must be at least 16 characters", path)
 	}
 	return tok, nil
+}
+
+// queryCounters finds the counter of one label combination of
+// strictacme_dns_queries_total without hashing the label strings on every
+// answer: the combinations seen are in a map that is copied on change and
+// read without a lock.
+type queryCounters struct {
+	vec *prometheus.CounterVec
+	mu  sync.Mutex
+	m   atomic.Pointer[map[queryKey]prometheus.Counter]
+}
+
+type queryKey struct {
+	qtype     uint16
+	rcode     int
+	transport string
+}
+
+// maxQueryCounters bounds the map: a client asking every type there is
+// makes the rest go through CounterVec directly.
+const maxQueryCounters = 256
+
+func (q *queryCounters) of(qtype uint16, rcode int, transport string) prometheus.Counter {
+	k := queryKey{qtype, rcode, transport}
+	m := q.m.Load()
+	if m != nil {
+		if c, ok := (*m)[k]; ok {
+			return c
+		}
+	}
+	c := q.vec.WithLabelValues(dns.TypeToString[qtype], dns.RcodeToString[rcode], transport)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	m = q.m.Load()
+	if m == nil || len(*m) < maxQueryCounters {
+		n := make(map[queryKey]prometheus.Counter, 8)
+		if m != nil {
+			maps.Copy(n, *m)
+		}
+		n[k] = c
+		q.m.Store(&n)
+	}
+	return c
 }
 
 // protocolOnly refuses queries over the transport the config turned off.
@@ -497,6 +572,7 @@ func (s *Server) janitor(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			tuneGC()
 			c, cancel := context.WithTimeout(ctx, 10*time.Second)
 			if n, err := s.Store.Expire(c, s.now(), time.Hour, s.cfg.TXT.Limit); err == nil && n > 0 {
 				s.log.Debug("expired TXT values removed", "count", n)

@@ -17,7 +17,7 @@ func TestServerState(t *testing.T) {
 	engines(t, func(t *testing.T, open func() *store.SQL) {
 		ctx := context.Background()
 		a, b := open(), open()
-		_, seq0, err := a.Load(ctx, t0)
+		_, seq0, err := loadAll(ctx, a, t0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -25,7 +25,7 @@ func TestServerState(t *testing.T) {
 		if err := a.PutZoneTXT(ctx, "_ACME-challenge.api", v); err != nil {
 			t.Fatal(err)
 		}
-		subs, _, err := b.Load(ctx, t0)
+		subs, _, err := loadAll(ctx, b, t0)
 		if err != nil {
 			t.Fatal(err)
 		}

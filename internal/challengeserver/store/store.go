@@ -92,11 +92,13 @@ type Store interface {
 	// text is "". It returns how many were removed.
 	DeleteTXT(ctx context.Context, subdomain, text string) (int, error)
 
-	// Load returns every subdomain with its values live at now (an empty,
-	// non-nil slice for an account without values), every zone-level name
-	// with live values under ZoneKey(name) (see ServerState), and the
-	// highest Change sequence at the time of reading.
-	Load(ctx context.Context, now time.Time) (subs map[string][]Value, seq int64, err error)
+	// Load calls each for every subdomain with its values live at now
+	// (oldest first; empty for an account without values) and for every
+	// zone-level name with live values under ZoneKey(name) (see
+	// ServerState), and returns the highest Change sequence at the time of
+	// reading. vals is only valid during the call. Load streams: 100,000
+	// accounts never sit in memory twice.
+	Load(ctx context.Context, now time.Time, each func(sub string, vals []Value)) (seq int64, err error)
 	// Subdomains returns the same as Load, for the named subdomains (and
 	// ZoneKey names) only; a name missing from the map has no account (or
 	// no live zone-level value).

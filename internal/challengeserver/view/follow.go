@@ -47,12 +47,13 @@ func (f *Follower) now() time.Time {
 func (f *Follower) Load(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	subs, seq, err := f.Store.Load(ctx, f.now())
+	b := newBuilder()
+	seq, err := f.Store.Load(ctx, f.now(), b.add)
 	if err != nil {
 		f.ok = false
 		return err
 	}
-	f.View.Replace(subs)
+	f.View.swap(b)
 	f.cursor = seq
 	f.gaps = nil
 	f.synced = f.now()

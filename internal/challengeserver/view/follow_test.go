@@ -73,14 +73,14 @@ func (u *unsteady) Changes(ctx context.Context, after int64, also []int64) ([]st
 	return out, err
 }
 
-func (u *unsteady) Load(ctx context.Context, now time.Time) (map[string][]store.Value, int64, error) {
+func (u *unsteady) Load(ctx context.Context, now time.Time, each func(string, []store.Value)) (int64, error) {
 	u.mu.Lock()
 	fail := u.fail
 	u.mu.Unlock()
 	if fail {
-		return nil, 0, store.ErrUnavailable
+		return 0, store.ErrUnavailable
 	}
-	return u.Store.Load(ctx, now)
+	return u.Store.Load(ctx, now, each)
 }
 
 const (
