@@ -8,6 +8,7 @@ import (
 	"github.com/strictacme/strictacme/provider/acmedns"
 	"github.com/strictacme/strictacme/provider/exec"
 	"github.com/strictacme/strictacme/provider/namecheap"
+	"github.com/strictacme/strictacme/provider/rfc2136"
 )
 
 // The DNS providers strictacme ships. Adding one is a folder under
@@ -74,6 +75,36 @@ func init() {
 			}
 			base, _ := get(EnvAcmeDNSBase)
 			return &acmedns.Provider{ServerURL: base, Credentials: creds, HTTPClient: env.HTTPClient}, nil
+		},
+	})
+	RegisterProvider(ProviderKind{
+		Name: "rfc2136",
+		Help: "DNS dynamic updates (RFC 2136) signed with a TSIG key, on the zone's primary (BIND, Knot, PowerDNS)",
+		Keys: []Key{
+			{Name: "nameserver", Env: rfc2136.EnvNameserver, Flag: "rfc2136-nameserver", Required: true, Help: "address of the zone's primary server, host or host:port (every DNS message goes there and nowhere else)"},
+			{Name: "tsig_key", Env: rfc2136.EnvTSIGKey, Flag: "rfc2136-tsig-key", Help: "name of the TSIG key on the server"},
+			{Name: "tsig_secret", Env: rfc2136.EnvTSIGSecret, Flag: "rfc2136-tsig-secret-file", Secret: true, Help: "file holding the TSIG key's base64 secret"},
+			{Name: "tsig_algorithm", Env: rfc2136.EnvTSIGAlgorithm, Flag: "rfc2136-tsig-algorithm", Help: "hmac-sha256 (default), hmac-sha384 or hmac-sha512"},
+			{Name: "tsig_file", Env: rfc2136.EnvTSIGFile, Flag: "rfc2136-tsig-file", Help: "TSIG key file in BIND syntax (tsig-keygen's output), instead of tsig_key and tsig_secret"},
+			{Name: "zone", Env: rfc2136.EnvZone, Flag: "rfc2136-zone", Help: "zone to write in (default: asked of the nameserver with an SOA question)"},
+			{Name: "ttl", Env: rfc2136.EnvTTL, Help: "TTL of the TXT records, seconds (default 120; TXT already at a name keep theirs)"},
+			{Name: "dns_timeout", Env: rfc2136.EnvTimeout, Help: "bound of one exchange with the nameserver (default 10s)"},
+			{Name: "serving_lag", Env: rfc2136.EnvServingLag, Flag: "rfc2136-serving-lag", Help: "how long the zone's secondaries take to serve a change the primary accepted (default 0)"},
+			{Name: "transfer", Env: rfc2136.EnvTransfer, Flag: "rfc2136-transfer", Help: "the key may transfer the zone (AXFR): records can be read back by check, --propagation provider and CNAME look-ups (true/false, default false)"},
+		},
+		New: func(get func(string) (string, bool), _ BuildEnv) (providers.Provider, error) {
+			p, err := rfc2136.FromEnv(get)
+			if err != nil {
+				return nil, err
+			}
+			transfer, err := rfc2136.Transfer(get)
+			if err != nil {
+				return nil, err
+			}
+			if !transfer {
+				return p.WriteOnly(), nil
+			}
+			return p, nil
 		},
 	})
 }
