@@ -342,6 +342,11 @@ func (p *Provider) ZoneFor(ctx context.Context, fqdn string) (string, error) {
 	}
 	p.mu.Lock()
 	z, ok := p.zones[ask]
+	for _, known := range p.zones {
+		if known == ask { // an apex found before is its own zone
+			z, ok = known, true
+		}
+	}
 	p.mu.Unlock()
 	if ok {
 		return z, nil
