@@ -23,6 +23,12 @@ func init() {
 			{Name: "serving_lag", Env: "EXEC_SERVING_LAG", Flag: "exec-serving-lag", Help: "how long the exec script's DNS service takes to serve a written record (default 0)"},
 			{Name: "parallel", Env: "EXEC_PARALLEL", Flag: "exec-parallel", Help: "how many runs of the program may overlap, for scripts safe to run several at once (default 1)"},
 		},
+		Traits: Traits{
+			Zones:  "the registered domain (public-suffix list), or the provider's `zones`",
+			Writes: "one run of the program per record (up to `parallel` at once)",
+			Delete: "`cleanup FQDN VALUE`: as exact as the script",
+			Lag:    "`serving_lag` (default 0)",
+		},
 		New: func(get func(string) (string, bool), _ BuildEnv) (providers.Provider, error) {
 			return exec.FromEnv(get)
 		},
@@ -44,6 +50,13 @@ func init() {
 			{Name: "ttl", Env: namecheap.EnvTTL, Help: "TTL of the TXT records, seconds"},
 			{Name: "lock_dir", Env: namecheap.EnvLockDir, Help: "directory of the per-zone lock files (default: one for the whole machine)"},
 		},
+		Traits: Traits{
+			Zones:    "public-suffix split confirmed by getHosts, or `zone`",
+			Writes:   "one getHosts and one setHosts per zone, under a per-zone lock, read back to verify",
+			Delete:   "by name and value; every other host and the mail setting kept",
+			ReadBack: "getHosts",
+			Lag:      "`settle_delay` (default 2m)",
+		},
 		New: func(get func(string) (string, bool), env BuildEnv) (providers.Provider, error) {
 			cfg, err := namecheap.ConfigFromEnv(get)
 			if err != nil {
@@ -60,6 +73,12 @@ func init() {
 		Keys: []Key{
 			{Name: "server", Env: EnvAcmeDNSBase, Flag: "acmedns-server", Help: "acme-dns compatible server API URL, for accounts without server_url"},
 			{Name: "credentials", Env: EnvAcmeDNSStorage, Flag: "acmedns-credentials", Help: "acme-dns credentials file (goacmedns JSON; default PATH/acmedns.json)"},
+		},
+		Traits: Traits{
+			Zones:  "the account's subdomain, from the credentials file",
+			Writes: "one POST /update per value",
+			Delete: "POST /delete by value (strictacme serve); acme-dns keeps its two latest values",
+			Lag:    "none: the server is authoritative",
 		},
 		New: func(get func(string) (string, bool), env BuildEnv) (providers.Provider, error) {
 			path := AcmeDNSCredentialsPath(get, env.Path)
@@ -91,6 +110,13 @@ func init() {
 			{Name: "dns_timeout", Env: rfc2136.EnvTimeout, Help: "bound of one exchange with the nameserver (default 10s)"},
 			{Name: "serving_lag", Env: rfc2136.EnvServingLag, Flag: "rfc2136-serving-lag", Help: "how long the zone's secondaries take to serve a change the primary accepted (default 0)"},
 			{Name: "transfer", Env: rfc2136.EnvTransfer, Flag: "rfc2136-transfer", Help: "the key may transfer the zone (AXFR): records can be read back by check, --propagation provider and CNAME look-ups (true/false, default false)"},
+		},
+		Traits: Traits{
+			Zones:    "an SOA question to the nameserver (and nowhere else), or `zone`",
+			Writes:   "one UPDATE per zone, no prerequisites",
+			Delete:   "by value (class NONE); other TXT at the name and their TTL kept",
+			ReadBack: "zone transfer (AXFR) with `transfer = true`",
+			Lag:      "`serving_lag` for the secondaries (default 0)",
 		},
 		New: func(get func(string) (string, bool), _ BuildEnv) (providers.Provider, error) {
 			p, err := rfc2136.FromEnv(get)
