@@ -63,7 +63,10 @@ type Provider struct {
 	// use.
 	KeyFile string `json:"key_file,omitempty"`
 	// TTL of written records in seconds; when set it wins over each
-	// record's own TTL. 0 means the record's TTL, or DefaultTTL.
+	// record's own TTL. 0 means the record's TTL, or DefaultTTL. At a name
+	// that already has TXT records, ours take their TTL instead (see
+	// AppendRecords), and values written together at a name share the
+	// first one's.
 	TTL int `json:"ttl,omitempty"`
 	// Timeout bounds one exchange with Server; 0 means DefaultTimeout.
 	Timeout time.Duration `json:"timeout,omitempty"`
@@ -171,6 +174,8 @@ func (p *Provider) update(ctx context.Context, zone string, recs []libdns.Record
 			}
 			if ttl > 0 {
 				txt.Hdr.Ttl = ttl
+			} else {
+				kept[name] = txt.Hdr.Ttl // our own values at a name share one TTL too
 			}
 		}
 		if del {

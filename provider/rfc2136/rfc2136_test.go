@@ -520,3 +520,31 @@ func TestSilentServerTimesOut(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// Records at a name with no TXT yet share the first one's TTL in the
+// UPDATE (an RRset has one TTL); at a name that has TXT, the TTL already
+// there wins even over Provider.TTL (RFC2136_TTL).
+func TestNewValuesAtANameShareOneTTL(t *testing.T) {
+	s := primary(t)
+	p := provider(s)
+	recs := []libdns.Record{
+		libdns.TXT{Name: "_acme-challenge.sub", Text: value1, TTL: time.Minute},
+		libdns.TXT{Name: "_acme-challenge.sub", Text: value2, TTL: 5 * time.Minute},
+	}
+	if _, err := p.AppendRecords(context.Background(), "example.com.", recs); err != nil {
+		t.Fatal(err)
+	}
+	for _, rr := range s.Updates()[0].Updates {
+		if rr.Header().Ttl != 60 {
+			t.Errorf("%s: want TTL 60, the first record's", rr)
+		}
+	}
+	p = provider(s)
+	p.TTL = 30
+	if _, err := p.AppendRecords(context.Background(), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge.sub", Text: value3, TTL: time.Hour}}); err != nil {
+		t.Fatal(err)
+	}
+	if rr := s.Updates()[1].Updates[0]; rr.Header().Ttl != 60 {
+		t.Errorf("%s: want TTL 60, the RRset's, over Provider.TTL", rr)
+	}
+}
