@@ -31,6 +31,9 @@ type ServerError struct {
 	// TSIGError is the TSIG record's error field (dns.RcodeBadKey, …), 0
 	// when there is none.
 	TSIGError uint16
+	// Unsigned: a signed message was refused by an answer without TSIG,
+	// so the server did not take the key at all.
+	Unsigned bool
 }
 
 // KeyRejected reports whether the server refused the TSIG key itself
@@ -61,6 +64,8 @@ func (e *ServerError) Error() string {
 		switch {
 		case e.Op == "zone transfer" && key != "":
 			return head + fmt.Sprintf(": key %s may not transfer the zone; allow it (BIND: allow-transfer { key %s; };) or set RFC2136_TRANSFER=false", key, key)
+		case e.Op == "update" && key != "" && e.Unsigned:
+			return head + fmt.Sprintf(" without a TSIG signature: the server did not take key %s at all (it may allow updates by address only, or not know TSIG); check its allow-update or update-policy", key)
 		case e.Op == "update" && key != "":
 			return head + fmt.Sprintf(": the key was accepted, but the zone's update policy does not let key %s change these TXT records (or dynamic updates are off for the zone); grant it, e.g. BIND update-policy { grant %s name _acme-challenge.%s. TXT; };", key, key, zone)
 		case e.Op == "update":

@@ -112,7 +112,9 @@ func (p *Provider) verify(r *dns.Msg, err error, op, addr, zone string, key *Key
 		// Servers answer FORMERR unsigned when they could not parse the
 		// request; anything else unsigned is not the primary's word.
 		if r.Rcode != dns.RcodeSuccess && r.Rcode != dns.RcodeNameError {
-			return nil, serr(r)
+			e := serr(r)
+			e.Unsigned = true
+			return nil, e
 		}
 		return nil, fmt.Errorf("rfc2136 %s of %s at %s: %w", op, strings.TrimSuffix(zone, "."), addr, ErrUnsigned)
 	}
