@@ -32,6 +32,24 @@ func ProviderTable() string {
 	return b.String()
 }
 
+// KindTable is the Markdown table of what each provider kind does, as
+// docs/config.md shows it.
+func KindTable() string {
+	var b strings.Builder
+	b.WriteString("| type | zone from | writes | delete | read-back | serving lag |\n| --- | --- | --- | --- | --- | --- |\n")
+	cell := func(s string) string {
+		if s == "" {
+			return "—"
+		}
+		return strings.ReplaceAll(s, "|", "\\|")
+	}
+	for _, k := range ProviderKinds() {
+		t := k.Traits
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", k.Name, cell(t.Zones), cell(t.Writes), cell(t.Delete), cell(t.ReadBack), cell(t.Lag))
+	}
+	return b.String()
+}
+
 // StrategyTable is the Markdown table of the propagation strategies.
 func StrategyTable() string {
 	var b strings.Builder

@@ -8,6 +8,7 @@ import (
 	"github.com/strictacme/strictacme/provider/acmedns"
 	"github.com/strictacme/strictacme/provider/exec"
 	"github.com/strictacme/strictacme/provider/namecheap"
+	"github.com/strictacme/strictacme/provider/rfc2136"
 )
 
 // The DNS providers strictacme ships. Adding one is a folder under
@@ -21,6 +22,12 @@ func init() {
 			{Name: "sequence_interval", Env: "EXEC_SEQUENCE_INTERVAL", Help: "pause between two runs of the program (seconds)"},
 			{Name: "serving_lag", Env: "EXEC_SERVING_LAG", Flag: "exec-serving-lag", Help: "how long the exec script's DNS service takes to serve a written record (default 0)"},
 			{Name: "parallel", Env: "EXEC_PARALLEL", Flag: "exec-parallel", Help: "how many runs of the program may overlap, for scripts safe to run several at once (default 1)"},
+		},
+		Traits: Traits{
+			Zones:  "the registered domain (public-suffix list), or the provider's `zones`",
+			Writes: "one run of the program per record (up to `parallel` at once)",
+			Delete: "`cleanup FQDN VALUE`: as exact as the script",
+			Lag:    "`serving_lag` (default 0)",
 		},
 		New: func(get func(string) (string, bool), _ BuildEnv) (providers.Provider, error) {
 			return exec.FromEnv(get)
@@ -43,6 +50,13 @@ func init() {
 			{Name: "ttl", Env: namecheap.EnvTTL, Help: "TTL of the TXT records, seconds"},
 			{Name: "lock_dir", Env: namecheap.EnvLockDir, Help: "directory of the per-zone lock files (default: one for the whole machine)"},
 		},
+		Traits: Traits{
+			Zones:    "public-suffix split confirmed by getHosts, or `zone`",
+			Writes:   "one getHosts and one setHosts per zone, under a per-zone lock, read back to verify",
+			Delete:   "by name and value; every other host and the mail setting kept",
+			ReadBack: "getHosts",
+			Lag:      "`settle_delay` (default 2m)",
+		},
 		New: func(get func(string) (string, bool), env BuildEnv) (providers.Provider, error) {
 			cfg, err := namecheap.ConfigFromEnv(get)
 			if err != nil {
@@ -60,6 +74,12 @@ func init() {
 			{Name: "server", Env: EnvAcmeDNSBase, Flag: "acmedns-server", Help: "acme-dns compatible server API URL, for accounts without server_url"},
 			{Name: "credentials", Env: EnvAcmeDNSStorage, Flag: "acmedns-credentials", Help: "acme-dns credentials file (goacmedns JSON; default PATH/acmedns.json)"},
 		},
+		Traits: Traits{
+			Zones:  "the account's subdomain, from the credentials file",
+			Writes: "one POST /update per value",
+			Delete: "POST /delete by value (strictacme serve); acme-dns keeps its two latest values",
+			Lag:    "none: the server is authoritative",
+		},
 		New: func(get func(string) (string, bool), env BuildEnv) (providers.Provider, error) {
 			path := AcmeDNSCredentialsPath(get, env.Path)
 			creds, err := acmedns.LoadCredentials(path)
@@ -74,6 +94,43 @@ func init() {
 			}
 			base, _ := get(EnvAcmeDNSBase)
 			return &acmedns.Provider{ServerURL: base, Credentials: creds, HTTPClient: env.HTTPClient}, nil
+		},
+	})
+	RegisterProvider(ProviderKind{
+		Name: "rfc2136",
+		Help: "DNS dynamic updates (RFC 2136) signed with a TSIG key, on the zone's primary (BIND, Knot, PowerDNS)",
+		Keys: []Key{
+			{Name: "nameserver", Env: rfc2136.EnvNameserver, Flag: "rfc2136-nameserver", Required: true, Help: "address of the zone's primary server, host or host:port (every DNS message goes there and nowhere else)"},
+			{Name: "tsig_key", Env: rfc2136.EnvTSIGKey, Flag: "rfc2136-tsig-key", Help: "name of the TSIG key on the server"},
+			{Name: "tsig_secret", Env: rfc2136.EnvTSIGSecret, Flag: "rfc2136-tsig-secret-file", Secret: true, Help: "file holding the TSIG key's base64 secret"},
+			{Name: "tsig_algorithm", Env: rfc2136.EnvTSIGAlgorithm, Flag: "rfc2136-tsig-algorithm", Help: "hmac-sha256 (default), hmac-sha384 or hmac-sha512"},
+			{Name: "tsig_file", Env: rfc2136.EnvTSIGFile, Flag: "rfc2136-tsig-file", Help: "TSIG key file in BIND syntax (tsig-keygen's output), instead of tsig_key and tsig_secret"},
+			{Name: "zone", Env: rfc2136.EnvZone, Flag: "rfc2136-zone", Help: "zone to write in (default: asked of the nameserver with an SOA question)"},
+			{Name: "ttl", Env: rfc2136.EnvTTL, Help: "TTL of the TXT records, seconds (default 120; TXT already at a name keep theirs)"},
+			{Name: "dns_timeout", Env: rfc2136.EnvTimeout, Help: "bound of one exchange with the nameserver (default 10s)"},
+			{Name: "serving_lag", Env: rfc2136.EnvServingLag, Flag: "rfc2136-serving-lag", Help: "how long the zone's secondaries take to serve a change the primary accepted (default 0)"},
+			{Name: "transfer", Env: rfc2136.EnvTransfer, Flag: "rfc2136-transfer", Help: "the key may transfer the zone (AXFR): records can be read back by check, --propagation provider and CNAME look-ups (true/false, default false)"},
+		},
+		Traits: Traits{
+			Zones:    "an SOA question to the nameserver (and nowhere else), or `zone`",
+			Writes:   "one UPDATE per zone, no prerequisites",
+			Delete:   "by value (class NONE); other TXT at the name and their TTL kept",
+			ReadBack: "zone transfer (AXFR) with `transfer = true`",
+			Lag:      "`serving_lag` for the secondaries (default 0)",
+		},
+		New: func(get func(string) (string, bool), _ BuildEnv) (providers.Provider, error) {
+			p, err := rfc2136.FromEnv(get)
+			if err != nil {
+				return nil, err
+			}
+			transfer, err := rfc2136.Transfer(get)
+			if err != nil {
+				return nil, err
+			}
+			if !transfer {
+				return p.WriteOnly(), nil
+			}
+			return p, nil
 		},
 	})
 }

@@ -203,7 +203,7 @@ func TestDocsShowTheRegistries(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(b)
-	for _, gen := range []struct{ name, table string }{{"providers", ProviderTable()}, {"strategies", StrategyTable()}} {
+	for _, gen := range []struct{ name, table string }{{"kinds", KindTable()}, {"providers", ProviderTable()}, {"strategies", StrategyTable()}} {
 		start, end := "<!-- "+gen.name+" table: generated from internal/plan -->\n", "<!-- end "+gen.name+" table -->"
 		i, j := strings.Index(doc, start), strings.Index(doc, end)
 		if i < 0 || j < i {
@@ -247,5 +247,16 @@ func TestRelayUsesTheAcmeDNSProvidersAccount(t *testing.T) {
 	s.Providers[0].Values["credentials"] = t.TempDir() + "/none.json"
 	if _, err := Build(s, BuildOptions{Path: t.TempDir()}); err == nil {
 		t.Fatal("built without credentials")
+	}
+}
+
+// Every kind offered says what it does, so the docs' table of providers
+// has no empty row.
+func TestEveryKindDeclaresItsTraits(t *testing.T) {
+	for _, k := range ProviderKinds() {
+		tr := k.Traits
+		if tr.Zones == "" || tr.Writes == "" || tr.Delete == "" || tr.Lag == "" {
+			t.Errorf("provider kind %s: Traits %+v lacks zones, writes, delete or lag", k.Name, tr)
+		}
 	}
 }

@@ -50,6 +50,23 @@ type ProviderKind struct {
 	New  func(get func(env string) (string, bool), env BuildEnv) (providers.Provider, error)
 	// Hidden kinds are not offered in help and docs (the sandbox's).
 	Hidden bool
+	// Traits say what the kind does, for the docs' table of providers.
+	Traits Traits
+}
+
+// Traits describe a provider kind in words, one cell each in the docs'
+// table of providers.
+type Traits struct {
+	// Zones: where the zone of a name comes from.
+	Zones string
+	// Writes: how many writes an order's records take.
+	Writes string
+	// Delete: how a record is removed, and what stays.
+	Delete string
+	// ReadBack: how records are read back ("" none).
+	ReadBack string
+	// Lag: the serving lag declared, and where it is set.
+	Lag string
 }
 
 var kinds = map[string]*ProviderKind{}

@@ -206,6 +206,11 @@ func ReadZone(ctx context.Context, e *providers.Entry, zone, note string) Row {
 	check := "provider " + e.Name
 	g, canRead := e.Provider.(libdns.RecordGetter)
 	if !canRead {
+		if _, asked := e.Provider.(providers.ZoneFinder); asked && e.Zone == "" {
+			// The zone came from the provider's own service, so its
+			// credentials answered; the right to write is what is untested.
+			return warn(check, fmt.Sprintf("zone %s found through the provider; it cannot read records, so its right to write can only be tested by writing (not done)", trimDot(zone)))
+		}
 		return warn(check, fmt.Sprintf("zone %s; this provider cannot read records, so its credentials can only be tested by writing (not done)", trimDot(zone)))
 	}
 	recs, err := g.GetRecords(ctx, zone)

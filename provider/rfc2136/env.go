@@ -1,0 +1,159 @@
+package rfc2136
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/strictacme/strictacme/internal/keyshape"
+)
+
+// Environment variable names. The RFC2136_* names without a comment are
+// lego's, so a lego set-up works unchanged.
+const (
+	EnvNameserver    = "RFC2136_NAMESERVER"
+	EnvTSIGKey       = "RFC2136_TSIG_KEY"
+	EnvTSIGSecret    = "RFC2136_TSIG_SECRET"
+	EnvTSIGAlgorithm = "RFC2136_TSIG_ALGORITHM"
+	// EnvTSIGFile names a key file in BIND syntax (lego's RFC2136_TSIG_FILE).
+	EnvTSIGFile = "RFC2136_TSIG_FILE"
+	EnvTTL      = "RFC2136_TTL"
+	EnvTimeout  = "RFC2136_DNS_TIMEOUT"
+	// EnvZone is strictacme's: the zone to write in, instead of asking
+	// the server.
+	EnvZone = "RFC2136_ZONE"
+	// EnvServingLag is strictacme's: Provider.Lag.
+	EnvServingLag = "RFC2136_SERVING_LAG"
+	// EnvTransfer is strictacme's: whether the key may transfer the zone,
+	// so records can be read back (GetRecords).
+	EnvTransfer = "RFC2136_TRANSFER"
+)
+
+// FromEnv returns a Provider configured by the RFC2136_* variables read
+// through lookup (os.LookupEnv for the environment): the server, the key
+// (RFC2136_TSIG_KEY, RFC2136_TSIG_SECRET or RFC2136_TSIG_SECRET_FILE,
+// RFC2136_TSIG_ALGORITHM; or RFC2136_TSIG_FILE), RFC2136_ZONE, RFC2136_TTL
+// (seconds), RFC2136_DNS_TIMEOUT and RFC2136_SERVING_LAG (seconds or a
+// duration). The key is read and checked here. Errors name the variable
+// and the fix, never the secret.
+func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
+	get := func(name string) string {
+		v, _ := lookup(name)
+		return strings.TrimSpace(v)
+	}
+	p := &Provider{
+		Server:       get(EnvNameserver),
+		Zone:         get(EnvZone),
+		KeyName:      get(EnvTSIGKey),
+		KeyAlgorithm: get(EnvTSIGAlgorithm),
+		KeyFile:      get(EnvTSIGFile),
+	}
+	if p.Server == "" {
+		return nil, fmt.Errorf("%s is not set; set it to the address of the zone's primary server (host or host:port)", EnvNameserver)
+	}
+	if _, err := p.server(); err != nil {
+		return nil, err
+	}
+	secret, err := secretVar(lookup, EnvTSIGSecret)
+	if err != nil {
+		return nil, err
+	}
+	p.KeySecret = secret
+	switch {
+	case p.KeyFile != "" && secret != "":
+		return nil, fmt.Errorf("both %s and %s are set; give the key one way", EnvTSIGFile, EnvTSIGSecret)
+	case p.KeyFile == "" && p.KeyName != "" && secret == "":
+		return nil, fmt.Errorf("%s is set but %s is not; set it (or %s_FILE) to the key's base64 secret, or give the key file in %s", EnvTSIGKey, EnvTSIGSecret, EnvTSIGSecret, EnvTSIGFile)
+	case p.KeyFile == "" && p.KeyName == "" && secret != "":
+		return nil, fmt.Errorf("%s is set but %s is not; set it to the name of the key on the server", EnvTSIGSecret, EnvTSIGKey)
+	}
+	if v := get(EnvTTL); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 86400 {
+			return nil, fmt.Errorf("%s=%q: want whole seconds between 1 and 86400", EnvTTL, v)
+		}
+		p.TTL = n
+	}
+	if p.Timeout, err = duration(get(EnvTimeout), EnvTimeout, false); err != nil {
+		return nil, err
+	}
+	if p.Lag, err = duration(get(EnvServingLag), EnvServingLag, true); err != nil {
+		return nil, err
+	}
+	if _, err := p.key(); err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, keyVars(p))
+	}
+	return p, nil
+}
+
+// keyVars names the variables the key came from, for errors.
+func keyVars(p *Provider) string {
+	if p.KeyFile != "" {
+		return EnvTSIGFile
+	}
+	return EnvTSIGKey + ", " + EnvTSIGSecret + ", " + EnvTSIGAlgorithm
+}
+
+// Transfer reads RFC2136_TRANSFER: whether the key may transfer the zone
+// (default false).
+func Transfer(lookup func(string) (string, bool)) (bool, error) {
+	v, _ := lookup(EnvTransfer)
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q: want true or false", EnvTransfer, v)
+	}
+	return b, nil
+}
+
+// duration reads whole seconds (lego's form) or a Go duration.
+func duration(v, name string, zeroOK bool) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		n, err2 := strconv.Atoi(v)
+		if err2 == nil {
+			d, err = time.Duration(n)*time.Second, nil
+		}
+	}
+	if err != nil || d < 0 || (d == 0 && !zeroOK) {
+		return 0, fmt.Errorf("%s=%q: want seconds or a duration such as 10s", name, v)
+	}
+	return d, nil
+}
+
+// secretVar reads name or name_FILE, never both; errors never show what
+// may be the secret.
+func secretVar(lookup func(string) (string, bool), name string) (string, error) {
+	v, _ := lookup(name)
+	f, _ := lookup(name + "_FILE")
+	v, f = strings.TrimSpace(v), strings.TrimSpace(f)
+	switch {
+	case v != "" && f != "":
+		return "", fmt.Errorf("both %s and %s_FILE are set; set only one", name, name)
+	case f == "":
+		return v, nil
+	}
+	b, err := os.ReadFile(f)
+	if err != nil && keyshape.LooksLikeKey(f) {
+		return "", fmt.Errorf("%s_FILE: that looks like a key, not a path; write the secret to a file (mode 0600) and give its path, or set %s", name, name)
+	}
+	if err != nil {
+		if pe, ok := err.(*os.PathError); ok {
+			err = pe.Err
+		}
+		return "", fmt.Errorf("%s_FILE: cannot read %s: %v; point it at a readable file holding the key's base64 secret", name, f, err)
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("%s_FILE: %s is empty; put the key's base64 secret in it", name, f)
+	}
+	return s, nil
+}
