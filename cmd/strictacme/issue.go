@@ -209,7 +209,11 @@ func (f *issueFlags) settings() (plan.Settings, error) {
 	}
 	if f.dns != "" {
 		s.Provider = f.dns
-		s.Providers = []plan.ProviderRef{{Name: f.dns, Kind: f.dns, FromEnv: true, SingleValue: f.sequential, Values: providerValues(f.dns, f.provGiven)}}
+		ref := plan.ProviderRef{Name: f.dns, Kind: f.dns, FromEnv: true, SingleValue: f.sequential}
+		if k, ok := plan.LookupProvider(f.dns); ok {
+			ref.Values = k.FlagSettings(f.provGiven) // stored, so renew needs no flags
+		}
+		s.Providers = []plan.ProviderRef{ref}
 	}
 	return s, nil
 }
