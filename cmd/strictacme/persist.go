@@ -155,15 +155,11 @@ Exit codes: 0 ok, 2 usage, 3 CA refused or does not offer dns-persist-01,
 
 // persistOutput is the --json output.
 type persistOutput struct {
-	OK       bool              `json:"ok"`
-	ExitCode int               `json:"exit_code"`
-	Error    string            `json:"error,omitempty"`
-	Account  string            `json:"account,omitempty"`
-	Issuers  *persist.Issuers  `json:"issuers,omitempty"`
-	Records  []persist.Record  `json:"records,omitempty"`
-	Zone     []string          `json:"zone_lines,omitempty"`
-	Applied  []persist.Applied `json:"applied,omitempty"`
-	Checks   []persist.Checked `json:"checks,omitempty"`
+	OK       bool   `json:"ok"`
+	ExitCode int    `json:"exit_code"`
+	Error    string `json:"error,omitempty"`
+	Account  string `json:"account,omitempty"`
+	persist.Outcome
 }
 
 func (f *persistFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
@@ -286,50 +282,9 @@ func (f *persistFlags) do(ctx context.Context, out *persistOutput, stderr io.Wri
 		logf("account: %s", acct.Location)
 	}
 
-	// The issuer domain name, from the CA unless given.
-	iss := persist.Issuers{Names: []string{strings.ToLower(strings.TrimSuffix(f.issuer, "."))}, Source: persist.SourceFlag}
-	if f.issuer == "" {
-		if iss, err = persist.Discover(ctx, is.Client(), acct, ids, src); err != nil {
-			return err
-		}
-	}
-	out.Issuers = &iss
-	switch iss.Source {
-	case persist.SourceDirectory:
-		logf("issuer domain name: %s (from the CA directory's caaIdentities: %s)", iss.Names[0], strings.Join(iss.Names, ", "))
-	case persist.SourceChallenge:
-		logf("issuer domain name: %s (from the dns-persist-01 challenge of a new order; %d authorization(s) deactivated)", iss.Names[0], iss.Deactivated)
-	default:
-		logf("issuer domain name: %s (from --issuer)", iss.Names[0])
-	}
-
-	recs, err := persist.Build(ids, iss.Names[0], acct.Location, persist.Options{Wildcard: f.wildcard, PersistUntil: until}, time.Now())
-	if err != nil {
-		return exitcode.With(exitcode.Usage, err)
-	}
-	out.Records = recs
-	for _, r := range recs {
-		out.Zone = append(out.Zone, r.ZoneLine(f.ttl))
-	}
-
-	if f.apply {
-		applied, err := persist.Apply(ctx, recs, persist.ApplyOptions{Providers: set, TTL: f.ttl, Lookup: persist.ResolverLookup(rs)})
-		out.Applied = applied
-		if err != nil {
-			return err
-		}
-		for _, a := range applied {
-			if a.Created {
-				logf("created %s in zone %s via %s (kept; never cleaned up)", a.Target, strings.TrimSuffix(a.Zone, "."), a.Provider)
-			} else {
-				logf("%s already holds this record; nothing written", a.Target)
-			}
-		}
-	}
-	if f.check {
-		checks, err := persist.Check(ctx, recs, persist.CheckOptions{Resolvers: rs, Issuers: iss.Names, AccountURI: acct.Location})
-		out.Checks = checks
-		return err
-	}
-	return nil
+	return persist.Run(ctx, persist.RunOptions{
+		Client: is.Client(), Account: acct, Identifiers: ids, Issuer: f.issuer, Source: src,
+		Options: persist.Options{Wildcard: f.wildcard, PersistUntil: until}, TTL: f.ttl,
+		Apply: set, Check: f.check, Resolvers: rs, Log: func(l string) { logf("%s", l) },
+	}, &out.Outcome)
 }
