@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,18 +55,8 @@ func (f *persistFlags) fromConfig(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	var withPersist, all []string
-	for _, c := range cf.Certificates {
-		all = append(all, c.Names...)
-		if slices.Contains(c.Challenges, "dns-persist-01") {
-			withPersist = append(withPersist, c.Names...)
-		}
-	}
 	if !cmd.Flags().Changed("domain") {
-		f.domains = all
-		if len(withPersist) > 0 {
-			f.domains = withPersist
-		}
+		f.domains = cf.PersistNames()
 	}
 	// [defaults] are in every certificate's settings; the first one's
 	// account and CA are the file's.
