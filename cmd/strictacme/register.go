@@ -135,6 +135,6 @@ account of "example.com".`,
 	fl.StringArrayVar(&resolvers, "resolver", nil, "resolver for the CNAME check when the server has no /lookup (default: DoH)")
 	fl.StringArrayVar(&caCerts, "ca-cert", nil, "PEM file of extra trust roots for the server and DoH (repeatable)")
 	fl.BoolVar(&ipv4, "ipv4-only", false, "use IPv4 only")
-	fl.DurationVar(&timeout, "request-timeout", 5*time.Second, "timeout of one DNS question for the resolver check")
+	fl.DurationVar(&timeout, "request-timeout", plan.DefaultRequestTimeout, "timeout of one DNS question for the resolver check")
 	return withEnv(cmd)
 }
