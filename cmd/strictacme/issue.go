@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,18 +79,8 @@ type issueFlags struct {
 	hooks          hookFlags
 }
 
-func defaultPath() string {
-	if os.Geteuid() == 0 {
-		return "/var/lib/strictacme"
-	}
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "strictacme")
-	}
-	if h, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(h, ".local", "state", "strictacme")
-	}
-	return "strictacme-state"
-}
+// defaultPath is the state directory when --path is not given.
+var defaultPath = store.DefaultPath
 
 func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 	fl := cmd.Flags()
@@ -209,7 +198,11 @@ func (f *issueFlags) settings() (plan.Settings, error) {
 	}
 	if f.dns != "" {
 		s.Provider = f.dns
-		s.Providers = []plan.ProviderRef{{Name: f.dns, Kind: f.dns, FromEnv: true, SingleValue: f.sequential, Values: providerValues(f.dns, f.provGiven)}}
+		ref := plan.ProviderRef{Name: f.dns, Kind: f.dns, FromEnv: true, SingleValue: f.sequential}
+		if k, ok := plan.LookupProvider(f.dns); ok {
+			ref.Values = k.FlagSettings(f.provGiven) // stored, so renew needs no flags
+		}
+		s.Providers = []plan.ProviderRef{ref}
 	}
 	return s, nil
 }
@@ -321,9 +314,8 @@ func loadRoots(files []string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-func httpClient(roots *x509.CertPool, ipv4Only bool) *http.Client {
-	return plan.HTTPClient(roots, ipv4Only)
-}
+// httpClient is the client for the CA and HTTPS APIs (plan.HTTPClient).
+var httpClient = plan.HTTPClient
 
 // buildResolvers builds --resolver specs (defaults when none) as usage
 // errors naming the flags.
@@ -422,50 +414,13 @@ func obtain(ctx context.Context, p *job, logf func(string)) (*issue.Result, erro
 	return obtainLocked(ctx, st, p, logf)
 }
 
-// lockStore takes the run lock of st (exit code Busy when another run holds
-// it and wait is false).
-func lockStore(ctx context.Context, st *store.Store, wait bool) (func(), error) {
-	unlock, err := st.Lock(ctx, wait)
-	if err != nil {
-		if errors.Is(err, store.ErrLocked) {
-			return nil, exitcode.With(exitcode.Busy, err)
-		}
-		return nil, err
-	}
-	return unlock, nil
-}
-
-// openLocked opens the state directory and takes its run lock: one
-// issue/renew/revoke/account at a time per --path (exit 7 when busy
-// without --wait).
-func openLocked(ctx context.Context, path string, wait bool) (*store.Store, func(), error) {
-	st, err := store.Open(path)
-	if err != nil {
-		return nil, nil, exitcode.With(exitcode.Usage, fmt.Errorf("--path: %w", err))
-	}
-	return lockOpened(ctx, st, wait)
-}
-
-// openExistingLocked is openLocked for commands that only work on state
-// that exists (renew, revoke, account): a missing --path is an error.
-func openExistingLocked(ctx context.Context, path string, wait bool) (*store.Store, func(), error) {
-	st, err := store.OpenExisting(path)
-	if err != nil {
-		return nil, nil, exitcode.With(exitcode.Usage, err)
-	}
-	return lockOpened(ctx, st, wait)
-}
-
-func lockOpened(ctx context.Context, st *store.Store, wait bool) (*store.Store, func(), error) {
-	unlock, err := lockStore(ctx, st, wait)
-	if err != nil {
-		if exitcode.Of(err) == exitcode.Failure { // not "busy": e.g. a read-only directory
-			err = exitcode.With(exitcode.Usage, fmt.Errorf("--path %s: %w", st.Root, err))
-		}
-		return nil, nil, err
-	}
-	return st, unlock, nil
-}
+// The run lock: one issue/renew/revoke/account at a time per --path (exit
+// 7 when busy without --wait); renew, revoke and account need the state to
+// exist.
+var (
+	openLocked         = store.OpenLocked
+	openExistingLocked = store.OpenExistingLocked
+)
 
 // beforeOrder, when set, sees every job before its order (the test
 // binary's crash tests).

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,18 +55,8 @@ func (f *persistFlags) fromConfig(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	var withPersist, all []string
-	for _, c := range cf.Certificates {
-		all = append(all, c.Names...)
-		if slices.Contains(c.Challenges, "dns-persist-01") {
-			withPersist = append(withPersist, c.Names...)
-		}
-	}
 	if !cmd.Flags().Changed("domain") {
-		f.domains = all
-		if len(withPersist) > 0 {
-			f.domains = withPersist
-		}
+		f.domains = cf.PersistNames()
 	}
 	// [defaults] are in every certificate's settings; the first one's
 	// account and CA are the file's.
@@ -133,13 +122,13 @@ Exit codes: 0 ok, 2 usage, 3 CA refused or does not offer dns-persist-01,
 	fl.StringVar(&f.config, "config", "", "take the names, CA, account and resolvers from this config file (its certificates that list dns-persist-01, else all)")
 	fl.StringArrayVarP(&f.domains, "domain", "d", nil, "name the record is for: apex, subdomain, *.wildcard or Unicode IDN (repeatable)")
 	fl.StringVar(&f.email, "email", "", "contact e-mail when the ACME account is created")
-	fl.StringVar(&f.server, "server", "letsencrypt", "CA: letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass, or a directory URL")
+	fl.StringVar(&f.server, "server", plan.DefaultServer, "CA: letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass, or a directory URL")
 	fl.StringArrayVar(&f.caCerts, "ca-cert", nil, "PEM file of extra trust roots for the CA and DoH servers (repeatable)")
 	fl.StringVar(&f.path, "path", defaultPath(), "state directory holding the account")
 	fl.BoolVar(&f.acceptTOS, "accept-tos", false, "agree to the CA's terms of service when creating the account")
 	fl.StringVar(&f.dns, "dns", "", "DNS provider for --apply: exec, namecheap, acmedns")
 	fl.StringArrayVar(&f.resolvers, "resolver", nil, "resolver for --check: https:// (DoH), tls:// (DoT), udp:// (repeatable; default: Quad9, Cloudflare, Google over DoH)")
-	fl.DurationVar(&f.reqTimeout, "request-timeout", 5*time.Second, "timeout of one DNS question to one resolver")
+	fl.DurationVar(&f.reqTimeout, "request-timeout", plan.DefaultRequestTimeout, "timeout of one DNS question to one resolver")
 	fl.BoolVar(&f.ipv4Only, "ipv4-only", false, "use IPv4 only for every connection")
 	fl.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up after this long")
 	fl.BoolVar(&f.wildcard, "wildcard", false, "add policy=wildcard: the record also authorizes *.NAME and subdomains (implied for a *. name)")
@@ -155,15 +144,11 @@ Exit codes: 0 ok, 2 usage, 3 CA refused or does not offer dns-persist-01,
 
 // persistOutput is the --json output.
 type persistOutput struct {
-	OK       bool              `json:"ok"`
-	ExitCode int               `json:"exit_code"`
-	Error    string            `json:"error,omitempty"`
-	Account  string            `json:"account,omitempty"`
-	Issuers  *persist.Issuers  `json:"issuers,omitempty"`
-	Records  []persist.Record  `json:"records,omitempty"`
-	Zone     []string          `json:"zone_lines,omitempty"`
-	Applied  []persist.Applied `json:"applied,omitempty"`
-	Checks   []persist.Checked `json:"checks,omitempty"`
+	OK       bool   `json:"ok"`
+	ExitCode int    `json:"exit_code"`
+	Error    string `json:"error,omitempty"`
+	Account  string `json:"account,omitempty"`
+	persist.Outcome
 }
 
 func (f *persistFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
@@ -286,50 +271,9 @@ func (f *persistFlags) do(ctx context.Context, out *persistOutput, stderr io.Wri
 		logf("account: %s", acct.Location)
 	}
 
-	// The issuer domain name, from the CA unless given.
-	iss := persist.Issuers{Names: []string{strings.ToLower(strings.TrimSuffix(f.issuer, "."))}, Source: persist.SourceFlag}
-	if f.issuer == "" {
-		if iss, err = persist.Discover(ctx, is.Client(), acct, ids, src); err != nil {
-			return err
-		}
-	}
-	out.Issuers = &iss
-	switch iss.Source {
-	case persist.SourceDirectory:
-		logf("issuer domain name: %s (from the CA directory's caaIdentities: %s)", iss.Names[0], strings.Join(iss.Names, ", "))
-	case persist.SourceChallenge:
-		logf("issuer domain name: %s (from the dns-persist-01 challenge of a new order; %d authorization(s) deactivated)", iss.Names[0], iss.Deactivated)
-	default:
-		logf("issuer domain name: %s (from --issuer)", iss.Names[0])
-	}
-
-	recs, err := persist.Build(ids, iss.Names[0], acct.Location, persist.Options{Wildcard: f.wildcard, PersistUntil: until}, time.Now())
-	if err != nil {
-		return exitcode.With(exitcode.Usage, err)
-	}
-	out.Records = recs
-	for _, r := range recs {
-		out.Zone = append(out.Zone, r.ZoneLine(f.ttl))
-	}
-
-	if f.apply {
-		applied, err := persist.Apply(ctx, recs, persist.ApplyOptions{Providers: set, TTL: f.ttl, Lookup: persist.ResolverLookup(rs)})
-		out.Applied = applied
-		if err != nil {
-			return err
-		}
-		for _, a := range applied {
-			if a.Created {
-				logf("created %s in zone %s via %s (kept; never cleaned up)", a.Target, strings.TrimSuffix(a.Zone, "."), a.Provider)
-			} else {
-				logf("%s already holds this record; nothing written", a.Target)
-			}
-		}
-	}
-	if f.check {
-		checks, err := persist.Check(ctx, recs, persist.CheckOptions{Resolvers: rs, Issuers: iss.Names, AccountURI: acct.Location})
-		out.Checks = checks
-		return err
-	}
-	return nil
+	return persist.Run(ctx, persist.RunOptions{
+		Client: is.Client(), Account: acct, Identifiers: ids, Issuer: f.issuer, Source: src,
+		Options: persist.Options{Wildcard: f.wildcard, PersistUntil: until}, TTL: f.ttl,
+		Apply: set, Check: f.check, Resolvers: rs, Log: func(l string) { logf("%s", l) },
+	}, &out.Outcome)
 }

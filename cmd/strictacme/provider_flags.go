@@ -8,36 +8,14 @@ import (
 	"github.com/strictacme/strictacme/internal/plan"
 )
 
-// providerFlagEnv maps each provider flag of the registry to the provider's
-// own environment variable it stands for (a secret's flag takes a file:
-// VAR_FILE). A key on the command line would show in ps and in CI logs.
-func providerFlagEnv() map[string]string {
-	out := map[string]string{}
-	for _, k := range plan.ProviderKinds() {
-		for _, key := range k.Keys {
-			if key.Flag == "" {
-				continue
-			}
-			env := key.Env
-			if key.Secret {
-				env += "_FILE"
-			}
-			out[key.Flag] = env
-		}
-	}
-	return out
-}
-
+// registerProviderFlags defines the flag of every provider setting that has
+// one in the registry; a secret's flag takes a file (plan.Key.FlagEnv).
 func registerProviderFlags(fl *pflag.FlagSet, values map[string]*string) {
 	for _, k := range plan.ProviderKinds() {
 		for _, key := range k.Keys {
-			if key.Flag == "" {
-				continue
+			if key.Flag != "" {
+				values[key.Flag] = fl.String(key.Flag, "", key.Help+" (or $"+key.FlagEnv()+")")
 			}
-			env := providerFlagEnv()[key.Flag]
-			v := new(string)
-			values[key.Flag] = v
-			fl.StringVar(v, key.Flag, "", key.Help+" (or $"+env+")")
 		}
 	}
 }
@@ -46,36 +24,14 @@ func registerProviderFlags(fl *pflag.FlagSet, values map[string]*string) {
 // stands for.
 func providerFlagsGiven(fl *pflag.FlagSet, values map[string]*string) map[string]string {
 	byEnv := map[string]string{}
-	for flag, env := range providerFlagEnv() {
-		if f := fl.Lookup(flag); f != nil && f.Changed {
-			byEnv[env] = *values[flag]
+	for _, k := range plan.ProviderKinds() {
+		for _, key := range k.Keys {
+			if f := fl.Lookup(key.Flag); key.Flag != "" && f != nil && f.Changed {
+				byEnv[key.FlagEnv()] = *values[key.Flag]
+			}
 		}
 	}
 	return byEnv
-}
-
-// providerValues are the given provider flags of kind as the settings of
-// its definition, so that renew needs them no more: a plain value, or for
-// a secret the file it is in.
-func providerValues(kind string, given map[string]string) map[string]string {
-	k, ok := plan.LookupProvider(kind)
-	if !ok {
-		return nil
-	}
-	var out map[string]string
-	for _, key := range k.Keys {
-		name, env := key.Name, key.Env
-		if key.Secret {
-			name, env = key.Name+"_file", key.Env+"_FILE"
-		}
-		if v, ok := given[env]; ok && key.Flag != "" {
-			if out == nil {
-				out = map[string]string{}
-			}
-			out[name] = v
-		}
-	}
-	return out
 }
 
 // providerLookup reads a provider setting: the flag when given, else the

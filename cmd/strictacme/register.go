@@ -1,20 +1,17 @@
 package main
 
 import (
-	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
 
+	"github.com/strictacme/strictacme/internal/delegation"
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/plan"
@@ -112,10 +109,12 @@ account of "example.com".`,
 			if noCheck {
 				return nil
 			}
+			check := delegation.AcmeDNSCheck{Client: client, Server: server, Resolvers: func() ([]resolver.Resolver, error) {
+				return buildResolvers(resolvers, roots, ipv4, timeout)
+			}}
 			var missing []string
 			for _, n := range needs {
-				ok, why := cnameInPlace(cmd, client, server, n.Account, n.Domain, resolvers, roots, ipv4, timeout)
-				if !ok {
+				if ok, why := check.InPlace(cmd.Context(), n.Account, n.Domain); !ok {
 					missing = append(missing, fmt.Sprintf("%s (%s)", acmedns.ChallengeName(n.Domain), why))
 				}
 			}
@@ -136,52 +135,6 @@ account of "example.com".`,
 	fl.StringArrayVar(&resolvers, "resolver", nil, "resolver for the CNAME check when the server has no /lookup (default: DoH)")
 	fl.StringArrayVar(&caCerts, "ca-cert", nil, "PEM file of extra trust roots for the server and DoH (repeatable)")
 	fl.BoolVar(&ipv4, "ipv4-only", false, "use IPv4 only")
-	fl.DurationVar(&timeout, "request-timeout", 5*time.Second, "timeout of one DNS question for the resolver check")
+	fl.DurationVar(&timeout, "request-timeout", plan.DefaultRequestTimeout, "timeout of one DNS question for the resolver check")
 	return withEnv(cmd)
-}
-
-// cnameInPlace checks _acme-challenge.<domain> CNAME <fulldomain>: at every
-// authoritative server through the challenge server's /lookup when it has
-// one, else through the resolvers.
-func cnameInPlace(cmd *cobra.Command, client *http.Client, server string, acc acmedns.Account, domain string, specs []string, roots *x509.CertPool, ipv4 bool, timeout time.Duration) (bool, string) {
-	name := acmedns.ChallengeName(domain)
-	res, err := acmedns.Lookup(cmd.Context(), client, acc, server, name, "CNAME")
-	var ae *acmedns.APIError
-	switch {
-	case err == nil:
-		ok, missing := acmedns.CNAMEStatus(res, acc.FullDomain)
-		if ok {
-			return true, ""
-		}
-		if len(res.Servers) == 0 {
-			return false, "no authoritative servers found"
-		}
-		return false, "not at " + strings.Join(missing, ", ")
-	case errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusMethodNotAllowed):
-		// acme-dns: no /lookup; ask the resolvers.
-	default:
-		return false, err.Error()
-	}
-	rs, err := buildResolvers(specs, roots, ipv4, timeout)
-	if err != nil {
-		return false, err.Error()
-	}
-	want := strings.ToLower(strings.TrimSuffix(acc.FullDomain, ".")) + "."
-	var last string
-	for _, r := range rs {
-		ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
-		msg, err := resolver.Query(ctx, r, name, dns.TypeCNAME)
-		cancel()
-		if err != nil {
-			last = err.Error()
-			continue
-		}
-		for _, rr := range msg.Answer {
-			if c, ok := rr.(*dns.CNAME); ok && strings.EqualFold(c.Target, want) {
-				return true, ""
-			}
-		}
-		last = r.String() + " answered " + dns.RcodeToString[msg.Rcode] + " without it"
-	}
-	return false, last
 }

@@ -94,21 +94,3 @@ func TestBinaryHasNoTestSeams(t *testing.T) {
 		}
 	}
 }
-
-// Provider flags given to issue are stored with the certificate as the
-// settings of its provider, a secret as the file it is in, so that renew
-// needs the flags no more; variables stay the provider's to read.
-func TestProviderFlagsBecomeStoredSettings(t *testing.T) {
-	given := map[string]string{
-		"NAMECHEAP_API_USER": "me", "NAMECHEAP_API_KEY_FILE": "/run/secrets/nc", "NAMECHEAP_CLIENT_IP": "192.0.2.1",
-		"ACME_DNS_API_BASE": "https://auth.example.org",
-	}
-	got := providerValues("namecheap", given)
-	want := map[string]string{"api_user": "me", "api_key_file": "/run/secrets/nc", "client_ip": "192.0.2.1"}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("got %v, want %v", got, want)
-	}
-	if got := providerValues("exec", given); got != nil {
-		t.Errorf("exec: %v", got)
-	}
-}

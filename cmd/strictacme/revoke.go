@@ -2,41 +2,16 @@ package main
 
 import (
 	"context"
-	"crypto"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
-	"github.com/mholt/acmez/v3/acme"
 	"github.com/spf13/cobra"
 
-	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/renewal"
-	"github.com/strictacme/strictacme/internal/store"
 )
 
 func init() { addCommand(newRevokeCmd) }
-
-// revocationReasons are the CRLReason codes (RFC 5280 §5.3.1) a subscriber
-// may give (RFC 8555 §7.6; CAs refuse the others).
-var revocationReasons = map[string]int{
-	"unspecified":          acme.ReasonUnspecified,
-	"keyCompromise":        acme.ReasonKeyCompromise,
-	"affiliationChanged":   acme.ReasonAffiliationChanged,
-	"superseded":           acme.ReasonSuperseded,
-	"cessationOfOperation": acme.ReasonCessationOfOperation,
-	"privilegeWithdrawn":   acme.ReasonPrivilegeWithdrawn,
-}
-
-func reasonNames() string {
-	var ns []string
-	for n := range revocationReasons {
-		ns = append(ns, n)
-	}
-	sort.Strings(ns)
-	return strings.Join(ns, ", ")
-}
 
 func newRevokeCmd() *cobra.Command {
 	var path, reason string
@@ -54,16 +29,16 @@ The certificate stays on disk and the next renew replaces it at once.`,
 		Example: `  strictacme revoke example.com --reason superseded`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			code, ok := revocationReasons[reason]
+			code, ok := issue.RevocationReasons[reason]
 			if !ok {
-				return usage("--reason %q: use one of %s", reason, reasonNames())
+				return usage("--reason %q: use one of %s", reason, issue.ReasonNames())
 			}
 			return runRevoke(cmd.Context(), path, args[0], code, reason, caCerts, lockWait, func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), s) })
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&path, "path", defaultPath(), "state directory: accounts, certificates, journal")
-	fl.StringVar(&reason, "reason", "unspecified", "revocation reason: "+reasonNames())
+	fl.StringVar(&reason, "reason", "unspecified", "revocation reason: "+issue.ReasonNames())
 	fl.StringArrayVar(&caCerts, "ca-cert", nil, "PEM file of extra trust roots for the CA (repeatable)")
 	fl.BoolVar(&lockWait, "wait", false, "wait for another run on the same --path instead of failing")
 	return withEnv(cmd)
@@ -86,29 +61,14 @@ func runRevoke(ctx context.Context, path, name string, code int, reason string, 
 	if err != nil {
 		return err
 	}
-	var acct acme.Account
-	var certKey crypto.Signer
-	stored, err := st.LoadAccount(c.Meta.Directory, "")
-	if err == nil && (c.Meta.Account == "" || stored.URL == c.Meta.Account) {
-		acct = acme.Account{Location: stored.URL, PrivateKey: stored.Key}
-	}
-	if acct.PrivateKey == nil || code == acme.ReasonKeyCompromise {
-		key, err := store.ParsePrivateKey(c.KeyPEM)
-		if err != nil {
-			return fmt.Errorf("%s: certificate key: %w", name, err)
-		}
-		certKey = key
+	byCertKey, err := issue.Revoke(ctx, client, st, c, code)
+	if byCertKey {
 		logf("signing the revocation with the certificate's key")
 	}
-	if err := client.RevokeCertificate(ctx, acct, c.Leaf, certKey, code); err != nil {
-		return exitcode.With(exitcode.CA, fmt.Errorf("revoking %s (serial %s): %w", name, c.Meta.Serial, err))
-	}
-	s, err := renewal.LoadState(st.CertDir(name))
 	if err != nil {
-		s = &renewal.State{}
+		return err
 	}
-	s.Revoked, s.RevokedSerial = now().UTC(), c.Meta.Serial
-	if err := renewal.SaveState(st.CertDir(name), s); err != nil {
+	if err := renewal.MarkRevoked(st.CertDir(name), c.Meta.Serial, now().UTC()); err != nil {
 		logf("saving the renewal state: " + err.Error())
 	}
 	logf(fmt.Sprintf("revoked %s (serial %s, reason %s) at %s; the next renew replaces it", name, c.Meta.Serial, reason, time.Now().UTC().Format(time.RFC3339)))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -109,19 +110,12 @@ real state directory or run a real deploy hook.`,
 // inSandboxZones refuses names outside the zones the sandbox serves, before
 // anything starts.
 func inSandboxZones(ids []names.Identifier) error {
-	var zones []string
-	for _, z := range testworld.DefaultZones {
-		zones = append(zones, strings.TrimSuffix(z, "."))
-	}
 	for _, id := range ids {
-		base := id.Base()
-		ok := false
-		for _, z := range zones {
-			if base == z || strings.HasSuffix(base, "."+z) {
-				ok = true
+		if !testworld.InDefaultZones(id.Base()) {
+			zones := slices.Clone(testworld.DefaultZones)
+			for i, z := range zones {
+				zones[i] = strings.TrimSuffix(z, ".")
 			}
-		}
-		if !ok {
 			return usage("domain %q: the sandbox serves only %s and names under them", id.Input, strings.Join(zones, ", "))
 		}
 	}

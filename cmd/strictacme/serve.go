@@ -56,7 +56,8 @@ internal/challengeserver/README.md for every key.`,
 				}
 				return nil
 			}
-			log := newServeLogger(cfg)
+			log := cfg.Log.Logger(os.Stderr)
+			slog.SetDefault(log)
 			if importSource != "" {
 				return importAcmeDNS(cmd, cfg, importSource)
 			}
@@ -79,26 +80,6 @@ internal/challengeserver/README.md for every key.`,
 	fl.BoolVar(&checkOnly, "check", false, "check the config file and exit")
 	fl.StringVar(&importSource, "import-acmedns", "", "import the accounts of an acme-dns database, ENGINE:CONNECTION (sqlite3:/path/acme-dns.db or postgres:postgres://…), then exit")
 	return withEnv(cmd)
-}
-
-func newServeLogger(cfg *challengeserver.Config) *slog.Logger {
-	level := slog.LevelInfo
-	switch strings.ToLower(cfg.Log.Level) {
-	case "debug":
-		level = slog.LevelDebug
-	case "warning", "warn":
-		level = slog.LevelWarn
-	case "error":
-		level = slog.LevelError
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
-	if strings.EqualFold(cfg.Log.Format, "json") {
-		h = slog.NewJSONHandler(os.Stderr, opts)
-	}
-	l := slog.New(h)
-	slog.SetDefault(l)
-	return l
 }
 
 func importAcmeDNS(cmd *cobra.Command, cfg *challengeserver.Config, source string) error {

@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"net/url"
@@ -182,6 +184,26 @@ type LogConf struct {
 	Format string `toml:"logformat"` // text (default) or json
 	Type   string `toml:"logtype"`   // acme-dns's; logs always go to standard error
 	File   string `toml:"logfile"`   // acme-dns's; ignored with a warning
+}
+
+// Logger returns the logger [logconfig] describes, writing to w: slog's
+// text handler, or its JSON handler for logformat "json" (any case), at
+// loglevel error, warning (or warn), debug, or else info.
+func (c LogConf) Logger(w io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	switch strings.ToLower(c.Level) {
+	case "debug":
+		level = slog.LevelDebug
+	case "warning", "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(c.Format, "json") {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // ignoredKeys are acme-dns config.cfg keys (every version's, see

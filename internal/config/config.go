@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,6 +49,24 @@ type Certificate struct {
 
 	index int
 	keys  map[string]bool // keys set in the certificate's own table
+}
+
+// PersistNames are the names of the certificates whose challenges list
+// dns-persist-01, in file order; when none does, the names of every
+// certificate. They are the names whose dns-persist-01 records the file
+// stands for.
+func (f *File) PersistNames() []string {
+	var withPersist, all []string
+	for _, c := range f.Certificates {
+		all = append(all, c.Names...)
+		if slices.Contains(c.Challenges, "dns-persist-01") {
+			withPersist = append(withPersist, c.Names...)
+		}
+	}
+	if len(withPersist) > 0 {
+		return withPersist
+	}
+	return all
 }
 
 // Options change how a file is read.

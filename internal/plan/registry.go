@@ -117,6 +117,43 @@ func (k *ProviderKind) Key(name string) (Key, bool) {
 	return Key{}, false
 }
 
+// FlagEnv is the environment variable key's flag stands for: Env, or
+// Env_FILE for a secret, whose flag takes a file so that the secret never
+// shows in ps or in CI logs. "" when key has no flag.
+func (key Key) FlagEnv() string {
+	switch {
+	case key.Flag == "":
+		return ""
+	case key.Secret:
+		return key.Env + "_FILE"
+	}
+	return key.Env
+}
+
+// FlagSettings turns the provider flags given, keyed by the variable each
+// stands for (FlagEnv), into k's settings as a [providers.NAME] table holds
+// them: KEY for a plain value, KEY_file for a secret's file. Stored with a
+// certificate, they let renew run without the flags. nil when none of k's
+// flags was given.
+func (k *ProviderKind) FlagSettings(given map[string]string) map[string]string {
+	var out map[string]string
+	for _, key := range k.Keys {
+		v, ok := given[key.FlagEnv()]
+		if !ok || key.Flag == "" {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		name := key.Name
+		if key.Secret {
+			name += "_file"
+		}
+		out[name] = v
+	}
+	return out
+}
+
 // ConfigKeys are the keys a [providers.NAME] table of this kind knows
 // besides type, zones and single_value: each setting as KEY, KEY_env and
 // KEY_file (a secret's plain KEY is known only to be refused).

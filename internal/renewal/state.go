@@ -103,6 +103,19 @@ func SaveState(certDir string, s *State) error {
 	return atomicfile.WriteFile(filepath.Join(certDir, StateFile), append(data, '\n'), 0o600)
 }
 
+// MarkRevoked records in certDir's StateFile that the certificate with
+// serial was revoked at at, so the next run replaces it at once. A damaged
+// state file is replaced by one holding only the mark; the error is that of
+// writing the file.
+func MarkRevoked(certDir, serial string, at time.Time) error {
+	s, err := LoadState(certDir)
+	if err != nil {
+		s = &State{}
+	}
+	s.Revoked, s.RevokedSerial = at, serial
+	return SaveState(certDir, s)
+}
+
 // Jitter returns a uniformly random delay in [0, maxDelay) so a fleet of
 // machines on the same timer does not reach the CA in the same second; 0
 // for maxDelay <= 0.

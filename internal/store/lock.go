@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
 )
 
 // ErrLocked is returned by Lock when another process holds the run lock.
@@ -105,4 +107,41 @@ func (s *Store) Lock(ctx context.Context, wait bool) (func(), error) {
 		_ = os.Truncate(path, 0)
 		_ = l.Unlock()
 	}, nil
+}
+
+// OpenLocked opens root with Open and takes its run lock with Lock: one
+// issue/renew/revoke/account at a time per state directory. The errors
+// carry exit codes and name --path: exitcode.Busy when another run holds
+// the lock, exitcode.Usage when root cannot be created or locked (a
+// read-only directory, say).
+func OpenLocked(ctx context.Context, root string, wait bool) (*Store, func(), error) {
+	st, err := Open(root)
+	if err != nil {
+		return nil, nil, exitcode.With(exitcode.Usage, fmt.Errorf("--path: %w", err))
+	}
+	return st.lockWithCode(ctx, wait)
+}
+
+// OpenExistingLocked is OpenLocked for commands that only work on state
+// that exists (renew, revoke, account): a missing root is an error with
+// exit code exitcode.Usage (see OpenExisting).
+func OpenExistingLocked(ctx context.Context, root string, wait bool) (*Store, func(), error) {
+	st, err := OpenExisting(root)
+	if err != nil {
+		return nil, nil, exitcode.With(exitcode.Usage, err)
+	}
+	return st.lockWithCode(ctx, wait)
+}
+
+func (s *Store) lockWithCode(ctx context.Context, wait bool) (*Store, func(), error) {
+	unlock, err := s.Lock(ctx, wait)
+	switch {
+	case errors.Is(err, ErrLocked):
+		return nil, nil, exitcode.With(exitcode.Busy, err)
+	case err != nil && exitcode.Of(err) == exitcode.Failure:
+		return nil, nil, exitcode.With(exitcode.Usage, fmt.Errorf("--path %s: %w", s.Root, err))
+	case err != nil:
+		return nil, nil, err
+	}
+	return s, unlock, nil
 }

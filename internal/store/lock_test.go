@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
 )
 
 // TestWaitingForABusyLockEndsAtTheDeadlineNamingTheHolder: renew --wait
@@ -50,4 +52,67 @@ func TestWaitingForABusyLockEndsAtTheDeadlineNamingTheHolder(t *testing.T) {
 		t.Fatalf("free lock: %v", err)
 	}
 	again()
+}
+
+// Opening the state directory under the run lock fails with the exit code
+// of the situation: another run holds it (busy), the directory cannot be
+// created, or a command that needs existing state finds none (usage).
+func TestOpenLockedExitCodes(t *testing.T) {
+	held := t.TempDir()
+	st, err := Open(held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := st.Lock(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		open     func(context.Context, string, bool) (*Store, func(), error)
+		root     string
+		code     int
+		contains string
+	}{
+		{"new directory is created and locked", OpenLocked, filepath.Join(t.TempDir(), "new"), exitcode.OK, ""},
+		{"another run holds the lock", OpenLocked, held, exitcode.Busy, "pass --wait"},
+		{"another run holds the existing state", OpenExistingLocked, held, exitcode.Busy, "pass --wait"},
+		{"directory cannot be created", OpenLocked, filepath.Join(file, "sub"), exitcode.Usage, "--path: "},
+		{"existing state missing", OpenExistingLocked, filepath.Join(t.TempDir(), "missing"), exitcode.Usage, "does not exist"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, unlock, err := tt.open(context.Background(), tt.root, false)
+			if exitcode.Of(err) != tt.code || (err != nil && !strings.Contains(err.Error(), tt.contains)) {
+				t.Fatalf("err = %v (exit %d), want exit %d with %q", err, exitcode.Of(err), tt.code, tt.contains)
+			}
+			if err == nil {
+				if st.Root != tt.root {
+					t.Errorf("root %s", st.Root)
+				}
+				if h := st.LockHolder(); h.PID != os.Getpid() {
+					t.Errorf("lock holder %+v", h)
+				}
+				unlock()
+			}
+		})
+	}
+}
+
+// Without --path, root keeps its state under /var/lib and everyone else
+// under the XDG state directory.
+func TestDefaultPathByUser(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", "/srv/state")
+	want := "/srv/state/strictacme"
+	if os.Geteuid() == 0 {
+		want = "/var/lib/strictacme"
+	}
+	if got := DefaultPath(); got != filepath.FromSlash(want) && got != want {
+		t.Fatalf("DefaultPath() = %s, want %s", got, want)
+	}
 }

@@ -35,6 +35,23 @@ type Store struct {
 	Root string
 }
 
+// DefaultPath is the state directory used when none is given: for root
+// /var/lib/strictacme, else $XDG_STATE_HOME/strictacme, else
+// ~/.local/state/strictacme, else ./strictacme-state when there is no home
+// directory.
+func DefaultPath() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/strictacme"
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "strictacme")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "state", "strictacme")
+	}
+	return "strictacme-state"
+}
+
 // Open creates root (0700) if needed and returns a Store on it.
 func Open(root string) (*Store, error) {
 	if root == "" {

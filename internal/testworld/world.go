@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,6 +36,18 @@ import (
 // "example.com.", "example.net." and the IDN "xn--bcher-kva.example."
 // ("bücher.example").
 var DefaultZones = []string{"example.com.", "example.net.", "xn--bcher-kva.example."}
+
+// InDefaultZones reports whether name (ASCII, with or without the trailing
+// dot, any case) is one of DefaultZones or a name under one.
+func InDefaultZones(name string) bool {
+	name = strings.ToLower(strings.TrimSuffix(name, ".")) + "."
+	for _, z := range DefaultZones {
+		if name == z || strings.HasSuffix(name, "."+z) {
+			return true
+		}
+	}
+	return false
+}
 
 // DefaultCAAIdentity is Pebble's issuer domain name, the default of
 // Options.CAAIdentities (used as the dns-persist-01 issuer-domain-name).

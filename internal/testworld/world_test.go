@@ -149,3 +149,24 @@ func exchange(t *testing.T, addr string, q *dns.Msg) *dns.Msg {
 func httpRequest(ctx context.Context, url string) (*http.Request, error) {
 	return http.NewRequestWithContext(ctx, http.MethodGet, url+"?dns=AAABAAABAAAAAAAAB2V4YW1wbGUDY29tAAAGAAE", nil)
 }
+
+// The sandbox refuses names the world would not serve before starting it.
+func TestInDefaultZones(t *testing.T) {
+	tests := []struct {
+		name string
+		want bool
+	}{
+		{"example.com", true},
+		{"www.Example.COM.", true},
+		{"xn--bcher-kva.example", true},
+		{"a.b.example.net", true},
+		{"notexample.com", false},
+		{"example.org", false},
+		{"com", false},
+	}
+	for _, tt := range tests {
+		if got := InDefaultZones(tt.name); got != tt.want {
+			t.Errorf("InDefaultZones(%q) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
