@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/metrics"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/store"
@@ -182,7 +183,8 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		return runErr
 	}
 	if f.metricsFile != "" {
-		if err := writeMetrics(f.metricsFile, now(), time.Since(start), sum.Certificates); err != nil {
+		if err := metrics.WriteFile(f.metricsFile, now(), time.Since(start), sum.Certificates); err != nil {
+			err = fmt.Errorf("--metrics-file: %w", err)
 			logf(fmt.Sprintf("metrics: %v", err))
 			runErr = sum.Fail(exitcode.With(exitcode.Failure, err))
 		}
