@@ -147,14 +147,7 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		Store: st, Names: f.names, Order: f.order, Force: f.force, NoARI: f.noARI, Jitter: f.jitter,
 		Now: now, Log: logf, Hooks: f.hooks.runner(stderr),
 		Client: f.acmeClient,
-		Skip: func(m store.Metadata) (renewal.Decision, bool) {
-			if !issuedBySandbox(m) {
-				return renewal.Decision{}, false
-			}
-			// Its CA existed only while "strictacme sandbox" ran: nothing
-			// to ask, nothing to renew with.
-			return renewal.Decision{Source: "sandbox", At: m.NotAfter, Reason: "issued by the sandbox's local CA, which exists only while strictacme sandbox runs; run it again for a new certificate"}, true
-		},
+		Skip:   sandboxSkip,
 		Issue: func(ctx context.Context, c *renewal.CertRun, replaces string, logf func(string)) (*store.Certificate, error) {
 			j, err := f.job(c)
 			if err != nil {
@@ -213,6 +206,16 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		}
 	}
 	return runErr
+}
+
+// sandboxSkip decides a certificate of the sandbox without its CA, which
+// existed only while "strictacme sandbox" ran: nothing to ask, nothing to
+// renew with.
+func sandboxSkip(m store.Metadata) (renewal.Decision, bool) {
+	if !issuedBySandbox(m) {
+		return renewal.Decision{}, false
+	}
+	return renewal.Decision{Source: "sandbox", At: m.NotAfter, Reason: "issued by the sandbox's local CA, which exists only while strictacme sandbox runs; run it again for a new certificate"}, true
 }
 
 // now is the clock of renewal decisions.
