@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -10,11 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/strictacme/strictacme/internal/delegation"
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/preflight"
-	"github.com/strictacme/strictacme/internal/resolver"
 )
 
 func init() { addCommand(newCheckCmd) }
@@ -103,7 +100,7 @@ func checkTargets(cmd *cobra.Command, f *issueFlags, file string) ([]preflight.T
 		if err != nil {
 			return nil, err
 		}
-		return []preflight.Target{checkTarget(j)}, nil
+		return []preflight.Target{preflight.TargetOf(j.Plan, j.path)}, nil
 	}
 	if len(f.domains) > 0 {
 		return nil, usage("check: give either --config or -d, not both")
@@ -117,45 +114,17 @@ func checkTargets(cmd *cobra.Command, f *issueFlags, file string) ([]preflight.T
 	if !cmd.Flags().Changed("path") && cf.StatePath != "" {
 		path = cf.StatePath
 	}
-	var out []preflight.Target
-	var problems []string
-	for _, c := range cf.Certificates {
-		s := c.Settings
+	built, err := cf.Build(nil, func(s *plan.Settings) {
 		s.AllowPort53 = s.AllowPort53 || f.allowPort53 // --allow-port53 adds to the file's
-		p, err := plan.Build(s, plan.BuildOptions{Path: path, Logger: providerLogger()})
-		if err != nil {
-			problems = append(problems, configProblems(cf, c, err)...)
-			continue
-		}
-		out = append(out, checkTarget(&job{Plan: p, path: path}))
+	}, plan.BuildOptions{Path: path, Logger: providerLogger()})
+	if err != nil {
+		return nil, exitcode.With(exitcode.Usage, err)
 	}
-	if len(problems) > 0 {
-		return nil, exitcode.With(exitcode.Usage, errors.New(strings.Join(problems, "\n")))
+	var out []preflight.Target
+	for _, b := range built {
+		out = append(out, preflight.TargetOf(b.Plan, path))
 	}
 	return out, nil
-}
-
-func checkTarget(j *job) preflight.Target {
-	s := j.Settings
-	t := preflight.Target{
-		Name: s.Name, Directory: j.Directory, HTTPClient: j.HTTPClient, StatePath: j.path,
-		AcceptTOS: s.AcceptTOS, HasEAB: j.EAB != nil, Providers: j.Providers, Resolvers: j.Resolvers,
-		Strategy: s.Propagation, Fallback: s.Fallback, Quorum: s.Quorum, AllowPort53: s.AllowPort53, Propagation: j.Strategy,
-		DNSOptions: resolver.Options{Timeout: s.RequestTimeout.D(), IPv4Only: s.IPv4Only},
-	}
-	for _, id := range j.Identifiers {
-		t.Identifiers = append(t.Identifiers, id.ASCII)
-	}
-	for _, c := range j.Challenges {
-		t.Challenges = append(t.Challenges, string(c))
-	}
-	if d, isDelegator := j.Delegate.(*delegation.Delegator); isDelegator {
-		d.Log = nil // the report says where each record goes
-		t.Delegate = d
-	} else if j.Delegate != nil {
-		t.Delegate = j.Delegate
-	}
-	return t
 }
 
 // printChecks writes one table per certificate and a summary line.
