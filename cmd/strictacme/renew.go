@@ -187,15 +187,7 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(sum)
 	} else if sum.Renewed > 0 || sum.Failed > 0 {
-		notDue, issued := 0, 0
-		for _, c := range sum.Certificates {
-			switch c.Status {
-			case renewal.StatusNotDue, renewal.StatusDeferred:
-				notDue++
-			case renewal.StatusIssued:
-				issued++
-			}
-		}
+		issued, notDue := sum.Tally()
 		// sum.Renewed (and the JSON "renewed") counts first issues too;
 		// the line a person reads after "run" names them for what they are.
 		if issued > 0 {

@@ -211,6 +211,21 @@ func (r *Run) Do(ctx context.Context) (*Summary, error) {
 	return sum, exitcode.With(code, errors.New(msg))
 }
 
+// Tally counts the certificates of s issued for the first time or anew
+// after a change (Renewed counts them too), and those not due or deferred
+// to the CA's retry time.
+func (s *Summary) Tally() (issued, notDue int) {
+	for _, c := range s.Certificates {
+		switch c.Status {
+		case StatusNotDue, StatusDeferred:
+			notDue++
+		case StatusIssued:
+			issued++
+		}
+	}
+	return issued, notDue
+}
+
 // Fail records a run-level failure (e.g. the metrics file) in sum.
 func (s *Summary) Fail(err error) error {
 	msg := err.Error()
