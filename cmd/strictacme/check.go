@@ -16,13 +16,6 @@ import (
 
 func init() { addCommand(newCheckCmd) }
 
-// checkOutput is the --json output of check.
-type checkOutput struct {
-	OK           bool                `json:"ok"`
-	ExitCode     int                 `json:"exit_code"`
-	Certificates []*preflight.Report `json:"certificates"`
-}
-
 func newCheckCmd() *cobra.Command {
 	var (
 		f    issueFlags
@@ -56,15 +49,12 @@ delegation CNAME is missing. See docs/check.md.`,
 			if err != nil {
 				return err
 			}
-			out := checkOutput{OK: true}
+			var reps []*preflight.Report
 			for _, t := range targets {
 				t.Port = authoritativePort
-				rep := preflight.Run(cmd.Context(), t)
-				out.Certificates = append(out.Certificates, rep)
-				if c := rep.Code(); c != exitcode.OK && out.ExitCode == exitcode.OK {
-					out.ExitCode, out.OK = c, false
-				}
+				reps = append(reps, preflight.Run(cmd.Context(), t))
 			}
+			out := preflight.Summarize(reps)
 			if f.json {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
@@ -73,11 +63,7 @@ delegation CNAME is missing. See docs/check.md.`,
 				printChecks(cmd.OutOrStdout(), out)
 			}
 			if !out.OK {
-				failed := 0
-				for _, r := range out.Certificates {
-					failed += r.Failed()
-				}
-				return exitcode.With(out.ExitCode, fmt.Errorf("check: %d check(s) failed; issuance would fail (see the FAIL rows)", failed))
+				return exitcode.With(out.ExitCode, fmt.Errorf("check: %d check(s) failed; issuance would fail (see the FAIL rows)", out.Failed()))
 			}
 			return nil
 		},
@@ -128,7 +114,7 @@ func checkTargets(cmd *cobra.Command, f *issueFlags, file string) ([]preflight.T
 }
 
 // printChecks writes one table per certificate and a summary line.
-func printChecks(w io.Writer, out checkOutput) {
+func printChecks(w io.Writer, out *preflight.Summary) {
 	for i, rep := range out.Certificates {
 		if i > 0 {
 			fmt.Fprintln(w)
