@@ -383,6 +383,31 @@ func Around(ctx context.Context, h hooks.Runner, pre, post string, due []string,
 	return nil, h.Run(ctx, hooks.Post, "", post, hooks.RunEnv(hooks.Post, due, renewed, failed))
 }
 
+// AroundOne runs the single order of issue between the pre and post hooks
+// (Around): a failing pre hook is the error and the order is not run; a
+// failing post hook is the error only when the order succeeded, else it
+// goes to logf and the order's error is returned. order reports whether it
+// stored a certificate.
+func AroundOne(ctx context.Context, h hooks.Runner, pre, post, name string, order func() (stored bool, err error), logf func(string)) error {
+	var err error
+	preErr, postErr := Around(ctx, h, pre, post, []string{name}, func() (renewed, failed []string) {
+		var stored bool
+		if stored, err = order(); stored {
+			return []string{name}, nil
+		}
+		return nil, []string{name}
+	})
+	switch {
+	case preErr != nil:
+		return preErr
+	case err == nil:
+		return postErr
+	case postErr != nil:
+		logf("strictacme: " + postErr.Error())
+	}
+	return err
+}
+
 func (r *Run) renewOne(ctx context.Context, c *CertRun) {
 	t0 := time.Now()
 	c.State.LastAttempt = r.Now().UTC()
