@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -113,12 +111,8 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		return usage("--jitter %s: must not be negative", f.jitter)
 	}
 	if f.metricsFile != "" {
-		// A monitoring file that can never be written must not pass silently.
-		if info, err := os.Stat(filepath.Dir(f.metricsFile)); err != nil || !info.IsDir() {
-			return usage("--metrics-file %s: directory %s does not exist", f.metricsFile, filepath.Dir(f.metricsFile))
-		}
-		if info, err := os.Stat(f.metricsFile); err == nil && info.IsDir() {
-			return usage("--metrics-file %s: is a directory; give a file name such as %s", f.metricsFile, filepath.Join(f.metricsFile, "strictacme.prom"))
+		if err := metrics.CheckPath(f.metricsFile); err != nil {
+			return usage("--metrics-file %s: %v", f.metricsFile, err)
 		}
 	}
 	if f.eabHMAC != "" && f.eabHMACFile != "" {

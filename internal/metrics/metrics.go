@@ -5,6 +5,9 @@ package metrics
 
 import (
 	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,6 +16,21 @@ import (
 	"github.com/strictacme/strictacme/internal/atomicfile"
 	"github.com/strictacme/strictacme/internal/renewal"
 )
+
+// CheckPath says why WriteFile could never write path: its directory does
+// not exist, or path is a directory. A run checks it first, so that a
+// monitoring file that cannot be written does not pass silently. The
+// error names the directory or suggests a file name; nil when path can be
+// tried.
+func CheckPath(path string) error {
+	if info, err := os.Stat(filepath.Dir(path)); err != nil || !info.IsDir() {
+		return fmt.Errorf("directory %s does not exist", filepath.Dir(path))
+	}
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return fmt.Errorf("is a directory; give a file name such as %s", filepath.Join(path, "strictacme.prom"))
+	}
+	return nil
+}
 
 // WriteFile writes the metrics of a run that ended at now and took took to
 // path (mode 0644), in the Prometheus text format. Metrics, labelled by

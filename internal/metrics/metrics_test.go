@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -133,5 +134,24 @@ func TestWriteFileIntoMissingDirectoryLeavesNothing(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("left behind: %v", entries)
+	}
+}
+
+func TestCheckPath(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, path, want string
+	}{
+		{"a new file in an existing directory can be written", filepath.Join(dir, "strictacme.prom"), ""},
+		{"a directory that does not exist is named", filepath.Join(dir, "gone", "strictacme.prom"), "directory " + filepath.Join(dir, "gone") + " does not exist"},
+		{"a directory given as the file gets a file name suggested", dir, "is a directory; give a file name such as " + filepath.Join(dir, "strictacme.prom")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckPath(tt.path)
+			if got := fmt.Sprint(err); (tt.want == "" && err != nil) || (tt.want != "" && got != tt.want) {
+				t.Errorf("CheckPath(%s) = %v, want %q", tt.path, err, tt.want)
+			}
+		})
 	}
 }
