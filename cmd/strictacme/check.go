@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -10,21 +9,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/strictacme/strictacme/internal/delegation"
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/preflight"
-	"github.com/strictacme/strictacme/internal/resolver"
 )
 
 func init() { addCommand(newCheckCmd) }
-
-// checkOutput is the --json output of check.
-type checkOutput struct {
-	OK           bool                `json:"ok"`
-	ExitCode     int                 `json:"exit_code"`
-	Certificates []*preflight.Report `json:"certificates"`
-}
 
 func newCheckCmd() *cobra.Command {
 	var (
@@ -59,15 +49,12 @@ delegation CNAME is missing. See docs/check.md.`,
 			if err != nil {
 				return err
 			}
-			out := checkOutput{OK: true}
+			var reps []*preflight.Report
 			for _, t := range targets {
 				t.Port = authoritativePort
-				rep := preflight.Run(cmd.Context(), t)
-				out.Certificates = append(out.Certificates, rep)
-				if c := rep.Code(); c != exitcode.OK && out.ExitCode == exitcode.OK {
-					out.ExitCode, out.OK = c, false
-				}
+				reps = append(reps, preflight.Run(cmd.Context(), t))
 			}
+			out := preflight.Summarize(reps)
 			if f.json {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
@@ -76,11 +63,7 @@ delegation CNAME is missing. See docs/check.md.`,
 				printChecks(cmd.OutOrStdout(), out)
 			}
 			if !out.OK {
-				failed := 0
-				for _, r := range out.Certificates {
-					failed += r.Failed()
-				}
-				return exitcode.With(out.ExitCode, fmt.Errorf("check: %d check(s) failed; issuance would fail (see the FAIL rows)", failed))
+				return exitcode.With(out.ExitCode, fmt.Errorf("check: %d check(s) failed; issuance would fail (see the FAIL rows)", out.Failed()))
 			}
 			return nil
 		},
@@ -103,7 +86,7 @@ func checkTargets(cmd *cobra.Command, f *issueFlags, file string) ([]preflight.T
 		if err != nil {
 			return nil, err
 		}
-		return []preflight.Target{checkTarget(j)}, nil
+		return []preflight.Target{preflight.TargetOf(j.Plan, j.path)}, nil
 	}
 	if len(f.domains) > 0 {
 		return nil, usage("check: give either --config or -d, not both")
@@ -117,49 +100,21 @@ func checkTargets(cmd *cobra.Command, f *issueFlags, file string) ([]preflight.T
 	if !cmd.Flags().Changed("path") && cf.StatePath != "" {
 		path = cf.StatePath
 	}
-	var out []preflight.Target
-	var problems []string
-	for _, c := range cf.Certificates {
-		s := c.Settings
+	built, err := cf.Build(nil, func(s *plan.Settings) {
 		s.AllowPort53 = s.AllowPort53 || f.allowPort53 // --allow-port53 adds to the file's
-		p, err := plan.Build(s, plan.BuildOptions{Path: path, Logger: providerLogger()})
-		if err != nil {
-			problems = append(problems, configProblems(cf, c, err)...)
-			continue
-		}
-		out = append(out, checkTarget(&job{Plan: p, path: path}))
+	}, plan.BuildOptions{Path: path, Logger: providerLogger()})
+	if err != nil {
+		return nil, exitcode.With(exitcode.Usage, err)
 	}
-	if len(problems) > 0 {
-		return nil, exitcode.With(exitcode.Usage, errors.New(strings.Join(problems, "\n")))
+	var out []preflight.Target
+	for _, b := range built {
+		out = append(out, preflight.TargetOf(b.Plan, path))
 	}
 	return out, nil
 }
 
-func checkTarget(j *job) preflight.Target {
-	s := j.Settings
-	t := preflight.Target{
-		Name: s.Name, Directory: j.Directory, HTTPClient: j.HTTPClient, StatePath: j.path,
-		AcceptTOS: s.AcceptTOS, HasEAB: j.EAB != nil, Providers: j.Providers, Resolvers: j.Resolvers,
-		Strategy: s.Propagation, Fallback: s.Fallback, Quorum: s.Quorum, AllowPort53: s.AllowPort53, Propagation: j.Strategy,
-		DNSOptions: resolver.Options{Timeout: s.RequestTimeout.D(), IPv4Only: s.IPv4Only},
-	}
-	for _, id := range j.Identifiers {
-		t.Identifiers = append(t.Identifiers, id.ASCII)
-	}
-	for _, c := range j.Challenges {
-		t.Challenges = append(t.Challenges, string(c))
-	}
-	if d, isDelegator := j.Delegate.(*delegation.Delegator); isDelegator {
-		d.Log = nil // the report says where each record goes
-		t.Delegate = d
-	} else if j.Delegate != nil {
-		t.Delegate = j.Delegate
-	}
-	return t
-}
-
 // printChecks writes one table per certificate and a summary line.
-func printChecks(w io.Writer, out checkOutput) {
+func printChecks(w io.Writer, out *preflight.Summary) {
 	for i, rep := range out.Certificates {
 		if i > 0 {
 			fmt.Fprintln(w)

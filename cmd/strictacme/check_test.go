@@ -51,7 +51,7 @@ func checkArgs(t *testing.T, w *testworld.World, extra ...string) []string {
 func runCheckJSON(t *testing.T, args ...string) (int, *preflight.Report, string) {
 	t.Helper()
 	code, out, errs := runCLI(t, append(args, "--json")...)
-	var res checkOutput
+	var res preflight.Summary
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("exit %d, output is not JSON: %v\n%s\n%s", code, err, out, errs)
 	}

@@ -1,24 +1,23 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/mholt/acmez/v3/acme"
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/metrics"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/store"
-	buildversion "github.com/strictacme/strictacme/internal/version"
 )
 
 func init() { addCommand(newRenewCmd) }
@@ -41,13 +40,9 @@ type renewFlags struct {
 	eabHMACFile string
 	metricsFile string
 	hooks       hookFlags
-	// config, when set (strictacme run), gives the settings of each
-	// certificate of the config file instead of its stored ones; order
-	// lists those to order now (not stored, or changed).
-	config map[string]plan.Settings
-	order  map[string]renewal.OrderReason
-	// pre and post hooks of the config file's [defaults].
-	configPre, configPost string
+	// conf, when set (strictacme run), gives the settings of each
+	// certificate of the config file instead of its stored ones.
+	conf plan.Configured
 }
 
 func newRenewCmd() *cobra.Command {
@@ -116,19 +111,15 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		return usage("--jitter %s: must not be negative", f.jitter)
 	}
 	if f.metricsFile != "" {
-		// A monitoring file that can never be written must not pass silently.
-		if info, err := os.Stat(filepath.Dir(f.metricsFile)); err != nil || !info.IsDir() {
-			return usage("--metrics-file %s: directory %s does not exist", f.metricsFile, filepath.Dir(f.metricsFile))
-		}
-		if info, err := os.Stat(f.metricsFile); err == nil && info.IsDir() {
-			return usage("--metrics-file %s: is a directory; give a file name such as %s", f.metricsFile, filepath.Join(f.metricsFile, "strictacme.prom"))
+		if err := metrics.CheckPath(f.metricsFile); err != nil {
+			return usage("--metrics-file %s: %v", f.metricsFile, err)
 		}
 	}
 	if f.eabHMAC != "" && f.eabHMACFile != "" {
 		return usage("give the EAB HMAC key once: --eab-hmac-key (or %s) or --eab-hmac-key-file", envName("eab-hmac-key"))
 	}
 	open := openExistingLocked
-	if f.config != nil {
+	if f.conf.Settings != nil {
 		open = openLocked // run creates the state directory
 	}
 	// --wait waits for another run at most --timeout.
@@ -140,20 +131,13 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 	}
 	defer unlock()
 
-	f.recordSettings(st, logf)
+	plan.RecordSettings(st, f.conf.Settings, f.conf.Order, logf)
 	jobs := map[string]*job{}
 	run := &renewal.Run{
-		Store: st, Names: f.names, Order: f.order, Force: f.force, NoARI: f.noARI, Jitter: f.jitter,
+		Store: st, Names: f.names, Order: f.conf.Order, Force: f.force, NoARI: f.noARI, Jitter: f.jitter,
 		Now: now, Log: logf, Hooks: f.hooks.runner(stderr),
 		Client: f.acmeClient,
-		Skip: func(m store.Metadata) (renewal.Decision, bool) {
-			if !issuedBySandbox(m) {
-				return renewal.Decision{}, false
-			}
-			// Its CA existed only while "strictacme sandbox" ran: nothing
-			// to ask, nothing to renew with.
-			return renewal.Decision{Source: "sandbox", At: m.NotAfter, Reason: "issued by the sandbox's local CA, which exists only while strictacme sandbox runs; run it again for a new certificate"}, true
-		},
+		Skip:   sandboxSkip,
 		Issue: func(ctx context.Context, c *renewal.CertRun, replaces string, logf func(string)) (*store.Certificate, error) {
 			j, err := f.job(c)
 			if err != nil {
@@ -174,7 +158,10 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 			}
 			return h.deploy(ctx, stderr, f.path, cert, c.Order == "")
 		},
-		Sweep: func(ctx context.Context, runs []*renewal.CertRun) error { return f.sweep(ctx, st, runs, logf) },
+		Sweep: func(ctx context.Context, runs []*renewal.CertRun) error {
+			defer useProviderLog(logf)()
+			return plan.Sweep(ctx, st, plan.Known(f.conf.Settings, runs), f.caCerts, providerLogger(), logf)
+		},
 	}
 	run.PreHook, run.PostHook = f.runHooks(st)
 	sum, runErr := run.Do(ctx)
@@ -182,7 +169,8 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		return runErr
 	}
 	if f.metricsFile != "" {
-		if err := writeMetrics(f.metricsFile, now(), time.Since(start), sum.Certificates); err != nil {
+		if err := metrics.WriteFile(f.metricsFile, now(), time.Since(start), sum.Certificates); err != nil {
+			err = fmt.Errorf("--metrics-file: %w", err)
 			logf(fmt.Sprintf("metrics: %v", err))
 			runErr = sum.Fail(exitcode.With(exitcode.Failure, err))
 		}
@@ -193,15 +181,7 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(sum)
 	} else if sum.Renewed > 0 || sum.Failed > 0 {
-		notDue, issued := 0, 0
-		for _, c := range sum.Certificates {
-			switch c.Status {
-			case renewal.StatusNotDue, renewal.StatusDeferred:
-				notDue++
-			case renewal.StatusIssued:
-				issued++
-			}
-		}
+		issued, notDue := sum.Tally()
 		// sum.Renewed (and the JSON "renewed") counts first issues too;
 		// the line a person reads after "run" names them for what they are.
 		if issued > 0 {
@@ -213,108 +193,57 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 	return runErr
 }
 
+// sandboxSkip decides a certificate of the sandbox without its CA, which
+// existed only while "strictacme sandbox" ran: nothing to ask, nothing to
+// renew with.
+func sandboxSkip(m store.Metadata) (renewal.Decision, bool) {
+	if !issuedBySandbox(m) {
+		return renewal.Decision{}, false
+	}
+	return renewal.Decision{Source: "sandbox", At: m.NotAfter, Reason: "issued by the sandbox's local CA, which exists only while strictacme sandbox runs; run it again for a new certificate"}, true
+}
+
 // now is the clock of renewal decisions.
 var now = time.Now
 
-// recordSettings stores the config file's settings with each certificate of
-// the file that the previous release stored without them (run --config kept
-// none), so that renew can renew it from then on.
-func (f *renewFlags) recordSettings(st *store.Store, logf func(string)) {
-	for name, s := range f.config {
-		if _, ordered := f.order[name]; ordered {
-			continue // stored with its settings when ordered
-		}
-		c, err := st.LoadCertificate(name)
-		if err != nil {
-			continue
-		}
-		if _, ok, _ := plan.FromMetadata(c.Meta); ok {
-			continue
-		}
-		raw, err := s.Stored().Encode()
-		if err == nil {
-			c.Meta.Settings, c.Meta.SettingsVersion = raw, plan.SchemaVersion
-			err = st.SaveMetadata(name, c.Meta)
-		}
-		if err != nil {
-			logf(fmt.Sprintf("%s: recording its settings for renew: %v", name, err))
-			continue
-		}
-		logf(name + ": stored without its settings; recorded those of the config file, so renew can renew it")
-	}
-}
-
 // runHooks are the pre and post hooks of a run: the flags, else those of
-// the config file, else those the selected certificates were stored with
-// (each distinct command once, in name order).
+// the config file, else those the selected certificates were stored with.
 func (f *renewFlags) runHooks(st *store.Store) (pre, post string) {
 	pre, post = f.hooks.pre, f.hooks.post
-	if f.config != nil {
-		return firstOf(pre, f.configPre), firstOf(post, f.configPost)
+	if f.conf.Settings != nil {
+		return cmp.Or(pre, f.conf.PreHook), cmp.Or(post, f.conf.PostHook)
 	}
 	if pre != "" && post != "" {
 		return pre, post
 	}
-	var pres, posts []string
-	names := f.names
-	if len(names) == 0 {
-		names, _ = st.ListCertificates()
-	}
-	for _, n := range names {
-		c, err := st.LoadCertificate(n)
-		if err != nil {
-			continue
-		}
-		if s, ok, _ := plan.FromMetadata(c.Meta); ok {
-			if s.PreHook != "" && !slices.Contains(pres, s.PreHook) {
-				pres = append(pres, s.PreHook)
-			}
-			if s.PostHook != "" && !slices.Contains(posts, s.PostHook) {
-				posts = append(posts, s.PostHook)
-			}
-		}
-	}
-	return firstOf(pre, strings.Join(pres, " && ")), firstOf(post, strings.Join(posts, " && "))
+	storedPre, storedPost := plan.StoredHooks(st, f.names)
+	return cmp.Or(pre, storedPre), cmp.Or(post, storedPost)
 }
 
-func firstOf(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// acmeClient returns a client for the CA that issued a certificate, with the
-// trust roots it was issued with plus --ca-cert.
+// acmeClient is plan.ClientFor with --ca-cert; a root that cannot be
+// read is a usage error.
 func (f *renewFlags) acmeClient(m store.Metadata) (*acme.Client, error) {
-	s, _, _ := plan.FromMetadata(m)
-	roots, err := loadRoots(append(slices.Clone(s.CACerts), f.caCerts...))
+	c, err := plan.ClientFor(m, f.caCerts)
 	if err != nil {
-		return nil, err
+		return nil, usage("--ca-cert %v", err)
 	}
-	return &acme.Client{Directory: m.Directory, HTTPClient: httpClient(roots, s.IPv4Only), UserAgent: buildversion.UserAgent()}, nil
+	return c, nil
 }
 
 // job builds the order of one certificate: from the config file's settings
 // (run), else from those stored with it, with this command's account and
 // trust-root flags on top.
 func (f *renewFlags) job(c *renewal.CertRun) (*job, error) {
-	s, ok := f.config[c.Name]
-	if !ok {
-		m := c.Cert.Meta
-		if issuedBySandbox(m) {
-			return nil, usage("%s was issued by strictacme sandbox, whose CA is gone; run strictacme sandbox again", c.Name)
-		}
-		var err error
-		if s, ok, err = plan.FromMetadata(m); err != nil {
-			return nil, exitcode.With(exitcode.Usage, fmt.Errorf("%s: %w", c.Name, err))
-		}
-		if !ok {
-			return nil, usage("%s was stored without its settings; order it once more with strictacme issue or strictacme run --config", c.Name)
-		}
-		s.Name = c.Name
+	s, fromConfig, err := plan.SettingsFor(c, f.conf.Settings)
+	switch {
+	case errors.Is(err, plan.ErrNoSettings):
+		return nil, usage("%s was stored without its settings; order it once more with strictacme issue or strictacme run --config", c.Name)
+	case err != nil:
+		return nil, exitcode.With(exitcode.Usage, err)
+	case fromConfig:
+	case issuedBySandbox(c.Cert.Meta):
+		return nil, usage("%s was issued by strictacme sandbox, whose CA is gone; run strictacme sandbox again", c.Name)
+	default:
 		s.Timeout = plan.Duration(f.timeout)
 	}
 	s.CACerts = append(slices.Clone(s.CACerts), f.caCerts...)
@@ -334,22 +263,4 @@ func (f *renewFlags) job(c *renewal.CertRun) (*job, error) {
 	j.json, j.lockWait = f.json, f.lockWait
 	j.why = c.Order
 	return j, nil
-}
-
-// sweep removes challenge records that a killed run left behind, with the
-// providers of the config file's and the stored certificates' settings.
-func (f *renewFlags) sweep(ctx context.Context, st *store.Store, runs []*renewal.CertRun, logf func(string)) error {
-	defer useProviderLog(logf)()
-	var known []plan.Settings
-	for _, s := range f.config {
-		known = append(known, s)
-	}
-	for _, r := range runs {
-		if r.Cert != nil {
-			if s, ok, _ := plan.FromMetadata(r.Cert.Meta); ok {
-				known = append(known, s)
-			}
-		}
-	}
-	return plan.Sweep(ctx, st, known, f.caCerts, providerLogger(), logf)
 }

@@ -36,28 +36,15 @@ func (h hookFlags) runner(w io.Writer) hooks.Runner {
 	return hooks.Runner{Timeout: h.timeout, Output: w, PassEnv: h.env}
 }
 
-// around runs the pre hook, f, then the post hook (renewal.Around). A
-// failing pre hook stops the run before any order (exit code Hook); a
-// failing post hook is the result only when f succeeded, else it is
-// reported on w.
+// around runs f, one order, between the pre and post hooks
+// (renewal.AroundOne; exit code Hook when a hook fails).
 func (h hookFlags) around(ctx context.Context, w io.Writer, due []string, f func() (*issue.Result, error)) (*issue.Result, error) {
 	var res *issue.Result
-	var err error
-	preErr, postErr := renewal.Around(ctx, h.runner(w), h.pre, h.post, due, func() (renewed, failed []string) {
+	err := renewal.AroundOne(ctx, h.runner(w), h.pre, h.post, due[0], func() (bool, error) {
+		var err error
 		res, err = f()
-		if res != nil && res.Certificate != nil {
-			return due, nil
-		}
-		return nil, due
-	})
-	switch {
-	case preErr != nil:
-		return nil, preErr
-	case err == nil:
-		return res, postErr
-	case postErr != nil:
-		fmt.Fprintln(w, "strictacme: "+postErr.Error())
-	}
+		return res != nil && res.Certificate != nil, err
+	}, func(line string) { fmt.Fprintln(w, line) })
 	return res, err
 }
 

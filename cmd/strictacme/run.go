@@ -11,7 +11,6 @@ import (
 	"github.com/strictacme/strictacme/internal/config"
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/plan"
-	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/store"
 )
 
@@ -72,62 +71,32 @@ func loadConfig(file string) (*config.File, error) {
 // request; those not stored or changed are ordered.
 func (f *renewFlags) fromConfig(cf *config.File, timeoutFlag bool) error {
 	only := f.names
-	f.config = map[string]plan.Settings{}
-	f.order = map[string]renewal.OrderReason{}
-	f.names = nil
-	st := &store.Store{Root: f.path}
 	var problems []string
 	for _, n := range only {
 		if !slices.ContainsFunc(cf.Certificates, func(c *config.Certificate) bool { return c.Name == n }) {
 			problems = append(problems, fmt.Sprintf("--cert-name %q: no [[certificate]] of that name in %s", n, cf.Path))
 		}
 	}
-	for _, c := range cf.Certificates {
-		if len(only) > 0 && !slices.Contains(only, c.Name) {
-			continue
-		}
-		s := c.Settings
-		if timeoutFlag || s.Timeout == 0 {
-			s.Timeout = plan.Duration(f.timeout)
-		}
-		if _, err := plan.Build(s, plan.BuildOptions{Path: f.path, Logger: providerLogger()}); err != nil {
-			problems = append(problems, configProblems(cf, c, err)...)
-			continue
-		}
-		f.config[s.Name] = s
-		f.names = append(f.names, s.Name)
-		if f.configPre == "" {
-			f.configPre, f.configPost = s.PreHook, s.PostHook
-		}
-		old, err := st.LoadCertificate(s.Name)
-		switch {
-		case err != nil:
-			f.order[s.Name] = renewal.OrderReason{Names: s.Names, Reason: "in the config file, not stored yet"}
-		default:
-			if diff := s.Differs(old.Meta); len(diff) > 0 {
-				f.order[s.Name] = renewal.OrderReason{Names: s.Names, Reason: "the config file changed it: " + strings.Join(diff, "; ")}
+	built, err := cf.Build(func(c *config.Certificate) bool { return len(only) == 0 || slices.Contains(only, c.Name) },
+		func(s *plan.Settings) {
+			if timeoutFlag || s.Timeout == 0 {
+				s.Timeout = plan.Duration(f.timeout)
 			}
-		}
+		}, plan.BuildOptions{Path: f.path, Logger: providerLogger()})
+	var fe *config.Error
+	if errors.As(err, &fe) {
+		problems = append(problems, fe.Lines...)
+	} else if err != nil {
+		problems = append(problems, err.Error())
 	}
 	if len(problems) > 0 {
 		return exitcode.With(exitcode.Usage, errors.New(strings.Join(problems, "\n")))
 	}
-	return nil
-}
-
-// configProblems says a build error of certificate c in the file's words.
-func configProblems(cf *config.File, c *config.Certificate, err error) []string {
-	var pe *plan.ProblemsError
-	var be *plan.BuildError
-	switch {
-	case errors.As(err, &pe):
-		var out []string
-		for _, p := range pe.Problems {
-			out = append(out, cf.Problem(c, p.Provider, p.Key, p.Msg))
-		}
-		return out
-	case errors.As(err, &be):
-		return []string{cf.Problem(c, be.Provider, be.Key, be.Err.Error())}
+	var settings []plan.Settings
+	for _, b := range built {
+		settings = append(settings, b.Settings)
 	}
-	return []string{fmt.Sprintf("%s:%d: certificate %q: %v", cf.Path, c.Line, c.Name, err)}
+	f.conf = plan.Configure(&store.Store{Root: f.path}, settings)
+	f.names = f.conf.Names
+	return nil
 }

@@ -53,3 +53,17 @@ func IsLoopbackHost(h string) bool {
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
 }
+
+// CAName shortens a directory URL for display: the preset name whose URL
+// it is, else the URL's host, else dir unchanged.
+func CAName(dir string) string {
+	for name, u := range CAPresets {
+		if u == dir {
+			return name
+		}
+	}
+	if u, err := url.Parse(dir); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return dir
+}

@@ -140,6 +140,36 @@ func (r *Report) Failed() int {
 	return n
 }
 
+// Summary is every report of one check run (check --json).
+type Summary struct {
+	// OK is true when no row of any report failed (warnings allowed).
+	OK bool `json:"ok"`
+	// ExitCode is the code of the first report with a failed row
+	// (Report.Code), exitcode.OK when none has one.
+	ExitCode     int       `json:"exit_code"`
+	Certificates []*Report `json:"certificates"`
+}
+
+// Summarize is the summary of reps, in their order.
+func Summarize(reps []*Report) *Summary {
+	s := &Summary{OK: true, Certificates: reps}
+	for _, rep := range reps {
+		if c := rep.Code(); c != exitcode.OK && s.OK {
+			s.ExitCode, s.OK = c, false
+		}
+	}
+	return s
+}
+
+// Failed counts the failed rows of every report.
+func (s *Summary) Failed() int {
+	n := 0
+	for _, r := range s.Certificates {
+		n += r.Failed()
+	}
+	return n
+}
+
 // Run checks t: CA directory, account, providers and zones, delegation,
 // resolvers and port 53, the propagation strategy, and CAA. It writes
 // nothing anywhere and issues nothing. ctx bounds the whole run.

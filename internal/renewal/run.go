@@ -211,6 +211,21 @@ func (r *Run) Do(ctx context.Context) (*Summary, error) {
 	return sum, exitcode.With(code, errors.New(msg))
 }
 
+// Tally counts the certificates of s issued for the first time or anew
+// after a change (Renewed counts them too), and those not due or deferred
+// to the CA's retry time.
+func (s *Summary) Tally() (issued, notDue int) {
+	for _, c := range s.Certificates {
+		switch c.Status {
+		case StatusNotDue, StatusDeferred:
+			notDue++
+		case StatusIssued:
+			issued++
+		}
+	}
+	return issued, notDue
+}
+
 // Fail records a run-level failure (e.g. the metrics file) in sum.
 func (s *Summary) Fail(err error) error {
 	msg := err.Error()
@@ -366,6 +381,31 @@ func Around(ctx context.Context, h hooks.Runner, pre, post string, due []string,
 	}
 	renewed, failed := orders()
 	return nil, h.Run(ctx, hooks.Post, "", post, hooks.RunEnv(hooks.Post, due, renewed, failed))
+}
+
+// AroundOne runs the single order of issue between the pre and post hooks
+// (Around): a failing pre hook is the error and the order is not run; a
+// failing post hook is the error only when the order succeeded, else it
+// goes to logf and the order's error is returned. order reports whether it
+// stored a certificate.
+func AroundOne(ctx context.Context, h hooks.Runner, pre, post, name string, order func() (stored bool, err error), logf func(string)) error {
+	var err error
+	preErr, postErr := Around(ctx, h, pre, post, []string{name}, func() (renewed, failed []string) {
+		var stored bool
+		if stored, err = order(); stored {
+			return []string{name}, nil
+		}
+		return nil, []string{name}
+	})
+	switch {
+	case preErr != nil:
+		return preErr
+	case err == nil:
+		return postErr
+	case postErr != nil:
+		logf("strictacme: " + postErr.Error())
+	}
+	return err
 }
 
 func (r *Run) renewOne(ctx context.Context, c *CertRun) {

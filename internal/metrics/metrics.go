@@ -1,8 +1,13 @@
-package main
+// Package metrics writes the outcome of a renewal run as a Prometheus
+// textfile, for node_exporter's textfile collector: one file replaced
+// atomically (internal/atomicfile), so a scrape never sees half of it.
+package metrics
 
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,20 +17,39 @@ import (
 	"github.com/strictacme/strictacme/internal/renewal"
 )
 
-// writeMetrics writes the Prometheus text format for node_exporter's
-// textfile collector to path, atomically (internal/atomicfile: a scrape
-// never sees a half-written file). Metrics, labelled by certificate name:
+// CheckPath says why WriteFile could never write path: its directory does
+// not exist, or path is a directory. A run checks it first, so that a
+// monitoring file that cannot be written does not pass silently. The
+// error names the directory or suggests a file name; nil when path can be
+// tried.
+func CheckPath(path string) error {
+	if info, err := os.Stat(filepath.Dir(path)); err != nil || !info.IsDir() {
+		return fmt.Errorf("directory %s does not exist", filepath.Dir(path))
+	}
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return fmt.Errorf("is a directory; give a file name such as %s", filepath.Join(path, "strictacme.prom"))
+	}
+	return nil
+}
+
+// WriteFile writes the metrics of a run that ended at now and took took to
+// path (mode 0644), in the Prometheus text format. Metrics, labelled by
+// certificate name:
 //
-//	strictacme_certificate_not_after_timestamp_seconds     expiry of the stored certificate
+//	strictacme_certificate_not_after_timestamp_seconds     expiry of the stored certificate (Unix seconds)
 //	strictacme_certificate_last_success_timestamp_seconds  last successful renewal (0 = never)
 //	strictacme_certificate_last_duration_seconds           duration of the last attempt
 //	strictacme_certificate_errors_total                    failed attempts (counter)
 //	strictacme_certificate_due                             1 when due in this run
-//	strictacme_certificate_failed                          1 when this run failed for it
+//	strictacme_certificate_failed                          1 when this run failed for it (or its deploy hook)
 //	strictacme_renew_last_run_timestamp_seconds            this run (no label)
 //	strictacme_renew_duration_seconds                      this run's duration
 //	strictacme_renew_success                               1 when no certificate failed
-func writeMetrics(path string, now time.Time, took time.Duration, runs []*renewal.CertRun) error {
+//
+// A certificate without a stored state (not ordered yet) has no
+// last_success, last_duration or errors series. The error is the file
+// system's; path is left as it was.
+func WriteFile(path string, now time.Time, took time.Duration, runs []*renewal.CertRun) error {
 	reg := prometheus.NewRegistry()
 	gauge := func(name, help string) *prometheus.GaugeVec {
 		g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"name"})
@@ -83,8 +107,5 @@ func writeMetrics(path string, now time.Time, took time.Duration, runs []*renewa
 			return err
 		}
 	}
-	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("--metrics-file: %w", err)
-	}
-	return nil
+	return atomicfile.WriteFile(path, buf.Bytes(), 0o644)
 }

@@ -1,0 +1,178 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/mholt/acmez/v3/acme"
+
+	"github.com/strictacme/strictacme/internal/renewal"
+	"github.com/strictacme/strictacme/internal/store"
+	buildversion "github.com/strictacme/strictacme/internal/version"
+)
+
+// The settings side of a renew run lives here rather than in
+// internal/renewal: renewal decides from a stored certificate's dates
+// alone, and the challenge server, which plan's own dependencies test
+// against, uses those rules without settings.
+
+// Configured is a config file's part in a run (strictacme run): its
+// certificates' settings, which replace the stored ones, and those of them
+// to order now whatever their dates say.
+type Configured struct {
+	// Settings of each certificate by store name.
+	Settings map[string]Settings
+	// Names are the certificates in file order: the run's selection.
+	Names []string
+	// Order lists the certificates to order now (Reorder).
+	Order map[string]renewal.OrderReason
+	// PreHook and PostHook are the file's run hooks: those of its first
+	// certificate with a pre hook ([defaults] gives every certificate the
+	// same ones).
+	PreHook, PostHook string
+}
+
+// Configure returns the configured run of the certificates settings, in
+// file order, against the certificates stored in st.
+func Configure(st *store.Store, settings []Settings) Configured {
+	c := Configured{Settings: map[string]Settings{}, Order: map[string]renewal.OrderReason{}}
+	for _, s := range settings {
+		c.Settings[s.Name] = s
+		c.Names = append(c.Names, s.Name)
+		if c.PreHook == "" {
+			c.PreHook, c.PostHook = s.PreHook, s.PostHook
+		}
+		if why, ok := Reorder(st, s); ok {
+			c.Order[s.Name] = why
+		}
+	}
+	return c
+}
+
+// Reorder says whether a configured certificate s is ordered in this run
+// whatever its dates say: it is not stored in st yet, or its names, key
+// type or profile differ from the stored certificate's (Settings.Differs).
+// The reason is for the log and the run's output.
+func Reorder(st *store.Store, s Settings) (renewal.OrderReason, bool) {
+	old, err := st.LoadCertificate(s.Name)
+	if err != nil {
+		return renewal.OrderReason{Names: s.Names, Reason: "in the config file, not stored yet"}, true
+	}
+	if diff := s.Differs(old.Meta); len(diff) > 0 {
+		return renewal.OrderReason{Names: s.Names, Reason: "the config file changed it: " + strings.Join(diff, "; ")}, true
+	}
+	return renewal.OrderReason{}, false
+}
+
+// ErrNoSettings is a stored certificate whose metadata holds no settings
+// (stored by a release that kept none): there is nothing to order it with.
+var ErrNoSettings = errors.New("stored without its settings")
+
+// SettingsFor returns the settings c is ordered with: configured[c.Name]
+// when there is one (a config file's; fromConfig is true), else those c
+// was stored with (FromMetadata) under c's name. The error is
+// ErrNoSettings, or says, after c's name, why the stored settings cannot
+// be read (a newer schema, damaged JSON).
+func SettingsFor(c *renewal.CertRun, configured map[string]Settings) (s Settings, fromConfig bool, err error) {
+	if s, ok := configured[c.Name]; ok {
+		return s, true, nil
+	}
+	s, ok, err := FromMetadata(c.Cert.Meta)
+	switch {
+	case err != nil:
+		return s, false, fmt.Errorf("%s: %w", c.Name, err)
+	case !ok:
+		return s, false, ErrNoSettings
+	}
+	s.Name = c.Name
+	return s, false, nil
+}
+
+// RecordSettings stores configured[name] in the metadata of each stored
+// certificate of that name that has no settings (stored by a release that
+// kept none), so that a run without the config renews it from then on.
+// Certificates in order are skipped: their order stores their settings.
+// Each recorded certificate, or a failure to record, is one line to logf.
+func RecordSettings(st *store.Store, configured map[string]Settings, order map[string]renewal.OrderReason, logf func(string)) {
+	for _, name := range slices.Sorted(maps.Keys(configured)) {
+		if _, ordered := order[name]; ordered {
+			continue
+		}
+		c, err := st.LoadCertificate(name)
+		if err != nil {
+			continue
+		}
+		if _, ok, _ := FromMetadata(c.Meta); ok {
+			continue
+		}
+		raw, err := configured[name].Stored().Encode()
+		if err == nil {
+			c.Meta.Settings, c.Meta.SettingsVersion = raw, SchemaVersion
+			err = st.SaveMetadata(name, c.Meta)
+		}
+		if err != nil {
+			logf(fmt.Sprintf("%s: recording its settings for renew: %v", name, err))
+			continue
+		}
+		logf(name + ": stored without its settings; recorded those of the config file, so renew can renew it")
+	}
+}
+
+// StoredHooks returns the pre and post hooks of a run over the stored
+// certificates names (all of st when empty): each distinct command the
+// certificates were stored with, in name order, joined by " && " so that
+// every one runs once. Certificates that cannot be read are left out.
+func StoredHooks(st *store.Store, names []string) (pre, post string) {
+	var pres, posts []string
+	if len(names) == 0 {
+		names, _ = st.ListCertificates()
+	}
+	for _, n := range names {
+		c, err := st.LoadCertificate(n)
+		if err != nil {
+			continue
+		}
+		if s, ok, _ := FromMetadata(c.Meta); ok {
+			if s.PreHook != "" && !slices.Contains(pres, s.PreHook) {
+				pres = append(pres, s.PreHook)
+			}
+			if s.PostHook != "" && !slices.Contains(posts, s.PostHook) {
+				posts = append(posts, s.PostHook)
+			}
+		}
+	}
+	return strings.Join(pres, " && "), strings.Join(posts, " && ")
+}
+
+// ClientFor returns an ACME client for the CA that issued a stored
+// certificate (its metadata m), trusting the roots it was issued with plus
+// the PEM files extraRoots. The error is LoadRoots'.
+func ClientFor(m store.Metadata, extraRoots []string) (*acme.Client, error) {
+	s, _, _ := FromMetadata(m)
+	roots, err := LoadRoots(append(slices.Clone(s.CACerts), extraRoots...))
+	if err != nil {
+		return nil, err
+	}
+	return &acme.Client{Directory: m.Directory, HTTPClient: HTTPClient(roots, s.IPv4Only), UserAgent: buildversion.UserAgent()}, nil
+}
+
+// Known lists the settings that define the providers of a renew run, for
+// Sweep: those of configured first, in name order, then those the run's
+// certificates were stored with.
+func Known(configured map[string]Settings, runs []*renewal.CertRun) []Settings {
+	var known []Settings
+	for _, name := range slices.Sorted(maps.Keys(configured)) {
+		known = append(known, configured[name])
+	}
+	for _, r := range runs {
+		if r.Cert != nil {
+			if s, ok, _ := FromMetadata(r.Cert.Meta); ok {
+				known = append(known, s)
+			}
+		}
+	}
+	return known
+}

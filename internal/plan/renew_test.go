@@ -1,0 +1,302 @@
+package plan
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strictacme/strictacme/internal/renewal"
+	"github.com/strictacme/strictacme/internal/store"
+)
+
+var (
+	notBefore = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	notAfter  = notBefore.Add(90 * 24 * time.Hour)
+)
+
+// withSettings stores s as the certificate's settings, as an order does.
+func withSettings(t *testing.T, s Settings) func(*store.Metadata) {
+	return func(m *store.Metadata) {
+		raw, err := s.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Settings, m.SettingsVersion = raw, SchemaVersion
+	}
+}
+
+func TestReorder(t *testing.T) {
+	stored := Settings{Name: "web", Names: []string{"example.com"}, KeyType: "ec256"}
+	tests := []struct {
+		name       string
+		configured Settings
+		stored     bool
+		want       string // "" = not ordered now
+	}{
+		{"a certificate not stored yet is ordered", stored, false, "in the config file, not stored yet"},
+		{"an unchanged certificate waits until it is due", stored, true, ""},
+		{"an added name orders it again", Settings{Name: "web", Names: []string{"example.com", "www.example.com"}, KeyType: "ec256"}, true,
+			"the config file changed it: names example.com,www.example.com, stored example.com"},
+		{"another key type orders it again", Settings{Name: "web", Names: []string{"example.com"}, KeyType: "rsa2048"}, true,
+			"the config file changed it: key type rsa2048, stored ec256"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := openStore(t)
+			if tt.stored {
+				storeCert(t, st, "web", notBefore, notAfter, nil)
+			}
+			why, ok := Reorder(st, tt.configured)
+			if ok != (tt.want != "") || why.Reason != tt.want {
+				t.Fatalf("Reorder = %q, %v; want %q", why.Reason, ok, tt.want)
+			}
+			if ok && strings.Join(why.Names, ",") != strings.Join(tt.configured.Names, ",") {
+				t.Errorf("names %v, want the configured %v", why.Names, tt.configured.Names)
+			}
+		})
+	}
+}
+
+func TestRecordSettings(t *testing.T) {
+	configured := Settings{Name: "web", Names: []string{"example.com"}, Email: "ops@example.com", DeployHook: "systemctl reload nginx"}
+	tests := []struct {
+		name     string
+		edit     func(*testing.T) func(*store.Metadata)
+		order    map[string]renewal.OrderReason
+		recorded bool
+		log      string
+	}{
+		{
+			name:     "a certificate stored without settings gets the configured ones",
+			recorded: true,
+			log:      "web: stored without its settings; recorded those of the config file, so renew can renew it",
+		},
+		{
+			name: "settings stored with the certificate are kept",
+			edit: func(t *testing.T) func(*store.Metadata) {
+				return withSettings(t, Settings{Email: "old@example.com"})
+			},
+		},
+		{
+			name:  "a certificate ordered in this run is left to its order",
+			order: map[string]renewal.OrderReason{"web": {Reason: "changed"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := openStore(t)
+			var edit func(*store.Metadata)
+			if tt.edit != nil {
+				edit = tt.edit(t)
+			}
+			storeCert(t, st, "web", notBefore, notAfter, edit)
+			var lines []string
+			RecordSettings(st, map[string]Settings{"web": configured, "not-stored": configured}, tt.order, func(l string) { lines = append(lines, l) })
+			c, err := st.LoadCertificate("web")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, ok, err := FromMetadata(c.Meta)
+			switch {
+			case tt.recorded && (!ok || err != nil || s.DeployHook != configured.DeployHook || c.Meta.SettingsVersion != SchemaVersion):
+				t.Errorf("settings not recorded: %+v %v %v", s, ok, err)
+			case !tt.recorded && s.DeployHook != "":
+				t.Errorf("settings replaced by the configured ones: %s", c.Meta.Settings)
+			}
+			if got := strings.Join(lines, "\n"); got != tt.log {
+				t.Errorf("log %q, want %q", got, tt.log)
+			}
+		})
+	}
+}
+
+func TestStoredHooks(t *testing.T) {
+	st := openStore(t)
+	storeCert(t, st, "a", notBefore, notAfter, withSettings(t, Settings{PreHook: "stop web", PostHook: "start web"}))
+	storeCert(t, st, "b", notBefore, notAfter, withSettings(t, Settings{PreHook: "stop web", PostHook: "start mail"}))
+	storeCert(t, st, "c", notBefore, notAfter, nil) // stored without settings
+	tests := []struct {
+		name      string
+		names     []string
+		pre, post string
+	}{
+		{"every stored certificate's distinct hooks run once each", nil, "stop web", "start web && start mail"},
+		{"only the selected certificates' hooks", []string{"b"}, "stop web", "start mail"},
+		{"a certificate without settings has no hooks", []string{"c"}, "", ""},
+		{"a name not stored is left out", []string{"gone", "a"}, "stop web", "start web"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pre, post := StoredHooks(st, tt.names)
+			if pre != tt.pre || post != tt.post {
+				t.Errorf("StoredHooks = %q, %q; want %q, %q", pre, post, tt.pre, tt.post)
+			}
+		})
+	}
+}
+
+// rootFile writes a self-signed CA certificate as PEM.
+func rootFile(t *testing.T) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test root"}, IsCA: true, BasicConstraintsValid: true,
+		NotBefore: notBefore, NotAfter: notAfter}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "root.pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestClientFor(t *testing.T) {
+	root := rootFile(t)
+	m := store.Metadata{Directory: "https://ca.example/dir"}
+	withSettings(t, Settings{CACerts: []string{root}})(&m)
+	c, err := ClientFor(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Directory != "https://ca.example/dir" || c.HTTPClient == nil || c.UserAgent == "" {
+		t.Errorf("client %+v: want the certificate's CA with the stored roots", c)
+	}
+	if _, err := ClientFor(m, []string{filepath.Join(t.TempDir(), "missing.pem")}); err == nil {
+		t.Error("a trust root file that is not there was accepted")
+	}
+}
+
+// The settings that define a run's providers: the config file's first,
+// then those stored with each certificate of the run.
+func TestKnown(t *testing.T) {
+	st := openStore(t)
+	stored := storeCert(t, st, "api", notBefore, notAfter, withSettings(t, Settings{Provider: "stored"}))
+	bare := storeCert(t, st, "old", notBefore, notAfter, nil)
+	configured := map[string]Settings{"web": {Name: "web", Provider: "web"}, "b": {Name: "b", Provider: "b"}}
+	runs := []*renewal.CertRun{{Name: "new"}, {Name: "api", Cert: stored}, {Name: "old", Cert: bare}}
+	var got []string
+	for _, s := range Known(configured, runs) {
+		got = append(got, s.Provider)
+	}
+	if strings.Join(got, ",") != "b,web,stored" {
+		t.Errorf("known providers %v, want the configured ones by name, then the stored ones", got)
+	}
+}
+
+func TestSettingsFor(t *testing.T) {
+	configured := map[string]Settings{"web": {Name: "web", Names: []string{"example.com"}, Email: "config@example.com"}}
+	tests := []struct {
+		name       string
+		cert       string
+		edit       func(*store.Metadata)
+		fromConfig bool
+		email      string
+		err        string
+	}{
+		{name: "the config file's settings come first", cert: "web", edit: withSettings(t, Settings{Email: "stored@example.com"}), fromConfig: true, email: "config@example.com"},
+		{name: "otherwise those it was stored with, under its store name", cert: "api", edit: withSettings(t, Settings{Name: "old", Email: "stored@example.com"}), email: "stored@example.com"},
+		{name: "a certificate stored without settings cannot be ordered", cert: "api", err: ErrNoSettings.Error()},
+		{name: "settings of a newer schema are refused with the certificate's name", cert: "api", edit: func(m *store.Metadata) {
+			m.Settings, m.SettingsVersion = []byte(`{}`), SchemaVersion+1
+		}, err: "api: stored settings have schema version"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := openStore(t)
+			c := &renewal.CertRun{Name: tt.cert, Cert: storeCert(t, st, tt.cert, notBefore, notAfter, tt.edit)}
+			s, fromConfig, err := SettingsFor(c, configured)
+			if tt.err != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tt.err) {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || fromConfig != tt.fromConfig || s.Email != tt.email || s.Name != tt.cert {
+				t.Errorf("SettingsFor = %+v, %v, %v; want e-mail %s from config %v", s, fromConfig, err, tt.email, tt.fromConfig)
+			}
+		})
+	}
+}
+
+// A config run selects the file's certificates in file order, orders the
+// ones not stored or changed, and takes the file's run hooks.
+func TestConfigure(t *testing.T) {
+	st := openStore(t)
+	storeCert(t, st, "same", notBefore, notAfter, nil)
+	storeCert(t, st, "changed", notBefore, notAfter, nil)
+	settings := []Settings{
+		{Name: "new", Names: []string{"new.example.com"}},
+		{Name: "same", Names: []string{"example.com"}, KeyType: "ec256", PreHook: "stop web", PostHook: "start web"},
+		{Name: "changed", Names: []string{"example.com"}, KeyType: "ec384", PreHook: "other", PostHook: "other"},
+	}
+	c := Configure(st, settings)
+	if strings.Join(c.Names, ",") != "new,same,changed" || len(c.Settings) != 3 || c.Settings["same"].PreHook != "stop web" {
+		t.Errorf("selection %v, settings %v", c.Names, c.Settings)
+	}
+	if len(c.Order) != 2 || c.Order["new"].Reason != "in the config file, not stored yet" || !strings.HasPrefix(c.Order["changed"].Reason, "the config file changed it: key type ec384") {
+		t.Errorf("order %+v: want new and changed", c.Order)
+	}
+	if c.PreHook != "stop web" || c.PostHook != "start web" {
+		t.Errorf("run hooks %q, %q; want the first certificate's with a pre hook", c.PreHook, c.PostHook)
+	}
+}
+
+// storeCert stores a self-signed certificate for example.com valid from
+// notBefore to notAfter under name, standing in for one a CA issued;
+// edit, when not nil, changes its metadata first.
+func storeCert(t *testing.T, st *store.Store, name string, notBefore, notAfter time.Time, edit func(*store.Metadata)) *store.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "example.com"}, DNSNames: []string{"example.com"},
+		NotBefore: notBefore, NotAfter: notAfter,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := store.MarshalPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &store.Certificate{
+		Name: name, KeyPEM: keyPEM, CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		Meta: store.Metadata{
+			Names: []string{"example.com"}, Serial: "07", KeyType: "ec256", Directory: "https://ca.example/dir",
+			NotBefore: notBefore, NotAfter: notAfter,
+		},
+	}
+	if edit != nil {
+		edit(&c.Meta)
+	}
+	if err := st.SaveCertificate(c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}

@@ -1,0 +1,33 @@
+package preflight
+
+import (
+	"github.com/strictacme/strictacme/internal/delegation"
+	"github.com/strictacme/strictacme/internal/plan"
+	"github.com/strictacme/strictacme/internal/resolver"
+)
+
+// TargetOf is the target that checks p, the plan issue would run, with the
+// account looked up in the state directory statePath. The report says
+// where each record goes, so p's delegation stops logging its decisions.
+func TargetOf(p *plan.Plan, statePath string) Target {
+	s := p.Settings
+	t := Target{
+		Name: s.Name, Directory: p.Directory, HTTPClient: p.HTTPClient, StatePath: statePath,
+		AcceptTOS: s.AcceptTOS, HasEAB: p.EAB != nil, Providers: p.Providers, Resolvers: p.Resolvers,
+		Strategy: s.Propagation, Fallback: s.Fallback, Quorum: s.Quorum, AllowPort53: s.AllowPort53, Propagation: p.Strategy,
+		DNSOptions: resolver.Options{Timeout: s.RequestTimeout.D(), IPv4Only: s.IPv4Only},
+	}
+	for _, id := range p.Identifiers {
+		t.Identifiers = append(t.Identifiers, id.ASCII)
+	}
+	for _, c := range p.Challenges {
+		t.Challenges = append(t.Challenges, string(c))
+	}
+	if d, isDelegator := p.Delegate.(*delegation.Delegator); isDelegator {
+		d.Log = nil
+		t.Delegate = d
+	} else if p.Delegate != nil {
+		t.Delegate = p.Delegate
+	}
+	return t
+}

@@ -1,0 +1,78 @@
+package renewal
+
+import (
+	"time"
+
+	"github.com/strictacme/strictacme/internal/store"
+)
+
+// Entry is one stored certificate and when it is renewed, as
+// "strictacme list" shows it (its --json output).
+type Entry struct {
+	Name     string    `json:"name"`
+	Names    []string  `json:"names"`
+	NotAfter time.Time `json:"not_after"`
+	// DaysLeft is the time until NotAfter in days, truncated to a tenth.
+	DaysLeft float64 `json:"days_left"`
+	Serial   string  `json:"serial"`
+	Profile  string  `json:"profile,omitempty"`
+	CA       string  `json:"ca_directory"`
+	// ARIStart and ARIEnd are the CA's renewal window as last fetched,
+	// zero when none is stored for this certificate.
+	ARIStart time.Time `json:"ari_window_start,omitzero"`
+	ARIEnd   time.Time `json:"ari_window_end,omitzero"`
+	// NextRenewal is when a run will renew the certificate (Decide); zero
+	// for one that is never renewed (skip).
+	NextRenewal time.Time `json:"next_renewal"`
+	DecidedBy   string    `json:"decided_by"`
+	LastResult  string    `json:"last_result,omitempty"`
+	LastAttempt time.Time `json:"last_attempt,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	RetryAfter  time.Time `json:"retry_after,omitzero"`
+	// Error is why the certificate or its state could not be read.
+	Error string `json:"error,omitempty"`
+}
+
+// List returns one Entry per certificate stored in st, in name order, as
+// of now, from the stored files only: nothing is sent to the CA. skip, when
+// not nil, marks certificates that are never renewed (Run.Skip); their
+// NextRenewal is zero and DecidedBy the skip decision's Source. A
+// certificate or state that cannot be read is listed with its Error; the
+// error returned is only that of listing st.
+func List(st *store.Store, now time.Time, skip func(store.Metadata) (Decision, bool)) ([]Entry, error) {
+	names, err := st.ListCertificates()
+	if err != nil {
+		return nil, err
+	}
+	var out []Entry
+	for _, n := range names {
+		e := Entry{Name: n}
+		c, err := st.LoadCertificate(n)
+		if err != nil {
+			e.Error = err.Error()
+			out = append(out, e)
+			continue
+		}
+		m := c.Meta
+		e.Names, e.NotAfter, e.Serial, e.Profile, e.CA = m.Names, m.NotAfter, m.Serial, m.Profile, m.Directory
+		e.DaysLeft = float64(int(m.NotAfter.Sub(now).Hours()/24*10)) / 10
+		s, err := LoadState(st.CertDir(n))
+		if err != nil {
+			e.Error = err.Error()
+			s = &State{}
+		}
+		if s.ARI.HasWindow() && s.ARI.CertID == m.ARICertID {
+			e.ARIStart, e.ARIEnd = s.ARI.WindowStart, s.ARI.WindowEnd
+		}
+		d := Decide(now, Cert{NotBefore: m.NotBefore, NotAfter: m.NotAfter, ARICertID: m.ARICertID}, s.ARI, false, s.RevokedAt(m.Serial))
+		e.NextRenewal, e.DecidedBy = d.At, string(d.Source)
+		if skip != nil {
+			if d, skipped := skip(m); skipped {
+				e.NextRenewal, e.DecidedBy = time.Time{}, string(d.Source)
+			}
+		}
+		e.LastResult, e.LastAttempt, e.LastError, e.RetryAfter = s.LastResult, s.LastAttempt, s.LastError, s.RetryAfter
+		out = append(out, e)
+	}
+	return out, nil
+}
