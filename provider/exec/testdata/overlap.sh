@@ -5,7 +5,11 @@
 # "calls", unmarks itself and fails on the value "fail".
 dir=$OVERLAP_DIR
 touch "$dir/run.$$"
-ls "$dir" | grep -c '^run\.' >> "$dir/counts"
+n=0
+for f in "$dir"/run.*; do
+	[ -e "$f" ] && n=$((n + 1))
+done
+echo "$n" >> "$dir/counts"
 echo "$$" >> "$dir/started"
 i=0
 while [ "$(wc -l < "$dir/started")" -lt "${BARRIER:-1}" ] && [ $i -lt 500 ]; do
