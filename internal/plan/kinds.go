@@ -15,8 +15,9 @@ import (
 // provider/ plus one RegisterProvider here.
 func init() {
 	RegisterProvider(ProviderKind{
-		Name: "exec",
-		Help: "a program called as PROGRAM present|cleanup FQDN VALUE (lego's exec provider)",
+		Name:       "exec",
+		LegoPrefix: "EXEC",
+		Help:       "a program called as PROGRAM present|cleanup FQDN VALUE (lego's exec provider)",
 		Keys: []Key{
 			{Name: "program", Env: "EXEC_PATH", Required: true, Help: "the program that writes and removes TXT records"},
 			{Name: "sequence_interval", Env: "EXEC_SEQUENCE_INTERVAL", Help: "pause between two runs of the program (seconds)"},
@@ -34,8 +35,9 @@ func init() {
 		},
 	})
 	RegisterProvider(ProviderKind{
-		Name: "namecheap",
-		Help: "Namecheap DNS (API access and a whitelisted IPv4 needed)",
+		Name:       "namecheap",
+		LegoPrefix: "NAMECHEAP",
+		Help:       "Namecheap DNS (API access and a whitelisted IPv4 needed)",
 		Keys: []Key{
 			{Name: "api_user", Env: namecheap.EnvAPIUser, Flag: "namecheap-api-user", Required: true, Help: "Namecheap ApiUser"},
 			{Name: "api_key", Env: namecheap.EnvAPIKey, Flag: "namecheap-api-key-file", Secret: true, Required: true, Help: "file holding the Namecheap ApiKey"},
@@ -97,8 +99,9 @@ func init() {
 		},
 	})
 	RegisterProvider(ProviderKind{
-		Name: "rfc2136",
-		Help: "DNS dynamic updates (RFC 2136) signed with a TSIG key, on the zone's primary (BIND, Knot, PowerDNS)",
+		Name:       "rfc2136",
+		LegoPrefix: "RFC2136",
+		Help:       "DNS dynamic updates (RFC 2136) signed with a TSIG key, on the zone's primary (BIND, Knot, PowerDNS)",
 		Keys: []Key{
 			{Name: "nameserver", Env: rfc2136.EnvNameserver, Flag: "rfc2136-nameserver", Required: true, Help: "address of the zone's primary server, host or host:port (every DNS message goes there and nowhere else)"},
 			{Name: "tsig_key", Env: rfc2136.EnvTSIGKey, Flag: "rfc2136-tsig-key", Help: "name of the TSIG key on the server"},

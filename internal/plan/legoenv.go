@@ -19,7 +19,10 @@ import (
 // is the namecheap provider's own: it bounds each API call.) A value that is not a
 // number of seconds or a duration is a usage error naming the variable.
 func legoTiming(lookup func(string) (string, bool), dns, strategy string, timeoutSet bool, cfg *propagation.Config) (warnings []string, err error) {
-	prefix := map[string]string{"exec": "EXEC", "namecheap": "NAMECHEAP", "rfc2136": "RFC2136"}[dns]
+	var prefix string
+	if k, ok := kinds[dns]; ok {
+		prefix = k.LegoPrefix
+	}
 	if prefix == "" || lookup == nil {
 		return nil, nil
 	}

@@ -52,6 +52,10 @@ type ProviderKind struct {
 	Hidden bool
 	// Traits say what the kind does, for the docs' table of providers.
 	Traits Traits
+	// LegoPrefix is the prefix of lego's variables for this provider
+	// (lego's PREFIX_PROPAGATION_TIMEOUT, PREFIX_POLLING_INTERVAL), read so
+	// a lego user's timing settings carry over; "" when lego has none.
+	LegoPrefix string
 }
 
 // Traits describe a provider kind in words, one cell each in the docs'
