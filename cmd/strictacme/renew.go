@@ -169,12 +169,16 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		},
 		Deploy: func(ctx context.Context, c *renewal.CertRun, cert *store.Certificate) error {
 			h := f.hooks
-			if h.deployCmd == "" && jobs[c.Name] != nil {
-				h.deployCmd = jobs[c.Name].hooks.deployCmd
+			if j := jobs[c.Name]; j != nil {
+				if h.deployCmd == "" {
+					h.deployCmd = j.hooks.deployCmd
+				}
+				h.outputs = j.hooks.outputs
 			}
 			return h.deploy(ctx, stderr, f.path, cert, c.Order == "")
 		},
-		Sweep: func(ctx context.Context, runs []*renewal.CertRun) error { return f.sweep(ctx, st, runs, logf) },
+		Install: f.install(stderr),
+		Sweep:   func(ctx context.Context, runs []*renewal.CertRun) error { return f.sweep(ctx, st, runs, logf) },
 	}
 	run.PreHook, run.PostHook = f.runHooks(st)
 	sum, runErr := run.Do(ctx)

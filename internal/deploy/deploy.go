@@ -311,6 +311,9 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e.Output == "reload" {
+		return e.Err.Error()
+	}
 	if e.Path == "" {
 		return fmt.Sprintf("deploy %s: %v", e.Output, e.Err)
 	}

@@ -13,8 +13,10 @@ import (
 	"math/big"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,9 +74,19 @@ func (r *reloads) run(_ context.Context, cmd string) error {
 	return nil
 }
 
-// otherGroup is a group of the current user other than its primary one
-// when it has one, else the primary group.
+// otherGroup is a group files can be given to other than the one they get
+// anyway: for root a system group, else a supplementary group of the
+// user, else (no choice) the primary group.
 func otherGroup() int {
+	if os.Geteuid() == 0 {
+		for _, n := range []string{"nogroup", "daemon", "users", "adm"} {
+			if g, err := user.LookupGroup(n); err == nil {
+				if id, err := strconv.Atoi(g.Gid); err == nil {
+					return id
+				}
+			}
+		}
+	}
 	if groups, err := os.Getgroups(); err == nil {
 		for _, g := range groups {
 			if g != os.Getgid() {
