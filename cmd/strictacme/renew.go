@@ -141,6 +141,7 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 	defer unlock()
 
 	f.recordSettings(st, logf)
+	plan.RecordConfiguredOutputs(st, f.config, f.order, logf)
 	jobs := map[string]*job{}
 	run := &renewal.Run{
 		Store: st, Names: f.names, Order: f.order, Force: f.force, NoARI: f.noARI, Jitter: f.jitter,

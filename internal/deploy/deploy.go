@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -71,6 +72,16 @@ type Outputs struct {
 	// ReloadCommand is a shell command run after files were written (or,
 	// without files, once per certificate), e.g. "systemctl reload nginx".
 	ReloadCommand string `json:"reload_command,omitempty"`
+}
+
+// Keys returns the config keys of Outputs (their JSON names).
+func Keys() []string {
+	var out []string
+	t := reflect.TypeFor[Outputs]()
+	for i := 0; i < t.NumField(); i++ {
+		out = append(out, strings.Split(t.Field(i).Tag.Get("json"), ",")[0])
+	}
+	return out
 }
 
 // Kinds of file output, as named in logs, state and the keys they come from.

@@ -55,3 +55,28 @@ func TestDeployOutputProblemsUseConfigKeys(t *testing.T) {
 		}
 	}
 }
+
+// Recording the config file's outputs replaces only the outputs of the
+// stored settings; an output the file no longer has is gone, everything
+// else is as stored.
+func TestRecordOutputsReplacesOnlyTheOutputs(t *testing.T) {
+	s := Settings{Names: []string{"example.com"}, Provider: "p", PreHook: "true",
+		Outputs: deploy.Outputs{PEMFile: "/etc/haproxy/a.pem", ReloadCommand: "old"}}
+	raw, err := s.Stored().Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := store.Metadata{Names: []string{"example.com"}, Settings: raw, SettingsVersion: SchemaVersion}
+	want := deploy.Outputs{KeyFile: "/etc/ssl/a.key", Mode: "0640"}
+	got, changed, err := RecordOutputs(m, want)
+	if err != nil || !changed {
+		t.Fatal(changed, err)
+	}
+	s2, _, _ := FromMetadata(got)
+	if s2.Outputs != want || s2.Provider != "p" || s2.PreHook != "true" {
+		t.Errorf("after recording: %+v", s2)
+	}
+	if _, changed, _ := RecordOutputs(got, want); changed {
+		t.Error("recording the same outputs again changed the metadata")
+	}
+}
