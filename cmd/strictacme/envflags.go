@@ -15,9 +15,46 @@ import (
 // --key-type is STRICTACME_KEY_TYPE.
 const envPrefix = "STRICTACME_"
 
-// envName returns the environment variable that sets flag name.
+// envName returns the environment variable derived from flag name.
 func envName(flag string) string {
 	return envPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// renamedEnv are the flags whose derived variable would mean two things:
+// one name read by two commands for different settings, or also set for
+// hooks. Each gets its own variable; Old is the name it had. ReadOld: the
+// old name is still read (with a deprecation warning) where it is
+// unambiguous; otherwise a set old name only gets a warning naming the new
+// one. TestNoEnvironmentVariableHasTwoMeanings keeps this list complete.
+var renamedEnv = []struct {
+	Cmd, Flag, Name, Old string
+	ReadOld              bool
+}{
+	// --cert-name: STRICTACME_CERT_NAME is the deploy hook's certificate.
+	// Outside a hook (no STRICTACME_HOOK) the old name can mean nothing else.
+	{"", "cert-name", "STRICTACME_CERTIFICATE", "STRICTACME_CERT_NAME", true},
+	// serve's file and check are not run's and check's (persist's).
+	{"serve", "config", "STRICTACME_SERVE_CONFIG", "STRICTACME_CONFIG", false},
+	{"serve", "check", "STRICTACME_SERVE_CHECK", "STRICTACME_CHECK", false},
+	// register's server is a challenge server, not the CA of issue.
+	{"register", "server", "STRICTACME_REGISTER_SERVER", "STRICTACME_SERVER", false},
+}
+
+// envOf returns the environment variable of flag f of cmd, and the name
+// it had before a rename ("" if none) with whether that is still read.
+func envOf(cmd *cobra.Command, f *pflag.Flag) (name, old string, readOld bool) {
+	for _, r := range renamedEnv {
+		if r.Flag == f.Name && (r.Cmd == "" || r.Cmd == cmd.Name()) {
+			return r.Name, r.Old, r.ReadOld
+		}
+	}
+	return envName(f.Name), "", false
+}
+
+// insideHook reports whether strictacme runs as (part of) one of its own
+// hooks, whose variables are set in its environment.
+func insideHook() bool {
+	return os.Getenv("STRICTACME_HOOK") != ""
 }
 
 // bindEnv appends "[$STRICTACME_…]" to every flag's usage of cmd so --help
@@ -30,19 +67,30 @@ func bindEnv(cmd *cobra.Command) error {
 		if err != nil || f.Changed || f.Name == "help" {
 			return
 		}
-		v, ok := os.LookupEnv(envName(f.Name))
+		name, old, readOld := envOf(cmd, f)
+		v, ok := os.LookupEnv(name)
+		if v == "" && old != "" {
+			if ov := os.Getenv(old); ov != "" {
+				if readOld && !insideHook() {
+					fmt.Fprintf(cmd.ErrOrStderr(), "strictacme: warning: %s is deprecated for --%s; use %s\n", old, f.Name, name)
+					name, v, ok = old, ov, true
+				} else if !readOld {
+					fmt.Fprintf(cmd.ErrOrStderr(), "strictacme: warning: %s is not read by %s (it sets another command's --%s); use %s\n", old, cmd.Name(), f.Name, name)
+				}
+			}
+		}
 		if !ok {
 			return
 		}
 		if sv, isSlice := f.Value.(pflag.SliceValue); isSlice {
 			if e := sv.Replace(splitList(v)); e != nil {
-				err = exitcode.With(exitcode.Usage, fmt.Errorf("%s=%q: %v", envName(f.Name), v, e))
+				err = exitcode.With(exitcode.Usage, fmt.Errorf("%s=%q: %v", name, v, e))
 			}
 			f.Changed = true
 			return
 		}
 		if e := f.Value.Set(v); e != nil {
-			err = exitcode.With(exitcode.Usage, fmt.Errorf("%s=%q: %v", envName(f.Name), v, e))
+			err = exitcode.With(exitcode.Usage, fmt.Errorf("%s=%q: %v", name, v, e))
 			return
 		}
 		f.Changed = true
@@ -57,7 +105,8 @@ func documentEnv(cmd *cobra.Command) {
 		if f.Name == "help" || strings.Contains(f.Usage, "[$") {
 			return
 		}
-		f.Usage += " [$" + envName(f.Name) + "]"
+		name, _, _ := envOf(cmd, f)
+		f.Usage += " [$" + name + "]"
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/delegation"
+	"github.com/strictacme/strictacme/internal/deploy"
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/plan"
@@ -77,6 +78,7 @@ type issueFlags struct {
 	eabHMAC        string
 	eabHMACFile    string
 	hooks          hookFlags
+	outputs        deploy.Outputs // deploy_flags.go
 }
 
 // defaultPath is the state directory when --path is not given.
@@ -96,6 +98,7 @@ func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 	fl.BoolVar(&f.lockWait, "wait", false, "wait for another run on the same --path instead of failing")
 	fl.BoolVar(&f.reuseKey, "reuse-key", false, "keep the private key of the stored certificate of the same name (also on renewals)")
 	f.hooks.register(cmd)
+	registerDeployFlags(cmd, &f.outputs)
 	if !withDNS {
 		return
 	}
@@ -184,7 +187,7 @@ func (f *issueFlags) settings() (plan.Settings, error) {
 		AllowPort53: f.allowPort53,
 		PreHook:     f.hooks.pre, DeployHook: f.hooks.deployCmd, PostHook: f.hooks.post, HookTimeout: plan.Duration(f.hooks.timeout),
 		EABKeyID: f.eabKID, EABKeyFile: f.eabHMACFile, PreferredChain: f.preferredChain, ReuseKey: f.reuseKey,
-		Timeout: plan.Duration(f.timeout),
+		Timeout: plan.Duration(f.timeout), Outputs: f.outputs,
 	}
 	if f.waitSet {
 		s.PropagationWait = plan.Duration(f.wait)
@@ -232,7 +235,7 @@ func newJob(s plan.Settings, path, eabKey string, lookup func(string) (string, b
 	if err != nil {
 		return nil, flagError(err)
 	}
-	h := hookFlags{pre: p.Settings.PreHook, deployCmd: p.Settings.DeployHook, post: p.Settings.PostHook, timeout: p.Settings.HookTimeout.D()}
+	h := hookFlags{pre: p.Settings.PreHook, deployCmd: p.Settings.DeployHook, post: p.Settings.PostHook, timeout: p.Settings.HookTimeout.D(), outputs: p.Settings.Outputs}
 	return &job{Plan: p, path: path, hooks: h, pollEvery: pollInterval}, nil
 }
 

@@ -132,6 +132,7 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 	defer unlock()
 
 	plan.RecordSettings(st, f.conf.Settings, f.conf.Order, logf)
+	plan.RecordConfiguredOutputs(st, f.conf.Settings, f.conf.Order, logf)
 	jobs := map[string]*job{}
 	run := &renewal.Run{
 		Store: st, Names: f.names, Order: f.conf.Order, Force: f.force, NoARI: f.noARI, Jitter: f.jitter,
@@ -153,11 +154,15 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		},
 		Deploy: func(ctx context.Context, c *renewal.CertRun, cert *store.Certificate) error {
 			h := f.hooks
-			if h.deployCmd == "" && jobs[c.Name] != nil {
-				h.deployCmd = jobs[c.Name].hooks.deployCmd
+			if j := jobs[c.Name]; j != nil {
+				if h.deployCmd == "" {
+					h.deployCmd = j.hooks.deployCmd
+				}
+				h.outputs = j.hooks.outputs
 			}
 			return h.deploy(ctx, stderr, f.path, cert, c.Order == "")
 		},
+		Install: f.install(stderr),
 		Sweep: func(ctx context.Context, runs []*renewal.CertRun) error {
 			defer useProviderLog(logf)()
 			return plan.Sweep(ctx, st, plan.Known(f.conf.Settings, runs), f.caCerts, providerLogger(), logf)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strictacme/strictacme/internal/deploy"
 	"github.com/strictacme/strictacme/internal/hooks"
 	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/renewal"
@@ -21,6 +22,8 @@ type hookFlags struct {
 	pre, deployCmd, post string
 	timeout              time.Duration
 	env                  []string
+	// outputs are the certificate's deploy outputs (deploy_flags.go).
+	outputs deploy.Outputs
 }
 
 func (h *hookFlags) register(cmd *cobra.Command) {
@@ -48,10 +51,15 @@ func (h hookFlags) around(ctx context.Context, w io.Writer, due []string, f func
 	return res, err
 }
 
-// deploy runs the deploy hook for a stored certificate.
+// deploy brings the deploy outputs of a certificate just stored up to date,
+// then runs the deploy hook; the first failure is the result.
 func (h hookFlags) deploy(ctx context.Context, w io.Writer, root string, c *store.Certificate, renewed bool) error {
+	err := h.install(ctx, w, root, c, renewed)
 	if h.deployCmd == "" {
-		return nil
+		return err
 	}
-	return h.runner(w).Run(ctx, hooks.Deploy, c.Name, h.deployCmd, renewal.DeployEnvOf(root, c, renewed))
+	if herr := h.runner(w).Run(ctx, hooks.Deploy, c.Name, h.deployCmd, renewal.DeployEnvOf(root, c, renewed, h.outputs)); err == nil {
+		err = herr
+	}
+	return err
 }

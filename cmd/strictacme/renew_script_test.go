@@ -46,6 +46,8 @@ func (b *worldBox) world(ts *testscript.TestScript) *testworld.World {
 //	careset                      zero the CA request counters
 //	carequests PREFIX N          exactly N CA requests under PREFIX ("all" = any)
 //	txtleft N                    N _acme-challenge TXT records in the world's zones
+//	usergroup VAR                set VAR to a group of the current user
+//	filemode PATH MODE [GROUP]   PATH has octal MODE (and group GROUP)
 //	exitcode N cmd args...       run cmd and require exit status N
 func TestRenewScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
@@ -68,6 +70,8 @@ func TestRenewScripts(t *testing.T) {
 			"carequests": cmdCARequests,
 			"txtleft":    cmdTXTLeft,
 			"exitcode":   cmdExitcode,
+			"usergroup":  cmdUserGroup,
+			"filemode":   cmdFileMode,
 		},
 	})
 }

@@ -20,3 +20,27 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 func Symlink(oldname, newname string) error {
 	return renameio.Symlink(oldname, newname)
 }
+
+// WriteFileOwned is WriteFile for a file that others read: the file gets
+// exactly perm (the umask does not apply) and, when uid or gid is not -1,
+// that owner and group, all before it appears at path, so a reader never
+// finds it with the wrong mode or group.
+func WriteFileOwned(path string, data []byte, perm os.FileMode, uid, gid int) error {
+	t, err := renameio.TempFile("", path)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = t.Cleanup() }()
+	if _, err := t.Write(data); err != nil {
+		return err
+	}
+	if err := t.Chmod(perm); err != nil {
+		return err
+	}
+	if uid != -1 || gid != -1 {
+		if err := t.Chown(uid, gid); err != nil {
+			return err
+		}
+	}
+	return t.CloseAtomicallyReplace()
+}

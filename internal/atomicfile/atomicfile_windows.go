@@ -37,6 +37,15 @@ func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
 	return os.Rename(f.Name(), path)
 }
 
+// WriteFileOwned is WriteFile; Windows has no Unix owner and group, so
+// uid or gid other than -1 is an error and nothing is written.
+func WriteFileOwned(path string, data []byte, perm os.FileMode, uid, gid int) error {
+	if uid != -1 || gid != -1 {
+		return errors.New("owner and group cannot be set on Windows; leave them unset and use the folder's ACL")
+	}
+	return WriteFile(path, data, perm)
+}
+
 // Symlink makes newname a symlink to oldname. Creating a symlink on Windows
 // needs SeCreateSymbolicLinkPrivilege (an administrator) or Developer Mode;
 // without it this returns the error of os.Symlink. MoveFileEx cannot

@@ -313,7 +313,7 @@ func (d *decoder) table(v any, what string, path ...string) (map[string]any, boo
 // field is one settings key of the file.
 type field struct {
 	key   string
-	index int
+	index []int
 	typ   reflect.Type
 }
 
@@ -321,16 +321,20 @@ var (
 	durationType = reflect.TypeFor[plan.Duration]()
 	allKeys      = settingsFields()
 	// Keys of a certificate only, and of [defaults] only.
-	certOnly    = []string{"name", "names", "providers", "profile", "challenge_alias", "challenge_aliases", "challenge_targets"}
+	certOnly = []string{"name", "names", "providers", "profile", "challenge_alias", "challenge_aliases", "challenge_targets",
+		"install_key", "install_cert", "install_chain", "install_fullchain", "install_pem", "install_pkcs12"}
 	defaultKeys = keysExcept(certOnly)
 	certKeys    = keysExcept(nil)
 )
 
+// settingsFields are the keys of plan.Settings, those of embedded structs
+// (the deploy outputs) included.
 func settingsFields() map[string]field {
 	out := map[string]field{}
-	t := reflect.TypeFor[plan.Settings]()
-	for i := 0; i < t.NumField(); i++ {
-		sf := t.Field(i)
+	for _, sf := range reflect.VisibleFields(reflect.TypeFor[plan.Settings]()) {
+		if sf.Anonymous || !sf.IsExported() {
+			continue
+		}
 		key := sf.Tag.Get("config")
 		if key == "" {
 			key = strings.Split(sf.Tag.Get("json"), ",")[0]
@@ -338,7 +342,7 @@ func settingsFields() map[string]field {
 		if key == "" || key == "-" {
 			continue
 		}
-		out[key] = field{key: key, index: i, typ: sf.Type}
+		out[key] = field{key: key, index: sf.Index, typ: sf.Type}
 	}
 	return out
 }
@@ -385,7 +389,7 @@ func (d *decoder) settings(t map[string]any, s *plan.Settings, label string, pat
 			d.unknown(line, label, k, keys)
 			continue
 		}
-		if err := set(v.Field(f.index), t[k]); err != nil {
+		if err := set(v.FieldByIndex(f.index), t[k]); err != nil {
 			d.add(line, "%skey %q: %v", label, k, err)
 		}
 	}

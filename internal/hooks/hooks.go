@@ -15,7 +15,8 @@
 // stays stored. On timeout or cancellation the whole process group is
 // killed, so a child the hook started cannot keep the run waiting.
 //
-// Deploy hook variables (DeployEnv):
+// Deploy hook variables (DeployEnv), with certbot's and lego's names for
+// the same facts so that existing deploy hooks run unchanged:
 //
 //	STRICTACME_HOOK             "deploy"
 //	STRICTACME_CERT_NAME        the certificate's name in the store
@@ -25,11 +26,28 @@
 //	STRICTACME_KEY_PATH         private key, PEM (0600)
 //	STRICTACME_CHAIN_PATH       intermediates, PEM
 //	STRICTACME_FULLCHAIN_PATH   leaf and intermediates, PEM
+//	STRICTACME_PEM_PATH         key and full chain (install_pem), when set
+//	STRICTACME_PKCS12_PATH      PKCS#12 file (install_pkcs12), when set
 //	STRICTACME_SERIAL           serial number, hex
 //	STRICTACME_NOT_BEFORE       RFC 3339, UTC
 //	STRICTACME_NOT_AFTER        RFC 3339, UTC
 //	STRICTACME_RENEWED          "true" for a renewal, "false" for a first issue
 //	STRICTACME_REPLACED         ARI ID of the replaced certificate, if any
+//	RENEWED_LINEAGE             certbot: STRICTACME_CERT_DIR
+//	RENEWED_DOMAINS             certbot: STRICTACME_DOMAINS
+//	LEGO_HOOK_CERT_NAME         lego v5: STRICTACME_CERT_NAME
+//	LEGO_HOOK_CERT_NAME_SANITIZED  lego v5: the same (store names are file-safe)
+//	LEGO_HOOK_CERT_DOMAINS      lego v5: the names, comma separated
+//	LEGO_HOOK_CERT_KEY_TYPE     lego v5: EC256, EC384, RSA2048, ...
+//	LEGO_HOOK_CERT_PATH         lego v5: STRICTACME_FULLCHAIN_PATH (lego's .crt is the bundle)
+//	LEGO_HOOK_CERT_KEY_PATH     lego v5: STRICTACME_KEY_PATH
+//	LEGO_HOOK_ISSUER_CERT_PATH  lego v5: STRICTACME_CHAIN_PATH
+//	LEGO_HOOK_CERT_PEM_PATH     lego v5: STRICTACME_PEM_PATH, when set
+//	LEGO_HOOK_CERT_PFX_PATH     lego v5: STRICTACME_PKCS12_PATH, when set
+//	LEGO_HOOK_ACCOUNT_SERVER    lego v5: the CA's directory URL
+//
+// The reload command of the deploy outputs (internal/deploy) runs as a
+// hook of kind Reload with the same variables.
 //
 // Pre and post hook variables (RunEnv): STRICTACME_HOOK ("pre" or "post"),
 // STRICTACME_DUE_CERTS (names due in this run), and for post
@@ -45,6 +63,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,6 +108,8 @@ const (
 	Pre    Kind = "pre"
 	Deploy Kind = "deploy"
 	Post   Kind = "post"
+	// Reload is the reload command of the deploy outputs.
+	Reload Kind = "reload"
 )
 
 // Cert describes one stored certificate for the deploy hook.
@@ -101,26 +122,71 @@ type Cert struct {
 	NotAfter  time.Time
 	Renewed   bool
 	Replaced  string
+	KeyType   string // ec256, rsa2048, ...
+	Directory string // the CA's ACME directory URL
+	// PEMPath and PKCS12Path are the deploy outputs' combined PEM and
+	// PKCS#12 files; "" when not configured.
+	PEMPath, PKCS12Path string
 }
 
-// DeployEnv returns the deploy hook variables for c as "KEY=value" strings.
-// File paths are Dir joined with the store's stable names.
+// DeployEnv returns the deploy hook variables for c as "KEY=value" strings
+// (the package documentation lists them). File paths are Dir joined with
+// the store's stable names.
 func DeployEnv(c Cert) []string {
-	return []string{
+	cert, key := filepath.Join(c.Dir, "cert.pem"), filepath.Join(c.Dir, "privkey.pem")
+	chain, full := filepath.Join(c.Dir, "chain.pem"), filepath.Join(c.Dir, "fullchain.pem")
+	domains := strings.Join(c.Domains, " ")
+	env := []string{
 		"STRICTACME_HOOK=" + string(Deploy),
 		"STRICTACME_CERT_NAME=" + c.Name,
-		"STRICTACME_DOMAINS=" + strings.Join(c.Domains, " "),
+		"STRICTACME_DOMAINS=" + domains,
 		"STRICTACME_CERT_DIR=" + c.Dir,
-		"STRICTACME_CERT_PATH=" + filepath.Join(c.Dir, "cert.pem"),
-		"STRICTACME_KEY_PATH=" + filepath.Join(c.Dir, "privkey.pem"),
-		"STRICTACME_CHAIN_PATH=" + filepath.Join(c.Dir, "chain.pem"),
-		"STRICTACME_FULLCHAIN_PATH=" + filepath.Join(c.Dir, "fullchain.pem"),
+		"STRICTACME_CERT_PATH=" + cert,
+		"STRICTACME_KEY_PATH=" + key,
+		"STRICTACME_CHAIN_PATH=" + chain,
+		"STRICTACME_FULLCHAIN_PATH=" + full,
 		"STRICTACME_SERIAL=" + c.Serial,
 		"STRICTACME_NOT_BEFORE=" + c.NotBefore.UTC().Format(time.RFC3339),
 		"STRICTACME_NOT_AFTER=" + c.NotAfter.UTC().Format(time.RFC3339),
 		fmt.Sprintf("STRICTACME_RENEWED=%t", c.Renewed),
 		"STRICTACME_REPLACED=" + c.Replaced,
+		// certbot's deploy hook (certbot renew --deploy-hook).
+		"RENEWED_LINEAGE=" + c.Dir,
+		"RENEWED_DOMAINS=" + domains,
+		// lego v5's hook (cmd/internal/hook/metadata.go).
+		"LEGO_HOOK_CERT_NAME=" + c.Name,
+		"LEGO_HOOK_CERT_NAME_SANITIZED=" + c.Name,
+		"LEGO_HOOK_CERT_DOMAINS=" + strings.Join(c.Domains, ","),
+		"LEGO_HOOK_CERT_KEY_TYPE=" + strings.ToUpper(c.KeyType),
+		"LEGO_HOOK_CERT_PATH=" + full,
+		"LEGO_HOOK_CERT_KEY_PATH=" + key,
+		"LEGO_HOOK_ISSUER_CERT_PATH=" + chain,
+		"LEGO_HOOK_ACCOUNT_SERVER=" + c.Directory,
 	}
+	if c.PEMPath != "" {
+		env = append(env, "STRICTACME_PEM_PATH="+c.PEMPath, "LEGO_HOOK_CERT_PEM_PATH="+c.PEMPath)
+	}
+	if c.PKCS12Path != "" {
+		env = append(env, "STRICTACME_PKCS12_PATH="+c.PKCS12Path, "LEGO_HOOK_CERT_PFX_PATH="+c.PKCS12Path)
+	}
+	return env
+}
+
+// VarNames returns the name of every variable strictacme sets for a hook
+// (deploy, reload, pre and post), sorted; the variables passed through
+// from its own environment are not included.
+func VarNames() []string {
+	var out []string
+	all := DeployEnv(Cert{PEMPath: "x", PKCS12Path: "x"})
+	all = append(all, RunEnv(Post, nil, nil, nil)...)
+	for _, kv := range all {
+		k, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // RunEnv returns the pre or post hook variables.
@@ -146,6 +212,9 @@ type Error struct {
 
 func (e *Error) Error() string {
 	what := string(e.Kind) + " hook"
+	if e.Kind == Reload {
+		what = "reload command"
+	}
 	if e.Cert != "" {
 		what += " for " + e.Cert
 	}

@@ -74,7 +74,7 @@ func WriteFile(path string, now time.Time, took time.Duration, runs []*renewal.C
 			notAfter.WithLabelValues(r.Name).Set(float64(r.NotAfter.Unix()))
 		}
 		bad := 0.0
-		if r.Status == renewal.StatusFailed || r.Status == renewal.StatusHookFailed {
+		if r.Status == renewal.StatusFailed || r.Status == renewal.StatusHookFailed || r.Status == renewal.StatusDeployFailed {
 			bad, ok = 1, 0
 		}
 		failed.WithLabelValues(r.Name).Set(bad)

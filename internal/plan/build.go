@@ -389,8 +389,9 @@ func HTTPClient(roots *x509.CertPool, ipv4Only bool) *http.Client {
 	return &http.Client{Transport: tr, Timeout: 60 * time.Second}
 }
 
-// Stored is s as kept in a certificate's metadata: trust root files made
-// absolute, so a renew from another directory finds them.
+// Stored is s as kept in a certificate's metadata: trust root, secret and
+// deploy output files made absolute, so a renew from another directory
+// finds them.
 func (s Settings) Stored() Settings {
 	s.CACerts = append([]string(nil), s.CACerts...)
 	for i, c := range s.CACerts {
@@ -403,6 +404,7 @@ func (s Settings) Stored() Settings {
 			s.EABKeyFile = abs
 		}
 	}
+	s.Outputs = s.Outputs.Abs()
 	refs := make([]ProviderRef, len(s.Providers))
 	for i, r := range s.Providers {
 		if r.Values != nil {

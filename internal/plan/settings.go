@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strictacme/strictacme/internal/deploy"
 	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/store"
 )
@@ -109,6 +110,10 @@ type Settings struct {
 	PreferredChain string `json:"preferred_chain,omitempty"`
 	// ReuseKey keeps the stored private key across renewals.
 	ReuseKey bool `json:"reuse_key,omitempty"`
+
+	// Outputs put the certificate where services read it, after each
+	// order and whenever a run finds them out of date (internal/deploy).
+	deploy.Outputs
 
 	// Timeout bounds one order. Not stored: renew has its own.
 	Timeout Duration `json:"-" config:"timeout"`

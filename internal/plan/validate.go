@@ -205,8 +205,11 @@ func (s Settings) Validate(opts ValidateOptions) []Problem {
 		}
 	}
 
-	// Hooks, account.
-	if (s.PreHook != "" || s.DeployHook != "" || s.PostHook != "") && s.HookTimeout <= 0 {
+	// Deploy outputs, hooks, account.
+	for _, p := range s.Outputs.Validate() {
+		add(p.Key, "%s", p.Msg)
+	}
+	if (s.PreHook != "" || s.DeployHook != "" || s.PostHook != "" || s.ReloadCommand != "") && s.HookTimeout <= 0 {
 		add("hook_timeout", "must be positive, e.g. \"5m\"")
 	}
 	switch {

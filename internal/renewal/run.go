@@ -11,6 +11,7 @@ import (
 
 	"github.com/mholt/acmez/v3/acme"
 
+	"github.com/strictacme/strictacme/internal/deploy"
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/hooks"
 	"github.com/strictacme/strictacme/internal/store"
@@ -24,6 +25,9 @@ const (
 	StatusFailed     = "failed"
 	StatusDeferred   = "deferred" // rate limited earlier; retry time not reached
 	StatusHookFailed = "hook-failed"
+	// StatusDeployFailed: not ordered, but bringing its deploy outputs up
+	// to date failed.
+	StatusDeployFailed = "deploy-failed"
 )
 
 // CertRun is one certificate in a run (and the --json output).
@@ -96,8 +100,13 @@ type Run struct {
 	// Issue orders one certificate (r.Cert nil: not stored yet) with
 	// replaces as the ARI "replaces" value, and returns what was stored.
 	Issue func(ctx context.Context, r *CertRun, replaces string, logf func(string)) (*store.Certificate, error)
-	// Deploy runs the deploy hook of a stored certificate.
+	// Deploy runs the deploy outputs and the deploy hook of a certificate
+	// just stored.
 	Deploy func(ctx context.Context, r *CertRun, c *store.Certificate) error
+	// Install brings the deploy outputs (internal/deploy) of a stored
+	// certificate that was not ordered in this run up to date, so that an
+	// output added since, or one that failed, is done now; nil: none.
+	Install func(ctx context.Context, r *CertRun, c *store.Certificate) error
 	// Sweep removes the challenge records of interrupted runs; an error
 	// (a damaged journal) stops the run before any request.
 	Sweep func(ctx context.Context, runs []*CertRun) error
@@ -174,6 +183,7 @@ func (r *Run) Do(ctx context.Context) (*Summary, error) {
 	} else if !slices.ContainsFunc(runs, func(c *CertRun) bool { return c.Status == StatusFailed }) {
 		r.Log("nothing due")
 	}
+	r.install(ctx, runs)
 	sum := &Summary{OK: true, Due: len(due), Certificates: runs}
 	var firstErr, hookErr error
 	var failures []string
@@ -181,8 +191,10 @@ func (r *Run) Do(ctx context.Context) (*Summary, error) {
 		switch c.Status {
 		case StatusRenewed, StatusIssued:
 			sum.Renewed++
-		case StatusHookFailed:
-			sum.Renewed++
+		case StatusHookFailed, StatusDeployFailed:
+			if c.Status == StatusHookFailed {
+				sum.Renewed++
+			}
 			if hookErr == nil {
 				hookErr = c.Err
 			}
@@ -224,6 +236,24 @@ func (s *Summary) Tally() (issued, notDue int) {
 		}
 	}
 	return issued, notDue
+}
+
+// install runs Install for every stored certificate of runs that was not
+// ordered (not due, deferred).
+func (r *Run) install(ctx context.Context, runs []*CertRun) {
+	if r.Install == nil {
+		return
+	}
+	for _, c := range runs {
+		if c.Cert == nil || c.Status != StatusNotDue && c.Status != StatusDeferred || ctx.Err() != nil {
+			continue
+		}
+		if err := r.Install(ctx, c, c.Cert); err != nil {
+			c.Err = err
+			c.Status, c.Error, c.ExitCode = StatusDeployFailed, err.Error(), exitcode.Hook
+			r.Log(fmt.Sprintf("%s: %v; the certificate is kept", c.Name, err))
+		}
+	}
 }
 
 // Fail records a run-level failure (e.g. the metrics file) in sum.
@@ -478,14 +508,17 @@ func (r *Run) saveState(c *CertRun) {
 }
 
 // DeployEnvOf is the deploy hook environment of a stored certificate under
-// root.
-func DeployEnvOf(root string, c *store.Certificate, renewed bool) []string {
+// root; o are its deploy outputs (the combined PEM and PKCS#12 paths are
+// announced when set).
+func DeployEnvOf(root string, c *store.Certificate, renewed bool, o deploy.Outputs) []string {
 	if abs, err := filepath.Abs(root); err == nil {
 		root = abs
 	}
 	dir := (&store.Store{Root: root}).CertDir(c.Name)
+	o = o.Abs()
 	return hooks.DeployEnv(hooks.Cert{
 		Name: c.Name, Domains: c.Meta.Names, Dir: dir, Serial: c.Meta.Serial,
 		NotBefore: c.Meta.NotBefore, NotAfter: c.Meta.NotAfter, Renewed: renewed, Replaced: c.Meta.Replaced,
+		KeyType: c.Meta.KeyType, Directory: c.Meta.Directory, PEMPath: o.PEMFile, PKCS12Path: o.PKCS12File,
 	})
 }

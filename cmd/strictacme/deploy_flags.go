@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strictacme/strictacme/internal/deploy"
+	"github.com/strictacme/strictacme/internal/hooks"
+	"github.com/strictacme/strictacme/internal/plan"
+	"github.com/strictacme/strictacme/internal/renewal"
+	"github.com/strictacme/strictacme/internal/store"
+)
+
+// registerDeployFlags adds the deploy output flags (internal/deploy) of
+// issue, sandbox and check; they are stored with the certificate, so
+// renew keeps its outputs up to date without them.
+func registerDeployFlags(cmd *cobra.Command, o *deploy.Outputs) {
+	fl := cmd.Flags()
+	fl.StringVar(&o.KeyFile, "install-key", "", "copy the private key to this file (atomically; mode 0600 unless --install-mode)")
+	fl.StringVar(&o.CertFile, "install-cert", "", "copy the leaf certificate to this file")
+	fl.StringVar(&o.ChainFile, "install-chain", "", "copy the intermediate certificates to this file")
+	fl.StringVar(&o.FullchainFile, "install-fullchain", "", "copy leaf and intermediates to this file")
+	fl.StringVar(&o.PEMFile, "install-pem", "", "write the private key and the full chain to this one file (HAProxy)")
+	fl.StringVar(&o.PKCS12File, "install-pkcs12", "", "write key, leaf and intermediates as PKCS#12 to this file (Java, Windows); needs a password")
+	fl.StringVar(&o.PKCS12PasswordFile, "pkcs12-password-file", "", "file holding the PKCS#12 password")
+	fl.StringVar(&o.PKCS12PasswordEnv, "pkcs12-password-env", "", "name of the environment variable holding the PKCS#12 password")
+	fl.BoolVar(&o.PKCS12Legacy, "pkcs12-legacy", false, "encrypt the PKCS#12 file with 3DES/SHA-1 for old readers (Java before 8u301, Windows Server 2016) instead of AES-256")
+	fl.StringVar(&o.Owner, "install-owner", "", "owner of the installed files (user name or ID; needs root)")
+	fl.StringVar(&o.Group, "install-group", "", "group of the installed files (group name or ID)")
+	fl.StringVar(&o.Mode, "install-mode", "", "octal mode of the installed files, e.g. 0640 (default 0600 for files with the key, 0644 for the others)")
+	fl.StringVar(&o.ReloadCommand, "reload-command", "", "shell command run after the files were written, e.g. 'systemctl reload nginx' (a failure exits 8, the certificate is kept, the next run retries)")
+}
+
+// The flags that set each deploy output key, for messages.
+func init() {
+	for key, flag := range map[string]string{
+		"install_key": "--install-key", "install_cert": "--install-cert", "install_chain": "--install-chain",
+		"install_fullchain": "--install-fullchain", "install_pem": "--install-pem", "install_pkcs12": "--install-pkcs12",
+		"pkcs12_password_file": "--pkcs12-password-file", "pkcs12_password_env": "--pkcs12-password-env",
+		"install_owner": "--install-owner", "install_group": "--install-group", "install_mode": "--install-mode",
+		"reload_command": "--reload-command",
+	} {
+		flagNames[key] = flag
+	}
+}
+
+// install brings the deploy outputs h.outputs of certificate c, stored
+// under root, up to date (deploy.Sync); the reload command runs as a hook
+// with the deploy hook's variables. What was done is logged on w.
+func (h hookFlags) install(ctx context.Context, w io.Writer, root string, c *store.Certificate, renewed bool) error {
+	if h.outputs.Empty() {
+		return nil
+	}
+	env := renewal.DeployEnvOf(root, c, renewed, h.outputs)
+	reload := func(ctx context.Context, command string) error {
+		return h.runner(w).Run(ctx, hooks.Reload, c.Name, command, env)
+	}
+	done, err := deploy.Sync(ctx, h.outputs, c, (&store.Store{Root: root}).CertDir(c.Name), reload)
+	for _, line := range done {
+		fmt.Fprintln(w, c.Name+": "+line)
+	}
+	return err
+}
+
+// install is renewal.Run's Install for renew and run: the outputs of the
+// config file's settings (run), else of the stored ones.
+func (f *renewFlags) install(w io.Writer) func(context.Context, *renewal.CertRun, *store.Certificate) error {
+	return func(ctx context.Context, r *renewal.CertRun, c *store.Certificate) error {
+		s, ok := f.conf.Settings[r.Name]
+		if !ok {
+			if s, ok, _ = plan.FromMetadata(c.Meta); !ok {
+				return nil
+			}
+		}
+		h := f.hooks
+		h.outputs = s.Outputs
+		return h.install(ctx, w, f.path, c, false)
+	}
+}
