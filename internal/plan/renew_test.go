@@ -16,6 +16,7 @@ import (
 
 	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/store"
+	"github.com/strictacme/strictacme/internal/store/storetest"
 )
 
 var (
@@ -51,9 +52,9 @@ func TestReorder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := openStore(t)
+			st := storetest.Open(t)
 			if tt.stored {
-				storeCert(t, st, "web", notBefore, notAfter, nil)
+				storetest.SaveCertificate(t, st, "web", notBefore, notAfter, nil)
 			}
 			why, ok := Reorder(st, tt.configured)
 			if ok != (tt.want != "") || why.Reason != tt.want {
@@ -93,12 +94,12 @@ func TestRecordSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := openStore(t)
+			st := storetest.Open(t)
 			var edit func(*store.Metadata)
 			if tt.edit != nil {
 				edit = tt.edit(t)
 			}
-			storeCert(t, st, "web", notBefore, notAfter, edit)
+			storetest.SaveCertificate(t, st, "web", notBefore, notAfter, edit)
 			var lines []string
 			RecordSettings(st, map[string]Settings{"web": configured, "not-stored": configured}, tt.order, func(l string) { lines = append(lines, l) })
 			c, err := st.LoadCertificate("web")
@@ -120,10 +121,10 @@ func TestRecordSettings(t *testing.T) {
 }
 
 func TestStoredHooks(t *testing.T) {
-	st := openStore(t)
-	storeCert(t, st, "a", notBefore, notAfter, withSettings(t, Settings{PreHook: "stop web", PostHook: "start web"}))
-	storeCert(t, st, "b", notBefore, notAfter, withSettings(t, Settings{PreHook: "stop web", PostHook: "start mail"}))
-	storeCert(t, st, "c", notBefore, notAfter, nil) // stored without settings
+	st := storetest.Open(t)
+	storetest.SaveCertificate(t, st, "a", notBefore, notAfter, withSettings(t, Settings{PreHook: "stop web", PostHook: "start web"}))
+	storetest.SaveCertificate(t, st, "b", notBefore, notAfter, withSettings(t, Settings{PreHook: "stop web", PostHook: "start mail"}))
+	storetest.SaveCertificate(t, st, "c", notBefore, notAfter, nil) // stored without settings
 	tests := []struct {
 		name      string
 		names     []string
@@ -183,9 +184,9 @@ func TestClientFor(t *testing.T) {
 // The settings that define a run's providers: the config file's first,
 // then those stored with each certificate of the run.
 func TestKnown(t *testing.T) {
-	st := openStore(t)
-	stored := storeCert(t, st, "api", notBefore, notAfter, withSettings(t, Settings{Provider: "stored"}))
-	bare := storeCert(t, st, "old", notBefore, notAfter, nil)
+	st := storetest.Open(t)
+	stored := storetest.SaveCertificate(t, st, "api", notBefore, notAfter, withSettings(t, Settings{Provider: "stored"}))
+	bare := storetest.SaveCertificate(t, st, "old", notBefore, notAfter, nil)
 	configured := map[string]Settings{"web": {Name: "web", Provider: "web"}, "b": {Name: "b", Provider: "b"}}
 	runs := []*renewal.CertRun{{Name: "new"}, {Name: "api", Cert: stored}, {Name: "old", Cert: bare}}
 	var got []string
@@ -216,8 +217,8 @@ func TestSettingsFor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := openStore(t)
-			c := &renewal.CertRun{Name: tt.cert, Cert: storeCert(t, st, tt.cert, notBefore, notAfter, tt.edit)}
+			st := storetest.Open(t)
+			c := &renewal.CertRun{Name: tt.cert, Cert: storetest.SaveCertificate(t, st, tt.cert, notBefore, notAfter, tt.edit)}
 			s, fromConfig, err := SettingsFor(c, configured)
 			if tt.err != "" {
 				if err == nil || !strings.HasPrefix(err.Error(), tt.err) {
@@ -235,9 +236,9 @@ func TestSettingsFor(t *testing.T) {
 // A config run selects the file's certificates in file order, orders the
 // ones not stored or changed, and takes the file's run hooks.
 func TestConfigure(t *testing.T) {
-	st := openStore(t)
-	storeCert(t, st, "same", notBefore, notAfter, nil)
-	storeCert(t, st, "changed", notBefore, notAfter, nil)
+	st := storetest.Open(t)
+	storetest.SaveCertificate(t, st, "same", notBefore, notAfter, nil)
+	storetest.SaveCertificate(t, st, "changed", notBefore, notAfter, nil)
 	settings := []Settings{
 		{Name: "new", Names: []string{"new.example.com"}},
 		{Name: "same", Names: []string{"example.com"}, KeyType: "ec256", PreHook: "stop web", PostHook: "start web"},
@@ -253,50 +254,4 @@ func TestConfigure(t *testing.T) {
 	if c.PreHook != "stop web" || c.PostHook != "start web" {
 		t.Errorf("run hooks %q, %q; want the first certificate's with a pre hook", c.PreHook, c.PostHook)
 	}
-}
-
-// storeCert stores a self-signed certificate for example.com valid from
-// notBefore to notAfter under name, standing in for one a CA issued;
-// edit, when not nil, changes its metadata first.
-func storeCert(t *testing.T, st *store.Store, name string, notBefore, notAfter time.Time, edit func(*store.Metadata)) *store.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "example.com"}, DNSNames: []string{"example.com"},
-		NotBefore: notBefore, NotAfter: notAfter,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyPEM, err := store.MarshalPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &store.Certificate{
-		Name: name, KeyPEM: keyPEM, CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		Meta: store.Metadata{
-			Names: []string{"example.com"}, Serial: "07", KeyType: "ec256", Directory: "https://ca.example/dir",
-			NotBefore: notBefore, NotAfter: notAfter,
-		},
-	}
-	if edit != nil {
-		edit(&c.Meta)
-	}
-	if err := st.SaveCertificate(c); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func openStore(t *testing.T) *store.Store {
-	t.Helper()
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/strictacme/strictacme/internal/store"
+	"github.com/strictacme/strictacme/internal/store/storetest"
 )
 
 func TestList(t *testing.T) {
@@ -64,8 +65,8 @@ func TestList(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := openStore(t)
-			storeCert(t, st, "web", notBefore, notAfter, nil)
+			st := storetest.Open(t)
+			storetest.SaveCertificate(t, st, "web", notBefore, notAfter, nil)
 			if tt.state != nil {
 				tt.state(st.CertDir("web"))
 			}
@@ -91,7 +92,7 @@ func TestList(t *testing.T) {
 }
 
 func TestListEmptyStore(t *testing.T) {
-	got, err := List(openStore(t), time.Now(), nil)
+	got, err := List(storetest.Open(t), time.Now(), nil)
 	if err != nil || len(got) != 0 {
 		t.Fatalf("List of an empty store = %v, %v", got, err)
 	}

@@ -1,4 +1,6 @@
-package renewal
+// Package storetest fills state directories for tests: an empty store and
+// stored certificates with chosen validity, without a CA.
+package storetest
 
 import (
 	"crypto/ecdsa"
@@ -14,10 +16,21 @@ import (
 	"github.com/strictacme/strictacme/internal/store"
 )
 
-// storeCert stores a self-signed certificate for example.com valid from
-// notBefore to notAfter under name, standing in for one a CA issued;
-// edit, when not nil, changes its metadata first.
-func storeCert(t *testing.T, st *store.Store, name string, notBefore, notAfter time.Time, edit func(*store.Metadata)) *store.Certificate {
+// Open is an empty state directory under t.TempDir.
+func Open(t testing.TB) *store.Store {
+	t.Helper()
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// SaveCertificate stores under name a self-signed P-256 certificate for
+// example.com, serial 07, valid from notBefore to notAfter, with metadata
+// naming the CA https://ca.example/dir and the ARI certificate ID
+// "aki.07"; edit, when not nil, changes the metadata before it is saved.
+func SaveCertificate(t testing.TB, st *store.Store, name string, notBefore, notAfter time.Time, edit func(*store.Metadata)) *store.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -49,14 +62,4 @@ func storeCert(t *testing.T, st *store.Store, name string, notBefore, notAfter t
 		t.Fatal(err)
 	}
 	return c
-}
-
-// openStore is an empty state directory.
-func openStore(t *testing.T) *store.Store {
-	t.Helper()
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
 }
