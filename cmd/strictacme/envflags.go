@@ -38,6 +38,11 @@ var renamedEnv = []struct {
 	{"serve", "check", "STRICTACME_SERVE_CHECK", "STRICTACME_CHECK", false},
 	// register's server is a challenge server, not the CA of issue.
 	{"register", "server", "STRICTACME_REGISTER_SERVER", "STRICTACME_SERVER", false},
+	// import's --force overwrites stored state, renew's orders early; its
+	// --dry-run and --account are its own (a source account, not a CA's).
+	{"import", "force", "STRICTACME_IMPORT_FORCE", "", false},
+	{"import", "dry-run", "STRICTACME_IMPORT_DRY_RUN", "", false},
+	{"import", "account", "STRICTACME_IMPORT_ACCOUNT", "", false},
 }
 
 // envOf returns the environment variable of flag f of cmd, and the name

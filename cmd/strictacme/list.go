@@ -29,6 +29,9 @@ window (ARI) as last fetched by renew, the profile, the CA and the result of
 the last renewal attempt. Nothing is sent to the CA.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if foreignTree(hintOut(cmd, asJSON), path) && !asJSON {
+				return nil
+			}
 			entries, err := listCerts(path, now())
 			if err != nil {
 				return err

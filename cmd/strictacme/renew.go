@@ -118,6 +118,9 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 	if f.eabHMAC != "" && f.eabHMACFile != "" {
 		return usage("give the EAB HMAC key once: --eab-hmac-key (or %s) or --eab-hmac-key-file", envName("eab-hmac-key"))
 	}
+	if foreignTree(stderr, f.path) {
+		return nil
+	}
 	open := openExistingLocked
 	if f.conf.Settings != nil {
 		open = openLocked // run creates the state directory

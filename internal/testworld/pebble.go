@@ -1,7 +1,9 @@
 package testworld
 
 import (
+	"bytes"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -105,6 +107,7 @@ type CA struct {
 	mu       sync.Mutex
 	faults   []*Fault
 	requests map[string]int // by URL path
+	replaces []string       // "replaces" of each new-order request
 }
 
 // pebbleOptions is what newCA needs from Options.
@@ -221,6 +224,34 @@ func (c *CA) Requests(pathPrefix string) int {
 	return n
 }
 
+// Replaces returns the "replaces" field (RFC 9773 §5) of every new-order
+// request that carried one, in arrival order.
+func (c *CA) Replaces() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.replaces...)
+}
+
+// orderReplaces reads "replaces" from the payload of a flattened JWS
+// new-order request (RFC 8555 §6.2); "" when there is none.
+func orderReplaces(body []byte) string {
+	var jws struct {
+		Payload string `json:"payload"`
+	}
+	if json.Unmarshal(body, &jws) != nil {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(jws.Payload)
+	if err != nil {
+		return ""
+	}
+	var order struct {
+		Replaces string `json:"replaces"`
+	}
+	_ = json.Unmarshal(payload, &order)
+	return order.Replaces
+}
+
 // ResetRequests sets the request counters to zero.
 func (c *CA) ResetRequests() {
 	c.mu.Lock()
@@ -240,6 +271,15 @@ func (c *CA) close() { c.srv.Close() }
 // ServeHTTP counts the request, applies the first matching fault or passes
 // the request to Pebble.
 func (c *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == PathNewOrder && r.Body != nil {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if rep := orderReplaces(body); rep != "" {
+			c.mu.Lock()
+			c.replaces = append(c.replaces, rep)
+			c.mu.Unlock()
+		}
+	}
 	c.mu.Lock()
 	c.requests[r.URL.Path]++
 	var hit *Fault
