@@ -184,6 +184,11 @@ func readLego(root string, o Options) (*Plan, error) {
 			id = r.Domain
 		}
 		mapLegoConfig(&in, cfg, id, o)
+		for ext, flag := range map[string]string{".pem": "--pem: set --install-pem", ".pfx": "--pfx: set --install-pkcs12 and its password"} {
+			if _, err := os.Stat(base + ext); err == nil {
+				in.notes = append(in.notes, fmt.Sprintf("%s (lego %s to the path your service reads)", rel(root, base+ext), flag))
+			}
+		}
 		c, err := build(in, o)
 		if err != nil {
 			return nil, err
