@@ -97,9 +97,9 @@ func readCertbot(root string, o Options) (*Plan, error) {
 		if server == "" {
 			server = plan.CAPresets["letsencrypt"] // certbot's default
 		}
-		acct, ok := accounts[rp["account"]]
-		if !ok {
-			return nil, fmt.Errorf("%s: account %q is not under %s", rel(root, f), rp["account"], filepath.Join(root, "accounts"))
+		acct, err := certbotAccountFor(accounts, rp["account"], server, o.Account)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", rel(root, f), err)
 		}
 		acct.Acc.Directory = server
 		if prev, ok := used[acct.ID]; ok && prev.Acc.Directory != server {
@@ -153,6 +153,29 @@ func readCertbot(root string, o Options) (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// certbotAccountFor is the account a renewal configuration names, or,
+// where it names none (older certbot wrote "account = None"), the one
+// account certbot keeps for server (or want, --account).
+func certbotAccountFor(accounts map[string]certbotAccount, id, server, want string) (certbotAccount, error) {
+	if id != "" && id != "None" {
+		a, ok := accounts[id]
+		if !ok {
+			return a, fmt.Errorf("account %s is not under accounts/", id)
+		}
+		return a, nil
+	}
+	var match []certbotAccount
+	for _, a := range accounts {
+		if "https://"+a.serverPath == server && (want == "" || a.ID == want) {
+			match = append(match, a)
+		}
+	}
+	if len(match) != 1 {
+		return certbotAccount{}, fmt.Errorf("names no account and %d accounts are stored for %s; choose one with --account", len(match), server)
+	}
+	return match[0], nil
 }
 
 type certbotAccount struct {
@@ -240,9 +263,17 @@ func mapCertbot(in *certInput, rp map[string]string, conf certbotConf, o Options
 	auth := rp["authenticator"]
 	switch kind, ok := certbotDNSPlugins[auth]; {
 	case ok:
+		ref := plan.ProviderRef{Name: kind, Kind: kind, FromEnv: true}
+		prefix := strings.ReplaceAll(strings.TrimPrefix(auth[strings.LastIndex(auth, ":")+1:], "dns-"), "-", "_")
+		if creds := rp["dns_"+prefix+"_credentials"]; creds != "" {
+			ref.Values = certbotCredentials(in, kind, prefix, creds)
+		}
 		in.settings.Provider = kind
-		in.settings.Providers = []plan.ProviderRef{{Name: kind, Kind: kind, FromEnv: true}}
-		in.mapped = append(in.mapped, "authenticator "+auth+" → DNS provider "+kind+" (its credentials from renew's environment)")
+		in.settings.Providers = []plan.ProviderRef{ref}
+		in.mapped = append(in.mapped, "authenticator "+auth+" → DNS provider "+kind)
+		if v := rp["dns_"+prefix+"_propagation_seconds"]; v != "" {
+			in.notes = append(in.notes, "propagation_seconds "+v+": strictacme checks over DNS-over-HTTPS instead of sleeping (--propagation wait --propagation-wait "+v+"s sleeps as before)")
+		}
 	case auth == "manual" && strings.Contains(rp["manual_auth_hook"], "acme-dns"):
 		in.notes = append(in.notes, "authenticator manual with the acme-dns hook: pass --dns acmedns (register names with strictacme register)")
 	case auth == "manual" && rp["manual_auth_hook"] != "":
@@ -325,4 +356,54 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// certbotCredentialKeys map a DNS plugin's credentials INI keys (after
+// "dns_<plugin>_") to the provider's config keys; the secret ones are
+// never copied.
+var certbotCredentialKeys = map[string]map[string]string{
+	"rfc2136":   {"server": "nameserver", "name": "tsig_key", "algorithm": "tsig_algorithm", "secret": "tsig_secret"},
+	"namecheap": {"username": "api_user", "api_key": "api_key"},
+}
+
+// certbotCredentials reads a DNS plugin's credentials INI (certbot's
+// --dns-<plugin>-credentials) into the provider's plain config values.
+// Secrets are named in the mapping, not copied: renew reads them from the
+// provider's variables.
+func certbotCredentials(in *certInput, kind, prefix, file string) map[string]string {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		in.notes = append(in.notes, fmt.Sprintf("credentials %s: %v; give the %s settings to renew as variables", file, unwrapPath(err), kind))
+		return nil
+	}
+	ini, err := readConfigObj(b)
+	if err != nil {
+		in.notes = append(in.notes, fmt.Sprintf("credentials %s: %v", file, err))
+		return nil
+	}
+	k, _ := plan.LookupProvider(kind)
+	vals := map[string]string{}
+	port := ini.top["dns_"+prefix+"_port"]
+	for iniKey, name := range certbotCredentialKeys[kind] {
+		v, ok := ini.top["dns_"+prefix+"_"+iniKey]
+		if !ok || k == nil {
+			continue
+		}
+		key, known := k.Key(name)
+		switch {
+		case !known:
+		case key.Secret:
+			in.notes = append(in.notes, fmt.Sprintf("%s (a secret in %s): not copied; give renew %s or %s_FILE", "dns_"+prefix+"_"+iniKey, file, key.Env, key.Env))
+		case name == "nameserver" && port != "" && port != "53":
+			vals[name] = v + ":" + port
+		case name == "tsig_algorithm":
+			vals[name] = strings.ToLower(strings.TrimSuffix(v, "."))
+		default:
+			vals[name] = v
+		}
+	}
+	if len(vals) == 0 {
+		return nil
+	}
+	return vals
 }

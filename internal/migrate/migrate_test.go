@@ -285,3 +285,86 @@ func TestDetectTellsTreesFromAStore(t *testing.T) {
 		t.Errorf("message %q", msg)
 	}
 }
+
+// certbotFixture writes a certbot tree for one certificate of names and
+// replaces its renewal configuration with testdata/certbot/conf, the
+// paths, account and server filled in as certbot writes them.
+func certbotFixture(t *testing.T, conf string, names ...string) (dir string, tr migratetest.Tree) {
+	t.Helper()
+	dir = t.TempDir()
+	tr = tree(t, ec256, names)
+	if err := migratetest.WriteCertbot(dir, tr, ""); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", "certbot", conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.NewReplacer("CONFIGDIR", dir, "ACCOUNT", migratetest.CertbotAccountID(tr.Account.Key), "SERVER", testDir).Replace(string(b))
+	if err := os.WriteFile(filepath.Join(dir, "renewal", tr.Certs[0].Name+".conf"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, tr
+}
+
+// certbot's rfc2136 plugin: the nameserver, key name and algorithm of its
+// credentials INI become the provider's settings, the TSIG secret does
+// not; hooks carry over; the sleep is named as not carried.
+func TestCertbotRFC2136CredentialsMapWithoutTheSecret(t *testing.T) {
+	dir, _ := certbotFixture(t, "rfc2136.conf", "rfc.example.com")
+	ini, _ := os.ReadFile(filepath.Join("testdata", "certbot", "rfc2136.ini"))
+	if err := os.WriteFile(filepath.Join(dir, "rfc2136.ini"), ini, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := migrate.Read("certbot", dir, migrate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := p.Certificates[0].Settings
+	want := map[string]string{"nameserver": "192.0.2.53:5353", "tsig_key": "certbot.", "tsig_algorithm": "hmac-sha512"}
+	got := s.Providers[0].Values
+	if s.Provider != "rfc2136" || len(got) != len(want) {
+		t.Fatalf("provider %q values %v, want rfc2136 %v", s.Provider, got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	if strings.Contains(string(p.Certificates[0].Cert.Meta.Settings), "4q4wM") || strings.Contains(lines(p), "4q4wM") {
+		t.Error("the TSIG secret reached the settings or the mapping")
+	}
+	if s.PreHook != "systemctl stop haproxy" || s.PostHook != "systemctl start haproxy" || s.DeployHook != `/usr/local/bin/push-cert "$RENEWED_LINEAGE"` {
+		t.Errorf("hooks %q %q %q", s.PreHook, s.DeployHook, s.PostHook)
+	}
+	m := lines(p)
+	for _, w := range []string{"dns_rfc2136_secret (a secret in ", "give renew RFC2136_TSIG_SECRET", "propagation_seconds 30"} {
+		if !strings.Contains(m, w) {
+			t.Errorf("mapping lacks %q:\n%s", w, m)
+		}
+	}
+}
+
+// Older certbot wrote "account = None" and every default: the one account
+// of the server is used; standalone, must-staple and renew_before_expiry
+// are named as not carried, and --dns fills in the provider.
+func TestCertbotOldStyleConfigurationWithoutAccount(t *testing.T) {
+	dir, tr := certbotFixture(t, "old-style.conf", "old.example.com")
+	p, err := migrate.Read("certbot", dir, migrate.Options{DNS: "exec"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.Certificates[0]
+	if c.Cert.Meta.Account != tr.Account.URL || c.Settings.Provider != "exec" {
+		t.Errorf("account %q provider %q", c.Cert.Meta.Account, c.Settings.Provider)
+	}
+	m := lines(p)
+	for _, w := range []string{"authenticator standalone", "must_staple", "renew_before_expiry 20 days", "DNS provider exec (--dns)"} {
+		if !strings.Contains(m, w) {
+			t.Errorf("mapping lacks %q:\n%s", w, m)
+		}
+	}
+	if strings.Contains(m, "installer") {
+		t.Errorf("installer None named:\n%s", m)
+	}
+}
