@@ -117,7 +117,7 @@ func readCertbot(root string, o Options) (*Plan, error) {
 		}
 		in := certInput{source: rel(root, f), keyPEM: key, chainPEM: full, directory: server, account: acct.Acc.URL}
 		in.settings.Email = acct.Email()
-		mapCertbot(&in, rp, conf, o)
+		mapCertbot(&in, rp, conf)
 		c, err := build(in, o)
 		if err != nil {
 			return nil, err
@@ -259,7 +259,7 @@ func readCertbotAccount(dir string) (certbotAccount, error) {
 var certbotDNSPlugins = map[string]string{"dns-namecheap": "namecheap", "certbot-dns-namecheap:dns-namecheap": "namecheap", "dns-rfc2136": "rfc2136", "dns-acmedns": "acmedns", "certbot-dns-acmedns:dns-acmedns": "acmedns"}
 
 // mapCertbot maps [renewalparams] of a renewal configuration.
-func mapCertbot(in *certInput, rp map[string]string, conf certbotConf, o Options) {
+func mapCertbot(in *certInput, rp map[string]string, conf certbotConf) {
 	auth := rp["authenticator"]
 	switch kind, ok := certbotDNSPlugins[auth]; {
 	case ok:
@@ -287,7 +287,7 @@ func mapCertbot(in *certInput, rp map[string]string, conf certbotConf, o Options
 		in.notes = append(in.notes, "webroot_map: not used by DNS validation")
 	}
 	if inst := rp["installer"]; inst != "" && inst != "None" && inst != "null" {
-		in.notes = append(in.notes, fmt.Sprintf("installer %s: point it at %s and set a deploy hook that reloads it", inst, "the store's "+"fullchain.pem and privkey.pem"))
+		in.notes = append(in.notes, fmt.Sprintf("installer %s: point it at the store's fullchain.pem and privkey.pem and set a deploy hook that reloads it", inst))
 	}
 	hooks := []struct {
 		key, what string
@@ -331,7 +331,6 @@ func mapCertbot(in *certInput, rp map[string]string, conf certbotConf, o Options
 	if strings.EqualFold(rp["must_staple"], "True") {
 		in.notes = append(in.notes, "must_staple: not requested (Let's Encrypt ended OCSP)")
 	}
-	_ = o
 }
 
 // renameCert stores c under name instead of the default of its first name.

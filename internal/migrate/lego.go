@@ -130,7 +130,7 @@ func readLego(root string, o Options) (*Plan, error) {
 	files, _ := filepath.Glob(filepath.Join(root, "accounts", "*", "*", "account.json"))
 	sort.Strings(files)
 	for _, f := range files {
-		a, v5, err := readLegoAccount(f, o, cfg)
+		a, v5, err := readLegoAccount(f, o)
 		if err != nil {
 			return nil, err
 		}
@@ -198,17 +198,7 @@ func readLego(root string, o Options) (*Plan, error) {
 	return p, nil
 }
 
-// Email is the account's mailto contact, "" if none.
-func (a Account) Email() string {
-	for _, c := range a.Acc.Contact {
-		if e, ok := strings.CutPrefix(c, "mailto:"); ok {
-			return e
-		}
-	}
-	return ""
-}
-
-func readLegoAccount(file string, o Options, cfg legoConfig) (a Account, v5 bool, err error) {
+func readLegoAccount(file string, o Options) (a Account, v5 bool, err error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return a, false, fmt.Errorf("%s: %v", file, unwrapPath(err))
@@ -330,7 +320,7 @@ func mapLegoConfig(in *certInput, cfg legoConfig, id string, o Options) {
 	if ch, ok := cfg.Challenges[c.Challenge]; ok {
 		switch {
 		case ch.DNS != nil:
-			mapLegoDNS(in, ch.DNS.Provider, ch.DNS.EnvFile, o)
+			mapLegoDNS(in, ch.DNS.Provider, ch.DNS.EnvFile)
 			if ch.DNS.Propagation != nil && ch.DNS.Propagation.Wait > 0 && o.Propagation == "" {
 				in.settings.Propagation = "wait"
 				in.settings.PropagationWait = plan.Duration(ch.DNS.Propagation.Wait)
@@ -365,7 +355,7 @@ func mapLegoConfig(in *certInput, cfg legoConfig, id string, o Options) {
 // mapLegoDNS maps lego's DNS provider code and its environment file.
 // Plain settings of the file become the provider's config values; secrets
 // are not copied: renew reads them from its environment, as lego did.
-func mapLegoDNS(in *certInput, code, envFile string, o Options) {
+func mapLegoDNS(in *certInput, code, envFile string) {
 	kindName, ok := legoProviders[code]
 	k, known := plan.LookupProvider(kindName)
 	if !ok || !known {
@@ -395,7 +385,6 @@ func mapLegoDNS(in *certInput, code, envFile string, o Options) {
 	in.settings.Provider = k.Name
 	in.settings.Providers = []plan.ProviderRef{ref}
 	in.mapped = append(in.mapped, "DNS provider "+k.Name)
-	_ = o
 }
 
 // readEnvFile reads a dotenv file as lego reads --dns.env-file: KEY=VALUE

@@ -69,6 +69,16 @@ type Account struct {
 	Acc store.Account
 }
 
+// Email is the account's mailto contact, "" if none.
+func (a Account) Email() string {
+	for _, c := range a.Acc.Contact {
+		if e, ok := strings.CutPrefix(c, "mailto:"); ok {
+			return e
+		}
+	}
+	return ""
+}
+
 // Certificate is a source certificate ready to store, with what was
 // mapped and what was not.
 type Certificate struct {
