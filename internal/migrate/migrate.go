@@ -196,9 +196,17 @@ func (p *Plan) write(st *store.Store) error {
 		}
 		return exitcode.With(exitcode.Failure, err)
 	}
+	// mark records the topmost folder of dir under the store's root that
+	// does not exist yet: what undo removes.
 	mark := func(dir string) {
-		if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
-			created = append(created, dir)
+		top := ""
+		for d := dir; d != st.Root && d != filepath.Dir(d); d = filepath.Dir(d) {
+			if _, err := os.Lstat(d); errors.Is(err, os.ErrNotExist) {
+				top = d
+			}
+		}
+		if top != "" {
+			created = append(created, top)
 		}
 	}
 	for _, a := range p.Accounts {

@@ -368,3 +368,31 @@ func TestCertbotOldStyleConfigurationWithoutAccount(t *testing.T) {
 		t.Errorf("installer None named:\n%s", m)
 	}
 }
+
+// A write that fails part-way (here: certificates/ is a file) removes the
+// account the import had already stored and exits 1.
+func TestApplyFailingPartWayLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	tr := tree(t, ec256, []string{"e.example.com"})
+	if err := migratetest.WriteLego(dir, 5, tr, ""); err != nil {
+		t.Fatal(err)
+	}
+	p, err := migrate.Read("lego", dir, migrate.Options{DNS: "exec"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := store.Open(t.TempDir())
+	if err := os.WriteFile(filepath.Join(st.Root, "certificates"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = p.Apply(st, false)
+	if err == nil || exitcode.Of(err) != exitcode.Failure {
+		t.Fatalf("err = %v (exit %d), want a failure", err, exitcode.Of(err))
+	}
+	if _, err := st.LoadAccount(testDir, ""); err != store.ErrNoAccount {
+		t.Errorf("account left behind by a failed import: %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(st.Root, "accounts")); !os.IsNotExist(err) {
+		t.Errorf("accounts/ left behind by a failed import: %v", err)
+	}
+}
