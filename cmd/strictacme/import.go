@@ -37,7 +37,8 @@ already stored certificate or another account for the same CA is kept unless
 --force.
 
 Exit codes: 0 imported (or --dry-run), 1 writing failed (nothing kept),
-2 usage or unreadable source, 7 another run holds the lock on --path.`,
+2 usage, unreadable source or already stored, 7 another run holds the lock
+on --path, 9 a stored account of --path is damaged.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			tool := args[0]

@@ -116,7 +116,7 @@ func Read(tool, path string, o Options) (*Plan, error) {
 	case "certbot":
 		p, err = readCertbot(path, o)
 	default:
-		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("unknown source %q: use %s", tool, strings.Join(Tools, " or ")))
+		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("unknown source %q: use %s (from acme.sh, issue anew: docs/migrating.md maps its flags)", tool, strings.Join(Tools, " or ")))
 	}
 	if err != nil {
 		return nil, exitcode.With(exitcode.Usage, err)
