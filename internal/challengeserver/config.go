@@ -11,7 +11,9 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +24,7 @@ import (
 	"github.com/strictacme/strictacme/internal/challengeserver/api"
 	"github.com/strictacme/strictacme/internal/challengeserver/authlookup"
 	"github.com/strictacme/strictacme/internal/resolver"
+	statestore "github.com/strictacme/strictacme/internal/store"
 	"github.com/strictacme/strictacme/internal/tomlpos"
 )
 
@@ -111,7 +114,8 @@ type APIConf struct {
 	ACMECARoots string `toml:"acme_ca_roots"`
 	// ACMEStateDir holds this instance's ACME account key and a copy of the
 	// certificate (mode 0700; default acme-dns's acme_cache_dir, else
-	// /var/lib/strictacme/serve-acme).
+	// /var/lib/strictacme/serve-acme; on Windows serve-acme in the state
+	// directory, see defaultACMEStateDir).
 	ACMEStateDir string `toml:"acme_state_dir"`
 	// ACMENames are the API's host names, each the zone apex or a name
 	// under it (default acme-dns's api_domain, else the apex).
@@ -587,7 +591,7 @@ func (a *APIConf) acmeDefaults(fail func(key, format string, args ...any) error,
 		a.ACMEStateDir = a.ACMECacheDir
 	}
 	if a.ACMEStateDir == "" {
-		a.ACMEStateDir = "/var/lib/strictacme/serve-acme"
+		a.ACMEStateDir = defaultACMEStateDir(runtime.GOOS, statestore.DefaultPath)
 	}
 	if a.ACMECARoots != "" {
 		if _, err := readFile(a.ACMECARoots); err != nil {
@@ -699,4 +703,17 @@ func checkRecord(zone, line string) error {
 		return fmt.Errorf("%q: the SOA is built from nsname, nsadmin and negative_ttl; remove this record", line)
 	}
 	return nil
+}
+
+// defaultACMEStateDir is api.acme_state_dir when neither it nor
+// acme_cache_dir is set: /var/lib/strictacme/serve-acme, and on Windows,
+// which has no /var/lib, serve-acme under the client's default state
+// directory (storeDefault, %LOCALAPPDATA%\strictacme): a folder made at the
+// root of a drive would inherit read access for every local user, and the
+// account key is kept there.
+func defaultACMEStateDir(goos string, storeDefault func() string) string {
+	if goos == "windows" {
+		return filepath.Join(storeDefault(), "serve-acme")
+	}
+	return "/var/lib/strictacme/serve-acme"
 }

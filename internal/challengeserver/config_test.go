@@ -205,3 +205,23 @@ func TestAcmeDNSConfigVersions(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultACMEStateDirPerOS pins where the API's own ACME account and
+// certificate go when the config names no folder: /var/lib on Unix, the
+// client's state directory on Windows, never a folder at a drive's root.
+func TestDefaultACMEStateDirPerOS(t *testing.T) {
+	storeDefault := func() string { return `C:\Windows\system32\config\systemprofile\AppData\Local\strictacme` }
+	tests := []struct {
+		goos string
+		want string
+	}{
+		{"linux", "/var/lib/strictacme/serve-acme"},
+		{"freebsd", "/var/lib/strictacme/serve-acme"},
+		{"windows", filepath.Join(storeDefault(), "serve-acme")},
+	}
+	for _, tt := range tests {
+		if got := defaultACMEStateDir(tt.goos, storeDefault); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.goos, got, tt.want)
+		}
+	}
+}

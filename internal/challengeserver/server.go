@@ -36,6 +36,7 @@ import (
 	"github.com/strictacme/strictacme/internal/challengeserver/dnsserver"
 	"github.com/strictacme/strictacme/internal/challengeserver/store"
 	"github.com/strictacme/strictacme/internal/challengeserver/view"
+	"github.com/strictacme/strictacme/internal/fileperm"
 )
 
 // HTTP timeouts of every API listener (acme-dns has none with tls = none:
@@ -303,13 +304,13 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Server, err error) 
 }
 
 // readSecret reads a one-line secret from a file that only its owner may
-// read.
+// read (by its mode; on Windows its ACL decides, see internal/fileperm).
 func readSecret(path string) (string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return "", err
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
+	if fileperm.Exposed(fi.Mode()) {
 		return "", fmt.Errorf("%s is readable by others (mode %v); chmod 600 %s", path, fi.Mode().Perm(), path)
 	}
 	b, err := os.ReadFile(path)

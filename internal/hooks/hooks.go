@@ -3,9 +3,11 @@
 // certificate that was issued or renewed, and a post hook once at the end.
 //
 // A hook is one shell command line, run with /bin/sh -c in a process group
-// of its own. It gets a small environment, not strictacme's: the variables
-// of BaseEnv (PATH, HOME, user, shell, temporary directory, time zone,
-// locale), the variables the operator lists to pass through (Runner.PassEnv,
+// of its own; on Windows with cmd.exe /d /s /c (%ComSpec%), so the line is
+// cmd.exe syntax there (see ShellCommand). It gets a small environment, not
+// strictacme's: the variables of BaseEnv (PATH, HOME, user, shell, temporary
+// directory, time zone, locale; on Windows also WindowsBaseEnv), the
+// variables the operator lists to pass through (Runner.PassEnv,
 // --hook-env), and the STRICTACME_* variables below. Credentials strictacme
 // was given (provider API keys, the EAB key) are never passed on. Its
 // standard output and error go to the writer given (strictacme passes its
@@ -13,7 +15,8 @@
 // strictacme knows replaced (internal/redact). A hook that exits non-zero
 // is an *Error with exit code exitcode.Hook; the certificate it was about
 // stays stored. On timeout or cancellation the whole process group is
-// killed, so a child the hook started cannot keep the run waiting.
+// killed, so a child the hook started cannot keep the run waiting (on
+// Windows the interpreter alone, see internal/proc).
 //
 // Deploy hook variables (DeployEnv), with certbot's and lego's names for
 // the same facts so that existing deploy hooks run unchanged:
@@ -63,6 +66,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -77,14 +81,42 @@ import (
 // listed in Runner.PassEnv.
 var BaseEnv = []string{"PATH", "HOME", "USER", "LOGNAME", "SHELL", "TMPDIR", "TZ", "LANG", "LANGUAGE", "LC_*"}
 
+// WindowsBaseEnv names the further variables every hook gets on Windows,
+// when set: the system folders Windows programs rely on (without
+// SystemRoot, Winsock and the system's crypto providers fail to load), the
+// interpreter and the extensions it starts (ComSpec, PATHEXT), and the
+// per-user and per-machine folders that stand in for HOME and TMPDIR there.
+// None holds a credential.
+var WindowsBaseEnv = []string{
+	"SystemRoot", "SystemDrive", "windir", "ComSpec", "PATHEXT",
+	"TEMP", "TMP", "USERPROFILE", "HOMEDRIVE", "HOMEPATH", "USERNAME", "USERDOMAIN", "COMPUTERNAME",
+	"APPDATA", "LOCALAPPDATA", "ProgramData", "ProgramFiles", "ProgramFiles(x86)", "ProgramW6432",
+	"CommonProgramFiles", "CommonProgramFiles(x86)", "CommonProgramW6432", "PSModulePath",
+	"OS", "PROCESSOR_ARCHITECTURE", "NUMBER_OF_PROCESSORS",
+}
+
 // Env returns the environment of a hook: the entries of environ (KEY=value)
-// named by BaseEnv or pass, then extra. strictacme's own STRICTACME_*
-// settings are not passed on unless listed in pass; a listed name whose
-// value is a secret strictacme was given is still left out.
+// named by BaseEnv (and WindowsBaseEnv on Windows) or pass, then extra.
+// strictacme's own STRICTACME_* settings are not passed on unless listed in
+// pass; a listed name whose value is a secret strictacme was given is still
+// left out. On Windows names match whatever their case, as Windows treats
+// them ("Path" is PATH).
 func Env(environ, pass, extra []string) []string {
+	return env(runtime.GOOS, environ, pass, extra)
+}
+
+func env(goos string, environ, pass, extra []string) []string {
+	names := slices.Concat(BaseEnv, pass)
+	fold := func(s string) string { return s }
+	if goos == "windows" {
+		names = slices.Concat(BaseEnv, WindowsBaseEnv, pass)
+		fold = strings.ToUpper
+	}
 	keep := func(k string) bool {
-		for _, n := range append(BaseEnv[:len(BaseEnv):len(BaseEnv)], pass...) {
-			if n == k || strings.HasSuffix(n, "*") && strings.HasPrefix(k, strings.TrimSuffix(n, "*")) {
+		k = fold(k)
+		for _, n := range names {
+			n = fold(n)
+			if prefix, ok := strings.CutSuffix(n, "*"); ok && strings.HasPrefix(k, prefix) || n == k {
 				return true
 			}
 		}
@@ -98,6 +130,40 @@ func Env(environ, pass, extra []string) []string {
 		}
 	}
 	return append(env, extra...)
+}
+
+// ShellCommand returns how a hook's command line runs on goos: argv (the
+// interpreter first) and, for Windows, the exact command line CreateProcess
+// gets ("" elsewhere). shell is Runner.Shell, comspec the value of
+// %ComSpec%.
+//
+//   - Unix: shell, or /bin/sh, with -c LINE.
+//   - Windows: shell, or comspec, or cmd.exe, with /d /s /c "LINE". The
+//     command line is handed over as written: Go's quoting of arguments
+//     follows the C runtime's rules, which cmd.exe does not parse, so a line
+//     with quoted paths would arrive mangled. /s makes cmd.exe strip only
+//     the outer pair of quotes and run the rest unchanged; /d skips the
+//     AutoRun commands of the registry, so a hook does not depend on what a
+//     user set up for interactive prompts. Node.js's child_process runs
+//     shell commands on Windows the same way.
+func ShellCommand(goos, shell, comspec, line string) (argv []string, cmdLine string) {
+	if goos != "windows" {
+		if shell == "" {
+			shell = "/bin/sh"
+		}
+		return []string{shell, "-c", line}, ""
+	}
+	for _, s := range []string{shell, comspec, "cmd.exe"} {
+		if s != "" {
+			shell = s
+			break
+		}
+	}
+	prog := shell
+	if strings.ContainsAny(prog, " \t") {
+		prog = `"` + prog + `"`
+	}
+	return []string{shell, "/d", "/s", "/c", line}, prog + ` /d /s /c "` + line + `"`
 }
 
 // Kind names a hook.
@@ -226,10 +292,12 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Runner runs hooks. The zero value runs with /bin/sh, no timeout and
-// output discarded.
+// Runner runs hooks. The zero value runs with /bin/sh (cmd.exe on
+// Windows), no timeout and output discarded.
 type Runner struct {
-	// Shell runs the command line as Shell -c LINE; "" means /bin/sh.
+	// Shell runs the command line as Shell -c LINE; "" means /bin/sh. On
+	// Windows it must take cmd.exe's /d /s /c LINE; "" means %ComSpec%.
+	// See ShellCommand.
 	Shell string
 	// Timeout bounds one hook; 0 means none. On timeout the hook is
 	// killed and an *Error returned.
@@ -257,11 +325,9 @@ func (r Runner) Run(ctx context.Context, kind Kind, cert, command string, env []
 		ctx, cancel = context.WithTimeout(ctx, r.Timeout)
 		defer cancel()
 	}
-	shell := r.Shell
-	if shell == "" {
-		shell = "/bin/sh"
-	}
-	cmd := exec.CommandContext(ctx, shell, "-c", command)
+	argv, cmdLine := ShellCommand(runtime.GOOS, r.Shell, os.Getenv("ComSpec"), command)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	setCmdLine(cmd, cmdLine)
 	cmd.Env = Env(os.Environ(), r.PassEnv, env)
 	out := r.Output
 	if out == nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 
@@ -252,29 +250,15 @@ func providerFailure(name string, err error) string {
 	return oneLine(fmt.Sprintf("%v; check the credentials of provider %s and that its account holds the zone", err, name))
 }
 
-// ProgramRow checks the program of an exec provider (EXEC_PATH): it must
-// exist and be executable. Its own credentials cannot be probed without
-// writing a record, and the row says so. A problem is a Fail with exit
-// code Usage.
+// ProgramRow checks the program of an exec provider (EXEC_PATH) with
+// execprovider.CheckProgram: it must exist and be something the system
+// starts. Its own credentials cannot be probed without writing a record,
+// and the row says so. A problem is a Fail with exit code Usage.
 func ProgramRow(check, program string) Row {
-	path := program
-	if !strings.ContainsRune(program, os.PathSeparator) {
-		p, err := exec.LookPath(program)
-		if err != nil {
-			return fail(check, exitcode.Usage, fmt.Sprintf("EXEC_PATH %s is not found in PATH; give the program's path", program))
-		}
-		path = p
+	if err := execprovider.CheckProgram(program); err != nil {
+		return fail(check, exitcode.Usage, fmt.Sprintf("EXEC_PATH %s: %v", program, err))
 	}
-	fi, err := os.Stat(path)
-	switch {
-	case err != nil:
-		return fail(check, exitcode.Usage, fmt.Sprintf("EXEC_PATH %s: no such file; set EXEC_PATH to the program that writes the TXT records", program))
-	case fi.IsDir():
-		return fail(check, exitcode.Usage, fmt.Sprintf("EXEC_PATH %s is a directory; give the program itself", program))
-	case fi.Mode().Perm()&0o111 == 0:
-		return fail(check, exitcode.Usage, fmt.Sprintf("EXEC_PATH %s is not executable; chmod +x %s", program, program))
-	}
-	return ok(check, fmt.Sprintf("EXEC_PATH %s is executable; it cannot be probed without writing a record, so its own credentials are not tested", program))
+	return ok(check, fmt.Sprintf("EXEC_PATH %s can be started; it cannot be probed without writing a record, so its own credentials are not tested", program))
 }
 
 func trimDot(s string) string { return strings.TrimSuffix(s, ".") }

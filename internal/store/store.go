@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/strictacme/strictacme/internal/atomicfile"
@@ -39,14 +40,32 @@ type Store struct {
 // /var/lib/strictacme, else $XDG_STATE_HOME/strictacme, else
 // ~/.local/state/strictacme, else ./strictacme-state when there is no home
 // directory.
+//
+// On Windows it is %LOCALAPPDATA%\strictacme for every account (for
+// LocalSystem, the system profile's). Not %ProgramData%: its subfolders
+// inherit read access for every local user, so account and certificate keys
+// there would be readable by all of them, and 0600 means nothing on Windows;
+// a folder under the user's profile inherits an ACL that admits only the
+// user, SYSTEM and administrators. Not %APPDATA% either: roaming profiles
+// copy it to other machines.
 func DefaultPath() string {
-	if os.Geteuid() == 0 {
+	return defaultPath(runtime.GOOS, os.Geteuid(), os.Getenv, os.UserHomeDir)
+}
+
+func defaultPath(goos string, euid int, getenv func(string) string, home func() (string, error)) string {
+	if goos == "windows" {
+		if d := getenv("LOCALAPPDATA"); d != "" {
+			return filepath.Join(d, "strictacme")
+		}
+		return "strictacme-state"
+	}
+	if euid == 0 {
 		return "/var/lib/strictacme"
 	}
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+	if d := getenv("XDG_STATE_HOME"); d != "" {
 		return filepath.Join(d, "strictacme")
 	}
-	if h, err := os.UserHomeDir(); err == nil {
+	if h, err := home(); err == nil {
 		return filepath.Join(h, ".local", "state", "strictacme")
 	}
 	return "strictacme-state"

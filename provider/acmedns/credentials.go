@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/strictacme/strictacme/internal/atomicfile"
+	"github.com/strictacme/strictacme/internal/fileperm"
 	"github.com/strictacme/strictacme/internal/redact"
 )
 
@@ -123,7 +124,8 @@ func (c Credentials) ByFullDomain(fqdn string) (Account, bool) {
 
 // LoadCredentials reads the credentials file at path. A missing file is an
 // empty Credentials and no error; a file readable by group or others is an
-// error, since it holds keys.
+// error, since it holds keys (not checked on Windows, where the folder's ACL
+// decides, see internal/fileperm).
 func LoadCredentials(path string) (Credentials, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -132,7 +134,7 @@ func LoadCredentials(path string) (Credentials, error) {
 	if err != nil {
 		return nil, err
 	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+	if fi, err := os.Stat(path); err == nil && fileperm.Exposed(fi.Mode()) {
 		return nil, fmt.Errorf("acmedns: %s holds API keys but is readable by others (mode %v); chmod 600 %s", path, fi.Mode().Perm(), path)
 	}
 	c := Credentials{}

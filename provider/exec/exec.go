@@ -24,8 +24,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	osexec "os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,7 +98,7 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 	if strings.TrimSpace(p.Program) == "" {
 		return nil, errors.New("EXEC_PATH is not set; set it to the program that writes TXT records (called as: PROGRAM present|cleanup FQDN VALUE)")
 	}
-	if err := checkProgram(p.Program); err != nil {
+	if err := CheckProgram(p.Program); err != nil {
 		return nil, fmt.Errorf("EXEC_PATH=%s: %v", p.Program, err)
 	}
 	if m, _ := lookup("EXEC_MODE"); strings.EqualFold(strings.TrimSpace(m), "RAW") {
@@ -150,13 +152,13 @@ func (p *Provider) SingleValue() bool { return p.Sequential }
 // ServingLag returns Lag (the providers' serving-lag declaration).
 func (p *Provider) ServingLag() time.Duration { return max(p.Lag, 0) }
 
-// Check reports whether Program can be started, without running it: a name
-// without a slash must be in $PATH, a path must be an executable file.
+// Check reports whether Program can be started, without running it (see
+// CheckProgram).
 func (p *Provider) Check() error {
 	if strings.TrimSpace(p.Program) == "" {
 		return errors.New("exec: Program is empty; set it to the program that writes TXT records")
 	}
-	if err := checkProgram(p.Program); err != nil {
+	if err := CheckProgram(p.Program); err != nil {
 		return fmt.Errorf("exec: program %s: %v", p.Program, err)
 	}
 	return nil
@@ -333,23 +335,40 @@ func lastLine(s string) string {
 	return l
 }
 
-// checkProgram finds program the way it will be started: a name without a
-// slash is looked up in $PATH (a file of that name in the current directory
-// does not count), a path must be an executable file.
-func checkProgram(program string) error {
-	if _, err := osexec.LookPath(program); err != nil {
-		if !strings.Contains(program, "/") {
-			return errors.New("not found in $PATH; give its path, e.g. ./" + program)
-		}
-		info, serr := os.Stat(program)
-		switch {
-		case serr != nil:
-			return errors.New("no such file; give the path of the program that writes TXT records")
-		case info.IsDir():
-			return errors.New("is a directory; give the program that writes TXT records")
-		default:
-			return errors.New("not executable; chmod +x it")
-		}
+// CheckProgram reports whether program can be started the way Provider
+// starts it, without running it. A name without a directory must be in
+// PATH (a file of that name in the current directory does not count); a
+// path must name a file the system runs: on Unix one with an execute bit,
+// on Windows one whose extension is in PATHEXT (.exe, .cmd, .bat, …), since
+// mode bits mean nothing there. The error is the reason and the fix, for
+// the caller to prefix with where program came from (EXEC_PATH).
+func CheckProgram(program string) error {
+	return checkProgram(runtime.GOOS, program, osexec.LookPath, os.Stat)
+}
+
+func checkProgram(goos, program string, lookPath func(string) (string, error), stat func(string) (fs.FileInfo, error)) error {
+	if _, err := lookPath(program); err == nil {
+		return nil
 	}
-	return nil
+	hasDir := strings.Contains(program, "/")
+	if goos == "windows" {
+		hasDir = strings.ContainsAny(program, `/\:`)
+	}
+	if !hasDir {
+		if goos == "windows" {
+			return errors.New(`not found in %PATH%; give its path, e.g. .\` + program)
+		}
+		return errors.New("not found in $PATH; give its path, e.g. ./" + program)
+	}
+	info, err := stat(program)
+	switch {
+	case err != nil:
+		return errors.New("no such file; give the path of the program that writes TXT records")
+	case info.IsDir():
+		return errors.New("is a directory; give the program that writes TXT records")
+	case goos == "windows":
+		return errors.New("not a program Windows starts: its extension is not in PATHEXT (.exe, .cmd, .bat, …); for a PowerShell script give a .cmd that runs it")
+	default:
+		return errors.New("not executable; chmod +x it")
+	}
 }

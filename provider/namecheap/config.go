@@ -55,7 +55,8 @@ type Config struct {
 	AllowDDNS bool `json:"allow_ddns,omitempty"`
 	// LockDir holds one lock file per zone so that processes on this
 	// machine take turns on a zone; "" means DefaultLockDir (per machine:
-	// /run/lock/strictacme as root, else <user cache dir>/strictacme/locks).
+	// /run/lock/strictacme as root, else <user cache dir>/strictacme/locks,
+	// %LOCALAPPDATA%\strictacme\locks on Windows).
 	// Every process writing a zone must use the same directory.
 	LockDir string `json:"lock_dir,omitempty"`
 	// RootCAs verifies the endpoint; nil means the system roots. Use

@@ -26,6 +26,12 @@ var systemLockDirs = []string{"/run/lock", "/var/lock"}
 // it, so two runs of one user could pick different directories. Runs as
 // different users share a lock only through NAMECHEAP_LOCK_DIR. It creates
 // nothing.
+//
+// Windows has no uid (os.Geteuid is -1) and no /run/lock: every account
+// gets %LOCALAPPDATA%\strictacme\locks (os.UserCacheDir), else
+// <temp dir>\strictacme\locks, its temp dir being per user. A machine-wide
+// folder under %ProgramData% is not used: any local user could create it
+// first, own it and hold the locks.
 func DefaultLockDir() string {
 	return defaultLockDir(os.Geteuid(), systemLockDirs, os.UserCacheDir)
 }
@@ -40,6 +46,9 @@ func defaultLockDir(euid int, system []string, cacheDir func() (string, error)) 
 	}
 	if dir, err := cacheDir(); err == nil && dir != "" {
 		return filepath.Join(dir, "strictacme", "locks")
+	}
+	if euid < 0 {
+		return filepath.Join(os.TempDir(), "strictacme", "locks")
 	}
 	return filepath.Join(os.TempDir(), fmt.Sprintf("strictacme-%d", euid), "locks")
 }

@@ -32,6 +32,9 @@ func TestDefaultLockDirIsPerMachine(t *testing.T) {
 		"root skips a file where a directory should be":  {0, []string{file}, withCache, filepath.Join(cache, "strictacme", "locks")},
 		"a user uses the user cache directory":           {1000, []string{sys1}, withCache, filepath.Join(cache, "strictacme", "locks")},
 		"a user without a home uses a per-user temp dir": {1000, nil, noCache, filepath.Join(os.TempDir(), "strictacme-1000", "locks")},
+		// Windows: os.Geteuid is -1 for every account, the cache dir is %LOCALAPPDATA%.
+		"a Windows account uses its local app data":       {-1, []string{sys1}, withCache, filepath.Join(cache, "strictacme", "locks")},
+		"a Windows account without one uses its temp dir": {-1, []string{sys1}, noCache, filepath.Join(os.TempDir(), "strictacme", "locks")},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if got := defaultLockDir(tc.euid, tc.system, tc.cache); got != tc.want {
