@@ -1,0 +1,146 @@
+package cloudflare
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/strictacme/strictacme/internal/keyshape"
+	"github.com/strictacme/strictacme/internal/redact"
+)
+
+// Environment variable names: lego's, so a lego set-up works unchanged.
+// Each CLOUDFLARE_ name is also read under lego's older CF_ alias.
+const (
+	EnvDNSToken  = "CLOUDFLARE_DNS_API_TOKEN"
+	EnvZoneToken = "CLOUDFLARE_ZONE_API_TOKEN"
+	EnvEmail     = "CLOUDFLARE_EMAIL"
+	EnvAPIKey    = "CLOUDFLARE_API_KEY"
+	EnvBaseURL   = "CLOUDFLARE_BASE_URL"
+	EnvTTL       = "CLOUDFLARE_TTL"
+	// EnvServingLag is strictacme's: Provider.Lag.
+	EnvServingLag = "CLOUDFLARE_SERVING_LAG"
+)
+
+// aliases are lego's CF_ names of the same settings.
+var aliases = map[string]string{
+	EnvDNSToken:  "CF_DNS_API_TOKEN",
+	EnvZoneToken: "CF_ZONE_API_TOKEN",
+	EnvEmail:     "CF_API_EMAIL",
+	EnvAPIKey:    "CF_API_KEY",
+}
+
+// FromEnv returns a Provider configured by the variables read through
+// lookup (os.LookupEnv for the environment): CLOUDFLARE_DNS_API_TOKEN,
+// CLOUDFLARE_ZONE_API_TOKEN, or CLOUDFLARE_EMAIL with CLOUDFLARE_API_KEY
+// (each also under lego's CF_ alias, and each secret also as NAME_FILE),
+// CLOUDFLARE_BASE_URL, CLOUDFLARE_TTL (seconds) and CLOUDFLARE_SERVING_LAG
+// (seconds or a duration). Secrets are registered with the redactor.
+// Errors name the variable and the fix, never the secret.
+func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
+	p := &Provider{}
+	var err error
+	for _, s := range []struct {
+		name string
+		dst  *string
+	}{{EnvDNSToken, &p.APIToken}, {EnvZoneToken, &p.ZoneToken}, {EnvAPIKey, &p.APIKey}} {
+		if *s.dst, err = secret(lookup, s.name); err != nil {
+			return nil, err
+		}
+		redact.Add(*s.dst)
+	}
+	p.Email = plain(lookup, EnvEmail)
+	switch {
+	case p.APIToken == "" && p.ZoneToken != "":
+		// lego takes one token for both jobs when only one is given.
+		p.APIToken = p.ZoneToken
+	case p.APIToken == "" && (p.Email == "") != (p.APIKey == ""):
+		return nil, fmt.Errorf("%s and %s go together (the legacy Global API Key); set both, or better an API token in %s", EnvEmail, EnvAPIKey, EnvDNSToken)
+	case p.APIToken == "" && p.APIKey == "":
+		return nil, fmt.Errorf("%s is not set; create an API token with Zone:Read and DNS:Edit for the zone and set it (or %s_FILE)", EnvDNSToken, EnvDNSToken)
+	}
+	if v := plain(lookup, EnvBaseURL); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http" {
+			return nil, fmt.Errorf("%s=%q: want the API's URL, e.g. %s", EnvBaseURL, v, DefaultBaseURL)
+		}
+		p.BaseURL = v
+	}
+	if v := plain(lookup, EnvTTL); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n != 1 && (n < 30 || n > 86400) {
+			return nil, fmt.Errorf("%s=%q: want whole seconds between 60 and 86400 (30 on Enterprise), or 1 for automatic", EnvTTL, v)
+		}
+		p.TTL = n
+	}
+	if v := plain(lookup, EnvServingLag); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			n, err2 := strconv.Atoi(v)
+			d, err = time.Duration(n)*time.Second, err2
+		}
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("%s=%q: want seconds or a duration such as 10s", EnvServingLag, v)
+		}
+		if d == 0 {
+			d = -1 // none, not the default
+		}
+		p.Lag = d
+	}
+	return p, nil
+}
+
+// plain reads name, else its CF_ alias.
+func plain(lookup func(string) (string, bool), name string) string {
+	if v, _ := lookup(name); strings.TrimSpace(v) != "" {
+		return strings.TrimSpace(v)
+	}
+	if a, ok := aliases[name]; ok {
+		v, _ := lookup(a)
+		return strings.TrimSpace(v)
+	}
+	return ""
+}
+
+// secret reads name, name_FILE, or the same of its CF_ alias; never two of
+// them. Errors never show what may be the secret.
+func secret(lookup func(string) (string, bool), name string) (string, error) {
+	names := []string{name}
+	if a, ok := aliases[name]; ok {
+		names = append(names, a)
+	}
+	var got, from string
+	for _, n := range names {
+		for _, v := range []string{n, n + "_FILE"} {
+			s, _ := lookup(v)
+			if s = strings.TrimSpace(s); s == "" {
+				continue
+			}
+			if from != "" {
+				return "", fmt.Errorf("both %s and %s are set; set only one", from, v)
+			}
+			got, from = s, v
+		}
+	}
+	if !strings.HasSuffix(from, "_FILE") {
+		return got, nil
+	}
+	b, err := os.ReadFile(got)
+	if err != nil && keyshape.LooksLikeKey(got) {
+		return "", fmt.Errorf("%s: that looks like a key, not a path; write the secret to a file (mode 0600) and give its path", from)
+	}
+	if err != nil {
+		if pe, ok := err.(*os.PathError); ok {
+			err = pe.Err
+		}
+		return "", fmt.Errorf("%s: cannot read %s: %v; point it at a readable file holding the secret", from, got, err)
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("%s: %s is empty; put the secret in it", from, got)
+	}
+	return s, nil
+}
