@@ -105,8 +105,8 @@ func plain(lookup func(string) (string, bool), name string) string {
 	return ""
 }
 
-// secret reads name, name_FILE, or the same of its CF_ alias; never two of
-// them. Errors never show what may be the secret.
+// secret reads name or name_FILE (never both), else the same of its CF_
+// alias. Errors never show what may be the secret.
 func secret(lookup func(string) (string, bool), name string) (string, error) {
 	names := []string{name}
 	if a, ok := aliases[name]; ok {
@@ -123,6 +123,9 @@ func secret(lookup func(string) (string, bool), name string) (string, error) {
 				return "", fmt.Errorf("both %s and %s are set; set only one", from, v)
 			}
 			got, from = s, v
+		}
+		if from != "" {
+			break // the CLOUDFLARE_ name wins over lego's CF_ alias, as in lego
 		}
 	}
 	if !strings.HasSuffix(from, "_FILE") {
