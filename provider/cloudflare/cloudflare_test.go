@@ -380,24 +380,29 @@ func TestFromEnv(t *testing.T) {
 	if err := os.WriteFile(file, []byte("file-token-000000000000000000000000000\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	type settings struct {
+		APIToken, ZoneToken, Email, APIKey, BaseURL string
+		TTL                                         int
+		Lag                                         time.Duration
+	}
 	tests := []struct {
 		name string
 		env  map[string]string
-		want Provider
+		want settings
 		err  string
 	}{
-		{"lego's CF_ alias", map[string]string{"CF_DNS_API_TOKEN": "t1"}, Provider{APIToken: "t1"}, ""},
-		{"token from a file", map[string]string{"CLOUDFLARE_DNS_API_TOKEN_FILE": file}, Provider{APIToken: "file-token-000000000000000000000000000"}, ""},
-		{"zone token only serves both", map[string]string{"CF_ZONE_API_TOKEN": "z"}, Provider{APIToken: "z", ZoneToken: "z"}, ""},
-		{"legacy global key", map[string]string{"CF_API_EMAIL": "a@example.com", "CLOUDFLARE_API_KEY": "k"}, Provider{Email: "a@example.com", APIKey: "k"}, ""},
+		{"lego's CF_ alias", map[string]string{"CF_DNS_API_TOKEN": "t1"}, settings{APIToken: "t1"}, ""},
+		{"token from a file", map[string]string{"CLOUDFLARE_DNS_API_TOKEN_FILE": file}, settings{APIToken: "file-token-000000000000000000000000000"}, ""},
+		{"zone token only serves both", map[string]string{"CF_ZONE_API_TOKEN": "z"}, settings{APIToken: "z", ZoneToken: "z"}, ""},
+		{"legacy global key", map[string]string{"CF_API_EMAIL": "a@example.com", "CLOUDFLARE_API_KEY": "k"}, settings{Email: "a@example.com", APIKey: "k"}, ""},
 		{"settings", map[string]string{"CLOUDFLARE_DNS_API_TOKEN": "t", "CLOUDFLARE_TTL": "1", "CLOUDFLARE_BASE_URL": "https://cf.internal/client/v4", "CLOUDFLARE_SERVING_LAG": "0"},
-			Provider{APIToken: "t", TTL: 1, BaseURL: "https://cf.internal/client/v4", Lag: -1}, ""},
-		{"the CLOUDFLARE_ name wins over the CF_ alias", map[string]string{"CF_DNS_API_TOKEN": "a", "CLOUDFLARE_DNS_API_TOKEN": "b"}, Provider{APIToken: "b"}, ""},
-		{"a value and a file", map[string]string{"CF_DNS_API_TOKEN": "a", "CF_DNS_API_TOKEN_FILE": file}, Provider{}, "both CF_DNS_API_TOKEN and CF_DNS_API_TOKEN_FILE"},
-		{"nothing", map[string]string{}, Provider{}, "CLOUDFLARE_DNS_API_TOKEN is not set"},
-		{"e-mail without key", map[string]string{"CLOUDFLARE_EMAIL": "a@example.com"}, Provider{}, "go together"},
-		{"TTL too short", map[string]string{"CF_DNS_API_TOKEN": "t", "CLOUDFLARE_TTL": "10"}, Provider{}, "CLOUDFLARE_TTL"},
-		{"missing file", map[string]string{"CF_DNS_API_TOKEN_FILE": "/nonexistent/token"}, Provider{}, "CF_DNS_API_TOKEN_FILE: cannot read"},
+			settings{APIToken: "t", TTL: 1, BaseURL: "https://cf.internal/client/v4", Lag: -1}, ""},
+		{"the CLOUDFLARE_ name wins over the CF_ alias", map[string]string{"CF_DNS_API_TOKEN": "a", "CLOUDFLARE_DNS_API_TOKEN": "b"}, settings{APIToken: "b"}, ""},
+		{"a value and a file", map[string]string{"CF_DNS_API_TOKEN": "a", "CF_DNS_API_TOKEN_FILE": file}, settings{}, "both CF_DNS_API_TOKEN and CF_DNS_API_TOKEN_FILE"},
+		{"nothing", map[string]string{}, settings{}, "CLOUDFLARE_DNS_API_TOKEN is not set"},
+		{"e-mail without key", map[string]string{"CLOUDFLARE_EMAIL": "a@example.com"}, settings{}, "go together"},
+		{"TTL too short", map[string]string{"CF_DNS_API_TOKEN": "t", "CLOUDFLARE_TTL": "10"}, settings{}, "CLOUDFLARE_TTL"},
+		{"missing file", map[string]string{"CF_DNS_API_TOKEN_FILE": "/nonexistent/token"}, settings{}, "CF_DNS_API_TOKEN_FILE: cannot read"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -411,9 +416,8 @@ func TestFromEnv(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.APIToken != tt.want.APIToken || p.ZoneToken != tt.want.ZoneToken || p.Email != tt.want.Email || p.APIKey != tt.want.APIKey ||
-				p.TTL != tt.want.TTL || p.BaseURL != tt.want.BaseURL || p.Lag != tt.want.Lag {
-				t.Errorf("got %+v", p)
+			if got := (settings{p.APIToken, p.ZoneToken, p.Email, p.APIKey, p.BaseURL, p.TTL, p.Lag}); got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
 		})
 	}

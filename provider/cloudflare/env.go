@@ -3,13 +3,11 @@ package cloudflare
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/strictacme/strictacme/internal/keyshape"
-	"github.com/strictacme/strictacme/internal/redact"
+	"github.com/strictacme/strictacme/internal/envsecret"
 )
 
 // Environment variable names: lego's, so a lego set-up works unchanged.
@@ -50,7 +48,6 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 		if *s.dst, err = secret(lookup, s.name); err != nil {
 			return nil, err
 		}
-		redact.Add(*s.dst)
 	}
 	p.Email = plain(lookup, EnvEmail)
 	switch {
@@ -105,45 +102,15 @@ func plain(lookup func(string) (string, bool), name string) string {
 	return ""
 }
 
-// secret reads name or name_FILE (never both), else the same of its CF_
-// alias. Errors never show what may be the secret.
+// secret reads name or name_FILE, else the same of its CF_ alias: the
+// CLOUDFLARE_ name wins, as in lego.
 func secret(lookup func(string) (string, bool), name string) (string, error) {
-	names := []string{name}
+	v, from, err := envsecret.Read(lookup, name)
+	if err != nil || from != "" {
+		return v, err
+	}
 	if a, ok := aliases[name]; ok {
-		names = append(names, a)
+		v, _, err = envsecret.Read(lookup, a)
 	}
-	var got, from string
-	for _, n := range names {
-		for _, v := range []string{n, n + "_FILE"} {
-			s, _ := lookup(v)
-			if s = strings.TrimSpace(s); s == "" {
-				continue
-			}
-			if from != "" {
-				return "", fmt.Errorf("both %s and %s are set; set only one", from, v)
-			}
-			got, from = s, v
-		}
-		if from != "" {
-			break // the CLOUDFLARE_ name wins over lego's CF_ alias, as in lego
-		}
-	}
-	if !strings.HasSuffix(from, "_FILE") {
-		return got, nil
-	}
-	b, err := os.ReadFile(got)
-	if err != nil && keyshape.LooksLikeKey(got) {
-		return "", fmt.Errorf("%s: that looks like a key, not a path; write the secret to a file (mode 0600) and give its path", from)
-	}
-	if err != nil {
-		if pe, ok := err.(*os.PathError); ok {
-			err = pe.Err
-		}
-		return "", fmt.Errorf("%s: cannot read %s: %v; point it at a readable file holding the secret", from, got, err)
-	}
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return "", fmt.Errorf("%s: %s is empty; put the secret in it", from, got)
-	}
-	return s, nil
+	return v, err
 }
