@@ -1,13 +1,16 @@
 package plan
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/provider/cloudflare"
+	"github.com/strictacme/strictacme/provider/digitalocean"
 )
 
 // A [providers.NAME] table of type cloudflare builds the provider from its
@@ -48,5 +51,43 @@ func TestCloudflareFromAProvidersTable(t *testing.T) {
 	}
 	if _, err := build(map[string]string{"api_token_file": file, "ttl": "5"}); err == nil || !strings.Contains(err.Error(), "CLOUDFLARE_TTL") || strings.Contains(err.Error(), token) {
 		t.Errorf("ttl 5: %v", err)
+	}
+}
+
+// lego's PREFIX_HTTP_TIMEOUT bounds each API call of the providers that
+// read it, in seconds or as a duration; the client's trust roots stay.
+func TestLegoHTTPTimeoutBoundsEachAPICall(t *testing.T) {
+	base := HTTPClient(nil, false)
+	for _, tt := range []struct{ kind, token, timeout string }{
+		{"cloudflare", "CLOUDFLARE_DNS_API_TOKEN", "CLOUDFLARE_HTTP_TIMEOUT"},
+		{"digitalocean", "DO_AUTH_TOKEN", "DO_HTTP_TIMEOUT"},
+	} {
+		kind, ok := LookupProvider(tt.kind)
+		if !ok {
+			t.Fatalf("%s is not registered", tt.kind)
+		}
+		for v, want := range map[string]time.Duration{"": base.Timeout, "5": 5 * time.Second, "1m30s": 90 * time.Second, "soon": -1} {
+			env := map[string]string{tt.token: "t", tt.timeout: v}
+			p, err := kind.New(func(k string) (string, bool) { s, ok := env[k]; return s, ok }, BuildEnv{HTTPClient: base})
+			if want < 0 {
+				if err == nil || !strings.Contains(err.Error(), tt.timeout) {
+					t.Errorf("%s=%q: %v", tt.timeout, v, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%s=%q: %v", tt.timeout, v, err)
+			}
+			var c *http.Client
+			switch p := p.(type) {
+			case *cloudflare.Provider:
+				c = p.HTTPClient
+			case *digitalocean.Provider:
+				c = p.HTTPClient
+			}
+			if c == nil || c.Timeout != want || c.Transport != base.Transport {
+				t.Errorf("%s=%q: client %+v, want timeout %s and the same transport", tt.timeout, v, c, want)
+			}
+		}
 	}
 }

@@ -16,6 +16,7 @@ func init() {
 			{Name: "email", Env: cloudflare.EnvEmail, Help: "account e-mail, with api_key (legacy Global API Key)"},
 			{Name: "api_key", Env: cloudflare.EnvAPIKey, Secret: true, Help: "legacy Global API Key, with email; prefer api_token"},
 			{Name: "endpoint", Env: cloudflare.EnvBaseURL, Help: "API base URL (default " + cloudflare.DefaultBaseURL + ")"},
+			{Name: "http_timeout", Env: cloudflare.EnvHTTPTimeout, Help: "bound of one API call, seconds (default 60)"},
 			{Name: "ttl", Env: cloudflare.EnvTTL, Help: "TTL of the TXT records, seconds (default 120; 1 is automatic; TXT already at a name keep theirs)"},
 			{Name: "serving_lag", Env: cloudflare.EnvServingLag, Help: "how long Cloudflare's edge takes to serve a change (default 5s)"},
 		},
@@ -31,7 +32,10 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			p.HTTPClient, p.Logger = env.HTTPClient, env.Logger
+			if p.HTTPClient, err = legoHTTPTimeout(get, cloudflare.EnvHTTPTimeout, env.HTTPClient); err != nil {
+				return nil, err
+			}
+			p.Logger = env.Logger
 			return p, nil
 		},
 	})

@@ -19,6 +19,9 @@ const (
 	EnvAPIKey    = "CLOUDFLARE_API_KEY"
 	EnvBaseURL   = "CLOUDFLARE_BASE_URL"
 	EnvTTL       = "CLOUDFLARE_TTL"
+	// EnvHTTPTimeout bounds each API call, seconds; read where the HTTP
+	// client is built.
+	EnvHTTPTimeout = "CLOUDFLARE_HTTP_TIMEOUT"
 	// EnvServingLag is strictacme's: Provider.Lag.
 	EnvServingLag = "CLOUDFLARE_SERVING_LAG"
 )
