@@ -1,0 +1,264 @@
+package egress
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/strictacme/strictacme/internal/testworld"
+	"github.com/strictacme/strictacme/provider/cloudflare/cloudflaretest"
+	"github.com/strictacme/strictacme/provider/digitalocean/digitaloceantest"
+)
+
+// apiWorldEnv, set only by TestAPIProvidersSendNoDNSAtAll for its own
+// child process, makes TestAPIProviderWorld run the world inside the
+// namespace (a test seam of this test binary only); its value is
+// KIND:DIR.
+const apiWorldEnv = "STRICTACME_EGRESS_API_WORLD"
+
+type apiWorldInfo struct {
+	Directory, DoH, Roots, API string
+}
+
+// apiProviders are the API providers proven here: the variables that
+// point the binary at the fake (API is its base URL) and the token that
+// must never show in the output.
+var apiProviders = map[string]struct {
+	env   func(api string) []string
+	token string
+}{
+	"cloudflare": {func(api string) []string {
+		return []string{"CF_DNS_API_TOKEN=" + cloudflaretest.DefaultToken, "CLOUDFLARE_BASE_URL=" + api, "CLOUDFLARE_SERVING_LAG=1s"}
+	}, cloudflaretest.DefaultToken},
+	"digitalocean": {func(api string) []string {
+		return []string{"DO_AUTH_TOKEN=" + digitaloceantest.DefaultToken, "DO_API_URL=" + api, "DO_SERVING_LAG=1s"}
+	}, digitaloceantest.DefaultToken},
+}
+
+// TestAPIProvidersSendNoDNSAtAll issues apex + wildcard + a subdomain
+// with each API provider (--dns cloudflare, --dns digitalocean) and
+// --propagation doh in a network namespace, the binary running as its own
+// user (nobody) so nftables counts its packets apart from the world's:
+// not one packet to port 53, UDP or TCP, and not one UDP datagram at all.
+// Zones come from the provider's API, the records go over HTTPS, the
+// check is DoH over TCP. A positive control shows both counters count the
+// binary's packets; the token never shows in the output.
+func TestAPIProvidersSendNoDNSAtAll(t *testing.T) {
+	need(t)
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("needs setpriv (util-linux) to run the binary as another user")
+	}
+	// The binary in a directory user nobody can enter.
+	dir, err := os.MkdirTemp("", "strictacme-egress-bin-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "strictacme")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/strictacme/strictacme/cmd/strictacme")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for kind := range apiProviders {
+		t.Run(kind, func(t *testing.T) { apiProviderEgress(t, kind, bin) })
+	}
+}
+
+func apiProviderEgress(t *testing.T, kind, bin string) {
+	shared, err := os.MkdirTemp("", "strictacme-egress-"+kind+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(shared) })
+	if err := os.Chmod(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ns := fmt.Sprintf("strictacme-%s-%d", kind, os.Getpid())
+	_ = exec.Command("ip", "netns", "del", ns).Run()
+	run(t, "ip", "netns", "add", ns)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	run(t, "ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
+
+	world := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^TestAPIProviderWorld$", "-test.timeout=5m")
+	world.Env = append(os.Environ(), apiWorldEnv+"="+kind+":"+shared)
+	stop, err := world.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var worldOut strings.Builder
+	world.Stdout, world.Stderr = &worldOut, &worldOut
+	if err := world.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop.Close(); _ = world.Wait() })
+	var info apiWorldInfo
+	for deadline := time.Now().Add(time.Minute); ; {
+		b, err := os.ReadFile(filepath.Join(shared, "world.json"))
+		if err == nil && json.Unmarshal(b, &info) == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the world did not start:\n%s", worldOut.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	rules := fmt.Sprintf(`table inet egress {
+	counter dns53 { }
+	counter anyudp { }
+	chain output {
+		type filter hook output priority 0; policy accept;
+		meta skuid %d udp dport 53 counter name dns53 drop
+		meta skuid %d tcp dport 53 counter name dns53 drop
+		meta skuid %d meta l4proto udp counter name anyudp drop
+	}
+}
+`, nobody, nobody, nobody)
+	nft := exec.Command("ip", "netns", "exec", ns, "nft", "-f", "-")
+	nft.Stdin = strings.NewReader(rules)
+	if out, err := nft.CombinedOutput(); err != nil {
+		t.Fatalf("nft: %v\n%s", err, out)
+	}
+	count := func(name string) int {
+		out := run(t, "ip", "netns", "exec", ns, "nft", "list", "counter", "inet", "egress", name)
+		m := regexp.MustCompile(`packets (\d+)`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no packet count in:\n%s", out)
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	asNobody := func(ctx context.Context, args ...string) *exec.Cmd {
+		full := append([]string{"netns", "exec", ns, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin}, args...)
+		return exec.CommandContext(ctx, "ip", full...)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	_ = asNobody(ctx, "query", "--resolver", "udp://127.0.0.53:53", "example.com").Run()
+	_ = asNobody(ctx, "query", "--resolver", "udp://127.0.0.1:9", "example.com").Run()
+	if count("dns53") == 0 || count("anyudp") == 0 {
+		t.Fatalf("positive controls not counted (port 53: %d, other UDP: %d); the counters prove nothing", count("dns53"), count("anyudp"))
+	}
+	run(t, "ip", "netns", "exec", ns, "nft", "reset", "counters", "table", "inet", "egress")
+
+	state := filepath.Join(shared, "state")
+	if err := os.Mkdir(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(state, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	issue := asNobody(ctx, "issue", "--json", "--server", info.Directory, "--ca-cert", info.Roots, "--accept-tos",
+		"--resolver", info.DoH, "--path", state, "--dns", kind, "--propagation", "doh",
+		"-d", "example.com", "-d", "*.example.com", "-d", "sub.example.com")
+	issue.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=" + shared}, apiProviders[kind].env(info.API)...)
+	var stderr strings.Builder
+	issue.Stderr = &stderr
+	out, err := issue.Output()
+	if err != nil {
+		t.Fatalf("issue in the namespace: %v\nstderr:\n%s\nworld:\n%s", err, stderr.String(), worldOut.String())
+	}
+	var res struct{ OK bool }
+	if err := json.Unmarshal(out, &res); err != nil || !res.OK {
+		t.Fatalf("result %s (%v)\nstderr:\n%s", out, err, stderr.String())
+	}
+	if n, m := count("dns53"), count("anyudp"); n != 0 || m != 0 {
+		t.Fatalf("%d packet(s) to port 53 and %d UDP datagram(s); want 0\nstderr:\n%s", n, m, stderr.String())
+	}
+	if tok := apiProviders[kind].token; strings.Contains(stderr.String(), tok) || strings.Contains(string(out), tok) {
+		t.Error("the API token is in the output")
+	}
+}
+
+// TestAPIProviderWorld runs, in TestAPIProvidersSendNoDNSAtAll's
+// namespace, the test world and the provider's fake API over HTTPS, whose
+// example.com changes are published to the world's authoritative server.
+// It writes both TLS roots to the shared directory, writes world.json and
+// stops when its stdin closes.
+func TestAPIProviderWorld(t *testing.T) {
+	kind, dir, _ := strings.Cut(os.Getenv(apiWorldEnv), ":")
+	if dir == "" {
+		t.Skip("runs only as TestAPIProvidersSendNoDNSAtAll's world process")
+	}
+	w, err := testworld.New(testworld.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	// publish makes the TXT records of example.com those given (FQDNs
+	// without the trailing dot, and their texts).
+	publish := func(names, texts []string) {
+		rrs, _ := w.DNS.Records("example.com.")
+		for _, rr := range rrs {
+			if rr.Header().Rrtype == dns.TypeTXT {
+				w.DNS.RemoveRR(rr)
+			}
+		}
+		for i := range names {
+			_ = w.DNS.AddRR(&dns.TXT{Hdr: dns.RR_Header{Name: names[i] + ".", Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: []string{texts[i]}})
+		}
+	}
+	var apiURL string
+	var cert []byte
+	switch kind {
+	case "cloudflare":
+		api := cloudflaretest.NewServer(cloudflaretest.Options{TLS: true})
+		defer api.Close()
+		api.AddZone("example.com", cloudflaretest.Record{Name: "example.com", Type: "A", Content: "192.0.2.10", TTL: 1})
+		api.OnChange(func(zone string) {
+			var names, texts []string
+			for _, r := range api.Records(zone) {
+				if r.Type == "TXT" {
+					names, texts = append(names, r.Name), append(texts, cloudflaretest.Unquote(r.Content))
+				}
+			}
+			publish(names, texts)
+		})
+		apiURL, cert = api.URL(), api.CertPEM()
+	case "digitalocean":
+		api := digitaloceantest.NewServer(digitaloceantest.Options{TLS: true})
+		defer api.Close()
+		api.AddDomain("example.com", digitaloceantest.Record{Type: "A", Name: "@", Data: "192.0.2.10"})
+		api.OnChange(func(domain string) {
+			var names, texts []string
+			for _, r := range api.Records(domain) {
+				if r.Type == "TXT" {
+					names, texts = append(names, digitaloceantest.FQDN(r.Name, domain)), append(texts, r.Data)
+				}
+			}
+			publish(names, texts)
+		})
+		apiURL, cert = api.URL(), api.CertPEM()
+	default:
+		t.Fatalf("no fake API for %s", kind)
+	}
+	roots := filepath.Join(dir, "roots.pem")
+	if err := os.WriteFile(roots, append(append([]byte(nil), w.TLSRootPEM...), cert...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(apiWorldInfo{Directory: w.DirectoryURL, DoH: w.DoHURL, Roots: roots, API: apiURL})
+	tmp := filepath.Join(dir, "world.json.tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "world.json")); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, bufio.NewReader(os.Stdin))
+}
