@@ -114,7 +114,7 @@ func (p *Provider) call(ctx context.Context, op, method, path string, query url.
 			if p.Logger != nil {
 				p.Logger.Info("cloudflare: rate limited, waiting as asked", "op", op, "retry_after", wait.String())
 			}
-		case method == http.MethodGet && (errors.As(err, &ae) && ae.Status >= 500 || !errors.As(err, &ae) && ctx.Err() == nil):
+		case method == http.MethodGet && retryable(ctx, err):
 			failed++
 			if failed > 2 {
 				return nil, err
@@ -166,12 +166,12 @@ func (p *Provider) once(ctx context.Context, op, method, u string, payload []byt
 	res, err := client.Do(req)
 	if err != nil {
 		// *url.Error holds the URL only, never a header.
-		return nil, fmt.Errorf("cloudflare: %s: %w", op, err)
+		return nil, &transportError{fmt.Errorf("cloudflare: %s: %w", op, err)}
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
 	if err != nil {
-		return nil, fmt.Errorf("cloudflare: %s: reading the answer: %w", op, err)
+		return nil, &transportError{fmt.Errorf("cloudflare: %s: reading the answer: %w", op, err)}
 	}
 	var env envelope
 	jerr := json.Unmarshal(b, &env)
@@ -224,3 +224,18 @@ func list[T any](ctx context.Context, p *Provider, op, path string, query url.Va
 const maxPages = 10000
 
 var defaultClient = &http.Client{Timeout: 60 * time.Second}
+
+// transportError is a request that got no complete answer (connection
+// refused or reset, timeout): worth another try where that is safe.
+type transportError struct{ err error }
+
+func (e *transportError) Error() string { return e.err.Error() }
+func (e *transportError) Unwrap() error { return e.err }
+
+// retryable reports whether err may pass on another try: a 5xx or no
+// complete answer, and the caller's context still live.
+func retryable(ctx context.Context, err error) bool {
+	var ae *APIError
+	var te *transportError
+	return ctx.Err() == nil && (errors.As(err, &ae) && ae.Status >= 500 || errors.As(err, &te))
+}

@@ -437,3 +437,21 @@ func TestQuoteRoundTrip(t *testing.T) {
 		t.Errorf("300 bytes: %s", got)
 	}
 }
+
+// A zero Provider without credentials fails at once, sends nothing and
+// waits for nothing; a server that cannot be reached is tried three times.
+func TestNoCredentialsFailNowUnreachableIsRetried(t *testing.T) {
+	s, p, clock := newFake(t, cloudflaretest.Options{})
+	p.APIToken = ""
+	if _, err := p.ZoneFor(context.Background(), "_acme-challenge.example.com."); err == nil || !strings.Contains(err.Error(), "CLOUDFLARE_DNS_API_TOKEN") {
+		t.Errorf("err = %v", err)
+	}
+	if len(s.Requests()) != 0 || len(clock.Slept()) != 0 {
+		t.Errorf("%d requests, waits %v", len(s.Requests()), clock.Slept())
+	}
+	s.Close()
+	p.APIToken = cloudflaretest.DefaultToken
+	if _, err := p.ListZones(context.Background()); err == nil || len(clock.Slept()) != 2 {
+		t.Errorf("unreachable: %v after waits %v", err, clock.Slept())
+	}
+}

@@ -148,7 +148,7 @@ func (p *Provider) call(ctx context.Context, op, method, path string, query url.
 			if err := p.sleep(ctx, wait); err != nil {
 				return nil, err
 			}
-		case method != http.MethodPost && ctx.Err() == nil && (errors.As(err, &ae) && ae.Status >= 500 || !errors.As(err, &ae)):
+		case method != http.MethodPost && retryable(ctx, err):
 			failed++
 			if failed > 2 {
 				return nil, err
@@ -211,12 +211,12 @@ func (p *Provider) once(ctx context.Context, op, method, u string, payload []byt
 	}
 	res, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("digitalocean: %s: %w", op, err)
+		return nil, &transportError{fmt.Errorf("digitalocean: %s: %w", op, err)}
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
 	if err != nil {
-		return nil, fmt.Errorf("digitalocean: %s: reading the answer: %w", op, err)
+		return nil, &transportError{fmt.Errorf("digitalocean: %s: reading the answer: %w", op, err)}
 	}
 	p.noteQuota(res.Header)
 	if res.StatusCode >= 200 && res.StatusCode < 300 {
@@ -305,3 +305,18 @@ func (p *Provider) list(ctx context.Context, op, path string, query url.Values, 
 const maxPages = 10000
 
 var defaultClient = &http.Client{Timeout: 30 * time.Second}
+
+// transportError is a request that got no complete answer (connection
+// refused or reset, timeout): worth another try where that is safe.
+type transportError struct{ err error }
+
+func (e *transportError) Error() string { return e.err.Error() }
+func (e *transportError) Unwrap() error { return e.err }
+
+// retryable reports whether err may pass on another try: a 5xx or no
+// complete answer, and the caller's context still live.
+func retryable(ctx context.Context, err error) bool {
+	var ae *APIError
+	var te *transportError
+	return ctx.Err() == nil && (errors.As(err, &ae) && ae.Status >= 500 || errors.As(err, &te))
+}

@@ -327,3 +327,21 @@ func TestFromEnv(t *testing.T) {
 		})
 	}
 }
+
+// A zero Provider without a token fails at once, sends nothing and waits
+// for nothing; a server that cannot be reached is tried three times.
+func TestNoTokenFailsNowUnreachableIsRetried(t *testing.T) {
+	s, p, clock := newFake(t, digitaloceantest.Options{})
+	p.Token = ""
+	if _, err := p.ZoneFor(context.Background(), "_acme-challenge.example.com."); err == nil || !strings.Contains(err.Error(), "DO_AUTH_TOKEN") {
+		t.Errorf("err = %v", err)
+	}
+	if len(s.Requests()) != 0 || len(clock.Slept()) != 0 {
+		t.Errorf("%d requests, waits %v", len(s.Requests()), clock.Slept())
+	}
+	s.Close()
+	p.Token = digitaloceantest.DefaultToken
+	if _, err := p.ListZones(context.Background()); err == nil || len(clock.Slept()) != 2 {
+		t.Errorf("unreachable: %v after waits %v", err, clock.Slept())
+	}
+}
