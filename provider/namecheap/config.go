@@ -12,9 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strictacme/strictacme/internal/envsecret"
 	"golang.org/x/time/rate"
-
-	"github.com/strictacme/strictacme/internal/keyshape"
 )
 
 // Config configures a Provider. Only APIUser and APIKey are required; the
@@ -189,31 +188,16 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	return cfg, nil
 }
 
-// secret reads name or name_FILE (trailing white space trimmed).
+// secret reads name or name_FILE (envsecret.Read); it must be set.
 func secret(lookup func(string) (string, bool), name, what string) (string, error) {
-	v, ok := lookup(name)
-	f, fok := lookup(name + "_FILE")
-	switch {
-	case ok && v != "" && fok && f != "":
-		return "", fmt.Errorf("both %s and %s_FILE are set; set only one", name, name)
-	case fok && f != "":
-		b, err := os.ReadFile(f)
-		if err != nil && keyshape.LooksLikeKey(f) {
-			// Never echo what may be the secret itself.
-			return "", fmt.Errorf("%s_FILE: that looks like a key, not a path; write the key to a file (mode 0600) and give its path, or set %s", name, name)
-		}
-		if err != nil {
-			return "", fmt.Errorf("%s_FILE: cannot read %s: %v; point it at a readable file holding %s", name, f, errText(err), what)
-		}
-		s := strings.TrimSpace(string(b))
-		if s == "" {
-			return "", fmt.Errorf("%s_FILE: %s is empty; it must hold %s", name, f, what)
-		}
-		return s, nil
-	case ok && strings.TrimSpace(v) != "":
-		return strings.TrimSpace(v), nil
+	v, from, err := envsecret.Read(lookup, name)
+	if err != nil {
+		return "", err
 	}
-	return "", fmt.Errorf("%s is not set; set it (or %s_FILE) to %s", name, name, what)
+	if from == "" {
+		return "", fmt.Errorf("%s is not set; set it (or %s_FILE) to %s", name, name, what)
+	}
+	return v, nil
 }
 
 func errText(err error) string {
