@@ -15,7 +15,6 @@ package powerdns
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -25,6 +24,8 @@ import (
 
 	"github.com/libdns/libdns"
 	"github.com/miekg/dns"
+
+	"github.com/strictacme/strictacme/internal/txtdata"
 )
 
 // Defaults of the zero Provider.
@@ -149,7 +150,7 @@ func (p *Provider) GetRecords(ctx context.Context, zone string) ([]libdns.Record
 			}
 			rr := libdns.RR{Name: libdns.RelativeName(set.Name, zone), Type: set.Type, TTL: time.Duration(set.TTL) * time.Second, Data: r.Content}
 			if set.Type == "TXT" {
-				if v, err := unquoteTXT(r.Content); err == nil {
+				if v, err := txtdata.Unquote(r.Content); err == nil {
 					rr.Data = v
 				}
 			}
@@ -234,7 +235,7 @@ func (p *Provider) change(ctx context.Context, zone string, recs []libdns.Record
 				next.Records = slices.Delete(next.Records, i, i+1)
 				changed = true
 			case !del && i < 0:
-				next.Records = append(next.Records, record{Content: quoteTXT(v)})
+				next.Records = append(next.Records, record{Content: txtdata.Quote(v)})
 				changed = true
 			}
 		}
@@ -299,87 +300,9 @@ func (p *Provider) client() *client {
 // indexTXT returns the index of the record holding value v, or -1.
 func indexTXT(recs []record, v string) int {
 	for i, r := range recs {
-		if got, err := unquoteTXT(r.Content); err == nil && got == v {
+		if got, err := txtdata.Unquote(r.Content); err == nil && got == v {
 			return i
 		}
 	}
 	return -1
 }
-
-// quoteTXT returns v as the API's content of a TXT record: presentation
-// format (RFC 1035 §5.1), each string of at most 255 bytes quoted, with
-// quotes and backslashes escaped and bytes outside printable ASCII
-// written \DDD. PowerDNS refuses unquoted content ("Data field in DNS
-// should start with quote").
-func quoteTXT(v string) string {
-	var b strings.Builder
-	for first := true; first || v != ""; first = false {
-		part := v[:min(len(v), 255)]
-		v = v[len(part):]
-		if !first {
-			b.WriteByte(' ')
-		}
-		b.WriteByte('"')
-		for i := 0; i < len(part); i++ {
-			switch c := part[i]; {
-			case c == '"' || c == '\\':
-				b.WriteByte('\\')
-				b.WriteByte(c)
-			case c < 0x20 || c > 0x7e:
-				fmt.Fprintf(&b, "\\%03d", c)
-			default:
-				b.WriteByte(c)
-			}
-		}
-		b.WriteByte('"')
-	}
-	return b.String()
-}
-
-// unquoteTXT parses TXT content in presentation format (quoted strings,
-// or unquoted words as a backend may hold them) and joins its strings.
-func unquoteTXT(content string) (string, error) {
-	var out []byte
-	s := strings.TrimSpace(content)
-	for s != "" {
-		quoted := s[0] == '"'
-		if quoted {
-			s = s[1:]
-		}
-		i := 0
-		for ; i < len(s); i++ {
-			c := s[i]
-			if quoted && c == '"' || !quoted && (c == ' ' || c == '\t') {
-				break
-			}
-			if c != '\\' {
-				out = append(out, c)
-				continue
-			}
-			if i+1 >= len(s) {
-				return "", errors.New("TXT content ends in a backslash")
-			}
-			if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
-				n := int(s[i+1]-'0')*100 + int(s[i+2]-'0')*10 + int(s[i+3]-'0')
-				if n > 255 {
-					return "", errors.New("TXT content has an escape above \\255")
-				}
-				out = append(out, byte(n))
-				i += 3
-				continue
-			}
-			out = append(out, s[i+1])
-			i++
-		}
-		if quoted && i >= len(s) {
-			return "", errors.New("TXT content lacks its closing quote")
-		}
-		if quoted {
-			i++
-		}
-		s = strings.TrimLeft(s[i:], " \t")
-	}
-	return string(out), nil
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
