@@ -2,12 +2,11 @@ package rfc2136
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/strictacme/strictacme/internal/keyshape"
+	"github.com/strictacme/strictacme/internal/secretenv"
 )
 
 // Environment variable names. The RFC2136_* names without a comment are
@@ -56,7 +55,7 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 	if _, err := p.server(); err != nil {
 		return nil, err
 	}
-	secret, err := secretVar(lookup, EnvTSIGSecret)
+	secret, err := secretenv.Read(lookup, EnvTSIGSecret, "the key's base64 secret")
 	if err != nil {
 		return nil, err
 	}
@@ -127,33 +126,4 @@ func duration(v, name string, zeroOK bool) (time.Duration, error) {
 		return 0, fmt.Errorf("%s=%q: want seconds or a duration such as 10s", name, v)
 	}
 	return d, nil
-}
-
-// secretVar reads name or name_FILE, never both; errors never show what
-// may be the secret.
-func secretVar(lookup func(string) (string, bool), name string) (string, error) {
-	v, _ := lookup(name)
-	f, _ := lookup(name + "_FILE")
-	v, f = strings.TrimSpace(v), strings.TrimSpace(f)
-	switch {
-	case v != "" && f != "":
-		return "", fmt.Errorf("both %s and %s_FILE are set; set only one", name, name)
-	case f == "":
-		return v, nil
-	}
-	b, err := os.ReadFile(f)
-	if err != nil && keyshape.LooksLikeKey(f) {
-		return "", fmt.Errorf("%s_FILE: that looks like a key, not a path; write the secret to a file (mode 0600) and give its path, or set %s", name, name)
-	}
-	if err != nil {
-		if pe, ok := err.(*os.PathError); ok {
-			err = pe.Err
-		}
-		return "", fmt.Errorf("%s_FILE: cannot read %s: %v; point it at a readable file holding the key's base64 secret", name, f, err)
-	}
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return "", fmt.Errorf("%s_FILE: %s is empty; put the key's base64 secret in it", name, f)
-	}
-	return s, nil
 }
