@@ -99,6 +99,9 @@ func TestRoute53EndToEnd(t *testing.T) {
 	if n := s.Count("ChangeResourceRecordSets"); n != 2 {
 		t.Errorf("%d change batches for the order; want 2 (present, clean up)", n)
 	}
+	if n := s.Count("ListHostedZones"); n != 2 {
+		t.Errorf("%d ListHostedZones calls; want one listing (two pages) for the three names", n)
+	}
 	if n := s.Count("GetChange"); n != 3 {
 		t.Errorf("%d GetChange calls; want 3 (two PENDING, one INSYNC)", n)
 	}

@@ -110,10 +110,17 @@ type Provider struct {
 	api      *r53.Client
 	initErr  error
 
-	mu    sync.Mutex
-	locks map[string]*sync.Mutex // hosted zone ID → its read-modify-write
-	ids   map[string]string      // zone name → hosted zone ID
+	mu     sync.Mutex
+	locks  map[string]*sync.Mutex // hosted zone ID → its read-modify-write
+	ids    map[string]string      // zone name → hosted zone ID
+	listed []hostedZone           // the last ListHostedZones, for zoneListAge
+	listAt time.Time
 }
+
+// zoneListAge is how long ZoneFor uses a listing of the hosted zones: one
+// listing serves all names of an order, within Route 53's five requests a
+// second.
+const zoneListAge = time.Minute
 
 var (
 	_ libdns.RecordGetter   = (*Provider)(nil)
@@ -226,6 +233,25 @@ func (p *Provider) listZones(ctx context.Context) ([]hostedZone, error) {
 	return out, nil
 }
 
+// recentZones returns the hosted zones listed less than zoneListAge ago,
+// listing them again when older.
+func (p *Provider) recentZones(ctx context.Context) ([]hostedZone, error) {
+	p.mu.Lock()
+	zs, fresh := p.listed, p.listed != nil && time.Since(p.listAt) < zoneListAge
+	p.mu.Unlock()
+	if fresh {
+		return zs, nil
+	}
+	zs, err := p.listZones(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.listed, p.listAt = zs, time.Now()
+	p.mu.Unlock()
+	return zs, nil
+}
+
 // ListZones returns the account's hosted zones, public and private, names
 // absolute (ListHostedZones, every page).
 func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
@@ -242,12 +268,12 @@ func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
 
 // ZoneFor returns the name of the hosted zone fqdn's records go in: the
 // zone HostedZoneID names, else the longest listed zone name holding
-// fqdn, public before private. Two public zones of that name (only one of
+// fqdn, public before private. The listing is reused for a minute. Two public zones of that name (only one of
 // which can be delegated) are an error asking for HostedZoneID, and so is
 // a name held by private zones only (the CA cannot see them).
 func (p *Provider) ZoneFor(ctx context.Context, fqdn string) (string, error) {
 	fqdn = dns.CanonicalName(fqdn)
-	zs, err := p.listZones(ctx)
+	zs, err := p.recentZones(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -315,7 +341,7 @@ func (p *Provider) zoneID(ctx context.Context, zone string) (string, error) {
 	if ok {
 		return id, nil
 	}
-	zs, err := p.listZones(ctx)
+	zs, err := p.recentZones(ctx)
 	if err != nil {
 		return "", err
 	}
