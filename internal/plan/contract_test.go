@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,6 +38,9 @@ type backend struct {
 	// would make this test sleep seconds); the registry's build is still
 	// made and must succeed.
 	unthrottled func(get func(string) (string, bool)) (providers.Provider, error)
+	// roots, when set, are the roots the kind is built with (a fake API on
+	// loopback TLS), as --ca-cert gives them.
+	roots *x509.CertPool
 }
 
 const foreignTXT = "another-clients-value"
@@ -74,7 +78,11 @@ func TestEveryProviderPassesTheContract(t *testing.T) {
 			}
 			b := start(t)
 			get := func(env string) (string, bool) { v, ok := b.env[env]; return v, ok }
-			p, err := k.New(get, BuildEnv{Path: t.TempDir()})
+			env := BuildEnv{Path: t.TempDir()}
+			if b.roots != nil {
+				env.RootCAs, env.HTTPClient = b.roots, HTTPClient(b.roots, false)
+			}
+			p, err := k.New(get, env)
 			if err != nil {
 				t.Fatal(err)
 			}

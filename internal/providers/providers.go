@@ -32,7 +32,8 @@ type ZoneFinder interface {
 
 // Authoritative is implemented by providers whose API confirmation means the
 // record is already served by the authoritative servers and visible to the CA
-// (an acme-dns challenge server), so no propagation wait is needed.
+// (an acme-dns challenge server; Route 53, whose write returns once the change
+// is INSYNC on all its name servers), so no propagation wait is needed.
 type Authoritative interface {
 	Authoritative() bool
 }
