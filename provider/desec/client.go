@@ -1,0 +1,216 @@
+package desec
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/strictacme/strictacme/internal/retryafter"
+	"github.com/strictacme/strictacme/internal/version"
+)
+
+// DefaultEndpoint is the base URL of deSEC's API
+// (https://desec.readthedocs.io/en/latest/endpoint-reference.html).
+const DefaultEndpoint = "https://desec.io/api/v1/"
+
+// maxPages bounds a paginated listing: 500 items a page, so 200 pages
+// are 100 000 RRsets, far past deSEC's per-domain limits. A cursor that
+// never ends is a broken answer, not a big zone.
+const maxPages = 200
+
+// client speaks deSEC's JSON API: the token, the User-Agent, throttling
+// answers waited out, errors turned into *APIError.
+type client struct {
+	base     *url.URL
+	token    string
+	hc       *http.Client
+	sleep    func(context.Context, time.Duration) error
+	now      func() time.Time
+	maxWait  time.Duration
+	attempts int
+}
+
+// endpointURL checks Endpoint: https, or http for a loopback host only
+// (test servers); the path always ends in "/".
+func endpointURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		raw = DefaultEndpoint
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("desec: endpoint %q is not an https:// URL; set %s to deSEC's API URL (default %s)", raw, EnvEndpoint, DefaultEndpoint)
+	}
+	if u.Scheme == "http" && !loopback(u.Hostname()) {
+		return nil, fmt.Errorf("desec: endpoint %s is plain http; use https (plain http only reaches loopback test servers)", u.Redacted())
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("desec: endpoint carries credentials in the URL; give the token in %s instead", EnvToken)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	return u, nil
+}
+
+func loopback(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// request is one API call: op names it in messages ("listing domains").
+type request struct {
+	op     string
+	method string
+	path   string // relative to the base, e.g. "domains/example.com/rrsets/"
+	query  url.Values
+	body   any
+}
+
+// do sends r and decodes a 2xx answer's JSON into out (nil: ignore it).
+// It returns the answer's Link header for pagination. A 429 is retried
+// after its Retry-After while that is within maxWait; so is a 5xx, after
+// a short pause, up to attempts tries in all.
+func (c *client) do(ctx context.Context, r request, out any) (link string, err error) {
+	u := *c.base
+	u.Path += r.path
+	u.RawQuery = r.query.Encode()
+	return c.doURL(ctx, r, u.String(), out)
+}
+
+func (c *client) doURL(ctx context.Context, r request, target string, out any) (string, error) {
+	var body []byte
+	if r.body != nil {
+		var err error
+		if body, err = json.Marshal(r.body); err != nil {
+			return "", fmt.Errorf("desec: %s: %w", r.op, err)
+		}
+	}
+	for try := 1; ; try++ {
+		req, err := http.NewRequestWithContext(ctx, r.method, target, bytes.NewReader(body))
+		if err != nil {
+			return "", fmt.Errorf("desec: %s: %w", r.op, err)
+		}
+		req.Header.Set("Authorization", "Token "+c.token)
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("User-Agent", version.UserAgent())
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		res, err := c.hc.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return "", fmt.Errorf("desec: %s: %w", r.op, ctx.Err())
+			}
+			return "", fmt.Errorf("desec: %s: %v", r.op, strings.ReplaceAll(err.Error(), c.token, "[token]"))
+		}
+		b, _ := io.ReadAll(io.LimitReader(res.Body, 16<<20))
+		res.Body.Close()
+		if res.StatusCode/100 == 2 {
+			if out != nil && len(bytes.TrimSpace(b)) > 0 {
+				if err := json.Unmarshal(b, out); err != nil {
+					return "", fmt.Errorf("desec: %s: the answer is not the JSON deSEC documents: %v", r.op, err)
+				}
+			}
+			return res.Header.Get("Link"), nil
+		}
+		ae := newAPIError(r.op, res.StatusCode, b)
+		var wait time.Duration
+		switch {
+		case res.StatusCode == http.StatusTooManyRequests:
+			now := c.now()
+			ae.RetryAt = retryafter.Parse(res.Header.Get("Retry-After"), now)
+			if ae.RetryAt.IsZero() {
+				ae.RetryAt = now.Add(time.Second)
+			}
+			wait = ae.RetryAt.Sub(now)
+			if wait > c.maxWait {
+				return "", ae
+			}
+		case res.StatusCode >= 500:
+			wait = time.Duration(try) * 2 * time.Second
+		default:
+			return "", ae
+		}
+		if try >= c.attempts {
+			return "", ae
+		}
+		if err := c.sleep(ctx, max(wait, 0)); err != nil {
+			return "", fmt.Errorf("desec: %s: waiting out %v: %w", r.op, ae, err)
+		}
+	}
+}
+
+// list follows deSEC's cursor pagination: it always sends cursor= (an
+// empty cursor is the first page; omitting it makes deSEC refuse a
+// collection of more than 500 items), then each rel="next" Link until
+// there is none, appending every page's items to out.
+func list[T any](ctx context.Context, c *client, r request, out *[]T) error {
+	if r.query == nil {
+		r.query = url.Values{}
+	}
+	r.query.Set("cursor", "")
+	u := *c.base
+	u.Path += r.path
+	u.RawQuery = r.query.Encode()
+	target := u.String()
+	for page := 0; ; page++ {
+		if page == maxPages {
+			return fmt.Errorf("desec: %s: more than %d pages; the API keeps sending a next cursor", r.op, maxPages)
+		}
+		var items []T
+		link, err := c.doURL(ctx, r, target, &items)
+		if err != nil {
+			return err
+		}
+		*out = append(*out, items...)
+		next := nextLink(link)
+		if next == "" {
+			return nil
+		}
+		nu, err := u.Parse(next)
+		if err != nil || nu.Host != u.Host || nu.Scheme != u.Scheme {
+			return fmt.Errorf("desec: %s: next page link %q is not on %s", r.op, next, u.Host)
+		}
+		target = nu.String()
+	}
+}
+
+// nextLink returns the URL of the rel="next" entry of a Link header
+// (RFC 8288), "" when there is none.
+func nextLink(h string) string {
+	for _, part := range strings.Split(h, ",") {
+		target, params, ok := strings.Cut(strings.TrimSpace(part), ";")
+		if !ok {
+			continue
+		}
+		for _, p := range strings.Split(params, ";") {
+			k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+			if strings.EqualFold(k, "rel") && strings.Trim(v, `"`) == "next" {
+				return strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(target), "<"), ">")
+			}
+		}
+	}
+	return ""
+}
+
+// sleepReal waits d on the real clock, or until ctx ends.
+func sleepReal(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
