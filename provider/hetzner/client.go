@@ -1,0 +1,183 @@
+package hetzner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/strictacme/strictacme/internal/retryafter"
+	"github.com/strictacme/strictacme/internal/version"
+)
+
+// DefaultEndpoint is the base URL of Hetzner's DNS API
+// (https://dns.hetzner.com/api-docs).
+const DefaultEndpoint = "https://dns.hetzner.com/api/v1/"
+
+// maxPages bounds a paginated listing (100 items a page).
+const maxPages = 500
+
+type client struct {
+	base     *url.URL
+	token    string
+	hc       *http.Client
+	sleep    func(context.Context, time.Duration) error
+	now      func() time.Time
+	maxWait  time.Duration
+	attempts int
+}
+
+func endpointURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		raw = DefaultEndpoint
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("hetzner: endpoint %q is not an https:// URL; set %s to the DNS API URL (default %s)", raw, EnvEndpoint, DefaultEndpoint)
+	}
+	if u.Scheme == "http" && !loopback(u.Hostname()) {
+		return nil, fmt.Errorf("hetzner: endpoint %s is plain http; use https (plain http only reaches loopback test servers)", u.Redacted())
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("hetzner: endpoint carries credentials in the URL; give the token in %s instead", EnvAPIKey)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	return u, nil
+}
+
+func loopback(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+type request struct {
+	op     string
+	method string
+	path   string
+	query  url.Values
+	body   any
+}
+
+// do sends r and decodes a 2xx answer's JSON into out. A 429 is retried
+// after its Retry-After while that is within maxWait, a 5xx after a short
+// pause, up to attempts tries in all.
+func (c *client) do(ctx context.Context, r request, out any) error {
+	u := *c.base
+	u.Path += r.path
+	u.RawQuery = r.query.Encode()
+	var body []byte
+	if r.body != nil {
+		var err error
+		if body, err = json.Marshal(r.body); err != nil {
+			return fmt.Errorf("hetzner: %s: %w", r.op, err)
+		}
+	}
+	for try := 1; ; try++ {
+		req, err := http.NewRequestWithContext(ctx, r.method, u.String(), bytes.NewReader(body))
+		if err != nil {
+			return fmt.Errorf("hetzner: %s: %w", r.op, err)
+		}
+		req.Header.Set("Auth-API-Token", c.token)
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("User-Agent", version.UserAgent())
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		res, err := c.hc.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("hetzner: %s: %w", r.op, ctx.Err())
+			}
+			return fmt.Errorf("hetzner: %s: %v", r.op, strings.ReplaceAll(err.Error(), c.token, "[token]"))
+		}
+		b, _ := io.ReadAll(io.LimitReader(res.Body, 16<<20))
+		res.Body.Close()
+		if res.StatusCode/100 == 2 {
+			if out != nil && len(bytes.TrimSpace(b)) > 0 {
+				if err := json.Unmarshal(b, out); err != nil {
+					return fmt.Errorf("hetzner: %s: the answer is not the JSON Hetzner documents: %v", r.op, err)
+				}
+			}
+			return nil
+		}
+		ae := newAPIError(r.op, res.StatusCode, b)
+		var wait time.Duration
+		switch {
+		case res.StatusCode == http.StatusTooManyRequests:
+			now := c.now()
+			ae.RetryAt = retryafter.Parse(res.Header.Get("Retry-After"), now)
+			if ae.RetryAt.IsZero() {
+				ae.RetryAt = now.Add(time.Second)
+			}
+			wait = ae.RetryAt.Sub(now)
+			if wait > c.maxWait {
+				return ae
+			}
+		case res.StatusCode >= 500:
+			wait = time.Duration(try) * 2 * time.Second
+		default:
+			return ae
+		}
+		if try >= c.attempts {
+			return ae
+		}
+		if err := c.sleep(ctx, max(wait, 0)); err != nil {
+			return fmt.Errorf("hetzner: %s: waiting out %v: %w", r.op, ae, err)
+		}
+	}
+}
+
+// pagination is the "meta.pagination" object of Hetzner's list answers.
+type pagination struct {
+	Page     int `json:"page"`
+	LastPage int `json:"last_page"`
+	NextPage int `json:"next_page"`
+}
+
+// pages asks for page 1, 2, … (per_page=100) until meta.pagination says
+// it was the last; get decodes one answer and returns its pagination.
+func (c *client) pages(ctx context.Context, r request, get func(body json.RawMessage) (pagination, error)) error {
+	if r.query == nil {
+		r.query = url.Values{}
+	}
+	r.query.Set("per_page", "100")
+	for page := 1; ; page++ {
+		if page > maxPages {
+			return fmt.Errorf("hetzner: %s: more than %d pages; the API keeps announcing a next page", r.op, maxPages)
+		}
+		r.query.Set("page", fmt.Sprint(page))
+		var raw json.RawMessage
+		if err := c.do(ctx, r, &raw); err != nil {
+			return err
+		}
+		p, err := get(raw)
+		if err != nil {
+			return fmt.Errorf("hetzner: %s: %v", r.op, err)
+		}
+		if p.NextPage <= page || page >= p.LastPage {
+			return nil
+		}
+	}
+}
+
+func sleepReal(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,433 @@
+// Package hetzner is a libdns provider for Hetzner DNS through its DNS
+// API (https://dns.hetzner.com/api-docs), authenticated with the
+// Auth-API-Token header. Records there are individual objects with IDs, so
+// adding a value never touches another, and deleting is by ID: only the
+// records whose name, type and value are exactly ours are deleted.
+//
+// Hetzner moves DNS into the Hetzner Console and its Cloud API; a zone
+// migrated there is no longer served by this API (see README.md).
+package hetzner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/libdns/libdns"
+
+	"github.com/strictacme/strictacme/internal/redact"
+)
+
+// lego's variable names (https://go-acme.github.io/lego/dns/hetzner/)
+// for the DNS API, and this provider's own.
+const (
+	EnvAPIKey = "HETZNER_API_KEY"
+	EnvTTL    = "HETZNER_TTL"
+	// EnvEndpoint is the API base URL (tests); lego has none.
+	EnvEndpoint = "HETZNER_ENDPOINT"
+	// EnvServingLag is how long Hetzner's name servers take to serve a
+	// change; lego has none.
+	EnvServingLag = "HETZNER_SERVING_LAG"
+)
+
+// DefaultMaxWait is the longest Retry-After waited out.
+const DefaultMaxWait = 2 * time.Minute
+
+// minTTL is the lowest TTL lego's provider sends to this API.
+const minTTL = 60
+
+// Provider writes TXT records through Hetzner's DNS API. Its zero value
+// is ready once APIKey is set; it is safe for concurrent use.
+type Provider struct {
+	// APIKey is the DNS API token (Auth-API-Token). Never logged.
+	APIKey string `json:"api_key,omitempty"`
+	// Endpoint is the API base URL; "" is DefaultEndpoint. It must be
+	// https, or http on a loopback address (test servers).
+	Endpoint string `json:"endpoint,omitempty"`
+	// TTL is the TTL of new TXT records, overriding the records' own
+	// (at least 60 s); a name that already holds TXT records gives its TTL.
+	TTL time.Duration `json:"ttl,omitempty"`
+	// Lag is how long Hetzner's name servers take to serve a change
+	// (0: none declared).
+	Lag time.Duration `json:"serving_lag,omitempty"`
+	// MaxWait is the longest Retry-After waited out; 0 is DefaultMaxWait.
+	MaxWait time.Duration `json:"max_wait,omitempty"`
+
+	HTTPClient *http.Client                                     `json:"-"`
+	Sleep      func(ctx context.Context, d time.Duration) error `json:"-"`
+	Now        func() time.Time                                 `json:"-"`
+	Logger     *slog.Logger                                     `json:"-"`
+
+	initOnce sync.Once
+	c        *client
+	initErr  error
+
+	mu    sync.Mutex
+	ids   map[string]string // zone name → zone ID
+	locks map[string]*sync.Mutex
+}
+
+type zone struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type record struct {
+	ID     string `json:"id,omitempty"`
+	Type   string `json:"type"`
+	Name   string `json:"name"`
+	Value  string `json:"value"`
+	TTL    *int   `json:"ttl,omitempty"`
+	ZoneID string `json:"zone_id"`
+}
+
+func (p *Provider) client() (*client, error) {
+	p.initOnce.Do(func() {
+		tok := strings.TrimSpace(p.APIKey)
+		if tok == "" {
+			p.initErr = fmt.Errorf("hetzner: no API token; set %s (or %s_FILE)", EnvAPIKey, EnvAPIKey)
+			return
+		}
+		redact.Add(tok)
+		base, err := endpointURL(p.Endpoint)
+		if err != nil {
+			p.initErr = err
+			return
+		}
+		c := &client{base: base, token: tok, hc: p.HTTPClient, maxWait: p.MaxWait, attempts: 5}
+		if c.hc == nil {
+			c.hc = &http.Client{Timeout: 30 * time.Second}
+		}
+		c.sleep = func(ctx context.Context, d time.Duration) error {
+			if p.Sleep != nil {
+				return p.Sleep(ctx, d)
+			}
+			return sleepReal(ctx, d)
+		}
+		c.now = func() time.Time {
+			if p.Now != nil {
+				return p.Now()
+			}
+			return time.Now()
+		}
+		if c.maxWait == 0 {
+			c.maxWait = DefaultMaxWait
+		}
+		p.c = c
+	})
+	return p.c, p.initErr
+}
+
+// ServingLag is the declared lag of Hetzner's name servers.
+func (p *Provider) ServingLag() time.Duration { return max(p.Lag, 0) }
+
+// ListZones lists the account's zones (GET /zones, every page).
+func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
+	c, err := p.client()
+	if err != nil {
+		return nil, err
+	}
+	var out []libdns.Zone
+	err = c.pages(ctx, request{op: "listing zones", method: http.MethodGet, path: "zones"}, func(raw json.RawMessage) (pagination, error) {
+		var v struct {
+			Zones []zone `json:"zones"`
+			Meta  struct {
+				Pagination pagination `json:"pagination"`
+			} `json:"meta"`
+		}
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return pagination{}, err
+		}
+		for _, z := range v.Zones {
+			p.rememberZone(z)
+			out = append(out, libdns.Zone{Name: strings.ToLower(z.Name) + "."})
+		}
+		return v.Meta.Pagination, nil
+	})
+	return out, err
+}
+
+func (p *Provider) rememberZone(z zone) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ids == nil {
+		p.ids = map[string]string{}
+	}
+	p.ids[strings.ToLower(z.Name)] = z.ID
+}
+
+// zoneID is the ID of zone name, from an earlier listing or GET /zones?name=.
+func (p *Provider) zoneID(ctx context.Context, c *client, name string) (string, error) {
+	p.mu.Lock()
+	id, ok := p.ids[name]
+	p.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	var v struct {
+		Zones []zone `json:"zones"`
+	}
+	err := c.do(ctx, request{op: "finding zone " + name, method: http.MethodGet, path: "zones", query: url.Values{"name": {name}}}, &v)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+		v.Zones, err = nil, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	for _, z := range v.Zones {
+		if strings.EqualFold(z.Name, name) {
+			p.rememberZone(z)
+			return z.ID, nil
+		}
+	}
+	return "", fmt.Errorf("hetzner: no zone %s in this DNS Console account; check the token's account, or whether the zone moved to the Hetzner Console (Cloud API)", name)
+}
+
+// records lists every record of a zone (GET /records?zone_id=, every page).
+func (c *client) records(ctx context.Context, zoneName, id string) ([]record, error) {
+	var out []record
+	err := c.pages(ctx, request{op: "reading records of " + zoneName, method: http.MethodGet, path: "records", query: url.Values{"zone_id": {id}}}, func(raw json.RawMessage) (pagination, error) {
+		var v struct {
+			Records []record `json:"records"`
+			Meta    struct {
+				Pagination pagination `json:"pagination"`
+			} `json:"meta"`
+		}
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return pagination{}, err
+		}
+		out = append(out, v.Records...)
+		return v.Meta.Pagination, nil
+	})
+	return out, err
+}
+
+// GetRecords returns every record of zone.
+func (p *Provider) GetRecords(ctx context.Context, zoneArg string) ([]libdns.Record, error) {
+	c, err := p.client()
+	if err != nil {
+		return nil, err
+	}
+	z := zoneName(zoneArg)
+	id, err := p.zoneID(ctx, c, z)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := c.records(ctx, z, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]libdns.Record, 0, len(recs))
+	for _, r := range recs {
+		rr := libdns.RR{Name: r.Name, Type: r.Type, Data: r.Value, TTL: time.Duration(deref(r.TTL)) * time.Second}
+		if r.Type == "TXT" {
+			rr.Data = textOf(r.Value)
+		}
+		if rec, err := rr.Parse(); err == nil {
+			out = append(out, rec)
+		} else {
+			out = append(out, rr)
+		}
+	}
+	return out, nil
+}
+
+// AppendRecords creates the TXT values not already there in one
+// POST /records/bulk; other records are never touched. It returns the
+// records created.
+func (p *Provider) AppendRecords(ctx context.Context, zoneArg string, recs []libdns.Record) ([]libdns.Record, error) {
+	c, wants, z, id, unlock, existing, err := p.prepare(ctx, zoneArg, recs, true)
+	if err != nil || len(wants) == 0 {
+		return nil, err
+	}
+	defer unlock()
+	ttlAt := map[string]int{}
+	have := map[string]bool{}
+	for _, r := range existing {
+		if r.Type == "TXT" {
+			have[strings.ToLower(r.Name)+"\x00"+textOf(r.Value)] = true
+			if r.TTL != nil {
+				ttlAt[strings.ToLower(r.Name)] = *r.TTL
+			}
+		}
+	}
+	var body []record
+	var done []libdns.Record
+	for _, w := range wants {
+		k := w.name + "\x00" + w.text
+		if have[k] {
+			continue
+		}
+		have[k] = true
+		ttl, ok := ttlAt[w.name]
+		if !ok {
+			ttl = p.ttlFor(w.ttl)
+		}
+		body = append(body, record{Type: "TXT", Name: w.name, Value: w.text, TTL: &ttl, ZoneID: id})
+		done = append(done, libdns.TXT{Name: w.name, TTL: time.Duration(ttl) * time.Second, Text: w.text})
+	}
+	if len(body) == 0 {
+		return nil, nil
+	}
+	var res struct {
+		Records        []record `json:"records"`
+		InvalidRecords []record `json:"invalid_records"`
+	}
+	op := "creating records in " + z
+	if err := c.do(ctx, request{op: op, method: http.MethodPost, path: "records/bulk", body: map[string]any{"records": body}}, &res); err != nil {
+		return nil, err
+	}
+	// The bulk endpoint answers 200 even when it refused some records.
+	if len(res.InvalidRecords) > 0 || len(res.Records) != len(body) {
+		var bad []string
+		for _, r := range res.InvalidRecords {
+			bad = append(bad, fmt.Sprintf("%s TXT %q", r.Name, r.Value))
+		}
+		return nil, fmt.Errorf("hetzner: %s: Hetzner created %d of %d records and refused %s; the records it created are removed by the clean-up", op, len(res.Records), len(body), strings.Join(bad, ", "))
+	}
+	p.log("created", z, len(body))
+	return done, nil
+}
+
+// DeleteRecords deletes exactly the given TXT values (DELETE
+// /records/{id}, one call per record: the API has no bulk delete). Other
+// records, other values at the same name included, stay. It returns the
+// records that were there.
+func (p *Provider) DeleteRecords(ctx context.Context, zoneArg string, recs []libdns.Record) ([]libdns.Record, error) {
+	c, wants, z, _, unlock, existing, err := p.prepare(ctx, zoneArg, recs, false)
+	if err != nil || len(wants) == 0 {
+		return nil, err
+	}
+	defer unlock()
+	var done []libdns.Record
+	for _, w := range wants {
+		for _, r := range existing {
+			if r.Type != "TXT" || !strings.EqualFold(r.Name, w.name) || textOf(r.Value) != w.text {
+				continue
+			}
+			err := c.do(ctx, request{op: fmt.Sprintf("deleting %s TXT in %s", r.Name, z), method: http.MethodDelete, path: "records/" + url.PathEscape(r.ID)}, nil)
+			var ae *APIError
+			if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+				continue // gone already
+			}
+			if err != nil {
+				return done, err
+			}
+			done = append(done, libdns.TXT{Name: r.Name, TTL: time.Duration(deref(r.TTL)) * time.Second, Text: w.text})
+		}
+	}
+	if len(done) > 0 {
+		p.log("deleted", z, len(done))
+	}
+	return done, nil
+}
+
+type want struct {
+	name, text string
+	ttl        time.Duration
+}
+
+// prepare checks recs, takes the zone lock and reads the zone's records.
+func (p *Provider) prepare(ctx context.Context, zoneArg string, recs []libdns.Record, add bool) (c *client, wants []want, z, id string, unlock func(), existing []record, err error) {
+	if c, err = p.client(); err != nil {
+		return
+	}
+	z = zoneName(zoneArg)
+	if z == "" {
+		err = errors.New("hetzner: no zone given")
+		return
+	}
+	for _, r := range recs {
+		rr := r.RR()
+		if rr.Type != "TXT" {
+			err = fmt.Errorf("hetzner: %s record at %s: this provider writes TXT records only", rr.Type, rr.Name)
+			return
+		}
+		if rr.Data == "" {
+			err = fmt.Errorf("hetzner: TXT at %s without a value: only exact values are written and deleted", rr.Name)
+			return
+		}
+		name := strings.ToLower(rr.Name)
+		if strings.HasSuffix(name, ".") {
+			name = libdns.RelativeName(name, z+".")
+		}
+		if name == "" {
+			name = "@"
+		}
+		wants = append(wants, want{name: name, text: rr.Data, ttl: rr.TTL})
+	}
+	if len(wants) == 0 {
+		return
+	}
+	if id, err = p.zoneID(ctx, c, z); err != nil {
+		return
+	}
+	unlock = p.lock(z)
+	if existing, err = c.records(ctx, z, id); err != nil {
+		unlock()
+	}
+	return
+}
+
+func (p *Provider) lock(z string) func() {
+	p.mu.Lock()
+	if p.locks == nil {
+		p.locks = map[string]*sync.Mutex{}
+	}
+	m := p.locks[z]
+	if m == nil {
+		m = &sync.Mutex{}
+		p.locks[z] = m
+	}
+	p.mu.Unlock()
+	m.Lock()
+	return m.Unlock
+}
+
+func (p *Provider) ttlFor(asked time.Duration) int {
+	if p.TTL > 0 {
+		asked = p.TTL
+	}
+	return max(int(asked/time.Second), minTTL)
+}
+
+func (p *Provider) log(verb, z string, n int) {
+	if p.Logger != nil {
+		p.Logger.Info("hetzner: records "+verb, "zone", z, "records", n)
+	}
+}
+
+// textOf is a TXT record's text: Hetzner stores the value as sent, which
+// some clients send quoted; one pair of surrounding quotes is dropped.
+func textOf(v string) string {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && !strings.Contains(v[1:len(v)-1], `"`) {
+		return v[1 : len(v)-1]
+	}
+	return v
+}
+
+func zoneName(z string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(z)), ".")
+}
+
+func deref(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+var (
+	_ libdns.RecordGetter   = (*Provider)(nil)
+	_ libdns.RecordAppender = (*Provider)(nil)
+	_ libdns.RecordDeleter  = (*Provider)(nil)
+	_ libdns.ZoneLister     = (*Provider)(nil)
+)
