@@ -1,0 +1,163 @@
+package issue
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/strictacme/strictacme/internal/propagation"
+	"github.com/strictacme/strictacme/internal/providers"
+	"github.com/strictacme/strictacme/internal/testworld"
+	"github.com/strictacme/strictacme/provider/hetzner"
+	"github.com/strictacme/strictacme/provider/hetzner/hetznertest"
+)
+
+// hetznerWorld is a test world whose example.com zone lives in a fake
+// Hetzner DNS account (pages of 2 items): after every create or delete
+// the zone's challenge TXT records are published to the authoritative
+// server Pebble validates against; then each of also is called.
+func hetznerWorld(t *testing.T, also ...func()) (*testworld.World, *hetznertest.Server, *hetzner.Provider) {
+	t.Helper()
+	w := testworld.Start(t)
+	api := hetznertest.NewServer(hetznertest.Options{MaxPerPage: 2})
+	t.Cleanup(api.Close)
+	api.AddZone("example.com",
+		hetznertest.Record{Type: "A", Name: "@", Value: "192.0.2.10"},
+		hetznertest.Record{Type: "MX", Name: "@", Value: "10 mx1.example.net.", TTL: 3600},
+		hetznertest.Record{Type: "TXT", Name: "@", Value: "v=spf1 include:mail.example.net ~all"},
+		hetznertest.Record{Type: "CNAME", Name: "www", Value: "example.com."},
+		hetznertest.Record{Type: "A", Name: "sub", Value: "192.0.2.11"},
+	)
+	api.AddZone("example.net")
+	api.OnWrite(func() {
+		rrs, _ := w.DNS.Records("example.com.")
+		for _, rr := range rrs {
+			if rr.Header().Rrtype == dns.TypeTXT && strings.HasPrefix(rr.Header().Name, "_acme-challenge") {
+				w.DNS.RemoveRR(rr)
+			}
+		}
+		for _, r := range api.Records("example.com") {
+			if r.Type == "TXT" && strings.HasPrefix(r.Name, "_acme-challenge") {
+				rr := &dns.TXT{Hdr: dns.RR_Header{Name: r.Name + ".example.com.", Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: []string{r.Value}}
+				if _, err := w.DNS.AddRRLate(0, rr); err != nil {
+					t.Errorf("publishing %s: %v", r.Name, err)
+				}
+			}
+		}
+		for _, f := range also {
+			f()
+		}
+	})
+	return w, api, &hetzner.Provider{APIKey: api.Token(), Endpoint: api.URL()}
+}
+
+func hetznerTXT(api *hetznertest.Server, name string) []string {
+	var out []string
+	for _, r := range api.Records("example.com") {
+		if r.Type == "TXT" && r.Name == name {
+			out = append(out, r.Value)
+		}
+	}
+	return out
+}
+
+// TestHetznerEndToEnd: apex + wildcard + a subdomain through the hetzner
+// provider and Pebble, with the provider read-back as the check. The
+// zone is found from the paginated zone list; the three values (two at
+// one name, beside another client's) are created in one bulk call;
+// afterwards every record is as before, IDs included, and nothing of
+// ours is left.
+func TestHetznerEndToEnd(t *testing.T) {
+	var sawBoth bool
+	var api *hetznertest.Server
+	w, api, p := hetznerWorld(t, func() { sawBoth = sawBoth || len(hetznerTXT(api, "_acme-challenge")) == 3 })
+	api.AddRecord("example.com", hetznertest.Record{Type: "TXT", Name: "_acme-challenge", Value: "another-clients-value", TTL: 120})
+	before := fmt.Sprint(api.Records("example.com"))
+	f := newFixture(t, w, withProvider(p), func(f *fixture, c *Config) {
+		set, err := providers.NewSet(providers.Entry{Name: "hetzner", Provider: f.provider})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := propagation.Build(propagation.Choice{Strategy: "provider"}, propagation.Config{Clock: w.Clock}.WithProviders(set))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Propagation, c.Now = st, w.Clock.Now
+	})
+	api.ResetRequests()
+	res, err := f.obtain(t, context.Background(), "example.com", "*.example.com", "sub.example.com")
+	if err != nil {
+		t.Fatalf("Obtain: %v\n%s", err, strings.Join(f.log, "\n"))
+	}
+	if len(res.Certificate.Leaf.DNSNames) != 3 {
+		t.Fatalf("SANs %v", res.Certificate.Leaf.DNSNames)
+	}
+	if !sawBoth {
+		t.Error("the apex challenge name never held the apex and wildcard values beside the foreign one")
+	}
+	if after := fmt.Sprint(api.Records("example.com")); after != before {
+		t.Errorf("records changed:\nbefore %s\nafter  %s", before, after)
+	}
+	if n := api.Count("POST", "/records/bulk"); n != 1 {
+		t.Errorf("%d bulk creates; want 1", n)
+	}
+	if n := api.Count("DELETE", ""); n != 3 {
+		t.Errorf("%d DELETEs; want 3 (one per record: the API has no bulk delete)", n)
+	}
+	if es, _ := f.st.Journal().Entries(); len(es) != 0 {
+		t.Errorf("journal not empty: %v", es)
+	}
+}
+
+// A run killed between present and clean-up leaves its record; the next
+// run's sweep deletes exactly the journaled value, and another client's
+// value at the same name stays.
+func TestHetznerSweepAfterACrashDeletesOnlyTheJournaledValue(t *testing.T) {
+	w, api, p := hetznerWorld(t)
+	f := newFixture(t, w, withProvider(p))
+	const left = "left-by-a-killed-run-0000000000000000000000"
+	api.AddRecord("example.com", hetznertest.Record{Type: "TXT", Name: "_acme-challenge", Value: "another-clients-value", TTL: 120})
+	api.AddRecord("example.com", hetznertest.Record{Type: "TXT", Name: "_acme-challenge", Value: left, TTL: 120})
+	if err := f.st.Journal().Add(journalEntryFor("world", "example.com.", "_acme-challenge.example.com.", left)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.is.Sweep(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v", n, err)
+	}
+	if got := hetznerTXT(api, "_acme-challenge"); len(got) != 1 || got[0] != "another-clients-value" {
+		t.Fatalf("after the sweep: %q", got)
+	}
+}
+
+// Two orders at once in one zone, both with a value at the apex
+// challenge name: records are individual, so neither order's clean-up
+// removes the other's value, and both certificates are issued.
+func TestHetznerConcurrentOrdersInOneZone(t *testing.T) {
+	w, api, p := hetznerWorld(t)
+	api.AddRecord("example.com", hetznertest.Record{Type: "TXT", Name: "_acme-challenge", Value: "another-clients-value", TTL: 120})
+	a := newFixture(t, w, withProvider(p))
+	b := newFixture(t, w, withProvider(p))
+	errs := make(chan error, 2)
+	go func() {
+		_, err := a.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "*.example.com"), KeyType: EC256})
+		errs <- err
+	}()
+	go func() {
+		_, err := b.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "sub.example.com"), KeyType: EC256})
+		errs <- err
+	}()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("Obtain: %v\n%s\n%s", err, strings.Join(a.log, "\n"), strings.Join(b.log, "\n"))
+		}
+	}
+	if got := hetznerTXT(api, "_acme-challenge"); len(got) != 1 || got[0] != "another-clients-value" {
+		t.Errorf("TXT after both orders: %q", got)
+	}
+	if got := hetznerTXT(api, "_acme-challenge.sub"); len(got) != 0 {
+		t.Errorf("left at sub: %q", got)
+	}
+}
