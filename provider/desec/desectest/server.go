@@ -138,9 +138,9 @@ func (s *Server) AddDomain(name string, rrsets ...RRset) {
 	defer s.mu.Unlock()
 	d := &domainState{name: strings.ToLower(name), minimumTTL: s.opts.MinimumTTL, rrsets: map[string]*RRset{}}
 	for _, r := range rrsets {
-		recs, err := canonical(d.name, r.Subname, r.Type, r.Records)
-		if err != nil {
-			panic(err)
+		recs, bad := canonical(d.name, r.Subname, r.Type, r.Records)
+		if bad != "" {
+			panic(bad)
 		}
 		r.Records = recs
 		d.rrsets[key(r.Subname, r.Type)] = &r
@@ -181,9 +181,9 @@ func (s *Server) SetRRset(domain string, r RRset) {
 		delete(d.rrsets, key(r.Subname, r.Type))
 		return
 	}
-	recs, err := canonical(d.name, r.Subname, r.Type, r.Records)
-	if err != nil {
-		panic(err)
+	recs, bad := canonical(d.name, r.Subname, r.Type, r.Records)
+	if bad != "" {
+		panic(bad)
 	}
 	r.Records = recs
 	d.rrsets[key(r.Subname, r.Type)] = &r
@@ -269,8 +269,9 @@ func (d *domainState) sorted(keep func(*RRset) bool) []RRset {
 }
 
 // canonical parses records as zone-file contents of typ at the name and
-// returns them in canonical presentation form, as deSEC stores them.
-func canonical(domain, subname, typ string, records []string) ([]string, error) {
+// returns them in canonical presentation form, as deSEC stores them; or
+// deSEC's message for the records field.
+func canonical(domain, subname, typ string, records []string) ([]string, string) {
 	owner := domain + "."
 	if subname != "" {
 		owner = subname + "." + owner
@@ -280,16 +281,16 @@ func canonical(domain, subname, typ string, records []string) ([]string, error) 
 	for _, r := range records {
 		rr, err := dns.NewRR(owner + " 3600 IN " + typ + " " + r)
 		if err != nil || rr == nil {
-			return nil, fmt.Errorf("Record content for type %s malformed: %q", typ, r)
+			return nil, fmt.Sprintf("Record content for type %s malformed: %q", typ, r)
 		}
 		c := strings.TrimPrefix(rr.String(), rr.Header().String())
 		if seen[c] {
-			return nil, fmt.Errorf("Duplicate record content: this is identical to another record in the same RRset")
+			return nil, "Duplicate record content: this is identical to another record in the same RRset"
 		}
 		seen[c] = true
 		out = append(out, c)
 	}
-	return out, nil
+	return out, ""
 }
 
 type answer struct {
@@ -556,9 +557,9 @@ func (s *Server) bulk(r *http.Request, d *domainState) answer {
 		}
 		switch {
 		case it.Records != nil:
-			recs, err := canonical(d.name, sub, typ, *it.Records)
-			if err != nil {
-				e["records"] = []string{err.Error()}
+			recs, msg := canonical(d.name, sub, typ, *it.Records)
+			if msg != "" {
+				e["records"] = []string{msg}
 			}
 			next.Records = recs
 		case old != nil:
