@@ -100,7 +100,7 @@ func (e *APIError) Error() string {
 		if !e.RetryAt.IsZero() {
 			when = "after " + e.RetryAt.UTC().Format(time.RFC3339)
 		}
-		return what + "; deSEC throttles RRset writes per domain (2/s, 15/min, 100/h, 300/day): try again " + when + ", and put more names in one order rather than more orders"
+		return what + "; deSEC throttles each kind of request, RRset writes on one domain at 2/s, 15/min, 100/h, 300/day: try again " + when + ", and put more names in one order rather than more orders"
 	case e.Status == http.StatusBadRequest && strings.Contains(e.Detail, "ttl"):
 		return what + "; deSEC refuses TTLs below the domain's minimum (3600 s unless deSEC lowered it): set " + EnvTTL + " to at least that"
 	case e.Status >= 500:
