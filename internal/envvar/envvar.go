@@ -1,17 +1,14 @@
 // Package envvar reads provider settings from environment-style
-// variables as lego names them: a secret from NAME or from the file named
-// by NAME_FILE, durations as whole seconds (lego's form) or Go durations.
-// Errors name the variable and the fix, never a secret's value.
+// variables as lego names them: durations as whole seconds (lego's form)
+// or Go durations, TTLs as whole seconds in a range. Errors name the
+// variable and the fix. Secrets are read by internal/envsecret.
 package envvar
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/strictacme/strictacme/internal/keyshape"
 )
 
 // Lookup reads one variable, as os.LookupEnv does.
@@ -21,34 +18,6 @@ type Lookup func(name string) (string, bool)
 func (l Lookup) Get(name string) string {
 	v, _ := l(name)
 	return strings.TrimSpace(v)
-}
-
-// Secret reads name, or the file named by name_FILE (trailing white
-// space trimmed); setting both is an error. what says what the secret is
-// ("the deSEC API token"), for messages.
-func (l Lookup) Secret(name, what string) (string, error) {
-	v, f := l.Get(name), l.Get(name+"_FILE")
-	switch {
-	case v != "" && f != "":
-		return "", fmt.Errorf("both %s and %s_FILE are set; set only one", name, name)
-	case f == "":
-		return v, nil
-	}
-	b, err := os.ReadFile(f)
-	if err != nil && keyshape.LooksLikeKey(f) {
-		return "", fmt.Errorf("%s_FILE: that looks like a key, not a path; write it to a file (mode 0600) and give its path, or set %s", name, name)
-	}
-	if err != nil {
-		if pe, ok := err.(*os.PathError); ok {
-			err = pe.Err
-		}
-		return "", fmt.Errorf("%s_FILE: cannot read %s: %v; point it at a readable file holding %s", name, f, err, what)
-	}
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return "", fmt.Errorf("%s_FILE: %s is empty; put %s in it", name, f, what)
-	}
-	return s, nil
 }
 
 // Duration reads name as whole seconds or a Go duration ("90s", "2m");

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/strictacme/strictacme/internal/envsecret"
 	"github.com/strictacme/strictacme/internal/envvar"
 )
 
@@ -13,7 +14,7 @@ import (
 // none). Errors name the variable and the fix, never the token.
 func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 	l := envvar.Lookup(lookup)
-	tok, err := l.Secret(EnvToken, "the deSEC API token")
+	tok, _, err := envsecret.Read(lookup, EnvToken)
 	if err != nil {
 		return nil, err
 	}

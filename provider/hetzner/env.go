@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/strictacme/strictacme/internal/envsecret"
 	"github.com/strictacme/strictacme/internal/envvar"
 )
 
@@ -13,7 +14,7 @@ import (
 // duration). Errors name the variable and the fix, never the token.
 func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 	l := envvar.Lookup(lookup)
-	tok, err := l.Secret(EnvAPIKey, "the Hetzner DNS API token")
+	tok, _, err := envsecret.Read(lookup, EnvAPIKey)
 	if err != nil {
 		return nil, err
 	}
