@@ -19,7 +19,9 @@ import (
 
 	"github.com/strictacme/strictacme/internal/testworld"
 	"github.com/strictacme/strictacme/provider/cloudflare/cloudflaretest"
+	"github.com/strictacme/strictacme/provider/desec/desectest"
 	"github.com/strictacme/strictacme/provider/digitalocean/digitaloceantest"
+	"github.com/strictacme/strictacme/provider/hetzner/hetznertest"
 )
 
 // apiWorldEnv, set only by TestAPIProvidersSendNoDNSAtAll for its own
@@ -45,10 +47,16 @@ var apiProviders = map[string]struct {
 	"digitalocean": {func(api string) []string {
 		return []string{"DO_AUTH_TOKEN=" + digitaloceantest.DefaultToken, "DO_API_URL=" + api, "DO_SERVING_LAG=1s"}
 	}, digitaloceantest.DefaultToken},
+	"desec": {func(api string) []string {
+		return []string{"DESEC_TOKEN=" + desectest.DefaultToken, "DESEC_ENDPOINT=" + api, "DESEC_SERVING_LAG=1s"}
+	}, desectest.DefaultToken},
+	"hetzner": {func(api string) []string {
+		return []string{"HETZNER_API_KEY=" + hetznertest.DefaultToken, "HETZNER_ENDPOINT=" + api, "HETZNER_SERVING_LAG=1s"}
+	}, hetznertest.DefaultToken},
 }
 
 // TestAPIProvidersSendNoDNSAtAll issues apex + wildcard + a subdomain
-// with each API provider (--dns cloudflare, --dns digitalocean) and
+// with each API provider (--dns cloudflare, digitalocean, desec, hetzner) and
 // --propagation doh in a network namespace, the binary running as its own
 // user (nobody) so nftables counts its packets apart from the world's:
 // not one packet to port 53, UDP or TCP, and not one UDP datagram at all.
@@ -245,6 +253,38 @@ func TestAPIProviderWorld(t *testing.T) {
 			publish(names, texts)
 		})
 		apiURL, cert = api.URL(), api.CertPEM()
+	case "desec":
+		api := desectest.NewTLSServer(desectest.Options{PageSize: 2})
+		defer api.Close()
+		api.AddDomain("example.com", desectest.RRset{Type: "A", TTL: 3600, Records: []string{"192.0.2.10"}})
+		api.OnWrite(func(domain string) {
+			var names, texts []string
+			for _, set := range api.RRsets(domain) {
+				if set.Type != "TXT" {
+					continue
+				}
+				for _, rec := range set.Records {
+					names, texts = append(names, set.Subname+"."+domain), append(texts, strings.Trim(rec, `"`))
+				}
+			}
+			publish(names, texts)
+		})
+		apiURL, cert = api.URL(), api.CertificatePEM()
+	case "hetzner":
+		api := hetznertest.NewTLSServer(hetznertest.Options{MaxPerPage: 2})
+		defer api.Close()
+		api.AddZone("example.com", hetznertest.Record{Type: "A", Name: "@", Value: "192.0.2.10"})
+		api.AddZone("example.net")
+		api.OnWrite(func() {
+			var names, texts []string
+			for _, r := range api.Records("example.com") {
+				if r.Type == "TXT" {
+					names, texts = append(names, r.Name+".example.com"), append(texts, r.Value)
+				}
+			}
+			publish(names, texts)
+		})
+		apiURL, cert = api.URL(), api.CertificatePEM()
 	default:
 		t.Fatalf("no fake API for %s", kind)
 	}

@@ -47,9 +47,12 @@ type RRset struct {
 	Records []string `json:"records"`
 }
 
+// DefaultToken is the token a Server accepts when Options.Token is "".
+const DefaultToken = "desec-test-token-Xq3vP8sLm2Zk9RtB4wYh"
+
 // Options configures a Server; the zero value is usable.
 type Options struct {
-	// Token is the accepted API token; "" is a fixed test token.
+	// Token is the accepted API token; "" is DefaultToken.
 	Token string
 	// PageSize is the number of items in one page; 0 is deSEC's 500.
 	PageSize int
@@ -97,7 +100,7 @@ func NewTLSServer(opts Options) *Server { return start(opts, true) }
 
 func start(opts Options, tls bool) *Server {
 	if opts.Token == "" {
-		opts.Token = "desec-test-token-Xq3vP8sLm2Zk9RtB4wYh"
+		opts.Token = DefaultToken
 	}
 	if opts.PageSize == 0 {
 		opts.PageSize = 500

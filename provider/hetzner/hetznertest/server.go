@@ -41,9 +41,12 @@ type Record struct {
 	TTL    int
 }
 
+// DefaultToken is the token a Server accepts when Options.Token is "".
+const DefaultToken = "hetzner-test-token-Vb7Q2mXk9LpR4sTy"
+
 // Options configures a Server; the zero value is usable.
 type Options struct {
-	// Token is the accepted API token; "" is a fixed test token.
+	// Token is the accepted API token; "" is DefaultToken.
 	Token string
 	// MaxPerPage caps per_page; 0 is 100.
 	MaxPerPage int
@@ -80,7 +83,7 @@ func NewTLSServer(opts Options) *Server { return start(opts, true) }
 
 func start(opts Options, tls bool) *Server {
 	if opts.Token == "" {
-		opts.Token = "hetzner-test-token-Vb7Q2mXk9LpR4sTy"
+		opts.Token = DefaultToken
 	}
 	if opts.MaxPerPage == 0 {
 		opts.MaxPerPage = 100
