@@ -154,6 +154,27 @@ func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
 	return out, err
 }
 
+// ZoneFor returns the zone of this account that holds fqdn: the longest of
+// the zone list (GET /zones, every page). None is an error that names the
+// likely cause, a zone moved to the Hetzner Console.
+func (p *Provider) ZoneFor(ctx context.Context, fqdn string) (string, error) {
+	zones, err := p.ListZones(ctx)
+	if err != nil {
+		return "", err
+	}
+	name := strings.ToLower(strings.TrimSuffix(fqdn, ".")) + "."
+	best := ""
+	for _, z := range zones {
+		if (name == z.Name || strings.HasSuffix(name, "."+z.Name)) && len(z.Name) > len(best) {
+			best = z.Name
+		}
+	}
+	if best == "" {
+		return "", fmt.Errorf("hetzner: no zone of this DNS Console account holds %s; check the token's account, or whether the zone moved to the Hetzner Console, whose Cloud API this provider does not speak", strings.TrimSuffix(name, "."))
+	}
+	return best, nil
+}
+
 func (p *Provider) rememberZone(z zone) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

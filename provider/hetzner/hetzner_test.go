@@ -151,6 +151,26 @@ func TestListingsFollowPagination(t *testing.T) {
 	}
 }
 
+// Zones come from the zone list: the longest zone holding the name; a
+// name in no zone says that the zone may have moved to the Hetzner Console.
+func TestZoneForPicksTheLongestZoneOfTheList(t *testing.T) {
+	f := newFixture(t, hetznertest.Options{MaxPerPage: 1})
+	f.api.AddZone("dev.example.com")
+	for fqdn, want := range map[string]string{
+		"_acme-challenge.example.com.":       "example.com.",
+		"_acme-challenge.a.dev.example.com.": "dev.example.com.",
+		"_acme-challenge.Dev.Example.com":    "dev.example.com.",
+	} {
+		if got, err := f.p.ZoneFor(ctx, fqdn); err != nil || got != want {
+			t.Errorf("ZoneFor(%s) = %q, %v; want %q", fqdn, got, err, want)
+		}
+	}
+	f.api.MoveToConsole("example.com")
+	if _, err := f.p.ZoneFor(ctx, "_acme-challenge.example.com."); err == nil || !strings.Contains(err.Error(), "Hetzner Console") {
+		t.Errorf("moved zone: %v", err)
+	}
+}
+
 func TestThrottledCallsWaitForRetryAfter(t *testing.T) {
 	f := newFixture(t, hetznertest.Options{})
 	f.api.Throttle(1, 4*time.Second)
