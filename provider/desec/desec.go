@@ -27,6 +27,7 @@ import (
 	"github.com/libdns/libdns"
 
 	"github.com/strictacme/strictacme/internal/redact"
+	"github.com/strictacme/strictacme/internal/txtdata"
 )
 
 // lego's variable names (https://go-acme.github.io/lego/dns/desec/), and
@@ -212,7 +213,7 @@ func (p *Provider) GetRecords(ctx context.Context, zone string) ([]libdns.Record
 		for _, r := range s.Records {
 			rr := libdns.RR{Name: name, TTL: ttl, Type: s.Type, Data: r}
 			if s.Type == "TXT" {
-				if rr.Data, err = unquoteTXT(r); err != nil {
+				if rr.Data, err = txtdata.Unquote(r); err != nil {
 					return nil, fmt.Errorf("desec: reading zone %s: %w", z, err)
 				}
 			}
@@ -305,14 +306,14 @@ func (p *Provider) change(ctx context.Context, zone string, recs []libdns.Record
 		}
 		idx := -1
 		for i, r := range s.Records {
-			if t, err := unquoteTXT(r); err == nil && t == w.text {
+			if t, err := txtdata.Unquote(r); err == nil && t == w.text {
 				idx = i
 				break
 			}
 		}
 		switch {
 		case add && idx < 0:
-			s.Records = append(s.Records, quoteTXT(w.text))
+			s.Records = append(s.Records, txtdata.Quote(w.text))
 		case !add && idx >= 0:
 			s.Records = slices.Delete(s.Records, idx, idx+1)
 		default:

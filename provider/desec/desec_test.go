@@ -15,6 +15,7 @@ import (
 
 	"github.com/libdns/libdns"
 
+	"github.com/strictacme/strictacme/internal/txtdata"
 	"github.com/strictacme/strictacme/internal/version"
 	"github.com/strictacme/strictacme/provider/desec/desectest"
 )
@@ -60,7 +61,7 @@ func (f *fixture) txt(sub string) []string {
 	}
 	var out []string
 	for _, rec := range r.Records {
-		v, err := unquoteTXT(rec)
+		v, err := txtdata.Unquote(rec)
 		if err != nil {
 			panic(err)
 		}
@@ -415,29 +416,6 @@ func TestOnlyExactTXTValuesAreWritten(t *testing.T) {
 	}
 	if v := f.txt("_acme-challenge"); !slices.Equal(v, []string{foreign}) {
 		t.Errorf("TXT: %q", v)
-	}
-}
-
-func TestTXTPresentationForm(t *testing.T) {
-	for _, text := range []string{"plain", `with "quotes" and \ backslash`, "ünïcode", strings.Repeat("x", 300), ""} {
-		q := quoteTXT(text)
-		got, err := unquoteTXT(q)
-		if err != nil || got != text {
-			t.Errorf("round trip of %q via %s: %q, %v", text, q, got, err)
-		}
-	}
-	if q := quoteTXT(strings.Repeat("a", 256)); q != `"`+strings.Repeat("a", 255)+`" "a"` {
-		t.Errorf("256 bytes: %s", q)
-	}
-	for in, want := range map[string]string{`"a" "b"`: "ab", `abc`: "abc", `"\065"`: "A"} {
-		if got, err := unquoteTXT(in); err != nil || got != want {
-			t.Errorf("unquote %s = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{`"open`, `"x\`, `"\999"`} {
-		if _, err := unquoteTXT(bad); err == nil {
-			t.Errorf("unquote %s: no error", bad)
-		}
 	}
 }
 
