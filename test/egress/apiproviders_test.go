@@ -20,12 +20,12 @@ import (
 	"github.com/strictacme/strictacme/provider/route53/route53test"
 )
 
-// apiWorldEnv, set only by TestAPIProvidersSendNoDNS for its own child
+// httpAPIWorldEnv, set only by TestAPIProvidersSendNoDNS for its own child
 // process, makes TestAPIProvidersWorld run the world inside the namespace
 // (a test seam of this test binary only).
-const apiWorldEnv = "STRICTACME_EGRESS_API_DIR"
+const httpAPIWorldEnv = "STRICTACME_EGRESS_API_DIR"
 
-type apiWorldInfo struct {
+type httpAPIWorldInfo struct {
 	Directory, DoH, Root      string
 	FakeRoot                  string
 	PowerDNS, PowerDNSKey     string
@@ -52,7 +52,7 @@ func TestAPIProvidersSendNoDNS(t *testing.T) {
 
 	dir := t.TempDir()
 	world := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^TestAPIProvidersWorld$", "-test.timeout=5m")
-	world.Env = append(os.Environ(), apiWorldEnv+"="+dir)
+	world.Env = append(os.Environ(), httpAPIWorldEnv+"="+dir)
 	stop, err := world.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +63,7 @@ func TestAPIProvidersSendNoDNS(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stop.Close(); _ = world.Wait() })
-	var info apiWorldInfo
+	var info httpAPIWorldInfo
 	deadline := time.Now().Add(time.Minute)
 	for {
 		b, err := os.ReadFile(filepath.Join(dir, "world.json"))
@@ -117,7 +117,7 @@ func TestAPIProvidersSendNoDNS(t *testing.T) {
 // after each write (Route 53: once INSYNC). It writes world.json and stops
 // when its stdin closes.
 func TestAPIProvidersWorld(t *testing.T) {
-	dir := os.Getenv(apiWorldEnv)
+	dir := os.Getenv(httpAPIWorldEnv)
 	if dir == "" {
 		t.Skip("runs only as TestAPIProvidersSendNoDNS's world process")
 	}
@@ -173,7 +173,7 @@ func TestAPIProvidersWorld(t *testing.T) {
 	if err := os.WriteFile(fakeRoot, r53.CertificatePEM(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	info := apiWorldInfo{Directory: w.DirectoryURL, DoH: w.DoHURL, Root: w.TLSRootFile, FakeRoot: fakeRoot,
+	info := httpAPIWorldInfo{Directory: w.DirectoryURL, DoH: w.DoHURL, Root: w.TLSRootFile, FakeRoot: fakeRoot,
 		PowerDNS: pdns.URL(), PowerDNSKey: pdns.APIKey(), Route53: r53.URL(), Route53AccessKey: r53.AccessKeyID()}
 	b, _ := json.Marshal(info)
 	tmp := filepath.Join(dir, "world.json.tmp")
