@@ -50,7 +50,9 @@ func TestFirstOrderThatFailsLeavesItsState(t *testing.T) {
 		r := &Run{
 			Store: st, NoARI: true, Now: func() time.Time { return now }, Log: func(l string) { logs = append(logs, l) },
 			Order: map[string]OrderReason{"new": {Names: []string{"example.com"}, Reason: "in the config file, not stored yet"}},
-			Issue: func(_ context.Context, c *CertRun, _ string, _ func(string)) (*store.Certificate, error) { return issue(c) },
+			Issue: func(_ context.Context, c *CertRun, _ string, _ func(string)) (*store.Certificate, error) {
+				return issue(c)
+			},
 		}
 		return r.Do(context.Background())
 	}
