@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/job"
 	"github.com/strictacme/strictacme/internal/metrics"
 	"github.com/strictacme/strictacme/internal/plan"
@@ -102,8 +101,6 @@ func (f *renewFlags) register(cmd *cobra.Command) {
 // runRenew is renew and run: the renewal run of internal/renewal with this
 // command's flags, output and exit codes.
 func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) error {
-	start := time.Now()
-	logf := func(line string) { fmt.Fprintln(stderr, line) }
 	if f.jitter < 0 {
 		return usage("--jitter %s: must not be negative", f.jitter)
 	}
@@ -125,7 +122,7 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		Path: f.path, LockWait: f.lockWait, Timeout: f.timeout, Names: f.names, Conf: f.conf,
 		Force: f.force, NoARI: f.noARI, Jitter: f.jitter, Now: now, Hooks: f.hooks, CACerts: f.caCerts,
 		Email: f.email, AcceptTOS: f.acceptTOS, EABKeyID: f.eabKID, EABKey: f.eabHMAC, EABKeyFile: f.eabHMACFile,
-		PollEvery: pollInterval, BeforeOrder: beforeOrder, Skip: sandboxSkip, Explain: flagError, Output: stderr,
+		MetricsFile: f.metricsFile, PollEvery: pollInterval, BeforeOrder: beforeOrder, Skip: sandboxSkip, Explain: flagError, Output: stderr,
 		Refuse: func(name string, m store.Metadata) error {
 			if issuedBySandbox(m) {
 				return usage("%s was issued by strictacme sandbox, whose CA is gone; run strictacme sandbox again", name)
@@ -137,14 +134,6 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 	if sum == nil {
 		return runErr
 	}
-	if f.metricsFile != "" {
-		if err := metrics.WriteFile(f.metricsFile, now(), time.Since(start), sum.Certificates); err != nil {
-			err = fmt.Errorf("--metrics-file: %w", err)
-			logf(fmt.Sprintf("metrics: %v", err))
-			runErr = sum.Fail(exitcode.With(exitcode.Failure, err))
-		}
-	}
-	sum.DurationMS = time.Since(start).Milliseconds()
 	if f.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

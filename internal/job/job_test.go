@@ -224,3 +224,28 @@ func selfSigned(t *testing.T, name string) *store.Certificate {
 		Meta: store.Metadata{Names: []string{name}, Serial: "09", KeyType: "ec256", Directory: "https://ca.example/directory", NotBefore: now, NotAfter: now.Add(90 * 24 * time.Hour)},
 	}
 }
+
+// A renew run over a store with nothing stored still writes its metrics;
+// a metrics file that cannot be written fails the run (exit 1) with the
+// summary saying why, and nothing else is lost.
+func TestRenewalWritesMetricsOrFails(t *testing.T) {
+	path := t.TempDir()
+	if _, err := store.Open(path); err != nil {
+		t.Fatal(err)
+	}
+	metricsFile := filepath.Join(t.TempDir(), "strictacme.prom")
+	var log bytes.Buffer
+	r := &Renewal{Path: path, Timeout: time.Minute, MetricsFile: metricsFile, Output: &log}
+	sum, err := r.Do(context.Background())
+	if err != nil || !sum.OK {
+		t.Fatalf("Do = %+v, %v", sum, err)
+	}
+	if b, err := os.ReadFile(metricsFile); err != nil || !bytes.Contains(b, []byte("strictacme_renew_success 1")) {
+		t.Errorf("metrics %q, %v", b, err)
+	}
+	r.MetricsFile = filepath.Join(t.TempDir(), "gone", "strictacme.prom")
+	sum, err = r.Do(context.Background())
+	if exitcode.Of(err) != exitcode.Failure || sum == nil || sum.OK || !strings.Contains(sum.Error, "--metrics-file") {
+		t.Errorf("unwritable metrics: %+v, %v", sum, err)
+	}
+}

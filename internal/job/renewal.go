@@ -12,6 +12,7 @@ import (
 	"github.com/mholt/acmez/v3/acme"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/metrics"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/steplog"
@@ -56,6 +57,9 @@ type Renewal struct {
 	// Refuse, when it returns an error, refuses to order a stored
 	// certificate with its stored settings (one whose CA is gone).
 	Refuse func(name string, m store.Metadata) error
+	// MetricsFile, when set, receives the run's metrics (internal/metrics)
+	// once it is done; failing to write it fails the run.
+	MetricsFile string
 	// Explain turns a problem of a certificate's settings into the
 	// caller's words; nil leaves it.
 	Explain func(error) error
@@ -63,10 +67,16 @@ type Renewal struct {
 	Output io.Writer
 }
 
-// Do runs r. The summary is nil when the run stopped before deciding
-// anything (the lock, a damaged journal); the error carries the exit code
-// of the first failure (renewal.Run.Do).
+// Do runs r and writes MetricsFile. The summary is nil when the run
+// stopped before deciding anything (the lock, a damaged journal); its
+// DurationMS is the whole run's. The error carries the exit code of the
+// first failure (renewal.Run.Do).
 func (r *Renewal) Do(ctx context.Context) (*renewal.Summary, error) {
+	start := time.Now()
+	now := r.Now
+	if now == nil {
+		now = time.Now
+	}
 	logf := lineWriter(r.Output)
 	open := store.OpenExistingLocked
 	if r.Conf.Settings != nil {
@@ -116,7 +126,19 @@ func (r *Renewal) Do(ctx context.Context) (*renewal.Summary, error) {
 		},
 	}
 	run.PreHook, run.PostHook = r.runHooks(st)
-	return run.Do(ctx)
+	sum, runErr := run.Do(ctx)
+	if sum == nil {
+		return nil, runErr
+	}
+	if r.MetricsFile != "" {
+		if err := metrics.WriteFile(r.MetricsFile, now(), time.Since(start), sum.Certificates); err != nil {
+			err = fmt.Errorf("--metrics-file: %w", err)
+			logf(fmt.Sprintf("metrics: %v", err))
+			runErr = sum.Fail(exitcode.With(exitcode.Failure, err))
+		}
+	}
+	sum.DurationMS = time.Since(start).Milliseconds()
+	return sum, runErr
 }
 
 // runHooks are the pre and post hooks of a run: those given, else those
