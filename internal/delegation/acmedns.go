@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/resolver"
 	"github.com/strictacme/strictacme/provider/acmedns"
 )
@@ -91,3 +94,53 @@ func (e *AbsentAtServersError) Error() string {
 
 // MissingRecord marks an error whose fix is a DNS record (exit code 6).
 func (e *AbsentAtServersError) MissingRecord() bool { return true }
+
+// AcmeDNSSetup is the set-up of acme-dns delegation for some domains
+// ("strictacme register"): an account on the challenge server for each
+// domain without one in the credentials file, saved there.
+type AcmeDNSSetup struct {
+	// Server is the challenge server's API URL.
+	Server string
+	// CredentialsFile is the goacmedns JSON file (mode 0600).
+	CredentialsFile string
+	Domains         []string
+	Options         acmedns.RegisterOptions
+}
+
+// Ensure returns the account of every domain, registering and saving
+// those missing. The file's folder is made first, so that the key of an
+// account the server just created is never lost to a missing folder.
+// Errors: a credentials file that cannot be read or whose folder cannot be
+// made (exit code Usage); *acmedns.SaveError (the account exists on the
+// server, its key only in memory: the message says what to do); the
+// server's failure or refusal (exit code DNS).
+func (s AcmeDNSSetup) Ensure(ctx context.Context) ([]acmedns.Ensured, error) {
+	creds, err := acmedns.LoadCredentials(s.CredentialsFile)
+	if err != nil {
+		return nil, exitcode.With(exitcode.Usage, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(s.CredentialsFile), 0o700); err != nil {
+		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("credentials file %s: %w", s.CredentialsFile, err))
+	}
+	needs, err := creds.Ensure(ctx, s.CredentialsFile, s.Server, s.Domains, s.Options)
+	var saveErr *acmedns.SaveError
+	switch {
+	case errors.As(err, &saveErr):
+		return nil, err
+	case err != nil:
+		return nil, exitcode.With(exitcode.DNS, err)
+	}
+	return needs, nil
+}
+
+// Unplaced returns, for each of needs whose CNAME is not in place (Check),
+// its challenge name and why, as "NAME (why)", in order.
+func (c AcmeDNSCheck) Unplaced(ctx context.Context, needs []acmedns.Ensured) []string {
+	var missing []string
+	for _, n := range needs {
+		if ok, why := c.InPlace(ctx, n.Account, n.Domain); !ok {
+			missing = append(missing, fmt.Sprintf("%s (%s)", acmedns.ChallengeName(n.Domain), why))
+		}
+	}
+	return missing
+}

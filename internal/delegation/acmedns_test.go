@@ -6,9 +6,13 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/resolver"
 	"github.com/strictacme/strictacme/internal/testworld"
@@ -138,5 +142,51 @@ func TestDelegatorVerifiesTheAcmeDNSCNAME(t *testing.T) {
 				t.Errorf("log %q, want %q", joined, tt.log)
 			}
 		})
+	}
+}
+
+// register's set-up: accounts for the domains without one are created on
+// the server and saved in a credentials file whose folder is made first;
+// a second run registers nothing; a wildcard shares its apex's account; a
+// server refusing is a DNS failure and an unreadable file a usage error.
+func TestAcmeDNSSetupRegistersOnlyWhatIsMissing(t *testing.T) {
+	registered := 0
+	refuse := false
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/register" || refuse {
+			http.Error(rw, `{"error":"forbidden"}`, http.StatusForbidden)
+			return
+		}
+		registered++
+		_ = json.NewEncoder(rw).Encode(map[string]string{
+			"username": "u" + strconv.Itoa(registered), "password": "p", "subdomain": "s" + strconv.Itoa(registered),
+			"fulldomain": "s" + strconv.Itoa(registered) + ".auth.example.org",
+		})
+	}))
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "new folder", "acmedns.json")
+	setup := AcmeDNSSetup{Server: srv.URL, CredentialsFile: file, Domains: []string{"example.com", "*.example.com", "www.example.com"}, Options: acmedns.RegisterOptions{HTTPClient: srv.Client()}}
+	needs, err := setup.Ensure(context.Background())
+	if err != nil || len(needs) != 2 || !needs[0].Registered || needs[0].Domain != "example.com" || registered != 2 {
+		t.Fatalf("first run: %+v, %v (%d registered); want example.com and www.example.com registered", needs, err, registered)
+	}
+	if info, err := os.Stat(file); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("credentials file: %v %v", info, err)
+	}
+	needs, err = setup.Ensure(context.Background())
+	if err != nil || len(needs) != 2 || needs[0].Registered || needs[1].Registered || registered != 2 {
+		t.Errorf("second run: %+v, %v (%d registered); want both from the file", needs, err, registered)
+	}
+
+	refuse = true
+	setup.Domains = []string{"other.example.net"}
+	if _, err := setup.Ensure(context.Background()); exitcode.Of(err) != exitcode.DNS {
+		t.Errorf("refused: %v (exit %d), want exit %d", err, exitcode.Of(err), exitcode.DNS)
+	}
+	if err := os.WriteFile(file, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := setup.Ensure(context.Background()); exitcode.Of(err) != exitcode.Usage {
+		t.Errorf("damaged file: %v (exit %d), want exit %d", err, exitcode.Of(err), exitcode.Usage)
 	}
 }
