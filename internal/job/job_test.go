@@ -3,14 +3,7 @@ package job
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,6 +16,7 @@ import (
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/store"
+	"github.com/strictacme/strictacme/internal/store/storetest"
 )
 
 // persistOnly is a certificate that needs no DNS provider to build: its
@@ -104,21 +98,17 @@ func TestRenewalBuildsEachOrderFromTheRightSettings(t *testing.T) {
 // The pre and post hooks of a run: those given for the run, else the
 // config file's, else each one the selected certificates were stored with.
 func TestRenewalHooksComeFromTheRunThenTheFileThenTheStore(t *testing.T) {
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
 	s := persistOnly("a.example")
 	s.PreHook, s.PostHook = "stored-pre", "stored-post"
 	raw, err := s.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := selfSigned(t, "a.example")
-	c.Meta.Settings, c.Meta.SettingsVersion = raw, plan.SchemaVersion
-	if err := st.SaveCertificate(c); err != nil {
-		t.Fatal(err)
-	}
+	now := time.Now()
+	storetest.SaveCertificate(t, st, "a.example", now, now.Add(time.Hour), func(m *store.Metadata) {
+		m.Settings, m.SettingsVersion = raw, plan.SchemaVersion
+	})
 	tests := []struct {
 		name              string
 		given             Hooks
@@ -144,20 +134,14 @@ func TestRenewalHooksComeFromTheRunThenTheFileThenTheStore(t *testing.T) {
 // deploy hook runs; a failing deploy hook is the error, the outputs stay
 // written, and the hook sees the certificate's paths.
 func TestDeployWritesOutputsThenRunsTheHook(t *testing.T) {
-	root := t.TempDir()
-	st, err := store.Open(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := selfSigned(t, "web.example")
-	if err := st.SaveCertificate(c); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
+	root := st.Root
+	c := storetest.SaveCertificate(t, st, "web.example", time.Now(), time.Now().Add(time.Hour), nil)
 	out := filepath.Join(t.TempDir(), "fullchain.pem")
 	seen := filepath.Join(t.TempDir(), "seen")
 	h := Hooks{Deploy: `echo "$STRICTACME_CERT_NAME" > ` + seen + `; exit 3`, Timeout: time.Minute, Outputs: deploy.Outputs{FullchainFile: out}}
 	var log bytes.Buffer
-	err = h.DeployCert(context.Background(), &log, root, c, false)
+	err := h.DeployCert(context.Background(), &log, root, c, false)
 	if exitcode.Of(err) != exitcode.Hook {
 		t.Fatalf("deploy: %v (exit %d); want the hook's failure", err, exitcode.Of(err))
 	}
@@ -180,7 +164,7 @@ func TestResultNamesTheStablePaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	j.Why = "the config file changed it"
-	c := selfSigned(t, "web.example")
+	c := storetest.SaveCertificate(t, storetest.Open(t), "web.example", time.Now(), time.Now().Add(time.Hour), nil)
 	got := j.result(nil, exitcode.With(exitcode.DNS, errors.New("provider down")))
 	if got.OK || got.ExitCode != exitcode.DNS || got.Certificate != nil || got.Reordered != j.Why || !slices.Equal(got.Names, []string{"web.example"}) {
 		t.Errorf("failed order: %+v", got)
@@ -196,56 +180,9 @@ func TestResultNamesTheStablePaths(t *testing.T) {
 func rootFile(t *testing.T) string {
 	t.Helper()
 	f := filepath.Join(t.TempDir(), "root.pem")
-	if err := os.WriteFile(f, selfSigned(t, "root.example").CertPEM, 0o600); err != nil {
+	c := storetest.SaveCertificate(t, storetest.Open(t), "root", time.Now(), time.Now().Add(time.Hour), nil)
+	if err := os.WriteFile(f, c.CertPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return f
-}
-
-// selfSigned is a certificate standing in for one a CA issued.
-func selfSigned(t *testing.T, name string) *store.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(9), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name}, NotBefore: now, NotAfter: now.Add(90 * 24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyPEM, err := store.MarshalPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &store.Certificate{
-		Name: name, KeyPEM: keyPEM, CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		Meta: store.Metadata{Names: []string{name}, Serial: "09", KeyType: "ec256", Directory: "https://ca.example/directory", NotBefore: now, NotAfter: now.Add(90 * 24 * time.Hour)},
-	}
-}
-
-// A renew run over a store with nothing stored still writes its metrics;
-// a metrics file that cannot be written fails the run (exit 1) with the
-// summary saying why, and nothing else is lost.
-func TestRenewalWritesMetricsOrFails(t *testing.T) {
-	path := t.TempDir()
-	if _, err := store.Open(path); err != nil {
-		t.Fatal(err)
-	}
-	metricsFile := filepath.Join(t.TempDir(), "strictacme.prom")
-	var log bytes.Buffer
-	r := &Renewal{Path: path, Timeout: time.Minute, MetricsFile: metricsFile, Output: &log}
-	sum, err := r.Do(context.Background())
-	if err != nil || !sum.OK {
-		t.Fatalf("Do = %+v, %v", sum, err)
-	}
-	if b, err := os.ReadFile(metricsFile); err != nil || !bytes.Contains(b, []byte("strictacme_renew_success 1")) {
-		t.Errorf("metrics %q, %v", b, err)
-	}
-	r.MetricsFile = filepath.Join(t.TempDir(), "gone", "strictacme.prom")
-	sum, err = r.Do(context.Background())
-	if exitcode.Of(err) != exitcode.Failure || sum == nil || sum.OK || !strings.Contains(sum.Error, "--metrics-file") {
-		t.Errorf("unwritable metrics: %+v, %v", sum, err)
-	}
 }
