@@ -29,16 +29,6 @@ type accountFlags struct {
 	lockWait   bool
 }
 
-// accountView is the output of account (also --json).
-type accountView struct {
-	URL       string   `json:"url"`
-	Directory string   `json:"ca_directory"`
-	Status    string   `json:"status"`
-	Contact   []string `json:"contact"`
-	Created   string   `json:"created,omitempty"`
-	Changed   []string `json:"changed,omitempty"`
-}
-
 func newAccountCmd() *cobra.Command {
 	var f accountFlags
 	cmd := &cobra.Command{
@@ -99,13 +89,7 @@ func runAccount(ctx context.Context, f *accountFlags, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	view := accountView{URL: state.URL, Directory: directory, Status: state.Status, Contact: state.Contact, Changed: state.Changed}
-	if !state.Created.IsZero() {
-		view.Created = state.Created.UTC().Format("2006-01-02T15:04:05Z")
-	}
-	if view.Contact == nil {
-		view.Contact = []string{}
-	}
+	view := state.View(directory)
 	if f.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

@@ -93,3 +93,65 @@ provider = "adns"
 		t.Fatalf("renew: exit %d\n%s\n%s", code, out, errs)
 	}
 }
+
+// An acme-dns account whose _acme-challenge CNAME is missing, with its
+// credentials in place: check, issue, run and renew all stop with exit 6
+// and the record to add before any order reaches the CA, the server here
+// being acme-dns itself (no /lookup), so the CNAME is asked through the
+// resolvers. renew meets it after the CNAME was removed from a stored
+// certificate's zone.
+func TestMissingAcmeDNSCNAMEStopsBeforeAnyOrder(t *testing.T) {
+	w := testworld.Start(t)
+	srv := challengeservertest.Start(t, challengeservertest.Config(t, "lookup = false"))
+	w.Forward(challengeservertest.Zone+".", srv.DNSAddr)
+	acct, err := acmedns.Register(context.Background(), srv.APIURL, acmedns.RegisterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	credsFile := filepath.Join(dir, "acmedns.json")
+	if err := (acmedns.Credentials{"example.com": acct}).Save(credsFile); err != nil {
+		t.Fatal(err)
+	}
+	f := worldConfig(t, w, `
+[providers.adns]
+type = "acmedns"
+credentials = "`+credsFile+`"
+
+[[certificate]]
+name = "adns"
+names = ["example.com", "*.example.com"]
+provider = "adns"
+`)
+	state := filepath.Join(filepath.Dir(f), "state")
+	flags := []string{"--server", w.DirectoryURL, "--ca-cert", w.TLSRootFile, "--accept-tos", "--resolver", w.DoHURL,
+		"--path", t.TempDir(), "--dns", "acmedns", "--acmedns-credentials", credsFile, "-d", "example.com", "-d", "*.example.com"}
+	fix := "_acme-challenge.example.com. CNAME " + strings.TrimSuffix(acct.FullDomain, ".") + "."
+	stops := func(args ...string) {
+		t.Helper()
+		w.CA.ResetRequests()
+		code, out, errs := runCLI(t, args...)
+		if code != 6 || !strings.Contains(out+errs, fix) {
+			t.Errorf("%s: exit %d, want 6 naming %q\n%s\n%s", args[0], code, fix, out, errs)
+		}
+		if n := w.CA.Requests(testworld.PathNewOrder); n != 0 {
+			t.Errorf("%s: %d new-order requests reached the CA", args[0], n)
+		}
+	}
+	stops(append([]string{"check"}, flags...)...)
+	stops(append([]string{"issue"}, flags...)...)
+	stops("run", "--config", f)
+
+	if err := w.DNS.Add("_acme-challenge.example.com.", dns.TypeCNAME, 300, dns.Fqdn(acct.FullDomain)); err != nil {
+		t.Fatal(err)
+	}
+	w.Recursive.Advance(2 * time.Hour) // past the negative answers cached above
+	if code, out, errs := runCLI(t, "run", "--config", f); code != 0 {
+		t.Fatalf("run with the CNAME in place: exit %d\n%s\n%s", code, out, errs)
+	}
+	if _, err := w.DNS.Remove("_acme-challenge.example.com.", dns.TypeCNAME); err != nil {
+		t.Fatal(err)
+	}
+	w.Recursive.Advance(2 * time.Hour)
+	stops("renew", "--force", "--path", state)
+}

@@ -86,7 +86,7 @@ func checkTargets(cmd *cobra.Command, f *issueFlags, file string) ([]preflight.T
 		if err != nil {
 			return nil, err
 		}
-		return []preflight.Target{preflight.TargetOf(j.Plan, j.path)}, nil
+		return []preflight.Target{preflight.TargetOf(j.Plan, j.Path)}, nil
 	}
 	if len(f.domains) > 0 {
 		return nil, usage("check: give either --config or -d, not both")

@@ -1,17 +1,9 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"io"
-
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/deploy"
-	"github.com/strictacme/strictacme/internal/hooks"
-	"github.com/strictacme/strictacme/internal/plan"
-	"github.com/strictacme/strictacme/internal/renewal"
-	"github.com/strictacme/strictacme/internal/store"
 )
 
 // registerDeployFlags adds the deploy output flags (internal/deploy) of
@@ -44,39 +36,5 @@ func init() {
 		"reload_command": "--reload-command",
 	} {
 		flagNames[key] = flag
-	}
-}
-
-// install brings the deploy outputs h.outputs of certificate c, stored
-// under root, up to date (deploy.Sync); the reload command runs as a hook
-// with the deploy hook's variables. What was done is logged on w.
-func (h hookFlags) install(ctx context.Context, w io.Writer, root string, c *store.Certificate, renewed bool) error {
-	if h.outputs.Empty() {
-		return nil
-	}
-	env := renewal.DeployEnvOf(root, c, renewed, h.outputs)
-	reload := func(ctx context.Context, command string) error {
-		return h.runner(w).Run(ctx, hooks.Reload, c.Name, command, env)
-	}
-	done, err := deploy.Sync(ctx, h.outputs, c, (&store.Store{Root: root}).CertDir(c.Name), reload)
-	for _, line := range done {
-		fmt.Fprintln(w, c.Name+": "+line)
-	}
-	return err
-}
-
-// install is renewal.Run's Install for renew and run: the outputs of the
-// config file's settings (run), else of the stored ones.
-func (f *renewFlags) install(w io.Writer) func(context.Context, *renewal.CertRun, *store.Certificate) error {
-	return func(ctx context.Context, r *renewal.CertRun, c *store.Certificate) error {
-		s, ok := f.conf.Settings[r.Name]
-		if !ok {
-			if s, ok, _ = plan.FromMetadata(c.Meta); !ok {
-				return nil
-			}
-		}
-		h := f.hooks
-		h.outputs = s.Outputs
-		return h.install(ctx, w, f.path, c, false)
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,9 +15,8 @@ import (
 	"github.com/strictacme/strictacme/internal/delegation"
 	"github.com/strictacme/strictacme/internal/deploy"
 	"github.com/strictacme/strictacme/internal/exitcode"
-	"github.com/strictacme/strictacme/internal/issue"
+	"github.com/strictacme/strictacme/internal/job"
 	"github.com/strictacme/strictacme/internal/plan"
-	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/resolver"
 	"github.com/strictacme/strictacme/internal/store"
 )
@@ -71,13 +68,13 @@ type issueFlags struct {
 	propTimeout time.Duration
 	fallback    string
 
-	// Renewal, CA options and hooks (renew.go, hookflags).
+	// Renewal, CA options and hooks (renew.go, renew_hooks.go).
 	preferredChain string
 	reuseKey       bool
 	eabKID         string
 	eabHMAC        string
 	eabHMACFile    string
-	hooks          hookFlags
+	hooks          job.Hooks
 	outputs        deploy.Outputs // deploy_flags.go
 }
 
@@ -97,7 +94,7 @@ func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 	fl.StringVar(&f.name, "cert-name", "", "name of the certificate in the store (default: the first domain)")
 	fl.BoolVar(&f.lockWait, "wait", false, "wait for another run on the same --path instead of failing")
 	fl.BoolVar(&f.reuseKey, "reuse-key", false, "keep the private key of the stored certificate of the same name (also on renewals)")
-	f.hooks.register(cmd)
+	registerHookFlags(cmd, &f.hooks)
 	registerDeployFlags(cmd, &f.outputs)
 	if !withDNS {
 		return
@@ -149,25 +146,11 @@ failure, 5 timeout, 6 required record missing, 7 another run holds the lock,
 			if err != nil {
 				return err
 			}
-			j.json, j.lockWait = f.json, f.lockWait
-			return runPlan(cmd.Context(), j, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runJob(cmd.Context(), j, f.json, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f.register(cmd, true)
 	return withEnv(cmd)
-}
-
-// job is one order to run: the certificate's plan and how this run goes.
-type job struct {
-	*plan.Plan
-	path      string
-	json      bool
-	lockWait  bool
-	pollEvery time.Duration
-	hooks     hookFlags
-	replaces  string // ARI ID of the certificate being renewed
-	renewed   bool   // the order renews a stored certificate
-	why       string // why a stored certificate is ordered again, if it is
 }
 
 func usage(format string, a ...any) error {
@@ -185,7 +168,7 @@ func (f *issueFlags) settings() (plan.Settings, error) {
 		Propagation: f.propagation, Fallback: f.fallback, Resolvers: f.resolvers, Quorum: f.quorum,
 		RequestTimeout: plan.Duration(f.reqTimeout), PropagationTimeout: plan.Duration(f.propTimeout), FollowCNAME: f.followCNAME,
 		AllowPort53: f.allowPort53,
-		PreHook:     f.hooks.pre, DeployHook: f.hooks.deployCmd, PostHook: f.hooks.post, HookTimeout: plan.Duration(f.hooks.timeout),
+		PreHook:     f.hooks.Pre, DeployHook: f.hooks.Deploy, PostHook: f.hooks.Post, HookTimeout: plan.Duration(f.hooks.Timeout),
 		EABKeyID: f.eabKID, EABKeyFile: f.eabHMACFile, PreferredChain: f.preferredChain, ReuseKey: f.reuseKey,
 		Timeout: plan.Duration(f.timeout), Outputs: f.outputs,
 	}
@@ -211,7 +194,7 @@ func (f *issueFlags) settings() (plan.Settings, error) {
 }
 
 // plan builds the flags' certificate.
-func (f *issueFlags) plan() (*job, error) {
+func (f *issueFlags) plan() (*job.Job, error) {
 	s, err := f.settings()
 	if err != nil {
 		return nil, err
@@ -219,29 +202,26 @@ func (f *issueFlags) plan() (*job, error) {
 	if f.eabHMAC != "" && f.eabHMACFile != "" {
 		return nil, usage("give the EAB HMAC key once: --eab-hmac-key (or %s) or --eab-hmac-key-file", envName("eab-hmac-key"))
 	}
-	j, err := newJob(s, f.path, f.eabHMAC, f.lookup)
-	if err == nil {
-		j.hooks.env = f.hooks.env // --hook-env is not a stored setting
-	}
-	return j, err
-}
-
-// newJob builds the plan of s; problems come back as one usage error.
-func newJob(s plan.Settings, path, eabKey string, lookup func(string) (string, bool)) (*job, error) {
-	if path == "" {
+	if f.path == "" {
 		return nil, usage("--path is empty; give a state directory")
 	}
-	p, err := plan.Build(s, plan.BuildOptions{Path: path, Lookup: lookup, EABKey: eabKey, Log: func(l string) { fmt.Fprintln(logOut, l) }, Logger: providerLogger()})
+	j, err := job.New(s, job.Options{Path: f.path, EABKey: f.eabHMAC, Lookup: f.lookup, Log: func(l string) { fmt.Fprintln(logOut, l) },
+		PollEvery: pollInterval, BeforeOrder: beforeOrder})
 	if err != nil {
 		return nil, flagError(err)
 	}
-	h := hookFlags{pre: p.Settings.PreHook, deployCmd: p.Settings.DeployHook, post: p.Settings.PostHook, timeout: p.Settings.HookTimeout.D(), outputs: p.Settings.Outputs}
-	return &job{Plan: p, path: path, hooks: h, pollEvery: pollInterval}, nil
+	j.Hooks.Env = f.hooks.Env // --hook-env is not a stored setting
+	j.LockWait = f.lockWait
+	return j, nil
 }
 
 // pollInterval is the longest wait between two polls when the CA sends no
 // Retry-After; 0 means the order flow's default (tests shorten it).
 var pollInterval time.Duration
+
+// beforeOrder, when set, sees every job before its order (the test
+// binary's crash tests).
+var beforeOrder func(j *job.Job, logf func(string))
 
 // flagNames are the flags that set each settings key.
 var flagNames = map[string]string{
@@ -333,68 +313,11 @@ func buildResolvers(specs []string, roots *x509.CertPool, ipv4 bool, timeout tim
 	return rs, nil
 }
 
-// result is the --json output.
-type result struct {
-	OK          bool           `json:"ok"`
-	ExitCode    int            `json:"exit_code"`
-	Error       string         `json:"error,omitempty"`
-	Names       []string       `json:"names"`
-	Directory   string         `json:"ca_directory"`
-	Reordered   string         `json:"reordered,omitempty"`
-	Certificate *certFiles     `json:"certificate,omitempty"`
-	Records     []issue.Record `json:"records,omitempty"`
-	Stats       *issue.Stats   `json:"stats,omitempty"`
-	DurationMS  int64          `json:"duration_ms"`
-}
-
-type certFiles struct {
-	Dir       string    `json:"dir"`
-	Privkey   string    `json:"privkey"`
-	Cert      string    `json:"cert"`
-	Chain     string    `json:"chain"`
-	Fullchain string    `json:"fullchain"`
-	Serial    string    `json:"serial"`
-	NotBefore time.Time `json:"not_before"`
-	NotAfter  time.Time `json:"not_after"`
-	Issuer    string    `json:"issuer"`
-	ARICertID string    `json:"ari_cert_id,omitempty"`
-}
-
-// runPlan runs one issuance and prints the result.
-func runPlan(ctx context.Context, p *job, stdout, stderr io.Writer) error {
-	start := time.Now()
-	logf := func(line string) { fmt.Fprintln(stderr, line) }
-	res, err := p.hooks.around(ctx, stderr, []string{p.Settings.Name}, func() (*issue.Result, error) {
-		res, err := obtain(ctx, p, logf)
-		if err == nil && res != nil && res.Certificate != nil && !p.renewed {
-			// A new certificate starts with a clean renewal history.
-			_ = os.Remove(filepath.Join((&store.Store{Root: p.path}).CertDir(res.Certificate.Name), renewal.StateFile))
-		}
-		if err == nil && res != nil && res.Certificate != nil {
-			err = p.hooks.deploy(ctx, stderr, p.path, res.Certificate, p.renewed)
-		}
-		return res, err
-	})
-	out := result{OK: err == nil, ExitCode: exitcode.Of(err), Directory: p.Directory, Reordered: p.why, DurationMS: time.Since(start).Milliseconds()}
-	for _, id := range p.Identifiers {
-		out.Names = append(out.Names, id.ASCII)
-	}
-	if err != nil {
-		out.Error = err.Error()
-	}
-	if res != nil {
-		out.Records, out.Stats = res.Records, &res.Stats
-		if c := res.Certificate; c != nil {
-			st := &store.Store{Root: p.path}
-			dir := st.CertDir(c.Name)
-			out.Certificate = &certFiles{
-				Dir: dir, Privkey: filepath.Join(dir, store.PrivkeyFile), Cert: filepath.Join(dir, store.CertFile),
-				Chain: filepath.Join(dir, store.ChainFile), Fullchain: filepath.Join(dir, store.FullchainFile),
-				Serial: c.Meta.Serial, NotBefore: c.Meta.NotBefore, NotAfter: c.Meta.NotAfter, Issuer: c.Meta.Issuer, ARICertID: c.Meta.ARICertID,
-			}
-		}
-	}
-	if p.json {
+// runJob runs the one order of issue or sandbox (job.Job.Run) and prints
+// its result.
+func runJob(ctx context.Context, j *job.Job, asJSON bool, stdout, stderr io.Writer) error {
+	out, err := j.Run(ctx, stderr)
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(out)
@@ -404,37 +327,10 @@ func runPlan(ctx context.Context, p *job, stdout, stderr io.Writer) error {
 	return err
 }
 
-// obtain is the shared path of issue and sandbox: lock, sweep leftovers,
-// account, order.
-func obtain(ctx context.Context, p *job, logf func(string)) (*issue.Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, p.Settings.Timeout.D())
-	defer cancel()
-	st, unlock, err := openLocked(ctx, p.path, p.lockWait)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	return obtainLocked(ctx, st, p, logf)
-}
-
-// The run lock: one issue/renew/revoke/account at a time per --path (exit
-// 7 when busy without --wait); renew, revoke and account need the state to
-// exist.
+// The run lock of import, account and revoke: one run at a time per
+// --path (exit 7 when busy without --wait); account and revoke need the
+// state to exist.
 var (
 	openLocked         = store.OpenLocked
 	openExistingLocked = store.OpenExistingLocked
 )
-
-// beforeOrder, when set, sees every job before its order (the test
-// binary's crash tests).
-var beforeOrder func(j *job, logf func(string))
-
-// obtainLocked runs one order with the run lock already held (renew holds it
-// for all its certificates).
-func obtainLocked(ctx context.Context, st *store.Store, p *job, logf func(string)) (*issue.Result, error) {
-	defer useProviderLog(logf)()
-	if beforeOrder != nil {
-		beforeOrder(p, logf)
-	}
-	return p.Order(ctx, st, plan.OrderOptions{Replaces: p.replaces, PollInterval: p.pollEvery, Log: logf})
-}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/strictacme/strictacme/internal/job"
 	"github.com/strictacme/strictacme/internal/propagation"
 	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/store"
@@ -28,7 +29,7 @@ func init() { beforeOrder = armKillSwitch }
 var armOnce sync.Once
 
 // armKillSwitch installs the kill points when killEnv is set.
-func armKillSwitch(j *job, logf func(string)) {
+func armKillSwitch(j *job.Job, logf func(string)) {
 	if os.Getenv(killEnv) == "" {
 		return
 	}

@@ -79,15 +79,19 @@ func printList(w io.Writer, entries []renewal.Entry) {
 			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\terror: %s\n", e.Name, e.Error)
 			continue
 		}
-		window := "-"
-		if !e.ARIStart.IsZero() {
-			window = day(e.ARIStart) + " .. " + day(e.ARIEnd)
-		}
 		last := e.LastResult
 		if last == "" {
 			last = "-"
 		} else if !e.LastAttempt.IsZero() {
 			last += " " + day(e.LastAttempt)
+		}
+		if e.NotIssued {
+			fmt.Fprintf(tw, "%s\t-\t-\t-\tnext run (not issued yet)\t-\t-\t-\t%s\n", e.Name, last)
+			continue
+		}
+		window := "-"
+		if !e.ARIStart.IsZero() {
+			window = day(e.ARIStart) + " .. " + day(e.ARIEnd)
 		}
 		profile := e.Profile
 		if profile == "" {

@@ -12,13 +12,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
-	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/persist"
 	"github.com/strictacme/strictacme/internal/plan"
-	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/resolver"
-	"github.com/strictacme/strictacme/internal/store"
 )
 
 func init() { addCommand(newPersistCmd) }
@@ -142,17 +139,8 @@ Exit codes: 0 ok, 2 usage, 3 CA refused or does not offer dns-persist-01,
 	return withEnv(cmd)
 }
 
-// persistOutput is the --json output.
-type persistOutput struct {
-	OK       bool   `json:"ok"`
-	ExitCode int    `json:"exit_code"`
-	Error    string `json:"error,omitempty"`
-	Account  string `json:"account,omitempty"`
-	persist.Outcome
-}
-
 func (f *persistFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
-	out := persistOutput{}
+	out := persist.Report{}
 	err := f.do(ctx, &out, stderr)
 	out.OK, out.ExitCode = err == nil, exitcode.Of(err)
 	if err != nil {
@@ -194,7 +182,7 @@ func quoteAll(vs []string) string {
 }
 
 // do is the whole command; it fills out as far as it gets.
-func (f *persistFlags) do(ctx context.Context, out *persistOutput, stderr io.Writer) error {
+func (f *persistFlags) do(ctx context.Context, out *persist.Report, stderr io.Writer) error {
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
 	defer useProviderLog(func(l string) { logf("%s", l) })()
 	ids, err := names.ParseAll(f.domains)
@@ -233,47 +221,19 @@ func (f *persistFlags) do(ctx context.Context, out *persistOutput, stderr io.Wri
 			return err
 		}
 	}
-	var set *providers.Set
+	provider := "" // the records are written only with --apply
 	if f.apply {
-		kind, ok := plan.LookupProvider(f.dns)
-		if !ok {
-			return usage("--dns %q: unknown provider; use %s", f.dns, strings.Join(plan.ProviderNames(), ", "))
-		}
-		ref := plan.ProviderRef{Name: f.dns, Kind: f.dns, FromEnv: true}
-		prov, err := kind.New(ref.Lookup(kind, nil), plan.BuildEnv{Path: f.path, RootCAs: roots, HTTPClient: hc, Identifiers: ids, Logger: providerLogger()})
-		if err != nil {
-			return exitcode.With(exitcode.Usage, err)
-		}
-		if set, err = providers.NewSet(providers.Entry{Name: f.dns, Provider: prov}); err != nil {
-			return exitcode.With(exitcode.Usage, err)
-		}
+		provider = f.dns
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-
-	// The account whose URL goes in the record.
-	st, err := store.Open(f.path)
-	if err != nil {
-		return exitcode.With(exitcode.Usage, err)
-	}
-	is, err := issue.New(issue.Config{Directory: directory, HTTPClient: hc, Store: st})
-	if err != nil {
-		return err
-	}
-	acct, created, err := is.Account(ctx, issue.AccountOptions{Email: f.email, AcceptTOS: f.acceptTOS})
-	if err != nil {
-		return err
-	}
-	out.Account = acct.Location
-	if created {
-		logf("account created: %s", acct.Location)
-	} else {
-		logf("account: %s", acct.Location)
-	}
-
-	return persist.Run(ctx, persist.RunOptions{
-		Client: is.Client(), Account: acct, Identifiers: ids, Issuer: f.issuer, Source: src,
-		Options: persist.Options{Wildcard: f.wildcard, PersistUntil: until}, TTL: f.ttl,
-		Apply: set, Check: f.check, Resolvers: rs, Log: func(l string) { logf("%s", l) },
-	}, &out.Outcome)
+	err = plan.Persist(ctx, plan.PersistOptions{
+		Directory: directory, HTTPClient: hc, RootCAs: roots, Path: f.path, Email: f.email, AcceptTOS: f.acceptTOS,
+		Provider: provider, Logger: providerLogger(),
+		Run: persist.RunOptions{
+			Identifiers: ids, Issuer: f.issuer, Source: src, Options: persist.Options{Wildcard: f.wildcard, PersistUntil: until},
+			TTL: f.ttl, Check: f.check, Resolvers: rs, Log: func(l string) { logf("%s", l) },
+		},
+	}, out)
+	return flagError(err)
 }

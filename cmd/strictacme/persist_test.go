@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
+	persistpkg "github.com/strictacme/strictacme/internal/persist"
 	"github.com/strictacme/strictacme/internal/testworld"
 )
 
@@ -67,7 +68,7 @@ func TestPersistCommand(t *testing.T) {
 	if err != nil {
 		t.Fatalf("check: %v\n%s", err, out)
 	}
-	var res persistOutput
+	var res persistpkg.Report
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
 	}

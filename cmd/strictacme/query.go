@@ -56,7 +56,7 @@ the public DNS says without sending anything to port 53.`,
 					fmt.Fprintf(cmd.OutOrStdout(), "%s: error: %v\n", r, err)
 					continue
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", r, summarize(msg))
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", r, resolver.Summarize(msg))
 			}
 			if failed == len(rs) {
 				return exitcode.With(exitcode.DNS, fmt.Errorf("no resolver answered"))
@@ -69,20 +69,6 @@ the public DNS says without sending anything to port 53.`,
 	cmd.Flags().BoolVar(&ipv4, "ipv4-only", false, "use IPv4 only")
 	cmd.Flags().DurationVar(&timeout, "request-timeout", 5*time.Second, "timeout of one question")
 	return withEnv(cmd)
-}
-
-// summarize renders an answer as one line: RCODE, the answer RRs, and the
-// negative-cache time of a negative answer.
-func summarize(msg *dns.Msg) string {
-	var parts []string
-	parts = append(parts, dns.RcodeToString[msg.Rcode])
-	for _, rr := range msg.Answer {
-		parts = append(parts, strings.ReplaceAll(rr.String(), "\t", " "))
-	}
-	if d, ok := resolver.NegativeTTL(msg); ok {
-		parts = append(parts, fmt.Sprintf("(negative answer cached up to %s)", d))
-	}
-	return strings.Join(parts, "; ")
 }
 
 // checkQueryName accepts "." (the root), a DNS name (underscores allowed,

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -78,27 +77,16 @@ account of "example.com".`,
 				return err
 			}
 			client := httpClient(roots, ipv4)
-			creds, err := acmedns.LoadCredentials(credentials)
-			if err != nil {
-				return exitcode.With(exitcode.Usage, err)
-			}
-			// The directory first, so a new account's key is never lost to
-			// a missing directory after the server created it.
-			if err := os.MkdirAll(filepath.Dir(credentials), 0o700); err != nil {
-				return exitcode.With(exitcode.Usage, fmt.Errorf("--credentials: %w", err))
-			}
 			for _, d := range domains {
 				if acmedns.Key(d) == "" {
 					return usage("--domain %q is empty", d)
 				}
 			}
-			needs, err := creds.Ensure(cmd.Context(), credentials, server, domains, acmedns.RegisterOptions{AllowFrom: allow, AdminToken: token, HTTPClient: client})
-			var saveErr *acmedns.SaveError
-			switch {
-			case errors.As(err, &saveErr):
+			setup := delegation.AcmeDNSSetup{Server: server, CredentialsFile: credentials, Domains: domains,
+				Options: acmedns.RegisterOptions{AllowFrom: allow, AdminToken: token, HTTPClient: client}}
+			needs, err := setup.Ensure(cmd.Context())
+			if err != nil {
 				return err
-			case err != nil:
-				return exitcode.With(exitcode.DNS, err)
 			}
 			for _, n := range needs {
 				if n.Registered {
@@ -112,12 +100,7 @@ account of "example.com".`,
 			check := delegation.AcmeDNSCheck{Client: client, Server: server, Resolvers: func() ([]resolver.Resolver, error) {
 				return buildResolvers(resolvers, roots, ipv4, timeout)
 			}}
-			var missing []string
-			for _, n := range needs {
-				if ok, why := check.InPlace(cmd.Context(), n.Account, n.Domain); !ok {
-					missing = append(missing, fmt.Sprintf("%s (%s)", acmedns.ChallengeName(n.Domain), why))
-				}
-			}
+			missing := check.Unplaced(cmd.Context(), needs)
 			if len(missing) > 0 {
 				return exitcode.With(exitcode.Missing, fmt.Errorf("CNAME not in place yet for %s; add the record(s) printed above and run again", strings.Join(missing, ", ")))
 			}

@@ -1,19 +1,15 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
-	"github.com/mholt/acmez/v3/acme"
 	"github.com/spf13/cobra"
 
-	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/job"
 	"github.com/strictacme/strictacme/internal/metrics"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
@@ -39,7 +35,7 @@ type renewFlags struct {
 	eabHMAC     string
 	eabHMACFile string
 	metricsFile string
-	hooks       hookFlags
+	hooks       job.Hooks
 	// conf, when set (strictacme run), gives the settings of each
 	// certificate of the config file instead of its stored ones.
 	conf plan.Configured
@@ -99,14 +95,12 @@ func (f *renewFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.eabHMAC, "eab-hmac-key", "", "external account binding HMAC key; prefer the environment variable or --eab-hmac-key-file")
 	fl.StringVar(&f.eabHMACFile, "eab-hmac-key-file", "", "file holding the external account binding HMAC key")
 	fl.StringVar(&f.metricsFile, "metrics-file", "", "write Prometheus metrics here (textfile collector format, atomically)")
-	f.hooks.register(cmd)
+	registerHookFlags(cmd, &f.hooks)
 }
 
 // runRenew is renew and run: the renewal run of internal/renewal with this
 // command's flags, output and exit codes.
 func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) error {
-	start := time.Now()
-	logf := func(line string) { fmt.Fprintln(stderr, line) }
 	if f.jitter < 0 {
 		return usage("--jitter %s: must not be negative", f.jitter)
 	}
@@ -118,72 +112,28 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 	if f.eabHMAC != "" && f.eabHMACFile != "" {
 		return usage("give the EAB HMAC key once: --eab-hmac-key (or %s) or --eab-hmac-key-file", envName("eab-hmac-key"))
 	}
+	if f.path == "" {
+		return usage("--path is empty; give a state directory")
+	}
 	if foreignTree(stderr, f.path) {
 		return nil
 	}
-	open := openExistingLocked
-	if f.conf.Settings != nil {
-		open = openLocked // run creates the state directory
-	}
-	// --wait waits for another run at most --timeout.
-	lockCtx, cancelLock := context.WithTimeout(ctx, f.timeout)
-	st, unlock, err := open(lockCtx, f.path, f.lockWait)
-	cancelLock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-
-	plan.RecordSettings(st, f.conf.Settings, f.conf.Order, logf)
-	plan.RecordConfiguredOutputs(st, f.conf.Settings, f.conf.Order, logf)
-	jobs := map[string]*job{}
-	run := &renewal.Run{
-		Store: st, Names: f.names, Order: f.conf.Order, Force: f.force, NoARI: f.noARI, Jitter: f.jitter,
-		Now: now, Log: logf, Hooks: f.hooks.runner(stderr),
-		Client: f.acmeClient,
-		Skip:   sandboxSkip,
-		Issue: func(ctx context.Context, c *renewal.CertRun, replaces string, logf func(string)) (*store.Certificate, error) {
-			j, err := f.job(c)
-			if err != nil {
-				return nil, err
+	run := &job.Renewal{
+		Path: f.path, LockWait: f.lockWait, Timeout: f.timeout, Names: f.names, Conf: f.conf,
+		Force: f.force, NoARI: f.noARI, Jitter: f.jitter, Now: now, Hooks: f.hooks, CACerts: f.caCerts,
+		Email: f.email, AcceptTOS: f.acceptTOS, EABKeyID: f.eabKID, EABKey: f.eabHMAC, EABKeyFile: f.eabHMACFile,
+		MetricsFile: f.metricsFile, PollEvery: pollInterval, BeforeOrder: beforeOrder, Skip: sandboxSkip, Explain: flagError, Output: stderr,
+		Refuse: func(name string, m store.Metadata) error {
+			if issuedBySandbox(m) {
+				return usage("%s was issued by strictacme sandbox, whose CA is gone; run strictacme sandbox again", name)
 			}
-			jobs[c.Name] = j
-			j.replaces, j.renewed = replaces, c.Cert != nil && c.Order == ""
-			res, err := obtainLocked(ctx, st, j, logf)
-			if err != nil {
-				return nil, err
-			}
-			return res.Certificate, nil
-		},
-		Deploy: func(ctx context.Context, c *renewal.CertRun, cert *store.Certificate) error {
-			h := f.hooks
-			if j := jobs[c.Name]; j != nil {
-				if h.deployCmd == "" {
-					h.deployCmd = j.hooks.deployCmd
-				}
-				h.outputs = j.hooks.outputs
-			}
-			return h.deploy(ctx, stderr, f.path, cert, c.Order == "")
-		},
-		Install: f.install(stderr),
-		Sweep: func(ctx context.Context, runs []*renewal.CertRun) error {
-			defer useProviderLog(logf)()
-			return plan.Sweep(ctx, st, plan.Known(f.conf.Settings, runs), f.caCerts, providerLogger(), logf)
+			return nil
 		},
 	}
-	run.PreHook, run.PostHook = f.runHooks(st)
 	sum, runErr := run.Do(ctx)
 	if sum == nil {
 		return runErr
 	}
-	if f.metricsFile != "" {
-		if err := metrics.WriteFile(f.metricsFile, now(), time.Since(start), sum.Certificates); err != nil {
-			err = fmt.Errorf("--metrics-file: %w", err)
-			logf(fmt.Sprintf("metrics: %v", err))
-			runErr = sum.Fail(exitcode.With(exitcode.Failure, err))
-		}
-	}
-	sum.DurationMS = time.Since(start).Milliseconds()
 	if f.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -213,62 +163,3 @@ func sandboxSkip(m store.Metadata) (renewal.Decision, bool) {
 
 // now is the clock of renewal decisions.
 var now = time.Now
-
-// runHooks are the pre and post hooks of a run: the flags, else those of
-// the config file, else those the selected certificates were stored with.
-func (f *renewFlags) runHooks(st *store.Store) (pre, post string) {
-	pre, post = f.hooks.pre, f.hooks.post
-	if f.conf.Settings != nil {
-		return cmp.Or(pre, f.conf.PreHook), cmp.Or(post, f.conf.PostHook)
-	}
-	if pre != "" && post != "" {
-		return pre, post
-	}
-	storedPre, storedPost := plan.StoredHooks(st, f.names)
-	return cmp.Or(pre, storedPre), cmp.Or(post, storedPost)
-}
-
-// acmeClient is plan.ClientFor with --ca-cert; a root that cannot be
-// read is a usage error.
-func (f *renewFlags) acmeClient(m store.Metadata) (*acme.Client, error) {
-	c, err := plan.ClientFor(m, f.caCerts)
-	if err != nil {
-		return nil, usage("--ca-cert %v", err)
-	}
-	return c, nil
-}
-
-// job builds the order of one certificate: from the config file's settings
-// (run), else from those stored with it, with this command's account and
-// trust-root flags on top.
-func (f *renewFlags) job(c *renewal.CertRun) (*job, error) {
-	s, fromConfig, err := plan.SettingsFor(c, f.conf.Settings)
-	switch {
-	case errors.Is(err, plan.ErrNoSettings):
-		return nil, usage("%s was stored without its settings; order it once more with strictacme issue or strictacme run --config", c.Name)
-	case err != nil:
-		return nil, exitcode.With(exitcode.Usage, err)
-	case fromConfig:
-	case issuedBySandbox(c.Cert.Meta):
-		return nil, usage("%s was issued by strictacme sandbox, whose CA is gone; run strictacme sandbox again", c.Name)
-	default:
-		s.Timeout = plan.Duration(f.timeout)
-	}
-	s.CACerts = append(slices.Clone(s.CACerts), f.caCerts...)
-	if f.email != "" {
-		s.Email = f.email
-	}
-	if f.acceptTOS {
-		s.AcceptTOS = true
-	}
-	if f.eabKID != "" {
-		s.EABKeyID, s.EABKeyEnv, s.EABKeyFile = f.eabKID, "", f.eabHMACFile
-	}
-	j, err := newJob(s, f.path, f.eabHMAC, nil)
-	if err != nil {
-		return nil, err
-	}
-	j.json, j.lockWait = f.json, f.lockWait
-	j.why = c.Order
-	return j, nil
-}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/issue"
+	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
 )
 
@@ -57,9 +58,9 @@ func runRevoke(ctx context.Context, path, name string, code int, reason string, 
 	if issuedBySandbox(c.Meta) {
 		return usage("%s was issued by strictacme sandbox, whose CA existed only while it ran; there is nothing to revoke", name)
 	}
-	client, err := (&renewFlags{caCerts: caCerts}).acmeClient(c.Meta)
+	client, err := plan.ClientFor(c.Meta, caCerts)
 	if err != nil {
-		return err
+		return usage("--ca-cert %v", err)
 	}
 	byCertKey, err := issue.Revoke(ctx, client, st, c, code)
 	if byCertKey {

@@ -1,17 +1,11 @@
 package main
 
 import (
-	"errors"
-	"fmt"
-	"slices"
-	"strings"
-
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/config"
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/plan"
-	"github.com/strictacme/strictacme/internal/store"
 )
 
 func init() { addCommand(newRunCmd) }
@@ -66,37 +60,15 @@ func loadConfig(file string) (*config.File, error) {
 	return f, nil
 }
 
-// fromConfig makes the run the file's: its certificates with their
-// settings, each built once now so that every problem is known before any
-// request; those not stored or changed are ordered.
+// fromConfig makes the run the file's (config.File.Configure): its
+// certificates with their settings, each built once now so that every
+// problem is known before any request; those not stored or changed are
+// ordered.
 func (f *renewFlags) fromConfig(cf *config.File, timeoutFlag bool) error {
-	only := f.names
-	var problems []string
-	for _, n := range only {
-		if !slices.ContainsFunc(cf.Certificates, func(c *config.Certificate) bool { return c.Name == n }) {
-			problems = append(problems, fmt.Sprintf("--cert-name %q: no [[certificate]] of that name in %s", n, cf.Path))
-		}
+	conf, err := cf.Configure(f.names, f.timeout, timeoutFlag, plan.BuildOptions{Path: f.path, Logger: providerLogger()})
+	if err != nil {
+		return err
 	}
-	built, err := cf.Build(func(c *config.Certificate) bool { return len(only) == 0 || slices.Contains(only, c.Name) },
-		func(s *plan.Settings) {
-			if timeoutFlag || s.Timeout == 0 {
-				s.Timeout = plan.Duration(f.timeout)
-			}
-		}, plan.BuildOptions{Path: f.path, Logger: providerLogger()})
-	var fe *config.Error
-	if errors.As(err, &fe) {
-		problems = append(problems, fe.Lines...)
-	} else if err != nil {
-		problems = append(problems, err.Error())
-	}
-	if len(problems) > 0 {
-		return exitcode.With(exitcode.Usage, errors.New(strings.Join(problems, "\n")))
-	}
-	var settings []plan.Settings
-	for _, b := range built {
-		settings = append(settings, b.Settings)
-	}
-	f.conf = plan.Configure(&store.Store{Root: f.path}, settings)
-	f.names = f.conf.Names
+	f.conf, f.names = conf, conf.Names
 	return nil
 }

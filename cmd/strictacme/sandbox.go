@@ -81,21 +81,20 @@ real state directory or run a real deploy hook.`,
 			if err != nil {
 				return err
 			}
-			p.json, p.lockWait = f.json, f.lockWait
-			p.pollEvery = 200 * time.Millisecond // the sandbox CA answers at once
-			if err := runPlan(cmd.Context(), p, cmd.OutOrStdout(), logw); err != nil {
+			p.PollEvery = 200 * time.Millisecond // the sandbox CA answers at once
+			if err := runJob(cmd.Context(), p, f.json, cmd.OutOrStdout(), logw); err != nil {
 				return err
 			}
 			// Written only once the certificate is stored, so a run that
 			// failed (or lost the lock to another one) leaves the root that
 			// matches the stored certificate.
-			rootFile := filepath.Join(p.path, "sandbox-root.pem")
+			rootFile := filepath.Join(p.Path, "sandbox-root.pem")
 			if err := os.WriteFile(rootFile, w.CA.RootPEM(), 0o644); err != nil {
 				return err
 			}
-			if !p.json {
+			if !f.json {
 				fmt.Fprintf(logw, "sandbox: check it with: openssl verify -CAfile %s -untrusted %s %s\n",
-					rootFile, filepath.Join(p.path, "certificates", p.Settings.Name, "chain.pem"), filepath.Join(p.path, "certificates", p.Settings.Name, "cert.pem"))
+					rootFile, filepath.Join(p.Path, "certificates", p.Settings.Name, "chain.pem"), filepath.Join(p.Path, "certificates", p.Settings.Name, "cert.pem"))
 			}
 			return nil
 		},

@@ -3,8 +3,13 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
+	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/plan"
+	"github.com/strictacme/strictacme/internal/store"
 )
 
 // Built is one certificate of a file with its plan.
@@ -61,4 +66,40 @@ func (f *File) buildProblems(c *Certificate, err error) []string {
 		return []string{f.Problem(c, be.Provider, be.Key, be.Err.Error())}
 	}
 	return []string{fmt.Sprintf("%s:%d: certificate %q: %v", f.Path, c.Line, c.Name, err)}
+}
+
+// Configure builds the certificates of f named in only (every one when
+// only is empty) as Build does, each with orderTimeout when timeoutGiven
+// (a flag) or when it sets no timeout of its own, and returns them as
+// plan.Configure sees them against the store at opts.Path: which to order
+// now and why. A name in only that f does not list is one more problem.
+// Every problem comes back at once, one line each, with exit code Usage;
+// nothing is sent anywhere.
+func (f *File) Configure(only []string, orderTimeout time.Duration, timeoutGiven bool, opts plan.BuildOptions) (plan.Configured, error) {
+	var problems []string
+	for _, n := range only {
+		if !slices.ContainsFunc(f.Certificates, func(c *Certificate) bool { return c.Name == n }) {
+			problems = append(problems, fmt.Sprintf("--cert-name %q: no [[certificate]] of that name in %s", n, f.Path))
+		}
+	}
+	built, err := f.Build(func(c *Certificate) bool { return len(only) == 0 || slices.Contains(only, c.Name) },
+		func(s *plan.Settings) {
+			if timeoutGiven || s.Timeout == 0 {
+				s.Timeout = plan.Duration(orderTimeout)
+			}
+		}, opts)
+	var fe *Error
+	if errors.As(err, &fe) {
+		problems = append(problems, fe.Lines...)
+	} else if err != nil {
+		problems = append(problems, err.Error())
+	}
+	if len(problems) > 0 {
+		return plan.Configured{}, exitcode.With(exitcode.Usage, errors.New(strings.Join(problems, "\n")))
+	}
+	var settings []plan.Settings
+	for _, b := range built {
+		settings = append(settings, b.Settings)
+	}
+	return plan.Configure(&store.Store{Root: opts.Path}, settings), nil
 }

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/plan"
 )
 
@@ -101,5 +104,49 @@ func TestBuild(t *testing.T) {
 				t.Errorf("built %v, want %v", names, tt.wantPlans)
 			}
 		})
+	}
+}
+
+// run --config takes the file's certificates (or those named) with the
+// order timeout of the flag when given, else of the file (its default when
+// it sets none); a certificate not stored yet is ordered. A name the file does
+// not list is reported with every other problem, before anything is sent.
+func TestConfigureSelectsAndTimesTheFilesCertificates(t *testing.T) {
+	t.Setenv("NC_KEY", "secret")
+	text := strings.Replace(twoCertificates, `key_type = "ec384"`, "key_type = \"ec384\"\ntimeout = \"4m\"", 1)
+	f, err := Parse("strictacme.toml", []byte(text), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := plan.BuildOptions{Path: t.TempDir()}
+	tests := []struct {
+		name         string
+		only         []string
+		timeoutGiven bool
+		want         map[string]time.Duration
+	}{
+		{"every certificate, the file's timeout first", nil, false, map[string]time.Duration{"web": plan.DefaultOrderTimeout, "api": 4 * time.Minute}},
+		{"a given timeout wins", nil, true, map[string]time.Duration{"web": 9 * time.Minute, "api": 9 * time.Minute}},
+		{"only the named", []string{"api"}, false, map[string]time.Duration{"api": 4 * time.Minute}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conf, err := f.Configure(tt.only, 9*time.Minute, tt.timeoutGiven, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(conf.Settings) != len(tt.want) || len(conf.Order) != len(tt.want) {
+				t.Fatalf("configured %v, ordered %v; want %v, all not stored yet", conf.Names, conf.Order, tt.want)
+			}
+			for n, d := range tt.want {
+				if got := conf.Settings[n].Timeout.D(); got != d {
+					t.Errorf("%s: timeout %s, want %s", n, got, d)
+				}
+			}
+		})
+	}
+	_, err = f.Configure([]string{"api", "gone"}, time.Minute, false, opts)
+	if exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), `--cert-name "gone": no [[certificate]] of that name in strictacme.toml`) {
+		t.Errorf("unknown name: %v", err)
 	}
 }

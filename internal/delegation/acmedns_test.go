@@ -3,11 +3,17 @@ package delegation
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/resolver"
 	"github.com/strictacme/strictacme/internal/testworld"
 	"github.com/strictacme/strictacme/provider/acmedns"
@@ -76,5 +82,111 @@ func TestAcmeDNSCNAMEInPlace(t *testing.T) {
 				t.Errorf("resolvers asked: %v, want %v", asked, tt.asked)
 			}
 		})
+	}
+}
+
+// The Delegator asks, for a challenge name an acme-dns provider writes,
+// whether the CNAME to the account is in place, the same question
+// "strictacme register" asks: absent at an authoritative server stops with
+// the record to add (exit 6) before anything is ordered; a /lookup that
+// cannot find the servers is logged and the record written as before; a
+// name of an account-less domain is left to the write, which names the fix.
+func TestDelegatorVerifiesTheAcmeDNSCNAME(t *testing.T) {
+	const full = "d420c923-bbd7-4056-ab64-c3ca54c9b3cf.auth.example.org"
+	tests := []struct {
+		name    string
+		servers []string // name servers /lookup reports; "stale" ones lack the CNAME
+		fqdn    string
+		missing bool
+		log     string
+	}{
+		{"in place at every server", []string{"ns1.example.com.", "ns2.example.com."}, "_acme-challenge.example.com.", false, "CNAME verified"},
+		{"absent at one server", []string{"ns1.example.com.", "stale.example.com."}, "_acme-challenge.example.com.", true, ""},
+		{"servers not found", nil, "_acme-challenge.example.com.", false, "could not be verified: no authoritative servers found"},
+		{"no account for the domain", []string{"ns1.example.com."}, "_acme-challenge.other.example.", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+				res := acmedns.LookupResult{Name: tt.fqdn, Type: "CNAME"}
+				for _, n := range tt.servers {
+					s := acmedns.LookupServer{NS: n}
+					if !strings.HasPrefix(n, "stale") {
+						s.Answer = []string{tt.fqdn + "\t300\tIN\tCNAME\t" + full + "."}
+					}
+					res.Servers = append(res.Servers, s)
+				}
+				_ = json.NewEncoder(rw).Encode(res)
+			}))
+			defer srv.Close()
+			p := &acmedns.Provider{ServerURL: srv.URL, HTTPClient: srv.Client(),
+				Credentials: acmedns.Credentials{"example.com": {FullDomain: full, Username: "u", Password: "p"}}}
+			set, err := providers.NewSet(providers.Entry{Name: "adns", Provider: p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var logs []string
+			d, _ := New(Rules{})
+			d.Providers, d.Log = set, func(l string) { logs = append(logs, l) }
+			got, err := d.Delegate(context.Background(), tt.fqdn)
+			var m interface{ MissingRecord() bool }
+			switch {
+			case tt.missing:
+				if !errors.As(err, &m) || !m.MissingRecord() || !strings.Contains(err.Error(), "add the record _acme-challenge.example.com. CNAME "+full+".") {
+					t.Fatalf("Delegate = %q, %v; want the missing record named", got, err)
+				}
+			case err != nil || got != tt.fqdn:
+				t.Fatalf("Delegate = %q, %v; want %s itself", got, err, tt.fqdn)
+			}
+			if joined := strings.Join(logs, "\n"); !strings.Contains(joined, tt.log) {
+				t.Errorf("log %q, want %q", joined, tt.log)
+			}
+		})
+	}
+}
+
+// register's set-up: accounts for the domains without one are created on
+// the server and saved in a credentials file whose folder is made first;
+// a second run registers nothing; a wildcard shares its apex's account; a
+// server refusing is a DNS failure and an unreadable file a usage error.
+func TestAcmeDNSSetupRegistersOnlyWhatIsMissing(t *testing.T) {
+	registered := 0
+	refuse := false
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/register" || refuse {
+			http.Error(rw, `{"error":"forbidden"}`, http.StatusForbidden)
+			return
+		}
+		registered++
+		_ = json.NewEncoder(rw).Encode(map[string]string{
+			"username": "u" + strconv.Itoa(registered), "password": "p", "subdomain": "s" + strconv.Itoa(registered),
+			"fulldomain": "s" + strconv.Itoa(registered) + ".auth.example.org",
+		})
+	}))
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "new folder", "acmedns.json")
+	setup := AcmeDNSSetup{Server: srv.URL, CredentialsFile: file, Domains: []string{"example.com", "*.example.com", "www.example.com"}, Options: acmedns.RegisterOptions{HTTPClient: srv.Client()}}
+	needs, err := setup.Ensure(context.Background())
+	if err != nil || len(needs) != 2 || !needs[0].Registered || needs[0].Domain != "example.com" || registered != 2 {
+		t.Fatalf("first run: %+v, %v (%d registered); want example.com and www.example.com registered", needs, err, registered)
+	}
+	if info, err := os.Stat(file); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("credentials file: %v %v", info, err)
+	}
+	needs, err = setup.Ensure(context.Background())
+	if err != nil || len(needs) != 2 || needs[0].Registered || needs[1].Registered || registered != 2 {
+		t.Errorf("second run: %+v, %v (%d registered); want both from the file", needs, err, registered)
+	}
+
+	refuse = true
+	setup.Domains = []string{"other.example.net"}
+	if _, err := setup.Ensure(context.Background()); exitcode.Of(err) != exitcode.DNS {
+		t.Errorf("refused: %v (exit %d), want exit %d", err, exitcode.Of(err), exitcode.DNS)
+	}
+	if err := os.WriteFile(file, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := setup.Ensure(context.Background()); exitcode.Of(err) != exitcode.Usage {
+		t.Errorf("damaged file: %v (exit %d), want exit %d", err, exitcode.Of(err), exitcode.Usage)
 	}
 }

@@ -34,6 +34,7 @@ import (
 
 	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/resolver"
+	"github.com/strictacme/strictacme/provider/acmedns"
 )
 
 // ChallengeLabel is the label every DNS challenge record name contains:
@@ -306,6 +307,9 @@ func (d *Delegator) resolve(ctx context.Context, name string) (string, *Chain, e
 		d.logf("delegation: %s -> %s (%s; CNAME verified through %s)", name, t, rule, ch.Via)
 		return t, ch, nil
 	}
+	if t, handled, err := d.acmeDNS(ctx, name); handled {
+		return t, nil, err
+	}
 	if d.Providers == nil && !d.Follow {
 		return name, nil, nil
 	}
@@ -337,6 +341,58 @@ func (d *Delegator) resolve(ctx context.Context, name string) (string, *Chain, e
 		d.logf("delegation: %s answered %s for %s; a resolver that caches by name may keep that answer up to %s (RFC 2308 §5)", ch.Via, ch.EndRcode, target, ch.NegativeTTL)
 	}
 	return target, ch, nil
+}
+
+// acmeDNS verifies, for a challenge name an acme-dns provider writes, the
+// CNAME that leads the CA from the name to the account the record goes
+// in: the provider writes into the account whatever DNS says, so without
+// the CNAME every authorization would fail at the CA. The question goes to
+// the challenge server's /lookup (HTTPS, no DNS from here), else, when
+// Verify is set, through Resolvers (asking type CNAME at a name nothing is
+// written at, which caches nothing that could hide a record). A missing or
+// different CNAME is the error (MissingRecord, exit code 6); a question
+// nobody could answer is logged and the record written. handled is false
+// for a name no acme-dns provider writes.
+func (d *Delegator) acmeDNS(ctx context.Context, name string) (target string, handled bool, err error) {
+	if d.Providers == nil {
+		return "", false, nil
+	}
+	prefix, domain, ok := Split(name)
+	if !ok || prefix != ChallengeLabel {
+		return "", false, nil
+	}
+	route, err := d.Providers.Route(ctx, name)
+	if err != nil {
+		return "", false, nil
+	}
+	p, ok := route.Entry.Provider.(*acmedns.Provider)
+	if !ok {
+		return "", false, nil
+	}
+	acc, err := p.AccountFor(name)
+	if err != nil {
+		return "", false, nil // the write reports it, with its fix
+	}
+	check := AcmeDNSCheck{Client: p.HTTPClient, Server: p.ServerURL, Probe: d.Probe, Resolvers: func() ([]resolver.Resolver, error) {
+		if !d.Verify || len(d.Resolvers) == 0 {
+			return nil, errors.New("the server has no /lookup and no DNS question is allowed")
+		}
+		return d.Resolvers, nil
+	}}
+	full := canonical(acc.FullDomain)
+	err = check.Check(ctx, acc, domain)
+	var m interface{ MissingRecord() bool }
+	switch {
+	case err == nil:
+		d.logf("delegation: %s -> %s (acme-dns account of provider %s; CNAME verified)", name, full, route.Entry.Name)
+	case errors.As(err, &m) && m.MissingRecord():
+		return "", true, err
+	case ctx.Err() != nil:
+		return "", true, ctx.Err()
+	default:
+		d.logf("delegation: %s -> %s (acme-dns account of provider %s); the CNAME could not be verified: %v", name, full, route.Entry.Name, err)
+	}
+	return name, true, nil
 }
 
 // ParseSpecs reads --challenge-alias or --challenge-target values: each is

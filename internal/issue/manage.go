@@ -41,6 +41,30 @@ type AccountState struct {
 	Changed []string
 }
 
+// AccountView is an account as "strictacme account" shows it (its --json
+// output): Created in UTC to the second, "" when unknown; Contact never
+// null.
+type AccountView struct {
+	URL       string   `json:"url"`
+	Directory string   `json:"ca_directory"`
+	Status    string   `json:"status"`
+	Contact   []string `json:"contact"`
+	Created   string   `json:"created,omitempty"`
+	Changed   []string `json:"changed,omitempty"`
+}
+
+// View returns s, an account of the CA at directory, as shown.
+func (s AccountState) View(directory string) AccountView {
+	v := AccountView{URL: s.URL, Directory: directory, Status: s.Status, Contact: s.Contact, Changed: s.Changed}
+	if !s.Created.IsZero() {
+		v.Created = s.Created.UTC().Format("2006-01-02T15:04:05Z")
+	}
+	if v.Contact == nil {
+		v.Contact = []string{}
+	}
+	return v
+}
+
 // Operations of ManageAccount, as errors name them.
 const (
 	opAccountLookup     = "account look-up (RFC 8555 §7.3.1)"

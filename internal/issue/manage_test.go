@@ -2,10 +2,12 @@ package issue
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/testworld"
@@ -81,5 +83,30 @@ func TestKeyChangeNotImplementedIsFinal(t *testing.T) {
 	after, err := f.st.LoadAccount(w.DirectoryURL, "")
 	if err != nil || !reflect.DeepEqual(after.Key.Public(), before.Key.Public()) {
 		t.Errorf("the stored key changed although the CA refused: %v", err)
+	}
+}
+
+// An account is shown with its creation time in UTC to the second, none
+// when the store does not know it, and an empty contact list rather than
+// null for an account without contact.
+func TestAccountViewOfStates(t *testing.T) {
+	tests := []struct {
+		name  string
+		state AccountState
+		want  string
+	}{
+		{"created known, in another zone", AccountState{URL: "https://ca.example/acct/1", Status: "valid", Contact: []string{"mailto:ops@example.com"},
+			Created: time.Date(2026, 3, 1, 13, 4, 5, 600, time.FixedZone("CET", 3600))},
+			`{"url":"https://ca.example/acct/1","ca_directory":"https://ca.example/dir","status":"valid","contact":["mailto:ops@example.com"],"created":"2026-03-01T12:04:05Z"}`},
+		{"no contact, creation unknown, just changed", AccountState{URL: "https://ca.example/acct/2", Status: "deactivated", Changed: []string{"status"}},
+			`{"url":"https://ca.example/acct/2","ca_directory":"https://ca.example/dir","status":"deactivated","contact":[],"changed":["status"]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := json.Marshal(tt.state.View("https://ca.example/dir"))
+			if err != nil || string(b) != tt.want {
+				t.Errorf("view %s (%v)\nwant %s", b, err, tt.want)
+			}
+		})
 	}
 }

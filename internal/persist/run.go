@@ -55,6 +55,17 @@ type Outcome struct {
 	Checks  []Checked `json:"checks,omitempty"`
 }
 
+// Report is the outcome of one pass as "strictacme persist --json" prints
+// it: whether it succeeded, the account whose URL the records carry, and
+// what Run found.
+type Report struct {
+	OK       bool   `json:"ok"`
+	ExitCode int    `json:"exit_code"`
+	Error    string `json:"error,omitempty"`
+	Account  string `json:"account,omitempty"`
+	Outcome
+}
+
 // Run does o into out. Errors: those of Discover, Apply and Check (a record
 // absent or not authorizing has exit code exitcode.Missing); records that
 // cannot be built (a bad persistUntil) have exit code exitcode.Usage.

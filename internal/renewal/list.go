@@ -31,13 +31,18 @@ type Entry struct {
 	RetryAfter  time.Time `json:"retry_after,omitzero"`
 	// Error is why the certificate or its state could not be read.
 	Error string `json:"error,omitempty"`
+	// NotIssued marks a certificate whose first order failed: only its
+	// renewal state is stored (Last* and RetryAfter say how it failed);
+	// the next run orders it again.
+	NotIssued bool `json:"not_issued,omitempty"`
 }
 
 // List returns one Entry per certificate stored in st, in name order, as
 // of now, from the stored files only: nothing is sent to the CA. skip, when
 // not nil, marks certificates that are never renewed (Run.Skip); their
 // NextRenewal is zero and DecidedBy the skip decision's Source. A
-// certificate or state that cannot be read is listed with its Error; the
+// certificate or state that cannot be read is listed with its Error; one
+// whose first order failed is listed after the stored ones, NotIssued. The
 // error returned is only that of listing st.
 func List(st *store.Store, now time.Time, skip func(store.Metadata) (Decision, bool)) ([]Entry, error) {
 	names, err := st.ListCertificates()
@@ -72,6 +77,20 @@ func List(st *store.Store, now time.Time, skip func(store.Metadata) (Decision, b
 			}
 		}
 		e.LastResult, e.LastAttempt, e.LastError, e.RetryAfter = s.LastResult, s.LastAttempt, s.LastError, s.RetryAfter
+		out = append(out, e)
+	}
+	attempted, err := st.ListAttempted(StateFile)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range attempted {
+		e := Entry{Name: n, NotIssued: true}
+		s, err := LoadState(st.CertDir(n))
+		if err != nil {
+			e.Error = err.Error()
+		} else {
+			e.LastResult, e.LastAttempt, e.LastError, e.RetryAfter = s.LastResult, s.LastAttempt, s.LastError, s.RetryAfter
+		}
 		out = append(out, e)
 	}
 	return out, nil

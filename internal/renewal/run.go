@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -299,7 +300,11 @@ func (r *Run) selectCerts() ([]*CertRun, error) {
 			c.Order, c.Names = o.Reason, o.Names
 		}
 		if !slices.Contains(stored, n) {
-			c.State = &State{}
+			// A first order that failed before left its state (last
+			// error, failed attempts) in the certificate's folder.
+			if c.State, _ = LoadState(r.Store.CertDir(n)); c.State == nil {
+				c.State = &State{}
+			}
 			continue
 		}
 		if c.Cert, c.Err = r.Store.LoadCertificate(n); c.Err != nil {
@@ -473,7 +478,9 @@ func (r *Run) renewOne(ctx context.Context, c *CertRun) {
 	status, verb := StatusRenewed, "renewed"
 	if c.Order != "" {
 		status, verb = StatusIssued, "issued"
-		c.State = &State{} // a new certificate starts with a clean history
+		// A new certificate starts with a clean history, this attempt
+		// aside.
+		c.State = &State{LastAttempt: c.State.LastAttempt, LastDurationSeconds: c.State.LastDurationSeconds}
 	}
 	c.Status, c.Serial, c.NotAfter, c.Names = status, res.Meta.Serial, res.Meta.NotAfter, res.Meta.Names
 	c.State.LastResult, c.State.LastError = "ok", ""
@@ -501,8 +508,19 @@ func (r *Run) renewOne(ctx context.Context, c *CertRun) {
 	r.saveState(c)
 }
 
+// saveState writes c's state next to its certificate. A first order that
+// failed has no folder yet: it is made for the state alone, so that list
+// shows the failure and the next run counts it (store.ListAttempted).
 func (r *Run) saveState(c *CertRun) {
-	if err := SaveState(r.Store.CertDir(c.Name), c.State); err != nil {
+	dir := r.Store.CertDir(c.Name)
+	err := store.CheckCertName(c.Name)
+	if err == nil && c.Cert == nil {
+		err = os.MkdirAll(dir, 0o700)
+	}
+	if err == nil {
+		err = SaveState(dir, c.State)
+	}
+	if err != nil {
 		r.Log(fmt.Sprintf("%s: saving the renewal state: %v", c.Name, err))
 	}
 }

@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -167,4 +168,18 @@ func CNAMETargets(msg *dns.Msg, name string) []string {
 		cur = next
 	}
 	return out
+}
+
+// Summarize renders an answer as one line: the RCODE, each answer RR
+// (tabs as spaces), and for a negative answer how long a resolver may cache
+// it (NegativeTTL), separated by "; ".
+func Summarize(msg *dns.Msg) string {
+	parts := []string{dns.RcodeToString[msg.Rcode]}
+	for _, rr := range msg.Answer {
+		parts = append(parts, strings.ReplaceAll(rr.String(), "\t", " "))
+	}
+	if d, ok := NegativeTTL(msg); ok {
+		parts = append(parts, fmt.Sprintf("(negative answer cached up to %s)", d))
+	}
+	return strings.Join(parts, "; ")
 }

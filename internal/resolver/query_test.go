@@ -96,3 +96,26 @@ func TestNewQuery(t *testing.T) {
 		t.Fatalf("NewQuery without EDNS0 %d: %v", EDNSBufSize, q)
 	}
 }
+
+// What "strictacme query" prints per resolver: the RCODE, every answer
+// RR on the line, and for a negative answer how long it may be cached.
+func TestSummarizeAnswers(t *testing.T) {
+	const q = "_acme-challenge.a.example."
+	for _, tc := range []struct {
+		name string
+		msg  *dns.Msg
+		want string
+	}{
+		{"a CNAME and a TXT", reply(t, q, dns.TypeTXT, dns.RcodeSuccess,
+			[]string{q + " 60 IN CNAME x.alias.example.", `x.alias.example. 30 IN TXT "v"`}, nil),
+			`NOERROR; _acme-challenge.a.example. 60 IN CNAME x.alias.example.; x.alias.example. 30 IN TXT "v"`},
+		{"nxdomain, cached up to the SOA minimum", reply(t, q, dns.TypeTXT, dns.RcodeNameError, nil,
+			[]string{"a.example. 3600 IN SOA ns.a.example. h.a.example. 1 7200 900 1209600 180"}),
+			"NXDOMAIN; (negative answer cached up to 3m0s)"},
+		{"refused", reply(t, q, dns.TypeTXT, dns.RcodeRefused, nil, nil), "REFUSED"},
+	} {
+		if got := Summarize(tc.msg); got != tc.want {
+			t.Errorf("%s: %q\nwant %q", tc.name, got, tc.want)
+		}
+	}
+}

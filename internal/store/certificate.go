@@ -295,3 +295,27 @@ func (s *Store) ListCertificates() ([]string, error) {
 	}
 	return out, nil
 }
+
+// ListAttempted returns, in name order, the certificate folders that hold
+// no certificate yet but a file named stateFile: a first order that
+// failed, whose renewal state (internal/renewal) records the failure.
+func (s *Store) ListAttempted(stateFile string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(s.Root, "certificates"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		dir := filepath.Join(s.Root, "certificates", e.Name())
+		if _, err := os.Lstat(filepath.Join(dir, "current")); err == nil {
+			continue
+		}
+		if fi, err := os.Stat(filepath.Join(dir, stateFile)); err == nil && fi.Mode().IsRegular() {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}

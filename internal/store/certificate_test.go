@@ -146,3 +146,40 @@ func TestCertificateNamesStayInsideTheStore(t *testing.T) {
 		t.Errorf("CertName of a wildcard: %q", got)
 	}
 }
+
+// A folder that holds only a failed first order's state file is listed as
+// attempted and not as stored; once its certificate is saved it is stored
+// only. Empty folders and other files are neither.
+func TestFolderOfAFailedFirstOrderIsAttemptedNotStored(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"failed.example", "empty.example"} {
+		if err := os.MkdirAll(s.CertDir(n), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(s.CertDir("failed.example"), "renewal.json"), []byte("{}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(s.CertDir("empty.example"), "notes.txt"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveCertificate(issued(t, "stored.example", 1)); err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := s.ListCertificates()
+	attempted, err := s.ListAttempted("renewal.json")
+	if err != nil || !slices.Equal(stored, []string{"stored.example"}) || !slices.Equal(attempted, []string{"failed.example"}) {
+		t.Fatalf("stored %v, attempted %v (%v)", stored, attempted, err)
+	}
+	if err := s.SaveCertificate(issued(t, "failed.example", 2)); err != nil {
+		t.Fatal(err)
+	}
+	stored, _ = s.ListCertificates()
+	attempted, _ = s.ListAttempted("renewal.json")
+	if !slices.Equal(stored, []string{"failed.example", "stored.example"}) || len(attempted) != 0 {
+		t.Fatalf("after the save: stored %v, attempted %v", stored, attempted)
+	}
+}

@@ -92,6 +92,13 @@ func (p *Provider) account(fqdn string) (Account, error) {
 	return Account{}, fmt.Errorf("%w: %s (add an account for %s to Credentials; Register creates one)", ErrNoAccount, fqdn, Key(fqdn))
 }
 
+// AccountFor returns the account the record at fqdn is written in (a
+// "_acme-challenge.<domain>" name, or an account's fulldomain): the account
+// whose fulldomain "_acme-challenge.<domain>" must be a CNAME to, for the CA
+// to see the record. The error wraps ErrNoAccount when no account covers
+// fqdn.
+func (p *Provider) AccountFor(fqdn string) (Account, error) { return p.account(fqdn) }
+
 func (p *Provider) server(a Account) string {
 	if a.ServerURL != "" {
 		return a.ServerURL

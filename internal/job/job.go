@@ -1,0 +1,176 @@
+// Package job runs one order for one certificate from its settings, the
+// way issue, sandbox, run and renew all do: build the plan
+// (internal/plan), take the store's run lock, order between the pre and
+// post hooks, bring the deploy outputs up to date and run the deploy hook
+// (internal/hooks, internal/deploy). Renewal (renewal.go) is the renew run
+// of internal/renewal with each due certificate ordered as a Job.
+//
+// The package prints nothing of its own: results come back as values
+// (Result, renewal.Summary) and log lines go to the writer or function the
+// caller gives.
+package job
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/issue"
+	"github.com/strictacme/strictacme/internal/plan"
+	"github.com/strictacme/strictacme/internal/renewal"
+	"github.com/strictacme/strictacme/internal/steplog"
+	"github.com/strictacme/strictacme/internal/store"
+)
+
+// Job is one order to run: the certificate's plan and how this run goes.
+type Job struct {
+	*plan.Plan
+	// Path is the state directory.
+	Path string
+	// LockWait waits for another run holding the store's lock instead of
+	// failing with exitcode.Locked.
+	LockWait bool
+	// PollEvery is the longest wait between two polls when the CA sends no
+	// Retry-After; 0 means the order flow's default.
+	PollEvery time.Duration
+	Hooks     Hooks
+	// Replaces is the ARI ID of the certificate being renewed (RFC 9773).
+	Replaces string
+	// Renewed marks an order that renews a stored certificate.
+	Renewed bool
+	// Why is why a stored certificate is ordered again, if it is.
+	Why string
+	// BeforeOrder, when set, sees the job before its order.
+	BeforeOrder func(j *Job, logf func(string))
+}
+
+// Options are what building a Job needs besides the settings.
+type Options struct {
+	// Path is the state directory.
+	Path string
+	// EABKey is an HMAC key given outside the settings (a flag).
+	EABKey string
+	// Lookup reads provider settings the settings do not hold; nil means
+	// the environment.
+	Lookup func(string) (string, bool)
+	// Log receives the delegation decisions made while building.
+	Log         func(string)
+	PollEvery   time.Duration
+	BeforeOrder func(j *Job, logf func(string))
+}
+
+// New builds the plan of s (plan.Build, its errors unchanged) into a Job
+// whose hooks and deploy outputs are the settings'.
+func New(s plan.Settings, o Options) (*Job, error) {
+	p, err := plan.Build(s, plan.BuildOptions{Path: o.Path, Lookup: o.Lookup, EABKey: o.EABKey, Log: o.Log, Logger: steplog.Logger()})
+	if err != nil {
+		return nil, err
+	}
+	return &Job{Plan: p, Path: o.Path, Hooks: HooksOf(p.Settings), PollEvery: o.PollEvery, BeforeOrder: o.BeforeOrder}, nil
+}
+
+// Obtain runs the order of j under the store's run lock (exitcode.Locked
+// when another run holds it and LockWait is off), bounded by the settings'
+// timeout.
+func (j *Job) Obtain(ctx context.Context, logf func(string)) (*issue.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, j.Settings.Timeout.D())
+	defer cancel()
+	st, unlock, err := store.OpenLocked(ctx, j.Path, j.LockWait)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return j.ObtainLocked(ctx, st, logf)
+}
+
+// ObtainLocked runs the order of j with the run lock already held (a renew
+// run holds it for all its certificates); what providers log goes to logf.
+func (j *Job) ObtainLocked(ctx context.Context, st *store.Store, logf func(string)) (*issue.Result, error) {
+	defer steplog.Use(logf)()
+	if j.BeforeOrder != nil {
+		j.BeforeOrder(j, logf)
+	}
+	return j.Order(ctx, st, plan.OrderOptions{Replaces: j.Replaces, PollInterval: j.PollEvery, Log: logf})
+}
+
+// Run is the single order of issue and sandbox: the order between the pre
+// and post hooks, then the deploy outputs and the deploy hook. A new
+// certificate starts with a clean renewal history. Log lines and hook
+// output go to w. The Result is never nil; the error carries the exit
+// code.
+func (j *Job) Run(ctx context.Context, w io.Writer) (*Result, error) {
+	start := time.Now()
+	logf := lineWriter(w)
+	res, err := j.Hooks.Around(ctx, w, j.Settings.Name, func() (*issue.Result, error) {
+		res, err := j.Obtain(ctx, logf)
+		if err == nil && res != nil && res.Certificate != nil && !j.Renewed {
+			_ = os.Remove(filepath.Join((&store.Store{Root: j.Path}).CertDir(res.Certificate.Name), renewal.StateFile))
+		}
+		if err == nil && res != nil && res.Certificate != nil {
+			err = j.Hooks.DeployCert(ctx, w, j.Path, res.Certificate, j.Renewed)
+		}
+		return res, err
+	})
+	out := j.result(res, err)
+	out.DurationMS = time.Since(start).Milliseconds()
+	return out, err
+}
+
+// Result is the outcome of one order (the --json output of issue and
+// sandbox).
+type Result struct {
+	OK          bool           `json:"ok"`
+	ExitCode    int            `json:"exit_code"`
+	Error       string         `json:"error,omitempty"`
+	Names       []string       `json:"names"`
+	Directory   string         `json:"ca_directory"`
+	Reordered   string         `json:"reordered,omitempty"`
+	Certificate *CertFiles     `json:"certificate,omitempty"`
+	Records     []issue.Record `json:"records,omitempty"`
+	Stats       *issue.Stats   `json:"stats,omitempty"`
+	DurationMS  int64          `json:"duration_ms"`
+}
+
+// CertFiles are the stable paths and the facts of a stored certificate.
+type CertFiles struct {
+	Dir       string    `json:"dir"`
+	Privkey   string    `json:"privkey"`
+	Cert      string    `json:"cert"`
+	Chain     string    `json:"chain"`
+	Fullchain string    `json:"fullchain"`
+	Serial    string    `json:"serial"`
+	NotBefore time.Time `json:"not_before"`
+	NotAfter  time.Time `json:"not_after"`
+	Issuer    string    `json:"issuer"`
+	ARICertID string    `json:"ari_cert_id,omitempty"`
+}
+
+// FilesOf returns the paths and facts of c as stored under root.
+func FilesOf(root string, c *store.Certificate) *CertFiles {
+	dir := (&store.Store{Root: root}).CertDir(c.Name)
+	return &CertFiles{
+		Dir: dir, Privkey: filepath.Join(dir, store.PrivkeyFile), Cert: filepath.Join(dir, store.CertFile),
+		Chain: filepath.Join(dir, store.ChainFile), Fullchain: filepath.Join(dir, store.FullchainFile),
+		Serial: c.Meta.Serial, NotBefore: c.Meta.NotBefore, NotAfter: c.Meta.NotAfter, Issuer: c.Meta.Issuer, ARICertID: c.Meta.ARICertID,
+	}
+}
+
+func (j *Job) result(res *issue.Result, err error) *Result {
+	out := &Result{OK: err == nil, ExitCode: exitcode.Of(err), Directory: j.Directory, Reordered: j.Why}
+	for _, id := range j.Identifiers {
+		out.Names = append(out.Names, id.ASCII)
+	}
+	if err != nil {
+		out.Error = err.Error()
+	}
+	if res != nil {
+		out.Records, out.Stats = res.Records, &res.Stats
+		if c := res.Certificate; c != nil {
+			out.Certificate = FilesOf(j.Path, c)
+		}
+	}
+	return out
+}

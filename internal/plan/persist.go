@@ -1,0 +1,82 @@
+package plan
+
+import (
+	"context"
+	"crypto/x509"
+	"log/slog"
+	"net/http"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/issue"
+	"github.com/strictacme/strictacme/internal/persist"
+	"github.com/strictacme/strictacme/internal/providers"
+	"github.com/strictacme/strictacme/internal/store"
+)
+
+// PersistOptions are one pass of "strictacme persist" over the
+// dns-persist-01 records of some names (persist.Run), for the CA at
+// Directory with the account stored in Path.
+type PersistOptions struct {
+	Directory  string
+	HTTPClient *http.Client
+	RootCAs    *x509.CertPool
+	// Path is the state directory holding the account.
+	Path string
+	// Email and AcceptTOS are used when no account is stored yet.
+	Email     string
+	AcceptTOS bool
+	// Provider is the kind of DNS provider that creates the records
+	// (Run.Apply), configured from its environment variables; "" creates
+	// none.
+	Provider string
+	// Logger receives what the provider logs.
+	Logger *slog.Logger
+	// Run is the pass itself; Client, Account and Apply are set by
+	// Persist.
+	Run persist.RunOptions
+}
+
+// Persist builds the provider, opens the account (created when none is
+// stored), logs which one through o.Run.Log, and runs persist.Run into
+// rep, which holds the account URL as soon as it is known. An unknown
+// provider is a *ProblemsError naming it (key "type"); one that refuses its
+// settings an error with exit code Usage.
+func Persist(ctx context.Context, o PersistOptions, rep *persist.Report) error {
+	if o.Provider != "" {
+		kind, ok := LookupProvider(o.Provider)
+		if !ok {
+			return &ProblemsError{Problems: []Problem{{Provider: o.Provider, Key: "type", Msg: "unknown provider"}}}
+		}
+		ref := ProviderRef{Name: o.Provider, Kind: o.Provider, FromEnv: true}
+		prov, err := kind.New(ref.Lookup(kind, nil), BuildEnv{Path: o.Path, RootCAs: o.RootCAs, HTTPClient: o.HTTPClient, Identifiers: o.Run.Identifiers, Logger: o.Logger})
+		if err != nil {
+			return exitcode.With(exitcode.Usage, err)
+		}
+		if o.Run.Apply, err = providers.NewSet(providers.Entry{Name: o.Provider, Provider: prov}); err != nil {
+			return exitcode.With(exitcode.Usage, err)
+		}
+	}
+	// The account whose URL goes in the record.
+	st, err := store.Open(o.Path)
+	if err != nil {
+		return exitcode.With(exitcode.Usage, err)
+	}
+	is, err := issue.New(issue.Config{Directory: o.Directory, HTTPClient: o.HTTPClient, Store: st})
+	if err != nil {
+		return err
+	}
+	acct, created, err := is.Account(ctx, issue.AccountOptions{Email: o.Email, AcceptTOS: o.AcceptTOS})
+	if err != nil {
+		return err
+	}
+	rep.Account = acct.Location
+	if o.Run.Log != nil {
+		if created {
+			o.Run.Log("account created: " + acct.Location)
+		} else {
+			o.Run.Log("account: " + acct.Location)
+		}
+	}
+	o.Run.Client, o.Run.Account = is.Client(), acct
+	return persist.Run(ctx, o.Run, &rep.Outcome)
+}

@@ -1,0 +1,53 @@
+package plan
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/strictacme/strictacme/internal/names"
+	"github.com/strictacme/strictacme/internal/persist"
+	"github.com/strictacme/strictacme/internal/testworld"
+)
+
+// A first pass of persist creates the account whose URL the records carry
+// and prints the records; the second finds the stored account. A provider
+// kind nobody registered is refused before the store or the CA is touched.
+func TestPersistUsesTheStoredAccount(t *testing.T) {
+	w := testworld.Start(t)
+	ids, err := names.ParseAll([]string{"example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir()
+	var logs []string
+	opts := PersistOptions{
+		Directory: w.DirectoryURL, HTTPClient: w.HTTPClient(), RootCAs: w.RootPool(), Path: path, AcceptTOS: true,
+		Run: persist.RunOptions{Identifiers: ids, Source: persist.SourceDirectory, Log: func(l string) { logs = append(logs, l) }},
+	}
+	var first, second persist.Report
+	if err := Persist(context.Background(), opts, &first); err != nil {
+		t.Fatal(err)
+	}
+	if first.Account == "" || len(first.Zone) != 1 || !strings.Contains(first.Zone[0], "accounturi="+first.Account) {
+		t.Fatalf("first pass: account %q, zone lines %q", first.Account, first.Zone)
+	}
+	if err := Persist(context.Background(), opts, &second); err != nil {
+		t.Fatal(err)
+	}
+	if second.Account != first.Account || logs[0] != "account created: "+first.Account || !slices.Contains(logs[1:], "account: "+first.Account) {
+		t.Errorf("second pass: account %q, log %q; want the stored one", second.Account, logs)
+	}
+
+	before := w.CA.Requests(testworld.PathNewAccount)
+	opts.Provider, opts.Path = "no-such-kind", t.TempDir()
+	var pe *ProblemsError
+	if err := Persist(context.Background(), opts, &persist.Report{}); !errors.As(err, &pe) || pe.Problems[0].Provider != "no-such-kind" || pe.Problems[0].Key != "type" {
+		t.Errorf("unknown provider: %v", err)
+	}
+	if n := w.CA.Requests(testworld.PathNewAccount); n != before {
+		t.Errorf("the unknown provider reached the CA: %d new-account requests", n-before)
+	}
+}
