@@ -86,6 +86,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	prevLog := logOut
 	logOut = rerr
 	defer func() { logOut = prevLog }()
+	fromEnv, givenSet = map[string]string{}, map[string]bool{}
 	root := newRootCmd()
 	root.SetArgs(args)
 	out := &countingWriter{w: rout}

@@ -25,9 +25,15 @@ type Problem struct {
 	Provider string
 	Key      string
 	Msg      string
+	// Env is the provider's environment variable the value came from,
+	// when the provider's settings did not give it.
+	Env string
 }
 
 func (p Problem) String() string {
+	if p.Provider != "" && p.Env != "" {
+		return fmt.Sprintf("provider %q: key %q, unset, read from %s: %s", p.Provider, p.Key, p.Env, p.Msg)
+	}
 	if p.Provider != "" {
 		return fmt.Sprintf("provider %q: key %q: %s", p.Provider, p.Key, p.Msg)
 	}
@@ -289,7 +295,24 @@ func (r ProviderRef) Validate(lookup func(string) (string, bool)) []Problem {
 			add(key.Name, "set only one of %s, %s_env and %s_file", key.Name, key.Name, key.Name)
 			continue
 		}
-		_, set, err := r.value(key.Name)
+		v, set, err := r.value(key.Name)
+		if err == nil && key.Check != nil {
+			from := ""
+			if !set {
+				v, _ = lookup(key.Env)
+				from = key.Env
+			}
+			if strings.TrimSpace(v) != "" {
+				if cerr := key.Check(v); cerr != nil {
+					msg := cerr.Error()
+					if !key.Secret {
+						msg = fmt.Sprintf("%q: %s", v, msg)
+					}
+					ps = append(ps, Problem{Provider: r.Name, Key: key.Name, Msg: msg, Env: from})
+					continue
+				}
+			}
+		}
 		switch {
 		case err != nil:
 			suffix := "_env"
