@@ -130,7 +130,7 @@ func TestCheckCAUnreachable(t *testing.T) {
 	args[2] = closed // --server
 	code, rep, _ := runCheckJSON(t, args...)
 	r := row(t, rep, "CA directory")
-	if code != exitcode.CA || r.Status != preflight.Fail || !strings.Contains(r.Detail, "connection refused") || !strings.Contains(r.Detail, "--server") {
+	if code != exitcode.Unreachable || r.Status != preflight.Fail || !strings.Contains(r.Detail, "connection refused") || !strings.Contains(r.Detail, "--server") {
 		t.Errorf("exit %d, %+v", code, r)
 	}
 	if c := row(t, rep, "CAA example.com"); c.Status != preflight.Warn {
@@ -145,7 +145,7 @@ func TestCheckCAUntrusted(t *testing.T) {
 	code, rep, _ := runCheckJSON(t, "check", "--server", w.DirectoryURL, "--accept-tos", "--resolver", w.DoHURL,
 		"--path", t.TempDir(), "--dns", "testapi", "-d", "example.com")
 	r := row(t, rep, "CA directory")
-	if code != exitcode.CA || r.Status != preflight.Fail || !strings.Contains(r.Detail, "unknown authority") || !strings.Contains(r.Detail, "--ca-cert") {
+	if code != exitcode.Unreachable || r.Status != preflight.Fail || !strings.Contains(r.Detail, "unknown authority") || !strings.Contains(r.Detail, "--ca-cert") {
 		t.Errorf("exit %d, %+v", code, r)
 	}
 }

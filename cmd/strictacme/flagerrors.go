@@ -3,10 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/plan"
+	"github.com/strictacme/strictacme/provider/acmedns"
 )
 
 // flagNames are the flags that set each settings key.
@@ -93,4 +95,19 @@ func joinMsg(name, msg string) string {
 		return name + " " + msg
 	}
 	return name + ": " + msg
+}
+
+// registerError says why register could not create an account: a server
+// that refuses registration without the admin token names the flag that
+// gives it (usage: the fix is a flag); anything else is the server's
+// failure (DNS).
+func registerError(err error, server, tokenFile string) error {
+	var api *acmedns.APIError
+	if errors.As(err, &api) && api.Op == "register" && (api.Status == http.StatusUnauthorized || api.Status == http.StatusForbidden) {
+		if tokenFile == "" {
+			return exitcode.With(exitcode.Usage, fmt.Errorf("%s refuses to register accounts without its admin token (%v); pass --admin-token-file FILE with the token", server, err))
+		}
+		return exitcode.With(exitcode.Usage, fmt.Errorf("%s refused the admin token in %s (%v); check --admin-token-file against the server's admin_token_file", server, tokenFile, err))
+	}
+	return exitcode.With(exitcode.DNS, err)
 }

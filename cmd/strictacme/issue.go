@@ -132,11 +132,7 @@ All challenge records are written first (one provider call per zone), one
 propagation check waits for all of them, every challenge is initiated
 together, and the records are removed whatever happens. No DNS packet is sent
 unless --propagation resolver/authoritative asks for it: the default checks
-over DNS-over-HTTPS.
-
-Exit codes: 0 ok, 2 usage or config, 3 CA refused, 4 DNS provider or DNS
-failure, 5 timeout, 6 required record missing, 7 another run holds the lock,
-130 interrupted.`,
+over DNS-over-HTTPS.`,
 		Example: `  EXEC_PATH=./dns-hook.sh strictacme issue --server letsencrypt-staging \
     --accept-tos --email ops@example.com --dns exec -d example.com -d '*.example.com'`,
 		Args: cobra.NoArgs,

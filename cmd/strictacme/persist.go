@@ -101,10 +101,9 @@ the stored one for --server and --path (created with --accept-tos if none).
 Without --apply or --check the records are printed as zone-file lines.
 --apply creates each record once through --dns (an identical record is left
 alone; nothing is removed later). --check asks every --resolver (DoH by
-default) and says whether what it sees authorizes this account.
-
-Exit codes: 0 ok, 2 usage, 3 CA refused or does not offer dns-persist-01,
-4 DNS provider or resolver failure, 6 record absent or not authorizing.`,
+default) and says whether what it sees authorizes this account: exit 6 when
+a record is absent or does not authorize it, 3 when the CA does not offer
+dns-persist-01.`,
 		Example: `  strictacme persist --server letsencrypt-staging --accept-tos -d example.com -d '*.example.com'
   EXEC_PATH=./dns-hook.sh strictacme persist --dns exec --apply -d example.com --wildcard
   strictacme persist --check --json -d example.com`,

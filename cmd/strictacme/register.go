@@ -98,7 +98,7 @@ account of "example.com".`,
 			case errors.As(err, &saveErr):
 				return err
 			case err != nil:
-				return exitcode.With(exitcode.DNS, err)
+				return registerError(err, server, tokenFile)
 			}
 			for _, n := range needs {
 				if n.Registered {
