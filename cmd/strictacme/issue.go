@@ -105,7 +105,7 @@ func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 	fl.StringVar(&f.eabKID, "eab-kid", "", "external account binding key ID from your CA account (ZeroSSL, Google, ...)")
 	fl.StringVar(&f.eabHMAC, "eab-hmac-key", "", "external account binding HMAC key, base64url; prefer the environment variable or --eab-hmac-key-file")
 	fl.StringVar(&f.eabHMACFile, "eab-hmac-key-file", "", "file holding the external account binding HMAC key")
-	fl.StringVar(&f.server, "server", plan.DefaultServer, "CA: letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass, or a directory URL")
+	fl.StringVar(&f.server, "server", plan.DefaultServer, serverUsage)
 	fl.StringArrayVar(&f.caCerts, "ca-cert", nil, "PEM file of extra trust roots for the CA and DoH servers (repeatable)")
 	fl.StringVar(&f.dns, "dns", "", "DNS provider: "+strings.Join(plan.ProviderNames(), ", "))
 	fl.StringVar(&f.propagation, "propagation", plan.DefaultPropagation, "how to know the CA can see the records: "+strings.Join(plan.StrategyNames(), ", "))

@@ -1,6 +1,14 @@
 package main
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/strictacme/strictacme/internal/plan"
+)
+
+// serverUsage is the help of every --server that names a CA: the short
+// names plan.DirectoryURL accepts, from its table.
+var serverUsage = "CA: " + strings.Join(plan.CANames(), ", ") + ", or a directory URL"
 
 // isUsageError recognises cobra's own argument errors (unknown command, wrong
 // number of arguments), which it returns as plain errors.
