@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -83,14 +87,25 @@ real state directory or run a real deploy hook.`,
 			}
 			p.json, p.lockWait = f.json, f.lockWait
 			p.pollEvery = 200 * time.Millisecond // the sandbox CA answers at once
-			if err := runPlan(cmd.Context(), p, cmd.OutOrStdout(), logw); err != nil {
-				return err
+			// --json: the document gets the root's path, known only once
+			// the root is written.
+			var doc bytes.Buffer
+			stdout := cmd.OutOrStdout()
+			if p.json {
+				stdout = &doc
 			}
+			err = runPlan(cmd.Context(), p, stdout, logw)
 			// Written only once the certificate is stored, so a run that
 			// failed (or lost the lock to another one) leaves the root that
 			// matches the stored certificate.
 			rootFile := filepath.Join(p.path, "sandbox-root.pem")
-			if err := os.WriteFile(rootFile, w.CA.RootPEM(), 0o644); err != nil {
+			if err == nil {
+				err = os.WriteFile(rootFile, w.CA.RootPEM(), 0o644)
+			}
+			if p.json {
+				return sandboxJSON(cmd.OutOrStdout(), doc.Bytes(), rootFile, err)
+			}
+			if err != nil {
 				return err
 			}
 			if !p.json {
@@ -120,4 +135,27 @@ func inSandboxZones(ids []names.Identifier) error {
 		}
 	}
 	return nil
+}
+
+// sandboxJSON prints issue's --json document with root_ca, the sandbox CA's
+// root certificate file, once the run succeeded (its chain verifies to
+// it); err is the run's.
+func sandboxJSON(w io.Writer, doc []byte, rootFile string, err error) error {
+	var out struct {
+		result
+		RootCA string `json:"root_ca,omitempty"`
+	}
+	if jerr := json.Unmarshal(doc, &out.result); jerr != nil {
+		_, _ = w.Write(doc)
+		return errors.Join(err, jerr)
+	}
+	if err == nil {
+		out.RootCA = rootFile
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if eerr := enc.Encode(out); eerr != nil {
+		return errors.Join(err, eerr)
+	}
+	return err
 }
