@@ -369,8 +369,26 @@ func TestCheckExecProgram(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, rep, _ := runCheckJSON(t, args...)
-	if r := row(t, rep, "provider exec"); code != 0 || r.Status != preflight.OK || !strings.Contains(r.Detail, "cannot be probed without writing") {
-		t.Errorf("exit %d, %+v", code, r)
+	if r := row(t, rep, "provider exec"); code != 0 || r.Status != preflight.OK || !strings.Contains(r.Detail, "cannot be probed without writing") ||
+		!strings.HasPrefix(r.Detail, "EXEC_PATH "+hook+" ") {
+		t.Errorf("exit %d, %+v; want the variable the program was set by", code, r)
+	}
+
+	// From a config file the row names the key the file sets.
+	os.Unsetenv("EXEC_PATH")
+	f := worldConfig(t, w, `
+[providers.script]
+type = "exec"
+program = "`+hook+`"
+
+[[certificate]]
+name = "web"
+names = ["example.com"]
+provider = "script"
+`)
+	code, out, errs := runCLI(t, "check", "--config", f, "--json")
+	if code != 0 || !strings.Contains(out, `"detail": "program `+hook+` can be started`) || strings.Contains(out, "EXEC_PATH") {
+		t.Errorf("config: exit %d; want the row to name key program\n%s\n%s", code, out, errs)
 	}
 }
 

@@ -232,6 +232,25 @@ func (r ProviderRef) Lookup(k *ProviderKind, fallback func(string) (string, bool
 	}
 }
 
+// Source names, for messages, where setting key of r comes from: the
+// config key as r holds it (KEY, KEY_env or KEY_file), else the kind's
+// environment variable, which a provider given on the command line (or a
+// [providers.NAME] table without the key) reads. "" for a key the kind
+// does not have.
+func (r ProviderRef) Source(key string) string {
+	for _, suffix := range []string{"", "_env", "_file"} {
+		if _, ok := r.Values[key+suffix]; ok {
+			return key + suffix
+		}
+	}
+	if k, ok := LookupProvider(r.Kind); ok {
+		if kk, ok := k.Key(key); ok {
+			return kk.Env
+		}
+	}
+	return ""
+}
+
 // value resolves one setting of r; set reports whether r names it at all.
 func (r ProviderRef) value(name string) (v string, set bool, err error) {
 	if v, ok := r.Values[name]; ok {
