@@ -76,5 +76,3 @@ func TestDocsMentionOnlyFlagsThatExist(t *testing.T) {
 		}
 	}
 }
-
-
