@@ -103,3 +103,64 @@ func TestValueErrorNamesWhatTheUserSet(t *testing.T) {
 		})
 	}
 }
+
+// A hook command line holding a credential strictacme was given is
+// refused before anything is ordered or stored: hook lines are stored with
+// the certificate as written. The message names the hook, not the secret.
+func TestHookHoldingACredentialIsRefused(t *testing.T) {
+	const secret = "nc-api-key-0123456789abcdef"
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "nc.key")
+	if err := os.WriteFile(keyFile, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "strictacme.toml")
+	src := `[defaults]
+path = "` + filepath.Join(dir, "state") + `"
+
+[providers.nc]
+type = "namecheap"
+api_user = "me"
+api_key_file = "` + keyFile + `"
+client_ip = "192.0.2.1"
+
+[[certificate]]
+names = ["a.example.com"]
+provider = "nc"
+deploy_hook = "curl -u me:` + secret + ` https://deploy.example/hook"
+`
+	if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"flag, secret from the environment", map[string]string{"NAMECHEAP_API_KEY": secret, "EXEC_PATH": "/bin/true"},
+			[]string{"issue", "--path", filepath.Join(dir, "flags"), "--dns", "exec", "-d", "a.example.com", "--deploy-hook", "curl -u me:" + secret + " https://deploy.example/hook"},
+			"--deploy-hook: holds a credential strictacme was given"},
+		{"config, secret from the provider's key file", nil, []string{"run", "--config", cfg},
+			`strictacme.toml:13: certificate "a.example.com": key "deploy_hook": holds a credential strictacme was given`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			code, out, stderr := runCLI(t, tt.args...)
+			if code != exitcode.Usage || !strings.Contains(stderr, tt.want) {
+				t.Fatalf("exit %d, want %d with %q; stderr:\n%s", code, exitcode.Usage, tt.want, stderr)
+			}
+			if strings.Contains(stderr+out, secret) {
+				t.Errorf("the secret is in the output:\n%s%s", out, stderr)
+			}
+			for _, d := range []string{"flags", "state"} {
+				if _, err := os.Stat(filepath.Join(dir, d)); err == nil {
+					t.Errorf("%s was written", d)
+				}
+			}
+		})
+	}
+}

@@ -21,6 +21,7 @@ var flagNames = map[string]string{
 	"challenge_alias": "--challenge-alias", "challenge_aliases": "--challenge-alias", "challenge_targets": "--challenge-target",
 	"follow_cname": "--follow-cname", "hook_timeout": "--hook-timeout", "eab_kid": "--eab-kid",
 	"eab_hmac_key_file": "--eab-hmac-key-file", "eab_hmac_key_env": "--eab-hmac-key-file", "preferred_chain": "--preferred-chain",
+	"pre_hook": "--pre-hook", "deploy_hook": "--deploy-hook", "post_hook": "--post-hook",
 }
 
 // flagError says a settings problem in the words the user gave it: the
