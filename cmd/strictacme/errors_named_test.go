@@ -164,3 +164,36 @@ deploy_hook = "curl -u me:` + secret + ` https://deploy.example/hook"
 		})
 	}
 }
+
+// One wrong provider used by two certificates: each of its problems is one
+// line, whichever command reads the file.
+func TestSharedProviderErrorPrintedOnce(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "strictacme.toml")
+	src := `[defaults]
+path = "` + filepath.Join(dir, "state") + `"
+provider = "one"
+
+[providers.one]
+type = "exec"
+program = "` + filepath.Join(dir, "missing") + `"
+
+[[certificate]]
+names = ["a.example.com"]
+
+[[certificate]]
+names = ["b.example.com"]
+`
+	if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"run", "check", "persist"} {
+		t.Run(cmd, func(t *testing.T) {
+			code, out, stderr := runCLI(t, cmd, "--config", cfg)
+			want := `strictacme.toml:7: provider "one": key "program": "` + filepath.Join(dir, "missing") + `": no such file`
+			if code != exitcode.Usage || strings.Count(stderr+out, want) != 1 {
+				t.Fatalf("exit %d, want %d and %q once; stdout:\n%s\nstderr:\n%s", code, exitcode.Usage, want, out, stderr)
+			}
+		})
+	}
+}
