@@ -101,7 +101,7 @@ func TestReadmeTableIsCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rows []string
-	row := regexp.MustCompile("^\\| (\\d+) \\| (.*) \\|$")
+	row := regexp.MustCompile(`^\| (\d+) \| (.*) \|$`)
 	for _, l := range strings.Split(string(data), "\n") {
 		if m := row.FindStringSubmatch(l); m != nil {
 			rows = append(rows, m[1]+" "+strings.ReplaceAll(m[2], "`", ""))
