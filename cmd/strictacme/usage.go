@@ -6,9 +6,12 @@ import (
 	"github.com/strictacme/strictacme/internal/plan"
 )
 
-// serverUsage is the help of every --server that names a CA: the short
-// names plan.DirectoryURL accepts, from its table.
-var serverUsage = "CA: " + strings.Join(plan.CANames(), ", ") + ", or a directory URL"
+// caChoices is what a CA setting takes: the short names plan.DirectoryURL
+// accepts, from its table, or a directory URL.
+var caChoices = strings.Join(plan.CANames(), ", ") + ", or a directory URL"
+
+// serverUsage is the help of every --server that names a CA.
+var serverUsage = "CA: " + caChoices
 
 // isUsageError recognises cobra's own argument errors (unknown command, wrong
 // number of arguments), which it returns as plain errors.

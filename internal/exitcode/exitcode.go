@@ -74,6 +74,7 @@ var Commands = map[string][]int{
 	"serve":    {OK, Failure, Usage, Busy},
 	"sandbox":  {OK, Failure, Usage, CA, DNS, Timeout, Canceled},
 	"man":      {OK, Failure, Usage},
+	"import":   {OK, Failure, Usage, Busy, State},
 }
 
 // Help is the "Exit codes:" section of command's help: each code it can
