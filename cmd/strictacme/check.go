@@ -35,9 +35,8 @@ which resolvers answer from here, port 53 (probed only when allowed), whether
 the propagation strategy can work, and CAA records that would forbid the CA
 (RFC 8659). No challenge name is ever asked about (RFC 2308 negative caching).
 
-Exit codes: 0 every check passed (warnings allowed), 2 bad flags or config,
-3 CA unreachable or CAA forbids it, 4 DNS provider or DNS failure, 6 a
-delegation CNAME is missing. See docs/check.md.`,
+The exit code is 0 when every check passed (warnings allowed), else that of
+the first failure. See docs/check.md.`,
 		Example: `  EXEC_PATH=./dns-hook.sh strictacme check --server letsencrypt-staging --dns exec -d example.com
   strictacme check --config strictacme.toml --json`,
 		Args: cobra.NoArgs,

@@ -130,7 +130,7 @@ func TestCheckCAUnreachable(t *testing.T) {
 	args[2] = closed // --server
 	code, rep, _ := runCheckJSON(t, args...)
 	r := row(t, rep, "CA directory")
-	if code != exitcode.CA || r.Status != preflight.Fail || !strings.Contains(r.Detail, "connection refused") || !strings.Contains(r.Detail, "--server") {
+	if code != exitcode.Unreachable || r.Status != preflight.Fail || !strings.Contains(r.Detail, "connection refused") || !strings.Contains(r.Detail, "--server") {
 		t.Errorf("exit %d, %+v", code, r)
 	}
 	if c := row(t, rep, "CAA example.com"); c.Status != preflight.Warn {
@@ -145,7 +145,7 @@ func TestCheckCAUntrusted(t *testing.T) {
 	code, rep, _ := runCheckJSON(t, "check", "--server", w.DirectoryURL, "--accept-tos", "--resolver", w.DoHURL,
 		"--path", t.TempDir(), "--dns", "testapi", "-d", "example.com")
 	r := row(t, rep, "CA directory")
-	if code != exitcode.CA || r.Status != preflight.Fail || !strings.Contains(r.Detail, "unknown authority") || !strings.Contains(r.Detail, "--ca-cert") {
+	if code != exitcode.Unreachable || r.Status != preflight.Fail || !strings.Contains(r.Detail, "unknown authority") || !strings.Contains(r.Detail, "--ca-cert") {
 		t.Errorf("exit %d, %+v", code, r)
 	}
 }
@@ -369,8 +369,26 @@ func TestCheckExecProgram(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, rep, _ := runCheckJSON(t, args...)
-	if r := row(t, rep, "provider exec"); code != 0 || r.Status != preflight.OK || !strings.Contains(r.Detail, "cannot be probed without writing") {
-		t.Errorf("exit %d, %+v", code, r)
+	if r := row(t, rep, "provider exec"); code != 0 || r.Status != preflight.OK || !strings.Contains(r.Detail, "cannot be probed without writing") ||
+		!strings.HasPrefix(r.Detail, "EXEC_PATH "+hook+" ") {
+		t.Errorf("exit %d, %+v; want the variable the program was set by", code, r)
+	}
+
+	// From a config file the row names the key the file sets.
+	os.Unsetenv("EXEC_PATH")
+	f := worldConfig(t, w, `
+[providers.script]
+type = "exec"
+program = "`+hook+`"
+
+[[certificate]]
+name = "web"
+names = ["example.com"]
+provider = "script"
+`)
+	code, out, errs := runCLI(t, "check", "--config", f, "--json")
+	if code != 0 || !strings.Contains(out, `"detail": "program `+hook+` can be started`) || strings.Contains(out, "EXEC_PATH") {
+		t.Errorf("config: exit %d; want the row to name key program\n%s\n%s", code, out, errs)
 	}
 }
 

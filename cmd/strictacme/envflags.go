@@ -62,6 +62,29 @@ func insideHook() bool {
 	return os.Getenv("STRICTACME_HOOK") != ""
 }
 
+// fromEnv records, for the command being run, the flags bindEnv set from
+// their environment variable, by flag name; execute starts each command
+// line with it empty.
+var fromEnv = map[string]string{}
+
+// givenSet records the flags of the command being run that were given,
+// on the command line or by their variable.
+var givenSet = map[string]bool{}
+
+// givenAs is how the user gave flag name: the environment variable that
+// set it, else "--NAME". Messages about a value use it, so they name what
+// the user actually set.
+func givenAs(name string) string {
+	if env, ok := fromEnv[name]; ok {
+		return env
+	}
+	return "--" + name
+}
+
+// flagGiven reports whether flag name was given to the command being
+// run, on the command line or by its variable.
+func flagGiven(name string) bool { return givenSet[name] }
+
 // bindEnv appends "[$STRICTACME_…]" to every flag's usage of cmd so --help
 // shows it, and sets flags the user did not give on the command line from
 // their environment variables. Repeatable flags take a comma-separated list.
@@ -69,6 +92,9 @@ func insideHook() bool {
 func bindEnv(cmd *cobra.Command) error {
 	var err error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Changed {
+			givenSet[f.Name] = true
+		}
 		if err != nil || f.Changed || f.Name == "help" {
 			return
 		}
@@ -87,6 +113,8 @@ func bindEnv(cmd *cobra.Command) error {
 		if !ok {
 			return
 		}
+		fromEnv[f.Name] = name
+		givenSet[f.Name] = true
 		if sv, isSlice := f.Value.(pflag.SliceValue); isSlice {
 			if e := sv.Replace(splitList(v)); e != nil {
 				err = exitcode.With(exitcode.Usage, fmt.Errorf("%s=%q: %v", name, v, e))

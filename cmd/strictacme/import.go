@@ -34,11 +34,9 @@ not carried and what to set instead (docs/migrating.md).
 PATH is lego's --path (the .lego folder) or certbot's --config-dir (default
 /etc/letsencrypt). Nothing is written when anything cannot be read, and an
 already stored certificate or another account for the same CA is kept unless
---force.
-
-Exit codes: 0 imported (or --dry-run), 1 writing failed (nothing kept),
-2 usage, unreadable source or already stored, 7 another run holds the lock
-on --path, 9 a stored account of --path is damaged.`,
+--force: a source that cannot be read, or a certificate already stored,
+exits 2; a failed write keeps nothing and exits 1; a damaged stored
+account of --path exits 9.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			tool := args[0]
@@ -91,7 +89,7 @@ on --path, 9 a stored account of --path is damaged.`,
 	fl.BoolVar(&dryRun, "dry-run", false, "print the mapping and write nothing")
 	fl.BoolVar(&force, "force", false, "overwrite stored certificates of the same name and another account for the same CA")
 	fl.BoolVar(&wait, "wait", false, "wait for another run on the same --path instead of failing")
-	fl.StringVar(&server, "server", "", "CA of a lego v4 account whose CA is not a preset (lego records only its host): a preset name or a directory URL")
+	fl.StringVar(&server, "server", "", "CA of a lego v4 account whose CA is not a preset (lego records only its host): "+caChoices)
 	fl.StringVar(&account, "account", "", "the account to adopt where the source has several for one CA: lego's account ID, certbot's account hash")
 	fl.StringVar(&dns, "dns", "", "DNS provider of certificates whose source records none: "+strings.Join(plan.ProviderNames(), ", "))
 	fl.StringVar(&propagation, "propagation", "", "how to know the CA can see the records: "+strings.Join(plan.StrategyNames(), ", "))

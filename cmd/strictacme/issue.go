@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -103,7 +102,7 @@ func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 	fl.StringVar(&f.eabKID, "eab-kid", "", "external account binding key ID from your CA account (ZeroSSL, Google, ...)")
 	fl.StringVar(&f.eabHMAC, "eab-hmac-key", "", "external account binding HMAC key, base64url; prefer the environment variable or --eab-hmac-key-file")
 	fl.StringVar(&f.eabHMACFile, "eab-hmac-key-file", "", "file holding the external account binding HMAC key")
-	fl.StringVar(&f.server, "server", plan.DefaultServer, "CA: letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass, or a directory URL")
+	fl.StringVar(&f.server, "server", plan.DefaultServer, serverUsage)
 	fl.StringArrayVar(&f.caCerts, "ca-cert", nil, "PEM file of extra trust roots for the CA and DoH servers (repeatable)")
 	fl.StringVar(&f.dns, "dns", "", "DNS provider: "+strings.Join(plan.ProviderNames(), ", "))
 	fl.StringVar(&f.propagation, "propagation", plan.DefaultPropagation, "how to know the CA can see the records: "+strings.Join(plan.StrategyNames(), ", "))
@@ -130,11 +129,7 @@ All challenge records are written first (one provider call per zone), one
 propagation check waits for all of them, every challenge is initiated
 together, and the records are removed whatever happens. No DNS packet is sent
 unless --propagation resolver/authoritative asks for it: the default checks
-over DNS-over-HTTPS.
-
-Exit codes: 0 ok, 2 usage or config, 3 CA refused, 4 DNS provider or DNS
-failure, 5 timeout, 6 required record missing, 7 another run holds the lock,
-130 interrupted.`,
+over DNS-over-HTTPS.`,
 		Example: `  EXEC_PATH=./dns-hook.sh strictacme issue --server letsencrypt-staging \
     --accept-tos --email ops@example.com --dns exec -d example.com -d '*.example.com'`,
 		Args: cobra.NoArgs,
@@ -222,71 +217,6 @@ var pollInterval time.Duration
 // beforeOrder, when set, sees every job before its order (the test
 // binary's crash tests).
 var beforeOrder func(j *job.Job, logf func(string))
-
-// flagNames are the flags that set each settings key.
-var flagNames = map[string]string{
-	"names": "--domain", "name": "--cert-name", "server": "--server", "email": "--email", "key_type": "--key-type",
-	"profile": "--profile", "challenges": "--challenge", "ca_certs": "--ca-cert", "timeout": "--timeout",
-	"propagation": "--propagation", "propagation_fallback": "--propagation-fallback", "resolvers": "--resolver",
-	"quorum": "--quorum", "request_timeout": "--request-timeout", "propagation_wait": "--propagation-wait",
-	"propagation_timeout": "--propagation-timeout", "provider": "--dns", "providers": "--dns",
-	"challenge_alias": "--challenge-alias", "challenge_aliases": "--challenge-alias", "challenge_targets": "--challenge-target",
-	"follow_cname": "--follow-cname", "hook_timeout": "--hook-timeout", "eab_kid": "--eab-kid",
-	"eab_hmac_key_file": "--eab-hmac-key-file", "eab_hmac_key_env": "--eab-hmac-key-file", "preferred_chain": "--preferred-chain",
-}
-
-// flagError says a settings problem in flag words: one line per problem.
-func flagError(err error) error {
-	var pe *plan.ProblemsError
-	var be *plan.BuildError
-	switch {
-	case errors.As(err, &pe):
-		lines := make([]string, 0, len(pe.Problems))
-		for _, p := range pe.Problems {
-			lines = append(lines, flagProblem(p.Provider, p.Key, p.Msg))
-		}
-		return exitcode.With(exitcode.Usage, errors.New(strings.Join(lines, "\n")))
-	case errors.As(err, &be):
-		if be.Provider != "" {
-			return exitcode.With(exitcode.Usage, be.Err)
-		}
-		return exitcode.With(exitcode.Usage, errors.New(flagProblem("", be.Key, be.Err.Error())))
-	}
-	return err
-}
-
-func flagProblem(provider, key, msg string) string {
-	if provider != "" {
-		if key == "type" {
-			return fmt.Sprintf("--dns %q: unknown provider; use %s", provider, strings.Join(plan.ProviderNames(), ", "))
-		}
-		if k, ok := plan.LookupProvider(provider); ok {
-			if pk, ok := k.Key(strings.TrimSuffix(strings.TrimSuffix(key, "_env"), "_file")); ok && pk.Flag != "" {
-				return "--" + pk.Flag + ": " + msg
-			}
-		}
-		return fmt.Sprintf("--dns %s: %s: %s", provider, key, msg)
-	}
-	switch key {
-	case "provider":
-		if strings.HasPrefix(msg, "no DNS provider") {
-			return fmt.Sprintf("--dns is required: %s (see --help)", strings.Join(plan.ProviderNames(), ", "))
-		}
-	case "names":
-		return msg
-	case "eab_hmac_key_file":
-		if strings.Contains(msg, "needs the HMAC key") {
-			return fmt.Sprintf("--eab-kid needs the HMAC key: --eab-hmac-key-file FILE or %s", envName("eab-hmac-key"))
-		}
-	}
-	if fl, ok := flagNames[key]; ok {
-		if strings.HasPrefix(msg, "\"") {
-			return fl + " " + msg // --server "ftp://x": ...
-		}
-		return fl + ": " + msg
-	}
-	return key + ": " + msg
-}
 
 // loadRoots is plan.LoadRoots as a usage error naming --ca-cert.
 func loadRoots(files []string) (*x509.CertPool, error) {

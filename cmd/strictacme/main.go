@@ -9,11 +9,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -55,7 +57,34 @@ Every flag can also be set by the environment variable shown in its help.`,
 	for _, f := range commands {
 		root.AddCommand(f())
 	}
+	root.RunE = func(c *cobra.Command, _ []string) error {
+		return exitcode.With(exitcode.Usage, errors.New("no command given; run one of these (strictacme COMMAND --help says more):\n"+commandList(c)))
+	}
+	for _, c := range append([]*cobra.Command{root}, root.Commands()...) {
+		if h := exitcode.Help(commandName(c)); h != "" {
+			c.Long = strings.TrimRight(c.Long, "\n") + "\n\n" + strings.TrimRight(h, "\n")
+		}
+	}
 	return root
+}
+
+// commandName is c's name as exitcode.Commands knows it: "" for the root.
+func commandName(c *cobra.Command) string {
+	if !c.HasParent() {
+		return ""
+	}
+	return c.Name()
+}
+
+// commandList is one line per command offered in help: name and summary.
+func commandList(root *cobra.Command) string {
+	var b strings.Builder
+	for _, c := range root.Commands() {
+		if c.IsAvailableCommand() {
+			fmt.Fprintf(&b, "  %-10s %s\n", c.Name(), c.Short)
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
 func main() {
@@ -86,6 +115,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	prevLog := logOut
 	logOut = rerr
 	defer func() { logOut = prevLog }()
+	fromEnv, givenSet = map[string]string{}, map[string]bool{}
 	root := newRootCmd()
 	root.SetArgs(args)
 	out := &countingWriter{w: rout}

@@ -98,10 +98,9 @@ the stored one for --server and --path (created with --accept-tos if none).
 Without --apply or --check the records are printed as zone-file lines.
 --apply creates each record once through --dns (an identical record is left
 alone; nothing is removed later). --check asks every --resolver (DoH by
-default) and says whether what it sees authorizes this account.
-
-Exit codes: 0 ok, 2 usage, 3 CA refused or does not offer dns-persist-01,
-4 DNS provider or resolver failure, 6 record absent or not authorizing.`,
+default) and says whether what it sees authorizes this account: exit 6 when
+a record is absent or does not authorize it, 3 when the CA does not offer
+dns-persist-01.`,
 		Example: `  strictacme persist --server letsencrypt-staging --accept-tos -d example.com -d '*.example.com'
   EXEC_PATH=./dns-hook.sh strictacme persist --dns exec --apply -d example.com --wildcard
   strictacme persist --check --json -d example.com`,
@@ -119,7 +118,7 @@ Exit codes: 0 ok, 2 usage, 3 CA refused or does not offer dns-persist-01,
 	fl.StringVar(&f.config, "config", "", "take the names, CA, account and resolvers from this config file (its certificates that list dns-persist-01, else all)")
 	fl.StringArrayVarP(&f.domains, "domain", "d", nil, "name the record is for: apex, subdomain, *.wildcard or Unicode IDN (repeatable)")
 	fl.StringVar(&f.email, "email", "", "contact e-mail when the ACME account is created")
-	fl.StringVar(&f.server, "server", plan.DefaultServer, "CA: letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass, or a directory URL")
+	fl.StringVar(&f.server, "server", plan.DefaultServer, serverUsage)
 	fl.StringArrayVar(&f.caCerts, "ca-cert", nil, "PEM file of extra trust roots for the CA and DoH servers (repeatable)")
 	fl.StringVar(&f.path, "path", defaultPath(), "state directory holding the account")
 	fl.BoolVar(&f.acceptTOS, "accept-tos", false, "agree to the CA's terms of service when creating the account")

@@ -53,7 +53,12 @@ the public DNS says without sending anything to port 53.`,
 				msg, err := resolver.Query(cmd.Context(), r, args[0], qtype)
 				if err != nil {
 					failed++
-					fmt.Fprintf(cmd.OutOrStdout(), "%s: error: %v\n", r, err)
+					// The same words as check and the propagation log.
+					reason, fix := resolver.Diagnose(err)
+					if fix != "" {
+						reason += "; " + fix
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: error: %s\n", r, reason)
 					continue
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", r, resolver.Summarize(msg))

@@ -86,7 +86,7 @@ account of "example.com".`,
 				Options: acmedns.RegisterOptions{AllowFrom: allow, AdminToken: token, HTTPClient: client}}
 			needs, err := setup.Ensure(cmd.Context())
 			if err != nil {
-				return err
+				return registerError(err, server, tokenFile)
 			}
 			for _, n := range needs {
 				if n.Registered {

@@ -59,12 +59,8 @@ certificate and asked again only after the Retry-After the CA gave, so a run
 with nothing due sends no request at all. Safe to run as often as you like.
 
 A CA rate limit (429) stops that certificate's order and records when to
-retry; the other certificates go on, and later runs skip it until then.
-
-Exit codes: 0 nothing due or all renewed, 2 usage, 3 CA refused or rate
-limited, 4 DNS, 5 timeout, 7 another run holds the lock, 8 a hook failed (the
-certificate was kept), 9 journal.json was damaged (see the message), 130
-interrupted.`,
+retry (exit 3); the other certificates go on, and later runs skip it until
+then. With several failures the first failed certificate's code wins.`,
 		Example: `  # daily from cron, a systemd timer or CI
   NAMECHEAP_API_USER=... NAMECHEAP_API_KEY_FILE=/run/secrets/nc strictacme renew \
     --deploy-hook 'systemctl reload nginx' --metrics-file /var/lib/node_exporter/strictacme.prom`,

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/strictacme/strictacme/internal/job"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/names"
@@ -82,17 +88,28 @@ real state directory or run a real deploy hook.`,
 				return err
 			}
 			p.PollEvery = 200 * time.Millisecond // the sandbox CA answers at once
-			if err := runJob(cmd.Context(), p, f.json, cmd.OutOrStdout(), logw); err != nil {
-				return err
+			// --json: the document gets the root's path, known only once
+			// the root is written.
+			var doc bytes.Buffer
+			stdout := cmd.OutOrStdout()
+			if f.json {
+				stdout = &doc
 			}
+			err = runJob(cmd.Context(), p, f.json, stdout, logw)
 			// Written only once the certificate is stored, so a run that
 			// failed (or lost the lock to another one) leaves the root that
 			// matches the stored certificate.
 			rootFile := filepath.Join(p.Path, "sandbox-root.pem")
-			if err := os.WriteFile(rootFile, w.CA.RootPEM(), 0o644); err != nil {
+			if err == nil {
+				err = os.WriteFile(rootFile, w.CA.RootPEM(), 0o644)
+			}
+			if f.json {
+				return sandboxJSON(cmd.OutOrStdout(), doc.Bytes(), rootFile, err)
+			}
+			if err != nil {
 				return err
 			}
-			if !f.json {
+			{
 				fmt.Fprintf(logw, "sandbox: check it with: openssl verify -CAfile %s -untrusted %s %s\n",
 					rootFile, filepath.Join(p.Path, "certificates", p.Settings.Name, "chain.pem"), filepath.Join(p.Path, "certificates", p.Settings.Name, "cert.pem"))
 			}
@@ -119,4 +136,27 @@ func inSandboxZones(ids []names.Identifier) error {
 		}
 	}
 	return nil
+}
+
+// sandboxJSON prints issue's --json document with root_ca, the sandbox CA's
+// root certificate file, once the run succeeded (its chain verifies to
+// it); err is the run's.
+func sandboxJSON(w io.Writer, doc []byte, rootFile string, err error) error {
+	var out struct {
+		job.Result
+		RootCA string `json:"root_ca,omitempty"`
+	}
+	if jerr := json.Unmarshal(doc, &out.Result); jerr != nil {
+		_, _ = w.Write(doc)
+		return errors.Join(err, jerr)
+	}
+	if err == nil {
+		out.RootCA = rootFile
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if eerr := enc.Encode(out); eerr != nil {
+		return errors.Join(err, eerr)
+	}
+	return err
 }

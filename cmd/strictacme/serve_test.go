@@ -90,6 +90,10 @@ func TestServeCheck(t *testing.T) {
 // opened: one line naming the file, line and key, exit 2 for both.
 func TestServeRefusesWhatCheckRefuses(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "missing")
+	present := filepath.Join(t.TempDir(), "present")
+	if err := os.WriteFile(present, []byte("x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	edit := func(extra, old, repl string) string {
 		f := serveConfig(t, extra)
 		b, err := os.ReadFile(f)
@@ -104,7 +108,7 @@ func TestServeRefusesWhatCheckRefuses(t *testing.T) {
 	for _, tc := range []struct{ name, path, want string }{
 		{"token file missing", serveConfig(t, "registration = \"token\"\nadmin_token_file = "+fmt.Sprintf("%q", missing)),
 			"serve.toml:13: api.admin_token_file: open " + missing + ": no such file or directory"},
-		{"TLS files missing", serveConfig(t, "tls = \"cert\"\ntls_cert_fullchain = "+fmt.Sprintf("%q", missing)+"\ntls_cert_privkey = "+fmt.Sprintf("%q", missing)),
+		{"TLS certificate file missing", serveConfig(t, "tls = \"cert\"\ntls_cert_fullchain = "+fmt.Sprintf("%q", missing)+"\ntls_cert_privkey = "+fmt.Sprintf("%q", present)),
 			"serve.toml:13: api.tls_cert_fullchain: open " + missing + ": no such file or directory"},
 		{"domain with a space", edit("", `domain = "auth.example.org"`, `domain = "auth example.org"`),
 			`serve.toml:3: general.domain: "auth example.org": invalid character ' ' in label "auth example"`},

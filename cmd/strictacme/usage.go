@@ -1,6 +1,17 @@
 package main
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/strictacme/strictacme/internal/plan"
+)
+
+// caChoices is what a CA setting takes: the short names plan.DirectoryURL
+// accepts, from its table, or a directory URL.
+var caChoices = strings.Join(plan.CANames(), ", ") + ", or a directory URL"
+
+// serverUsage is the help of every --server that names a CA.
+var serverUsage = "CA: " + caChoices
 
 // isUsageError recognises cobra's own argument errors (unknown command, wrong
 // number of arguments), which it returns as plain errors.

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -305,8 +306,30 @@ func (e *ConfigError) Error() string {
 	return fmt.Sprintf("%s: %s", loc, e.Msg)
 }
 
-// LoadConfig reads and checks the config file at path. Errors are
-// *ConfigError naming the key and line.
+// ConfigErrors are the problems of a file with more than one, in line
+// order; Error is one line each.
+type ConfigErrors []*ConfigError
+
+func (es ConfigErrors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap returns each problem, for errors.As.
+func (es ConfigErrors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// LoadConfig reads and checks the config file at path. A file with one
+// problem gives a *ConfigError naming the key and line, with several a
+// ConfigErrors listing every one.
 func LoadConfig(path string) (*Config, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
@@ -343,32 +366,45 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 		}
 		return nil, ce
 	}
-	if und := md.Undecoded(); len(und) > 0 {
-		k := und[0].String()
-		return nil, &ConfigError{File: name, Key: k, Line: pos.Line(k), Msg: "unknown key (misspelt, or in the wrong [table]?)"}
+	// Every problem is reported at once; a check whose input is already
+	// reported wrong is left out rather than repeat it.
+	var errs ConfigErrors
+	add := func(e *ConfigError) error {
+		errs = append(errs, e)
+		return e
 	}
 	fail := func(key, format string, args ...any) error {
-		return &ConfigError{File: name, Key: key, Line: pos.Line(key), Msg: fmt.Sprintf(format, args...)}
+		return add(&ConfigError{File: name, Key: key, Line: pos.Line(key), Msg: fmt.Sprintf(format, args...)})
+	}
+	for _, u := range md.Undecoded() {
+		k := u.String()
+		add(&ConfigError{File: name, Key: k, Line: pos.Line(k), Msg: "unknown key (misspelt, or in the wrong [table]?)"})
 	}
 	g := &c.General
+	domainOK := false
 	if g.Domain == "" {
-		return nil, fail("general.domain", "missing: the challenge zone, e.g. domain = \"auth.example.org\"")
-	}
-	if err := CheckName(g.Domain); err != nil {
-		return nil, fail("general.domain", "%v", err)
+		fail("general.domain", "missing: the challenge zone, e.g. domain = \"auth.example.org\"")
+	} else if err := CheckName(g.Domain); err != nil {
+		fail("general.domain", "%v", err)
+	} else {
+		domainOK = true
 	}
 	if len(g.Listen) == 0 {
 		g.Listen = StringList{"127.0.0.1:53"}
 	}
 	for _, a := range g.Listen {
 		if err := checkHostPort(a); err != nil {
-			return nil, fail("general.listen", "%v (IPv6 as \"[::1]:53\")", err)
+			fail("general.listen", "%v (IPv6 as \"[::1]:53\")", err)
 		}
 	}
 	owners := map[string]string{} // owner → "CNAME" or "other", for RFC 1034 §3.6.2
 	for _, r := range g.Records {
+		if !domainOK {
+			break // records are relative to the domain
+		}
 		if err := checkRecord(g.Domain, r); err != nil {
-			return nil, &ConfigError{File: name, Key: "general.records", Line: pos.ValueLine(r, "general.records"), Msg: err.Error()}
+			add(&ConfigError{File: name, Key: "general.records", Line: pos.ValueLine(r, "general.records"), Msg: err.Error()})
+			continue
 		}
 		rr, _ := dns.NewRR("$ORIGIN " + dns.Fqdn(strings.ToLower(g.Domain)) + "\n" + r)
 		owner, kind := strings.ToLower(rr.Header().Name), "other"
@@ -376,8 +412,8 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 			kind = "CNAME"
 		}
 		if prev, ok := owners[owner]; ok && (prev == "CNAME" || kind == "CNAME") {
-			return nil, &ConfigError{File: name, Key: "general.records", Line: pos.ValueLine(r, "general.records"),
-				Msg: fmt.Sprintf("%q: %s has a CNAME and other records; a CNAME must stand alone (RFC 1034 §3.6.2)", r, owner)}
+			add(&ConfigError{File: name, Key: "general.records", Line: pos.ValueLine(r, "general.records"),
+				Msg: fmt.Sprintf("%q: %s has a CNAME and other records; a CNAME must stand alone (RFC 1034 §3.6.2)", r, owner)})
 		}
 		owners[owner] = kind
 	}
@@ -387,7 +423,7 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 	case "udp", "tcp":
 		g.Protocol = strings.TrimRight(strings.ToLower(g.Protocol), "46")
 	default:
-		return nil, fail("general.protocol", "%q: want both, udp or tcp", g.Protocol)
+		fail("general.protocol", "%q: want both, udp or tcp", g.Protocol)
 	}
 	d := &c.Database
 	switch strings.ToLower(d.Engine) {
@@ -396,17 +432,19 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 	case "postgres", "postgresql":
 		d.Engine = "postgres"
 	default:
-		return nil, fail("database.engine", "%q: want sqlite or postgres", d.Engine)
+		fail("database.engine", "%q: want sqlite or postgres", d.Engine)
 	}
+	connFileBad := false
 	if d.ConnectionFile != "" {
 		b, err := readFile(d.ConnectionFile)
 		if err != nil {
-			return nil, fail("database.connection_file", "%v", err)
+			fail("database.connection_file", "%v", err)
+			connFileBad = true
 		}
 		d.Connection = strings.TrimSpace(string(b))
 	}
-	if d.Connection == "" {
-		return nil, fail("database.connection", "missing: a SQLite file path or a postgres:// URL")
+	if d.Connection == "" && !connFileBad {
+		fail("database.connection", "missing: a SQLite file path or a postgres:// URL")
 	}
 	if d.PollInterval.Duration == 0 {
 		d.PollInterval.Duration = time.Second
@@ -432,7 +470,7 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 	}
 	for _, l := range a.Listen {
 		if err := checkHostPort(l); err != nil {
-			return nil, fail(listenKey, "%v", err)
+			fail(listenKey, "%v", err)
 		}
 	}
 	switch strings.ToLower(a.TLS) {
@@ -441,23 +479,27 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 	case "cert":
 		a.TLS = "cert"
 		if a.TLSCert == "" || a.TLSKey == "" {
-			return nil, fail("api.tls", "tls = \"cert\" needs tls_cert_fullchain and tls_cert_privkey")
+			fail("api.tls", "tls = \"cert\" needs tls_cert_fullchain and tls_cert_privkey")
+			break
 		}
-		if _, err := readFile(a.TLSCert); err != nil {
-			return nil, fail("api.tls_cert_fullchain", "%v", err)
+		_, certErr := readFile(a.TLSCert)
+		if certErr != nil {
+			fail("api.tls_cert_fullchain", "%v", certErr)
 		}
-		if _, err := readFile(a.TLSKey); err != nil {
-			return nil, fail("api.tls_cert_privkey", "%v", err)
+		_, keyErr := readFile(a.TLSKey)
+		if keyErr != nil {
+			fail("api.tls_cert_privkey", "%v", keyErr)
+		}
+		if certErr != nil || keyErr != nil {
+			break
 		}
 		if _, err := tls.LoadX509KeyPair(a.TLSCert, a.TLSKey); err != nil {
-			return nil, fail("api.tls_cert_fullchain", "%s with %s: %v", a.TLSCert, a.TLSKey, err)
+			fail("api.tls_cert_fullchain", "%s with %s: %v", a.TLSCert, a.TLSKey, err)
 		}
 	case "acme", "letsencrypt", "letsencryptstaging":
-		if err := a.acmeDefaults(fail, g.Domain); err != nil {
-			return nil, err
-		}
+		_ = a.acmeDefaults(fail, g.Domain) // its problem, if any, is reported
 	default:
-		return nil, fail("api.tls", "%q: want none, cert or acme", a.TLS)
+		fail("api.tls", "%q: want none, cert or acme", a.TLS)
 	}
 	switch strings.ToLower(a.Registration) {
 	case "":
@@ -469,64 +511,70 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 	case "closed", "token", "open":
 		a.Registration = strings.ToLower(a.Registration)
 	default:
-		return nil, fail("api.registration", "%q: want closed, token or open", a.Registration)
+		fail("api.registration", "%q: want closed, token or open", a.Registration)
 	}
 	if a.Registration == "token" && a.AdminTokenFile == "" {
-		return nil, fail("api.registration", "registration = \"token\" needs admin_token_file")
+		fail("api.registration", "registration = \"token\" needs admin_token_file")
 	}
 	if a.AdminTokenFile != "" {
 		if _, err := readFile(a.AdminTokenFile); err != nil {
-			return nil, fail("api.admin_token_file", "%v", err)
-		}
-		if a.Registration == "token" {
+			fail("api.admin_token_file", "%v", err)
+		} else if a.Registration == "token" {
 			if _, err := readSecret(a.AdminTokenFile); err != nil {
-				return nil, fail("api.admin_token_file", "%v", err)
+				fail("api.admin_token_file", "%v", err)
 			}
 		}
 	}
 	for _, p := range a.TrustedProxies {
 		if _, err := netip.ParsePrefix(p); err != nil {
-			return nil, fail("api.trusted_proxies", "%q is not a CIDR", p)
+			fail("api.trusted_proxies", "%q is not a CIDR", p)
 		}
 	}
 	if a.UseHeader && len(a.TrustedProxies) == 0 {
-		return nil, fail("api.use_header", "use_header = true needs trusted_proxies (the proxies whose %s is believed); otherwise any client can spoof its address", a.headerName())
+		fail("api.use_header", "use_header = true needs trusted_proxies (the proxies whose %s is believed); otherwise any client can spoof its address", a.headerName())
 	}
 	if a.MaxBody == 0 {
 		a.MaxBody = 16 << 10
 	}
 	if a.RegisterPerHour < 0 || a.AuthFailuresPerMinute < 0 {
-		return nil, fail("api.register_per_hour", "rate limits must be positive")
+		fail("api.register_per_hour", "rate limits must be positive")
 	}
 	if a.LookupsPerMinute < 0 {
-		return nil, fail("api.lookups_per_minute", "rate limits must be positive")
+		fail("api.lookups_per_minute", "rate limits must be positive")
 	}
 	for _, r := range a.LookupResolvers {
 		if _, err := resolver.New(r, resolver.Options{}); err != nil {
-			return nil, fail("api.lookup_resolvers", "%v", err)
+			fail("api.lookup_resolvers", "%v", err)
 		}
 	}
 	if c.TXT.Lifetime.Duration == 0 {
 		c.TXT.Lifetime.Duration = time.Hour
 	}
 	if c.TXT.Lifetime.Duration < time.Minute {
-		return nil, fail("txt.lifetime", "%s is too short for an ACME validation; use at least 1m", c.TXT.Lifetime.Duration)
+		fail("txt.lifetime", "%s is too short for an ACME validation; use at least 1m", c.TXT.Lifetime.Duration)
 	}
 	if c.TXT.Limit == 0 {
 		c.TXT.Limit = api.DefaultTXTLimit
 	}
 	if c.TXT.Limit < 2 {
-		return nil, fail("txt.limit", "%d: at least 2 (apex and wildcard share one name)", c.TXT.Limit)
+		fail("txt.limit", "%d: at least 2 (apex and wildcard share one name)", c.TXT.Limit)
 	}
 	switch strings.ToLower(c.Log.Level) {
 	case "", "info", "error", "warning", "warn", "debug":
 	default:
-		return nil, fail("logconfig.loglevel", "%q: want error, warning, info or debug", c.Log.Level)
+		fail("logconfig.loglevel", "%q: want error, warning, info or debug", c.Log.Level)
 	}
 	switch strings.ToLower(c.Log.Format) {
 	case "", "text", "json":
 	default:
-		return nil, fail("logconfig.logformat", "%q: want text or json", c.Log.Format)
+		fail("logconfig.logformat", "%q: want text or json", c.Log.Format)
+	}
+	if len(errs) == 1 {
+		return nil, errs[0]
+	}
+	if len(errs) > 1 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+		return nil, errs
 	}
 	for _, ig := range ignoredKeys {
 		if pos.Line(ig.key) == 0 || (ig.when != nil && !ig.when(&c)) {

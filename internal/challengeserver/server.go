@@ -195,7 +195,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Server, err error) 
 	}
 	s.DNS, err = dnsserver.Listen(g.Listen, dh)
 	if err != nil {
-		return nil, err
+		return nil, &ListenError{Key: "general.listen", Err: err}
 	}
 
 	ac := cfg.API
@@ -284,7 +284,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Server, err error) 
 	for _, addr := range ac.Listen {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			return nil, fmt.Errorf("api listen %s: %w", addr, err)
+			return nil, &ListenError{Key: "api.listen", Err: err}
 		}
 		if tlsCfg != nil {
 			ln = tls.NewListener(ln, tlsCfg)
@@ -602,3 +602,15 @@ func addrList(a []net.Addr) string {
 	}
 	return strings.Join(out, " ")
 }
+
+// ListenError is a listen address of the config that could not be bound:
+// Key is its config key (general.listen for DNS, api.listen for the API),
+// Err the bind error (errors.Is(err, syscall.EADDRINUSE) when another
+// process has it), which names the address.
+type ListenError struct {
+	Key string
+	Err error
+}
+
+func (e *ListenError) Error() string { return e.Key + ": " + e.Err.Error() }
+func (e *ListenError) Unwrap() error { return e.Err }

@@ -519,6 +519,10 @@ func (d *decoder) providers(v any) []plan.ProviderRef {
 					d.unknown(at(k), label, k, keys)
 					continue
 				}
+				want := plan.String
+				if key, ok := kind.Key(k); ok {
+					want = key.Type
+				}
 				switch x := val.(type) {
 				case string:
 					ref.Values[k] = x
@@ -527,7 +531,7 @@ func (d *decoder) providers(v any) []plan.ProviderRef {
 				case int64:
 					ref.Values[k] = strconv.FormatInt(x, 10)
 				default:
-					d.add(at(k), "%skey %q: wrong type: want a string, got %s", label, k, typeName(val))
+					d.add(at(k), "%skey %q: wrong type: want %s, got %s", label, k, want.Want(), typeName(val))
 				}
 			}
 		}

@@ -116,6 +116,25 @@ provider = "x"
 		{"syntax", `
 [defaults
 `, `strictacme.toml:2: `},
+		{"unknown top-level key", `
+bogus = 1
+` + exec, `strictacme.toml:2: key "bogus": unknown key`},
+		{"unknown top-level table only named in a dotted header", `
+[defaults]
+
+[extra.sub]
+a = 1
+` + exec, `strictacme.toml:4: key "extra": unknown key`},
+		{"unknown top-level array of tables", `
+[[certificates]]
+names = ["a.example.com"]
+` + exec, `strictacme.toml:2: key "certificates": unknown key; did you mean "certificate"?`},
+		{"provider setting of the wrong type", `
+[providers.x]
+type = "exec"
+program = "/bin/true"
+parallel = 2.5
+`, `strictacme.toml:5: provider "x": key "parallel": wrong type: want a whole number, got a number`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("/etc/strictacme.toml", []byte(tc.src), Options{})

@@ -47,7 +47,7 @@ func (is *Issuer) Account(ctx context.Context, opts AccountOptions) (acct acme.A
 		if ctx.Err() != nil { // interrupted or --timeout, not the CA's answer
 			return acct, false, classify(err)
 		}
-		return acct, false, exitcode.With(exitcode.CA, err)
+		return acct, false, exitcode.FromCA(err)
 	}
 	if dir.Meta != nil && dir.Meta.TermsOfService != "" && !opts.AcceptTOS {
 		return acct, false, exitcode.With(exitcode.Usage, fmt.Errorf("the CA requires agreeing to its terms of service (%s); read them and pass --accept-tos", dir.Meta.TermsOfService))

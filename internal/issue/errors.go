@@ -172,6 +172,8 @@ func classify(err error) error {
 		return exitcode.With(exitcode.Canceled, err)
 	case errors.Is(err, context.DeadlineExceeded):
 		return exitcode.With(exitcode.Timeout, err)
+	case exitcode.Unreached(err):
+		return exitcode.With(exitcode.Unreachable, err)
 	case errors.As(err, &rl), errors.As(err, &ni), errors.As(err, &p):
 		return exitcode.With(exitcode.CA, err)
 	}

@@ -616,7 +616,9 @@ func (is *Issuer) present(ctx context.Context, recs []Record, res *Result) (map[
 			}
 			return groups, exitcode.With(code, fmt.Errorf("propagation: %w", err))
 		}
-		is.logf("propagation: all %d record(s) visible", len(prs))
+		// Only the strategy knows whether it looked (its own line says
+		// what it saw, or that it waited without looking): no claim here.
+		is.logf("propagation: done for %d record(s) after %s", len(prs), is.cfg.Now().Sub(t0).Round(time.Millisecond))
 	}
 	res.Stats.Steps["propagation"] += int(is.cfg.Now().Sub(t0).Milliseconds())
 	return groups, nil

@@ -121,6 +121,9 @@ func caFailure(ctx context.Context, err error) error {
 	if errors.As(err, &p) {
 		return err // classify gives problems their code
 	}
+	if exitcode.Unreached(err) {
+		return exitcode.With(exitcode.Unreachable, fmt.Errorf("cannot reach the CA: %w", err))
+	}
 	return exitcode.With(exitcode.CA, fmt.Errorf("the CA did not answer: %w", err))
 }
 

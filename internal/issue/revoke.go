@@ -55,7 +55,7 @@ func Revoke(ctx context.Context, client *acme.Client, st *store.Store, c *store.
 		}
 	}
 	if err := client.RevokeCertificate(ctx, acct, c.Leaf, certKey, reason); err != nil {
-		return certKey != nil, exitcode.With(exitcode.CA, fmt.Errorf("revoking %s (serial %s): %w", c.Name, c.Meta.Serial, err))
+		return certKey != nil, exitcode.FromCA(fmt.Errorf("revoking %s (serial %s): %w", c.Name, c.Meta.Serial, err))
 	}
 	return certKey != nil, nil
 }

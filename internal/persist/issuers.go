@@ -72,7 +72,7 @@ func Discover(ctx context.Context, client *acme.Client, acct acme.Account, ids [
 	if src == SourceAuto || src == SourceDirectory {
 		dir, err := client.GetDirectory(ctx)
 		if err != nil {
-			return Issuers{}, exitcode.With(exitcode.CA, fmt.Errorf("CA directory %s: %w", client.Directory, err))
+			return Issuers{}, exitcode.FromCA(fmt.Errorf("CA directory %s: %w", client.Directory, err))
 		}
 		if dir.Meta != nil && len(dir.Meta.CAAIdentities) > 0 {
 			ns, err := normalize(dir.Meta.CAAIdentities)
@@ -95,7 +95,7 @@ func fromChallenge(ctx context.Context, client *acme.Client, acct acme.Account, 
 	}
 	order, err = client.NewOrder(ctx, acct, order)
 	if err != nil {
-		return iss, exitcode.With(exitcode.CA, fmt.Errorf("creating an order to read the dns-persist-01 challenge: %w", err))
+		return iss, exitcode.FromCA(fmt.Errorf("creating an order to read the dns-persist-01 challenge: %w", err))
 	}
 	iss.Source = SourceChallenge
 	var pending []string
@@ -112,14 +112,14 @@ func fromChallenge(ctx context.Context, client *acme.Client, acct acme.Account, 
 			iss.Deactivated++
 		}
 		if err == nil && len(errs) > 0 {
-			err = exitcode.With(exitcode.CA, errors.Join(errs...))
+			err = exitcode.FromCA(errors.Join(errs...))
 		}
 	}()
 	seen := map[string]bool{}
 	for _, u := range order.Authorizations {
 		authz, gerr := client.GetAuthorization(ctx, acct, u)
 		if gerr != nil {
-			return iss, exitcode.With(exitcode.CA, fmt.Errorf("fetching authorization %s: %w", u, gerr))
+			return iss, exitcode.FromCA(fmt.Errorf("fetching authorization %s: %w", u, gerr))
 		}
 		if authz.Status == acme.StatusPending {
 			pending = append(pending, u)

@@ -19,10 +19,10 @@ func init() {
 		LegoPrefix: "EXEC",
 		Help:       "a program called as PROGRAM present|cleanup FQDN VALUE (lego's exec provider)",
 		Keys: []Key{
-			{Name: "program", Env: "EXEC_PATH", Required: true, Help: "the program that writes and removes TXT records"},
-			{Name: "sequence_interval", Env: "EXEC_SEQUENCE_INTERVAL", Help: "pause between two runs of the program (seconds)"},
-			{Name: "serving_lag", Env: "EXEC_SERVING_LAG", Flag: "exec-serving-lag", Help: "how long the exec script's DNS service takes to serve a written record (default 0)"},
-			{Name: "parallel", Env: "EXEC_PARALLEL", Flag: "exec-parallel", Help: "how many runs of the program may overlap, for scripts safe to run several at once (default 1)"},
+			{Name: "program", Env: "EXEC_PATH", Required: true, Help: "the program that writes and removes TXT records", Check: exec.CheckProgram},
+			{Name: "sequence_interval", Env: "EXEC_SEQUENCE_INTERVAL", Help: "pause between two runs of the program (seconds)", Type: Seconds, Check: checkWith(exec.ParseSequenceInterval)},
+			{Name: "serving_lag", Env: "EXEC_SERVING_LAG", Flag: "exec-serving-lag", Help: "how long the exec script's DNS service takes to serve a written record (default 0)", Type: Seconds, Check: checkWith(exec.ParseServingLag)},
+			{Name: "parallel", Env: "EXEC_PARALLEL", Flag: "exec-parallel", Help: "how many runs of the program may overlap, for scripts safe to run several at once (default 1)", Type: Integer, Check: checkWith(exec.ParseParallel)},
 		},
 		Traits: Traits{
 			Zones:  "the registered domain (public-suffix list), or the provider's `zones`",
@@ -45,11 +45,11 @@ func init() {
 			{Name: "client_ip", Env: namecheap.EnvClientIP, Flag: "namecheap-client-ip", Help: "IPv4 sent as ClientIp (must be whitelisted in the Namecheap account)"},
 			{Name: "client_ip_url", Env: namecheap.EnvClientIPURL, Flag: "namecheap-client-ip-url", Help: "HTTPS URL answering this machine's public IPv4, to discover ClientIp"},
 			{Name: "endpoint", Env: namecheap.EnvEndpoint, Flag: "namecheap-endpoint", Help: "Namecheap API base URL (sandbox, tests)"},
-			{Name: "sandbox", Env: namecheap.EnvSandbox, Flag: "namecheap-sandbox", Help: "use the Namecheap sandbox API (true/false)"},
+			{Name: "sandbox", Env: namecheap.EnvSandbox, Flag: "namecheap-sandbox", Help: "use the Namecheap sandbox API (true/false)", Type: Bool},
 			{Name: "zone", Env: namecheap.EnvZone, Flag: "namecheap-zone", Help: "zone to write into (FreeDNS sub-zones, delegated setups)"},
-			{Name: "allow_ddns", Env: namecheap.EnvAllowDDNS, Flag: "namecheap-allow-ddns", Help: "allow rewriting zones with Dynamic DNS hosts (their DDNS flag is lost)"},
-			{Name: "settle_delay", Env: namecheap.EnvSettleDelay, Flag: "namecheap-settle-delay", Help: "how long Namecheap's name servers take to serve a change: waited after the write before resolvers are asked, and after the read-back of the provider strategy (default 2m)"},
-			{Name: "ttl", Env: namecheap.EnvTTL, Help: "TTL of the TXT records, seconds"},
+			{Name: "allow_ddns", Env: namecheap.EnvAllowDDNS, Flag: "namecheap-allow-ddns", Help: "allow rewriting zones with Dynamic DNS hosts (their DDNS flag is lost)", Type: Bool},
+			{Name: "settle_delay", Env: namecheap.EnvSettleDelay, Flag: "namecheap-settle-delay", Help: "how long Namecheap's name servers take to serve a change: waited after the write before resolvers are asked, and after the read-back of the provider strategy (default 2m)", Type: Seconds},
+			{Name: "ttl", Env: namecheap.EnvTTL, Help: "TTL of the TXT records, seconds", Type: Integer},
 			{Name: "lock_dir", Env: namecheap.EnvLockDir, Help: "directory of the per-zone lock files (default: one for the whole machine)"},
 		},
 		Traits: Traits{
@@ -109,10 +109,10 @@ func init() {
 			{Name: "tsig_algorithm", Env: rfc2136.EnvTSIGAlgorithm, Flag: "rfc2136-tsig-algorithm", Help: "hmac-sha256 (default), hmac-sha384 or hmac-sha512"},
 			{Name: "tsig_file", Env: rfc2136.EnvTSIGFile, Flag: "rfc2136-tsig-file", Help: "TSIG key file in BIND syntax (tsig-keygen's output), instead of tsig_key and tsig_secret"},
 			{Name: "zone", Env: rfc2136.EnvZone, Flag: "rfc2136-zone", Help: "zone to write in (default: asked of the nameserver with an SOA question)"},
-			{Name: "ttl", Env: rfc2136.EnvTTL, Help: "TTL of the TXT records, seconds (default 120; TXT already at a name keep theirs)"},
-			{Name: "dns_timeout", Env: rfc2136.EnvTimeout, Help: "bound of one exchange with the nameserver (default 10s)"},
-			{Name: "serving_lag", Env: rfc2136.EnvServingLag, Flag: "rfc2136-serving-lag", Help: "how long the zone's secondaries take to serve a change the primary accepted (default 0)"},
-			{Name: "transfer", Env: rfc2136.EnvTransfer, Flag: "rfc2136-transfer", Help: "the key may transfer the zone (AXFR): records can be read back by check, --propagation provider and CNAME look-ups (true/false, default false)"},
+			{Name: "ttl", Env: rfc2136.EnvTTL, Help: "TTL of the TXT records, seconds (default 120; TXT already at a name keep theirs)", Type: Integer},
+			{Name: "dns_timeout", Env: rfc2136.EnvTimeout, Help: "bound of one exchange with the nameserver (default 10s)", Type: Seconds},
+			{Name: "serving_lag", Env: rfc2136.EnvServingLag, Flag: "rfc2136-serving-lag", Help: "how long the zone's secondaries take to serve a change the primary accepted (default 0)", Type: Seconds},
+			{Name: "transfer", Env: rfc2136.EnvTransfer, Flag: "rfc2136-transfer", Help: "the key may transfer the zone (AXFR): records can be read back by check, --propagation provider and CNAME look-ups (true/false, default false)", Type: Bool},
 		},
 		Traits: Traits{
 			Zones:    "an SOA question to the nameserver (and nowhere else), or `zone`",
@@ -151,4 +151,13 @@ func AcmeDNSCredentialsPath(get func(string) (string, bool), statePath string) s
 		return v
 	}
 	return filepath.Join(statePath, "acmedns.json")
+}
+
+// checkWith turns a provider package's parser of one setting into a
+// Key.Check, so the value is judged by the code that uses it.
+func checkWith[T any](parse func(string) (T, error)) func(string) error {
+	return func(v string) error {
+		_, err := parse(v)
+		return err
+	}
 }

@@ -27,6 +27,39 @@ type Key struct {
 	Secret   bool
 	Required bool
 	Help     string
+	// Type is the kind of value, for a config file's type checks.
+	Type ValueType
+	// Check, when set, says what is wrong with a value (its text, as the
+	// environment variable holds it) and what to give, without naming the
+	// setting; nil accepts any value. Validation runs it on every value
+	// given, so each wrong one is reported under the name the user set.
+	Check func(v string) error
+}
+
+// ValueType is the kind of value a provider setting takes. Whatever the
+// type, the setting is text in its environment variable; a config file
+// may also write it as the TOML type.
+type ValueType int
+
+// Value types.
+const (
+	String  ValueType = iota // any text
+	Integer                  // a whole number
+	Bool                     // true or false
+	Seconds                  // a duration such as "90s", or whole seconds
+)
+
+// Want says in words what a value of type t is, for "want ..." messages.
+func (t ValueType) Want() string {
+	switch t {
+	case Integer:
+		return "a whole number"
+	case Bool:
+		return "true or false"
+	case Seconds:
+		return "a duration such as \"90s\" or whole seconds"
+	}
+	return "a string"
 }
 
 // BuildEnv is what a provider is built with besides its settings.
@@ -197,6 +230,25 @@ func (r ProviderRef) Lookup(k *ProviderKind, fallback func(string) (string, bool
 		}
 		return fallback(env)
 	}
+}
+
+// Source names, for messages, where setting key of r comes from: the
+// config key as r holds it (KEY, KEY_env or KEY_file), else the kind's
+// environment variable, which a provider given on the command line (or a
+// [providers.NAME] table without the key) reads. "" for a key the kind
+// does not have.
+func (r ProviderRef) Source(key string) string {
+	for _, suffix := range []string{"", "_env", "_file"} {
+		if _, ok := r.Values[key+suffix]; ok {
+			return key + suffix
+		}
+	}
+	if k, ok := LookupProvider(r.Kind); ok {
+		if kk, ok := k.Key(key); ok {
+			return kk.Env
+		}
+	}
+	return ""
 }
 
 // value resolves one setting of r; set reports whether r names it at all.

@@ -37,12 +37,18 @@ func DirectoryURL(server string) (string, error) {
 			return "", fmt.Errorf("%q: ACME needs HTTPS (RFC 8555 §6.1); use the https:// directory URL", server)
 		}
 	}
+	return "", fmt.Errorf("%q: use %s or an https:// directory URL", server, strings.Join(CANames(), ", "))
+}
+
+// CANames are the short names of CAPresets, sorted: what --server and the
+// config's server accept besides a directory URL.
+func CANames() []string {
 	names := make([]string, 0, len(CAPresets))
 	for n := range CAPresets {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	return "", fmt.Errorf("%q: use %s or an https:// directory URL", server, strings.Join(names, ", "))
+	return names
 }
 
 // IsLoopbackHost reports whether h is localhost or a loopback address.

@@ -13,6 +13,7 @@ import (
 	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/providers"
+	"github.com/strictacme/strictacme/internal/redact"
 	"github.com/strictacme/strictacme/internal/resolver"
 	"github.com/strictacme/strictacme/internal/store"
 )
@@ -25,9 +26,15 @@ type Problem struct {
 	Provider string
 	Key      string
 	Msg      string
+	// Env is the provider's environment variable the value came from,
+	// when the provider's settings did not give it.
+	Env string
 }
 
 func (p Problem) String() string {
+	if p.Provider != "" && p.Env != "" {
+		return fmt.Sprintf("provider %q: key %q, unset, read from %s: %s", p.Provider, p.Key, p.Env, p.Msg)
+	}
 	if p.Provider != "" {
 		return fmt.Sprintf("provider %q: key %q: %s", p.Provider, p.Key, p.Msg)
 	}
@@ -209,6 +216,16 @@ func (s Settings) Validate(opts ValidateOptions) []Problem {
 	for _, p := range s.Outputs.Validate() {
 		add(p.Key, "%s", p.Msg)
 	}
+	// Hook command lines are stored with the certificate as written, so a
+	// credential strictacme knows must not be in one (the provider
+	// secrets above are known by now).
+	for _, h := range []struct{ key, cmd string }{
+		{"pre_hook", s.PreHook}, {"deploy_hook", s.DeployHook}, {"post_hook", s.PostHook}, {"reload_command", s.ReloadCommand},
+	} {
+		if h.cmd != "" && redact.String(h.cmd) != h.cmd {
+			add(h.key, "holds a credential strictacme was given, and the command line is stored with the certificate; let the command read it from a file or an environment variable instead")
+		}
+	}
 	if (s.PreHook != "" || s.DeployHook != "" || s.PostHook != "" || s.ReloadCommand != "") && s.HookTimeout <= 0 {
 		add("hook_timeout", "must be positive, e.g. \"5m\"")
 	}
@@ -289,7 +306,27 @@ func (r ProviderRef) Validate(lookup func(string) (string, bool)) []Problem {
 			add(key.Name, "set only one of %s, %s_env and %s_file", key.Name, key.Name, key.Name)
 			continue
 		}
-		_, set, err := r.value(key.Name)
+		v, set, err := r.value(key.Name)
+		if key.Secret && set && err == nil {
+			redact.Add(v) // known before anything is printed or stored
+		}
+		if err == nil && key.Check != nil {
+			from := ""
+			if !set {
+				v, _ = lookup(key.Env)
+				from = key.Env
+			}
+			if strings.TrimSpace(v) != "" {
+				if cerr := key.Check(v); cerr != nil {
+					msg := cerr.Error()
+					if !key.Secret {
+						msg = fmt.Sprintf("%q: %s", v, msg)
+					}
+					ps = append(ps, Problem{Provider: r.Name, Key: key.Name, Msg: msg, Env: from})
+					continue
+				}
+			}
+		}
 		switch {
 		case err != nil:
 			suffix := "_env"

@@ -54,7 +54,7 @@ func Directory(ctx context.Context, client *http.Client, url, userAgent string) 
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fail(check, exitcode.CA, fmt.Sprintf("%s: %s", url, httpReason(err))), nil
+		return fail(check, exitcode.Unreachable, fmt.Sprintf("%s: %s", url, httpReason(err))), nil
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))

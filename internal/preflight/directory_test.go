@@ -46,7 +46,7 @@ func TestDirectoryUntrusted(t *testing.T) {
 	srv := directoryServer(t, 200, directoryJSON)
 	client := &http.Client{Transport: &http.Transport{}} // system roots only
 	row, dir := Directory(context.Background(), client, srv.URL+"/dir", "test")
-	if row.Status != Fail || row.Code != exitcode.CA || dir != nil || !strings.Contains(row.Detail, "--ca-cert") {
+	if row.Status != Fail || row.Code != exitcode.Unreachable || dir != nil || !strings.Contains(row.Detail, "--ca-cert") {
 		t.Fatalf("%+v", row)
 	}
 }

@@ -171,23 +171,23 @@ func TestProviderRowsReadOnly(t *testing.T) {
 func TestProgramRow(t *testing.T) {
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "nope.sh")
-	if row := ProgramRow("provider exec", missing); row.Status != Fail || row.Code != exitcode.Usage || !strings.Contains(row.Detail, "no such file") {
+	if row := ProgramRow("provider exec", "program", missing); row.Status != Fail || row.Code != exitcode.Usage || !strings.Contains(row.Detail, "no such file") {
 		t.Errorf("missing: %+v", row)
 	}
 	plain := filepath.Join(dir, "hook.sh")
 	if err := os.WriteFile(plain, []byte("#!/bin/sh\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if row := ProgramRow("provider exec", plain); row.Status != Fail || !strings.Contains(row.Detail, "chmod +x") {
+	if row := ProgramRow("provider exec", "program", plain); row.Status != Fail || !strings.Contains(row.Detail, "chmod +x") {
 		t.Errorf("not executable: %+v", row)
 	}
 	if err := os.Chmod(plain, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if row := ProgramRow("provider exec", plain); row.Status != OK || !strings.Contains(row.Detail, "cannot be probed without writing") {
+	if row := ProgramRow("provider exec", "program", plain); row.Status != OK || !strings.Contains(row.Detail, "cannot be probed without writing") {
 		t.Errorf("executable: %+v", row)
 	}
-	if row := ProgramRow("provider exec", dir); row.Status != Fail || !strings.Contains(row.Detail, "directory") {
+	if row := ProgramRow("provider exec", "program", dir); row.Status != Fail || !strings.Contains(row.Detail, "directory") {
 		t.Errorf("directory: %+v", row)
 	}
 }

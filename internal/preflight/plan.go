@@ -17,6 +17,14 @@ func TargetOf(p *plan.Plan, statePath string) Target {
 		Strategy: s.Propagation, Fallback: s.Fallback, Quorum: s.Quorum, AllowPort53: s.AllowPort53, Propagation: p.Strategy,
 		DNSOptions: resolver.Options{Timeout: s.RequestTimeout.D(), IPv4Only: s.IPv4Only},
 	}
+	t.Setting = func(provider, key string) string {
+		if r := s.Ref(provider); r != nil {
+			if src := r.Source(key); src != "" {
+				return src
+			}
+		}
+		return key
+	}
 	for _, id := range p.Identifiers {
 		t.Identifiers = append(t.Identifiers, id.ASCII)
 	}

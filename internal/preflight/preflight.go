@@ -106,6 +106,10 @@ type Target struct {
 	// DNSOptions configure the plain-DNS questions of the port-53 probe
 	// (Timeout per question, the --request-timeout; IPv4Only).
 	DNSOptions resolver.Options
+	// Setting names setting key of the provider called provider as the
+	// user gave it (a config key, or the environment variable), for the
+	// rows; nil names the key.
+	Setting func(provider, key string) string
 }
 
 // Report is every check of one certificate, in the order they ran.
@@ -183,7 +187,7 @@ func Run(ctx context.Context, t Target) *Report {
 	add(acctRow)
 
 	routes := Routes(ctx, t)
-	add(ProviderRows(ctx, t.Providers, routes)...)
+	add(providerRows(ctx, t.Providers, routes, t.Setting)...)
 	add(DelegationRows(routes)...)
 
 	eps := Endpoints(ctx, t.Resolvers, probeName(t, routes))

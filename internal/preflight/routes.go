@@ -161,6 +161,15 @@ func DelegationRows(routes []Route) []Row {
 // the zone — never a write. Namecheap rows show the ClientIp sent; an exec
 // provider's program is checked to exist and be executable.
 func ProviderRows(ctx context.Context, set *providers.Set, routes []Route) []Row {
+	return providerRows(ctx, set, routes, nil)
+}
+
+// providerRows is ProviderRows naming each provider setting by setting
+// (Target.Setting); nil names it by its config key.
+func providerRows(ctx context.Context, set *providers.Set, routes []Route, setting func(provider, key string) string) []Row {
+	if setting == nil {
+		setting = func(_, key string) string { return key }
+	}
 	if set == nil {
 		return nil
 	}
@@ -184,7 +193,7 @@ func ProviderRows(ctx context.Context, set *providers.Set, routes []Route) []Row
 		}
 		check := "provider " + e.Name
 		if p, isExec := e.Provider.(*execprovider.Provider); isExec {
-			rows = append(rows, ProgramRow(check, p.Program))
+			rows = append(rows, ProgramRow(check, setting(e.Name, "program"), p.Program))
 			continue
 		}
 		ip := clientIPNote(ctx, e.Provider)
@@ -250,15 +259,16 @@ func providerFailure(name string, err error) string {
 	return oneLine(fmt.Sprintf("%v; check the credentials of provider %s and that its account holds the zone", err, name))
 }
 
-// ProgramRow checks the program of an exec provider (EXEC_PATH) with
-// execprovider.CheckProgram: it must exist and be something the system
-// starts. Its own credentials cannot be probed without writing a record,
-// and the row says so. A problem is a Fail with exit code Usage.
-func ProgramRow(check, program string) Row {
+// ProgramRow checks the program of an exec provider, which the user set
+// as setting (the config key program, or EXEC_PATH): it must exist and be
+// something the system starts (execprovider.CheckProgram, as the provider
+// itself decides). Its own credentials cannot be probed without writing a
+// record, and the row says so. A problem is a Fail with exit code Usage.
+func ProgramRow(check, setting, program string) Row {
 	if err := execprovider.CheckProgram(program); err != nil {
-		return fail(check, exitcode.Usage, fmt.Sprintf("EXEC_PATH %s: %v", program, err))
+		return fail(check, exitcode.Usage, fmt.Sprintf("%s %s: %v", setting, program, err))
 	}
-	return ok(check, fmt.Sprintf("EXEC_PATH %s can be started; it cannot be probed without writing a record, so its own credentials are not tested", program))
+	return ok(check, fmt.Sprintf("%s %s can be started; it cannot be probed without writing a record, so its own credentials are not tested", setting, program))
 }
 
 func trimDot(s string) string { return strings.TrimSuffix(s, ".") }

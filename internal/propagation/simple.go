@@ -61,6 +61,7 @@ func waitUntil(ctx context.Context, c Clock, written time.Time, delay time.Durat
 	if err := sleep(ctx, c, left); err != nil {
 		return fmt.Errorf("%s: stopped %s before the end of the wait: %w", what, fmtDur(written.Add(delay).Sub(c.Now())), err)
 	}
+	obs.say("%s: waited until %s after the last write; the records were not looked up", what, fmtDur(delay))
 	return nil
 }
 

@@ -84,3 +84,21 @@ func TestZeroWrittenRefused(t *testing.T) {
 		}
 	}
 }
+
+// The wait strategy never claims the records are visible: its last line
+// says it waited and did not look.
+func TestWaitSaysItWaitedWithoutLooking(t *testing.T) {
+	clock := newFakeClock()
+	st, err := ByName("wait", Config{Delay: 2 * time.Minute, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events
+	if err := st.Wait(t.Context(), []Record{{FQDN: chal, Value: "v"}}, clock.Now(), ev.obs()); err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(ev.all(), "\n")
+	if !strings.Contains(all, "waited until 2m0s after the last write; the records were not looked up") || strings.Contains(all, "visible") {
+		t.Errorf("events %q: want the wait reported, no visibility claimed", all)
+	}
+}

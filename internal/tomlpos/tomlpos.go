@@ -97,10 +97,15 @@ func keyOf(p *unstable.Parser, it unstable.Iterator) ([]string, int) {
 	return keys, line
 }
 
+// set records line for path and, where not known yet, for each of its
+// prefixes: a table only ever named inside a longer header ([x.y],
+// [[x]]) or a dotted key still has the line where it first appears.
 func (p Positions) set(path []string, line int) {
-	k := strings.Join(path, ".")
-	if _, ok := p.keys[k]; !ok {
-		p.keys[k] = line
+	for i := 1; i <= len(path); i++ {
+		k := strings.Join(path[:i], ".")
+		if _, ok := p.keys[k]; !ok {
+			p.keys[k] = line
+		}
 	}
 }
 

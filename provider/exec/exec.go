@@ -104,35 +104,71 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 	if m, _ := lookup("EXEC_MODE"); strings.EqualFold(strings.TrimSpace(m), "RAW") {
 		return nil, errors.New("EXEC_MODE=RAW is not supported; unset it: the program is called with the FQDN and the TXT value")
 	}
+	var err error
 	if v, ok := lookup("EXEC_SEQUENCE_INTERVAL"); ok && strings.TrimSpace(v) != "" {
-		d, err := parseSeconds(v)
-		if err != nil {
-			return nil, fmt.Errorf("EXEC_SEQUENCE_INTERVAL=%q: give whole seconds", v)
+		if p.SequenceInterval, err = ParseSequenceInterval(v); err != nil {
+			return nil, fmt.Errorf("EXEC_SEQUENCE_INTERVAL=%q: %v", v, err)
 		}
-		p.SequenceInterval = d
 	}
 	if v, ok := lookup("EXEC_SERVING_LAG"); ok && strings.TrimSpace(v) != "" {
-		d, err := parseSeconds(v)
-		if err != nil {
-			return nil, fmt.Errorf("EXEC_SERVING_LAG=%q: give a duration such as 90s or whole seconds", v)
+		if p.Lag, err = ParseServingLag(v); err != nil {
+			return nil, fmt.Errorf("EXEC_SERVING_LAG=%q: %v", v, err)
 		}
-		p.Lag = d
 	}
 	if v, ok := lookup("EXEC_SEQUENTIAL"); ok && strings.TrimSpace(v) != "" {
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
-		if err != nil {
-			return nil, fmt.Errorf("EXEC_SEQUENTIAL=%q: give true or false", v)
+		if p.Sequential, err = ParseSequential(v); err != nil {
+			return nil, fmt.Errorf("EXEC_SEQUENTIAL=%q: %v", v, err)
 		}
-		p.Sequential = b
 	}
 	if v, ok := lookup("EXEC_PARALLEL"); ok && strings.TrimSpace(v) != "" {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("EXEC_PARALLEL=%q: give how many runs of the program may overlap, a whole number from 1 (the default, one at a time)", v)
+		if p.Parallel, err = ParseParallel(v); err != nil {
+			return nil, fmt.Errorf("EXEC_PARALLEL=%q: %v", v, err)
 		}
-		p.Parallel = n
 	}
 	return p, nil
+}
+
+// The settings' parsers below turn the text of one setting (as an
+// environment variable holds it) into its field. Their errors say what is
+// wrong and what to give, without naming the setting: FromEnv names the
+// variable, other callers the name the user gave it. CheckProgram (below)
+// is the parser of Program.
+
+// ParseSequenceInterval parses SequenceInterval: whole seconds, as lego,
+// or a duration such as "2s".
+func ParseSequenceInterval(v string) (time.Duration, error) {
+	d, err := parseSeconds(v)
+	if err != nil {
+		return 0, errors.New("give whole seconds")
+	}
+	return d, nil
+}
+
+// ParseServingLag parses Lag: a duration such as "90s", or whole seconds.
+func ParseServingLag(v string) (time.Duration, error) {
+	d, err := parseSeconds(v)
+	if err != nil {
+		return 0, errors.New("give a duration such as 90s or whole seconds")
+	}
+	return d, nil
+}
+
+// ParseSequential parses Sequential: true or false.
+func ParseSequential(v string) (bool, error) {
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return false, errors.New("give true or false")
+	}
+	return b, nil
+}
+
+// ParseParallel parses Parallel: a whole number from 1.
+func ParseParallel(v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 {
+		return 0, errors.New("give how many runs of the program may overlap, a whole number from 1 (the default, one at a time)")
+	}
+	return n, nil
 }
 
 func parseSeconds(v string) (time.Duration, error) {

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
+)
+
+// A config file with two exec providers, each with wrong values: every
+// wrong value is reported at once, each on the line of its own key, under
+// its config key (not the provider's environment variable), and each line
+// is printed once.
+func TestConfigExecProviderErrorsAllAtTheirKeys(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "strictacme.toml")
+	src := `[defaults]
+path = "` + filepath.Join(dir, "state") + `"
+
+[providers.one]
+type = "exec"
+program = "` + filepath.Join(dir, "missing-one") + `"
+parallel = 2.5
+
+[providers.two]
+type = "exec"
+program = "` + filepath.Join(dir, "missing-two") + `"
+parallel = 0
+
+[[certificate]]
+names = ["a.example.com"]
+provider = "one"
+
+[[certificate]]
+names = ["b.example.com"]
+provider = "two"
+`
+	if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"run", "check"} {
+		t.Run(cmd, func(t *testing.T) {
+			code, _, stderr := runCLI(t, cmd, "--config", cfg)
+			if code != exitcode.Usage {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitcode.Usage, stderr)
+			}
+			for _, want := range []string{
+				`strictacme.toml:6: provider "one": key "program": "` + filepath.Join(dir, "missing-one") + `": no such file;`,
+				`strictacme.toml:7: provider "one": key "parallel": wrong type: want a whole number, got a number`,
+				`strictacme.toml:11: provider "two": key "program": "` + filepath.Join(dir, "missing-two") + `": no such file;`,
+				`strictacme.toml:12: provider "two": key "parallel": "0": give how many runs`,
+			} {
+				if n := strings.Count(stderr, want); n != 1 {
+					t.Errorf("%q printed %d times, want once; stderr:\n%s", want, n, stderr)
+				}
+			}
+			if strings.Contains(stderr, "EXEC_") {
+				t.Errorf("config errors name a variable the file does not set:\n%s", stderr)
+			}
+		})
+	}
+}
+
+// A value refused on the command line is named as the user gave it: the
+// flag when given as a flag, the variable when set by a variable.
+func TestValueErrorNamesWhatTheUserSet(t *testing.T) {
+	dir := t.TempDir()
+	base := []string{"issue", "-d", "a.example.com", "--dns", "exec", "--path", dir}
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+		not  string
+	}{
+		{"exec parallel flag", map[string]string{"EXEC_PATH": "/bin/true"}, []string{"--exec-parallel", "0"}, `--exec-parallel "0": give how many runs`, "EXEC_PARALLEL"},
+		{"exec parallel provider variable", map[string]string{"EXEC_PATH": "/bin/true", "EXEC_PARALLEL": "0"}, nil, `EXEC_PARALLEL "0": give how many runs`, "--exec-parallel"},
+		{"exec parallel flag variable", map[string]string{"EXEC_PATH": "/bin/true", "STRICTACME_EXEC_PARALLEL": "0"}, nil, `STRICTACME_EXEC_PARALLEL "0": give how many runs`, "--exec-parallel"},
+		{"exec program variable", map[string]string{"EXEC_PATH": filepath.Join(dir, "nope")}, nil, `EXEC_PATH "` + filepath.Join(dir, "nope") + `": no such file`, "--dns exec"},
+		{"key type flag", map[string]string{"EXEC_PATH": "/bin/true"}, []string{"--key-type", "ec521"}, `--key-type: key type "ec521"`, "STRICTACME_KEY_TYPE"},
+		{"key type variable", map[string]string{"EXEC_PATH": "/bin/true", "STRICTACME_KEY_TYPE": "ec521"}, nil, `STRICTACME_KEY_TYPE: key type "ec521"`, "--key-type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, k := range []string{"EXEC_PATH", "EXEC_PARALLEL", "STRICTACME_EXEC_PARALLEL", "STRICTACME_KEY_TYPE"} {
+				t.Setenv(k, tt.env[k])
+				if _, ok := tt.env[k]; !ok {
+					os.Unsetenv(k)
+				}
+			}
+			code, _, stderr := runCLI(t, append(append([]string{}, base...), tt.args...)...)
+			if code != exitcode.Usage {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitcode.Usage, stderr)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr lacks %q:\n%s", tt.want, stderr)
+			}
+			if strings.Contains(stderr, tt.not) {
+				t.Errorf("stderr names %s, which the user did not set:\n%s", tt.not, stderr)
+			}
+		})
+	}
+}
+
+// A hook command line holding a credential strictacme was given is
+// refused before anything is ordered or stored: hook lines are stored with
+// the certificate as written. The message names the hook, not the secret.
+func TestHookHoldingACredentialIsRefused(t *testing.T) {
+	const secret = "nc-api-key-0123456789abcdef"
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "nc.key")
+	if err := os.WriteFile(keyFile, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "strictacme.toml")
+	src := `[defaults]
+path = "` + filepath.Join(dir, "state") + `"
+
+[providers.nc]
+type = "namecheap"
+api_user = "me"
+api_key_file = "` + keyFile + `"
+client_ip = "192.0.2.1"
+
+[[certificate]]
+names = ["a.example.com"]
+provider = "nc"
+deploy_hook = "curl -u me:` + secret + ` https://deploy.example/hook"
+`
+	if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"flag, secret from the environment", map[string]string{"NAMECHEAP_API_KEY": secret, "EXEC_PATH": "/bin/true"},
+			[]string{"issue", "--path", filepath.Join(dir, "flags"), "--dns", "exec", "-d", "a.example.com", "--deploy-hook", "curl -u me:" + secret + " https://deploy.example/hook"},
+			"--deploy-hook: holds a credential strictacme was given"},
+		{"config, secret from the provider's key file", nil, []string{"run", "--config", cfg},
+			`strictacme.toml:13: certificate "a.example.com": key "deploy_hook": holds a credential strictacme was given`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			code, out, stderr := runCLI(t, tt.args...)
+			if code != exitcode.Usage || !strings.Contains(stderr, tt.want) {
+				t.Fatalf("exit %d, want %d with %q; stderr:\n%s", code, exitcode.Usage, tt.want, stderr)
+			}
+			if strings.Contains(stderr+out, secret) {
+				t.Errorf("the secret is in the output:\n%s%s", out, stderr)
+			}
+			for _, d := range []string{"flags", "state"} {
+				if _, err := os.Stat(filepath.Join(dir, d)); err == nil {
+					t.Errorf("%s was written", d)
+				}
+			}
+		})
+	}
+}
+
+// One wrong provider used by two certificates: each of its problems is one
+// line, whichever command reads the file.
+func TestSharedProviderErrorPrintedOnce(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "strictacme.toml")
+	src := `[defaults]
+path = "` + filepath.Join(dir, "state") + `"
+provider = "one"
+
+[providers.one]
+type = "exec"
+program = "` + filepath.Join(dir, "missing") + `"
+
+[[certificate]]
+names = ["a.example.com"]
+
+[[certificate]]
+names = ["b.example.com"]
+`
+	if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"run", "check", "persist"} {
+		t.Run(cmd, func(t *testing.T) {
+			code, out, stderr := runCLI(t, cmd, "--config", cfg)
+			want := `strictacme.toml:7: provider "one": key "program": "` + filepath.Join(dir, "missing") + `": no such file`
+			if code != exitcode.Usage || strings.Count(stderr+out, want) != 1 {
+				t.Fatalf("exit %d, want %d and %q once; stdout:\n%s\nstderr:\n%s", code, exitcode.Usage, want, out, stderr)
+			}
+		})
+	}
+}

@@ -1,0 +1,118 @@
+package exitcode
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/mholt/acmez/v3/acme"
+)
+
+// A CA that cannot be reached at all (refused connection, a name that does
+// not resolve, a TLS handshake the client refuses) is Unreachable; a CA
+// that answered, even with garbage or a refusal, is CA.
+func TestUnreachedCAIsNotARefusal(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String() + "/dir"
+	ln.Close()
+	tlsSrv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
+	tlsSrv.StartTLS()
+	defer tlsSrv.Close()
+	get := func(c *http.Client, u string) error {
+		resp, err := c.Get(u)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"connection refused", get(http.DefaultClient, closed), Unreachable},
+		{"untrusted certificate", get(&http.Client{Transport: &http.Transport{}}, tlsSrv.URL), Unreachable},
+		{"name does not resolve", fmt.Errorf("attempt 1: %w", &net.DNSError{Err: "no such host", Name: "ca.invalid", IsNotFound: true}), Unreachable},
+		{"unknown authority", x509.UnknownAuthorityError{}, Unreachable},
+		{"problem document", acme.Problem{Type: acme.ProblemTypeRateLimited, Status: 429}, CA},
+		{"not ACME", errors.New("HTTP 200: JSON-decoding response body: invalid character '<'"), CA},
+		{"closed without an answer", fmt.Errorf("performing request: %w", errors.New("EOF")), CA},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.err == nil {
+				t.Fatal("no error to classify")
+			}
+			if got := Of(FromCA(tt.err)); got != tt.want {
+				t.Errorf("FromCA(%v) has code %d, want %d", tt.err, got, tt.want)
+			}
+		})
+	}
+	if FromCA(nil) != nil {
+		t.Error("FromCA(nil) is not nil")
+	}
+}
+
+// Every command's codes are in Codes, and its help section lists exactly
+// them, each once.
+func TestHelpListsEachCodeOfTheCommand(t *testing.T) {
+	known := map[int]bool{}
+	for _, m := range Codes {
+		known[m.Code] = true
+	}
+	line := regexp.MustCompile(`(?m)^\s+(\d+)  `)
+	for cmd, codes := range Commands {
+		h := Help(cmd)
+		var listed []int
+		for _, m := range line.FindAllStringSubmatch(h, -1) {
+			n, _ := strconv.Atoi(m[1])
+			listed = append(listed, n)
+		}
+		if fmt.Sprint(listed) != fmt.Sprint(codes) {
+			t.Errorf("%q: help lists %v, Commands says %v", cmd, listed, codes)
+		}
+		for _, c := range codes {
+			if !known[c] {
+				t.Errorf("%q: code %d has no meaning in Codes", cmd, c)
+			}
+		}
+	}
+}
+
+// README.md's table of exit codes is Codes: every code, in order, each
+// row starting with its meaning (details may follow).
+func TestReadmeTableIsCodes(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	row := regexp.MustCompile(`^\| (\d+) \| (.*) \|$`)
+	for _, l := range strings.Split(string(data), "\n") {
+		if m := row.FindStringSubmatch(l); m != nil {
+			rows = append(rows, m[1]+" "+strings.ReplaceAll(m[2], "`", ""))
+		}
+	}
+	if len(rows) != len(Codes) {
+		t.Fatalf("README.md has %d exit code rows, Codes %d:\n%s", len(rows), len(Codes), strings.Join(rows, "\n"))
+	}
+	for i, m := range Codes {
+		if want := strconv.Itoa(m.Code) + " " + m.Text; !strings.HasPrefix(rows[i], want) {
+			t.Errorf("README.md row %d:\n%s\nwant it to start with (from Codes):\n%s", i+1, rows[i], want)
+		}
+	}
+}
