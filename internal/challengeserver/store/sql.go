@@ -29,8 +29,14 @@ const (
 )
 
 // DefaultTimeout bounds every database operation whose context has no
-// earlier deadline.
+// earlier deadline, except Load.
 const DefaultTimeout = 5 * time.Second
+
+// LoadTimeout bounds Load when its context has no earlier deadline: reading
+// 100,000 accounts takes about half a second of CPU, many times that on a
+// machine busy with other work, and a server that gives up on its first
+// Load does not start.
+const LoadTimeout = 2 * time.Minute
 
 // notifyChannel is the PostgreSQL LISTEN/NOTIFY channel every write signals.
 const notifyChannel = "strictacme_changes"
@@ -478,6 +484,11 @@ func (s *SQL) DeleteTXT(ctx context.Context, subdomain, text string) (int, error
 // accounts are streamed; joining the two in SQL instead costs an index
 // search per account, several times slower at 100,000 accounts.
 func (s *SQL) Load(ctx context.Context, now time.Time, each func(sub string, vals []Value)) (int64, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, LoadTimeout)
+		defer cancel()
+	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	var seq sql.NullInt64
