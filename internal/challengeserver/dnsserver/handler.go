@@ -92,6 +92,11 @@ type Handler struct {
 	glue   map[string]map[uint16][]dns.RR // owner → NS or MX → in-zone A/AAAA of the targets
 	ents   map[string]bool                // empty non-terminals
 	view   Lookup
+	// For answerFast: view's LiveAppender (nil: no fast path), "." + zone,
+	// and the SOA record in wire form.
+	live    LiveAppender
+	zoneDot string
+	soaWire []byte
 	// Observe, if set, is called after each reply (for metrics).
 	Observe func(qtype uint16, rcode int, transport string)
 }
@@ -190,6 +195,12 @@ func NewHandler(cfg Config, v Lookup) (*Handler, error) {
 	}
 	if _, ok := dns.IsDomainName(h.soa.Mbox); !ok {
 		return nil, fmt.Errorf("dnsserver: nsadmin %q is not a mailbox", cfg.Admin)
+	}
+	h.live, _ = v.(LiveAppender)
+	h.zoneDot = "." + zone
+	h.soaWire = make([]byte, dns.Len(h.soa))
+	if _, err := dns.PackRR(h.soa, h.soaWire, 0, nil, false); err != nil {
+		return nil, fmt.Errorf("dnsserver: SOA: %v", err)
 	}
 	h.glue = map[string]map[uint16][]dns.RR{}
 	for n, types := range h.static {
