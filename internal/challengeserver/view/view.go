@@ -110,21 +110,29 @@ type entry struct {
 // toEntries returns the values of vals oldest first: by Updated, then by
 // text, the order in which the store keeps the newest (store.Store.PutTXT).
 func toEntries(vals []store.Value) []entry {
+	return appendEntries(nil, vals)
+}
+
+// appendEntries is toEntries appending to dst; vals is not changed, and
+// not copied when it is in order already (as store.Store.Load gives it).
+func appendEntries(dst []entry, vals []store.Value) []entry {
 	if len(vals) == 0 {
-		return nil
+		return dst
 	}
-	s := slices.Clone(vals)
-	slices.SortFunc(s, func(a, b store.Value) int {
+	oldestFirst := func(a, b store.Value) int {
 		if c := a.Updated.Compare(b.Updated); c != 0 {
 			return c
 		}
 		return strings.Compare(a.Text, b.Text)
-	})
-	out := make([]entry, len(s))
-	for i, v := range s {
-		out[i] = entry{text: v.Text, expires: v.Expires.UnixMilli()}
 	}
-	return out
+	if !slices.IsSortedFunc(vals, oldestFirst) {
+		vals = slices.Clone(vals)
+		slices.SortFunc(vals, oldestFirst)
+	}
+	for _, v := range vals {
+		dst = append(dst, entry{text: v.Text, expires: v.Expires.UnixMilli()})
+	}
+	return dst
 }
 
 // New returns an empty View that judges expiry by now (time.Now if nil).
@@ -536,6 +544,7 @@ type builder struct {
 	zone  map[string][]entry
 	arena arena
 	rec   []byte
+	ents  []entry // scratch for one subdomain's values
 }
 
 type idRef struct {
@@ -555,8 +564,13 @@ func (b *builder) add(key string, vals []store.Value) {
 		return
 	}
 	var off uint32
-	off, b.rec = addRecord(&b.arena, b.rec, toEntries(vals))
+	b.ents = appendEntries(b.ents[:0], vals)
+	off, b.rec = addRecord(&b.arena, b.rec, b.ents)
 	if id, ok := uuidKey(key); ok {
+		if len(b.recs) == cap(b.recs) {
+			// Double, not the quarter append grows a large slice by.
+			b.recs = slices.Grow(b.recs, max(1024, len(b.recs)))
+		}
 		b.recs = append(b.recs, idRef{id, off})
 	} else {
 		b.other[key] = off
