@@ -109,9 +109,25 @@ func (h *Handler) answerFast(b *fastBuf, q []byte) (reply []byte, qtype uint16, 
 		return nil, 0, 0, false
 	}
 
+	nm := unsafe.String(unsafe.SliceData(name), len(name)) // not kept beyond this call
+
+	// Static data: Answer's reply, packed once, when asked as it was
+	// packed (lower case; a question spelt otherwise gets the owner names
+	// spelt as asked from Answer).
+	if t, ok := h.tmpl[tmplKey{nm, qtype}]; ok && bytes.Equal(t[headerLen:qend], q[headerLen:qend]) {
+		out := append(b.out[:0], t...)
+		out[0], out[1] = q[0], q[1]
+		out[2] = t[2]&^0x01 | q[2]&0x01 // RD as asked
+		out[3] = t[3]&^0x10 | q[3]&0x10 // CD as asked
+		if edns {
+			out = appendOPT(out, do)
+		}
+		b.out = out
+		return out, qtype, int(t[3] & 0x0f), true
+	}
+
 	// The same decisions as lookup, for the names it answers from the
 	// view; every name lookup treats otherwise goes to Answer.
-	nm := unsafe.String(unsafe.SliceData(name), len(name)) // not kept beyond this call
 	if !strings.HasSuffix(nm, h.zoneDot) {
 		return nil, 0, 0, false // the apex or outside the zone
 	}
@@ -175,13 +191,19 @@ func (h *Handler) answerFast(b *fastBuf, q []byte) (reply []byte, qtype uint16, 
 		out[9] = 1
 	}
 	if edns {
-		var flags byte
-		if do {
-			flags = 0x80
-		}
-		out = append(out, 0, 0, byte(dns.TypeOPT), byte(UDPSize>>8), byte(UDPSize&0xff), 0, 0, flags, 0, 0, 0)
-		out[11] = 1
+		out = appendOPT(out, do)
 	}
 	b.out = out
 	return out, qtype, rcode, true
+}
+
+// appendOPT adds our OPT record (payload UDPSize, the DO bit as asked) to
+// the reply out and counts it.
+func appendOPT(out []byte, do bool) []byte {
+	var flags byte
+	if do {
+		flags = 0x80
+	}
+	binary.BigEndian.PutUint16(out[10:], binary.BigEndian.Uint16(out[10:])+1)
+	return append(out, 0, 0, byte(dns.TypeOPT), byte(UDPSize>>8), byte(UDPSize&0xff), 0, 0, flags, 0, 0, 0)
 }
