@@ -92,6 +92,14 @@ type Handler struct {
 	glue   map[string]map[uint16][]dns.RR // owner → NS or MX → in-zone A/AAAA of the targets
 	ents   map[string]bool                // empty non-terminals
 	view   Lookup
+	// For answerFast: view's LiveAppender (nil: no fast path), "." + zone,
+	// and the SOA record in wire form.
+	live    LiveAppender
+	zoneDot string
+	soaWire []byte
+	// tmpl holds the packed reply to each question about static data
+	// (asked in lower case, without EDNS) whose reply is fixed (answerFast).
+	tmpl map[tmplKey][]byte
 	// Observe, if set, is called after each reply (for metrics).
 	Observe func(qtype uint16, rcode int, transport string)
 }
@@ -191,6 +199,12 @@ func NewHandler(cfg Config, v Lookup) (*Handler, error) {
 	if _, ok := dns.IsDomainName(h.soa.Mbox); !ok {
 		return nil, fmt.Errorf("dnsserver: nsadmin %q is not a mailbox", cfg.Admin)
 	}
+	h.live, _ = v.(LiveAppender)
+	h.zoneDot = "." + zone
+	h.soaWire = make([]byte, dns.Len(h.soa))
+	if _, err := dns.PackRR(h.soa, h.soaWire, 0, nil, false); err != nil {
+		return nil, fmt.Errorf("dnsserver: SOA: %v", err)
+	}
 	h.glue = map[string]map[uint16][]dns.RR{}
 	for n, types := range h.static {
 		for _, t := range []uint16{dns.TypeNS, dns.TypeMX} {
@@ -202,7 +216,39 @@ func NewHandler(cfg Config, v Lookup) (*Handler, error) {
 			}
 		}
 	}
+	h.tmpl = map[tmplKey][]byte{}
+	h.addTemplate(zone, dns.TypeSOA)
+	for n, types := range h.static {
+		for t := range types {
+			h.addTemplate(n, t)
+		}
+	}
 	return h, nil
+}
+
+type tmplKey struct {
+	name  string
+	qtype uint16
+}
+
+// addTemplate packs Answer's reply to name and qtype for answerFast, when
+// it never changes and fits any UDP reply. TXT replies can change (the
+// server's own values join them), and ANY is answered with the name as
+// asked; those stay with Answer.
+func (h *Handler) addTemplate(name string, qtype uint16) {
+	if qtype == dns.TypeTXT || qtype == dns.TypeANY {
+		return
+	}
+	q := new(dns.Msg)
+	q.SetQuestion(name, qtype)
+	q.RecursionDesired = false
+	m := h.Answer(q, false)
+	m.Compress = true
+	b, err := m.Pack()
+	if err != nil || len(b)+optLen > dns.MinMsgSize {
+		return
+	}
+	h.tmpl[tmplKey{name, qtype}] = b
 }
 
 // Zone returns the apex (lower case, with the trailing dot).

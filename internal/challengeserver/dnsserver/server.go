@@ -27,7 +27,8 @@ type Server struct {
 
 // Listen binds UDP and TCP on every address ("127.0.0.1:53", "[::1]:53",
 // ":53") and starts serving h. Port 0 picks a free port, the same one for
-// UDP and TCP of one address. On any bind error nothing stays open.
+// UDP and TCP of one address. On any bind error nothing stays open. When h
+// is a *Handler, its fast path answers the common UDP questions (udpConn).
 func Listen(addrs []string, h dns.Handler) (*Server, error) {
 	if len(addrs) == 0 {
 		return nil, errors.New("dnsserver: no listen address")
@@ -38,6 +39,9 @@ func Listen(addrs []string, h dns.Handler) (*Server, error) {
 		if err != nil {
 			s.Shutdown(context.Background())
 			return nil, fmt.Errorf("dnsserver: listen %s: %w", a, err)
+		}
+		if fast, ok := h.(*Handler); ok {
+			pc = newUDPConn(pc.(*net.UDPConn), fast)
 		}
 		udp := &dns.Server{PacketConn: pc, Handler: h, ReadTimeout: ReadTimeout, WriteTimeout: WriteTimeout}
 		tcp := &dns.Server{Listener: l, Handler: h, ReadTimeout: ReadTimeout, WriteTimeout: WriteTimeout,

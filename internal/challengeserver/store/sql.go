@@ -29,8 +29,14 @@ const (
 )
 
 // DefaultTimeout bounds every database operation whose context has no
-// earlier deadline.
+// earlier deadline, except Load.
 const DefaultTimeout = 5 * time.Second
+
+// LoadTimeout bounds Load when its context has no earlier deadline: reading
+// 100,000 accounts takes about half a second of CPU, many times that on a
+// machine busy with other work, and a server that gives up on its first
+// Load does not start.
+const LoadTimeout = 2 * time.Minute
 
 // notifyChannel is the PostgreSQL LISTEN/NOTIFY channel every write signals.
 const notifyChannel = "strictacme_changes"
@@ -474,31 +480,46 @@ func (s *SQL) DeleteTXT(ctx context.Context, subdomain, text string) (int, error
 }
 
 // Load implements Store. The live values are read first (few in a server
-// whose clients delete them, all of them right after an import), then the
-// accounts are streamed; joining the two in SQL instead costs an index
-// search per account, several times slower at 100,000 accounts.
+// whose clients delete them, all of them right after an import) into one
+// slice ordered by subdomain, then the accounts are streamed and each
+// finds its values by binary search; joining the two in SQL instead costs
+// an index search per account, several times slower at 100,000 accounts,
+// and a map from subdomain to values costs twice the memory and time.
 func (s *SQL) Load(ctx context.Context, now time.Time, each func(sub string, vals []Value)) (int64, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, LoadTimeout)
+		defer cancel()
+	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	var seq sql.NullInt64
 	if err := s.db.QueryRowContext(ctx, `SELECT MAX(seq) FROM changes`).Scan(&seq); err != nil {
 		return 0, s.fail("load", err)
 	}
-	live := map[string][]Value{}
-	if err := s.values(ctx, live, true, s.q(`SELECT subdomain, value, updated_at, expires_at FROM txt_values WHERE expires_at > ?`), ms(now)); err != nil {
+	// "+expires_at": a table scan, not the expiry index, which would cost a
+	// second lookup per row when (as at start-up) most values are live.
+	live, err := s.liveValues(ctx, s.q(`SELECT subdomain, value, updated_at, expires_at FROM txt_values WHERE +expires_at > ?`), ms(now))
+	if err != nil {
 		return 0, s.fail("load", err)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT subdomain FROM accounts`)
 	if err != nil {
 		return 0, s.fail("load", err)
 	}
+	var vals []Value
 	for rows.Next() {
 		var sub string
 		if err := rows.Scan(&sub); err != nil {
 			rows.Close()
 			return 0, s.fail("load", err)
 		}
-		vals := live[sub]
+		vals = vals[:0]
+		i, _ := slices.BinarySearchFunc(live, sub, func(r liveValue, sub string) int { return strings.Compare(r.sub, sub) })
+		for ; i < len(live) && live[i].sub == sub; i++ {
+			r := live[i]
+			vals = append(vals, Value{Text: r.text, Updated: fromMS(r.updated), Expires: fromMS(r.expires)})
+		}
 		sortValues(vals)
 		each(sub, vals)
 	}
@@ -516,6 +537,48 @@ func (s *SQL) Load(ctx context.Context, now time.Time, each func(sub string, val
 	return seq.Int64, nil
 }
 
+// liveValue is one row of txt_values as Load holds it.
+type liveValue struct {
+	sub, text        string
+	updated, expires int64 // Unix milliseconds
+}
+
+// liveValues returns the rows of query (subdomain, value, updated_at,
+// expires_at) ordered by subdomain: as they come when the table is in that
+// order (SQLite after an import, which writes in subdomain order), else
+// sorted here.
+func (s *SQL) liveValues(ctx context.Context, query string, args ...any) ([]liveValue, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []liveValue
+	for rows.Next() {
+		var r liveValue
+		if err := rows.Scan(&r.sub, &r.text, &r.updated, &r.expires); err != nil {
+			return nil, err
+		}
+		if n := len(out); n > 0 && out[n-1].sub == r.sub {
+			r.sub = out[n-1].sub // one string per subdomain held, not one per value
+		}
+		if len(out) == cap(out) {
+			// Double: append grows a large slice by a quarter at a time,
+			// which at 200,000 values writes five times their size.
+			out = slices.Grow(out, max(1024, len(out)))
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	bySub := func(a, b liveValue) int { return strings.Compare(a.sub, b.sub) }
+	if !slices.IsSortedFunc(out, bySub) {
+		slices.SortStableFunc(out, bySub)
+	}
+	return out, nil
+}
+
 // sortValues orders vals oldest first: by Updated, then by text, the
 // order PutTXT keeps the newest by.
 func sortValues(vals []Value) {
@@ -528,8 +591,8 @@ func sortValues(vals []Value) {
 }
 
 // values adds the rows of query (subdomain, value, updated_at, expires_at)
-// to out: to every subdomain with all, else only to those already in out.
-func (s *SQL) values(ctx context.Context, out map[string][]Value, all bool, query string, args ...any) error {
+// to the subdomains already in out.
+func (s *SQL) values(ctx context.Context, out map[string][]Value, query string, args ...any) error {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
@@ -541,7 +604,7 @@ func (s *SQL) values(ctx context.Context, out map[string][]Value, all bool, quer
 		if err := rows.Scan(&sub, &text, &up, &exp); err != nil {
 			return err
 		}
-		if vs, ok := out[sub]; ok || all {
+		if vs, ok := out[sub]; ok {
 			out[sub] = append(vs, Value{Text: text, Updated: fromMS(up), Expires: fromMS(exp)})
 		}
 	}
@@ -590,7 +653,7 @@ func (s *SQL) Subdomains(ctx context.Context, names []string, now time.Time) (ma
 			out[sub] = []Value{}
 		}
 		rows.Close()
-		if err := s.values(ctx, out, false, s.q(`SELECT subdomain, value, updated_at, expires_at FROM txt_values WHERE expires_at > ? AND subdomain IN (`+ph+`) ORDER BY updated_at, value`), append([]any{ms(now)}, args...)...); err != nil {
+		if err := s.values(ctx, out, s.q(`SELECT subdomain, value, updated_at, expires_at FROM txt_values WHERE expires_at > ? AND subdomain IN (`+ph+`) ORDER BY updated_at, value`), append([]any{ms(now)}, args...)...); err != nil {
 			return nil, s.fail("read subdomains", err)
 		}
 	}

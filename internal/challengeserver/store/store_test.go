@@ -260,3 +260,51 @@ func TestPingProvesWrites(t *testing.T) {
 		t.Fatalf("file back: %v", err)
 	}
 }
+
+// Values written in no particular subdomain order (as clients update them)
+// come out of Load at their own accounts, the live ones only, oldest first;
+// accounts without values come with none.
+func TestLoadValuesWrittenOutOfSubdomainOrder(t *testing.T) {
+	engines(t, func(t *testing.T, open func() *store.SQL) {
+		ctx := context.Background()
+		s := open()
+		for i, sub := range []string{"s3", "s1", "s2", "s0"} {
+			if err := s.CreateAccount(ctx, store.Account{Username: "u" + sub, PasswordHash: []byte("h" + strconv.Itoa(i)), Subdomain: sub, Created: t0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		exp := t0.Add(time.Hour)
+		for i, w := range []struct{ sub, text string }{
+			{"s3", "c1"}, {"s1", "a1"}, {"s3", "c2"}, {"s2", "b1"}, {"s1", "a2"}, {"s2", "gone"}, {"s3", "c0"},
+		} {
+			up := t0.Add(time.Duration(i) * time.Second)
+			if w.text == "c0" {
+				up = t0.Add(-time.Minute) // older than the others of s3
+			}
+			v := store.Value{Text: w.text, Updated: up, Expires: exp}
+			if w.text == "gone" {
+				v.Expires = t0.Add(time.Second)
+			}
+			if err := s.PutTXT(ctx, w.sub, v, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		subs, _, err := loadAll(ctx, s, t0.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"s0": "", "s1": "a1 a2", "s2": "b1", "s3": "c0 c1 c2"}
+		if len(subs) != len(want) {
+			t.Fatalf("%d subdomains: %v", len(subs), subs)
+		}
+		for sub, w := range want {
+			var got []string
+			for _, v := range subs[sub] {
+				got = append(got, v.Text)
+			}
+			if strings.Join(got, " ") != w {
+				t.Errorf("%s: %v, want %s", sub, got, w)
+			}
+		}
+	})
+}

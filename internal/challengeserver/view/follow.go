@@ -154,16 +154,18 @@ func (f *Follower) Run(ctx context.Context, wake <-chan struct{}) {
 		case <-wake:
 		}
 		var err error
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		f.mu.Lock()
 		full := failing || f.now().Sub(f.synced) > resync
 		f.mu.Unlock()
 		if full {
-			err = f.Load(pctx)
+			// A full load of many accounts on a busy machine takes longer
+			// than a poll may; the store bounds it (store.LoadTimeout).
+			err = f.Load(ctx)
 		} else {
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			err = f.Poll(pctx)
+			cancel()
 		}
-		cancel()
 		switch {
 		case err != nil && !failing && ctx.Err() == nil:
 			log.Error("store unavailable; DNS keeps answering from memory", "err", err)

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/strictacme/strictacme/internal/challengeserver/store"
 )
@@ -111,21 +110,29 @@ type entry struct {
 // toEntries returns the values of vals oldest first: by Updated, then by
 // text, the order in which the store keeps the newest (store.Store.PutTXT).
 func toEntries(vals []store.Value) []entry {
+	return appendEntries(nil, vals)
+}
+
+// appendEntries is toEntries appending to dst; vals is not changed, and
+// not copied when it is in order already (as store.Store.Load gives it).
+func appendEntries(dst []entry, vals []store.Value) []entry {
 	if len(vals) == 0 {
-		return nil
+		return dst
 	}
-	s := slices.Clone(vals)
-	slices.SortFunc(s, func(a, b store.Value) int {
+	oldestFirst := func(a, b store.Value) int {
 		if c := a.Updated.Compare(b.Updated); c != 0 {
 			return c
 		}
 		return strings.Compare(a.Text, b.Text)
-	})
-	out := make([]entry, len(s))
-	for i, v := range s {
-		out[i] = entry{text: v.Text, expires: v.Expires.UnixMilli()}
 	}
-	return out
+	if !slices.IsSortedFunc(vals, oldestFirst) {
+		vals = slices.Clone(vals)
+		slices.SortFunc(vals, oldestFirst)
+	}
+	for _, v := range vals {
+		dst = append(dst, entry{text: v.Text, expires: v.Expires.UnixMilli()})
+	}
+	return dst
 }
 
 // New returns an empty View that judges expiry by now (time.Now if nil).
@@ -336,72 +343,66 @@ func (v *View) SetLimit(n int) {
 // bytes, holds about seven values), what is dropped is the oldest values,
 // while the newest one is the one a CA is validating now.
 func (v *View) Lookup(label string) (txt []string, exists bool) {
+	buf, ends, exists := v.AppendLive(nil, nil, label)
+	if len(ends) == 0 {
+		return nil, exists
+	}
+	// One string that the values share.
+	all := string(buf)
+	txt = make([]string, len(ends))
+	start := 0
+	for i, end := range ends {
+		txt[i], start = all[start:end], end
+	}
+	return txt, exists
+}
+
+// AppendLive is Lookup without allocating: it appends the texts of
+// label's live values, newest first and at most the limit, to dst, and
+// the end of each text in the result to ends (so value i is
+// dst[ends[i-1]:ends[i]], from the first appended byte for i = 0).
+// Callers that reuse dst and ends answer a question without garbage.
+func (v *View) AppendLive(dst []byte, ends []int, label string) ([]byte, []int, bool) {
 	now := v.now().UnixMilli()
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	off, ok := v.ref(label)
 	if !ok {
-		return nil, false
+		return dst, ends, false
 	}
 	if off == 0 {
-		return nil, true
+		return dst, ends, true
 	}
-	// The record is oldest first. First pass: count the live values and
-	// their length; second: write the newest limit of them, newest first,
-	// into one buffer that the strings share (two allocations per answer,
-	// whatever the number of values).
-	live, size := 0, 0
+	// The record is oldest first and can only be read forwards: note where
+	// each live value starts, then write them from the last.
+	var small [16]int
+	live := small[:0]
 	r := readRecord(&v.arena, off)
 	for {
-		exp, raw, digest, ok := r.next()
+		at := r.i
+		exp, _, _, ok := r.next()
 		if !ok {
 			break
 		}
 		if now < exp {
-			live++
-			size += textLen(raw, digest)
+			live = append(live, at)
 		}
 	}
-	skip := 0
-	if v.limit > 0 && live > v.limit {
-		skip = live - v.limit
+	first := 0
+	if v.limit > 0 && len(live) > v.limit {
+		first = len(live) - v.limit
 	}
-	if live == skip {
-		return nil, true
-	}
-	txt = make([]string, live-skip)
-	buf := make([]byte, 0, size)
-	r = readRecord(&v.arena, off)
-	for n := 0; ; {
-		exp, raw, digest, ok := r.next()
-		if !ok {
-			break
-		}
-		if now >= exp {
-			continue
-		}
-		if n++; n <= skip {
-			continue
-		}
-		start := len(buf)
+	for i := len(live) - 1; i >= first; i-- {
+		one := record{p: r.p, left: 1, i: live[i]}
+		_, raw, digest, _ := one.next()
 		if digest {
-			buf = b64.AppendEncode(buf, raw)
+			dst = b64.AppendEncode(dst, raw)
 		} else {
-			buf = append(buf, raw...)
+			dst = append(dst, raw...)
 		}
-		// buf never grows beyond size, so the strings stay valid, and it
-		// is not written again.
-		txt[live-n] = unsafe.String(unsafe.SliceData(buf[start:]), len(buf)-start)
+		ends = append(ends, len(dst))
 	}
-	return txt, true
-}
-
-// textLen is the length of the text of a value's bytes.
-func textLen(raw []byte, digest bool) int {
-	if digest {
-		return b64.EncodedLen(len(raw))
-	}
-	return len(raw)
+	return dst, ends, true
 }
 
 // newest returns the texts of the live values of vals (oldest first),
@@ -543,6 +544,7 @@ type builder struct {
 	zone  map[string][]entry
 	arena arena
 	rec   []byte
+	ents  []entry // scratch for one subdomain's values
 }
 
 type idRef struct {
@@ -562,8 +564,13 @@ func (b *builder) add(key string, vals []store.Value) {
 		return
 	}
 	var off uint32
-	off, b.rec = addRecord(&b.arena, b.rec, toEntries(vals))
+	b.ents = appendEntries(b.ents[:0], vals)
+	off, b.rec = addRecord(&b.arena, b.rec, b.ents)
 	if id, ok := uuidKey(key); ok {
+		if len(b.recs) == cap(b.recs) {
+			// Double, not the quarter append grows a large slice by.
+			b.recs = slices.Grow(b.recs, max(1024, len(b.recs)))
+		}
 		b.recs = append(b.recs, idRef{id, off})
 	} else {
 		b.other[key] = off
