@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/strictacme/strictacme/internal/atomicfile"
@@ -96,4 +97,38 @@ func TestSymlinkSwitchesAnExistingDirectoryLink(t *testing.T) {
 		}
 	}
 	onlyEntries(t, base, "current", "versions")
+}
+
+// A private key written under a state directory never passes through
+// $TMPDIR, a folder other users share: the temporary file is made next to
+// its target. A rename onto a non-empty folder fails and names the
+// temporary file, which shows where it was.
+func TestTemporaryFileIsMadeInTheTargetsFolderNotTMPDIR(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows replaces files in place through its own API")
+	}
+	shared := t.TempDir()
+	t.Setenv("TMPDIR", shared)
+	dir := t.TempDir()
+	target := filepath.Join(dir, "privkey.pem")
+	if err := os.MkdirAll(filepath.Join(target, "occupied"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, write := range []struct {
+		name string
+		fn   func() error
+	}{
+		{"WriteFile", func() error { return atomicfile.WriteFile(target, []byte("key"), 0o600) }},
+		{"WriteFileOwned", func() error { return atomicfile.WriteFileOwned(target, []byte("key"), 0o600, -1, -1) }},
+	} {
+		err := write.fn()
+		if err == nil {
+			t.Fatalf("%s onto a non-empty folder succeeded", write.name)
+		}
+		if !strings.Contains(err.Error(), dir+string(filepath.Separator)+".privkey.pem") {
+			t.Errorf("%s: error %q does not name a temporary file in %s", write.name, err, dir)
+		}
+		onlyEntries(t, shared)
+	}
+	onlyEntries(t, dir, "privkey.pem")
 }
