@@ -173,6 +173,29 @@ func TestLegoV4NeedsServerForAnUnknownCAHost(t *testing.T) {
 	}
 }
 
+// lego v4's host folder acme.sectigo.com is the host of three presets
+// (sectigo, sectigoev, sectigoov): the host alone does not say which, so
+// the error names them and --server picks one.
+func TestLegoV4HostOfSeveralPresetsNeedsServer(t *testing.T) {
+	dir := t.TempDir()
+	tr := tree(t, ec256, []string{"v4.example.com"})
+	tr.Account.Directory = plan.CAPresets["sectigoov"]
+	if err := migratetest.WriteLego(dir, 4, tr, ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err := migrate.Read("lego", dir, migrate.Options{DNS: "exec"})
+	if err == nil || !strings.Contains(err.Error(), "sectigo, sectigoev, sectigoov") || exitcode.Of(err) != exitcode.Usage {
+		t.Fatalf("err = %v (exit %d), want a usage error naming the three presets", err, exitcode.Of(err))
+	}
+	p, err := migrate.Read("lego", dir, migrate.Options{Server: "sectigoov", DNS: "exec"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Accounts[0].Acc.Directory; got != plan.CAPresets["sectigoov"] {
+		t.Errorf("directory %q, want sectigoov's", got)
+	}
+}
+
 // A certificate whose key is not the certificate's is refused, naming the
 // file; nothing is written.
 func TestCertbotKeyNotTheCertificatesIsRefused(t *testing.T) {
