@@ -14,6 +14,7 @@ import (
 	"github.com/strictacme/strictacme/internal/delegation"
 	"github.com/strictacme/strictacme/internal/deploy"
 	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/job"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/resolver"
@@ -85,7 +86,7 @@ func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 	fl.StringArrayVarP(&f.domains, "domain", "d", nil, "name for the certificate: apex, subdomain, *.wildcard or Unicode IDN (repeatable)")
 	fl.StringVar(&f.email, "email", "", "contact e-mail for the ACME account")
 	fl.StringVar(&f.path, "path", defaultPath(), "state directory: accounts, certificates, journal")
-	fl.StringVar(&f.keyType, "key-type", plan.DefaultKeyType, "certificate key: ec256, ec384, rsa2048, rsa3072, rsa4096")
+	fl.StringVar(&f.keyType, "key-type", plan.DefaultKeyType, "certificate key: "+issue.KeyTypeChoices())
 	fl.BoolVar(&f.json, "json", false, "print one JSON object with the result on stdout")
 	fl.DurationVar(&f.timeout, "timeout", plan.DefaultOrderTimeout, "give up the whole order after this long")
 	fl.StringSliceVar(&f.challenges, "challenge", []string{plan.DefaultChallenge}, "challenge types in order of preference: dns-01, dns-account-01, dns-persist-01")

@@ -419,3 +419,33 @@ func TestApplyFailingPartWayLeavesNothing(t *testing.T) {
 		t.Errorf("accounts/ left behind by a failed import: %v", err)
 	}
 }
+
+// An RSA 8192 key (certbot --rsa-key-size 8192, lego RSA8192) keeps its
+// size for the next certificate: the mapping carries rsa8192 and notes
+// nothing. The key is a fixture: generating one takes seconds.
+func TestRSA8192KeyIsCarriedAsRSA8192(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "rsa8192.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	tr := tree(t, func() crypto.Signer { return k.(crypto.Signer) }, []string{"big.example.com"})
+	if err := migratetest.WriteCertbot(dir, tr, "authenticator = dns-rfc2136\n"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := migrate.Read("certbot", dir, migrate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Certificates[0].Settings.KeyType; got != "rsa8192" {
+		t.Errorf("key type %q, want rsa8192", got)
+	}
+	if m := lines(p); strings.Contains(m, "renewed as") || !strings.Contains(m, "key rsa8192") {
+		t.Errorf("mapping:\n%s", m)
+	}
+}
