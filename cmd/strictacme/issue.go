@@ -83,8 +83,8 @@ var defaultPath = store.DefaultPath
 
 func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 	fl := cmd.Flags()
-	fl.StringArrayVarP(&f.domains, "domain", "d", nil, "name for the certificate: apex, subdomain, *.wildcard or Unicode IDN (repeatable)")
-	fl.StringVar(&f.email, "email", "", "contact e-mail for the ACME account")
+	fl.StringSliceVarP(&f.domains, "domain", "d", nil, "name for the certificate: apex, subdomain, *.wildcard or Unicode IDN (repeatable, or a comma list)")
+	fl.StringVarP(&f.email, "email", "m", "", "contact e-mail for the ACME account")
 	fl.StringVar(&f.path, "path", defaultPath(), "state directory: accounts, certificates, journal")
 	fl.StringVar(&f.keyType, "key-type", plan.DefaultKeyType, "certificate key: "+issue.KeyTypeChoices())
 	fl.BoolVar(&f.json, "json", false, "print one JSON object with the result on stdout")
