@@ -87,9 +87,9 @@ var sameMeaning = map[string][]string{
 	"STRICTACME_IPV4_ONLY":         {"issue", "check", "persist", "query", "register"},
 	"STRICTACME_DNS":               {"issue", "check", "persist", "import"}, // the DNS provider
 	"STRICTACME_CONFIG":            {"check", "run", "persist", "delete"},   // the strictacme.toml config file
-	"STRICTACME_FORCE":             {"renew", "run"},
-	"STRICTACME_REASON":            {"revoke", "delete"}, // the revocation reason (RFC 5280 §5.3.1)
-	"STRICTACME_CERT_NAME":         {},                   // only the hook's: see renamedEnv
+	"STRICTACME_FORCE":             {"renew", "run", "issue"},               // order now, due or not
+	"STRICTACME_REASON":            {"revoke", "delete"},                    // the revocation reason (RFC 5280 §5.3.1)
+	"STRICTACME_CERT_NAME":         {},                                      // only the hook's: see renamedEnv
 }
 
 // conflicts lists, per variable, the readings whose meanings differ and

@@ -121,6 +121,7 @@ func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 
 func newIssueCmd() *cobra.Command {
 	var f issueFlags
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "issue -d NAME [-d NAME...] --dns PROVIDER",
 		Short: "Obtain one certificate by DNS validation",
@@ -142,10 +143,20 @@ over DNS-over-HTTPS.`,
 			if err != nil {
 				return err
 			}
+			if !force {
+				out, done, err := j.NotDue(now())
+				if err != nil {
+					return err
+				}
+				if done {
+					return printNotDue(out, f.json, cmd.OutOrStdout(), cmd.ErrOrStderr())
+				}
+			}
 			return runJob(cmd.Context(), j, f.json, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f.register(cmd, true)
+	cmd.Flags().BoolVar(&force, "force", false, "order even when a certificate of this name, names and key type is stored and not due")
 	return withEnv(cmd)
 }
 
@@ -256,6 +267,18 @@ func runJob(ctx context.Context, j *job.Job, asJSON bool, stdout, stderr io.Writ
 		fmt.Fprintf(stdout, "certificate for %s in %s (not after %s)\n", strings.Join(out.Names, ", "), out.Certificate.Dir, out.Certificate.NotAfter.Format(time.RFC3339))
 	}
 	return err
+}
+
+// printNotDue prints the answer of an issue that ordered nothing: the
+// certificate is stored and not due (job.Job.NotDue).
+func printNotDue(out *job.Result, asJSON bool, stdout, stderr io.Writer) error {
+	if !asJSON {
+		fmt.Fprintln(stderr, out.NotDue)
+		return nil
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
 }
 
 // The run lock of import, account and revoke: one run at a time per
