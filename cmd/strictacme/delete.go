@@ -36,11 +36,7 @@ its metadata and its renewal state, so that renew no longer renews it.
 Challenge records the journal still lists for its DNS provider are removed
 first; if that fails, nothing is deleted. With --revoke the certificate is
 revoked at its CA first (as strictacme revoke does); if that fails, nothing
-is deleted. Files written by install outputs and deploy hooks stay.
-
-Exit codes: 0 deleted; 2 no such certificate or a bad flag; 3 the CA
-refused the revocation; 4 leftover challenge records could not be removed;
-7 another run holds the lock on --path; 9 a damaged journal.json.`,
+is deleted. Files written by install outputs and deploy hooks stay.`,
 		Example: `  strictacme delete old.example.com
   strictacme delete old.example.com --revoke --reason cessationOfOperation`,
 		Args: cobra.ExactArgs(1),
@@ -92,7 +88,7 @@ func runDelete(ctx context.Context, f deleteFlags, name string, code int, logf f
 	c, loadErr := st.LoadCertificate(name)
 	if f.revoke {
 		if loadErr != nil {
-			return exitcode.With(exitcode.Of(loadErr), fmt.Errorf("%s: cannot revoke: %v; delete it without --revoke", name, loadErr))
+			return fmt.Errorf("%s: cannot revoke: %w; delete it without --revoke", name, loadErr) // keeps loadErr's exit code
 		}
 		if err := revokeLocked(ctx, st, c, code, f.reason, f.caCerts, logf); err != nil {
 			return err
