@@ -49,7 +49,7 @@ replaces the account key with a new P-256 key (§7.3.5) and stores it,
 	fl.StringVar(&f.path, "path", defaultPath(), "state directory: accounts, certificates, journal")
 	fl.StringVar(&f.server, "server", plan.DefaultServer, serverUsage)
 	fl.StringArrayVar(&f.caCerts, "ca-cert", nil, "PEM file of extra trust roots for the CA (repeatable)")
-	fl.StringVar(&f.email, "email", "", "replace the account's contact with this e-mail address")
+	fl.StringVarP(&f.email, "email", "m", "", "replace the account's contact with this e-mail address")
 	fl.BoolVar(&f.rollKey, "roll-key", false, "replace the account key with a new one")
 	fl.BoolVar(&f.deactivate, "deactivate", false, "deactivate the account at the CA (irreversible; needs --yes)")
 	fl.BoolVar(&f.yes, "yes", false, "confirm --deactivate")

@@ -69,26 +69,27 @@ func envReadings(envOf func(*cobra.Command, *pflag.Flag) string) map[string][]re
 // a variable not listed read with two texts, fails the test until a person
 // decides.
 var sameMeaning = map[string][]string{
-	"STRICTACME_PATH":              {"issue", "check", "renew", "run", "account", "revoke", "list", "persist", "import"}, // the state directory
-	"STRICTACME_JSON":              {"issue", "check", "renew", "run", "account", "list", "persist"},                     // print JSON on stdout
-	"STRICTACME_WAIT":              {"issue", "check", "renew", "run", "account", "revoke", "import"},                    // wait for the run lock
-	"STRICTACME_TIMEOUT":           {"issue", "check", "renew", "run", "persist"},                                        // give up the command's work after this long
-	"STRICTACME_EMAIL":             {"issue", "check", "renew", "run", "account", "persist"},                             // the ACME account's contact
-	"STRICTACME_ACCEPT_TOS":        {"issue", "check", "renew", "run", "persist"},                                        // agree to the CA's terms
+	"STRICTACME_PATH":              {"issue", "check", "renew", "run", "account", "revoke", "list", "persist", "import", "delete"}, // the state directory
+	"STRICTACME_JSON":              {"issue", "check", "renew", "run", "account", "list", "persist"},                               // print JSON on stdout
+	"STRICTACME_WAIT":              {"issue", "check", "renew", "run", "account", "revoke", "import", "delete"},                    // wait for the run lock
+	"STRICTACME_TIMEOUT":           {"issue", "check", "renew", "run", "persist"},                                                  // give up the command's work after this long
+	"STRICTACME_EMAIL":             {"issue", "check", "renew", "run", "account", "persist"},                                       // the ACME account's contact
+	"STRICTACME_ACCEPT_TOS":        {"issue", "check", "renew", "run", "persist"},                                                  // agree to the CA's terms
 	"STRICTACME_EAB_KID":           {"issue", "check", "renew", "run"},
 	"STRICTACME_EAB_HMAC_KEY":      {"issue", "check", "renew", "run"},
 	"STRICTACME_EAB_HMAC_KEY_FILE": {"issue", "check", "renew", "run"},
-	"STRICTACME_CA_CERT":           {"issue", "check", "renew", "run", "account", "revoke", "persist", "query", "register", "import"}, // extra trust roots
-	"STRICTACME_SERVER":            {"issue", "check", "account", "persist", "import"},                                                // the CA
-	"STRICTACME_CERTIFICATE":       {"issue", "check", "renew", "run"},                                                                // the certificate's name in the store
-	"STRICTACME_DOMAIN":            {"issue", "check", "persist", "register"},                                                         // the domain names to act on
-	"STRICTACME_RESOLVER":          {"issue", "check", "persist", "query", "register"},                                                // recursive resolvers to ask
-	"STRICTACME_REQUEST_TIMEOUT":   {"issue", "check", "persist", "query", "register"},                                                // one DNS question's limit
+	"STRICTACME_CA_CERT":           {"issue", "check", "renew", "run", "account", "revoke", "persist", "query", "register", "import", "delete"}, // extra trust roots
+	"STRICTACME_SERVER":            {"issue", "check", "account", "persist", "import"},                                                          // the CA
+	"STRICTACME_CERTIFICATE":       {"issue", "check", "renew", "run"},                                                                          // the certificate's name in the store
+	"STRICTACME_DOMAIN":            {"issue", "check", "persist", "register"},                                                                   // the domain names to act on
+	"STRICTACME_RESOLVER":          {"issue", "check", "persist", "query", "register"},                                                          // recursive resolvers to ask
+	"STRICTACME_REQUEST_TIMEOUT":   {"issue", "check", "persist", "query", "register"},                                                          // one DNS question's limit
 	"STRICTACME_IPV4_ONLY":         {"issue", "check", "persist", "query", "register"},
 	"STRICTACME_DNS":               {"issue", "check", "persist", "import"}, // the DNS provider
-	"STRICTACME_CONFIG":            {"check", "run", "persist"},             // the strictacme.toml config file
-	"STRICTACME_FORCE":             {"renew", "run"},
-	"STRICTACME_CERT_NAME":         {}, // only the hook's: see renamedEnv
+	"STRICTACME_CONFIG":            {"check", "run", "persist", "delete"},   // the strictacme.toml config file
+	"STRICTACME_FORCE":             {"renew", "run", "issue"},               // order now, due or not
+	"STRICTACME_REASON":            {"revoke", "delete"},                    // the revocation reason (RFC 5280 §5.3.1)
+	"STRICTACME_CERT_NAME":         {},                                      // only the hook's: see renamedEnv
 }
 
 // conflicts lists, per variable, the readings whose meanings differ and

@@ -14,6 +14,7 @@ import (
 	"github.com/strictacme/strictacme/internal/delegation"
 	"github.com/strictacme/strictacme/internal/deploy"
 	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/job"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/resolver"
@@ -82,10 +83,10 @@ var defaultPath = store.DefaultPath
 
 func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 	fl := cmd.Flags()
-	fl.StringArrayVarP(&f.domains, "domain", "d", nil, "name for the certificate: apex, subdomain, *.wildcard or Unicode IDN (repeatable)")
-	fl.StringVar(&f.email, "email", "", "contact e-mail for the ACME account")
+	fl.StringSliceVarP(&f.domains, "domain", "d", nil, "name for the certificate: apex, subdomain, *.wildcard or Unicode IDN (repeatable, or a comma list)")
+	fl.StringVarP(&f.email, "email", "m", "", "contact e-mail for the ACME account")
 	fl.StringVar(&f.path, "path", defaultPath(), "state directory: accounts, certificates, journal")
-	fl.StringVar(&f.keyType, "key-type", plan.DefaultKeyType, "certificate key: ec256, ec384, rsa2048, rsa3072, rsa4096")
+	fl.StringVar(&f.keyType, "key-type", plan.DefaultKeyType, "certificate key: "+issue.KeyTypeChoices())
 	fl.BoolVar(&f.json, "json", false, "print one JSON object with the result on stdout")
 	fl.DurationVar(&f.timeout, "timeout", plan.DefaultOrderTimeout, "give up the whole order after this long")
 	fl.StringSliceVar(&f.challenges, "challenge", []string{plan.DefaultChallenge}, "challenge types in order of preference: dns-01, dns-account-01, dns-persist-01")
@@ -120,6 +121,7 @@ func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 
 func newIssueCmd() *cobra.Command {
 	var f issueFlags
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "issue -d NAME [-d NAME...] --dns PROVIDER",
 		Short: "Obtain one certificate by DNS validation",
@@ -141,10 +143,20 @@ over DNS-over-HTTPS.`,
 			if err != nil {
 				return err
 			}
+			if !force {
+				out, done, err := j.NotDue(now())
+				if err != nil {
+					return err
+				}
+				if done {
+					return printNotDue(out, f.json, cmd.OutOrStdout(), cmd.ErrOrStderr())
+				}
+			}
 			return runJob(cmd.Context(), j, f.json, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f.register(cmd, true)
+	cmd.Flags().BoolVar(&force, "force", false, "order even when a certificate of this name, names and key type is stored and not due")
 	return withEnv(cmd)
 }
 
@@ -255,6 +267,18 @@ func runJob(ctx context.Context, j *job.Job, asJSON bool, stdout, stderr io.Writ
 		fmt.Fprintf(stdout, "certificate for %s in %s (not after %s)\n", strings.Join(out.Names, ", "), out.Certificate.Dir, out.Certificate.NotAfter.Format(time.RFC3339))
 	}
 	return err
+}
+
+// printNotDue prints the answer of an issue that ordered nothing: the
+// certificate is stored and not due (job.Job.NotDue).
+func printNotDue(out *job.Result, asJSON bool, stdout, stderr io.Writer) error {
+	if !asJSON {
+		fmt.Fprintln(stderr, out.NotDue)
+		return nil
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
 }
 
 // The run lock of import, account and revoke: one run at a time per

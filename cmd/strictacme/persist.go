@@ -116,8 +116,8 @@ dns-persist-01.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.config, "config", "", "take the names, CA, account and resolvers from this config file (its certificates that list dns-persist-01, else all)")
-	fl.StringArrayVarP(&f.domains, "domain", "d", nil, "name the record is for: apex, subdomain, *.wildcard or Unicode IDN (repeatable)")
-	fl.StringVar(&f.email, "email", "", "contact e-mail when the ACME account is created")
+	fl.StringSliceVarP(&f.domains, "domain", "d", nil, "name the record is for: apex, subdomain, *.wildcard or Unicode IDN (repeatable, or a comma list)")
+	fl.StringVarP(&f.email, "email", "m", "", "contact e-mail when the ACME account is created")
 	fl.StringVar(&f.server, "server", plan.DefaultServer, serverUsage)
 	fl.StringArrayVar(&f.caCerts, "ca-cert", nil, "PEM file of extra trust roots for the CA and DoH servers (repeatable)")
 	fl.StringVar(&f.path, "path", defaultPath(), "state directory holding the account")

@@ -110,7 +110,7 @@ account of "example.com".`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&server, "server", "", "challenge server API URL (acme-dns or strictacme serve)")
-	fl.StringArrayVarP(&domains, "domain", "d", nil, "domain to register (repeatable; *.example.com shares example.com's account)")
+	fl.StringSliceVarP(&domains, "domain", "d", nil, "domain to register (repeatable, or a comma list; *.example.com shares example.com's account)")
 	fl.StringVar(&credentials, "credentials", filepath.Join(defaultPath(), "acmedns.json"), "credentials file (goacmedns JSON format, mode 0600)")
 	fl.StringSliceVar(&allow, "allowfrom", nil, "CIDR allowed to update the new accounts (repeatable; default any)")
 	fl.StringVar(&tokenFile, "admin-token-file", "", "file holding the server's admin token, when its registration needs one")

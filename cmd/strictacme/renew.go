@@ -85,7 +85,7 @@ func (f *renewFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.names, "cert-name", nil, "renew only this stored certificate (repeatable; default: all)")
 	fl.StringArrayVar(&f.caCerts, "ca-cert", nil, "PEM file of extra trust roots, added to those each certificate was issued with (repeatable)")
 	fl.DurationVar(&f.timeout, "timeout", plan.DefaultOrderTimeout, "give up one certificate's order after this long")
-	fl.StringVar(&f.email, "email", "", "contact e-mail if the ACME account must be created (default: the one stored with the certificate)")
+	fl.StringVarP(&f.email, "email", "m", "", "contact e-mail if the ACME account must be created (default: the one stored with the certificate)")
 	fl.BoolVar(&f.acceptTOS, "accept-tos", false, "agree to the CA's terms of service if the account must be created")
 	fl.StringVar(&f.eabKID, "eab-kid", "", "external account binding key ID, if the account must be created")
 	fl.StringVar(&f.eabHMAC, "eab-hmac-key", "", "external account binding HMAC key; prefer the environment variable or --eab-hmac-key-file")

@@ -10,6 +10,7 @@ import (
 	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
+	"github.com/strictacme/strictacme/internal/store"
 )
 
 func init() { addCommand(newRevokeCmd) }
@@ -55,6 +56,12 @@ func runRevoke(ctx context.Context, path, name string, code int, reason string, 
 	if err != nil {
 		return usage("%s: %v in %s", name, err, path)
 	}
+	return revokeLocked(ctx, st, c, code, reason, caCerts, logf)
+}
+
+// revokeLocked revokes c at its CA; the caller holds the store's lock.
+func revokeLocked(ctx context.Context, st *store.Store, c *store.Certificate, code int, reason string, caCerts []string, logf func(string)) error {
+	name := c.Name
 	if issuedBySandbox(c.Meta) {
 		return usage("%s was issued by strictacme sandbox, whose CA existed only while it ran; there is nothing to revoke", name)
 	}

@@ -52,8 +52,8 @@ func TestBuild(t *testing.T) {
 			name: "a value the edit makes wrong points at the certificate's own key",
 			edit: func(s *plan.Settings) { s.KeyType = "ec521" },
 			wantLines: []string{
-				`strictacme.toml:7: certificate "web": key "key_type": key type "ec521": use ec256, ec384, rsa2048, rsa3072 or rsa4096`,
-				`strictacme.toml:15: certificate "api": key "key_type": key type "ec521": use ec256, ec384, rsa2048, rsa3072 or rsa4096`,
+				`strictacme.toml:7: certificate "web": key "key_type": key type "ec521": use ec256, ec384, rsa2048, rsa3072, rsa4096, rsa8192`,
+				`strictacme.toml:15: certificate "api": key "key_type": key type "ec521": use ec256, ec384, rsa2048, rsa3072, rsa4096, rsa8192`,
 			},
 		},
 		{

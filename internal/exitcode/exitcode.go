@@ -75,6 +75,7 @@ var Commands = map[string][]int{
 	"sandbox":  {OK, Failure, Usage, CA, DNS, Timeout, Canceled},
 	"man":      {OK, Failure, Usage},
 	"import":   {OK, Failure, Usage, Busy, State},
+	"delete":   {OK, Failure, Usage, CA, DNS, Busy, State, Unreachable, Canceled},
 }
 
 // Help is the "Exit codes:" section of command's help: each code it can

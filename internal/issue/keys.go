@@ -23,17 +23,56 @@ const (
 	RSA2048 KeyType = "rsa2048"
 	RSA3072 KeyType = "rsa3072"
 	RSA4096 KeyType = "rsa4096"
+	RSA8192 KeyType = "rsa8192"
 )
 
-// ParseKeyType accepts ec256, ec384, rsa2048, rsa3072 and rsa4096.
+// KeyTypes lists every key type in the order help texts show them.
+var KeyTypes = []KeyType{EC256, EC384, RSA2048, RSA3072, RSA4096, RSA8192}
+
+// KeyTypeChoices is KeyTypes for help texts and errors: "ec256, ec384, …".
+func KeyTypeChoices() string {
+	names := make([]string, len(KeyTypes))
+	for i, k := range KeyTypes {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
+}
+
+// ParseKeyType accepts the names in KeyTypes, any letter case; empty is
+// EC256.
 func ParseKeyType(s string) (KeyType, error) {
-	switch k := KeyType(strings.ToLower(strings.TrimSpace(s))); k {
-	case EC256, EC384, RSA2048, RSA3072, RSA4096:
-		return k, nil
-	case "":
+	k := KeyType(strings.ToLower(strings.TrimSpace(s)))
+	if k == "" {
 		return EC256, nil
 	}
-	return "", fmt.Errorf("key type %q: use ec256, ec384, rsa2048, rsa3072 or rsa4096", s)
+	for _, t := range KeyTypes {
+		if k == t {
+			return k, nil
+		}
+	}
+	return "", fmt.Errorf("key type %q: use %s", s, KeyTypeChoices())
+}
+
+// KeyTypeOf names the key type of a public key, and false for a key no
+// KeyType generates (P-521, RSA of another size, Ed25519).
+func KeyTypeOf(pub crypto.PublicKey) (KeyType, bool) {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256():
+			return EC256, true
+		case elliptic.P384():
+			return EC384, true
+		}
+	case *rsa.PublicKey:
+		k2 := KeyType(fmt.Sprintf("rsa%d", k.N.BitLen()))
+		for _, t := range KeyTypes {
+			if t == k2 {
+				return t, true
+			}
+		}
+	}
+	return "", false
 }
 
 // Generate returns a new private key of type k.
@@ -49,6 +88,8 @@ func (k KeyType) Generate() (crypto.Signer, error) {
 		return rsa.GenerateKey(rand.Reader, 3072)
 	case RSA4096:
 		return rsa.GenerateKey(rand.Reader, 4096)
+	case RSA8192:
+		return rsa.GenerateKey(rand.Reader, 8192)
 	}
 	return nil, fmt.Errorf("unknown key type %q", k)
 }

@@ -12,6 +12,7 @@ package job
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -128,6 +129,7 @@ type Result struct {
 	Names       []string       `json:"names"`
 	Directory   string         `json:"ca_directory"`
 	Reordered   string         `json:"reordered,omitempty"`
+	NotDue      string         `json:"not_due,omitempty"` // stored and not due: nothing ordered (NotDue)
 	Certificate *CertFiles     `json:"certificate,omitempty"`
 	Records     []issue.Record `json:"records,omitempty"`
 	Stats       *issue.Stats   `json:"stats,omitempty"`
@@ -173,4 +175,31 @@ func (j *Job) result(res *issue.Result, err error) *Result {
 		}
 	}
 	return out
+}
+
+// NotDue is issue's check before it orders: when the certificate j orders
+// is stored with the same identity and renewal does not find it due
+// (plan.StoredDecision), done is true and out says when it falls due and
+// where the stored certificate is; nothing is ordered, so a job calling
+// issue daily keeps clear of the CA's duplicate-certificate limit. When it
+// is due, j becomes its renewal (ARI "replaces", the renewal state kept)
+// and done is false, as it is when no such certificate is stored.
+func (j *Job) NotDue(now time.Time) (out *Result, done bool, err error) {
+	st := &store.Store{Root: j.Path}
+	d, stored, err := plan.StoredDecision(st, j.Settings, now)
+	if err != nil || !stored {
+		return nil, false, err
+	}
+	if d.Due {
+		j.Replaces, j.Renewed, j.Why = d.Replaces, true, "due: "+d.Reason
+		return nil, false, nil
+	}
+	c, err := st.LoadCertificate(j.Settings.Name)
+	if err != nil {
+		return nil, false, nil
+	}
+	return &Result{
+		OK: true, Names: c.Meta.Names, Directory: c.Meta.Directory, Certificate: FilesOf(j.Path, c),
+		NotDue: fmt.Sprintf("%s is stored and not due (renewal at %s: %s); nothing ordered; --force orders anyway", c.Name, d.At.UTC().Format(time.RFC3339), d.Reason),
+	}, true, nil
 }

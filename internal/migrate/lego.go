@@ -263,12 +263,21 @@ func legoDirectory(server, host string, o Options) (string, error) {
 			return d, nil
 		}
 	}
+	// Several presets can share a host (sectigo, sectigoev, sectigoov):
+	// then the host alone does not say which directory it was.
+	var names []string
 	for _, name := range sortedKeys(plan.CAPresets) {
-		if d := plan.CAPresets[name]; sanitizeHost(d) == host {
-			return d, nil
+		if sanitizeHost(plan.CAPresets[name]) == host {
+			names = append(names, name)
 		}
 	}
-	return "", fmt.Errorf("lego records only the CA's host (%s); pass --server with its ACME directory URL", host)
+	switch len(names) {
+	case 1:
+		return plan.CAPresets[names[0]], nil
+	case 0:
+		return "", fmt.Errorf("lego records only the CA's host (%s); pass --server with its ACME directory URL", host)
+	}
+	return "", fmt.Errorf("lego records only the CA's host (%s), which serves %s; pass --server with the one the account is for", host, strings.Join(names, ", "))
 }
 
 // legoCertAccount is the account a lego certificate belongs to: lego

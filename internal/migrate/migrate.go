@@ -14,7 +14,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
@@ -29,6 +28,7 @@ import (
 	"github.com/mholt/acmez/v3/acme"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/store"
@@ -382,26 +382,18 @@ func samePublicKey(a, b crypto.PublicKey) bool {
 	return ok && e.Equal(b)
 }
 
-// keyType names key as a strictacme key type. A key strictacme does not
-// order (P-521, RSA other than 2048/3072/4096, Ed25519) is kept for the
-// current certificate; the next one gets the nearest type, noted.
+// keyType names key as a strictacme key type (issue.KeyTypeOf). A key
+// strictacme does not order (P-521, RSA of another size, Ed25519) is kept
+// for the current certificate; the next one gets the nearest type, noted.
 func keyType(key crypto.Signer) (kt, note string) {
+	if t, ok := issue.KeyTypeOf(key.Public()); ok {
+		return string(t), ""
+	}
 	switch k := key.Public().(type) {
 	case *ecdsa.PublicKey:
-		switch k.Curve {
-		case elliptic.P256():
-			return "ec256", ""
-		case elliptic.P384():
-			return "ec384", ""
-		}
 		return "ec384", fmt.Sprintf("key type ECDSA %s: renewed as ec384", k.Curve.Params().Name)
 	case *rsa.PublicKey:
-		switch bits := k.N.BitLen(); bits {
-		case 2048, 3072, 4096:
-			return fmt.Sprintf("rsa%d", bits), ""
-		default:
-			return "rsa4096", fmt.Sprintf("key type RSA %d: renewed as rsa4096", bits)
-		}
+		return "rsa4096", fmt.Sprintf("key type RSA %d: renewed as rsa4096", k.N.BitLen())
 	case ed25519.PublicKey:
 		return plan.DefaultKeyType, "key type Ed25519: renewed as " + plan.DefaultKeyType
 	}

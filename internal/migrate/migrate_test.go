@@ -173,6 +173,29 @@ func TestLegoV4NeedsServerForAnUnknownCAHost(t *testing.T) {
 	}
 }
 
+// lego v4's host folder acme.sectigo.com is the host of three presets
+// (sectigo, sectigoev, sectigoov): the host alone does not say which, so
+// the error names them and --server picks one.
+func TestLegoV4HostOfSeveralPresetsNeedsServer(t *testing.T) {
+	dir := t.TempDir()
+	tr := tree(t, ec256, []string{"v4.example.com"})
+	tr.Account.Directory = plan.CAPresets["sectigoov"]
+	if err := migratetest.WriteLego(dir, 4, tr, ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err := migrate.Read("lego", dir, migrate.Options{DNS: "exec"})
+	if err == nil || !strings.Contains(err.Error(), "sectigo, sectigoev, sectigoov") || exitcode.Of(err) != exitcode.Usage {
+		t.Fatalf("err = %v (exit %d), want a usage error naming the three presets", err, exitcode.Of(err))
+	}
+	p, err := migrate.Read("lego", dir, migrate.Options{Server: "sectigoov", DNS: "exec"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Accounts[0].Acc.Directory; got != plan.CAPresets["sectigoov"] {
+		t.Errorf("directory %q, want sectigoov's", got)
+	}
+}
+
 // A certificate whose key is not the certificate's is refused, naming the
 // file; nothing is written.
 func TestCertbotKeyNotTheCertificatesIsRefused(t *testing.T) {
@@ -394,5 +417,35 @@ func TestApplyFailingPartWayLeavesNothing(t *testing.T) {
 	}
 	if _, err := os.Lstat(filepath.Join(st.Root, "accounts")); !os.IsNotExist(err) {
 		t.Errorf("accounts/ left behind by a failed import: %v", err)
+	}
+}
+
+// An RSA 8192 key (certbot --rsa-key-size 8192, lego RSA8192) keeps its
+// size for the next certificate: the mapping carries rsa8192 and notes
+// nothing. The key is a fixture: generating one takes seconds.
+func TestRSA8192KeyIsCarriedAsRSA8192(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "rsa8192.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	tr := tree(t, func() crypto.Signer { return k.(crypto.Signer) }, []string{"big.example.com"})
+	if err := migratetest.WriteCertbot(dir, tr, "authenticator = dns-rfc2136\n"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := migrate.Read("certbot", dir, migrate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Certificates[0].Settings.KeyType; got != "rsa8192" {
+		t.Errorf("key type %q, want rsa8192", got)
+	}
+	if m := lines(p); strings.Contains(m, "renewed as") || !strings.Contains(m, "key rsa8192") {
+		t.Errorf("mapping:\n%s", m)
 	}
 }

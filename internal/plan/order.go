@@ -160,3 +160,24 @@ func sweepProvider(ctx context.Context, st *store.Store, ref ProviderRef, rootFi
 	}
 	return nil
 }
+
+// JournalLeft lists the journal's challenge records written through a
+// provider that s defines: after Sweep with s, these are the records only
+// s's provider settings can remove, so forgetting s (strictacme delete)
+// would leave them in the zone for good.
+func JournalLeft(st *store.Store, s Settings) ([]store.JournalEntry, error) {
+	entries, err := st.Journal().Entries()
+	if err := journalDamaged(err); err != nil {
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	var left []store.JournalEntry
+	for _, e := range entries {
+		if s.Ref(e.Provider) != nil {
+			left = append(left, e)
+		}
+	}
+	return left, nil
+}

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mholt/acmez/v3/acme"
 
@@ -65,6 +66,31 @@ func Reorder(st *store.Store, s Settings) (renewal.OrderReason, bool) {
 		return renewal.OrderReason{Names: s.Names, Reason: "the config file changed it: " + strings.Join(diff, "; ")}, true
 	}
 	return renewal.OrderReason{}, false
+}
+
+// StoredDecision is renewal's decision (renewal.Decide) for the stored
+// certificate s names, when one is stored with s's identity (Reorder says
+// no order is needed): issue on such a certificate orders only when it is
+// due, so a job calling issue daily does not spend the CA's
+// duplicate-certificate limit. stored is false when there is no such
+// certificate (none stored, another identity, or one that cannot be
+// read): then issue orders. The decision uses what renew stored (ARI
+// window, revocation) and asks the CA nothing.
+func StoredDecision(st *store.Store, s Settings, now time.Time) (d renewal.Decision, stored bool, err error) {
+	if _, order := Reorder(st, s); order {
+		return d, false, nil
+	}
+	c, err := st.LoadCertificate(s.Name)
+	if err != nil {
+		return d, false, nil
+	}
+	state, err := renewal.LoadState(st.CertDir(s.Name))
+	if err != nil {
+		return d, true, err
+	}
+	m := c.Meta
+	d = renewal.Decide(now, renewal.Cert{NotBefore: m.NotBefore, NotAfter: m.NotAfter, ARICertID: m.ARICertID}, state.ARI, false, state.RevokedAt(m.Serial))
+	return d, true, nil
 }
 
 // ErrNoSettings is a stored certificate whose metadata holds no settings

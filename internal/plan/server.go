@@ -8,7 +8,11 @@ import (
 	"strings"
 )
 
-// CAPresets maps server shortcuts to ACME directory URLs.
+// CAPresets maps each CA's own short name to its ACME directory URL. It
+// is, with CAAliases, the one table that decides what --server and a
+// config's server key mean; help texts list it through CANames.
+// Sources: the CAs' ACME documentation as collected in lego's CA codes
+// (github.com/go-acme/lego, lego/zz_gen_ca.go).
 var CAPresets = map[string]string{
 	"letsencrypt":         "https://acme-v02.api.letsencrypt.org/directory",
 	"letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
@@ -17,14 +21,50 @@ var CAPresets = map[string]string{
 	"google-staging":      "https://dv.acme-v02.test-api.pki.goog/directory",
 	"buypass":             "https://api.buypass.com/acme/directory",
 	"buypass-staging":     "https://api.test4.buypass.no/acme/directory",
+	"actalis":             "https://acme-api.actalis.com/acme/directory",
+	"digicert":            "https://one.digicert.com/mpki/api/v1/acme/v2/directory",
+	"freessl":             "https://acmepro.freessl.cn/v2/DV",
+	"globalsign":          "https://emea.acme.atlas.globalsign.com/directory",
+	"litessl":             "https://acme.litessl.com/acme/v2/directory",
+	"peeringhub":          "https://stica.peeringhub.io/acme",
+	"sectigo":             "https://acme.sectigo.com/v2/DV",
+	"sectigoev":           "https://acme.sectigo.com/v2/EV",
+	"sectigoov":           "https://acme.sectigo.com/v2/OV",
+	"sslcomecc":           "https://acme.ssl.com/sslcom-dv-ecc",
+	"sslcomrsa":           "https://acme.ssl.com/sslcom-dv-rsa",
 }
 
-// DirectoryURL resolves a server setting: a preset name or a directory URL.
-// ACME needs HTTPS (RFC 8555 §6.1); plain http is accepted only for a CA on
-// loopback (a local test CA). The error says what to give instead, without
-// naming a flag or key (callers add theirs).
+// CAAliases maps other clients' names for a CA (lego's --server codes) to
+// the CAPresets name they mean. CAName shows the preset name.
+var CAAliases = map[string]string{
+	"googletrust":         "google",
+	"googletrust-staging": "google-staging",
+}
+
+// CANames are the names --server and the config's server accept besides
+// a directory URL, sorted: CAPresets' and CAAliases'.
+func CANames() []string {
+	names := make([]string, 0, len(CAPresets)+len(CAAliases))
+	for n := range CAPresets {
+		names = append(names, n)
+	}
+	for n := range CAAliases {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// DirectoryURL resolves a server setting: a preset name, an alias, or a
+// directory URL. ACME needs HTTPS (RFC 8555 §6.1); plain http is accepted
+// only for a CA on loopback (a local test CA). The error says what to give
+// instead, without naming a flag or key (callers add theirs).
 func DirectoryURL(server string) (string, error) {
-	if u, ok := CAPresets[strings.ToLower(strings.TrimSpace(server))]; ok {
+	name := strings.ToLower(strings.TrimSpace(server))
+	if p, ok := CAAliases[name]; ok {
+		name = p
+	}
+	if u, ok := CAPresets[name]; ok {
 		return u, nil
 	}
 	if u, err := url.Parse(server); err == nil && u.Host != "" {
@@ -38,17 +78,6 @@ func DirectoryURL(server string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%q: use %s or an https:// directory URL", server, strings.Join(CANames(), ", "))
-}
-
-// CANames are the short names of CAPresets, sorted: what --server and the
-// config's server accept besides a directory URL.
-func CANames() []string {
-	names := make([]string, 0, len(CAPresets))
-	for n := range CAPresets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // IsLoopbackHost reports whether h is localhost or a loopback address.

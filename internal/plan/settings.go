@@ -53,7 +53,8 @@ type Settings struct {
 	Email string `json:"email,omitempty"`
 	// AcceptTOS agrees to the CA's terms when the account is created.
 	AcceptTOS bool `json:"accept_tos,omitempty"`
-	// KeyType is ec256, ec384, rsa2048, rsa3072 or rsa4096.
+	// KeyType is one of issue.KeyTypes (ec256, ec384, rsa2048, rsa3072,
+	// rsa4096, rsa8192).
 	KeyType string `json:"key_type,omitempty"`
 	// Profile is the CA's certificate profile (draft-aaron-acme-profiles).
 	Profile string `json:"profile,omitempty"`

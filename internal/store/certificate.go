@@ -319,3 +319,31 @@ func (s *Store) ListAttempted(stateFile string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// DeleteCertificate removes certificate name from the store: every
+// version, its metadata and its renewal state (all inside CertDir). The
+// folder is first renamed out of certificates/ in one step, so a reader
+// or a crash sees the certificate either stored or gone, never half; the
+// renamed folder is then removed. An error after the rename names the
+// folder left to remove by hand; the certificate is no longer managed.
+// A name with no "current" link is ErrNoCertificate. The caller holds the
+// store's lock.
+func (s *Store) DeleteCertificate(name string) error {
+	if err := CheckCertName(name); err != nil {
+		return err
+	}
+	dir := s.CertDir(name)
+	if _, err := os.Lstat(filepath.Join(dir, "current")); errors.Is(err, fs.ErrNotExist) {
+		return ErrNoCertificate
+	} else if err != nil {
+		return err
+	}
+	gone := filepath.Join(s.Root, fmt.Sprintf(".deleted-%s-%d", name, time.Now().UnixNano()))
+	if err := os.Rename(dir, gone); err != nil {
+		return fmt.Errorf("deleting %s: %w", dir, err)
+	}
+	if err := os.RemoveAll(gone); err != nil {
+		return fmt.Errorf("%s is no longer managed, but removing its files failed (%w); remove %s by hand", name, err, gone)
+	}
+	return nil
+}

@@ -183,3 +183,57 @@ func TestFolderOfAFailedFirstOrderIsAttemptedNotStored(t *testing.T) {
 		t.Fatalf("after the save: stored %v, attempted %v", stored, attempted)
 	}
 }
+
+// DeleteCertificate removes the named certificate with its versions and
+// renewal state and nothing else; an unknown name is ErrNoCertificate; a
+// broken certificate (versions gone) can be deleted, which is the way out
+// of that state; nothing named .deleted-* is left in the store.
+func TestDeleteCertificateRemovesOnlyThatCertificate(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"web", "api", "broken"} {
+		if err := s.SaveCertificate(issued(t, name, int64(i+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(s.CertDir("web"), "renewal.json"), []byte(`{}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(s.CertDir("broken"), "versions")); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name    string
+		wantErr error
+	}{
+		{"web", nil},
+		{"broken", nil},
+		{"nope", ErrNoCertificate},
+		{"web", ErrNoCertificate}, // deleted already
+	}
+	for _, tt := range tests {
+		if err := s.DeleteCertificate(tt.name); !errors.Is(err, tt.wantErr) {
+			t.Errorf("DeleteCertificate(%q) = %v, want %v", tt.name, err, tt.wantErr)
+		}
+	}
+	if err := s.DeleteCertificate("../accounts"); err == nil {
+		t.Error("a name with a path separator was accepted")
+	}
+	names, err := s.ListCertificates()
+	if err != nil || !slices.Equal(names, []string{"api"}) {
+		t.Errorf("left: %v, %v; want [api]", names, err)
+	}
+	if _, err := os.Stat(s.CertDir("web")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("web's folder is still there: %v", err)
+	}
+	left, _ := filepath.Glob(filepath.Join(s.Root, ".deleted-*"))
+	if len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+	if _, err := s.LoadCertificate("api"); err != nil {
+		t.Errorf("api: %v", err)
+	}
+}

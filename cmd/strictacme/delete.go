@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strictacme/strictacme/internal/config"
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/issue"
+	"github.com/strictacme/strictacme/internal/plan"
+	"github.com/strictacme/strictacme/internal/store"
+)
+
+func init() { addCommand(newDeleteCmd) }
+
+type deleteFlags struct {
+	path, reason, config string
+	revoke, lockWait     bool
+	caCerts              []string
+}
+
+func newDeleteCmd() *cobra.Command {
+	var f deleteFlags
+	cmd := &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Stop managing a stored certificate",
+		Long: `Remove the stored certificate NAME from --path: every version, its key,
+its metadata and its renewal state, so that renew no longer renews it.
+Challenge records the journal still lists for its DNS provider are removed
+first; if that fails, nothing is deleted. With --revoke the certificate is
+revoked at its CA first (as strictacme revoke does); if that fails, nothing
+is deleted. Files written by install outputs and deploy hooks stay.`,
+		Example: `  strictacme delete old.example.com
+  strictacme delete old.example.com --revoke --reason cessationOfOperation`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			code, ok := issue.RevocationReasons[f.reason]
+			if !ok {
+				return usage("--reason %q: use one of %s", f.reason, issue.ReasonNames())
+			}
+			if cmd.Flags().Changed("reason") && !f.revoke {
+				return usage("--reason applies only with --revoke; add --revoke or drop --reason")
+			}
+			logf := func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), s) }
+			if err := runDelete(cmd.Context(), f, args[0], code, logf); err != nil {
+				return err
+			}
+			f.warnConfig(cmd.Flags().Changed("config"), args[0], logf)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.path, "path", defaultPath(), "state directory: accounts, certificates, journal")
+	fl.BoolVar(&f.revoke, "revoke", false, "revoke the certificate at its CA before deleting it")
+	fl.StringVar(&f.reason, "reason", "unspecified", "revocation reason with --revoke: "+issue.ReasonNames())
+	fl.StringArrayVar(&f.caCerts, "ca-cert", nil, "PEM file of extra trust roots for the CA and the DNS provider (repeatable)")
+	fl.StringVar(&f.config, "config", "strictacme.toml", "configuration file to look for the certificate in, to warn that run would issue it again")
+	fl.BoolVar(&f.lockWait, "wait", false, "wait for another run on the same --path instead of failing")
+	return withEnv(cmd)
+}
+
+func runDelete(ctx context.Context, f deleteFlags, name string, code int, logf func(string)) error {
+	st, unlock, err := openExistingLocked(ctx, f.path, f.lockWait)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	stored, err := st.ListCertificates()
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(stored, name) {
+		have := "none is stored"
+		if len(stored) > 0 {
+			have = "stored: " + strings.Join(stored, ", ")
+		}
+		return usage("%s: no such certificate in %s (%s); strictacme list shows them", name, f.path, have)
+	}
+	// A broken certificate (its versions gone) has no settings or
+	// certificate to read; it can still be deleted, but not revoked.
+	c, loadErr := st.LoadCertificate(name)
+	if f.revoke {
+		if loadErr != nil {
+			return fmt.Errorf("%s: cannot revoke: %w; delete it without --revoke", name, loadErr) // keeps loadErr's exit code
+		}
+		if err := revokeLocked(ctx, st, c, code, f.reason, f.caCerts, logf); err != nil {
+			return err
+		}
+	}
+	if loadErr == nil {
+		if s, ok, _ := plan.FromMetadata(c.Meta); ok {
+			if err := f.sweep(ctx, st, s, name, logf); err != nil {
+				return err
+			}
+		}
+	}
+	if err := st.DeleteCertificate(name); err != nil {
+		return err
+	}
+	logf(fmt.Sprintf("deleted %s from %s; renew no longer renews it", name, f.path))
+	return nil
+}
+
+// sweep removes the journal's leftover records that only s's provider
+// settings can remove, and refuses to go on if some stay.
+func (f deleteFlags) sweep(ctx context.Context, st *store.Store, s plan.Settings, name string, logf func(string)) error {
+	left, err := plan.JournalLeft(st, s)
+	if err != nil || len(left) == 0 {
+		return err
+	}
+	defer useProviderLog(logf)()
+	if err := plan.Sweep(ctx, st, []plan.Settings{s}, f.caCerts, providerLogger(), logf); err != nil {
+		return err
+	}
+	if left, err = plan.JournalLeft(st, s); err != nil || len(left) == 0 {
+		return err
+	}
+	return exitcode.With(exitcode.DNS, fmt.Errorf("%s: the journal still lists %d challenge record(s) (first %s in zone %s) that only its provider %q settings can remove, and removing them failed; give the provider's credentials as for renew and run delete again; nothing was deleted",
+		name, len(left), strings.TrimSuffix(left[0].FQDN, "."), strings.TrimSuffix(left[0].Zone, "."), left[0].Provider))
+}
+
+// warnConfig says so when the configuration file still lists name: the
+// next run would issue it again.
+func (f deleteFlags) warnConfig(explicit bool, name string, logf func(string)) {
+	if _, err := os.Stat(f.config); !explicit && errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	file, err := config.Load(f.config, config.Options{})
+	if err != nil {
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		logf(fmt.Sprintf("warning: could not check %s for %s: %s", f.config, name, first))
+		return
+	}
+	for _, c := range file.Certificates {
+		if c.Name == name {
+			logf(fmt.Sprintf("warning: %s:%d still lists %s; strictacme run --config %s issues it again: remove its [[certificate]] table", f.config, c.Line, name, f.config))
+		}
+	}
+}
