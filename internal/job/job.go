@@ -105,8 +105,22 @@ func (j *Job) ObtainLocked(ctx context.Context, st *store.Store, logf func(strin
 func (j *Job) Run(ctx context.Context, w io.Writer) (*Result, error) {
 	start := time.Now()
 	logf := lineWriter(w)
+	// The run lock is held from before the pre hook until after the post
+	// hook: another run on the same state must not replace the
+	// certificate while its deploy outputs and hooks are being written.
+	lockCtx, cancel := context.WithTimeout(ctx, j.Settings.Timeout.D())
+	st, unlock, err := store.OpenLocked(lockCtx, j.Path, j.LockWait)
+	cancel()
+	if err != nil {
+		out := j.result(nil, err)
+		out.DurationMS = time.Since(start).Milliseconds()
+		return out, err
+	}
+	defer unlock()
 	res, err := j.Hooks.Around(ctx, w, j.Settings.Name, func() (*issue.Result, error) {
-		res, err := j.Obtain(ctx, logf)
+		octx, cancel := context.WithTimeout(ctx, j.Settings.Timeout.D())
+		defer cancel()
+		res, err := j.ObtainLocked(octx, st, logf)
 		if err == nil && res != nil && res.Certificate != nil && !j.Renewed {
 			_ = os.Remove(filepath.Join((&store.Store{Root: j.Path}).CertDir(res.Certificate.Name), renewal.StateFile))
 		}
