@@ -256,7 +256,10 @@ func (o Outputs) password() (string, error) {
 			}
 			return "", fmt.Errorf("cannot read %s: %v; point it at a readable file", o.PKCS12PasswordFile, err)
 		}
-		v = strings.TrimRight(string(b), "\r\n")
+		// The first line, as the docs say: editors add a newline, and a
+		// comment or a second line must not become part of the password.
+		v, _, _ = strings.Cut(string(b), "\n")
+		v = strings.TrimRight(v, "\r")
 		if v == "" {
 			return "", fmt.Errorf("%s is empty; put the password in it", o.PKCS12PasswordFile)
 		}

@@ -298,3 +298,24 @@ func TestValidateNamesTheKeyAndTheFix(t *testing.T) {
 		t.Errorf("valid outputs: %v", ps)
 	}
 }
+
+// The PKCS#12 password is the first line of its file, whatever follows
+// (a trailing newline, CRLF, a second line).
+func TestPKCS12PasswordIsTheFilesFirstLine(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, body string }{
+		{"bare", "s3cretPW"},
+		{"newline", "s3cretPW\n"},
+		{"crlf", "s3cretPW\r\n"},
+		{"second line", "s3cretPW\nsecondline\n"},
+	} {
+		pw := filepath.Join(dir, tc.name)
+		if err := os.WriteFile(pw, []byte(tc.body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Outputs{PKCS12PasswordFile: pw}.password()
+		if err != nil || got != "s3cretPW" {
+			t.Errorf("%s: password %q, %v; want s3cretPW", tc.name, got, err)
+		}
+	}
+}
