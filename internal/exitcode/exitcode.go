@@ -72,7 +72,7 @@ var Commands = map[string][]int{
 	"revoke":   {OK, Failure, Usage, CA, Busy, Unreachable, Canceled},
 	"account":  {OK, Failure, Usage, CA, Busy, Unreachable, Canceled},
 	"serve":    {OK, Failure, Usage, Busy},
-	"sandbox":  {OK, Failure, Usage, CA, DNS, Timeout, Canceled},
+	"sandbox":  {OK, Failure, Usage, CA, DNS, Timeout, Busy, Hook, Canceled},
 	"man":      {OK, Failure, Usage},
 	"import":   {OK, Failure, Usage, Busy, State},
 	"delete":   {OK, Failure, Usage, CA, DNS, Busy, State, Unreachable, Canceled},
