@@ -157,14 +157,22 @@ func (o Outputs) Validate() []Problem {
 			add(f.key, "%s is a folder; give a file name", f.path)
 		}
 	}
-	if _, err := ParseMode(o.Mode); err != nil {
+	if mode, err := ParseMode(o.Mode); err != nil {
 		add("install_mode", "%v", err)
+	} else if mode&0o007 != 0 && (o.KeyFile != "" || o.PEMFile != "") {
+		add("install_mode", "%q lets every user of the machine at the private key in install_key or install_pem; give e.g. \"0640\" with install_group", o.Mode)
 	}
-	if _, err := lookupUser(o.Owner); err != nil {
+	// Checked now, not after the order: a chown this process may not do
+	// would fail only once the CA has issued the certificate.
+	if uid, err := lookupUser(o.Owner); err != nil {
 		add("install_owner", "%v", err)
+	} else if uid != -1 && !mayChown(uid, -1) {
+		add("install_owner", "%q: only root may give files to another user; run as root or leave install_owner out", o.Owner)
 	}
-	if _, err := lookupGroup(o.Group); err != nil {
+	if gid, err := lookupGroup(o.Group); err != nil {
 		add("install_group", "%v", err)
+	} else if gid != -1 && !mayChown(-1, gid) {
+		add("install_group", "%q: this user is not in that group, so it cannot give files to it; run as root or as a member", o.Group)
 	}
 	switch {
 	case o.PKCS12PasswordFile != "" && o.PKCS12PasswordEnv != "":
@@ -476,4 +484,26 @@ func parseCert(data []byte) (*x509.Certificate, error) {
 		return nil, errors.New("the stored certificate holds no PEM block")
 	}
 	return x509.ParseCertificate(b.Bytes)
+}
+
+// mayChown says whether this process may give its files uid and gid (-1
+// for unchanged).
+func mayChown(uid, gid int) bool {
+	if runtime.GOOS == "windows" {
+		return true
+	}
+	groups, _ := os.Getgroups()
+	return canChown(os.Geteuid(), os.Getegid(), groups, uid, gid)
+}
+
+// canChown is chown(2)'s rule: root may give any owner and group; another
+// user keeps its own uid and picks among its own groups.
+func canChown(euid, egid int, groups []int, uid, gid int) bool {
+	if euid == 0 {
+		return true
+	}
+	if uid != -1 && uid != euid {
+		return false
+	}
+	return gid == -1 || gid == egid || slices.Contains(groups, gid)
 }

@@ -275,6 +275,8 @@ func TestValidateNamesTheKeyAndTheFix(t *testing.T) {
 		{"mode not octal", Outputs{KeyFile: filepath.Join(dir, "k"), Mode: "rw-r-----"}, "install_mode", "octal mode"},
 		{"mode owner cannot read", Outputs{KeyFile: filepath.Join(dir, "k"), Mode: "0040"}, "install_mode", "unable to read"},
 		{"mode too large", Outputs{Mode: "4755"}, "install_mode", "octal mode"},
+		{"key readable by every user", Outputs{KeyFile: filepath.Join(dir, "k"), Mode: "0644"}, "install_mode", "every user"},
+		{"bundle writable by every user", Outputs{PEMFile: filepath.Join(dir, "b.pem"), Mode: "0662"}, "install_mode", "every user"},
 		{"folder missing", Outputs{KeyFile: filepath.Join(dir, "nope", "k")}, "install_key", "does not exist"},
 		{"path is a folder", Outputs{CertFile: dir}, "install_cert", "is a folder"},
 		{"one file twice", Outputs{KeyFile: filepath.Join(dir, "x"), PEMFile: filepath.Join(dir, "x")}, "install_pem", "also install_key"},
@@ -316,6 +318,30 @@ func TestPKCS12PasswordIsTheFilesFirstLine(t *testing.T) {
 		got, err := Outputs{PKCS12PasswordFile: pw}.password()
 		if err != nil || got != "s3cretPW" {
 			t.Errorf("%s: password %q, %v; want s3cretPW", tc.name, got, err)
+		}
+	}
+}
+
+// Whether a process may give its files an owner and group follows
+// chown(2): checked before the order, so a run that may not do it never
+// spends an issuance first.
+func TestChownRuleOfRootAndOtherUsers(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		euid, egid int
+		groups     []int
+		uid, gid   int
+		want       bool
+	}{
+		{"root gives anything", 0, 0, nil, 1000, 1000, true},
+		{"user keeps itself", 1000, 1000, nil, 1000, -1, true},
+		{"user gives another owner", 1000, 1000, nil, 0, -1, false},
+		{"user picks a group it is in", 1000, 1000, []int{4, 27}, -1, 27, true},
+		{"user picks its primary group", 1000, 1000, nil, -1, 1000, true},
+		{"user picks a group it is not in", 1000, 1000, []int{4}, -1, 0, false},
+	} {
+		if got := canChown(tc.euid, tc.egid, tc.groups, tc.uid, tc.gid); got != tc.want {
+			t.Errorf("%s: canChown = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }
