@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/store"
 )
@@ -146,9 +147,21 @@ func readLego(root string, o Options) (*Plan, error) {
 		}
 		p.Accounts = append(p.Accounts, a)
 	}
-	// Certificates.
+	// Certificates: lego writes NAME.json beside every NAME.crt; a
+	// certificate without it would be skipped in silence.
 	res, _ := filepath.Glob(filepath.Join(root, "certificates", "*.json"))
 	sort.Strings(res)
+	crts, _ := filepath.Glob(filepath.Join(root, "certificates", "*.crt"))
+	sort.Strings(crts)
+	for _, c := range crts {
+		base := strings.TrimSuffix(c, ".crt")
+		if strings.HasSuffix(base, ".issuer") {
+			continue
+		}
+		if _, err := os.Stat(base + ".json"); err != nil {
+			return nil, exitcode.With(exitcode.Usage, fmt.Errorf("%s has no %s beside it (lego writes one for every certificate, with its names and account); copy it from the lego tree, or issue this certificate anew with strictacme issue", rel(root, c), filepath.Base(base)+".json"))
+		}
+	}
 	for _, f := range res {
 		base := strings.TrimSuffix(f, ".json")
 		var r legoResource

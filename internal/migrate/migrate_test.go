@@ -173,6 +173,27 @@ func TestLegoV4NeedsServerForAnUnknownCAHost(t *testing.T) {
 	}
 }
 
+// A certificate lego's tree holds without its NAME.json (hand-copied
+// trees) is named, not skipped in silence.
+func TestLegoCertificateWithoutItsJSONIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	tr := tree(t, ec256, []string{"v4.example.com"})
+	if err := migratetest.WriteLego(dir, 4, tr, ""); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := filepath.Glob(filepath.Join(dir, "certificates", "*.json"))
+	if len(js) != 1 {
+		t.Fatalf("fixture holds %q, want one certificate .json", js)
+	}
+	if err := os.Remove(js[0]); err != nil {
+		t.Fatal(err)
+	}
+	_, err := migrate.Read("lego", dir, migrate.Options{Server: testDir, DNS: "exec"})
+	if err == nil || !strings.Contains(err.Error(), "v4.example.com.crt has no v4.example.com.json") || exitcode.Of(err) != exitcode.Usage {
+		t.Fatalf("err = %v (exit %d), want a usage error naming the .crt without its .json", err, exitcode.Of(err))
+	}
+}
+
 // lego v4's host folder acme.sectigo.com is the host of three presets
 // (sectigo, sectigoev, sectigoov): the host alone does not say which, so
 // the error names them and --server picks one.
