@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -45,6 +46,9 @@ func TestSIGINTMidOrderLeavesNothing(t *testing.T) {
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Fatalf("exit: %v, want status 130\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "strictacme: interrupted") {
+		t.Errorf("the last line does not say the run was interrupted:\n%s", out.String())
 	}
 	if n := challengeTXT(w); n != 0 {
 		t.Errorf("%d challenge record(s) left after SIGINT\n%s", n, out.String())

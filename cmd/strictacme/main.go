@@ -131,6 +131,10 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if ctx.Err() != nil { // SIGINT/SIGTERM arrived: whatever failed after it
 		code = exitcode.Canceled
+		if errors.Is(err, context.Canceled) {
+			// The bare "context canceled" says nothing to an operator.
+			err = errors.New("interrupted (SIGINT or SIGTERM)")
+		}
 	}
 	fmt.Fprintln(rerr, "strictacme: "+err.Error())
 	if out.n == 0 && wantsJSON(args) {
