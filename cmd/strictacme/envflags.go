@@ -123,7 +123,7 @@ func bindEnv(cmd *cobra.Command) error {
 			return
 		}
 		if e := f.Value.Set(v); e != nil {
-			err = exitcode.With(exitcode.Usage, fmt.Errorf("%s=%q: %v", name, v, e))
+			err = exitcode.With(exitcode.Usage, fmt.Errorf("%s=%q: %s", name, v, valueHint(f.Value.Type(), e)))
 			return
 		}
 		f.Changed = true
@@ -168,4 +168,18 @@ func splitList(v string) []string {
 		}
 	}
 	return out
+}
+
+// valueHint says what a value of a flag's type looks like, instead of the
+// parser's own words (strconv.ParseBool: ..., time: invalid duration ...).
+func valueHint(typ string, err error) string {
+	switch typ {
+	case "duration":
+		return "give a duration such as 90s, 10m or 1h30m"
+	case "bool":
+		return "give true or false"
+	case "int", "uint", "int64", "uint64":
+		return "give a whole number"
+	}
+	return err.Error()
 }

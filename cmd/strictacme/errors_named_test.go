@@ -81,10 +81,12 @@ func TestValueErrorNamesWhatTheUserSet(t *testing.T) {
 		{"exec program variable", map[string]string{"EXEC_PATH": filepath.Join(dir, "nope")}, nil, `EXEC_PATH "` + filepath.Join(dir, "nope") + `": no such file`, "--dns exec"},
 		{"key type flag", map[string]string{"EXEC_PATH": "/bin/true"}, []string{"--key-type", "ec521"}, `--key-type: key type "ec521"`, "STRICTACME_KEY_TYPE"},
 		{"key type variable", map[string]string{"EXEC_PATH": "/bin/true", "STRICTACME_KEY_TYPE": "ec521"}, nil, `STRICTACME_KEY_TYPE: key type "ec521"`, "--key-type"},
+		{"duration variable", map[string]string{"EXEC_PATH": "/bin/true", "STRICTACME_TIMEOUT": "abc"}, nil, `STRICTACME_TIMEOUT="abc": give a duration such as 90s`, "time: invalid"},
+		{"bool variable", map[string]string{"EXEC_PATH": "/bin/true", "STRICTACME_JSON": "maybe"}, nil, `STRICTACME_JSON="maybe": give true or false`, "strconv."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, k := range []string{"EXEC_PATH", "EXEC_PARALLEL", "STRICTACME_EXEC_PARALLEL", "STRICTACME_KEY_TYPE"} {
+			for _, k := range []string{"EXEC_PATH", "EXEC_PARALLEL", "STRICTACME_EXEC_PARALLEL", "STRICTACME_KEY_TYPE", "STRICTACME_TIMEOUT", "STRICTACME_JSON"} {
 				t.Setenv(k, tt.env[k])
 				if _, ok := tt.env[k]; !ok {
 					os.Unsetenv(k)

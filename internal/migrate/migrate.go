@@ -122,7 +122,7 @@ func Read(tool, path string, o Options) (*Plan, error) {
 		return nil, exitcode.With(exitcode.Usage, err)
 	}
 	if len(p.Certificates) == 0 && len(p.Accounts) == 0 {
-		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("%s: no %s account or certificate found; give the %s", path, tool, map[string]string{"lego": "directory lego's --path points at (the .lego folder)", "certbot": "certbot's --config-dir (default /etc/letsencrypt)"}[tool]))
+		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("%s: no %s account or certificate found; give %s", path, tool, map[string]string{"lego": "the directory lego's --path points at (the .lego folder)", "certbot": "certbot's --config-dir (default /etc/letsencrypt)"}[tool]))
 	}
 	return p, nil
 }
