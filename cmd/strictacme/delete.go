@@ -39,7 +39,7 @@ revoked at its CA first (as strictacme revoke does); if that fails, nothing
 is deleted. Files written by install outputs and deploy hooks stay.`,
 		Example: `  strictacme delete old.example.com
   strictacme delete old.example.com --revoke --reason cessationOfOperation`,
-		Args: cobra.ExactArgs(1),
+		Args: certificateArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			code, ok := issue.RevocationReasons[f.reason]
 			if !ok {

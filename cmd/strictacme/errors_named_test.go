@@ -199,3 +199,14 @@ names = ["b.example.com"]
 		})
 	}
 }
+
+// revoke and delete without a certificate name say which argument is
+// missing and where the names are listed, not cobra's "accepts 1 arg(s)".
+func TestCertificateCommandsNameTheirArgument(t *testing.T) {
+	for _, args := range [][]string{{"revoke"}, {"delete"}, {"delete", "a", "b"}} {
+		code, _, stderr := runCLI(t, append(args, "--path", t.TempDir())...)
+		if code != exitcode.Usage || !strings.Contains(stderr, "strictacme "+args[0]+" NAME (strictacme list shows them)") {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d naming NAME", args, code, stderr, exitcode.Usage)
+		}
+	}
+}

@@ -29,7 +29,7 @@ to accept a key-compromise report) or when the issuing account is not stored.
 
 The certificate stays on disk and the next renew replaces it at once.`,
 		Example: `  strictacme revoke example.com --reason superseded`,
-		Args:    cobra.ExactArgs(1),
+		Args:    certificateArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			code, ok := issue.RevocationReasons[reason]
 			if !ok {

@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/strictacme/strictacme/internal/plan"
 )
 
@@ -23,4 +24,13 @@ func isUsageError(err error) bool {
 		}
 	}
 	return false
+}
+
+// certificateArg is the argument rule of commands that act on one stored
+// certificate: cobra's "accepts 1 arg(s), received 0" does not say which.
+func certificateArg(cmd *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usage("give one stored certificate's name: strictacme %s NAME (strictacme list shows them); got %d arguments", cmd.Name(), len(args))
+	}
+	return nil
 }
