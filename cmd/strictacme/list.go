@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/store"
@@ -55,10 +55,11 @@ the last renewal attempt. Nothing is sent to the CA.`,
 
 // listCerts lists the certificates stored in path (renewal.List).
 func listCerts(path string, now time.Time) ([]renewal.Entry, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, usage("--path %s: %v", path, err)
+	st, err := store.OpenExisting(path)
+	if err != nil {
+		return nil, exitcode.With(exitcode.Usage, err)
 	}
-	return renewal.List(&store.Store{Root: path}, now, sandboxSkip)
+	return renewal.List(st, now, sandboxSkip)
 }
 
 func printList(w io.Writer, entries []renewal.Entry) {
