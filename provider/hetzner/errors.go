@@ -69,7 +69,7 @@ func (e *APIError) Error() string {
 	}
 	switch {
 	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
-		return what + "; the API token is wrong or revoked: create one in the DNS Console (Manage API tokens) and put it in " + EnvAPIKey + " or " + EnvAPIKey + "_FILE; zones moved to the Hetzner Console need the Cloud API instead"
+		return what + "; the API token is wrong or revoked: create one in the DNS Console (Manage API tokens) and put it in " + EnvAPIKey + " or " + EnvAPIKey + "_FILE; zones moved to the Hetzner Console need a Cloud API token in " + EnvAPIToken + " instead"
 	case e.Status == http.StatusNotFound:
 		return what + "; this account has no such zone or record; a zone migrated to the Hetzner Console is no longer served by this API"
 	case e.Status == http.StatusTooManyRequests:

@@ -206,7 +206,7 @@ func (p *Provider) ZoneFor(ctx context.Context, fqdn string) (string, error) {
 		return "", fmt.Errorf("hetzner: no zone of the Cloud API token's project holds %s; check the token's project, or whether the zone is still in the DNS Console (then set %s instead)", strings.TrimSuffix(name, "."), EnvAPIKey)
 	}
 	if best == "" {
-		return "", fmt.Errorf("hetzner: no zone of this DNS Console account holds %s; check the token's account, or whether the zone moved to the Hetzner Console, whose Cloud API this provider does not speak", strings.TrimSuffix(name, "."))
+		return "", fmt.Errorf("hetzner: no zone of this DNS Console account holds %s; check the token's account, or whether the zone moved to the Hetzner Console (then set %s to a Cloud API token instead)", strings.TrimSuffix(name, "."), EnvAPIToken)
 	}
 	return best, nil
 }
@@ -245,7 +245,7 @@ func (p *Provider) zoneID(ctx context.Context, c *client, name string) (string, 
 			return z.ID, nil
 		}
 	}
-	return "", fmt.Errorf("hetzner: no zone %s in this DNS Console account; check the token's account, or whether the zone moved to the Hetzner Console (Cloud API)", name)
+	return "", fmt.Errorf("hetzner: no zone %s in this DNS Console account; check the token's account, or whether the zone moved to the Hetzner Console (then set %s to a Cloud API token instead)", name, EnvAPIToken)
 }
 
 // records lists every record of a zone (GET /records?zone_id=, every page).

@@ -197,7 +197,7 @@ func TestAPIErrorsSayWhatToDo(t *testing.T) {
 		want  []string
 	}{
 		{"wrong token", func(f *fixture) { f.p.APIKey = "wrong-token-0123456789" }, "example.com.", []string{"HTTP 401", EnvAPIKey}},
-		{"zone moved to the Hetzner Console", func(f *fixture) { f.api.MoveToConsole("example.com") }, "example.com.", []string{"no zone example.com", "Cloud API"}},
+		{"zone moved to the Hetzner Console", func(f *fixture) { f.api.MoveToConsole("example.com") }, "example.com.", []string{"no zone example.com", "Cloud API", EnvAPIToken}},
 		{"server errors past the retries", func(f *fixture) { f.api.Fail(10, http.StatusInternalServerError) }, "example.com.", []string{"HTTP 500", "try again later"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
