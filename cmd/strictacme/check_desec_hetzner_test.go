@@ -65,3 +65,36 @@ func TestCheckHetznerZoneMovedToTheConsole(t *testing.T) {
 		}
 	}
 }
+
+// check with a Cloud API token lists the project's zones and reads the
+// zone's RRsets through the Cloud API, writing nothing; a wrong token
+// fails the row naming HETZNER_API_TOKEN; both tokens set is refused,
+// naming which to drop.
+func TestCheckHetznerCloudAPI(t *testing.T) {
+	w := checkWorld(t)
+	api := hetznertest.NewServer(hetznertest.Options{})
+	t.Cleanup(api.Close)
+	api.AddZone("example.com", hetznertest.Record{Type: "A", Name: "@", Value: "192.0.2.10"})
+	t.Setenv("HETZNER_ENDPOINT", api.CloudURL())
+	t.Setenv("HETZNER_API_TOKEN", hetznertest.DefaultToken)
+	code, rep, _ := runCheckJSON(t, checkArgs(t, w, "--dns", "hetzner", "-d", "example.com")...)
+	if r := row(t, rep, "provider hetzner"); code != 0 || r.Status != preflight.OK {
+		t.Fatalf("working token: exit %d, %+v\n%s", code, r, dump(rep))
+	}
+	for _, req := range api.Requests() {
+		if req.Method != http.MethodGet || !strings.HasPrefix(req.Path, "/v1/") {
+			t.Errorf("check sent %s %s", req.Method, req.Path)
+		}
+	}
+	t.Setenv("HETZNER_API_TOKEN", "wrong-token-0123456789abcdef")
+	code, rep, _ = runCheckJSON(t, checkArgs(t, w, "--dns", "hetzner", "-d", "example.com")...)
+	if r := row(t, rep, "provider hetzner"); code == 0 || r.Status != preflight.Fail || !strings.Contains(dump(rep), "HETZNER_API_TOKEN") {
+		t.Errorf("wrong token: exit %d, %+v\n%s", code, r, dump(rep))
+	}
+	t.Setenv("HETZNER_API_TOKEN", hetznertest.DefaultToken)
+	t.Setenv("HETZNER_API_KEY", hetznertest.DefaultToken)
+	code, out, errs := runCLI(t, append(checkArgs(t, w, "--dns", "hetzner", "-d", "example.com"), "--json")...)
+	if code != 2 || !strings.Contains(out+errs, "unset HETZNER_API_KEY if the zone is in the Hetzner Console") || strings.Contains(out+errs, hetznertest.DefaultToken) {
+		t.Errorf("both tokens: exit %d\n%s\n%s", code, out, errs)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -20,6 +21,14 @@ import (
 // the zone's challenge TXT records are published to the authoritative
 // server Pebble validates against; then each of also is called.
 func hetznerWorld(t *testing.T, also ...func()) (*testworld.World, *hetznertest.Server, *hetzner.Provider) {
+	t.Helper()
+	return hetznerWorldFor(t, false, also...)
+}
+
+// hetznerWorldFor is hetznerWorld spoken to through the Cloud API when
+// cloud is set (TXT values stored quoted, as that API keeps them; the
+// pauses between looks at a running action skipped, the looks made).
+func hetznerWorldFor(t *testing.T, cloud bool, also ...func()) (*testworld.World, *hetznertest.Server, *hetzner.Provider) {
 	t.Helper()
 	w := testworld.Start(t)
 	api := hetznertest.NewServer(hetznertest.Options{MaxPerPage: 2})
@@ -41,7 +50,7 @@ func hetznerWorld(t *testing.T, also ...func()) (*testworld.World, *hetznertest.
 		}
 		for _, r := range api.Records("example.com") {
 			if r.Type == "TXT" && strings.HasPrefix(r.Name, "_acme-challenge") {
-				rr := &dns.TXT{Hdr: dns.RR_Header{Name: r.Name + ".example.com.", Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: []string{r.Value}}
+				rr := &dns.TXT{Hdr: dns.RR_Header{Name: r.Name + ".example.com.", Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: []string{strings.Trim(r.Value, `"`)}}
 				if _, err := w.DNS.AddRRLate(0, rr); err != nil {
 					t.Errorf("publishing %s: %v", r.Name, err)
 				}
@@ -51,6 +60,9 @@ func hetznerWorld(t *testing.T, also ...func()) (*testworld.World, *hetznertest.
 			f()
 		}
 	})
+	if cloud {
+		return w, api, &hetzner.Provider{APIToken: api.Token(), Endpoint: api.CloudURL(), Sleep: func(context.Context, time.Duration) error { return nil }}
+	}
 	return w, api, &hetzner.Provider{APIKey: api.Token(), Endpoint: api.URL()}
 }
 
@@ -58,7 +70,7 @@ func hetznerTXT(api *hetznertest.Server, name string) []string {
 	var out []string
 	for _, r := range api.Records("example.com") {
 		if r.Type == "TXT" && r.Name == name {
-			out = append(out, r.Value)
+			out = append(out, strings.Trim(r.Value, `"`))
 		}
 	}
 	return out
@@ -138,6 +150,116 @@ func TestHetznerSweepAfterACrashDeletesOnlyTheJournaledValue(t *testing.T) {
 func TestHetznerConcurrentOrdersInOneZone(t *testing.T) {
 	w, api, p := hetznerWorld(t)
 	api.AddRecord("example.com", hetznertest.Record{Type: "TXT", Name: "_acme-challenge", Value: "another-clients-value", TTL: 120})
+	a := newFixture(t, w, withProvider(p))
+	b := newFixture(t, w, withProvider(p))
+	errs := make(chan error, 2)
+	go func() {
+		_, err := a.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "*.example.com"), KeyType: EC256})
+		errs <- err
+	}()
+	go func() {
+		_, err := b.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "sub.example.com"), KeyType: EC256})
+		errs <- err
+	}()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("Obtain: %v\n%s\n%s", err, strings.Join(a.log, "\n"), strings.Join(b.log, "\n"))
+		}
+	}
+	if got := hetznerTXT(api, "_acme-challenge"); len(got) != 1 || got[0] != "another-clients-value" {
+		t.Errorf("TXT after both orders: %q", got)
+	}
+	if got := hetznerTXT(api, "_acme-challenge.sub"); len(got) != 0 {
+		t.Errorf("left at sub: %q", got)
+	}
+}
+
+// TestHetznerCloudEndToEnd: apex + wildcard + a subdomain through the
+// hetzner provider on the Cloud API and Pebble, with the provider
+// read-back as the check. The apex and wildcard values go into the
+// RRset that already holds another client's value, in one add_records
+// action; the subdomain's in another; each action is looked at until it
+// reports success. Afterwards every record is as before, IDs included,
+// and nothing of ours is left.
+func TestHetznerCloudEndToEnd(t *testing.T) {
+	var sawBoth bool
+	var api *hetznertest.Server
+	w, api, p := hetznerWorldFor(t, true, func() { sawBoth = sawBoth || len(hetznerTXT(api, "_acme-challenge")) == 3 })
+	api.AddRecord("example.com", hetznertest.Record{Type: "TXT", Name: "_acme-challenge", Value: `"another-clients-value"`, TTL: 120})
+	before := fmt.Sprint(api.Records("example.com"))
+	f := newFixture(t, w, withProvider(p), func(f *fixture, c *Config) {
+		set, err := providers.NewSet(providers.Entry{Name: "hetzner", Provider: f.provider})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := propagation.Build(propagation.Choice{Strategy: "provider"}, propagation.Config{Clock: w.Clock}.WithProviders(set))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Propagation, c.Now = st, w.Clock.Now
+	})
+	api.ResetRequests()
+	res, err := f.obtain(t, context.Background(), "example.com", "*.example.com", "sub.example.com")
+	if err != nil {
+		t.Fatalf("Obtain: %v\n%s", err, strings.Join(f.log, "\n"))
+	}
+	if len(res.Certificate.Leaf.DNSNames) != 3 {
+		t.Fatalf("SANs %v", res.Certificate.Leaf.DNSNames)
+	}
+	if !sawBoth {
+		t.Error("the apex challenge name never held the apex and wildcard values beside the foreign one")
+	}
+	if after := fmt.Sprint(api.Records("example.com")); after != before {
+		t.Errorf("records changed:\nbefore %s\nafter  %s", before, after)
+	}
+	adds, removes := api.Count("POST", "/actions/add_records"), api.Count("POST", "/actions/remove_records")
+	if adds != 2 || removes != 2 {
+		t.Errorf("%d add_records and %d remove_records; want 2 each (one per name)", adds, removes)
+	}
+	polls := 0
+	for _, r := range api.Requests() {
+		if r.Method == "GET" && strings.HasPrefix(r.Path, "/v1/actions/") {
+			polls++
+		}
+		if strings.HasPrefix(r.Path, "/api/") {
+			t.Errorf("a DNS Console API request with a Cloud API token: %s %s", r.Method, r.Path)
+		}
+	}
+	if polls != 8 {
+		t.Errorf("%d action looks; want 8 (each of 4 actions running for 2)", polls)
+	}
+	if es, _ := f.st.Journal().Entries(); len(es) != 0 {
+		t.Errorf("journal not empty: %v", es)
+	}
+}
+
+// A run killed between present and clean-up leaves its value; the next
+// run's sweep removes exactly the journaled value from the RRset through
+// the Cloud API, and another client's value in it stays.
+func TestHetznerCloudSweepAfterACrashRemovesOnlyTheJournaledValue(t *testing.T) {
+	w, api, p := hetznerWorldFor(t, true)
+	f := newFixture(t, w, withProvider(p))
+	const left = "left-by-a-killed-run-0000000000000000000000"
+	api.AddRecord("example.com", hetznertest.Record{Type: "TXT", Name: "_acme-challenge", Value: `"another-clients-value"`, TTL: 120})
+	api.AddRecord("example.com", hetznertest.Record{Type: "TXT", Name: "_acme-challenge", Value: `"` + left + `"`, TTL: 120})
+	if err := f.st.Journal().Add(journalEntryFor("world", "example.com.", "_acme-challenge.example.com.", left)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.is.Sweep(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v", n, err)
+	}
+	if got := hetznerTXT(api, "_acme-challenge"); len(got) != 1 || got[0] != "another-clients-value" {
+		t.Fatalf("after the sweep: %q", got)
+	}
+}
+
+// Two orders at once in one zone through the Cloud API, both with a
+// value at the apex challenge name: add_records and remove_records name
+// exact values, so neither order's clean-up removes the other's value,
+// and both certificates are issued.
+func TestHetznerCloudConcurrentOrdersInOneZone(t *testing.T) {
+	w, api, p := hetznerWorldFor(t, true)
+	api.AddRecord("example.com", hetznertest.Record{Type: "TXT", Name: "_acme-challenge", Value: `"another-clients-value"`, TTL: 120})
 	a := newFixture(t, w, withProvider(p))
 	b := newFixture(t, w, withProvider(p))
 	errs := make(chan error, 2)

@@ -76,59 +76,63 @@ func TestEveryProviderPassesTheContract(t *testing.T) {
 				}
 				t.Fatalf("provider kind %s has no fake service in the contract test; add one to backends", k.Name)
 			}
-			b := start(t)
-			get := func(env string) (string, bool) { v, ok := b.env[env]; return v, ok }
-			env := BuildEnv{Path: t.TempDir()}
-			if b.roots != nil {
-				env.RootCAs, env.HTTPClient = b.roots, HTTPClient(b.roots, false)
-			}
-			p, err := k.New(get, env)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if b.unthrottled != nil {
-				if p, err = b.unthrottled(get); err != nil {
-					t.Fatal(err)
-				}
-			}
-			set, err := providers.NewSet(providers.Entry{Name: k.Name, Provider: p})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx := context.Background()
-			tgt, err := set.Route(ctx, "_acme-challenge.sub.example.com.")
-			if err != nil || tgt.Zone != "example.com." {
-				t.Fatalf("Route = %q, %v; want zone example.com.", tgt.Zone, err)
-			}
-			before := b.others()
-			recs := []libdns.Record{
-				libdns.TXT{Name: "_acme-challenge", Text: "apex-value-000000000000000000000000000000000"},
-				libdns.TXT{Name: "_acme-challenge", Text: "wildcard-value-0000000000000000000000000000"},
-				libdns.TXT{Name: "_acme-challenge.sub", Text: "sub-value-00000000000000000000000000000000"},
-			}
-			if _, err := p.AppendRecords(ctx, tgt.Zone, recs); err != nil {
-				t.Fatal(err)
-			}
-			want := []string{foreignTXT, "apex-value-000000000000000000000000000000000", "wildcard-value-0000000000000000000000000000"}
-			if got := b.txt("_acme-challenge.example.com."); !slices.Equal(got, want) {
-				t.Errorf("after the write, TXT at the apex challenge name: %q, want %q", got, want)
-			}
-			if got := b.txt("_acme-challenge.sub.example.com."); len(got) != 1 {
-				t.Errorf("after the write, TXT at the sub challenge name: %q", got)
-			}
-			if _, err := p.DeleteRecords(ctx, tgt.Zone, recs); err != nil {
-				t.Fatal(err)
-			}
-			if got := b.txt("_acme-challenge.example.com."); !slices.Equal(got, []string{foreignTXT}) {
-				t.Errorf("after the delete, TXT at the apex challenge name: %q, want only the foreign value", got)
-			}
-			if got := b.txt("_acme-challenge.sub.example.com."); len(got) != 0 {
-				t.Errorf("after the delete, left at the sub challenge name: %q", got)
-			}
-			if after := b.others(); after != before {
-				t.Errorf("other records changed:\nbefore:\n%s\nafter:\n%s", before, after)
-			}
+			checkContract(t, k, start(t))
 		})
+	}
+}
+
+// checkContract runs the contract on kind k built against backend b.
+func checkContract(t *testing.T, k *ProviderKind, b backend) {
+	get := func(env string) (string, bool) { v, ok := b.env[env]; return v, ok }
+	env := BuildEnv{Path: t.TempDir()}
+	if b.roots != nil {
+		env.RootCAs, env.HTTPClient = b.roots, HTTPClient(b.roots, false)
+	}
+	p, err := k.New(get, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.unthrottled != nil {
+		if p, err = b.unthrottled(get); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set, err := providers.NewSet(providers.Entry{Name: k.Name, Provider: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tgt, err := set.Route(ctx, "_acme-challenge.sub.example.com.")
+	if err != nil || tgt.Zone != "example.com." {
+		t.Fatalf("Route = %q, %v; want zone example.com.", tgt.Zone, err)
+	}
+	before := b.others()
+	recs := []libdns.Record{
+		libdns.TXT{Name: "_acme-challenge", Text: "apex-value-000000000000000000000000000000000"},
+		libdns.TXT{Name: "_acme-challenge", Text: "wildcard-value-0000000000000000000000000000"},
+		libdns.TXT{Name: "_acme-challenge.sub", Text: "sub-value-00000000000000000000000000000000"},
+	}
+	if _, err := p.AppendRecords(ctx, tgt.Zone, recs); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{foreignTXT, "apex-value-000000000000000000000000000000000", "wildcard-value-0000000000000000000000000000"}
+	if got := b.txt("_acme-challenge.example.com."); !slices.Equal(got, want) {
+		t.Errorf("after the write, TXT at the apex challenge name: %q, want %q", got, want)
+	}
+	if got := b.txt("_acme-challenge.sub.example.com."); len(got) != 1 {
+		t.Errorf("after the write, TXT at the sub challenge name: %q", got)
+	}
+	if _, err := p.DeleteRecords(ctx, tgt.Zone, recs); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.txt("_acme-challenge.example.com."); !slices.Equal(got, []string{foreignTXT}) {
+		t.Errorf("after the delete, TXT at the apex challenge name: %q, want only the foreign value", got)
+	}
+	if got := b.txt("_acme-challenge.sub.example.com."); len(got) != 0 {
+		t.Errorf("after the delete, left at the sub challenge name: %q", got)
+	}
+	if after := b.others(); after != before {
+		t.Errorf("other records changed:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 }
 

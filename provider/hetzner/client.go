@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,9 +17,14 @@ import (
 	"github.com/strictacme/strictacme/internal/version"
 )
 
-// DefaultEndpoint is the base URL of Hetzner's DNS API
+// DefaultEndpoint is the base URL of Hetzner's DNS Console API
 // (https://dns.hetzner.com/api-docs).
 const DefaultEndpoint = "https://dns.hetzner.com/api/v1/"
+
+// DefaultCloudEndpoint is the base URL of the Hetzner Cloud API
+// (https://docs.hetzner.cloud/), where DNS zones live since their move to
+// the Hetzner Console.
+const DefaultCloudEndpoint = "https://api.hetzner.cloud/v1/"
 
 // maxPages bounds a paginated listing (100 items a page).
 const maxPages = 500
@@ -26,6 +32,7 @@ const maxPages = 500
 type client struct {
 	base     *url.URL
 	token    string
+	cloud    bool // Cloud API: Bearer token, error codes, actions
 	hc       *http.Client
 	sleep    func(context.Context, time.Duration) error
 	now      func() time.Time
@@ -33,19 +40,25 @@ type client struct {
 	attempts int
 }
 
-func endpointURL(raw string) (*url.URL, error) {
+// endpointURL checks an API base URL; "" is the default of the API
+// chosen (cloud: the Cloud API).
+func endpointURL(raw string, cloud bool) (*url.URL, error) {
+	def, tokenVar := DefaultEndpoint, EnvAPIKey
+	if cloud {
+		def, tokenVar = DefaultCloudEndpoint, EnvAPIToken
+	}
 	if raw == "" {
-		raw = DefaultEndpoint
+		raw = def
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("hetzner: endpoint %q is not an https:// URL; set %s to the DNS API URL (default %s)", raw, EnvEndpoint, DefaultEndpoint)
+		return nil, fmt.Errorf("hetzner: endpoint %q is not an https:// URL; set %s to the API URL (default %s)", raw, EnvEndpoint, def)
 	}
 	if u.Scheme == "http" && !loopback(u.Hostname()) {
 		return nil, fmt.Errorf("hetzner: endpoint %s is plain http; use https (plain http only reaches loopback test servers)", u.Redacted())
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("hetzner: endpoint carries credentials in the URL; give the token in %s instead", EnvAPIKey)
+		return nil, fmt.Errorf("hetzner: endpoint carries credentials in the URL; give the token in %s instead", tokenVar)
 	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
@@ -88,7 +101,11 @@ func (c *client) do(ctx context.Context, r request, out any) error {
 		if err != nil {
 			return fmt.Errorf("hetzner: %s: %w", r.op, err)
 		}
-		req.Header.Set("Auth-API-Token", c.token)
+		if c.cloud {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		} else {
+			req.Header.Set("Auth-API-Token", c.token)
+		}
 		req.Header.Set("Accept", "application/json")
 		req.Header.Set("User-Agent", version.UserAgent())
 		if body != nil {
@@ -111,12 +128,15 @@ func (c *client) do(ctx context.Context, r request, out any) error {
 			}
 			return nil
 		}
-		ae := newAPIError(r.op, res.StatusCode, b)
+		ae := newAPIError(r.op, res.StatusCode, b, c.cloud)
 		var wait time.Duration
 		switch {
 		case res.StatusCode == http.StatusTooManyRequests:
 			now := c.now()
 			ae.RetryAt = retryafter.Parse(res.Header.Get("Retry-After"), now)
+			if ae.RetryAt.IsZero() {
+				ae.RetryAt = rateLimitReset(res.Header.Get("RateLimit-Reset"), now)
+			}
 			if ae.RetryAt.IsZero() {
 				ae.RetryAt = now.Add(time.Second)
 			}
@@ -124,7 +144,10 @@ func (c *client) do(ctx context.Context, r request, out any) error {
 			if wait > c.maxWait {
 				return ae
 			}
-		case res.StatusCode >= 500:
+		case res.StatusCode >= 500, ae.Code == "locked", ae.Code == "conflict":
+			// The Cloud API answers locked while another action runs on
+			// the zone, and conflict when it changed during the request;
+			// both ask for a retry.
 			wait = time.Duration(try) * 2 * time.Second
 		default:
 			return ae
@@ -169,6 +192,21 @@ func (c *client) pages(ctx context.Context, r request, get func(body json.RawMes
 			return nil
 		}
 	}
+}
+
+// rateLimitReset reads the Cloud API's RateLimit-Reset header, a UNIX
+// time in seconds (https://docs.hetzner.cloud/#rate-limiting); zero when
+// absent, unreadable or already past.
+func rateLimitReset(v string, now time.Time) time.Time {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}
+	}
+	t := time.Unix(n, 0)
+	if !t.After(now) {
+		return time.Time{}
+	}
+	return t
 }
 
 func sleepReal(ctx context.Context, d time.Duration) error {

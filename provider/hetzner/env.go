@@ -1,30 +1,40 @@
 package hetzner
 
 import (
-	"fmt"
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/strictacme/strictacme/internal/envsecret"
 	"github.com/strictacme/strictacme/internal/envvar"
 )
 
-// FromEnv builds a Provider from lego's variables for the DNS API:
-// HETZNER_API_KEY (or HETZNER_API_KEY_FILE), HETZNER_TTL (seconds), and
-// this provider's HETZNER_ENDPOINT and HETZNER_SERVING_LAG (seconds or a
-// duration). Errors name the variable and the fix, never the token.
+// FromEnv builds a Provider from lego's variables: HETZNER_API_TOKEN (or
+// HETZNER_API_TOKEN_FILE) selects the Hetzner Cloud API, HETZNER_API_KEY
+// (or HETZNER_API_KEY_FILE) the DNS Console API; both set is an error
+// naming which to drop. Also HETZNER_TTL (seconds), and this provider's
+// HETZNER_ENDPOINT and HETZNER_SERVING_LAG (seconds or a duration). Errors
+// name the variable and the fix, never the token.
 func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 	l := envvar.Lookup(lookup)
-	tok, _, err := envsecret.Read(lookup, EnvAPIKey)
+	cloudTok, _, err := envsecret.Read(lookup, EnvAPIToken)
 	if err != nil {
 		return nil, err
 	}
-	if tok == "" {
-		if l.Get("HETZNER_API_TOKEN") != "" {
-			return nil, fmt.Errorf("%s is not set but HETZNER_API_TOKEN is: that is lego's variable for the Hetzner Cloud API, which this provider does not speak; set %s to a DNS Console token", EnvAPIKey, EnvAPIKey)
-		}
-		return nil, fmt.Errorf("%s is not set; set it (or %s_FILE) to a Hetzner DNS API token", EnvAPIKey, EnvAPIKey)
+	key, _, err := envsecret.Read(lookup, EnvAPIKey)
+	if err != nil {
+		return nil, err
 	}
-	p := &Provider{APIKey: tok, Endpoint: l.Get(EnvEndpoint)}
+	tok, cloud, err := chooseToken(cloudTok, key)
+	if err != nil {
+		return nil, errors.New(strings.TrimPrefix(err.Error(), "hetzner: "))
+	}
+	p := &Provider{Endpoint: l.Get(EnvEndpoint)}
+	if cloud {
+		p.APIToken = tok
+	} else {
+		p.APIKey = tok
+	}
 	ttl, err := l.Seconds(EnvTTL, minTTL, 86400)
 	if err != nil {
 		return nil, err
@@ -33,7 +43,7 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 	if p.Lag, err = l.Duration(EnvServingLag, true); err != nil {
 		return nil, err
 	}
-	if _, err := endpointURL(p.Endpoint); err != nil {
+	if _, err := endpointURL(p.Endpoint, cloud); err != nil {
 		return nil, err
 	}
 	return p, nil

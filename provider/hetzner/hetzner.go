@@ -1,11 +1,16 @@
-// Package hetzner is a libdns provider for Hetzner DNS through its DNS
-// API (https://dns.hetzner.com/api-docs), authenticated with the
-// Auth-API-Token header. Records there are individual objects with IDs, so
-// adding a value never touches another, and deleting is by ID: only the
-// records whose name, type and value are exactly ours are deleted.
+// Package hetzner is a libdns provider for Hetzner DNS through either of
+// Hetzner's two DNS APIs:
 //
-// Hetzner moves DNS into the Hetzner Console and its Cloud API; a zone
-// migrated there is no longer served by this API (see README.md).
+//   - the Hetzner Cloud API (https://docs.hetzner.cloud/#zones, Bearer
+//     token in APIToken), where zones live since Hetzner moved DNS into
+//     the Hetzner Console: values are added to and removed from an RRset
+//     by its add_records / remove_records actions, which name exact values,
+//     so another client's values at the same name are never rewritten;
+//   - the older DNS Console API (https://dns.hetzner.com/api-docs,
+//     Auth-API-Token in APIKey), for zones not yet moved: records are
+//     individual objects with IDs, created in bulk and deleted by ID.
+//
+// See README.md.
 package hetzner
 
 import (
@@ -25,9 +30,12 @@ import (
 	"github.com/strictacme/strictacme/internal/redact"
 )
 
-// lego's variable names (https://go-acme.github.io/lego/dns/hetzner/)
-// for the DNS API, and this provider's own.
+// lego's variable names (https://go-acme.github.io/lego/dns/hetzner/),
+// and this provider's own.
 const (
+	// EnvAPIToken is the Hetzner Cloud API token; it selects the Cloud API.
+	EnvAPIToken = "HETZNER_API_TOKEN"
+	// EnvAPIKey is the DNS Console API token; it selects that API.
 	EnvAPIKey = "HETZNER_API_KEY"
 	EnvTTL    = "HETZNER_TTL"
 	// EnvEndpoint is the API base URL (tests); lego has none.
@@ -43,13 +51,19 @@ const DefaultMaxWait = 2 * time.Minute
 // minTTL is the lowest TTL lego's provider sends to this API.
 const minTTL = 60
 
-// Provider writes TXT records through Hetzner's DNS API. Its zero value
-// is ready once APIKey is set; it is safe for concurrent use.
+// Provider writes TXT records through one of Hetzner's DNS APIs. Its zero
+// value is ready once APIToken (Cloud API) or APIKey (DNS Console API) is
+// set, not both; it is safe for concurrent use.
 type Provider struct {
-	// APIKey is the DNS API token (Auth-API-Token). Never logged.
+	// APIToken is a Hetzner Cloud API token (Bearer), Read & Write; it
+	// selects the Cloud API. Never logged.
+	APIToken string `json:"api_token,omitempty"`
+	// APIKey is the DNS Console API token (Auth-API-Token); it selects
+	// that API. Never logged.
 	APIKey string `json:"api_key,omitempty"`
-	// Endpoint is the API base URL; "" is DefaultEndpoint. It must be
-	// https, or http on a loopback address (test servers).
+	// Endpoint is the API base URL; "" is DefaultCloudEndpoint or
+	// DefaultEndpoint, after the token given. It must be https, or http
+	// on a loopback address (test servers).
 	Endpoint string `json:"endpoint,omitempty"`
 	// TTL is the TTL of new TXT records, overriding the records' own
 	// (at least 60 s); a name that already holds TXT records gives its TTL.
@@ -57,7 +71,8 @@ type Provider struct {
 	// Lag is how long Hetzner's name servers take to serve a change
 	// (0: none declared).
 	Lag time.Duration `json:"serving_lag,omitempty"`
-	// MaxWait is the longest Retry-After waited out; 0 is DefaultMaxWait.
+	// MaxWait is the longest Retry-After waited out, and the longest a
+	// Cloud API action is polled; 0 is DefaultMaxWait.
 	MaxWait time.Duration `json:"max_wait,omitempty"`
 
 	HTTPClient *http.Client                                     `json:"-"`
@@ -90,18 +105,18 @@ type record struct {
 
 func (p *Provider) client() (*client, error) {
 	p.initOnce.Do(func() {
-		tok := strings.TrimSpace(p.APIKey)
-		if tok == "" {
-			p.initErr = fmt.Errorf("hetzner: no API token; set %s (or %s_FILE)", EnvAPIKey, EnvAPIKey)
-			return
-		}
-		redact.Add(tok)
-		base, err := endpointURL(p.Endpoint)
+		tok, cloud, err := chooseToken(p.APIToken, p.APIKey)
 		if err != nil {
 			p.initErr = err
 			return
 		}
-		c := &client{base: base, token: tok, hc: p.HTTPClient, maxWait: p.MaxWait, attempts: 5}
+		redact.Add(tok)
+		base, err := endpointURL(p.Endpoint, cloud)
+		if err != nil {
+			p.initErr = err
+			return
+		}
+		c := &client{base: base, token: tok, cloud: cloud, hc: p.HTTPClient, maxWait: p.MaxWait, attempts: 5}
 		if c.hc == nil {
 			c.hc = &http.Client{Timeout: 30 * time.Second}
 		}
@@ -125,6 +140,21 @@ func (p *Provider) client() (*client, error) {
 	return p.c, p.initErr
 }
 
+// chooseToken picks the API from the token given: the Cloud API token,
+// or the DNS Console one; both or neither is an error saying what to set.
+func chooseToken(cloudTok, dnsKey string) (tok string, cloud bool, err error) {
+	cloudTok, dnsKey = strings.TrimSpace(cloudTok), strings.TrimSpace(dnsKey)
+	switch {
+	case cloudTok != "" && dnsKey != "":
+		return "", false, fmt.Errorf("hetzner: both %s (Cloud API) and %s (DNS Console API) are set; unset %s if the zone is in the Hetzner Console, else unset %s", EnvAPIToken, EnvAPIKey, EnvAPIKey, EnvAPIToken)
+	case cloudTok != "":
+		return cloudTok, true, nil
+	case dnsKey != "":
+		return dnsKey, false, nil
+	}
+	return "", false, fmt.Errorf("hetzner: no API token; set %s (or %s_FILE) to a Hetzner Cloud API token, or %s for a zone still in the DNS Console", EnvAPIToken, EnvAPIToken, EnvAPIKey)
+}
+
 // ServingLag is the declared lag of Hetzner's name servers.
 func (p *Provider) ServingLag() time.Duration { return max(p.Lag, 0) }
 
@@ -133,6 +163,9 @@ func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
 	c, err := p.client()
 	if err != nil {
 		return nil, err
+	}
+	if c.cloud {
+		return c.cloudZones(ctx)
 	}
 	var out []libdns.Zone
 	err = c.pages(ctx, request{op: "listing zones", method: http.MethodGet, path: "zones"}, func(raw json.RawMessage) (pagination, error) {
@@ -169,8 +202,11 @@ func (p *Provider) ZoneFor(ctx context.Context, fqdn string) (string, error) {
 			best = z.Name
 		}
 	}
+	if best == "" && p.c.cloud {
+		return "", fmt.Errorf("hetzner: no zone of the Cloud API token's project holds %s; check the token's project, or whether the zone is still in the DNS Console (then set %s instead)", strings.TrimSuffix(name, "."), EnvAPIKey)
+	}
 	if best == "" {
-		return "", fmt.Errorf("hetzner: no zone of this DNS Console account holds %s; check the token's account, or whether the zone moved to the Hetzner Console, whose Cloud API this provider does not speak", strings.TrimSuffix(name, "."))
+		return "", fmt.Errorf("hetzner: no zone of this DNS Console account holds %s; check the token's account, or whether the zone moved to the Hetzner Console (then set %s to a Cloud API token instead)", strings.TrimSuffix(name, "."), EnvAPIToken)
 	}
 	return best, nil
 }
@@ -209,7 +245,7 @@ func (p *Provider) zoneID(ctx context.Context, c *client, name string) (string, 
 			return z.ID, nil
 		}
 	}
-	return "", fmt.Errorf("hetzner: no zone %s in this DNS Console account; check the token's account, or whether the zone moved to the Hetzner Console (Cloud API)", name)
+	return "", fmt.Errorf("hetzner: no zone %s in this DNS Console account; check the token's account, or whether the zone moved to the Hetzner Console (then set %s to a Cloud API token instead)", name, EnvAPIToken)
 }
 
 // records lists every record of a zone (GET /records?zone_id=, every page).
@@ -238,6 +274,9 @@ func (p *Provider) GetRecords(ctx context.Context, zoneArg string) ([]libdns.Rec
 		return nil, err
 	}
 	z := zoneName(zoneArg)
+	if c.cloud {
+		return c.cloudRecords(ctx, z)
+	}
 	id, err := p.zoneID(ctx, c, z)
 	if err != nil {
 		return nil, err
@@ -265,6 +304,9 @@ func (p *Provider) GetRecords(ctx context.Context, zoneArg string) ([]libdns.Rec
 // POST /records/bulk; other records are never touched. It returns the
 // records created.
 func (p *Provider) AppendRecords(ctx context.Context, zoneArg string, recs []libdns.Record) ([]libdns.Record, error) {
+	if c, err := p.client(); err == nil && c.cloud {
+		return p.cloudAppend(ctx, c, zoneArg, recs)
+	}
 	c, wants, z, id, unlock, existing, err := p.prepare(ctx, zoneArg, recs, true)
 	if err != nil || len(wants) == 0 {
 		return nil, err
@@ -323,6 +365,9 @@ func (p *Provider) AppendRecords(ctx context.Context, zoneArg string, recs []lib
 // records, other values at the same name included, stay. It returns the
 // records that were there.
 func (p *Provider) DeleteRecords(ctx context.Context, zoneArg string, recs []libdns.Record) ([]libdns.Record, error) {
+	if c, err := p.client(); err == nil && c.cloud {
+		return p.cloudDelete(ctx, c, zoneArg, recs)
+	}
 	c, wants, z, _, unlock, existing, err := p.prepare(ctx, zoneArg, recs, false)
 	if err != nil || len(wants) == 0 {
 		return nil, err
@@ -362,30 +407,7 @@ func (p *Provider) prepare(ctx context.Context, zoneArg string, recs []libdns.Re
 		return
 	}
 	z = zoneName(zoneArg)
-	if z == "" {
-		err = errors.New("hetzner: no zone given")
-		return
-	}
-	for _, r := range recs {
-		rr := r.RR()
-		if rr.Type != "TXT" {
-			err = fmt.Errorf("hetzner: %s record at %s: this provider writes TXT records only", rr.Type, rr.Name)
-			return
-		}
-		if rr.Data == "" {
-			err = fmt.Errorf("hetzner: TXT at %s without a value: only exact values are written and deleted", rr.Name)
-			return
-		}
-		name := strings.ToLower(rr.Name)
-		if strings.HasSuffix(name, ".") {
-			name = libdns.RelativeName(name, z+".")
-		}
-		if name == "" {
-			name = "@"
-		}
-		wants = append(wants, want{name: name, text: rr.Data, ttl: rr.TTL})
-	}
-	if len(wants) == 0 {
+	if wants, err = wantsOf(z, recs); err != nil || len(wants) == 0 {
 		return
 	}
 	if id, err = p.zoneID(ctx, c, z); err != nil {
@@ -396,6 +418,33 @@ func (p *Provider) prepare(ctx context.Context, zoneArg string, recs []libdns.Re
 		unlock()
 	}
 	return
+}
+
+// wantsOf checks recs (TXT with a value only) and names them relative to
+// zone z ("@" for the apex).
+func wantsOf(z string, recs []libdns.Record) ([]want, error) {
+	if z == "" {
+		return nil, errors.New("hetzner: no zone given")
+	}
+	var wants []want
+	for _, r := range recs {
+		rr := r.RR()
+		if rr.Type != "TXT" {
+			return nil, fmt.Errorf("hetzner: %s record at %s: this provider writes TXT records only", rr.Type, rr.Name)
+		}
+		if rr.Data == "" {
+			return nil, fmt.Errorf("hetzner: TXT at %s without a value: only exact values are written and deleted", rr.Name)
+		}
+		name := strings.ToLower(rr.Name)
+		if strings.HasSuffix(name, ".") {
+			name = libdns.RelativeName(name, z+".")
+		}
+		if name == "" {
+			name = "@"
+		}
+		wants = append(wants, want{name: name, text: rr.Data, ttl: rr.TTL})
+	}
+	return wants, nil
 }
 
 func (p *Provider) lock(z string) func() {

@@ -197,7 +197,7 @@ func TestAPIErrorsSayWhatToDo(t *testing.T) {
 		want  []string
 	}{
 		{"wrong token", func(f *fixture) { f.p.APIKey = "wrong-token-0123456789" }, "example.com.", []string{"HTTP 401", EnvAPIKey}},
-		{"zone moved to the Hetzner Console", func(f *fixture) { f.api.MoveToConsole("example.com") }, "example.com.", []string{"no zone example.com", "Cloud API"}},
+		{"zone moved to the Hetzner Console", func(f *fixture) { f.api.MoveToConsole("example.com") }, "example.com.", []string{"no zone example.com", "Cloud API", EnvAPIToken}},
 		{"server errors past the retries", func(f *fixture) { f.api.Fail(10, http.StatusInternalServerError) }, "example.com.", []string{"HTTP 500", "try again later"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -247,14 +247,20 @@ func TestFromEnv(t *testing.T) {
 	if err != nil || p.APIKey != "file-key" || p.TTL != 5*time.Minute {
 		t.Fatalf("FromEnv = %+v, %v", p, err)
 	}
+	p, err = FromEnv(env(EnvAPIToken+"_FILE", file))
+	if err != nil || p.APIToken != "file-key" || p.APIKey != "" {
+		t.Fatalf("FromEnv with a Cloud API token file = %+v, %v", p, err)
+	}
 	for name, tc := range map[string]struct {
 		get  func(string) (string, bool)
 		want string
 	}{
-		"no token":             {env(), EnvAPIKey + " is not set"},
-		"Cloud API token only": {env("HETZNER_API_TOKEN", "x"), "Cloud API"},
-		"TTL under 60":         {env(EnvAPIKey, "a", EnvTTL, "30"), EnvTTL},
-		"plain http":           {env(EnvAPIKey, "a", EnvEndpoint, "http://dns.example/api/v1/"), "plain http"},
+		"no token":              {env(), EnvAPIToken},
+		"both tokens":           {env(EnvAPIToken, "x", EnvAPIKey, "y"), "unset " + EnvAPIKey + " if the zone is in the Hetzner Console"},
+		"Cloud token, bad TTL":  {env(EnvAPIToken, "x", EnvTTL, "30"), EnvTTL},
+		"Cloud token, http URL": {env(EnvAPIToken, "x", EnvEndpoint, "http://api.example/v1/"), "plain http"},
+		"TTL under 60":          {env(EnvAPIKey, "a", EnvTTL, "30"), EnvTTL},
+		"plain http":            {env(EnvAPIKey, "a", EnvEndpoint, "http://dns.example/api/v1/"), "plain http"},
 	} {
 		if _, err := FromEnv(tc.get); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v; want %q", name, err, tc.want)

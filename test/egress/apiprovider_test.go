@@ -51,7 +51,7 @@ var apiProviders = map[string]struct {
 		return []string{"DESEC_TOKEN=" + desectest.DefaultToken, "DESEC_ENDPOINT=" + api, "DESEC_SERVING_LAG=1s"}
 	}, desectest.DefaultToken},
 	"hetzner": {func(api string) []string {
-		return []string{"HETZNER_API_KEY=" + hetznertest.DefaultToken, "HETZNER_ENDPOINT=" + api, "HETZNER_SERVING_LAG=1s"}
+		return []string{"HETZNER_API_TOKEN=" + hetznertest.DefaultToken, "HETZNER_ENDPOINT=" + api, "HETZNER_SERVING_LAG=1s"}
 	}, hetznertest.DefaultToken},
 }
 
@@ -271,7 +271,9 @@ func TestAPIProviderWorld(t *testing.T) {
 		})
 		apiURL, cert = api.URL(), api.CertificatePEM()
 	case "hetzner":
-		api := hetznertest.NewTLSServer(hetznertest.Options{MaxPerPage: 2})
+		// The Cloud API, the provider's default path: its actions are
+		// polled over the same HTTPS connection.
+		api := hetznertest.NewTLSServer(hetznertest.Options{MaxPerPage: 2, ActionPolls: 1})
 		defer api.Close()
 		api.AddZone("example.com", hetznertest.Record{Type: "A", Name: "@", Value: "192.0.2.10"})
 		api.AddZone("example.net")
@@ -279,12 +281,12 @@ func TestAPIProviderWorld(t *testing.T) {
 			var names, texts []string
 			for _, r := range api.Records("example.com") {
 				if r.Type == "TXT" {
-					names, texts = append(names, r.Name+".example.com"), append(texts, r.Value)
+					names, texts = append(names, r.Name+".example.com"), append(texts, strings.Trim(r.Value, `"`))
 				}
 			}
 			publish(names, texts)
 		})
-		apiURL, cert = api.URL(), api.CertificatePEM()
+		apiURL, cert = api.CloudURL(), api.CertificatePEM()
 	default:
 		t.Fatalf("no fake API for %s", kind)
 	}

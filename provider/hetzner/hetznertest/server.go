@@ -1,7 +1,18 @@
-// Package hetznertest is a fake Hetzner DNS API
-// (https://dns.hetzner.com/api-docs) for tests: an httptest server on
-// 127.0.0.1 that behaves as the documentation and captured answers show
-// it, bad sides included:
+// Package hetznertest is a fake of Hetzner's two DNS APIs for tests: an
+// httptest server on 127.0.0.1 serving the DNS Console API
+// (https://dns.hetzner.com/api-docs) under URL and the DNS part of the
+// Hetzner Cloud API (https://docs.hetzner.cloud/#zones) under CloudURL,
+// over one store of zones and records, behaving as the documentation
+// shows, bad sides included.
+//
+// The Cloud API (see cloud.go): Bearer token, errors as
+// {"error": {"code", "message"}}, zones and RRsets listed by page with
+// meta.pagination, add_records / remove_records actions that stay
+// "running" for a few polls before "success" (or "error" on demand), TXT
+// values that must be quoted, a TTL that must match the RRset's, and
+// 429 rate_limit_exceeded with RateLimit-* headers.
+//
+// The DNS Console API:
 //
 //   - Auth-API-Token authentication, 401 with {"message": …} otherwise;
 //   - zones and records listed by page (page, per_page up to 100) with
@@ -50,6 +61,9 @@ type Options struct {
 	Token string
 	// MaxPerPage caps per_page; 0 is 100.
 	MaxPerPage int
+	// ActionPolls is how many looks (GET /actions/{id}) a Cloud API
+	// action answers "running" before it ends; 0 is 2.
+	ActionPolls int
 }
 
 // Request is one request the fake received.
@@ -73,6 +87,10 @@ type Server struct {
 	failures []int
 	invalid  map[string]bool // values the bulk endpoint refuses
 	onWrite  func()
+
+	actions    map[int64]*fakeAction
+	nextAction int64
+	failAction []actionFailure
 }
 
 // NewServer starts a fake on plain HTTP on 127.0.0.1.
@@ -88,7 +106,10 @@ func start(opts Options, tls bool) *Server {
 	if opts.MaxPerPage == 0 {
 		opts.MaxPerPage = 100
 	}
-	s := &Server{opts: opts, zones: map[string]string{}, records: map[string]*Record{}, invalid: map[string]bool{}}
+	if opts.ActionPolls == 0 {
+		opts.ActionPolls = 2
+	}
+	s := &Server{opts: opts, zones: map[string]string{}, records: map[string]*Record{}, invalid: map[string]bool{}, actions: map[int64]*fakeAction{}}
 	if tls {
 		s.srv = httptest.NewTLSServer(http.HandlerFunc(s.serve))
 	} else {
@@ -100,7 +121,10 @@ func start(opts Options, tls bool) *Server {
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
 
-// URL is the API base URL, ending in /api/v1/.
+// CloudURL is the Cloud API base URL, ending in /v1/.
+func (s *Server) CloudURL() string { return s.srv.URL + "/v1/" }
+
+// URL is the DNS Console API base URL, ending in /api/v1/.
 func (s *Server) URL() string { return s.srv.URL + "/api/v1/" }
 
 // Token is the accepted token.
@@ -279,6 +303,10 @@ func (s *Server) handle(r *http.Request) (a answer, wrote bool) {
 	req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, UserAgent: r.Header.Get("User-Agent"),
 		Authorized: r.Header.Get("Auth-API-Token") == s.opts.Token}
 	defer func() { req.Status = a.status; s.requests = append(s.requests, req) }()
+	if strings.HasPrefix(r.URL.Path, "/v1/") {
+		req.Authorized = r.Header.Get("Authorization") == "Bearer "+s.opts.Token
+		return s.handleCloud(r, req.Authorized)
+	}
 	if len(s.throttle) > 0 {
 		ra := s.throttle[0]
 		s.throttle = s.throttle[1:]
