@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -208,5 +209,78 @@ func TestCertificateCommandsNameTheirArgument(t *testing.T) {
 		if code != exitcode.Usage || !strings.Contains(stderr, "strictacme "+args[0]+" NAME (strictacme list shows them)") {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d naming NAME", args, code, stderr, exitcode.Usage)
 		}
+	}
+}
+
+// A config file with one wrong value in each provider kind, and a secret
+// read from a variable that is not set: every problem is reported at
+// once, each on the line of its own key, under the config key the file
+// sets, never under the provider's environment variable.
+func TestConfigProviderValueErrorsAllAtTheirKeys(t *testing.T) {
+	dir := t.TempDir()
+	token := filepath.Join(dir, "token")
+	if err := os.WriteFile(token, []byte("t0ken\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		kind  string
+		lines []string // the provider's keys; the first is the wrong one
+		want  string   // after `key "KEY": `
+		env   string   // the provider's variable, never named
+	}{
+		{"desec", []string{`ttl = "abc"`, `token_file = "` + token + `"`}, `"abc": want whole seconds between 1 and 604800`, "DESEC_"},
+		{"desec", []string{`endpoint = "http://desec.example/api/v1/"`, `token_file = "` + token + `"`}, `"http://desec.example/api/v1/": plain http; use https`, "DESEC_"},
+		{"desec", []string{`serving_lag = "soon"`, `token_env = "STRICTACME_TEST_UNSET_TOKEN"`}, `"soon": want seconds or a duration`, "DESEC_"},
+	}
+	var src strings.Builder
+	src.WriteString("[defaults]\npath = \"" + filepath.Join(dir, "state") + "\"\n")
+	line := 2
+	type at struct {
+		line      int
+		name, key string
+	}
+	var wants []at
+	for i, tt := range tests {
+		name := fmt.Sprintf("p%d", i)
+		src.WriteString("\n[providers." + name + "]\ntype = \"" + tt.kind + "\"\n")
+		line += 3
+		for j, l := range tt.lines {
+			src.WriteString(l + "\n")
+			line++
+			if j == 0 {
+				wants = append(wants, at{line, name, strings.Fields(l)[0]})
+			}
+		}
+	}
+	for i := range tests {
+		fmt.Fprintf(&src, "\n[[certificate]]\nnames = [\"c%d.example.com\"]\nprovider = \"p%d\"\n", i, i)
+	}
+	cfg := filepath.Join(dir, "strictacme.toml")
+	if err := os.WriteFile(cfg, []byte(src.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Unsetenv("STRICTACME_TEST_UNSET_TOKEN")
+	for _, cmd := range []string{"run", "check"} {
+		t.Run(cmd, func(t *testing.T) {
+			code, _, stderr := runCLI(t, cmd, "--config", cfg)
+			if code != exitcode.Usage {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitcode.Usage, stderr)
+			}
+			for i, tt := range tests {
+				w := fmt.Sprintf("strictacme.toml:%d: provider %q: key %q: %s", wants[i].line, wants[i].name, wants[i].key, tt.want)
+				if n := strings.Count(stderr, w); n != 1 {
+					t.Errorf("%s: %q printed %d times, want once", tt.kind, w, n)
+				}
+				if strings.Contains(stderr, tt.env) {
+					t.Errorf("%s: the errors name a variable the file does not set", tt.kind)
+				}
+			}
+			if !strings.Contains(stderr, `key "token_env": `) {
+				t.Errorf("the unset token_env is not reported")
+			}
+			if t.Failed() {
+				t.Logf("config:\n%s\nstderr:\n%s", src.String(), stderr)
+			}
+		})
 	}
 }

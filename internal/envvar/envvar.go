@@ -5,6 +5,7 @@
 package envvar
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -27,6 +28,17 @@ func (l Lookup) Duration(name string, zeroOK bool) (time.Duration, error) {
 	if v == "" {
 		return 0, nil
 	}
+	d, err := ParseDuration(v, zeroOK)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: %v", name, v, err)
+	}
+	return d, nil
+}
+
+// ParseDuration is Duration's parser of one value, v not empty: whole
+// seconds or a Go duration. Its error says what to give, not the setting.
+func ParseDuration(v string, zeroOK bool) (time.Duration, error) {
+	v = strings.TrimSpace(v)
 	d, err := time.ParseDuration(v)
 	if err != nil {
 		if n, err2 := strconv.Atoi(v); err2 == nil {
@@ -34,7 +46,7 @@ func (l Lookup) Duration(name string, zeroOK bool) (time.Duration, error) {
 		}
 	}
 	if err != nil || d < 0 || (d == 0 && !zeroOK) {
-		return 0, fmt.Errorf("%s=%q: want seconds or a duration such as 90s", name, v)
+		return 0, errors.New("want seconds or a duration such as 90s")
 	}
 	return d, nil
 }
@@ -45,9 +57,19 @@ func (l Lookup) Seconds(name string, lo, hi int) (int, error) {
 	if v == "" {
 		return 0, nil
 	}
-	n, err := strconv.Atoi(v)
+	n, err := ParseSeconds(v, lo, hi)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: %v", name, v, err)
+	}
+	return n, nil
+}
+
+// ParseSeconds is Seconds' parser of one value, v not empty: whole
+// seconds within [lo, hi]. Its error says what to give, not the setting.
+func ParseSeconds(v string, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
 	if err != nil || n < lo || n > hi {
-		return 0, fmt.Errorf("%s=%q: want whole seconds between %d and %d", name, v, lo, hi)
+		return 0, fmt.Errorf("want whole seconds between %d and %d", lo, hi)
 	}
 	return n, nil
 }

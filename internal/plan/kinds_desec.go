@@ -12,9 +12,9 @@ func init() {
 		Help:       "deSEC (desec.io) through its API token",
 		Keys: []Key{
 			{Name: "token", Env: desec.EnvToken, Secret: true, Required: true, Help: "deSEC API token (scoped to the domains' _acme-challenge TXT RRsets where possible)"},
-			{Name: "ttl", Env: desec.EnvTTL, Help: "TTL of new TXT RRsets, seconds; raised to the domain's minimum (3600 unless deSEC lowered it)"},
-			{Name: "endpoint", Env: desec.EnvEndpoint, Help: "deSEC API base URL (default " + desec.DefaultEndpoint + ")"},
-			{Name: "serving_lag", Env: desec.EnvServingLag, Help: "how long deSEC's name servers take to serve a change (default 1m; 0 none)"},
+			{Name: "ttl", Env: desec.EnvTTL, Help: "TTL of new TXT RRsets, seconds; raised to the domain's minimum (3600 unless deSEC lowered it)", Type: Integer, Check: checkWith(desec.ParseTTL)},
+			{Name: "endpoint", Env: desec.EnvEndpoint, Help: "deSEC API base URL (default " + desec.DefaultEndpoint + ")", Check: checkWith(desec.ParseEndpoint)},
+			{Name: "serving_lag", Env: desec.EnvServingLag, Help: "how long deSEC's name servers take to serve a change (default 1m; 0 none)", Type: Seconds, Check: checkWith(desec.ParseServingLag)},
 		},
 		Traits: Traits{
 			Zones:    "GET /domains/?owns_qname= (the account's longest matching domain)",

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -40,18 +41,29 @@ type client struct {
 // endpointURL checks Endpoint: https, or http for a loopback host only
 // (test servers); the path always ends in "/".
 func endpointURL(raw string) (*url.URL, error) {
+	u, err := ParseEndpoint(raw)
+	if err != nil {
+		return nil, fmt.Errorf("desec: %s: %v", EnvEndpoint, err)
+	}
+	return u, nil
+}
+
+// ParseEndpoint parses an API base URL ("" is DefaultEndpoint): https, or
+// http for a loopback host only, without credentials; the path ends in
+// "/". Its error says what to give, not the setting, and never the URL.
+func ParseEndpoint(raw string) (*url.URL, error) {
 	if raw == "" {
 		raw = DefaultEndpoint
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("desec: endpoint %q is not an https:// URL; set %s to deSEC's API URL (default %s)", raw, EnvEndpoint, DefaultEndpoint)
+		return nil, fmt.Errorf("not an https:// URL; give deSEC's API URL (default %s)", DefaultEndpoint)
 	}
 	if u.Scheme == "http" && !loopback(u.Hostname()) {
-		return nil, fmt.Errorf("desec: endpoint %s is plain http; use https (plain http only reaches loopback test servers)", u.Redacted())
+		return nil, errors.New("plain http; use https (plain http only reaches loopback test servers)")
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("desec: endpoint carries credentials in the URL; give the token in %s instead", EnvToken)
+		return nil, errors.New("credentials in the URL; give the API token as the token instead")
 	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"

@@ -19,17 +19,15 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 		return nil, err
 	}
 	p := &Provider{Token: tok, Endpoint: l.Get(EnvEndpoint)}
-	ttl, err := l.Seconds(EnvTTL, 1, 604800)
-	if err != nil {
-		return nil, err
+	if v := l.Get(EnvTTL); v != "" {
+		if p.TTL, err = ParseTTL(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", EnvTTL, v, err)
+		}
 	}
-	p.TTL = time.Duration(ttl) * time.Second
-	lag, set := lookup(EnvServingLag)
-	if p.Lag, err = l.Duration(EnvServingLag, true); err != nil {
-		return nil, err
-	}
-	if set && p.Lag == 0 && lag != "" {
-		p.Lag = -1 // an explicit 0: no lag at all
+	if v := l.Get(EnvServingLag); v != "" {
+		if p.Lag, err = ParseServingLag(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", EnvServingLag, v, err)
+		}
 	}
 	if tok == "" {
 		return nil, fmt.Errorf("%s is not set; set it (or %s_FILE) to a deSEC API token", EnvToken, EnvToken)
@@ -38,4 +36,23 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// ParseTTL parses a TTL of new RRsets: whole seconds from 1 to 604800
+// (deSEC raises it to the domain's minimum). Its error says what to give,
+// not the setting.
+func ParseTTL(v string) (time.Duration, error) {
+	n, err := envvar.ParseSeconds(v, 1, 604800)
+	return time.Duration(n) * time.Second, err
+}
+
+// ParseServingLag parses Lag: whole seconds or a duration; an explicit 0
+// is -1 (no lag at all, not the default). Its error says what to give,
+// not the setting.
+func ParseServingLag(v string) (time.Duration, error) {
+	d, err := envvar.ParseDuration(v, true)
+	if err == nil && d == 0 {
+		d = -1
+	}
+	return d, err
 }
