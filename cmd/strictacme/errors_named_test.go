@@ -230,6 +230,10 @@ func TestConfigProviderValueErrorsAllAtTheirKeys(t *testing.T) {
 	}{
 		{"desec", []string{`ttl = "abc"`, `token_file = "` + token + `"`}, `"abc": want whole seconds between 1 and 604800`, "DESEC_"},
 		{"desec", []string{`endpoint = "http://desec.example/api/v1/"`, `token_file = "` + token + `"`}, `"http://desec.example/api/v1/": plain http; use https`, "DESEC_"},
+		{"cloudflare", []string{`ttl = 5`, `api_token_file = "` + token + `"`}, `"5": want whole seconds between 60 and 86400`, "CLOUDFLARE_"},
+		{"cloudflare", []string{`endpoint = "cf.internal"`, `api_token_file = "` + token + `"`}, `"cf.internal": want the API's URL`, "CLOUDFLARE_"},
+		{"cloudflare", []string{`http_timeout = "-1s"`, `api_token_file = "` + token + `"`}, `"-1s": give a number of seconds`, "CLOUDFLARE_"},
+		{"cloudflare", []string{`serving_lag = "later"`, `api_token_file = "` + token + `"`}, `"later": want seconds or a duration`, "CLOUDFLARE_"},
 		{"desec", []string{`serving_lag = "soon"`, `token_env = "STRICTACME_TEST_UNSET_TOKEN"`}, `"soon": want seconds or a duration`, "DESEC_"},
 	}
 	var src strings.Builder

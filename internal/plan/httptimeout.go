@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -17,12 +18,9 @@ func legoHTTPTimeout(get func(string) (string, bool), name string, client *http.
 	if v = strings.TrimSpace(v); v == "" {
 		return client, nil
 	}
-	d, err := time.ParseDuration(v)
-	if n, err2 := strconv.Atoi(v); err2 == nil {
-		d, err = time.Duration(n)*time.Second, nil
-	}
-	if err != nil || d <= 0 {
-		return nil, fmt.Errorf("%s=%q: give a number of seconds, as lego reads it", name, v)
+	d, err := parseHTTPTimeout(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s=%q: %v", name, v, err)
 	}
 	c := &http.Client{}
 	if client != nil {
@@ -30,4 +28,18 @@ func legoHTTPTimeout(get func(string) (string, bool), name string, client *http.
 	}
 	c.Timeout = d
 	return c, nil
+}
+
+// parseHTTPTimeout parses a PREFIX_HTTP_TIMEOUT value: positive whole
+// seconds, or a duration. Its error says what to give, not the setting.
+func parseHTTPTimeout(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	d, err := time.ParseDuration(v)
+	if n, err2 := strconv.Atoi(v); err2 == nil {
+		d, err = time.Duration(n)*time.Second, nil
+	}
+	if err != nil || d <= 0 {
+		return 0, errors.New("give a number of seconds, as lego reads it")
+	}
+	return d, nil
 }

@@ -1,6 +1,7 @@
 package cloudflare
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -63,34 +64,61 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 		return nil, fmt.Errorf("%s is not set; create an API token with Zone:Read and DNS:Edit for the zone and set it (or %s_FILE)", EnvDNSToken, EnvDNSToken)
 	}
 	if v := plain(lookup, EnvBaseURL); v != "" {
-		u, err := url.Parse(v)
-		if err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http" {
-			return nil, fmt.Errorf("%s=%q: want the API's URL, e.g. %s", EnvBaseURL, v, DefaultBaseURL)
+		if p.BaseURL, err = ParseBaseURL(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", EnvBaseURL, v, err)
 		}
-		p.BaseURL = v
 	}
 	if v := plain(lookup, EnvTTL); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n != 1 && (n < 30 || n > 86400) {
-			return nil, fmt.Errorf("%s=%q: want whole seconds between 60 and 86400 (30 on Enterprise), or 1 for automatic", EnvTTL, v)
+		if p.TTL, err = ParseTTL(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", EnvTTL, v, err)
 		}
-		p.TTL = n
 	}
 	if v := plain(lookup, EnvServingLag); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			n, err2 := strconv.Atoi(v)
-			d, err = time.Duration(n)*time.Second, err2
+		if p.Lag, err = ParseServingLag(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", EnvServingLag, v, err)
 		}
-		if err != nil || d < 0 {
-			return nil, fmt.Errorf("%s=%q: want seconds or a duration such as 10s", EnvServingLag, v)
-		}
-		if d == 0 {
-			d = -1 // none, not the default
-		}
-		p.Lag = d
 	}
 	return p, nil
+}
+
+// ParseBaseURL parses an API base URL: http(s) with a host. Its error
+// says what to give, not the setting.
+func ParseBaseURL(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http" {
+		return "", fmt.Errorf("want the API's URL, e.g. %s", DefaultBaseURL)
+	}
+	return v, nil
+}
+
+// ParseTTL parses a TTL of TXT records: whole seconds from 30 to 86400,
+// or 1 for automatic. Its error says what to give, not the setting.
+func ParseTTL(v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n != 1 && (n < 30 || n > 86400) {
+		return 0, errors.New("want whole seconds between 60 and 86400 (30 on Enterprise), or 1 for automatic")
+	}
+	return n, nil
+}
+
+// ParseServingLag parses Lag: whole seconds or a duration; an explicit 0
+// is -1 (none, not the default). Its error says what to give, not the
+// setting.
+func ParseServingLag(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		n, err2 := strconv.Atoi(v)
+		d, err = time.Duration(n)*time.Second, err2
+	}
+	if err != nil || d < 0 {
+		return 0, errors.New("want seconds or a duration such as 10s")
+	}
+	if d == 0 {
+		d = -1
+	}
+	return d, nil
 }
 
 // plain reads name, else its CF_ alias.
