@@ -234,6 +234,10 @@ func TestConfigProviderValueErrorsAllAtTheirKeys(t *testing.T) {
 		{"cloudflare", []string{`endpoint = "cf.internal"`, `api_token_file = "` + token + `"`}, `"cf.internal": want the API's URL`, "CLOUDFLARE_"},
 		{"cloudflare", []string{`http_timeout = "-1s"`, `api_token_file = "` + token + `"`}, `"-1s": give a number of seconds`, "CLOUDFLARE_"},
 		{"cloudflare", []string{`serving_lag = "later"`, `api_token_file = "` + token + `"`}, `"later": want seconds or a duration`, "CLOUDFLARE_"},
+		{"digitalocean", []string{`ttl = 10`, `auth_token_file = "` + token + `"`}, `"10": want whole seconds between 30 and 86400`, "DO_"},
+		{"digitalocean", []string{`endpoint = "api.do.internal"`, `auth_token_file = "` + token + `"`}, `"api.do.internal": want the API's URL`, "DO_"},
+		{"digitalocean", []string{`http_timeout = "0"`, `auth_token_file = "` + token + `"`}, `"0": give a number of seconds`, "DO_"},
+		{"digitalocean", []string{`serving_lag = "-5"`, `auth_token_file = "` + token + `"`}, `"-5": want seconds or a duration`, "DO_"},
 		{"desec", []string{`serving_lag = "soon"`, `token_env = "STRICTACME_TEST_UNSET_TOKEN"`}, `"soon": want seconds or a duration`, "DESEC_"},
 	}
 	var src strings.Builder

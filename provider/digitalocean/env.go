@@ -1,6 +1,7 @@
 package digitalocean
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -38,30 +39,56 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 	p := &Provider{Token: tok}
 	get := func(name string) string { v, _ := lookup(name); return strings.TrimSpace(v) }
 	if v := get(EnvBaseURL); v != "" {
-		u, err := url.Parse(v)
-		if err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http" {
-			return nil, fmt.Errorf("%s=%q: want the API's URL, e.g. %s", EnvBaseURL, v, DefaultBaseURL)
+		if p.BaseURL, err = ParseBaseURL(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", EnvBaseURL, v, err)
 		}
-		p.BaseURL = v
 	}
 	if v := get(EnvTTL); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 30 || n > 86400 {
-			return nil, fmt.Errorf("%s=%q: want whole seconds between 30 and 86400", EnvTTL, v)
+		if p.TTL, err = ParseTTL(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", EnvTTL, v, err)
 		}
-		p.TTL = n
 	}
 	if v := get(EnvServingLag); v != "" {
-		d, err := seconds(v)
-		if err != nil || d < 0 {
-			return nil, fmt.Errorf("%s=%q: want seconds or a duration such as 10s", EnvServingLag, v)
+		if p.Lag, err = ParseServingLag(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", EnvServingLag, v, err)
 		}
-		if d == 0 {
-			d = -1 // none, not the default
-		}
-		p.Lag = d
 	}
 	return p, nil
+}
+
+// ParseBaseURL parses an API base URL: http(s) with a host. Its error
+// says what to give, not the setting.
+func ParseBaseURL(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http" {
+		return "", fmt.Errorf("want the API's URL, e.g. %s", DefaultBaseURL)
+	}
+	return v, nil
+}
+
+// ParseTTL parses a TTL of TXT records: whole seconds from 30 to 86400.
+// Its error says what to give, not the setting.
+func ParseTTL(v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 30 || n > 86400 {
+		return 0, errors.New("want whole seconds between 30 and 86400")
+	}
+	return n, nil
+}
+
+// ParseServingLag parses Lag: whole seconds or a duration; an explicit 0
+// is -1 (none, not the default). Its error says what to give, not the
+// setting.
+func ParseServingLag(v string) (time.Duration, error) {
+	d, err := seconds(strings.TrimSpace(v))
+	if err != nil || d < 0 {
+		return 0, errors.New("want seconds or a duration such as 10s")
+	}
+	if d == 0 {
+		d = -1
+	}
+	return d, nil
 }
 
 // seconds reads whole seconds (lego's form) or a Go duration.
