@@ -238,6 +238,10 @@ func TestConfigProviderValueErrorsAllAtTheirKeys(t *testing.T) {
 		{"digitalocean", []string{`endpoint = "api.do.internal"`, `auth_token_file = "` + token + `"`}, `"api.do.internal": want the API's URL`, "DO_"},
 		{"digitalocean", []string{`http_timeout = "0"`, `auth_token_file = "` + token + `"`}, `"0": give a number of seconds`, "DO_"},
 		{"digitalocean", []string{`serving_lag = "-5"`, `auth_token_file = "` + token + `"`}, `"-5": want seconds or a duration`, "DO_"},
+		{"powerdns", []string{`api_url = "https://pdns.example.net:8081/api/v1"`, `api_key_file = "` + token + `"`}, `"https://pdns.example.net:8081/api/v1": give the base URL without the /api/v1 path`, "PDNS_"},
+		{"powerdns", []string{`api_version = 0`, `api_url = "https://pdns.example.net:8081"`, `api_key_file = "` + token + `"`}, `"0": only API version 1`, "PDNS_"},
+		{"powerdns", []string{`ttl = 0`, `api_url = "https://pdns.example.net:8081"`, `api_key_file = "` + token + `"`}, `"0": want whole seconds between 1 and 86400`, "PDNS_"},
+		{"powerdns", []string{`serving_lag = "1 minute"`, `api_url = "https://pdns.example.net:8081"`, `api_key_file = "` + token + `"`}, `"1 minute": want seconds or a duration`, "PDNS_"},
 		{"desec", []string{`serving_lag = "soon"`, `token_env = "STRICTACME_TEST_UNSET_TOKEN"`}, `"soon": want seconds or a duration`, "DESEC_"},
 	}
 	var src strings.Builder

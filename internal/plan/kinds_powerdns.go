@@ -11,12 +11,12 @@ func init() {
 		LegoPrefix: "PDNS",
 		Help:       "PowerDNS Authoritative Server through its HTTP API (api=yes, api-key)",
 		Keys: []Key{
-			{Name: "api_url", Env: powerdns.EnvAPIURL, Required: true, Help: "the PowerDNS webserver's base URL, e.g. https://pdns.example.net:8081 (without /api/v1)"},
+			{Name: "api_url", Env: powerdns.EnvAPIURL, Required: true, Help: "the PowerDNS webserver's base URL, e.g. https://pdns.example.net:8081 (without /api/v1)", Check: checkWith(powerdns.ParseAPIURL)},
 			{Name: "api_key", Env: powerdns.EnvAPIKey, Secret: true, Required: true, Help: "the server's api-key, sent as X-API-Key"},
 			{Name: "server_name", Env: powerdns.EnvServerName, Help: "server id in the API paths (default localhost)"},
-			{Name: "api_version", Env: powerdns.EnvAPIVersion, Help: "API version in the paths; only 1 (PowerDNS 4 and later)"},
-			{Name: "ttl", Env: powerdns.EnvTTL, Help: "TTL of a new TXT RRset, seconds (default 120; an RRset already there keeps its TTL)"},
-			{Name: "serving_lag", Env: powerdns.EnvServingLag, Help: "how long the zone's secondaries take to serve a change the API accepted (default 0)"},
+			{Name: "api_version", Env: powerdns.EnvAPIVersion, Help: "API version in the paths; only 1 (PowerDNS 4 and later)", Type: Integer, Check: checkWith(powerdns.ParseAPIVersion)},
+			{Name: "ttl", Env: powerdns.EnvTTL, Help: "TTL of a new TXT RRset, seconds (default 120; an RRset already there keeps its TTL)", Type: Integer, Check: checkWith(powerdns.ParseTTL)},
+			{Name: "serving_lag", Env: powerdns.EnvServingLag, Help: "how long the zone's secondaries take to serve a change the API accepted (default 0)", Type: Seconds, Check: checkWith(powerdns.ParseServingLag)},
 		},
 		Traits: Traits{
 			Zones:    "the server's zone list (GET …/zones)",

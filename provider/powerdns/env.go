@@ -1,6 +1,7 @@
 package powerdns
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -36,12 +37,8 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 	if p.ServerURL == "" {
 		return nil, fmt.Errorf("%s is not set; set it to the PowerDNS webserver's base URL, e.g. https://pdns.example.net:8081", EnvAPIURL)
 	}
-	u, err := url.Parse(p.ServerURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("%s=%q: want an http or https URL such as https://pdns.example.net:8081", EnvAPIURL, p.ServerURL)
-	}
-	if strings.Contains(strings.TrimRight(u.Path, "/"), "/api") {
-		return nil, fmt.Errorf("%s=%q: give the base URL without the /api/v1 path; it is added", EnvAPIURL, p.ServerURL)
+	if _, err := ParseAPIURL(p.ServerURL); err != nil {
+		return nil, fmt.Errorf("%s=%q: %v", EnvAPIURL, p.ServerURL, err)
 	}
 	key, _, err := envsecret.Read(lookup, EnvAPIKey)
 	if err != nil {
@@ -52,29 +49,68 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 	}
 	p.APIKey = key
 	if v := get(EnvAPIVersion); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n != 1 {
-			return nil, fmt.Errorf("%s=%q: only API version 1 (PowerDNS 4 and later) is supported; unset it or set 1", EnvAPIVersion, v)
+		if p.APIVersion, err = ParseAPIVersion(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", EnvAPIVersion, v, err)
 		}
-		p.APIVersion = n
 	}
 	if v := get(EnvTTL); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 86400 {
-			return nil, fmt.Errorf("%s=%q: want whole seconds between 1 and 86400", EnvTTL, v)
+		if p.TTL, err = ParseTTL(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", EnvTTL, v, err)
 		}
-		p.TTL = n
 	}
 	if v := get(EnvServingLag); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			n, err2 := strconv.Atoi(v)
-			d, err = time.Duration(n)*time.Second, err2
+		if p.Lag, err = ParseServingLag(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", EnvServingLag, v, err)
 		}
-		if err != nil || d < 0 {
-			return nil, fmt.Errorf("%s=%q: want seconds or a duration such as 30s", EnvServingLag, v)
-		}
-		p.Lag = d
 	}
 	return p, nil
+}
+
+// ParseAPIURL parses the webserver's base URL: http(s) with a host and
+// without the /api path (it is added). Its error says what to give, not
+// the setting.
+func ParseAPIURL(v string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(v))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, errors.New("want an http or https URL such as https://pdns.example.net:8081")
+	}
+	if strings.Contains(strings.TrimRight(u.Path, "/"), "/api") {
+		return nil, errors.New("give the base URL without the /api/v1 path; it is added")
+	}
+	return u, nil
+}
+
+// ParseAPIVersion parses the API version of the paths: only 1. Its error
+// says what to give, not the setting.
+func ParseAPIVersion(v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n != 1 {
+		return 0, errors.New("only API version 1 (PowerDNS 4 and later) is supported; unset it or set 1")
+	}
+	return n, nil
+}
+
+// ParseTTL parses a TTL of new RRsets: whole seconds from 1 to 86400. Its
+// error says what to give, not the setting.
+func ParseTTL(v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 || n > 86400 {
+		return 0, errors.New("want whole seconds between 1 and 86400")
+	}
+	return n, nil
+}
+
+// ParseServingLag parses Lag: whole seconds or a duration. Its error says
+// what to give, not the setting.
+func ParseServingLag(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		n, err2 := strconv.Atoi(v)
+		d, err = time.Duration(n)*time.Second, err2
+	}
+	if err != nil || d < 0 {
+		return 0, errors.New("want seconds or a duration such as 30s")
+	}
+	return d, nil
 }
