@@ -242,6 +242,11 @@ func TestConfigProviderValueErrorsAllAtTheirKeys(t *testing.T) {
 		{"powerdns", []string{`api_version = 0`, `api_url = "https://pdns.example.net:8081"`, `api_key_file = "` + token + `"`}, `"0": only API version 1`, "PDNS_"},
 		{"powerdns", []string{`ttl = 0`, `api_url = "https://pdns.example.net:8081"`, `api_key_file = "` + token + `"`}, `"0": want whole seconds between 1 and 86400`, "PDNS_"},
 		{"powerdns", []string{`serving_lag = "1 minute"`, `api_url = "https://pdns.example.net:8081"`, `api_key_file = "` + token + `"`}, `"1 minute": want seconds or a duration`, "PDNS_"},
+		{"route53", []string{`hosted_zone_id = "example.com"`}, `"example.com": want a hosted zone ID`, "AWS_"},
+		{"route53", []string{`max_retries = 99`}, `"99": want a whole number between 0 and 50`, "AWS_"},
+		{"route53", []string{`ttl = "1h"`}, `"1h": want whole seconds between 1 and 86400`, "AWS_"},
+		{"route53", []string{`wait_for_sync = "yes please"`}, `"yes please": want true or false`, "AWS_"},
+		{"route53", []string{`sync_timeout = "0s"`}, `"0s": want seconds or a duration`, "AWS_"},
 		{"desec", []string{`serving_lag = "soon"`, `token_env = "STRICTACME_TEST_UNSET_TOKEN"`}, `"soon": want seconds or a duration`, "DESEC_"},
 	}
 	var src strings.Builder

@@ -1,6 +1,7 @@
 package route53
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -59,43 +60,91 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 	if (p.AccessKeyID == "") != (p.SecretAccessKey == "") {
 		return nil, fmt.Errorf("only one of %s and %s is set; set both, or neither to use the AWS credential chain (%s, instance or task role)", EnvAccessKeyID, EnvSecretAccessKey, EnvProfile)
 	}
-	if p.HostedZoneID != "" && !strings.HasPrefix(strings.TrimPrefix(p.HostedZoneID, "/hostedzone/"), "Z") {
-		return nil, fmt.Errorf("%s=%q: want a hosted zone ID such as Z0123456789ABCDEFGHIJ (Route 53 console, hosted zone details)", EnvHostedZoneID, p.HostedZoneID)
+	if p.HostedZoneID != "" {
+		if _, err := ParseHostedZoneID(p.HostedZoneID); err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", EnvHostedZoneID, p.HostedZoneID, err)
+		}
 	}
 	if v := get(EnvMaxRetries); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 50 {
-			return nil, fmt.Errorf("%s=%q: want a whole number between 0 and 50", EnvMaxRetries, v)
-		}
-		p.MaxRetries = n
-		if n == 0 {
-			p.MaxRetries = -1
+		if p.MaxRetries, err = ParseMaxRetries(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", EnvMaxRetries, v, err)
 		}
 	}
 	if v := get(EnvTTL); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 86400 {
-			return nil, fmt.Errorf("%s=%q: want whole seconds between 1 and 86400", EnvTTL, v)
+		if p.TTL, err = ParseTTL(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", EnvTTL, v, err)
 		}
-		p.TTL = n
 	}
 	if v := get(EnvWaitForSync); v != "" {
-		b, err := strconv.ParseBool(v)
+		b, err := ParseWaitForSync(v)
 		if err != nil {
-			return nil, fmt.Errorf("%s=%q: want true or false", EnvWaitForSync, v)
+			return nil, fmt.Errorf("%s=%q: %v", EnvWaitForSync, v, err)
 		}
 		p.NoWait = !b
 	}
 	if v := get(EnvSyncTimeout); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			n, err2 := strconv.Atoi(v)
-			d, err = time.Duration(n)*time.Second, err2
+		if p.SyncTimeout, err = ParseSyncTimeout(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", EnvSyncTimeout, v, err)
 		}
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("%s=%q: want seconds or a duration such as 3m", EnvSyncTimeout, v)
-		}
-		p.SyncTimeout = d
 	}
 	return p, nil
+}
+
+// ParseHostedZoneID parses a hosted zone ID ("Z…", optionally with the
+// "/hostedzone/" prefix). Its error says what to give, not the setting.
+func ParseHostedZoneID(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if !strings.HasPrefix(strings.TrimPrefix(v, "/hostedzone/"), "Z") {
+		return "", errors.New("want a hosted zone ID such as Z0123456789ABCDEFGHIJ (Route 53 console, hosted zone details)")
+	}
+	return v, nil
+}
+
+// ParseMaxRetries parses MaxRetries: a whole number from 0 to 50; an
+// explicit 0 is -1 (no retries, not the default). Its error says what to
+// give, not the setting.
+func ParseMaxRetries(v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 || n > 50 {
+		return 0, errors.New("want a whole number between 0 and 50")
+	}
+	if n == 0 {
+		n = -1
+	}
+	return n, nil
+}
+
+// ParseTTL parses a TTL of new RRsets: whole seconds from 1 to 86400. Its
+// error says what to give, not the setting.
+func ParseTTL(v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 || n > 86400 {
+		return 0, errors.New("want whole seconds between 1 and 86400")
+	}
+	return n, nil
+}
+
+// ParseWaitForSync parses whether to wait for INSYNC: true or false. Its
+// error says what to give, not the setting.
+func ParseWaitForSync(v string) (bool, error) {
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return false, errors.New("want true or false")
+	}
+	return b, nil
+}
+
+// ParseSyncTimeout parses SyncTimeout: positive whole seconds or a
+// duration. Its error says what to give, not the setting.
+func ParseSyncTimeout(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		n, err2 := strconv.Atoi(v)
+		d, err = time.Duration(n)*time.Second, err2
+	}
+	if err != nil || d <= 0 {
+		return 0, errors.New("want seconds or a duration such as 3m")
+	}
+	return d, nil
 }
