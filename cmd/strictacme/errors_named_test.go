@@ -247,6 +247,10 @@ func TestConfigProviderValueErrorsAllAtTheirKeys(t *testing.T) {
 		{"route53", []string{`ttl = "1h"`}, `"1h": want whole seconds between 1 and 86400`, "AWS_"},
 		{"route53", []string{`wait_for_sync = "yes please"`}, `"yes please": want true or false`, "AWS_"},
 		{"route53", []string{`sync_timeout = "0s"`}, `"0s": want seconds or a duration`, "AWS_"},
+		{"namecheap", []string{`ttl = 5`, `api_user = "me"`, `api_key_file = "` + token + `"`}, `"5": want whole seconds between`, "NAMECHEAP_"},
+		{"namecheap", []string{`client_ip = "2001:db8::1"`, `api_user = "me"`, `api_key_file = "` + token + `"`}, `"2001:db8::1": not an IPv4 address`, "NAMECHEAP_"},
+		{"namecheap", []string{`sandbox = "maybe"`, `api_user = "me"`, `api_key_file = "` + token + `"`}, `"maybe": want true or false`, "NAMECHEAP_"},
+		{"namecheap", []string{`settle_delay = "-1m"`, `api_user = "me"`, `api_key_file = "` + token + `"`}, `"-1m": want a duration such as 2m`, "NAMECHEAP_"},
 		{"desec", []string{`serving_lag = "soon"`, `token_env = "STRICTACME_TEST_UNSET_TOKEN"`}, `"soon": want seconds or a duration`, "DESEC_"},
 	}
 	var src strings.Builder

@@ -3,9 +3,11 @@ package namecheap
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -155,11 +157,9 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 		return Config{}, err
 	}
 	if v := get(EnvTTL); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < minTTL || n > maxTTL {
-			return Config{}, fmt.Errorf("%s=%q: want whole seconds between %d and %d (setHosts rejects others)", EnvTTL, v, minTTL, maxTTL)
+		if cfg.TTL, err = ParseTTL(v); err != nil {
+			return Config{}, fmt.Errorf("%s=%q: %v", EnvTTL, v, err)
 		}
-		cfg.TTL = n
 	}
 	if v := get(EnvHTTPTimeout); v != "" {
 		d, err := time.ParseDuration(v)
@@ -174,16 +174,9 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 		cfg.CallTimeout = d
 	}
 	if v := get(EnvSettleDelay); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			if n, err2 := strconv.Atoi(v); err2 == nil {
-				d, err = time.Duration(n)*time.Second, nil
-			}
+		if cfg.SettleDelay, err = ParseSettleDelay(v); err != nil {
+			return Config{}, fmt.Errorf("%s=%q: %v", EnvSettleDelay, v, err)
 		}
-		if err != nil || d < 0 {
-			return Config{}, fmt.Errorf("%s=%q: want a duration such as 2m or 90s", EnvSettleDelay, v)
-		}
-		cfg.SettleDelay = d
 	}
 	return cfg, nil
 }
@@ -211,11 +204,57 @@ func boolVar(v, name string) (bool, error) {
 	if v == "" {
 		return false, nil
 	}
-	b, err := strconv.ParseBool(v)
+	b, err := ParseBool(v)
 	if err != nil {
-		return false, fmt.Errorf("%s=%q: want true or false", name, v)
+		return false, fmt.Errorf("%s=%q: %v", name, v, err)
 	}
 	return b, nil
+}
+
+// ParseBool parses a switch (sandbox, allow_ddns): true or false. Its
+// error says what to give, not the setting.
+func ParseBool(v string) (bool, error) {
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return false, errors.New("want true or false")
+	}
+	return b, nil
+}
+
+// ParseTTL parses Config.TTL: whole seconds within what setHosts takes.
+// Its error says what to give, not the setting.
+func ParseTTL(v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < minTTL || n > maxTTL {
+		return 0, fmt.Errorf("want whole seconds between %d and %d (setHosts rejects others)", minTTL, maxTTL)
+	}
+	return n, nil
+}
+
+// ParseSettleDelay parses Config.SettleDelay: a duration or whole
+// seconds, not negative. Its error says what to give, not the setting.
+func ParseSettleDelay(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		if n, err2 := strconv.Atoi(v); err2 == nil {
+			d, err = time.Duration(n)*time.Second, nil
+		}
+	}
+	if err != nil || d < 0 {
+		return 0, errors.New("want a duration such as 2m or 90s")
+	}
+	return d, nil
+}
+
+// ParseClientIP parses Config.ClientIP: an IPv4 address, the only kind
+// Namecheap whitelists. Its error says what to give, not the setting.
+func ParseClientIP(v string) (netip.Addr, error) {
+	ip, err := netip.ParseAddr(strings.TrimSpace(v))
+	if err != nil || !ip.Is4() {
+		return netip.Addr{}, errors.New("not an IPv4 address; Namecheap whitelists IPv4 only")
+	}
+	return ip, nil
 }
 
 // RootsWithExtra returns the system roots plus the certificates in the given

@@ -138,9 +138,8 @@ func (p *Provider) init(cfg Config) error {
 		return err
 	}
 	if cfg.ClientIP != "" {
-		ip, err := netip.ParseAddr(cfg.ClientIP)
-		if err != nil || !ip.Is4() {
-			return fmt.Errorf("namecheap: %s=%q is not an IPv4 address; Namecheap whitelists IPv4 only", EnvClientIP, cfg.ClientIP)
+		if _, err := ParseClientIP(cfg.ClientIP); err != nil {
+			return fmt.Errorf("namecheap: %s=%q is %v", EnvClientIP, cfg.ClientIP, err)
 		}
 	}
 	ipURLSet := cfg.ClientIPURL != ""
