@@ -251,6 +251,11 @@ func TestConfigProviderValueErrorsAllAtTheirKeys(t *testing.T) {
 		{"namecheap", []string{`client_ip = "2001:db8::1"`, `api_user = "me"`, `api_key_file = "` + token + `"`}, `"2001:db8::1": not an IPv4 address`, "NAMECHEAP_"},
 		{"namecheap", []string{`sandbox = "maybe"`, `api_user = "me"`, `api_key_file = "` + token + `"`}, `"maybe": want true or false`, "NAMECHEAP_"},
 		{"namecheap", []string{`settle_delay = "-1m"`, `api_user = "me"`, `api_key_file = "` + token + `"`}, `"-1m": want a duration such as 2m`, "NAMECHEAP_"},
+		{"rfc2136", []string{`tsig_algorithm = "hmac-md5"`, `nameserver = "127.0.0.1:5353"`, `tsig_key = "k"`, `tsig_secret_file = "` + token + `"`}, `"hmac-md5": TSIG algorithm hmac-md5 is not accepted`, "RFC2136_"},
+		{"rfc2136", []string{`ttl = 0`, `nameserver = "127.0.0.1:5353"`}, `"0": want whole seconds between 1 and 86400`, "RFC2136_"},
+		{"rfc2136", []string{`dns_timeout = "0s"`, `nameserver = "127.0.0.1:5353"`}, `"0s": want seconds or a duration`, "RFC2136_"},
+		{"rfc2136", []string{`serving_lag = "a while"`, `nameserver = "127.0.0.1:5353"`}, `"a while": want seconds or a duration`, "RFC2136_"},
+		{"rfc2136", []string{`transfer = "axfr"`, `nameserver = "127.0.0.1:5353"`}, `"axfr": want true or false`, "RFC2136_"},
 		{"desec", []string{`serving_lag = "soon"`, `token_env = "STRICTACME_TEST_UNSET_TOKEN"`}, `"soon": want seconds or a duration`, "DESEC_"},
 	}
 	var src strings.Builder

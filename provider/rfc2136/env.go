@@ -1,6 +1,7 @@
 package rfc2136
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -69,17 +70,19 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 		return nil, fmt.Errorf("%s is set but %s is not; set it to the name of the key on the server", EnvTSIGSecret, EnvTSIGKey)
 	}
 	if v := get(EnvTTL); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 86400 {
-			return nil, fmt.Errorf("%s=%q: want whole seconds between 1 and 86400", EnvTTL, v)
+		if p.TTL, err = ParseTTL(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", EnvTTL, v, err)
 		}
-		p.TTL = n
 	}
-	if p.Timeout, err = duration(get(EnvTimeout), EnvTimeout, false); err != nil {
-		return nil, err
+	if v := get(EnvTimeout); v != "" {
+		if p.Timeout, err = ParseTimeout(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", EnvTimeout, v, err)
+		}
 	}
-	if p.Lag, err = duration(get(EnvServingLag), EnvServingLag, true); err != nil {
-		return nil, err
+	if v := get(EnvServingLag); v != "" {
+		if p.Lag, err = ParseServingLag(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", EnvServingLag, v, err)
+		}
 	}
 	if _, err := p.key(); err != nil {
 		return nil, fmt.Errorf("%w (%s)", err, keyVars(p))
@@ -103,18 +106,44 @@ func Transfer(lookup func(string) (string, bool)) (bool, error) {
 	if v == "" {
 		return false, nil
 	}
-	b, err := strconv.ParseBool(v)
+	b, err := ParseTransfer(v)
 	if err != nil {
-		return false, fmt.Errorf("%s=%q: want true or false", EnvTransfer, v)
+		return false, fmt.Errorf("%s=%q: %v", EnvTransfer, v, err)
 	}
 	return b, nil
 }
 
-// duration reads whole seconds (lego's form) or a Go duration.
-func duration(v, name string, zeroOK bool) (time.Duration, error) {
-	if v == "" {
-		return 0, nil
+// ParseTransfer parses whether the key may transfer the zone: true or
+// false. Its error says what to give, not the setting.
+func ParseTransfer(v string) (bool, error) {
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return false, errors.New("want true or false")
 	}
+	return b, nil
+}
+
+// ParseTTL parses a TTL of TXT records: whole seconds from 1 to 86400. Its
+// error says what to give, not the setting.
+func ParseTTL(v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 || n > 86400 {
+		return 0, errors.New("want whole seconds between 1 and 86400")
+	}
+	return n, nil
+}
+
+// ParseTimeout parses Timeout: positive whole seconds or a duration. Its
+// error says what to give, not the setting.
+func ParseTimeout(v string) (time.Duration, error) { return duration(v, false) }
+
+// ParseServingLag parses Lag: whole seconds or a duration, 0 for none. Its
+// error says what to give, not the setting.
+func ParseServingLag(v string) (time.Duration, error) { return duration(v, true) }
+
+// duration reads whole seconds (lego's form) or a Go duration.
+func duration(v string, zeroOK bool) (time.Duration, error) {
+	v = strings.TrimSpace(v)
 	d, err := time.ParseDuration(v)
 	if err != nil {
 		n, err2 := strconv.Atoi(v)
@@ -123,7 +152,7 @@ func duration(v, name string, zeroOK bool) (time.Duration, error) {
 		}
 	}
 	if err != nil || d < 0 || (d == 0 && !zeroOK) {
-		return 0, fmt.Errorf("%s=%q: want seconds or a duration such as 10s", name, v)
+		return 0, errors.New("want seconds or a duration such as 10s")
 	}
 	return d, nil
 }
