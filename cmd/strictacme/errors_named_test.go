@@ -256,6 +256,7 @@ func TestConfigProviderValueErrorsAllAtTheirKeys(t *testing.T) {
 		{"rfc2136", []string{`dns_timeout = "0s"`, `nameserver = "127.0.0.1:5353"`}, `"0s": want seconds or a duration`, "RFC2136_"},
 		{"rfc2136", []string{`serving_lag = "a while"`, `nameserver = "127.0.0.1:5353"`}, `"a while": want seconds or a duration`, "RFC2136_"},
 		{"rfc2136", []string{`transfer = "axfr"`, `nameserver = "127.0.0.1:5353"`}, `"axfr": want true or false`, "RFC2136_"},
+		{"hetzner", []string{`serving_lag = "-1s"`, `api_token_file = "` + token + `"`}, `"-1s": want seconds or a duration`, "HETZNER_"},
 		{"desec", []string{`serving_lag = "soon"`, `token_env = "STRICTACME_TEST_UNSET_TOKEN"`}, `"soon": want seconds or a duration`, "DESEC_"},
 	}
 	var src strings.Builder

@@ -1,6 +1,9 @@
 package plan
 
 import (
+	"time"
+
+	"github.com/strictacme/strictacme/internal/envvar"
 	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/provider/hetzner"
 )
@@ -13,9 +16,9 @@ func init() {
 		Keys: []Key{
 			{Name: "api_token", Env: hetzner.EnvAPIToken, Secret: true, Help: "Hetzner Cloud API token, Read & Write (selects the Cloud API; give this or api_key)"},
 			{Name: "api_key", Env: hetzner.EnvAPIKey, Secret: true, Help: "DNS Console API token (selects that API; give this or api_token)"},
-			{Name: "ttl", Env: hetzner.EnvTTL, Help: "TTL of new TXT records, seconds, at least 60 (TXT already at a name give theirs)"},
+			{Name: "ttl", Env: hetzner.EnvTTL, Help: "TTL of new TXT records, seconds, at least 60 (TXT already at a name give theirs)", Type: Integer},
 			{Name: "endpoint", Env: hetzner.EnvEndpoint, Help: "API base URL (default " + hetzner.DefaultCloudEndpoint + ", or " + hetzner.DefaultEndpoint + " with api_key)"},
-			{Name: "serving_lag", Env: hetzner.EnvServingLag, Help: "how long Hetzner's name servers take to serve a change (default 0)"},
+			{Name: "serving_lag", Env: hetzner.EnvServingLag, Help: "how long Hetzner's name servers take to serve a change (default 0)", Type: Seconds, Check: checkWith(func(v string) (time.Duration, error) { return envvar.ParseDuration(v, true) })},
 		},
 		Traits: Traits{
 			Zones:    "GET /zones (paginated), the longest zone holding the name",
