@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/issue"
+	"github.com/strictacme/strictacme/internal/jsonout"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/store"
 )
@@ -91,9 +91,7 @@ func runAccount(ctx context.Context, f *accountFlags, stdout, stderr io.Writer) 
 	}
 	view := state.View(directory)
 	if f.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(view)
+		return jsonout.Write(stdout, view)
 	}
 	fmt.Fprintf(stdout, "account  %s\nCA       %s\nstatus   %s\ncontact  %s\n", view.URL, view.Directory, view.Status, strings.Join(view.Contact, ", "))
 	if view.Created != "" {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/jsonout"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/preflight"
 )
@@ -55,9 +55,7 @@ the first failure. See docs/check.md.`,
 			}
 			out := preflight.Summarize(reps)
 			if f.json {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				_ = enc.Encode(out)
+				_ = jsonout.Write(cmd.OutOrStdout(), out)
 			} else {
 				printChecks(cmd.OutOrStdout(), out)
 			}

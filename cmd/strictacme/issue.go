@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/job"
+	"github.com/strictacme/strictacme/internal/jsonout"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/resolver"
 	"github.com/strictacme/strictacme/internal/store"
@@ -260,9 +260,7 @@ func buildResolvers(specs []string, roots *x509.CertPool, ipv4 bool, timeout tim
 func runJob(ctx context.Context, j *job.Job, asJSON bool, stdout, stderr io.Writer) error {
 	out, err := j.Run(ctx, stderr)
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(out)
+		_ = jsonout.Write(stdout, out)
 	} else if out.Certificate != nil {
 		fmt.Fprintf(stdout, "certificate for %s in %s (not after %s)\n", strings.Join(out.Names, ", "), out.Certificate.Dir, out.Certificate.NotAfter.Format(time.RFC3339))
 	}
@@ -276,9 +274,7 @@ func printNotDue(out *job.Result, asJSON bool, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, out.NotDue)
 		return nil
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return jsonout.Write(stdout, out)
 }
 
 // The run lock of import, account and revoke: one run at a time per

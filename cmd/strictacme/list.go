@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/jsonout"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/store"
@@ -29,7 +29,10 @@ window (ARI) as last fetched by renew, the profile, the CA and the result of
 the last renewal attempt. Nothing is sent to the CA.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if foreignTree(hintOut(cmd, asJSON), path) && !asJSON {
+			if foreignTree(hintOut(cmd, asJSON), path) {
+				if asJSON { // nothing of strictacme's stored there
+					return jsonout.Write(cmd.OutOrStdout(), listDoc{})
+				}
 				return nil
 			}
 			entries, err := listCerts(path, now())
@@ -37,20 +40,20 @@ the last renewal attempt. Nothing is sent to the CA.`,
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				if entries == nil {
-					entries = []renewal.Entry{}
-				}
-				return enc.Encode(entries)
+				return jsonout.Write(cmd.OutOrStdout(), listDoc{Certificates: entries})
 			}
 			printList(cmd.OutOrStdout(), entries)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&path, "path", defaultPath(), "state directory: accounts, certificates, journal")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array instead of a table")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object with the list of certificates instead of a table")
 	return withEnv(cmd)
+}
+
+// listDoc is list's --json document.
+type listDoc struct {
+	Certificates []renewal.Entry `json:"certificates"`
 }
 
 // listCerts lists the certificates stored in path (renewal.List).

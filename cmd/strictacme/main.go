@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/jsonout"
 	"github.com/strictacme/strictacme/internal/redact"
 	buildversion "github.com/strictacme/strictacme/internal/version"
 	"github.com/strictacme/strictacme/provider/namecheap"
@@ -139,7 +139,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(rerr, "strictacme: "+err.Error())
 	if out.n == 0 && wantsJSON(args) {
 		// A CI job piping --json into jq still gets one object.
-		_ = json.NewEncoder(rout).Encode(struct {
+		_ = jsonout.Write(rout, struct {
 			OK       bool   `json:"ok"`
 			ExitCode int    `json:"exit_code"`
 			Error    string `json:"error"`

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/jsonout"
 	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/persist"
 	"github.com/strictacme/strictacme/internal/plan"
@@ -146,9 +146,7 @@ func (f *persistFlags) run(ctx context.Context, stdout, stderr io.Writer) error 
 		out.Error = err.Error()
 	}
 	if f.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(out)
+		_ = jsonout.Write(stdout, out)
 		return err
 	}
 	for _, l := range out.Zone {

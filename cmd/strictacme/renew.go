@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/job"
+	"github.com/strictacme/strictacme/internal/jsonout"
 	"github.com/strictacme/strictacme/internal/metrics"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
@@ -112,6 +112,9 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		return usage("--path is empty; give a state directory")
 	}
 	if foreignTree(stderr, f.path) {
+		if f.json { // still the one document a script reads: nothing ran
+			return jsonout.Write(stdout, &renewal.Summary{OK: true})
+		}
 		return nil
 	}
 	run := &job.Renewal{
@@ -131,9 +134,7 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		return runErr
 	}
 	if f.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(sum)
+		_ = jsonout.Write(stdout, sum)
 	} else if sum.Renewed > 0 || sum.Failed > 0 {
 		issued, notDue := sum.Tally()
 		// sum.Renewed (and the JSON "renewed") counts first issues too;

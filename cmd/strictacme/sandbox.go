@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/strictacme/strictacme/internal/job"
+	"github.com/strictacme/strictacme/internal/jsonout"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/names"
@@ -153,9 +154,7 @@ func sandboxJSON(w io.Writer, doc []byte, rootFile string, err error) error {
 	if err == nil {
 		out.RootCA = rootFile
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if eerr := enc.Encode(out); eerr != nil {
+	if eerr := jsonout.Write(w, out); eerr != nil {
 		return errors.Join(err, eerr)
 	}
 	return err

@@ -140,6 +140,7 @@ type Result struct {
 	OK          bool           `json:"ok"`
 	ExitCode    int            `json:"exit_code"`
 	Error       string         `json:"error,omitempty"`
+	Name        string         `json:"name"` // the certificate's name, as in list and renew
 	Names       []string       `json:"names"`
 	Directory   string         `json:"ca_directory"`
 	Reordered   string         `json:"reordered,omitempty"`
@@ -175,7 +176,7 @@ func FilesOf(root string, c *store.Certificate) *CertFiles {
 }
 
 func (j *Job) result(res *issue.Result, err error) *Result {
-	out := &Result{OK: err == nil, ExitCode: exitcode.Of(err), Directory: j.Directory, Reordered: j.Why}
+	out := &Result{OK: err == nil, ExitCode: exitcode.Of(err), Name: j.Settings.Name, Directory: j.Directory, Reordered: j.Why}
 	for _, id := range j.Identifiers {
 		out.Names = append(out.Names, id.ASCII)
 	}
@@ -213,7 +214,7 @@ func (j *Job) NotDue(now time.Time) (out *Result, done bool, err error) {
 		return nil, false, nil
 	}
 	return &Result{
-		OK: true, Names: c.Meta.Names, Directory: c.Meta.Directory, Certificate: FilesOf(j.Path, c),
+		OK: true, Name: c.Name, Names: c.Meta.Names, Directory: c.Meta.Directory, Certificate: FilesOf(j.Path, c),
 		NotDue: fmt.Sprintf("%s is stored and not due (renewal at %s: %s); nothing ordered; --force orders anyway", c.Name, d.At.UTC().Format(time.RFC3339), d.Reason),
 	}, true, nil
 }

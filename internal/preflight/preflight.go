@@ -114,7 +114,7 @@ type Target struct {
 
 // Report is every check of one certificate, in the order they ran.
 type Report struct {
-	Certificate string   `json:"certificate"`
+	Certificate string   `json:"name"` // the certificate's name, as in list and renew
 	Names       []string `json:"names"`
 	Directory   string   `json:"ca_directory"`
 	Rows        []Row    `json:"checks"`
