@@ -75,7 +75,7 @@ key_type = "ec384"
 		t.Fatal(err)
 	}
 	w.Recursive.Advance(2 * time.Minute)
-	code, out, errs = runCLI(t, "run", "--config", f)
+	code, out, errs = runCLI(t, "run", "--config", f, "--log-level", "debug")
 	if code != 0 || !strings.Contains(errs, "the config file changed it: names shop.example.com,www.example.com, stored www.example.com") {
 		t.Fatalf("run after adding a name: exit %d\n%s\n%s", code, out, errs)
 	}
@@ -181,7 +181,7 @@ names = ["old.example.com"]
 	if code != exitcode.Usage || !strings.Contains(errs, "old was stored without its settings") {
 		t.Fatalf("renew before: exit %d\n%s", code, errs)
 	}
-	code, _, errs = runCLI(t, "run", "--config", f)
+	code, _, errs = runCLI(t, "run", "--config", f, "--log-level", "debug")
 	if code != 0 || !strings.Contains(errs, "old: stored without its settings; recorded those of the config file") || !strings.Contains(errs, "old: not due") {
 		t.Fatalf("run: exit %d\n%s", code, errs)
 	}

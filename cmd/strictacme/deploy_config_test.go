@@ -67,7 +67,7 @@ install_fullchain = "` + filepath.Join(out, "web.crt") + `"
 	if err := os.WriteFile(f, []byte(worldHead(t, w, filepath.Dir(f))+changed), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if errs := run("run", "--config", f); !strings.Contains(errs, "web: not due") || !strings.Contains(errs, "installed pem "+pem+" (0640)") || count() != 2 || mode() != 0o640 {
+	if errs := run("run", "--config", f, "--log-level", "debug"); !strings.Contains(errs, "web: not due") || !strings.Contains(errs, "installed pem "+pem+" (0640)") || count() != 2 || mode() != 0o640 {
 		t.Fatalf("mode changed in the file: %d reloads, mode %04o\n%s", count(), mode(), errs)
 	}
 	if errs := run("renew", "--path", state); strings.Contains(errs, "installed") || count() != 2 || mode() != 0o640 {

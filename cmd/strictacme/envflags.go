@@ -89,9 +89,16 @@ func flagGiven(name string) bool { return givenSet[name] }
 // shows it, and sets flags the user did not give on the command line from
 // their environment variables. Repeatable flags take a comma-separated list.
 // Call it from PreRunE (bindEnvHook does this for a whole command).
-func bindEnv(cmd *cobra.Command) error {
+func bindEnv(cmd *cobra.Command) error { return bindEnvOf(cmd, nil) }
+
+// bindEnvOf is bindEnv for the flags of cmd that only accepts (all if
+// nil).
+func bindEnvOf(cmd *cobra.Command, only func(name string) bool) error {
 	var err error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if only != nil && !only(f.Name) {
+			return
+		}
 		if f.Changed {
 			givenSet[f.Name] = true
 		}
@@ -103,10 +110,10 @@ func bindEnv(cmd *cobra.Command) error {
 		if v == "" && old != "" {
 			if ov := os.Getenv(old); ov != "" {
 				if readOld && !insideHook() {
-					fmt.Fprintf(cmd.ErrOrStderr(), "strictacme: warning: %s is deprecated for --%s; use %s\n", old, f.Name, name)
+					logger.Warn(fmt.Sprintf("strictacme: warning: %s is deprecated for --%s; use %s", old, f.Name, name))
 					name, v, ok = old, ov, true
 				} else if !readOld {
-					fmt.Fprintf(cmd.ErrOrStderr(), "strictacme: warning: %s is not read by %s (it sets another command's --%s); use %s\n", old, cmd.Name(), f.Name, name)
+					logger.Warn(fmt.Sprintf("strictacme: warning: %s is not read by %s (it sets another command's --%s); use %s", old, cmd.Name(), f.Name, name))
 				}
 			}
 		}

@@ -47,7 +47,12 @@ func envReadings(envOf func(*cobra.Command, *pflag.Flag) string) map[string][]re
 			walk(sub)
 		}
 	}
-	for _, c := range newRootCmd().Commands() {
+	root := newRootCmd()
+	// The log flags are every command's, read by each from one variable.
+	root.PersistentFlags().VisitAll(func(f *pflag.Flag) {
+		add(envOf(root, f), reading{"--" + f.Name, envSuffix.ReplaceAllString(f.Usage, "")})
+	})
+	for _, c := range root.Commands() {
 		walk(c)
 	}
 	for _, n := range hooks.VarNames() {

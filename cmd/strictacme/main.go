@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strconv"
@@ -56,6 +57,17 @@ Every flag can also be set by the environment variable shown in its help.`,
 	})
 	for _, f := range commands {
 		root.AddCommand(f())
+	}
+	logOpts = logFlags{}
+	logOpts.register(root)
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		if err := configureLog(c, &logOpts, logDest); err != nil {
+			return err
+		}
+		if logOpts.quiet && !jsonAsked(c) {
+			c.Root().SetOut(io.Discard) // errors only: no summary either
+		}
+		return nil
 	}
 	root.RunE = func(c *cobra.Command, _ []string) error {
 		return exitcode.With(exitcode.Usage, errors.New("no command given; run one of these (strictacme COMMAND --help says more):\n"+commandList(c)))
@@ -110,18 +122,26 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, k := range secretEnv {
 		redact.Add(os.Getenv(k))
 	}
+	// The redacting writer is below the log handler: whatever a record
+	// holds, in either format, is redacted before it reaches stderr.
 	rout, rerr := redact.NewWriter(stdout), redact.NewWriter(stderr)
 	defer func() { _ = rout.Flush(); _ = rerr.Flush() }()
-	prevLog := logOut
-	logOut = rerr
-	defer func() { logOut = prevLog }()
+	errw := &logWriter{}
+	defer errw.Flush()
+	prevLog, prevLogger := logOut, logger
+	logOut, logger = errw, slog.New(&textHandler{w: rerr, level: slog.LevelInfo})
+	defer func() { logOut, logger = prevLog, prevLogger }()
 	fromEnv, givenSet = map[string]string{}, map[string]bool{}
 	root := newRootCmd()
 	root.SetArgs(args)
 	out := &countingWriter{w: rout}
 	root.SetOut(out)
-	root.SetErr(rerr)
+	// Everything a command writes on stderr is a record of the logger.
+	root.SetErr(errw)
+	logDest = rerr
+	defer func() { logDest = os.Stderr }()
 	err := root.ExecuteContext(ctx)
+	errw.Flush()
 	if err == nil {
 		return exitcode.OK
 	}
@@ -136,7 +156,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			err = errors.New("interrupted (SIGINT or SIGTERM)")
 		}
 	}
-	fmt.Fprintln(rerr, "strictacme: "+err.Error())
+	logError(err)
 	if out.n == 0 && wantsJSON(args) {
 		// A CI job piping --json into jq still gets one object.
 		_ = jsonout.Write(rout, struct {
@@ -158,6 +178,14 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += n
 	return n, err
+}
+
+// jsonAsked reports whether c was given --json, by flag or environment.
+func jsonAsked(c *cobra.Command) bool {
+	if f := c.Flags().Lookup("json"); f != nil && f.Changed {
+		return f.Value.String() == "true"
+	}
+	return wantsJSON(nil)
 }
 
 // wantsJSON reports whether --json was asked for, by flag or environment.

@@ -121,7 +121,7 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		Path: f.path, LockWait: f.lockWait, Timeout: f.timeout, Names: f.names, Conf: f.conf,
 		Force: f.force, NoARI: f.noARI, Jitter: f.jitter, Now: now, Hooks: f.hooks, CACerts: f.caCerts,
 		Email: f.email, AcceptTOS: f.acceptTOS, EABKeyID: f.eabKID, EABKey: f.eabHMAC, EABKeyFile: f.eabHMACFile,
-		MetricsFile: f.metricsFile, PollEvery: pollInterval, BeforeOrder: beforeOrder, Skip: sandboxSkip, Explain: flagError, Output: stderr,
+		MetricsFile: f.metricsFile, PollEvery: pollInterval, BeforeOrder: beforeOrder, Skip: sandboxSkip, Explain: flagError, Output: stderr, Debug: logDebug,
 		Refuse: func(name string, m store.Metadata) error {
 			if issuedBySandbox(m) {
 				return usage("%s was issued by strictacme sandbox, whose CA is gone; run strictacme sandbox again", name)

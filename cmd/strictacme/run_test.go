@@ -94,7 +94,7 @@ challenge_alias = "acme.example.net"
 	if out != "issued 1, renewed 0, failed 0, not due 0\n" {
 		t.Errorf("first run's summary (nothing was renewed, one was issued): %q", out)
 	}
-	code, _, errs = runCLI(t, "run", "--config", f)
+	code, _, errs = runCLI(t, "run", "--config", f, "--log-level", "debug")
 	if code != 0 || !strings.Contains(errs, "web: not due") || !strings.Contains(errs, "nothing due") || strings.Contains(errs, "ARI:") {
 		t.Fatalf("second run: exit %d\n%s", code, errs)
 	}

@@ -65,6 +65,9 @@ type Renewal struct {
 	Explain func(error) error
 	// Output receives every log line and what hooks print.
 	Output io.Writer
+	// Debug, when set, receives the lines of renewal.Run's Debug instead
+	// of Output.
+	Debug func(string)
 }
 
 // Do runs r and writes MetricsFile. The summary is nil when the run
@@ -95,7 +98,7 @@ func (r *Renewal) Do(ctx context.Context) (*renewal.Summary, error) {
 	jobs := map[string]*Job{}
 	run := &renewal.Run{
 		Store: st, Names: r.Names, Order: r.Conf.Order, Force: r.Force, NoARI: r.NoARI, Jitter: r.Jitter,
-		Now: r.Now, Log: logf, Hooks: r.Hooks.Runner(r.Output),
+		Now: r.Now, Log: logf, Debug: r.Debug, Hooks: r.Hooks.Runner(r.Output),
 		Client: r.client,
 		Skip:   r.Skip,
 		Issue: func(ctx context.Context, c *renewal.CertRun, replaces string, logf func(string)) (*store.Certificate, error) {

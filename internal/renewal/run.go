@@ -89,6 +89,10 @@ type Run struct {
 	Now func() time.Time
 	// Log receives one line per event.
 	Log func(string)
+	// Debug, when set, receives the lines only wanted when looking
+	// closely (a certificate that is not due) instead of Log: a run with
+	// nothing due then logs one line, "nothing due".
+	Debug func(string)
 	// PreHook and PostHook run once around the orders of a run, only when
 	// something is due; Hooks runs them.
 	PreHook, PostHook string
@@ -160,7 +164,7 @@ func (r *Run) Do(ctx context.Context) (*Summary, error) {
 		switch {
 		case !c.Decision.Due:
 			c.Status = StatusNotDue
-			r.Log(fmt.Sprintf("%s: not due: %s", c.Name, c.Decision.Reason))
+			r.debug(fmt.Sprintf("%s: not due: %s", c.Name, c.Decision.Reason))
 		case c.Order == "" && !r.Force && c.State.RetryAfter.After(r.Now()):
 			c.Status, c.RetryAfter = StatusDeferred, c.State.RetryAfter
 			r.Log(fmt.Sprintf("%s: due (%s), but the CA asked to wait until %s; skipped", c.Name, c.Decision.Reason, c.State.RetryAfter.UTC().Format(time.RFC3339)))
@@ -539,4 +543,13 @@ func DeployEnvOf(root string, c *store.Certificate, renewed bool, o deploy.Outpu
 		NotBefore: c.Meta.NotBefore, NotAfter: c.Meta.NotAfter, Renewed: renewed, Replaced: c.Meta.Replaced,
 		KeyType: c.Meta.KeyType, Directory: c.Meta.Directory, PEMPath: o.PEMFile, PKCS12Path: o.PKCS12File,
 	})
+}
+
+// debug is r.Debug, else r.Log.
+func (r *Run) debug(line string) {
+	if r.Debug != nil {
+		r.Debug(line)
+		return
+	}
+	r.Log(line)
 }
