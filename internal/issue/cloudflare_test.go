@@ -6,11 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/libdns/libdns"
 	"github.com/miekg/dns"
 
-	"github.com/strictacme/strictacme/internal/propagation"
-	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/testworld"
 	"github.com/strictacme/strictacme/provider/cloudflare"
 	"github.com/strictacme/strictacme/provider/cloudflare/cloudflaretest"
@@ -36,20 +33,13 @@ func cloudflareWorld(t *testing.T) (*testworld.World, *cloudflaretest.Server, *c
 		cloudflaretest.Record{Name: "_acme-challenge.example.com", Type: "TXT", Content: "another-clients-value", TTL: 120},
 	)
 	s.OnChange(func(zone string) {
-		rrs, _ := w.DNS.Records("example.com.")
-		for _, rr := range rrs {
-			if rr.Header().Rrtype == dns.TypeTXT && strings.HasPrefix(rr.Header().Name, "_acme-challenge") {
-				w.DNS.RemoveRR(rr)
-			}
-		}
+		var rrs []dns.RR
 		for _, r := range s.Records(zone) {
 			if r.Type == "TXT" && strings.HasPrefix(r.Name, "_acme-challenge") {
-				rr := &dns.TXT{Hdr: dns.RR_Header{Name: r.Name + ".", Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: []string{cloudflaretest.Unquote(r.Content)}}
-				if err := w.DNS.AddRR(rr); err != nil {
-					t.Errorf("publishing %s: %v", r.Name, err)
-				}
+				rrs = append(rrs, challengeTXT(r.Name, cloudflaretest.Unquote(r.Content)))
 			}
 		}
+		republishChallenges(t, w, 0, rrs)
 	})
 	p := &cloudflare.Provider{
 		APIToken: cloudflaretest.DefaultToken, BaseURL: s.URL(), HTTPClient: s.Client(), Lag: -1,
@@ -70,41 +60,12 @@ func TestCloudflareEndToEnd(t *testing.T) {
 		t.Run(strategy, func(t *testing.T) {
 			w, s, p := cloudflareWorld(t)
 			before := s.Records("example.com")
-			f := newFixture(t, w, withProvider(p), func(f *fixture, c *Config) {
-				if strategy != "provider" {
-					return
-				}
-				set, err := providers.NewSet(providers.Entry{Name: "cloudflare", Provider: f.provider})
-				if err != nil {
-					t.Fatal(err)
-				}
-				st, err := propagation.Build(propagation.Choice{Strategy: strategy}, propagation.Config{Clock: w.Clock}.WithProviders(set))
-				if err != nil {
-					t.Fatal(err)
-				}
-				c.Propagation, c.Now = st, w.Clock.Now
-			})
+			f := newFixture(t, w, withProvider(p), withPropagation(t, w, "cloudflare", strategy))
 			s.InjectFault("POST batch", cloudflaretest.Fault{Status: 429, Code: 971, Message: "Please wait and consider throttling your request speed", RetryAfter: "2"})
 			s.ResetRequests()
-			res, err := f.obtain(t, context.Background(), "example.com", "*.example.com", "sub.example.com")
-			if err != nil {
-				t.Fatalf("Obtain: %v\n%s", err, strings.Join(f.log, "\n"))
-			}
-			if len(res.Certificate.Leaf.DNSNames) != 3 {
-				t.Fatalf("SANs %v", res.Certificate.Leaf.DNSNames)
-			}
-			after := s.Records("example.com")
-			if len(after) != len(before) {
-				t.Fatalf("zone has %d records after clean-up, had %d:\n%+v", len(after), len(before), after)
-			}
-			for i := range before {
-				if before[i] != after[i] {
-					t.Errorf("record changed:\n before %+v\n after  %+v", before[i], after[i])
-				}
-			}
-			if es, _ := f.st.Journal().Entries(); len(es) != 0 {
-				t.Errorf("journal not empty: %v", es)
-			}
+			f.obtainApexWildcardSub(t)
+			checkRecordsUnchanged(t, before, s.Records("example.com"))
+			f.checkJournalEmpty(t)
 			// One batch to add (sent twice: the 429, then the write) and one
 			// to delete; the zone look-up asks by name, never DNS.
 			var posts, deletes int
@@ -125,26 +86,16 @@ func TestCloudflareEndToEnd(t *testing.T) {
 func TestCloudflareSweepAfterACrashDeletesOnlyTheJournaledValue(t *testing.T) {
 	w, s, p := cloudflareWorld(t)
 	f := newFixture(t, w, withProvider(p))
-	const left = "left-by-a-killed-run-0000000000000000000000"
-	if _, err := p.AppendRecords(context.Background(), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: left}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.st.Journal().Add(journalEntryFor("world", "example.com.", "_acme-challenge.example.com.", left)); err != nil {
-		t.Fatal(err)
-	}
+	f.leaveAKilledRunsValue(t, p)
 	s.ResetRequests()
-	if n, err := f.is.Sweep(context.Background()); err != nil || n != 1 {
-		t.Fatalf("Sweep = %d, %v", n, err)
-	}
+	f.sweepOne(t)
 	if got := s.TXT("_acme-challenge.example.com"); len(got) != 1 || got[0] != "another-clients-value" {
 		t.Fatalf("TXT after the sweep: %q", got)
 	}
 	if reqs := s.Requests(); s.Count("POST batch") != 1 || reqs[len(reqs)-1].Deletes != 1 {
 		t.Fatalf("sweep sent %+v; want one batch deleting one record", reqs)
 	}
-	if es, _ := f.st.Journal().Entries(); len(es) != 0 {
-		t.Fatalf("journal: %v", es)
-	}
+	f.checkJournalEmpty(t)
 }
 
 // Two orders at once in one zone, both with a value at
@@ -153,22 +104,7 @@ func TestCloudflareSweepAfterACrashDeletesOnlyTheJournaledValue(t *testing.T) {
 // may still ask for it, and both certificates are issued.
 func TestCloudflareConcurrentOrdersInOneZone(t *testing.T) {
 	w, s, p := cloudflareWorld(t)
-	a := newFixture(t, w, withProvider(p))
-	b := newFixture(t, w, withProvider(p))
-	errs := make(chan error, 2)
-	go func() {
-		_, err := a.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "*.example.com"), KeyType: EC256})
-		errs <- err
-	}()
-	go func() {
-		_, err := b.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "sub.example.com"), KeyType: EC256})
-		errs <- err
-	}()
-	for range 2 {
-		if err := <-errs; err != nil {
-			t.Fatalf("Obtain: %v\n%s\n%s", err, strings.Join(a.log, "\n"), strings.Join(b.log, "\n"))
-		}
-	}
+	obtainConcurrently(t, w, p)
 	if got := s.TXT("_acme-challenge.example.com"); len(got) != 1 || got[0] != "another-clients-value" {
 		t.Errorf("TXT after both orders: %q", got)
 	}

@@ -1,7 +1,6 @@
 package issue
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -9,9 +8,6 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/strictacme/strictacme/internal/propagation"
-	"github.com/strictacme/strictacme/internal/providers"
-	"github.com/strictacme/strictacme/internal/resolver"
 	"github.com/strictacme/strictacme/internal/testworld"
 	"github.com/strictacme/strictacme/provider/desec"
 	"github.com/strictacme/strictacme/provider/desec/desectest"
@@ -43,12 +39,7 @@ func desecWorldLagging(t *testing.T, lag time.Duration, also ...func()) (*testwo
 		desectest.RRset{Subname: "sub", Type: "A", TTL: 3600, Records: []string{"192.0.2.11"}},
 	)
 	api.OnWrite(func(string) {
-		rrs, _ := w.DNS.Records("example.com.")
-		for _, rr := range rrs {
-			if rr.Header().Rrtype == dns.TypeTXT && strings.HasPrefix(rr.Header().Name, "_acme-challenge") {
-				w.DNS.RemoveRR(rr)
-			}
-		}
+		var rrs []dns.RR
 		for _, set := range api.RRsets("example.com") {
 			if set.Type != "TXT" || !strings.HasPrefix(set.Subname, "_acme-challenge") {
 				continue
@@ -59,11 +50,10 @@ func desecWorldLagging(t *testing.T, lag time.Duration, also ...func()) (*testwo
 					t.Errorf("publishing %s: %v", rec, err)
 					continue
 				}
-				if _, err := w.DNS.AddRRLate(lag, rr); err != nil {
-					t.Errorf("publishing %s: %v", rec, err)
-				}
+				rrs = append(rrs, rr)
 			}
 		}
+		republishChallenges(t, w, lag, rrs)
 		for _, f := range also {
 			f()
 		}
@@ -92,33 +82,9 @@ func TestDesecEndToEnd(t *testing.T) {
 			w, api, p := desecWorld(t, func() { sawBoth = sawBoth || len(desecTXT(api, "_acme-challenge")) == 3 })
 			api.SetRRset("example.com", desectest.RRset{Subname: "_acme-challenge", Type: "TXT", TTL: 7200, Records: []string{`"another-clients-value"`}})
 			before := api.RRsets("example.com")
-			f := newFixture(t, w, withProvider(p), func(f *fixture, c *Config) {
-				set, err := providers.NewSet(providers.Entry{Name: "desec", Provider: f.provider})
-				if err != nil {
-					t.Fatal(err)
-				}
-				cfg := propagation.Config{Clock: w.Clock}
-				if strategy == "doh" {
-					r, err := resolver.New(w.DoHURL, resolver.Options{RootCAs: w.RootPool(), Timeout: 5 * time.Second})
-					if err != nil {
-						t.Fatal(err)
-					}
-					cfg.Resolvers = []resolver.Resolver{r}
-				}
-				st, err := propagation.Build(propagation.Choice{Strategy: strategy}, cfg.WithProviders(set))
-				if err != nil {
-					t.Fatal(err)
-				}
-				c.Propagation, c.Now = st, w.Clock.Now
-			})
+			f := newFixture(t, w, withProvider(p), withPropagation(t, w, "desec", strategy))
 			api.ResetRequests()
-			res, err := f.obtain(t, context.Background(), "example.com", "*.example.com", "sub.example.com")
-			if err != nil {
-				t.Fatalf("Obtain: %v\n%s", err, strings.Join(f.log, "\n"))
-			}
-			if len(res.Certificate.Leaf.DNSNames) != 3 {
-				t.Fatalf("SANs %v", res.Certificate.Leaf.DNSNames)
-			}
+			f.obtainApexWildcardSub(t)
 			if !sawBoth {
 				t.Error("the apex challenge RRset never held the two values of the apex and the wildcard beside the foreign one")
 			}
@@ -131,9 +97,7 @@ func TestDesecEndToEnd(t *testing.T) {
 			if n := api.Writes("example.com"); n != 2 {
 				t.Errorf("%d bulk writes; want 2 (present, clean up)", n)
 			}
-			if es, _ := f.st.Journal().Entries(); len(es) != 0 {
-				t.Errorf("journal not empty: %v", es)
-			}
+			f.checkJournalEmpty(t)
 		})
 	}
 }
@@ -144,21 +108,14 @@ func TestDesecEndToEnd(t *testing.T) {
 func TestDesecSweepAfterACrashDeletesOnlyTheJournaledValue(t *testing.T) {
 	w, api, p := desecWorld(t)
 	f := newFixture(t, w, withProvider(p))
-	const left = "left-by-a-killed-run-0000000000000000000000"
-	api.SetRRset("example.com", desectest.RRset{Subname: "_acme-challenge", Type: "TXT", TTL: 7200, Records: []string{`"another-clients-value"`, `"` + left + `"`}})
-	if err := f.st.Journal().Add(journalEntryFor("world", "example.com.", "_acme-challenge.example.com.", left)); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := f.is.Sweep(context.Background()); err != nil || n != 1 {
-		t.Fatalf("Sweep = %d, %v", n, err)
-	}
+	api.SetRRset("example.com", desectest.RRset{Subname: "_acme-challenge", Type: "TXT", TTL: 7200, Records: []string{`"another-clients-value"`, `"` + leftByAKilledRun + `"`}})
+	f.leaveAKilledRunsValue(t, nil)
+	f.sweepOne(t)
 	r, _ := api.RRset("example.com", "_acme-challenge", "TXT")
 	if len(r.Records) != 1 || r.Records[0] != `"another-clients-value"` || r.TTL != 7200 {
 		t.Fatalf("after the sweep: %+v", r)
 	}
-	if es, _ := f.st.Journal().Entries(); len(es) != 0 {
-		t.Fatalf("journal: %v", es)
-	}
+	f.checkJournalEmpty(t)
 }
 
 // Two orders at once in one zone, both with a value at
@@ -170,22 +127,7 @@ func TestDesecSweepAfterACrashDeletesOnlyTheJournaledValue(t *testing.T) {
 func TestDesecConcurrentOrdersInOneZone(t *testing.T) {
 	w, api, p := desecWorldLagging(t, 0)
 	api.SetRRset("example.com", desectest.RRset{Subname: "_acme-challenge", Type: "TXT", TTL: 7200, Records: []string{`"another-clients-value"`}})
-	a := newFixture(t, w, withProvider(p))
-	b := newFixture(t, w, withProvider(p))
-	errs := make(chan error, 2)
-	go func() {
-		_, err := a.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "*.example.com"), KeyType: EC256})
-		errs <- err
-	}()
-	go func() {
-		_, err := b.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "sub.example.com"), KeyType: EC256})
-		errs <- err
-	}()
-	for range 2 {
-		if err := <-errs; err != nil {
-			t.Fatalf("Obtain: %v\n%s\n%s", err, strings.Join(a.log, "\n"), strings.Join(b.log, "\n"))
-		}
-	}
+	obtainConcurrently(t, w, p)
 	if got := desecTXT(api, "_acme-challenge"); len(got) != 1 || got[0] != `"another-clients-value"` {
 		t.Errorf("TXT after both orders: %q", got)
 	}

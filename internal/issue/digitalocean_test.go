@@ -6,11 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/libdns/libdns"
 	"github.com/miekg/dns"
 
-	"github.com/strictacme/strictacme/internal/propagation"
-	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/testworld"
 	"github.com/strictacme/strictacme/provider/digitalocean"
 	"github.com/strictacme/strictacme/provider/digitalocean/digitaloceantest"
@@ -36,20 +33,13 @@ func digitaloceanWorld(t *testing.T) (*testworld.World, *digitaloceantest.Server
 		digitaloceantest.Record{Type: "TXT", Name: "_acme-challenge", Data: "another-clients-value", TTL: 300},
 	)
 	s.OnChange(func(domain string) {
-		rrs, _ := w.DNS.Records("example.com.")
-		for _, rr := range rrs {
-			if rr.Header().Rrtype == dns.TypeTXT && strings.HasPrefix(rr.Header().Name, "_acme-challenge") {
-				w.DNS.RemoveRR(rr)
-			}
-		}
+		var rrs []dns.RR
 		for _, r := range s.Records(domain) {
 			if r.Type == "TXT" && strings.HasPrefix(r.Name, "_acme-challenge") {
-				rr := &dns.TXT{Hdr: dns.RR_Header{Name: digitaloceantest.FQDN(r.Name, domain) + ".", Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: []string{r.Data}}
-				if err := w.DNS.AddRR(rr); err != nil {
-					t.Errorf("publishing %s: %v", r.Name, err)
-				}
+				rrs = append(rrs, challengeTXT(digitaloceantest.FQDN(r.Name, domain), r.Data))
 			}
 		}
+		republishChallenges(t, w, 0, rrs)
 	})
 	p := &digitalocean.Provider{
 		Token: digitaloceantest.DefaultToken, BaseURL: s.URL(), HTTPClient: s.Client(), Lag: -1,
@@ -70,41 +60,12 @@ func TestDigitalOceanEndToEnd(t *testing.T) {
 		t.Run(strategy, func(t *testing.T) {
 			w, s, p := digitaloceanWorld(t)
 			before := s.Records("example.com")
-			f := newFixture(t, w, withProvider(p), func(f *fixture, c *Config) {
-				if strategy != "provider" {
-					return
-				}
-				set, err := providers.NewSet(providers.Entry{Name: "digitalocean", Provider: f.provider})
-				if err != nil {
-					t.Fatal(err)
-				}
-				st, err := propagation.Build(propagation.Choice{Strategy: strategy}, propagation.Config{Clock: w.Clock}.WithProviders(set))
-				if err != nil {
-					t.Fatal(err)
-				}
-				c.Propagation, c.Now = st, w.Clock.Now
-			})
+			f := newFixture(t, w, withProvider(p), withPropagation(t, w, "digitalocean", strategy))
 			s.InjectFault("POST records", digitaloceantest.Fault{Status: 429, ID: "too_many_requests", Message: "API Rate limit exceeded.", RetryAfter: "2"})
 			s.ResetRequests()
-			res, err := f.obtain(t, context.Background(), "example.com", "*.example.com", "sub.example.com")
-			if err != nil {
-				t.Fatalf("Obtain: %v\n%s", err, strings.Join(f.log, "\n"))
-			}
-			if len(res.Certificate.Leaf.DNSNames) != 3 {
-				t.Fatalf("SANs %v", res.Certificate.Leaf.DNSNames)
-			}
-			after := s.Records("example.com")
-			if len(after) != len(before) {
-				t.Fatalf("zone has %d records after clean-up, had %d:\n%+v", len(after), len(before), after)
-			}
-			for i := range before {
-				if before[i] != after[i] {
-					t.Errorf("record changed:\n before %+v\n after  %+v", before[i], after[i])
-				}
-			}
-			if es, _ := f.st.Journal().Entries(); len(es) != 0 {
-				t.Errorf("journal not empty: %v", es)
-			}
+			f.obtainApexWildcardSub(t)
+			checkRecordsUnchanged(t, before, s.Records("example.com"))
+			f.checkJournalEmpty(t)
 			// One POST per value (one throttled and sent again) and one
 			// DELETE per value; never a DNS question for the zone.
 			if n, m := s.Count("POST records"), s.Count("DELETE record"); n != 4 || m != 3 {
@@ -120,26 +81,16 @@ func TestDigitalOceanEndToEnd(t *testing.T) {
 func TestDigitalOceanSweepAfterACrashDeletesOnlyTheJournaledValue(t *testing.T) {
 	w, s, p := digitaloceanWorld(t)
 	f := newFixture(t, w, withProvider(p))
-	const left = "left-by-a-killed-run-0000000000000000000000"
-	if _, err := p.AppendRecords(context.Background(), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: left}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.st.Journal().Add(journalEntryFor("world", "example.com.", "_acme-challenge.example.com.", left)); err != nil {
-		t.Fatal(err)
-	}
+	f.leaveAKilledRunsValue(t, p)
 	s.ResetRequests()
-	if n, err := f.is.Sweep(context.Background()); err != nil || n != 1 {
-		t.Fatalf("Sweep = %d, %v", n, err)
-	}
+	f.sweepOne(t)
 	if got := s.TXT("_acme-challenge.example.com"); len(got) != 1 || got[0] != "another-clients-value" {
 		t.Fatalf("TXT after the sweep: %q", got)
 	}
 	if n, m := s.Count("DELETE record"), s.Count("POST records"); n != 1 || m != 0 {
 		t.Fatalf("sweep sent %+v; want one DELETE", s.Requests())
 	}
-	if es, _ := f.st.Journal().Entries(); len(es) != 0 {
-		t.Fatalf("journal: %v", es)
-	}
+	f.checkJournalEmpty(t)
 }
 
 // Two orders at once in one zone, both with a value at
@@ -148,22 +99,7 @@ func TestDigitalOceanSweepAfterACrashDeletesOnlyTheJournaledValue(t *testing.T) 
 // may still ask for it, and both certificates are issued.
 func TestDigitalOceanConcurrentOrdersInOneZone(t *testing.T) {
 	w, s, p := digitaloceanWorld(t)
-	a := newFixture(t, w, withProvider(p))
-	b := newFixture(t, w, withProvider(p))
-	errs := make(chan error, 2)
-	go func() {
-		_, err := a.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "*.example.com"), KeyType: EC256})
-		errs <- err
-	}()
-	go func() {
-		_, err := b.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "sub.example.com"), KeyType: EC256})
-		errs <- err
-	}()
-	for range 2 {
-		if err := <-errs; err != nil {
-			t.Fatalf("Obtain: %v\n%s\n%s", err, strings.Join(a.log, "\n"), strings.Join(b.log, "\n"))
-		}
-	}
+	obtainConcurrently(t, w, p)
 	if got := s.TXT("_acme-challenge.example.com"); len(got) != 1 || got[0] != "another-clients-value" {
 		t.Errorf("TXT after both orders: %q", got)
 	}

@@ -9,8 +9,6 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/strictacme/strictacme/internal/propagation"
-	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/testworld"
 	"github.com/strictacme/strictacme/provider/hetzner"
 	"github.com/strictacme/strictacme/provider/hetzner/hetznertest"
@@ -42,20 +40,13 @@ func hetznerWorldFor(t *testing.T, cloud bool, also ...func()) (*testworld.World
 	)
 	api.AddZone("example.net")
 	api.OnWrite(func() {
-		rrs, _ := w.DNS.Records("example.com.")
-		for _, rr := range rrs {
-			if rr.Header().Rrtype == dns.TypeTXT && strings.HasPrefix(rr.Header().Name, "_acme-challenge") {
-				w.DNS.RemoveRR(rr)
-			}
-		}
+		var rrs []dns.RR
 		for _, r := range api.Records("example.com") {
 			if r.Type == "TXT" && strings.HasPrefix(r.Name, "_acme-challenge") {
-				rr := &dns.TXT{Hdr: dns.RR_Header{Name: r.Name + ".example.com.", Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: []string{strings.Trim(r.Value, `"`)}}
-				if _, err := w.DNS.AddRRLate(0, rr); err != nil {
-					t.Errorf("publishing %s: %v", r.Name, err)
-				}
+				rrs = append(rrs, challengeTXT(r.Name+".example.com", strings.Trim(r.Value, `"`)))
 			}
 		}
+		republishChallenges(t, w, 0, rrs)
 		for _, f := range also {
 			f()
 		}
@@ -88,25 +79,9 @@ func TestHetznerEndToEnd(t *testing.T) {
 	w, api, p := hetznerWorld(t, func() { sawBoth = sawBoth || len(hetznerTXT(api, "_acme-challenge")) == 3 })
 	api.AddRecord("example.com", hetznertest.Record{Type: "TXT", Name: "_acme-challenge", Value: "another-clients-value", TTL: 120})
 	before := fmt.Sprint(api.Records("example.com"))
-	f := newFixture(t, w, withProvider(p), func(f *fixture, c *Config) {
-		set, err := providers.NewSet(providers.Entry{Name: "hetzner", Provider: f.provider})
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := propagation.Build(propagation.Choice{Strategy: "provider"}, propagation.Config{Clock: w.Clock}.WithProviders(set))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Propagation, c.Now = st, w.Clock.Now
-	})
+	f := newFixture(t, w, withProvider(p), withPropagation(t, w, "hetzner", "provider"))
 	api.ResetRequests()
-	res, err := f.obtain(t, context.Background(), "example.com", "*.example.com", "sub.example.com")
-	if err != nil {
-		t.Fatalf("Obtain: %v\n%s", err, strings.Join(f.log, "\n"))
-	}
-	if len(res.Certificate.Leaf.DNSNames) != 3 {
-		t.Fatalf("SANs %v", res.Certificate.Leaf.DNSNames)
-	}
+	f.obtainApexWildcardSub(t)
 	if !sawBoth {
 		t.Error("the apex challenge name never held the apex and wildcard values beside the foreign one")
 	}
@@ -119,9 +94,7 @@ func TestHetznerEndToEnd(t *testing.T) {
 	if n := api.Count("DELETE", ""); n != 3 {
 		t.Errorf("%d DELETEs; want 3 (one per record: the API has no bulk delete)", n)
 	}
-	if es, _ := f.st.Journal().Entries(); len(es) != 0 {
-		t.Errorf("journal not empty: %v", es)
-	}
+	f.checkJournalEmpty(t)
 }
 
 // A run killed between present and clean-up leaves its record; the next
@@ -130,15 +103,10 @@ func TestHetznerEndToEnd(t *testing.T) {
 func TestHetznerSweepAfterACrashDeletesOnlyTheJournaledValue(t *testing.T) {
 	w, api, p := hetznerWorld(t)
 	f := newFixture(t, w, withProvider(p))
-	const left = "left-by-a-killed-run-0000000000000000000000"
 	api.AddRecord("example.com", hetznertest.Record{Type: "TXT", Name: "_acme-challenge", Value: "another-clients-value", TTL: 120})
-	api.AddRecord("example.com", hetznertest.Record{Type: "TXT", Name: "_acme-challenge", Value: left, TTL: 120})
-	if err := f.st.Journal().Add(journalEntryFor("world", "example.com.", "_acme-challenge.example.com.", left)); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := f.is.Sweep(context.Background()); err != nil || n != 1 {
-		t.Fatalf("Sweep = %d, %v", n, err)
-	}
+	api.AddRecord("example.com", hetznertest.Record{Type: "TXT", Name: "_acme-challenge", Value: leftByAKilledRun, TTL: 120})
+	f.leaveAKilledRunsValue(t, nil)
+	f.sweepOne(t)
 	if got := hetznerTXT(api, "_acme-challenge"); len(got) != 1 || got[0] != "another-clients-value" {
 		t.Fatalf("after the sweep: %q", got)
 	}
@@ -150,22 +118,7 @@ func TestHetznerSweepAfterACrashDeletesOnlyTheJournaledValue(t *testing.T) {
 func TestHetznerConcurrentOrdersInOneZone(t *testing.T) {
 	w, api, p := hetznerWorld(t)
 	api.AddRecord("example.com", hetznertest.Record{Type: "TXT", Name: "_acme-challenge", Value: "another-clients-value", TTL: 120})
-	a := newFixture(t, w, withProvider(p))
-	b := newFixture(t, w, withProvider(p))
-	errs := make(chan error, 2)
-	go func() {
-		_, err := a.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "*.example.com"), KeyType: EC256})
-		errs <- err
-	}()
-	go func() {
-		_, err := b.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "sub.example.com"), KeyType: EC256})
-		errs <- err
-	}()
-	for range 2 {
-		if err := <-errs; err != nil {
-			t.Fatalf("Obtain: %v\n%s\n%s", err, strings.Join(a.log, "\n"), strings.Join(b.log, "\n"))
-		}
-	}
+	obtainConcurrently(t, w, p)
 	if got := hetznerTXT(api, "_acme-challenge"); len(got) != 1 || got[0] != "another-clients-value" {
 		t.Errorf("TXT after both orders: %q", got)
 	}
@@ -187,25 +140,9 @@ func TestHetznerCloudEndToEnd(t *testing.T) {
 	w, api, p := hetznerWorldFor(t, true, func() { sawBoth = sawBoth || len(hetznerTXT(api, "_acme-challenge")) == 3 })
 	api.AddRecord("example.com", hetznertest.Record{Type: "TXT", Name: "_acme-challenge", Value: `"another-clients-value"`, TTL: 120})
 	before := fmt.Sprint(api.Records("example.com"))
-	f := newFixture(t, w, withProvider(p), func(f *fixture, c *Config) {
-		set, err := providers.NewSet(providers.Entry{Name: "hetzner", Provider: f.provider})
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := propagation.Build(propagation.Choice{Strategy: "provider"}, propagation.Config{Clock: w.Clock}.WithProviders(set))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Propagation, c.Now = st, w.Clock.Now
-	})
+	f := newFixture(t, w, withProvider(p), withPropagation(t, w, "hetzner", "provider"))
 	api.ResetRequests()
-	res, err := f.obtain(t, context.Background(), "example.com", "*.example.com", "sub.example.com")
-	if err != nil {
-		t.Fatalf("Obtain: %v\n%s", err, strings.Join(f.log, "\n"))
-	}
-	if len(res.Certificate.Leaf.DNSNames) != 3 {
-		t.Fatalf("SANs %v", res.Certificate.Leaf.DNSNames)
-	}
+	f.obtainApexWildcardSub(t)
 	if !sawBoth {
 		t.Error("the apex challenge name never held the apex and wildcard values beside the foreign one")
 	}
@@ -228,9 +165,7 @@ func TestHetznerCloudEndToEnd(t *testing.T) {
 	if polls != 8 {
 		t.Errorf("%d action looks; want 8 (each of 4 actions running for 2)", polls)
 	}
-	if es, _ := f.st.Journal().Entries(); len(es) != 0 {
-		t.Errorf("journal not empty: %v", es)
-	}
+	f.checkJournalEmpty(t)
 }
 
 // A run killed between present and clean-up leaves its value; the next
@@ -239,15 +174,10 @@ func TestHetznerCloudEndToEnd(t *testing.T) {
 func TestHetznerCloudSweepAfterACrashRemovesOnlyTheJournaledValue(t *testing.T) {
 	w, api, p := hetznerWorldFor(t, true)
 	f := newFixture(t, w, withProvider(p))
-	const left = "left-by-a-killed-run-0000000000000000000000"
 	api.AddRecord("example.com", hetznertest.Record{Type: "TXT", Name: "_acme-challenge", Value: `"another-clients-value"`, TTL: 120})
-	api.AddRecord("example.com", hetznertest.Record{Type: "TXT", Name: "_acme-challenge", Value: `"` + left + `"`, TTL: 120})
-	if err := f.st.Journal().Add(journalEntryFor("world", "example.com.", "_acme-challenge.example.com.", left)); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := f.is.Sweep(context.Background()); err != nil || n != 1 {
-		t.Fatalf("Sweep = %d, %v", n, err)
-	}
+	api.AddRecord("example.com", hetznertest.Record{Type: "TXT", Name: "_acme-challenge", Value: `"` + leftByAKilledRun + `"`, TTL: 120})
+	f.leaveAKilledRunsValue(t, nil)
+	f.sweepOne(t)
 	if got := hetznerTXT(api, "_acme-challenge"); len(got) != 1 || got[0] != "another-clients-value" {
 		t.Fatalf("after the sweep: %q", got)
 	}
@@ -260,22 +190,7 @@ func TestHetznerCloudSweepAfterACrashRemovesOnlyTheJournaledValue(t *testing.T) 
 func TestHetznerCloudConcurrentOrdersInOneZone(t *testing.T) {
 	w, api, p := hetznerWorldFor(t, true)
 	api.AddRecord("example.com", hetznertest.Record{Type: "TXT", Name: "_acme-challenge", Value: `"another-clients-value"`, TTL: 120})
-	a := newFixture(t, w, withProvider(p))
-	b := newFixture(t, w, withProvider(p))
-	errs := make(chan error, 2)
-	go func() {
-		_, err := a.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "*.example.com"), KeyType: EC256})
-		errs <- err
-	}()
-	go func() {
-		_, err := b.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "sub.example.com"), KeyType: EC256})
-		errs <- err
-	}()
-	for range 2 {
-		if err := <-errs; err != nil {
-			t.Fatalf("Obtain: %v\n%s\n%s", err, strings.Join(a.log, "\n"), strings.Join(b.log, "\n"))
-		}
-	}
+	obtainConcurrently(t, w, p)
 	if got := hetznerTXT(api, "_acme-challenge"); len(got) != 1 || got[0] != "another-clients-value" {
 		t.Errorf("TXT after both orders: %q", got)
 	}

@@ -1,14 +1,12 @@
 package issue
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/libdns/libdns"
 	"github.com/miekg/dns"
 
 	"github.com/strictacme/strictacme/internal/testworld"
@@ -38,23 +36,16 @@ func powerdnsWorld(t *testing.T) (*testworld.World, *powerdnstest.Server, *power
 	s.OnPatch(func(string) {
 		mu.Lock()
 		defer mu.Unlock()
-		rrs, _ := w.DNS.Records("example.com.")
-		for _, rr := range rrs {
-			if rr.Header().Rrtype == dns.TypeTXT && strings.HasPrefix(rr.Header().Name, "_acme-challenge") {
-				w.DNS.RemoveRR(rr)
-			}
-		}
+		var rrs []dns.RR
 		for _, set := range s.RRsets("example.com.") {
 			if set.Type != "TXT" || !strings.HasPrefix(set.Name, "_acme-challenge") {
 				continue
 			}
 			for _, v := range s.TXT(set.Name) {
-				rr := &dns.TXT{Hdr: dns.RR_Header{Name: set.Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: uint32(set.TTL)}, Txt: []string{v}}
-				if err := w.DNS.AddRR(rr); err != nil {
-					t.Errorf("publishing %s: %v", set.Name, err)
-				}
+				rrs = append(rrs, &dns.TXT{Hdr: dns.RR_Header{Name: set.Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: uint32(set.TTL)}, Txt: []string{v}})
 			}
 		}
+		republishChallenges(t, w, 0, rrs)
 	})
 	p := &powerdns.Provider{ServerURL: s.URL(), APIKey: s.APIKey(), HTTPClient: s.Client()}
 	return w, s, p
@@ -76,13 +67,7 @@ func TestPowerDNSEndToEnd(t *testing.T) {
 	before := powerdnsDump(s)
 	f := newFixture(t, w, withProvider(p))
 	s.ResetRequests()
-	res, err := f.obtain(t, context.Background(), "example.com", "*.example.com", "sub.example.com")
-	if err != nil {
-		t.Fatalf("Obtain: %v\n%s", err, strings.Join(f.log, "\n"))
-	}
-	if len(res.Certificate.Leaf.DNSNames) != 3 {
-		t.Fatalf("SANs %v", res.Certificate.Leaf.DNSNames)
-	}
+	f.obtainApexWildcardSub(t)
 	if after := powerdnsDump(s); after != before {
 		t.Errorf("zone changed:\nbefore %s\nafter %s", before, after)
 	}
@@ -100,9 +85,7 @@ func TestPowerDNSEndToEnd(t *testing.T) {
 			t.Errorf("User-Agent %q", r.UserAgent)
 		}
 	}
-	if es, _ := f.st.Journal().Entries(); len(es) != 0 {
-		t.Errorf("journal not empty: %v", es)
-	}
+	f.checkJournalEmpty(t)
 }
 
 // A run killed between present and clean-up leaves its TXT in the zone;
@@ -112,22 +95,12 @@ func TestPowerDNSSweepAfterACrashDeletesOnlyTheJournaledValue(t *testing.T) {
 	w, s, p := powerdnsWorld(t)
 	f := newFixture(t, w, withProvider(p))
 	before := powerdnsDump(s)
-	const left = "left-by-a-killed-run-0000000000000000000000"
-	if _, err := p.AppendRecords(context.Background(), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: left}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.st.Journal().Add(journalEntryFor("world", "example.com.", "_acme-challenge.example.com.", left)); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := f.is.Sweep(context.Background()); err != nil || n != 1 {
-		t.Fatalf("Sweep = %d, %v", n, err)
-	}
+	f.leaveAKilledRunsValue(t, p)
+	f.sweepOne(t)
 	if after := powerdnsDump(s); after != before {
 		t.Errorf("zone after the sweep:\n%s\nwant\n%s", after, before)
 	}
-	if es, _ := f.st.Journal().Entries(); len(es) != 0 {
-		t.Fatalf("journal: %v", es)
-	}
+	f.checkJournalEmpty(t)
 }
 
 // Two orders at once in one zone, both with a value at
@@ -137,22 +110,7 @@ func TestPowerDNSSweepAfterACrashDeletesOnlyTheJournaledValue(t *testing.T) {
 func TestPowerDNSConcurrentOrdersInOneZone(t *testing.T) {
 	w, s, p := powerdnsWorld(t)
 	before := powerdnsDump(s)
-	a := newFixture(t, w, withProvider(p))
-	b := newFixture(t, w, withProvider(p))
-	errs := make(chan error, 2)
-	go func() {
-		_, err := a.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "*.example.com"), KeyType: EC256})
-		errs <- err
-	}()
-	go func() {
-		_, err := b.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "sub.example.com"), KeyType: EC256})
-		errs <- err
-	}()
-	for range 2 {
-		if err := <-errs; err != nil {
-			t.Fatalf("Obtain: %v\n%s\n%s", err, strings.Join(a.log, "\n"), strings.Join(b.log, "\n"))
-		}
-	}
+	obtainConcurrently(t, w, p)
 	if after := powerdnsDump(s); after != before {
 		t.Errorf("zone after both orders:\n%s\nwant\n%s", after, before)
 	}

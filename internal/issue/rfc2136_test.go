@@ -1,17 +1,10 @@
 package issue
 
 import (
-	"context"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/libdns/libdns"
 	"github.com/miekg/dns"
 
-	"github.com/strictacme/strictacme/internal/propagation"
-	"github.com/strictacme/strictacme/internal/providers"
-	"github.com/strictacme/strictacme/internal/resolver"
 	"github.com/strictacme/strictacme/internal/testworld"
 	"github.com/strictacme/strictacme/provider/rfc2136"
 	"github.com/strictacme/strictacme/provider/rfc2136/rfc2136test"
@@ -68,33 +61,9 @@ func TestRFC2136EndToEnd(t *testing.T) {
 			w, s := rfc2136World(t)
 			p := &rfc2136.Provider{Server: s.Addr(), KeyName: "acme-update", KeySecret: rfc2136Secret}
 			before := s.Records("example.com.")
-			f := newFixture(t, w, withProvider(p), func(f *fixture, c *Config) {
-				set, err := providers.NewSet(providers.Entry{Name: "rfc2136", Provider: f.provider})
-				if err != nil {
-					t.Fatal(err)
-				}
-				cfg := propagation.Config{Clock: w.Clock}
-				if strategy == "doh" {
-					r, err := resolver.New(w.DoHURL, resolver.Options{RootCAs: w.RootPool(), Timeout: 5 * time.Second})
-					if err != nil {
-						t.Fatal(err)
-					}
-					cfg.Resolvers = []resolver.Resolver{r}
-				}
-				st, err := propagation.Build(propagation.Choice{Strategy: strategy}, cfg.WithProviders(set))
-				if err != nil {
-					t.Fatal(err)
-				}
-				c.Propagation, c.Now = st, w.Clock.Now
-			})
+			f := newFixture(t, w, withProvider(p), withPropagation(t, w, "rfc2136", strategy))
 			w.DNS.ResetCounts()
-			res, err := f.obtain(t, context.Background(), "example.com", "*.example.com", "sub.example.com")
-			if err != nil {
-				t.Fatalf("Obtain: %v\n%s", err, strings.Join(f.log, "\n"))
-			}
-			if len(res.Certificate.Leaf.DNSNames) != 3 {
-				t.Fatalf("SANs %v", res.Certificate.Leaf.DNSNames)
-			}
+			f.obtainApexWildcardSub(t)
 			after := s.Records("example.com.")
 			if len(after) != len(before) {
 				t.Fatalf("zone has %d records after clean-up, had %d:\n%v", len(after), len(before), after)
@@ -113,9 +82,7 @@ func TestRFC2136EndToEnd(t *testing.T) {
 			if got := s.TXT("_acme-challenge.sub.example.com."); len(got) != 0 {
 				t.Errorf("left behind: %q", got)
 			}
-			if es, _ := f.st.Journal().Entries(); len(es) != 0 {
-				t.Errorf("journal not empty: %v", es)
-			}
+			f.checkJournalEmpty(t)
 			// The provider's messages are the signed ones (the CA's
 			// resolvers ask unsigned): one SOA and one TXT question per
 			// challenge name, one UPDATE to add and one to delete, and for
@@ -151,17 +118,9 @@ func TestRFC2136SweepAfterACrashDeletesOnlyTheJournaledValue(t *testing.T) {
 	w, s := rfc2136World(t)
 	p := &rfc2136.Provider{Server: s.Addr(), KeyName: rfc2136Key, KeySecret: rfc2136Secret}
 	f := newFixture(t, w, withProvider(p))
-	const left = "left-by-a-killed-run-0000000000000000000000"
-	if _, err := p.AppendRecords(context.Background(), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: left}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.st.Journal().Add(journalEntryFor("world", "example.com.", "_acme-challenge.example.com.", left)); err != nil {
-		t.Fatal(err)
-	}
+	f.leaveAKilledRunsValue(t, p)
 	s.ResetLog()
-	if n, err := f.is.Sweep(context.Background()); err != nil || n != 1 {
-		t.Fatalf("Sweep = %d, %v", n, err)
-	}
+	f.sweepOne(t)
 	if got := s.TXT("_acme-challenge.example.com."); len(got) != 1 || got[0] != "another-clients-value" {
 		t.Fatalf("TXT after the sweep: %q", got)
 	}
@@ -169,9 +128,7 @@ func TestRFC2136SweepAfterACrashDeletesOnlyTheJournaledValue(t *testing.T) {
 	if len(ups) != 1 || len(ups[0].Updates) != 1 || ups[0].Updates[0].Header().Class != dns.ClassNONE {
 		t.Fatalf("sweep sent %+v; want one UPDATE deleting one value", ups)
 	}
-	if es, _ := f.st.Journal().Entries(); len(es) != 0 {
-		t.Fatalf("journal: %v", es)
-	}
+	f.checkJournalEmpty(t)
 }
 
 // Two orders at once in one zone, both with a value at
@@ -181,22 +138,7 @@ func TestRFC2136SweepAfterACrashDeletesOnlyTheJournaledValue(t *testing.T) {
 func TestRFC2136ConcurrentOrdersInOneZone(t *testing.T) {
 	w, s := rfc2136World(t)
 	p := &rfc2136.Provider{Server: s.Addr(), KeyName: rfc2136Key, KeySecret: rfc2136Secret}
-	a := newFixture(t, w, withProvider(p))
-	b := newFixture(t, w, withProvider(p))
-	errs := make(chan error, 2)
-	go func() {
-		_, err := a.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "*.example.com"), KeyType: EC256})
-		errs <- err
-	}()
-	go func() {
-		_, err := b.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "sub.example.com"), KeyType: EC256})
-		errs <- err
-	}()
-	for range 2 {
-		if err := <-errs; err != nil {
-			t.Fatalf("Obtain: %v\n%s\n%s", err, strings.Join(a.log, "\n"), strings.Join(b.log, "\n"))
-		}
-	}
+	obtainConcurrently(t, w, p)
 	if got := s.TXT("_acme-challenge.example.com."); len(got) != 1 || got[0] != "another-clients-value" {
 		t.Errorf("TXT after both orders: %q", got)
 	}

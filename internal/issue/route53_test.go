@@ -1,14 +1,12 @@
 package issue
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/libdns/libdns"
 	"github.com/miekg/dns"
 
 	"github.com/strictacme/strictacme/internal/testworld"
@@ -44,23 +42,16 @@ func route53World(t *testing.T) (*testworld.World, *route53test.Server, string, 
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		rrs, _ := w.DNS.Records("example.com.")
-		for _, rr := range rrs {
-			if rr.Header().Rrtype == dns.TypeTXT && strings.HasPrefix(rr.Header().Name, "_acme-challenge") {
-				w.DNS.RemoveRR(rr)
-			}
-		}
+		var rrs []dns.RR
 		for _, set := range s.RRsets(id) {
 			if set.Type != "TXT" || !strings.HasPrefix(set.Name, "_acme-challenge") {
 				continue
 			}
 			for _, v := range s.TXT(id, set.Name) {
-				rr := &dns.TXT{Hdr: dns.RR_Header{Name: set.Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: uint32(set.TTL)}, Txt: []string{v}}
-				if err := w.DNS.AddRR(rr); err != nil {
-					t.Errorf("publishing %s: %v", set.Name, err)
-				}
+				rrs = append(rrs, &dns.TXT{Hdr: dns.RR_Header{Name: set.Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: uint32(set.TTL)}, Txt: []string{v}})
 			}
 		}
+		republishChallenges(t, w, 0, rrs)
 	})
 	p := &route53.Provider{AccessKeyID: s.AccessKeyID(), SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 		Endpoint: s.URL(), HTTPClient: s.Client(), SyncPoll: time.Millisecond}
@@ -86,13 +77,7 @@ func TestRoute53EndToEnd(t *testing.T) {
 	before := route53Dump(s, id)
 	f := newFixture(t, w, withProvider(p))
 	s.ResetRequests()
-	res, err := f.obtain(t, context.Background(), "example.com", "*.example.com", "sub.example.com")
-	if err != nil {
-		t.Fatalf("Obtain: %v\n%s", err, strings.Join(f.log, "\n"))
-	}
-	if len(res.Certificate.Leaf.DNSNames) != 3 {
-		t.Fatalf("SANs %v", res.Certificate.Leaf.DNSNames)
-	}
+	f.obtainApexWildcardSub(t)
 	if after := route53Dump(s, id); after != before {
 		t.Errorf("zone changed:\nbefore\n%s\nafter\n%s", before, after)
 	}
@@ -114,9 +99,7 @@ func TestRoute53EndToEnd(t *testing.T) {
 			break
 		}
 	}
-	if es, _ := f.st.Journal().Entries(); len(es) != 0 {
-		t.Errorf("journal not empty: %v", es)
-	}
+	f.checkJournalEmpty(t)
 }
 
 // A run killed between present and clean-up leaves its TXT in the hosted
@@ -126,16 +109,8 @@ func TestRoute53SweepAfterACrashDeletesOnlyTheJournaledValue(t *testing.T) {
 	w, s, id, p := route53World(t)
 	before := route53Dump(s, id)
 	f := newFixture(t, w, withProvider(p))
-	const left = "left-by-a-killed-run-0000000000000000000000"
-	if _, err := p.AppendRecords(context.Background(), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: left}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.st.Journal().Add(journalEntryFor("world", "example.com.", "_acme-challenge.example.com.", left)); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := f.is.Sweep(context.Background()); err != nil || n != 1 {
-		t.Fatalf("Sweep = %d, %v", n, err)
-	}
+	f.leaveAKilledRunsValue(t, p)
+	f.sweepOne(t)
 	if after := route53Dump(s, id); after != before {
 		t.Errorf("zone after the sweep:\n%s\nwant\n%s", after, before)
 	}
@@ -148,22 +123,7 @@ func TestRoute53SweepAfterACrashDeletesOnlyTheJournaledValue(t *testing.T) {
 func TestRoute53ConcurrentOrdersInOneZone(t *testing.T) {
 	w, s, id, p := route53World(t)
 	before := route53Dump(s, id)
-	a := newFixture(t, w, withProvider(p))
-	b := newFixture(t, w, withProvider(p))
-	errs := make(chan error, 2)
-	go func() {
-		_, err := a.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "*.example.com"), KeyType: EC256})
-		errs <- err
-	}()
-	go func() {
-		_, err := b.is.Obtain(context.Background(), Request{Identifiers: ids(t, "example.com", "sub.example.com"), KeyType: EC256})
-		errs <- err
-	}()
-	for range 2 {
-		if err := <-errs; err != nil {
-			t.Fatalf("Obtain: %v\n%s\n%s", err, strings.Join(a.log, "\n"), strings.Join(b.log, "\n"))
-		}
-	}
+	obtainConcurrently(t, w, p)
 	if after := route53Dump(s, id); after != before {
 		t.Errorf("zone after both orders:\n%s\nwant\n%s", after, before)
 	}
