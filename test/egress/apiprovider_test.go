@@ -1,11 +1,9 @@
 package egress
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,29 +101,8 @@ func apiProviderEgress(t *testing.T, kind, bin string) {
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
 	run(t, "ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
 
-	world := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^TestAPIProviderWorld$", "-test.timeout=5m")
-	world.Env = append(os.Environ(), apiWorldEnv+"="+kind+":"+shared)
-	stop, err := world.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var worldOut strings.Builder
-	world.Stdout, world.Stderr = &worldOut, &worldOut
-	if err := world.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stop.Close(); _ = world.Wait() })
 	var info apiWorldInfo
-	for deadline := time.Now().Add(time.Minute); ; {
-		b, err := os.ReadFile(filepath.Join(shared, "world.json"))
-		if err == nil && json.Unmarshal(b, &info) == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the world did not start:\n%s", worldOut.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	worldOut := startWorld(t, ns, "TestAPIProviderWorld", apiWorldEnv+"="+kind+":"+shared, shared, &info)
 	rules := fmt.Sprintf(`table inet egress {
 	counter dns53 { }
 	counter anyudp { }
@@ -294,13 +271,5 @@ func TestAPIProviderWorld(t *testing.T) {
 	if err := os.WriteFile(roots, append(append([]byte(nil), w.TLSRootPEM...), cert...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(apiWorldInfo{Directory: w.DirectoryURL, DoH: w.DoHURL, Roots: roots, API: apiURL})
-	tmp := filepath.Join(dir, "world.json.tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, "world.json")); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(io.Discard, bufio.NewReader(os.Stdin))
+	serveWorld(t, dir, apiWorldInfo{Directory: w.DirectoryURL, DoH: w.DoHURL, Roots: roots, API: apiURL})
 }

@@ -1,10 +1,8 @@
 package egress
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,30 +49,8 @@ func TestAPIProvidersSendNoDNS(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	world := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^TestAPIProvidersWorld$", "-test.timeout=5m")
-	world.Env = append(os.Environ(), httpAPIWorldEnv+"="+dir)
-	stop, err := world.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var worldOut strings.Builder
-	world.Stdout, world.Stderr = &worldOut, &worldOut
-	if err := world.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stop.Close(); _ = world.Wait() })
 	var info httpAPIWorldInfo
-	deadline := time.Now().Add(time.Minute)
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "world.json"))
-		if err == nil && json.Unmarshal(b, &info) == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the world did not start:\n%s", worldOut.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	worldOut := startWorld(t, ns, "TestAPIProvidersWorld", httpAPIWorldEnv+"="+dir, dir, &info)
 	none := filepath.Join(dir, "no-such-aws-file")
 	for _, tc := range []struct {
 		kind string
@@ -175,13 +151,5 @@ func TestAPIProvidersWorld(t *testing.T) {
 	}
 	info := httpAPIWorldInfo{Directory: w.DirectoryURL, DoH: w.DoHURL, Root: w.TLSRootFile, FakeRoot: fakeRoot,
 		PowerDNS: pdns.URL(), PowerDNSKey: pdns.APIKey(), Route53: r53.URL(), Route53AccessKey: r53.AccessKeyID()}
-	b, _ := json.Marshal(info)
-	tmp := filepath.Join(dir, "world.json.tmp")
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, "world.json")); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(io.Discard, bufio.NewReader(os.Stdin))
+	serveWorld(t, dir, info)
 }

@@ -1,7 +1,6 @@
 package egress
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -85,30 +84,8 @@ func TestNoLocalDNS(t *testing.T) {
 	run(t, "ip", "netns", "exec", ns, "nft", "reset", "counter", "inet", "egress", "dns53")
 
 	dir := t.TempDir()
-	world := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^TestNoLocalDNSWorld$", "-test.timeout=5m")
-	world.Env = append(os.Environ(), worldEnv+"="+dir)
-	stop, err := world.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var worldOut strings.Builder
-	world.Stdout, world.Stderr = &worldOut, &worldOut
-	if err := world.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stop.Close(); _ = world.Wait() })
 	var info worldInfo
-	deadline := time.Now().Add(time.Minute)
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "world.json"))
-		if err == nil && json.Unmarshal(b, &info) == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the world did not start:\n%s", worldOut.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	worldOut := startWorld(t, ns, "TestNoLocalDNSWorld", worldEnv+"="+dir, dir, &info)
 
 	hook := filepath.Join(dir, "hook.sh")
 	if err := os.WriteFile(hook, []byte(proxiedHook), 0o755); err != nil {
@@ -214,13 +191,5 @@ func TestNoLocalDNSWorld(t *testing.T) {
 	go func() { _ = proxy.Serve(l) }()
 	defer proxy.Close()
 	info.Proxy = "http://" + l.Addr().String()
-	b, _ := json.Marshal(info)
-	tmp := filepath.Join(dir, "world.json.tmp")
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, "world.json")); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(io.Discard, bufio.NewReader(os.Stdin))
+	serveWorld(t, dir, info)
 }

@@ -1,11 +1,9 @@
 package egress
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,29 +67,8 @@ func TestRFC2136TalksOnlyToThePrimary(t *testing.T) {
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
 	run(t, "ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
 
-	world := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^TestRFC2136World$", "-test.timeout=5m")
-	world.Env = append(os.Environ(), rfc2136WorldEnv+"="+shared)
-	stop, err := world.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var worldOut strings.Builder
-	world.Stdout, world.Stderr = &worldOut, &worldOut
-	if err := world.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stop.Close(); _ = world.Wait() })
 	var info rfc2136Info
-	for deadline := time.Now().Add(time.Minute); ; {
-		b, err := os.ReadFile(filepath.Join(shared, "world.json"))
-		if err == nil && json.Unmarshal(b, &info) == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the world did not start:\n%s", worldOut.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	worldOut := startWorld(t, ns, "TestRFC2136World", rfc2136WorldEnv+"="+shared, shared, &info)
 	_, primaryPort, _ := strings.Cut(info.Primary, ":")
 	rules := fmt.Sprintf(`table inet egress {
 	counter dns53 { }
@@ -202,13 +179,5 @@ func TestRFC2136World(t *testing.T) {
 	if err := os.WriteFile(root, w.TLSRootPEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(rfc2136Info{Directory: w.DirectoryURL, DoH: w.DoHURL, Root: root, Primary: primary.Addr()})
-	tmp := filepath.Join(dir, "world.json.tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, "world.json")); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(io.Discard, bufio.NewReader(os.Stdin))
+	serveWorld(t, dir, rfc2136Info{Directory: w.DirectoryURL, DoH: w.DoHURL, Root: root, Primary: primary.Addr()})
 }
