@@ -7,8 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,43 +65,15 @@ func TestAPIProvidersSendNoDNSAtAll(t *testing.T) {
 		t.Skip("needs setpriv (util-linux) to run the binary as another user")
 	}
 	// The binary in a directory user nobody can enter.
-	dir, err := os.MkdirTemp("", "strictacme-egress-bin-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "strictacme")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/strictacme/strictacme/cmd/strictacme")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildIn(t, nobodyDir(t, "strictacme-egress-bin-"))
 	for kind := range apiProviders {
 		t.Run(kind, func(t *testing.T) { apiProviderEgress(t, kind, bin) })
 	}
 }
 
 func apiProviderEgress(t *testing.T, kind, bin string) {
-	shared, err := os.MkdirTemp("", "strictacme-egress-"+kind+"-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(shared) })
-	if err := os.Chmod(shared, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ns := fmt.Sprintf("strictacme-%s-%d", kind, os.Getpid())
-	_ = exec.Command("ip", "netns", "del", ns).Run()
-	run(t, "ip", "netns", "add", ns)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-	run(t, "ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
-
-	var info apiWorldInfo
-	worldOut := startWorld(t, ns, "TestAPIProviderWorld", apiWorldEnv+"="+kind+":"+shared, shared, &info)
-	rules := fmt.Sprintf(`table inet egress {
+	shared := nobodyDir(t, "strictacme-egress-"+kind+"-")
+	ns := newNamespace(t, fmt.Sprintf("strictacme-%s-%d", kind, os.Getpid()), fmt.Sprintf(`table inet egress {
 	counter dns53 { }
 	counter anyudp { }
 	chain output {
@@ -113,30 +83,15 @@ func apiProviderEgress(t *testing.T, kind, bin string) {
 		meta skuid %d meta l4proto udp counter name anyudp drop
 	}
 }
-`, nobody, nobody, nobody)
-	nft := exec.Command("ip", "netns", "exec", ns, "nft", "-f", "-")
-	nft.Stdin = strings.NewReader(rules)
-	if out, err := nft.CombinedOutput(); err != nil {
-		t.Fatalf("nft: %v\n%s", err, out)
-	}
-	count := func(name string) int {
-		out := run(t, "ip", "netns", "exec", ns, "nft", "list", "counter", "inet", "egress", name)
-		m := regexp.MustCompile(`packets (\d+)`).FindStringSubmatch(out)
-		if m == nil {
-			t.Fatalf("no packet count in:\n%s", out)
-		}
-		n, _ := strconv.Atoi(m[1])
-		return n
-	}
-	asNobody := func(ctx context.Context, args ...string) *exec.Cmd {
-		full := append([]string{"netns", "exec", ns, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin}, args...)
-		return exec.CommandContext(ctx, "ip", full...)
-	}
+`, nobody, nobody, nobody))
+	var info apiWorldInfo
+	worldOut := startWorld(t, ns, "TestAPIProviderWorld", apiWorldEnv+"="+kind+":"+shared, shared, &info)
+	count := func(name string) int { return packets(t, ns, name) }
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	_ = asNobody(ctx, "query", "--resolver", "udp://127.0.0.53:53", "example.com").Run()
-	_ = asNobody(ctx, "query", "--resolver", "udp://127.0.0.1:9", "example.com").Run()
+	_ = asNobody(ctx, ns, bin, "query", "--resolver", "udp://127.0.0.53:53", "example.com").Run()
+	_ = asNobody(ctx, ns, bin, "query", "--resolver", "udp://127.0.0.1:9", "example.com").Run()
 	if count("dns53") == 0 || count("anyudp") == 0 {
 		t.Fatalf("positive controls not counted (port 53: %d, other UDP: %d); the counters prove nothing", count("dns53"), count("anyudp"))
 	}
@@ -149,7 +104,7 @@ func apiProviderEgress(t *testing.T, kind, bin string) {
 	if err := os.Chown(state, nobody, nobody); err != nil {
 		t.Fatal(err)
 	}
-	issue := asNobody(ctx, "issue", "--json", "--server", info.Directory, "--ca-cert", info.Roots, "--accept-tos",
+	issue := asNobody(ctx, ns, bin, "issue", "--json", "--server", info.Directory, "--ca-cert", info.Roots, "--accept-tos",
 		"--resolver", info.DoH, "--path", state, "--dns", kind, "--propagation", "doh",
 		"-d", "example.com", "-d", "*.example.com", "-d", "sub.example.com")
 	issue.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=" + shared}, apiProviders[kind].env(info.API)...)

@@ -60,12 +60,7 @@ func run(t *testing.T, name string, args ...string) string {
 // table that counts and drops port-53 packets leaving any process in it.
 func namespace(t *testing.T) string {
 	t.Helper()
-	ns := fmt.Sprintf("strictacme-egress-%d", os.Getpid())
-	_ = exec.Command("ip", "netns", "del", ns).Run()
-	run(t, "ip", "netns", "add", ns)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-	run(t, "ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
-	rules := `table inet egress {
+	return newNamespace(t, fmt.Sprintf("strictacme-egress-%d", os.Getpid()), `table inet egress {
 	counter dns53 { }
 	chain output {
 		type filter hook output priority 0; policy accept;
@@ -73,20 +68,36 @@ func namespace(t *testing.T) string {
 		tcp dport 53 counter name dns53 drop
 	}
 }
-`
-	cmd := exec.Command("ip", "netns", "exec", ns, "nft", "-f", "-")
+`)
+}
+
+// newNamespace creates the network namespace name (removed when t ends)
+// with loopback up and the nftables rules loaded.
+func newNamespace(t *testing.T, name, rules string) string {
+	t.Helper()
+	_ = exec.Command("ip", "netns", "del", name).Run()
+	run(t, "ip", "netns", "add", name)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	run(t, "ip", "netns", "exec", name, "ip", "link", "set", "lo", "up")
+	cmd := exec.Command("ip", "netns", "exec", name, "nft", "-f", "-")
 	cmd.Stdin = strings.NewReader(rules)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("nft: %v\n%s", err, out)
 	}
-	return ns
+	return name
 }
 
 var packetsRE = regexp.MustCompile(`packets (\d+)`)
 
 func port53Packets(t *testing.T, ns string) int {
 	t.Helper()
-	out := run(t, "ip", "netns", "exec", ns, "nft", "list", "counter", "inet", "egress", "dns53")
+	return packets(t, ns, "dns53")
+}
+
+// packets is what the counter of table inet egress in ns has counted.
+func packets(t *testing.T, ns, counter string) int {
+	t.Helper()
+	out := run(t, "ip", "netns", "exec", ns, "nft", "list", "counter", "inet", "egress", counter)
 	m := packetsRE.FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("no packet count in:\n%s", out)
@@ -97,7 +108,13 @@ func port53Packets(t *testing.T, ns string) int {
 
 func build(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "strictacme")
+	return buildIn(t, t.TempDir())
+}
+
+// buildIn builds the binary into dir and returns its path.
+func buildIn(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "strictacme")
 	cmd := exec.Command("go", "build", "-o", bin, "github.com/strictacme/strictacme/cmd/strictacme")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -146,4 +163,26 @@ func TestIssueSendsNothingToPort53(t *testing.T) {
 	if n := port53Packets(t, ns); n != 0 {
 		t.Fatalf("%d packet(s) to port 53 during issuance with --propagation doh; want 0\nstderr:\n%s", n, stderr.String())
 	}
+}
+
+// nobodyDir is a new directory that user nobody can enter, removed when
+// t ends.
+func nobodyDir(t *testing.T, prefix string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// asNobody runs bin with args in namespace ns as user nobody, so the
+// namespace's nftables rules can tell its packets from the world's.
+func asNobody(ctx context.Context, ns, bin string, args ...string) *exec.Cmd {
+	full := append([]string{"netns", "exec", ns, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin}, args...)
+	return exec.CommandContext(ctx, "ip", full...)
 }

@@ -7,8 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,26 +45,11 @@ func TestRFC2136TalksOnlyToThePrimary(t *testing.T) {
 	if _, err := exec.LookPath("setpriv"); err != nil {
 		t.Skip("needs setpriv (util-linux) to run the binary as another user")
 	}
-	shared, err := os.MkdirTemp("", "strictacme-egress-rfc2136-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(shared) })
-	if err := os.Chmod(shared, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(shared, "strictacme")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/strictacme/strictacme/cmd/strictacme")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	ns := fmt.Sprintf("strictacme-rfc2136-%d", os.Getpid())
-	_ = exec.Command("ip", "netns", "del", ns).Run()
-	run(t, "ip", "netns", "add", ns)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-	run(t, "ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
-
+	shared := nobodyDir(t, "strictacme-egress-rfc2136-")
+	bin := buildIn(t, shared)
+	// The primary's port is known once the world runs; the rules go in
+	// after.
+	ns := newNamespace(t, fmt.Sprintf("strictacme-rfc2136-%d", os.Getpid()), "table inet egress { }\n")
 	var info rfc2136Info
 	worldOut := startWorld(t, ns, "TestRFC2136World", rfc2136WorldEnv+"="+shared, shared, &info)
 	_, primaryPort, _ := strings.Cut(info.Primary, ":")
@@ -86,26 +69,14 @@ func TestRFC2136TalksOnlyToThePrimary(t *testing.T) {
 	if out, err := nft.CombinedOutput(); err != nil {
 		t.Fatalf("nft: %v\n%s", err, out)
 	}
-	count := func(name string) int {
-		out := run(t, "ip", "netns", "exec", ns, "nft", "list", "counter", "inet", "egress", name)
-		m := regexp.MustCompile(`packets (\d+)`).FindStringSubmatch(out)
-		if m == nil {
-			t.Fatalf("no packet count in:\n%s", out)
-		}
-		n, _ := strconv.Atoi(m[1])
-		return n
-	}
-	asNobody := func(ctx context.Context, args ...string) *exec.Cmd {
-		full := append([]string{"netns", "exec", ns, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin}, args...)
-		return exec.CommandContext(ctx, "ip", full...)
-	}
+	count := func(name string) int { return packets(t, ns, name) }
 
 	// Positive controls: the binary's DNS to port 53 and to another UDP
 	// port are each counted.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	_ = asNobody(ctx, "query", "--resolver", "udp://127.0.0.53:53", "example.com").Run()
-	_ = asNobody(ctx, "query", "--resolver", "udp://127.0.0.1:9", "example.com").Run()
+	_ = asNobody(ctx, ns, bin, "query", "--resolver", "udp://127.0.0.53:53", "example.com").Run()
+	_ = asNobody(ctx, ns, bin, "query", "--resolver", "udp://127.0.0.1:9", "example.com").Run()
 	if count("dns53") == 0 || count("otherudp") == 0 {
 		t.Fatalf("positive controls not counted (port 53: %d, other UDP: %d); the counters prove nothing", count("dns53"), count("otherudp"))
 	}
@@ -124,7 +95,7 @@ func TestRFC2136TalksOnlyToThePrimary(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	issue := asNobody(ctx, "issue", "--json", "--server", info.Directory, "--ca-cert", info.Root, "--accept-tos",
+	issue := asNobody(ctx, ns, bin, "issue", "--json", "--server", info.Directory, "--ca-cert", info.Root, "--accept-tos",
 		"--resolver", info.DoH, "--path", state, "--dns", "rfc2136",
 		"--rfc2136-nameserver", info.Primary, "--rfc2136-tsig-key", rfc2136Key, "--rfc2136-tsig-secret-file", secretFile,
 		"-d", "example.com", "-d", "*.example.com", "-d", "sub.example.com")
