@@ -61,13 +61,9 @@ func TestCheckDigitalOceanRevokedToken(t *testing.T) {
 	api.AddDomain("example.com", digitaloceantest.Record{Type: "A", Name: "@", Data: "192.0.2.10"})
 	t.Setenv("DO_API_URL", api.URL())
 	t.Setenv("DO_AUTH_TOKEN", digitaloceantest.DefaultToken)
-	code, rep, _ := runCheckJSON(t, checkArgs(t, w, "--dns", "digitalocean", "-d", "example.com")...)
-	if r := row(t, rep, "provider digitalocean"); code != 0 || r.Status != preflight.OK {
-		t.Fatalf("working token: exit %d, %+v\n%s", code, r, dump(rep))
-	}
+	checkProviderPasses(t, w, "digitalocean")
 	t.Setenv("DO_AUTH_TOKEN", "dop_v1_revoked")
-	code, rep, _ = runCheckJSON(t, checkArgs(t, w, "--dns", "digitalocean", "-d", "example.com")...)
-	r := row(t, rep, "provider digitalocean")
+	code, rep, r := checkProvider(t, w, "digitalocean")
 	if code != exitcode.DNS || r.Status != preflight.Fail || !strings.Contains(r.Detail, "token is not valid") {
 		t.Errorf("revoked token: exit %d, %+v\n%s", code, r, dump(rep))
 	}

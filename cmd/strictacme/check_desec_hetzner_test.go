@@ -21,14 +21,10 @@ func TestCheckDesecToken(t *testing.T) {
 	api.AddDomain("example.com", desectest.RRset{Type: "A", TTL: 3600, Records: []string{"192.0.2.10"}})
 	t.Setenv("DESEC_ENDPOINT", api.URL())
 	t.Setenv("DESEC_TOKEN", desectest.DefaultToken)
-	code, rep, _ := runCheckJSON(t, checkArgs(t, w, "--dns", "desec", "-d", "example.com")...)
-	if r := row(t, rep, "provider desec"); code != 0 || r.Status != preflight.OK {
-		t.Fatalf("working token: exit %d, %+v\n%s", code, r, dump(rep))
-	}
+	checkProviderPasses(t, w, "desec")
 	const wrong = "wrong-desec-token-000000000000"
 	t.Setenv("DESEC_TOKEN", wrong)
-	code, rep, _ = runCheckJSON(t, checkArgs(t, w, "--dns", "desec", "-d", "example.com")...)
-	r := row(t, rep, "provider desec")
+	code, rep, r := checkProvider(t, w, "desec")
 	if code != exitcode.DNS || r.Status != preflight.Fail || !strings.Contains(r.Detail, "HTTP 401") || !strings.Contains(r.Detail, "DESEC_TOKEN") || strings.Contains(dump(rep), wrong) {
 		t.Errorf("wrong token: exit %d, %+v\n%s", code, r, dump(rep))
 	}
@@ -49,13 +45,9 @@ func TestCheckHetznerZoneMovedToTheConsole(t *testing.T) {
 	api.AddZone("example.com", hetznertest.Record{Type: "A", Name: "@", Value: "192.0.2.10"})
 	t.Setenv("HETZNER_ENDPOINT", api.URL())
 	t.Setenv("HETZNER_API_KEY", hetznertest.DefaultToken)
-	code, rep, _ := runCheckJSON(t, checkArgs(t, w, "--dns", "hetzner", "-d", "example.com")...)
-	if r := row(t, rep, "provider hetzner"); code != 0 || r.Status != preflight.OK {
-		t.Fatalf("working token: exit %d, %+v\n%s", code, r, dump(rep))
-	}
+	checkProviderPasses(t, w, "hetzner")
 	api.MoveToConsole("example.com")
-	code, rep, _ = runCheckJSON(t, checkArgs(t, w, "--dns", "hetzner", "-d", "example.com")...)
-	r := row(t, rep, "provider hetzner")
+	code, rep, r := checkProvider(t, w, "hetzner")
 	if code == 0 || r.Status != preflight.Fail || !strings.Contains(dump(rep), "Cloud API") {
 		t.Errorf("moved zone: exit %d, %+v\n%s", code, r, dump(rep))
 	}
@@ -77,18 +69,14 @@ func TestCheckHetznerCloudAPI(t *testing.T) {
 	api.AddZone("example.com", hetznertest.Record{Type: "A", Name: "@", Value: "192.0.2.10"})
 	t.Setenv("HETZNER_ENDPOINT", api.CloudURL())
 	t.Setenv("HETZNER_API_TOKEN", hetznertest.DefaultToken)
-	code, rep, _ := runCheckJSON(t, checkArgs(t, w, "--dns", "hetzner", "-d", "example.com")...)
-	if r := row(t, rep, "provider hetzner"); code != 0 || r.Status != preflight.OK {
-		t.Fatalf("working token: exit %d, %+v\n%s", code, r, dump(rep))
-	}
+	checkProviderPasses(t, w, "hetzner")
 	for _, req := range api.Requests() {
 		if req.Method != http.MethodGet || !strings.HasPrefix(req.Path, "/v1/") {
 			t.Errorf("check sent %s %s", req.Method, req.Path)
 		}
 	}
 	t.Setenv("HETZNER_API_TOKEN", "wrong-token-0123456789abcdef")
-	code, rep, _ = runCheckJSON(t, checkArgs(t, w, "--dns", "hetzner", "-d", "example.com")...)
-	if r := row(t, rep, "provider hetzner"); code == 0 || r.Status != preflight.Fail || !strings.Contains(dump(rep), "HETZNER_API_TOKEN") {
+	if code, rep, r := checkProvider(t, w, "hetzner"); code == 0 || r.Status != preflight.Fail || !strings.Contains(dump(rep), "HETZNER_API_TOKEN") {
 		t.Errorf("wrong token: exit %d, %+v\n%s", code, r, dump(rep))
 	}
 	t.Setenv("HETZNER_API_TOKEN", hetznertest.DefaultToken)

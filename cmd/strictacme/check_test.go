@@ -458,3 +458,20 @@ func TestCheckPort53Authoritative(t *testing.T) {
 		t.Errorf("%+v", r)
 	}
 }
+
+// checkProvider runs check --dns kind for example.com in w and returns
+// its exit code, its report and the report's provider row.
+func checkProvider(t *testing.T, w *testworld.World, kind string) (int, *preflight.Report, preflight.Row) {
+	t.Helper()
+	code, rep, _ := runCheckJSON(t, checkArgs(t, w, "--dns", kind, "-d", "example.com")...)
+	return code, rep, row(t, rep, "provider "+kind)
+}
+
+// checkProviderPasses fails t unless check --dns kind for example.com in
+// w exits 0 with the provider row OK.
+func checkProviderPasses(t *testing.T, w *testworld.World, kind string) {
+	t.Helper()
+	if code, rep, r := checkProvider(t, w, kind); code != 0 || r.Status != preflight.OK {
+		t.Fatalf("working token: exit %d, %+v\n%s", code, r, dump(rep))
+	}
+}
