@@ -26,6 +26,7 @@ import (
 
 	"github.com/libdns/libdns"
 
+	"github.com/strictacme/strictacme/internal/apiclient"
 	"github.com/strictacme/strictacme/internal/redact"
 	"github.com/strictacme/strictacme/internal/txtdata"
 )
@@ -118,25 +119,40 @@ func (p *Provider) client() (*client, error) {
 			p.initErr = err
 			return
 		}
-		c := &client{base: base, token: strings.TrimSpace(p.Token), hc: p.HTTPClient, maxWait: p.MaxWait, attempts: 5}
-		if c.hc == nil {
-			c.hc = &http.Client{Timeout: 30 * time.Second}
+		token := strings.TrimSpace(p.Token)
+		api := &apiclient.Client{
+			Name:   "desec",
+			Secret: token,
+			HTTP:   p.HTTPClient,
+			Sign:   func(req *http.Request) { req.Header.Set("Authorization", "Token "+token) },
+			Refuse: func(op string, status int, body []byte, retryAt time.Time) (error, bool) {
+				ae := newAPIError(op, status, body)
+				ae.RetryAt = retryAt
+				return ae, false
+			},
+			MaxWait:  p.MaxWait,
+			Attempts: 5,
+			MaxBody:  16 << 20,
+			Sleep: func(ctx context.Context, d time.Duration) error {
+				if p.Sleep != nil {
+					return p.Sleep(ctx, d)
+				}
+				return apiclient.Sleep(ctx, d)
+			},
+			Now: func() time.Time {
+				if p.Now != nil {
+					return p.Now()
+				}
+				return time.Now()
+			},
 		}
-		c.sleep = func(ctx context.Context, d time.Duration) error {
-			if p.Sleep != nil {
-				return p.Sleep(ctx, d)
-			}
-			return sleepReal(ctx, d)
+		if api.HTTP == nil {
+			api.HTTP = &http.Client{Timeout: 30 * time.Second}
 		}
-		c.now = func() time.Time {
-			if p.Now != nil {
-				return p.Now()
-			}
-			return time.Now()
+		if api.MaxWait == 0 {
+			api.MaxWait = DefaultMaxWait
 		}
-		if c.maxWait == 0 {
-			c.maxWait = DefaultMaxWait
-		}
+		c := &client{base: base, api: api}
 		p.c = c
 	})
 	return p.c, p.initErr

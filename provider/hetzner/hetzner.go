@@ -27,6 +27,7 @@ import (
 
 	"github.com/libdns/libdns"
 
+	"github.com/strictacme/strictacme/internal/apiclient"
 	"github.com/strictacme/strictacme/internal/redact"
 )
 
@@ -116,25 +117,50 @@ func (p *Provider) client() (*client, error) {
 			p.initErr = err
 			return
 		}
-		c := &client{base: base, token: tok, cloud: cloud, hc: p.HTTPClient, maxWait: p.MaxWait, attempts: 5}
-		if c.hc == nil {
-			c.hc = &http.Client{Timeout: 30 * time.Second}
+		api := &apiclient.Client{
+			Name:   "hetzner",
+			Secret: tok,
+			HTTP:   p.HTTPClient,
+			Sign: func(req *http.Request) {
+				if cloud {
+					req.Header.Set("Authorization", "Bearer "+tok)
+				} else {
+					req.Header.Set("Auth-API-Token", tok)
+				}
+			},
+			Refuse: func(op string, status int, body []byte, retryAt time.Time) (error, bool) {
+				ae := newAPIError(op, status, body, cloud)
+				ae.RetryAt = retryAt
+				// The Cloud API answers locked while another action runs
+				// on the zone, and conflict when it changed during the
+				// request; both ask for a retry.
+				return ae, ae.Code == "locked" || ae.Code == "conflict"
+			},
+			// The Cloud API's rate limit (https://docs.hetzner.cloud/#rate-limiting).
+			ResetHeader: "RateLimit-Reset",
+			MaxWait:     p.MaxWait,
+			Attempts:    5,
+			MaxBody:     16 << 20,
+			Sleep: func(ctx context.Context, d time.Duration) error {
+				if p.Sleep != nil {
+					return p.Sleep(ctx, d)
+				}
+				return apiclient.Sleep(ctx, d)
+			},
+			Now: func() time.Time {
+				if p.Now != nil {
+					return p.Now()
+				}
+				return time.Now()
+			},
 		}
-		c.sleep = func(ctx context.Context, d time.Duration) error {
-			if p.Sleep != nil {
-				return p.Sleep(ctx, d)
-			}
-			return sleepReal(ctx, d)
+		if api.HTTP == nil {
+			api.HTTP = &http.Client{Timeout: 30 * time.Second}
 		}
-		c.now = func() time.Time {
-			if p.Now != nil {
-				return p.Now()
-			}
-			return time.Now()
+		if api.MaxWait == 0 {
+			api.MaxWait = DefaultMaxWait
 		}
-		if c.maxWait == 0 {
-			c.maxWait = DefaultMaxWait
-		}
+		c := &client{base: base, cloud: cloud, api: api}
 		p.c = c
 	})
 	return p.c, p.initErr
