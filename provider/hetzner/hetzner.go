@@ -28,6 +28,7 @@ import (
 	"github.com/libdns/libdns"
 
 	"github.com/strictacme/strictacme/internal/apiclient"
+	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/redact"
 )
 
@@ -222,12 +223,11 @@ func (p *Provider) ZoneFor(ctx context.Context, fqdn string) (string, error) {
 		return "", err
 	}
 	name := strings.ToLower(strings.TrimSuffix(fqdn, ".")) + "."
-	best := ""
-	for _, z := range zones {
-		if (name == z.Name || strings.HasSuffix(name, "."+z.Name)) && len(z.Name) > len(best) {
-			best = z.Name
-		}
+	names := make([]string, len(zones))
+	for i, z := range zones {
+		names[i] = z.Name
 	}
+	best := providers.LongestZone(name, names)
 	if best == "" && p.c.cloud {
 		return "", fmt.Errorf("hetzner: no zone of the Cloud API token's project holds %s; check the token's project, or whether the zone is still in the DNS Console (then set %s instead)", strings.TrimSuffix(name, "."), EnvAPIKey)
 	}

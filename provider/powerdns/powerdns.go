@@ -25,6 +25,7 @@ import (
 	"github.com/libdns/libdns"
 	"github.com/miekg/dns"
 
+	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/txtdata"
 )
 
@@ -121,12 +122,7 @@ func (p *Provider) ZoneFor(ctx context.Context, fqdn string) (string, error) {
 		p.listed, p.listAt = names, time.Now()
 		p.mu.Unlock()
 	}
-	best := ""
-	for _, z := range names {
-		if dns.IsSubDomain(z, fqdn) && len(z) > len(best) {
-			best = z
-		}
-	}
+	best := providers.LongestZone(fqdn, names)
 	if best == "" {
 		return "", fmt.Errorf("powerdns: no zone on the server holds %s; create it (pdnsutil create-zone) or check %s", strings.TrimSuffix(fqdn, "."), EnvServerName)
 	}

@@ -43,6 +43,7 @@ import (
 	"github.com/libdns/libdns"
 	"github.com/miekg/dns"
 
+	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/txtdata"
 	"github.com/strictacme/strictacme/internal/version"
 )
@@ -303,12 +304,11 @@ func (p *Provider) pick(zs []hostedZone, fqdn string) (hostedZone, error) {
 		}
 		return hostedZone{}, fmt.Errorf("route53: the account has no hosted zone %s; fix %s (the ID of a hosted zone in the Route 53 console)", want, EnvHostedZoneID)
 	}
-	best := ""
-	for _, z := range zs {
-		if dns.IsSubDomain(z.name, fqdn) && len(z.name) > len(best) {
-			best = z.name
-		}
+	names := make([]string, len(zs))
+	for i, z := range zs {
+		names[i] = z.name
 	}
+	best := providers.LongestZone(fqdn, names)
 	if best == "" {
 		return hostedZone{}, fmt.Errorf("route53: no hosted zone of this account holds %s; create one or check the credentials' account", strings.TrimSuffix(fqdn, "."))
 	}
