@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -163,4 +164,15 @@ func Unix(v string) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(n, 0)
+}
+
+// IsLoopbackHost reports whether h (a URL's Hostname) is localhost or a
+// loopback address: the only hosts an API base URL may reach by plain
+// http (test servers).
+func IsLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 
@@ -50,7 +49,7 @@ func ParseEndpoint(raw string) (*url.URL, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("not an https:// URL; give deSEC's API URL (default %s)", DefaultEndpoint)
 	}
-	if u.Scheme == "http" && !loopback(u.Hostname()) {
+	if u.Scheme == "http" && !apiclient.IsLoopbackHost(u.Hostname()) {
 		return nil, errors.New("plain http; use https (plain http only reaches loopback test servers)")
 	}
 	if u.User != nil {
@@ -60,14 +59,6 @@ func ParseEndpoint(raw string) (*url.URL, error) {
 		u.Path += "/"
 	}
 	return u, nil
-}
-
-func loopback(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // request is one API call: op names it in messages ("listing domains").

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 
@@ -44,7 +43,7 @@ func endpointURL(raw string, cloud bool) (*url.URL, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("hetzner: endpoint %q is not an https:// URL; set %s to the API URL (default %s)", raw, EnvEndpoint, def)
 	}
-	if u.Scheme == "http" && !loopback(u.Hostname()) {
+	if u.Scheme == "http" && !apiclient.IsLoopbackHost(u.Hostname()) {
 		return nil, fmt.Errorf("hetzner: endpoint %s is plain http; use https (plain http only reaches loopback test servers)", u.Redacted())
 	}
 	if u.User != nil {
@@ -54,14 +53,6 @@ func endpointURL(raw string, cloud bool) (*url.URL, error) {
 		u.Path += "/"
 	}
 	return u, nil
-}
-
-func loopback(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 type request struct {
