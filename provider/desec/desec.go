@@ -27,6 +27,7 @@ import (
 	"github.com/libdns/libdns"
 
 	"github.com/strictacme/strictacme/internal/apiclient"
+	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/redact"
 	"github.com/strictacme/strictacme/internal/txtdata"
 )
@@ -88,7 +89,7 @@ type Provider struct {
 	initErr  error
 
 	mu      sync.Mutex
-	locks   map[string]*sync.Mutex
+	locks   providers.ZoneLocks
 	minTTLs map[string]int
 }
 
@@ -430,20 +431,7 @@ func (p *Provider) rememberMinTTL(d domain) {
 
 // lock serialises changes to zone z through p: each is a
 // read-modify-write of whole RRsets, so two at once would lose a value.
-func (p *Provider) lock(z string) func() {
-	p.mu.Lock()
-	if p.locks == nil {
-		p.locks = map[string]*sync.Mutex{}
-	}
-	m := p.locks[z]
-	if m == nil {
-		m = &sync.Mutex{}
-		p.locks[z] = m
-	}
-	p.mu.Unlock()
-	m.Lock()
-	return m.Unlock
-}
+func (p *Provider) lock(z string) func() { return p.locks.Lock(z) }
 
 func zoneName(zone string) string {
 	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(zone)), ".")

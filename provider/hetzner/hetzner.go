@@ -88,7 +88,7 @@ type Provider struct {
 
 	mu    sync.Mutex
 	ids   map[string]string // zone name → zone ID
-	locks map[string]*sync.Mutex
+	locks providers.ZoneLocks
 }
 
 type zone struct {
@@ -473,20 +473,7 @@ func wantsOf(z string, recs []libdns.Record) ([]want, error) {
 	return wants, nil
 }
 
-func (p *Provider) lock(z string) func() {
-	p.mu.Lock()
-	if p.locks == nil {
-		p.locks = map[string]*sync.Mutex{}
-	}
-	m := p.locks[z]
-	if m == nil {
-		m = &sync.Mutex{}
-		p.locks[z] = m
-	}
-	p.mu.Unlock()
-	m.Lock()
-	return m.Unlock
-}
+func (p *Provider) lock(z string) func() { return p.locks.Lock(z) }
 
 func (p *Provider) ttlFor(asked time.Duration) int {
 	if p.TTL > 0 {

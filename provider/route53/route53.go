@@ -112,9 +112,9 @@ type Provider struct {
 	initErr  error
 
 	mu     sync.Mutex
-	locks  map[string]*sync.Mutex // hosted zone ID → its read-modify-write
-	ids    map[string]string      // zone name → hosted zone ID
-	listed []hostedZone           // the last ListHostedZones, for zoneListAge
+	locks  providers.ZoneLocks // hosted zone ID → its read-modify-write
+	ids    map[string]string   // zone name → hosted zone ID
+	listed []hostedZone        // the last ListHostedZones, for zoneListAge
 	listAt time.Time
 }
 
@@ -594,20 +594,7 @@ func (p *Provider) ttl(rr libdns.RR) int64 {
 	return DefaultTTL
 }
 
-func (p *Provider) lock(id string) func() {
-	p.mu.Lock()
-	if p.locks == nil {
-		p.locks = map[string]*sync.Mutex{}
-	}
-	m, ok := p.locks[id]
-	if !ok {
-		m = &sync.Mutex{}
-		p.locks[id] = m
-	}
-	p.mu.Unlock()
-	m.Lock()
-	return m.Unlock
-}
+func (p *Provider) lock(id string) func() { return p.locks.Lock(id) }
 
 // bareID strips the "/hostedzone/" prefix Route 53 puts on zone IDs.
 func bareID(id string) string {
