@@ -7,6 +7,7 @@ package envvar
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -21,18 +22,26 @@ func (l Lookup) Get(name string) string {
 	return strings.TrimSpace(v)
 }
 
+// Parse reads name with parse, one of this package's or a provider's
+// Parse functions; the zero T when unset. Its error names the variable
+// and its value ahead of parse's: NAME="v": what to give.
+func Parse[T any](l Lookup, name string, parse func(string) (T, error)) (T, error) {
+	var zero T
+	v := l.Get(name)
+	if v == "" {
+		return zero, nil
+	}
+	t, err := parse(v)
+	if err != nil {
+		return zero, fmt.Errorf("%s=%q: %v", name, v, err)
+	}
+	return t, nil
+}
+
 // Duration reads name as whole seconds or a Go duration ("90s", "2m");
 // 0 when unset. Negative values are refused, and so is zero unless zeroOK.
 func (l Lookup) Duration(name string, zeroOK bool) (time.Duration, error) {
-	v := l.Get(name)
-	if v == "" {
-		return 0, nil
-	}
-	d, err := ParseDuration(v, zeroOK)
-	if err != nil {
-		return 0, fmt.Errorf("%s=%q: %v", name, v, err)
-	}
-	return d, nil
+	return Parse(l, name, func(v string) (time.Duration, error) { return ParseDuration(v, zeroOK) })
 }
 
 // ParseDuration is Duration's parser of one value, v not empty: whole
@@ -53,15 +62,7 @@ func ParseDuration(v string, zeroOK bool) (time.Duration, error) {
 
 // Seconds reads name as whole seconds within [lo, hi]; 0 when unset.
 func (l Lookup) Seconds(name string, lo, hi int) (int, error) {
-	v := l.Get(name)
-	if v == "" {
-		return 0, nil
-	}
-	n, err := ParseSeconds(v, lo, hi)
-	if err != nil {
-		return 0, fmt.Errorf("%s=%q: %v", name, v, err)
-	}
-	return n, nil
+	return Parse(l, name, func(v string) (int, error) { return ParseSeconds(v, lo, hi) })
 }
 
 // ParseSeconds is Seconds' parser of one value, v not empty: whole
@@ -72,4 +73,26 @@ func ParseSeconds(v string, lo, hi int) (int, error) {
 		return 0, fmt.Errorf("want whole seconds between %d and %d", lo, hi)
 	}
 	return n, nil
+}
+
+// ParseBool parses a switch: true or false (as strconv.ParseBool reads
+// them). Its error says what to give, not the setting.
+func ParseBool(v string) (bool, error) {
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return false, errors.New("want true or false")
+	}
+	return b, nil
+}
+
+// ParseURL parses an API base URL: http or https with a host, returned
+// trimmed; example is the URL its error offers (the API's default). Its
+// error says what to give, not the setting.
+func ParseURL(v, example string) (string, error) {
+	v = strings.TrimSpace(v)
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http" {
+		return "", fmt.Errorf("want the API's URL, e.g. %s", example)
+	}
+	return v, nil
 }

@@ -34,3 +34,32 @@ func TestDurationAndSeconds(t *testing.T) {
 		t.Errorf("30: %v", err)
 	}
 }
+
+func TestParseNamesTheVariableAndLeavesUnsetAtZero(t *testing.T) {
+	l := vars("ON", " true ", "BAD", "maybe", "BLANK", "  ")
+	if b, err := Parse(l, "ON", ParseBool); err != nil || !b {
+		t.Errorf("ON: %v, %v", b, err)
+	}
+	for _, name := range []string{"UNSET", "BLANK"} {
+		if b, err := Parse(l, name, ParseBool); err != nil || b {
+			t.Errorf("%s: %v, %v; want false and no error", name, b, err)
+		}
+	}
+	if _, err := Parse(l, "BAD", ParseBool); err == nil || err.Error() != `BAD="maybe": want true or false` {
+		t.Errorf("BAD: %v", err)
+	}
+}
+
+func TestParseURLWantsHTTPWithAHost(t *testing.T) {
+	for _, tc := range []struct{ in, want, err string }{
+		{" https://api.example.net/v1 ", "https://api.example.net/v1", ""},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", ""},
+		{"api.example.net", "", "e.g. https://api.example.net"},
+		{"ftp://api.example.net", "", "e.g. https://api.example.net"},
+	} {
+		got, err := ParseURL(tc.in, "https://api.example.net")
+		if got != tc.want || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("ParseURL(%q) = %q, %v", tc.in, got, err)
+		}
+	}
+}

@@ -2,10 +2,11 @@ package plan
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/strictacme/strictacme/internal/apiclient"
 )
 
 // CAPresets maps each CA's own short name to its ACME directory URL. It
@@ -80,14 +81,9 @@ func DirectoryURL(server string) (string, error) {
 	return "", fmt.Errorf("%q: use %s or an https:// directory URL", server, strings.Join(CANames(), ", "))
 }
 
-// IsLoopbackHost reports whether h is localhost or a loopback address.
-func IsLoopbackHost(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
+// IsLoopbackHost reports whether h is localhost or a loopback address,
+// the hosts plain http may reach (test servers).
+func IsLoopbackHost(h string) bool { return apiclient.IsLoopbackHost(h) }
 
 // CAName shortens a directory URL for display: the preset name whose URL
 // it is, else the URL's host, else dir unchanged.

@@ -144,19 +144,37 @@ func zoneFor(ctx context.Context, e *Entry, fqdn string) (string, error) {
 		if err != nil {
 			return "", providerFailure(fmt.Errorf("%s: listing zones: %w", e.Name, err))
 		}
-		best := ""
-		for _, z := range zones {
-			zn := canonical(z.Name)
-			if (fqdn == zn || strings.HasSuffix(fqdn, "."+zn)) && len(zn) > len(best) {
-				best = zn
-			}
+		names := make([]string, len(zones))
+		for i, z := range zones {
+			names[i] = z.Name
 		}
+		best := canonical(LongestZone(fqdn, names))
 		if best == "" {
 			return "", fmt.Errorf("%s: no zone in this account holds %s", e.Name, strings.TrimSuffix(fqdn, "."))
 		}
 		return best, nil
 	}
 	return RegisteredDomain(fqdn)
+}
+
+// LongestZone returns the zone of zones that holds fqdn, the longest when
+// zones nest (a delegated child zone holds its names, not its parent), as
+// spelled in zones; "" when none does. Names compare case-insensitively,
+// with or without the trailing dot; a zone holds itself and every name
+// below it, label by label ("ample.com" does not hold "example.com").
+func LongestZone(fqdn string, zones []string) string {
+	name := canonical(fqdn)
+	best, bestLen := "", 0
+	for _, z := range zones {
+		zn := canonical(z)
+		if zn == "" || len(zn) <= bestLen {
+			continue
+		}
+		if name == zn || zn == "." || strings.HasSuffix(name, "."+zn) {
+			best, bestLen = z, len(zn)
+		}
+	}
+	return best
 }
 
 // RegisteredDomain returns the registered domain (public suffix plus one

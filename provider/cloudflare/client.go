@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strictacme/strictacme/internal/apiclient"
 	"github.com/strictacme/strictacme/internal/retryafter"
 	"github.com/strictacme/strictacme/internal/version"
 )
@@ -66,14 +67,7 @@ func (p *Provider) sleep(ctx context.Context, d time.Duration) error {
 	if p.Sleep != nil {
 		return p.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return apiclient.Sleep(ctx, d)
 }
 
 // call sends one request and decodes the envelope. A 429 is waited out

@@ -3,12 +3,12 @@ package cloudflare
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/strictacme/strictacme/internal/envsecret"
+	"github.com/strictacme/strictacme/internal/envvar"
 )
 
 // Environment variable names: lego's, so a lego set-up works unchanged.
@@ -63,34 +63,22 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 	case p.APIToken == "" && p.APIKey == "":
 		return nil, fmt.Errorf("%s is not set; create an API token with Zone:Read and DNS:Edit for the zone and set it (or %s_FILE)", EnvDNSToken, EnvDNSToken)
 	}
-	if v := plain(lookup, EnvBaseURL); v != "" {
-		if p.BaseURL, err = ParseBaseURL(v); err != nil {
-			return nil, fmt.Errorf("%s=%q: %v", EnvBaseURL, v, err)
-		}
+	l := envvar.Lookup(func(name string) (string, bool) { return plain(lookup, name), true })
+	if p.BaseURL, err = envvar.Parse(l, EnvBaseURL, ParseBaseURL); err != nil {
+		return nil, err
 	}
-	if v := plain(lookup, EnvTTL); v != "" {
-		if p.TTL, err = ParseTTL(v); err != nil {
-			return nil, fmt.Errorf("%s=%q: %v", EnvTTL, v, err)
-		}
+	if p.TTL, err = envvar.Parse(l, EnvTTL, ParseTTL); err != nil {
+		return nil, err
 	}
-	if v := plain(lookup, EnvServingLag); v != "" {
-		if p.Lag, err = ParseServingLag(v); err != nil {
-			return nil, fmt.Errorf("%s=%q: %v", EnvServingLag, v, err)
-		}
+	if p.Lag, err = envvar.Parse(l, EnvServingLag, ParseServingLag); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
 
 // ParseBaseURL parses an API base URL: http(s) with a host. Its error
 // says what to give, not the setting.
-func ParseBaseURL(v string) (string, error) {
-	v = strings.TrimSpace(v)
-	u, err := url.Parse(v)
-	if err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http" {
-		return "", fmt.Errorf("want the API's URL, e.g. %s", DefaultBaseURL)
-	}
-	return v, nil
-}
+func ParseBaseURL(v string) (string, error) { return envvar.ParseURL(v, DefaultBaseURL) }
 
 // ParseTTL parses a TTL of TXT records: whole seconds from 30 to 86400,
 // or 1 for automatic. Its error says what to give, not the setting.
@@ -106,14 +94,9 @@ func ParseTTL(v string) (int, error) {
 // is -1 (none, not the default). Its error says what to give, not the
 // setting.
 func ParseServingLag(v string) (time.Duration, error) {
-	v = strings.TrimSpace(v)
-	d, err := time.ParseDuration(v)
+	d, err := envvar.ParseDuration(v, true)
 	if err != nil {
-		n, err2 := strconv.Atoi(v)
-		d, err = time.Duration(n)*time.Second, err2
-	}
-	if err != nil || d < 0 {
-		return 0, errors.New("want seconds or a duration such as 10s")
+		return 0, err
 	}
 	if d == 0 {
 		d = -1

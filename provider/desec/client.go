@@ -6,15 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
-	"github.com/strictacme/strictacme/internal/retryafter"
-	"github.com/strictacme/strictacme/internal/version"
+	"github.com/strictacme/strictacme/internal/apiclient"
 )
 
 // DefaultEndpoint is the base URL of deSEC's API
@@ -26,16 +21,11 @@ const DefaultEndpoint = "https://desec.io/api/v1/"
 // never ends is a broken answer, not a big zone.
 const maxPages = 200
 
-// client speaks deSEC's JSON API: the token, the User-Agent, throttling
-// answers waited out, errors turned into *APIError.
+// client speaks deSEC's JSON API at base; api signs with the token, waits
+// out throttling and turns refusals into *APIError.
 type client struct {
-	base     *url.URL
-	token    string
-	hc       *http.Client
-	sleep    func(context.Context, time.Duration) error
-	now      func() time.Time
-	maxWait  time.Duration
-	attempts int
+	base *url.URL
+	api  *apiclient.Client
 }
 
 // endpointURL checks Endpoint: https, or http for a loopback host only
@@ -59,7 +49,7 @@ func ParseEndpoint(raw string) (*url.URL, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("not an https:// URL; give deSEC's API URL (default %s)", DefaultEndpoint)
 	}
-	if u.Scheme == "http" && !loopback(u.Hostname()) {
+	if u.Scheme == "http" && !apiclient.IsLoopbackHost(u.Hostname()) {
 		return nil, errors.New("plain http; use https (plain http only reaches loopback test servers)")
 	}
 	if u.User != nil {
@@ -71,14 +61,6 @@ func ParseEndpoint(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-func loopback(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
-
 // request is one API call: op names it in messages ("listing domains").
 type request struct {
 	op     string
@@ -88,10 +70,9 @@ type request struct {
 	body   any
 }
 
-// do sends r and decodes a 2xx answer's JSON into out (nil: ignore it).
-// It returns the answer's Link header for pagination. A 429 is retried
-// after its Retry-After while that is within maxWait; so is a 5xx, after
-// a short pause, up to attempts tries in all.
+// do sends r (apiclient retries it as the API asks) and decodes a 2xx
+// answer's JSON into out (nil: ignore it). It returns the answer's Link
+// header for pagination.
 func (c *client) do(ctx context.Context, r request, out any) (link string, err error) {
 	u := *c.base
 	u.Path += r.path
@@ -107,59 +88,16 @@ func (c *client) doURL(ctx context.Context, r request, target string, out any) (
 			return "", fmt.Errorf("desec: %s: %w", r.op, err)
 		}
 	}
-	for try := 1; ; try++ {
-		req, err := http.NewRequestWithContext(ctx, r.method, target, bytes.NewReader(body))
-		if err != nil {
-			return "", fmt.Errorf("desec: %s: %w", r.op, err)
-		}
-		req.Header.Set("Authorization", "Token "+c.token)
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("User-Agent", version.UserAgent())
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		res, err := c.hc.Do(req)
-		if err != nil {
-			if ctx.Err() != nil {
-				return "", fmt.Errorf("desec: %s: %w", r.op, ctx.Err())
-			}
-			return "", fmt.Errorf("desec: %s: %v", r.op, strings.ReplaceAll(err.Error(), c.token, "[token]"))
-		}
-		b, _ := io.ReadAll(io.LimitReader(res.Body, 16<<20))
-		res.Body.Close()
-		if res.StatusCode/100 == 2 {
-			if out != nil && len(bytes.TrimSpace(b)) > 0 {
-				if err := json.Unmarshal(b, out); err != nil {
-					return "", fmt.Errorf("desec: %s: the answer is not the JSON deSEC documents: %v", r.op, err)
-				}
-			}
-			return res.Header.Get("Link"), nil
-		}
-		ae := newAPIError(r.op, res.StatusCode, b)
-		var wait time.Duration
-		switch {
-		case res.StatusCode == http.StatusTooManyRequests:
-			now := c.now()
-			ae.RetryAt = retryafter.Parse(res.Header.Get("Retry-After"), now)
-			if ae.RetryAt.IsZero() {
-				ae.RetryAt = now.Add(time.Second)
-			}
-			wait = ae.RetryAt.Sub(now)
-			if wait > c.maxWait {
-				return "", ae
-			}
-		case res.StatusCode >= 500:
-			wait = time.Duration(try) * 2 * time.Second
-		default:
-			return "", ae
-		}
-		if try >= c.attempts {
-			return "", ae
-		}
-		if err := c.sleep(ctx, max(wait, 0)); err != nil {
-			return "", fmt.Errorf("desec: %s: waiting out %v: %w", r.op, ae, err)
+	b, h, err := c.api.Do(ctx, apiclient.Request{Op: r.op, Method: r.method, URL: target, Body: body})
+	if err != nil {
+		return "", err
+	}
+	if out != nil && len(bytes.TrimSpace(b)) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			return "", fmt.Errorf("desec: %s: the answer is not the JSON deSEC documents: %v", r.op, err)
 		}
 	}
+	return h.Get("Link"), nil
 }
 
 // list follows deSEC's cursor pagination: it always sends cursor= (an
@@ -213,16 +151,4 @@ func nextLink(h string) string {
 		}
 	}
 	return ""
-}
-
-// sleepReal waits d on the real clock, or until ctx ends.
-func sleepReal(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -26,6 +26,8 @@ import (
 
 	"github.com/libdns/libdns"
 
+	"github.com/strictacme/strictacme/internal/apiclient"
+	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/redact"
 	"github.com/strictacme/strictacme/internal/txtdata"
 )
@@ -87,7 +89,7 @@ type Provider struct {
 	initErr  error
 
 	mu      sync.Mutex
-	locks   map[string]*sync.Mutex
+	locks   providers.ZoneLocks
 	minTTLs map[string]int
 }
 
@@ -118,25 +120,40 @@ func (p *Provider) client() (*client, error) {
 			p.initErr = err
 			return
 		}
-		c := &client{base: base, token: strings.TrimSpace(p.Token), hc: p.HTTPClient, maxWait: p.MaxWait, attempts: 5}
-		if c.hc == nil {
-			c.hc = &http.Client{Timeout: 30 * time.Second}
+		token := strings.TrimSpace(p.Token)
+		api := &apiclient.Client{
+			Name:   "desec",
+			Secret: token,
+			HTTP:   p.HTTPClient,
+			Sign:   func(req *http.Request) { req.Header.Set("Authorization", "Token "+token) },
+			Refuse: func(op string, status int, body []byte, retryAt time.Time) (error, bool) {
+				ae := newAPIError(op, status, body)
+				ae.RetryAt = retryAt
+				return ae, false
+			},
+			MaxWait:  p.MaxWait,
+			Attempts: 5,
+			MaxBody:  16 << 20,
+			Sleep: func(ctx context.Context, d time.Duration) error {
+				if p.Sleep != nil {
+					return p.Sleep(ctx, d)
+				}
+				return apiclient.Sleep(ctx, d)
+			},
+			Now: func() time.Time {
+				if p.Now != nil {
+					return p.Now()
+				}
+				return time.Now()
+			},
 		}
-		c.sleep = func(ctx context.Context, d time.Duration) error {
-			if p.Sleep != nil {
-				return p.Sleep(ctx, d)
-			}
-			return sleepReal(ctx, d)
+		if api.HTTP == nil {
+			api.HTTP = &http.Client{Timeout: 30 * time.Second}
 		}
-		c.now = func() time.Time {
-			if p.Now != nil {
-				return p.Now()
-			}
-			return time.Now()
+		if api.MaxWait == 0 {
+			api.MaxWait = DefaultMaxWait
 		}
-		if c.maxWait == 0 {
-			c.maxWait = DefaultMaxWait
-		}
+		c := &client{base: base, api: api}
 		p.c = c
 	})
 	return p.c, p.initErr
@@ -414,20 +431,7 @@ func (p *Provider) rememberMinTTL(d domain) {
 
 // lock serialises changes to zone z through p: each is a
 // read-modify-write of whole RRsets, so two at once would lose a value.
-func (p *Provider) lock(z string) func() {
-	p.mu.Lock()
-	if p.locks == nil {
-		p.locks = map[string]*sync.Mutex{}
-	}
-	m := p.locks[z]
-	if m == nil {
-		m = &sync.Mutex{}
-		p.locks[z] = m
-	}
-	p.mu.Unlock()
-	m.Lock()
-	return m.Unlock
-}
+func (p *Provider) lock(z string) func() { return p.locks.Lock(z) }
 
 func zoneName(zone string) string {
 	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(zone)), ".")

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strictacme/strictacme/internal/apiclient"
 	"github.com/strictacme/strictacme/internal/retryafter"
 	"github.com/strictacme/strictacme/internal/version"
 )
@@ -87,14 +88,7 @@ func (p *Provider) sleep(ctx context.Context, d time.Duration) error {
 	if p.Sleep != nil {
 		return p.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return apiclient.Sleep(ctx, d)
 }
 
 func (p *Provider) maxRateWait() time.Duration {
@@ -254,11 +248,7 @@ func (p *Provider) noteQuota(h http.Header) {
 
 // resetTime reads ratelimit-reset, Unix seconds.
 func resetTime(h http.Header) time.Time {
-	n, err := strconv.ParseInt(h.Get("Ratelimit-Reset"), 10, 64)
-	if err != nil || n <= 0 {
-		return time.Time{}
-	}
-	return time.Unix(n, 0)
+	return apiclient.Unix(h.Get("Ratelimit-Reset"))
 }
 
 // list gets every page of a list into out (a pointer to a slice), asking

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/libdns/libdns"
+	"github.com/strictacme/strictacme/internal/providers"
 )
 
 // Defaults of the zero Provider.
@@ -135,12 +136,7 @@ func (p *Provider) ZoneFor(ctx context.Context, fqdn string) (string, error) {
 		p.mu.Unlock()
 	}
 	name := strings.ToLower(strings.TrimSuffix(fqdn, "."))
-	best := ""
-	for _, d := range domains {
-		if (name == d || strings.HasSuffix(name, "."+d)) && len(d) > len(best) {
-			best = d
-		}
-	}
+	best := providers.LongestZone(name, domains)
 	if best == "" {
 		return "", fmt.Errorf("digitalocean: no domain of this account holds %s; add the domain under Networking → Domains (and point the registrar at DigitalOcean's name servers)", name)
 	}

@@ -5,16 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
-	"github.com/strictacme/strictacme/internal/retryafter"
-	"github.com/strictacme/strictacme/internal/version"
+	"github.com/strictacme/strictacme/internal/apiclient"
 )
 
 // DefaultEndpoint is the base URL of Hetzner's DNS Console API
@@ -30,14 +24,9 @@ const DefaultCloudEndpoint = "https://api.hetzner.cloud/v1/"
 const maxPages = 500
 
 type client struct {
-	base     *url.URL
-	token    string
-	cloud    bool // Cloud API: Bearer token, error codes, actions
-	hc       *http.Client
-	sleep    func(context.Context, time.Duration) error
-	now      func() time.Time
-	maxWait  time.Duration
-	attempts int
+	base  *url.URL
+	cloud bool // Cloud API: Bearer token, error codes, actions
+	api   *apiclient.Client
 }
 
 // endpointURL checks an API base URL; "" is the default of the API
@@ -54,7 +43,7 @@ func endpointURL(raw string, cloud bool) (*url.URL, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("hetzner: endpoint %q is not an https:// URL; set %s to the API URL (default %s)", raw, EnvEndpoint, def)
 	}
-	if u.Scheme == "http" && !loopback(u.Hostname()) {
+	if u.Scheme == "http" && !apiclient.IsLoopbackHost(u.Hostname()) {
 		return nil, fmt.Errorf("hetzner: endpoint %s is plain http; use https (plain http only reaches loopback test servers)", u.Redacted())
 	}
 	if u.User != nil {
@@ -66,14 +55,6 @@ func endpointURL(raw string, cloud bool) (*url.URL, error) {
 	return u, nil
 }
 
-func loopback(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
-
 type request struct {
 	op     string
 	method string
@@ -82,9 +63,8 @@ type request struct {
 	body   any
 }
 
-// do sends r and decodes a 2xx answer's JSON into out. A 429 is retried
-// after its Retry-After while that is within maxWait, a 5xx after a short
-// pause, up to attempts tries in all.
+// do sends r (apiclient retries it as the API asks) and decodes a 2xx
+// answer's JSON into out.
 func (c *client) do(ctx context.Context, r request, out any) error {
 	u := *c.base
 	u.Path += r.path
@@ -96,69 +76,16 @@ func (c *client) do(ctx context.Context, r request, out any) error {
 			return fmt.Errorf("hetzner: %s: %w", r.op, err)
 		}
 	}
-	for try := 1; ; try++ {
-		req, err := http.NewRequestWithContext(ctx, r.method, u.String(), bytes.NewReader(body))
-		if err != nil {
-			return fmt.Errorf("hetzner: %s: %w", r.op, err)
-		}
-		if c.cloud {
-			req.Header.Set("Authorization", "Bearer "+c.token)
-		} else {
-			req.Header.Set("Auth-API-Token", c.token)
-		}
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("User-Agent", version.UserAgent())
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		res, err := c.hc.Do(req)
-		if err != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("hetzner: %s: %w", r.op, ctx.Err())
-			}
-			return fmt.Errorf("hetzner: %s: %v", r.op, strings.ReplaceAll(err.Error(), c.token, "[token]"))
-		}
-		b, _ := io.ReadAll(io.LimitReader(res.Body, 16<<20))
-		res.Body.Close()
-		if res.StatusCode/100 == 2 {
-			if out != nil && len(bytes.TrimSpace(b)) > 0 {
-				if err := json.Unmarshal(b, out); err != nil {
-					return fmt.Errorf("hetzner: %s: the answer is not the JSON Hetzner documents: %v", r.op, err)
-				}
-			}
-			return nil
-		}
-		ae := newAPIError(r.op, res.StatusCode, b, c.cloud)
-		var wait time.Duration
-		switch {
-		case res.StatusCode == http.StatusTooManyRequests:
-			now := c.now()
-			ae.RetryAt = retryafter.Parse(res.Header.Get("Retry-After"), now)
-			if ae.RetryAt.IsZero() {
-				ae.RetryAt = rateLimitReset(res.Header.Get("RateLimit-Reset"), now)
-			}
-			if ae.RetryAt.IsZero() {
-				ae.RetryAt = now.Add(time.Second)
-			}
-			wait = ae.RetryAt.Sub(now)
-			if wait > c.maxWait {
-				return ae
-			}
-		case res.StatusCode >= 500, ae.Code == "locked", ae.Code == "conflict":
-			// The Cloud API answers locked while another action runs on
-			// the zone, and conflict when it changed during the request;
-			// both ask for a retry.
-			wait = time.Duration(try) * 2 * time.Second
-		default:
-			return ae
-		}
-		if try >= c.attempts {
-			return ae
-		}
-		if err := c.sleep(ctx, max(wait, 0)); err != nil {
-			return fmt.Errorf("hetzner: %s: waiting out %v: %w", r.op, ae, err)
+	b, _, err := c.api.Do(ctx, apiclient.Request{Op: r.op, Method: r.method, URL: u.String(), Body: body})
+	if err != nil {
+		return err
+	}
+	if out != nil && len(bytes.TrimSpace(b)) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			return fmt.Errorf("hetzner: %s: the answer is not the JSON Hetzner documents: %v", r.op, err)
 		}
 	}
+	return nil
 }
 
 // pagination is the "meta.pagination" object of Hetzner's list answers.
@@ -191,31 +118,5 @@ func (c *client) pages(ctx context.Context, r request, get func(body json.RawMes
 		if p.NextPage <= page || page >= p.LastPage {
 			return nil
 		}
-	}
-}
-
-// rateLimitReset reads the Cloud API's RateLimit-Reset header, a UNIX
-// time in seconds (https://docs.hetzner.cloud/#rate-limiting); zero when
-// absent, unreadable or already past.
-func rateLimitReset(v string, now time.Time) time.Time {
-	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-	if err != nil || n <= 0 {
-		return time.Time{}
-	}
-	t := time.Unix(n, 0)
-	if !t.After(now) {
-		return time.Time{}
-	}
-	return t
-}
-
-func sleepReal(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

@@ -282,7 +282,7 @@ func (c *client) rrsetAction(ctx context.Context, op, z, name, verb string, body
 // it reports success, for at most maxWait. The error state is an
 // ActionError with Hetzner's code and message.
 func (c *client) waitAction(ctx context.Context, op string, a action) error {
-	deadline := c.now().Add(c.maxWait)
+	deadline := c.api.Now().Add(c.api.MaxWait)
 	for {
 		switch a.Status {
 		case "success":
@@ -300,10 +300,10 @@ func (c *client) waitAction(ctx context.Context, op string, a action) error {
 		if a.ID == 0 {
 			return fmt.Errorf("hetzner: %s: the answer holds no action to wait for", op)
 		}
-		if !c.now().Before(deadline) {
-			return fmt.Errorf("hetzner: %s: action %d still running after %v (%d%%); look at the zone in the Hetzner Console", op, a.ID, c.maxWait, a.Progress)
+		if !c.api.Now().Before(deadline) {
+			return fmt.Errorf("hetzner: %s: action %d still running after %v (%d%%); look at the zone in the Hetzner Console", op, a.ID, c.api.MaxWait, a.Progress)
 		}
-		if err := c.sleep(ctx, actionPoll); err != nil {
+		if err := c.api.Sleep(ctx, actionPoll); err != nil {
 			return fmt.Errorf("hetzner: %s: waiting for action %d: %w", op, a.ID, err)
 		}
 		var res struct {

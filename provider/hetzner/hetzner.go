@@ -27,6 +27,8 @@ import (
 
 	"github.com/libdns/libdns"
 
+	"github.com/strictacme/strictacme/internal/apiclient"
+	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/redact"
 )
 
@@ -86,7 +88,7 @@ type Provider struct {
 
 	mu    sync.Mutex
 	ids   map[string]string // zone name → zone ID
-	locks map[string]*sync.Mutex
+	locks providers.ZoneLocks
 }
 
 type zone struct {
@@ -116,25 +118,50 @@ func (p *Provider) client() (*client, error) {
 			p.initErr = err
 			return
 		}
-		c := &client{base: base, token: tok, cloud: cloud, hc: p.HTTPClient, maxWait: p.MaxWait, attempts: 5}
-		if c.hc == nil {
-			c.hc = &http.Client{Timeout: 30 * time.Second}
+		api := &apiclient.Client{
+			Name:   "hetzner",
+			Secret: tok,
+			HTTP:   p.HTTPClient,
+			Sign: func(req *http.Request) {
+				if cloud {
+					req.Header.Set("Authorization", "Bearer "+tok)
+				} else {
+					req.Header.Set("Auth-API-Token", tok)
+				}
+			},
+			Refuse: func(op string, status int, body []byte, retryAt time.Time) (error, bool) {
+				ae := newAPIError(op, status, body, cloud)
+				ae.RetryAt = retryAt
+				// The Cloud API answers locked while another action runs
+				// on the zone, and conflict when it changed during the
+				// request; both ask for a retry.
+				return ae, ae.Code == "locked" || ae.Code == "conflict"
+			},
+			// The Cloud API's rate limit (https://docs.hetzner.cloud/#rate-limiting).
+			ResetHeader: "RateLimit-Reset",
+			MaxWait:     p.MaxWait,
+			Attempts:    5,
+			MaxBody:     16 << 20,
+			Sleep: func(ctx context.Context, d time.Duration) error {
+				if p.Sleep != nil {
+					return p.Sleep(ctx, d)
+				}
+				return apiclient.Sleep(ctx, d)
+			},
+			Now: func() time.Time {
+				if p.Now != nil {
+					return p.Now()
+				}
+				return time.Now()
+			},
 		}
-		c.sleep = func(ctx context.Context, d time.Duration) error {
-			if p.Sleep != nil {
-				return p.Sleep(ctx, d)
-			}
-			return sleepReal(ctx, d)
+		if api.HTTP == nil {
+			api.HTTP = &http.Client{Timeout: 30 * time.Second}
 		}
-		c.now = func() time.Time {
-			if p.Now != nil {
-				return p.Now()
-			}
-			return time.Now()
+		if api.MaxWait == 0 {
+			api.MaxWait = DefaultMaxWait
 		}
-		if c.maxWait == 0 {
-			c.maxWait = DefaultMaxWait
-		}
+		c := &client{base: base, cloud: cloud, api: api}
 		p.c = c
 	})
 	return p.c, p.initErr
@@ -196,12 +223,11 @@ func (p *Provider) ZoneFor(ctx context.Context, fqdn string) (string, error) {
 		return "", err
 	}
 	name := strings.ToLower(strings.TrimSuffix(fqdn, ".")) + "."
-	best := ""
-	for _, z := range zones {
-		if (name == z.Name || strings.HasSuffix(name, "."+z.Name)) && len(z.Name) > len(best) {
-			best = z.Name
-		}
+	names := make([]string, len(zones))
+	for i, z := range zones {
+		names[i] = z.Name
 	}
+	best := providers.LongestZone(name, names)
 	if best == "" && p.c.cloud {
 		return "", fmt.Errorf("hetzner: no zone of the Cloud API token's project holds %s; check the token's project, or whether the zone is still in the DNS Console (then set %s instead)", strings.TrimSuffix(name, "."), EnvAPIKey)
 	}
@@ -447,20 +473,7 @@ func wantsOf(z string, recs []libdns.Record) ([]want, error) {
 	return wants, nil
 }
 
-func (p *Provider) lock(z string) func() {
-	p.mu.Lock()
-	if p.locks == nil {
-		p.locks = map[string]*sync.Mutex{}
-	}
-	m := p.locks[z]
-	if m == nil {
-		m = &sync.Mutex{}
-		p.locks[z] = m
-	}
-	p.mu.Unlock()
-	m.Lock()
-	return m.Unlock
-}
+func (p *Provider) lock(z string) func() { return p.locks.Lock(z) }
 
 func (p *Provider) ttlFor(asked time.Duration) int {
 	if p.TTL > 0 {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/strictacme/strictacme/internal/envsecret"
+	"github.com/strictacme/strictacme/internal/envvar"
 )
 
 // Environment variable names. The PDNS_* names without a comment are
@@ -29,11 +30,8 @@ const (
 // PDNS_TTL (seconds) and PDNS_SERVING_LAG (seconds or a duration). Errors
 // name the variable and the fix, never the key.
 func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
-	get := func(name string) string {
-		v, _ := lookup(name)
-		return strings.TrimSpace(v)
-	}
-	p := &Provider{ServerURL: get(EnvAPIURL), ServerName: get(EnvServerName)}
+	l := envvar.Lookup(lookup)
+	p := &Provider{ServerURL: l.Get(EnvAPIURL), ServerName: l.Get(EnvServerName)}
 	if p.ServerURL == "" {
 		return nil, fmt.Errorf("%s is not set; set it to the PowerDNS webserver's base URL, e.g. https://pdns.example.net:8081", EnvAPIURL)
 	}
@@ -48,20 +46,14 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 		return nil, fmt.Errorf("%s is not set; set it (or %s_FILE) to the server's api-key", EnvAPIKey, EnvAPIKey)
 	}
 	p.APIKey = key
-	if v := get(EnvAPIVersion); v != "" {
-		if p.APIVersion, err = ParseAPIVersion(v); err != nil {
-			return nil, fmt.Errorf("%s=%q: %v", EnvAPIVersion, v, err)
-		}
+	if p.APIVersion, err = envvar.Parse(l, EnvAPIVersion, ParseAPIVersion); err != nil {
+		return nil, err
 	}
-	if v := get(EnvTTL); v != "" {
-		if p.TTL, err = ParseTTL(v); err != nil {
-			return nil, fmt.Errorf("%s=%q: %v", EnvTTL, v, err)
-		}
+	if p.TTL, err = envvar.Parse(l, EnvTTL, ParseTTL); err != nil {
+		return nil, err
 	}
-	if v := get(EnvServingLag); v != "" {
-		if p.Lag, err = ParseServingLag(v); err != nil {
-			return nil, fmt.Errorf("%s=%q: %v", EnvServingLag, v, err)
-		}
+	if p.Lag, err = envvar.Parse(l, EnvServingLag, ParseServingLag); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -92,25 +84,8 @@ func ParseAPIVersion(v string) (int, error) {
 
 // ParseTTL parses a TTL of new RRsets: whole seconds from 1 to 86400. Its
 // error says what to give, not the setting.
-func ParseTTL(v string) (int, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < 1 || n > 86400 {
-		return 0, errors.New("want whole seconds between 1 and 86400")
-	}
-	return n, nil
-}
+func ParseTTL(v string) (int, error) { return envvar.ParseSeconds(v, 1, 86400) }
 
 // ParseServingLag parses Lag: whole seconds or a duration. Its error says
 // what to give, not the setting.
-func ParseServingLag(v string) (time.Duration, error) {
-	v = strings.TrimSpace(v)
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		n, err2 := strconv.Atoi(v)
-		d, err = time.Duration(n)*time.Second, err2
-	}
-	if err != nil || d < 0 {
-		return 0, errors.New("want seconds or a duration such as 30s")
-	}
-	return d, nil
-}
+func ParseServingLag(v string) (time.Duration, error) { return envvar.ParseDuration(v, true) }

@@ -25,6 +25,7 @@ import (
 	"github.com/libdns/libdns"
 	"github.com/miekg/dns"
 
+	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/txtdata"
 )
 
@@ -66,8 +67,8 @@ type Provider struct {
 	HTTPClient *http.Client `json:"-"`
 
 	mu     sync.Mutex
-	zones  map[string]*sync.Mutex // zone → lock of its read-modify-write
-	listed []string               // zone names of the last list
+	zones  providers.ZoneLocks // zone → lock of its read-modify-write
+	listed []string            // zone names of the last list
 	listAt time.Time
 }
 
@@ -121,12 +122,7 @@ func (p *Provider) ZoneFor(ctx context.Context, fqdn string) (string, error) {
 		p.listed, p.listAt = names, time.Now()
 		p.mu.Unlock()
 	}
-	best := ""
-	for _, z := range names {
-		if dns.IsSubDomain(z, fqdn) && len(z) > len(best) {
-			best = z
-		}
-	}
+	best := providers.LongestZone(fqdn, names)
 	if best == "" {
 		return "", fmt.Errorf("powerdns: no zone on the server holds %s; create it (pdnsutil create-zone) or check %s", strings.TrimSuffix(fqdn, "."), EnvServerName)
 	}
@@ -266,20 +262,7 @@ func (p *Provider) ttl(rr libdns.RR) int {
 }
 
 // lock serialises the read-modify-write cycles of one zone.
-func (p *Provider) lock(zone string) func() {
-	p.mu.Lock()
-	if p.zones == nil {
-		p.zones = map[string]*sync.Mutex{}
-	}
-	m, ok := p.zones[zone]
-	if !ok {
-		m = &sync.Mutex{}
-		p.zones[zone] = m
-	}
-	p.mu.Unlock()
-	m.Lock()
-	return m.Unlock
-}
+func (p *Provider) lock(zone string) func() { return p.zones.Lock(zone) }
 
 func (p *Provider) client() *client {
 	server := p.ServerName

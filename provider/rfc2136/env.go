@@ -1,13 +1,11 @@
 package rfc2136
 
 import (
-	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/strictacme/strictacme/internal/envsecret"
+	"github.com/strictacme/strictacme/internal/envvar"
 )
 
 // Environment variable names. The RFC2136_* names without a comment are
@@ -39,10 +37,8 @@ const (
 // duration). The key is read and checked here. Errors name the variable
 // and the fix, never the secret.
 func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
-	get := func(name string) string {
-		v, _ := lookup(name)
-		return strings.TrimSpace(v)
-	}
+	l := envvar.Lookup(lookup)
+	get := l.Get
 	p := &Provider{
 		Server:       get(EnvNameserver),
 		Zone:         get(EnvZone),
@@ -69,20 +65,14 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 	case p.KeyFile == "" && p.KeyName == "" && secret != "":
 		return nil, fmt.Errorf("%s is set but %s is not; set it to the name of the key on the server", EnvTSIGSecret, EnvTSIGKey)
 	}
-	if v := get(EnvTTL); v != "" {
-		if p.TTL, err = ParseTTL(v); err != nil {
-			return nil, fmt.Errorf("%s=%q: %v", EnvTTL, v, err)
-		}
+	if p.TTL, err = envvar.Parse(l, EnvTTL, ParseTTL); err != nil {
+		return nil, err
 	}
-	if v := get(EnvTimeout); v != "" {
-		if p.Timeout, err = ParseTimeout(v); err != nil {
-			return nil, fmt.Errorf("%s=%q: %v", EnvTimeout, v, err)
-		}
+	if p.Timeout, err = envvar.Parse(l, EnvTimeout, ParseTimeout); err != nil {
+		return nil, err
 	}
-	if v := get(EnvServingLag); v != "" {
-		if p.Lag, err = ParseServingLag(v); err != nil {
-			return nil, fmt.Errorf("%s=%q: %v", EnvServingLag, v, err)
-		}
+	if p.Lag, err = envvar.Parse(l, EnvServingLag, ParseServingLag); err != nil {
+		return nil, err
 	}
 	if _, err := p.key(); err != nil {
 		return nil, fmt.Errorf("%w (%s)", err, keyVars(p))
@@ -101,58 +91,21 @@ func keyVars(p *Provider) string {
 // Transfer reads RFC2136_TRANSFER: whether the key may transfer the zone
 // (default false).
 func Transfer(lookup func(string) (string, bool)) (bool, error) {
-	v, _ := lookup(EnvTransfer)
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return false, nil
-	}
-	b, err := ParseTransfer(v)
-	if err != nil {
-		return false, fmt.Errorf("%s=%q: %v", EnvTransfer, v, err)
-	}
-	return b, nil
+	return envvar.Parse(envvar.Lookup(lookup), EnvTransfer, ParseTransfer)
 }
 
 // ParseTransfer parses whether the key may transfer the zone: true or
 // false. Its error says what to give, not the setting.
-func ParseTransfer(v string) (bool, error) {
-	b, err := strconv.ParseBool(strings.TrimSpace(v))
-	if err != nil {
-		return false, errors.New("want true or false")
-	}
-	return b, nil
-}
+func ParseTransfer(v string) (bool, error) { return envvar.ParseBool(v) }
 
 // ParseTTL parses a TTL of TXT records: whole seconds from 1 to 86400. Its
 // error says what to give, not the setting.
-func ParseTTL(v string) (int, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < 1 || n > 86400 {
-		return 0, errors.New("want whole seconds between 1 and 86400")
-	}
-	return n, nil
-}
+func ParseTTL(v string) (int, error) { return envvar.ParseSeconds(v, 1, 86400) }
 
 // ParseTimeout parses Timeout: positive whole seconds or a duration. Its
 // error says what to give, not the setting.
-func ParseTimeout(v string) (time.Duration, error) { return duration(v, false) }
+func ParseTimeout(v string) (time.Duration, error) { return envvar.ParseDuration(v, false) }
 
 // ParseServingLag parses Lag: whole seconds or a duration, 0 for none. Its
 // error says what to give, not the setting.
-func ParseServingLag(v string) (time.Duration, error) { return duration(v, true) }
-
-// duration reads whole seconds (lego's form) or a Go duration.
-func duration(v string, zeroOK bool) (time.Duration, error) {
-	v = strings.TrimSpace(v)
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		n, err2 := strconv.Atoi(v)
-		if err2 == nil {
-			d, err = time.Duration(n)*time.Second, nil
-		}
-	}
-	if err != nil || d < 0 || (d == 0 && !zeroOK) {
-		return 0, errors.New("want seconds or a duration such as 10s")
-	}
-	return d, nil
-}
+func ParseServingLag(v string) (time.Duration, error) { return envvar.ParseDuration(v, true) }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/strictacme/strictacme/internal/envsecret"
+	"github.com/strictacme/strictacme/internal/envvar"
 )
 
 // Environment variable names. Those without a comment are the AWS SDK's
@@ -39,10 +40,8 @@ const (
 // SDK's chain finds the credentials when the first request is made. Errors
 // name the variable and the fix, never a secret.
 func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
-	get := func(name string) string {
-		v, _ := lookup(name)
-		return strings.TrimSpace(v)
-	}
+	l := envvar.Lookup(lookup)
+	get := l.Get
 	p := &Provider{
 		AccessKeyID:  get(EnvAccessKeyID),
 		Region:       get(EnvRegion),
@@ -65,15 +64,11 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 			return nil, fmt.Errorf("%s=%q: %v", EnvHostedZoneID, p.HostedZoneID, err)
 		}
 	}
-	if v := get(EnvMaxRetries); v != "" {
-		if p.MaxRetries, err = ParseMaxRetries(v); err != nil {
-			return nil, fmt.Errorf("%s=%q: %v", EnvMaxRetries, v, err)
-		}
+	if p.MaxRetries, err = envvar.Parse(l, EnvMaxRetries, ParseMaxRetries); err != nil {
+		return nil, err
 	}
-	if v := get(EnvTTL); v != "" {
-		if p.TTL, err = ParseTTL(v); err != nil {
-			return nil, fmt.Errorf("%s=%q: %v", EnvTTL, v, err)
-		}
+	if p.TTL, err = envvar.Parse(l, EnvTTL, ParseTTL); err != nil {
+		return nil, err
 	}
 	if v := get(EnvWaitForSync); v != "" {
 		b, err := ParseWaitForSync(v)
@@ -82,10 +77,8 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 		}
 		p.NoWait = !b
 	}
-	if v := get(EnvSyncTimeout); v != "" {
-		if p.SyncTimeout, err = ParseSyncTimeout(v); err != nil {
-			return nil, fmt.Errorf("%s=%q: %v", EnvSyncTimeout, v, err)
-		}
+	if p.SyncTimeout, err = envvar.Parse(l, EnvSyncTimeout, ParseSyncTimeout); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -116,35 +109,12 @@ func ParseMaxRetries(v string) (int, error) {
 
 // ParseTTL parses a TTL of new RRsets: whole seconds from 1 to 86400. Its
 // error says what to give, not the setting.
-func ParseTTL(v string) (int, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < 1 || n > 86400 {
-		return 0, errors.New("want whole seconds between 1 and 86400")
-	}
-	return n, nil
-}
+func ParseTTL(v string) (int, error) { return envvar.ParseSeconds(v, 1, 86400) }
 
 // ParseWaitForSync parses whether to wait for INSYNC: true or false. Its
 // error says what to give, not the setting.
-func ParseWaitForSync(v string) (bool, error) {
-	b, err := strconv.ParseBool(strings.TrimSpace(v))
-	if err != nil {
-		return false, errors.New("want true or false")
-	}
-	return b, nil
-}
+func ParseWaitForSync(v string) (bool, error) { return envvar.ParseBool(v) }
 
 // ParseSyncTimeout parses SyncTimeout: positive whole seconds or a
 // duration. Its error says what to give, not the setting.
-func ParseSyncTimeout(v string) (time.Duration, error) {
-	v = strings.TrimSpace(v)
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		n, err2 := strconv.Atoi(v)
-		d, err = time.Duration(n)*time.Second, err2
-	}
-	if err != nil || d <= 0 {
-		return 0, errors.New("want seconds or a duration such as 3m")
-	}
-	return d, nil
-}
+func ParseSyncTimeout(v string) (time.Duration, error) { return envvar.ParseDuration(v, false) }

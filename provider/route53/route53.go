@@ -43,6 +43,7 @@ import (
 	"github.com/libdns/libdns"
 	"github.com/miekg/dns"
 
+	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/txtdata"
 	"github.com/strictacme/strictacme/internal/version"
 )
@@ -111,9 +112,9 @@ type Provider struct {
 	initErr  error
 
 	mu     sync.Mutex
-	locks  map[string]*sync.Mutex // hosted zone ID → its read-modify-write
-	ids    map[string]string      // zone name → hosted zone ID
-	listed []hostedZone           // the last ListHostedZones, for zoneListAge
+	locks  providers.ZoneLocks // hosted zone ID → its read-modify-write
+	ids    map[string]string   // zone name → hosted zone ID
+	listed []hostedZone        // the last ListHostedZones, for zoneListAge
 	listAt time.Time
 }
 
@@ -303,12 +304,11 @@ func (p *Provider) pick(zs []hostedZone, fqdn string) (hostedZone, error) {
 		}
 		return hostedZone{}, fmt.Errorf("route53: the account has no hosted zone %s; fix %s (the ID of a hosted zone in the Route 53 console)", want, EnvHostedZoneID)
 	}
-	best := ""
-	for _, z := range zs {
-		if dns.IsSubDomain(z.name, fqdn) && len(z.name) > len(best) {
-			best = z.name
-		}
+	names := make([]string, len(zs))
+	for i, z := range zs {
+		names[i] = z.name
 	}
+	best := providers.LongestZone(fqdn, names)
 	if best == "" {
 		return hostedZone{}, fmt.Errorf("route53: no hosted zone of this account holds %s; create one or check the credentials' account", strings.TrimSuffix(fqdn, "."))
 	}
@@ -594,20 +594,7 @@ func (p *Provider) ttl(rr libdns.RR) int64 {
 	return DefaultTTL
 }
 
-func (p *Provider) lock(id string) func() {
-	p.mu.Lock()
-	if p.locks == nil {
-		p.locks = map[string]*sync.Mutex{}
-	}
-	m, ok := p.locks[id]
-	if !ok {
-		m = &sync.Mutex{}
-		p.locks[id] = m
-	}
-	p.mu.Unlock()
-	m.Lock()
-	return m.Unlock
-}
+func (p *Provider) lock(id string) func() { return p.locks.Lock(id) }
 
 // bareID strips the "/hostedzone/" prefix Route 53 puts on zone IDs.
 func bareID(id string) string {
