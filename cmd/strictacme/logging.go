@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
-	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/strictacme/strictacme/internal/logout"
 )
 
 // logFlags are the global flags that decide the log on stderr: which
@@ -40,29 +36,21 @@ func (f *logFlags) slogLevel() (slog.Level, error) {
 	if f.quiet {
 		return slog.LevelError, nil
 	}
-	switch f.level {
-	case "debug":
-		return slog.LevelDebug, nil
-	case "info":
-		return slog.LevelInfo, nil
-	case "warn":
-		return slog.LevelWarn, nil
-	case "error":
-		return slog.LevelError, nil
+	l, err := logout.ParseLevel(f.level)
+	if err != nil {
+		return 0, usage("%s %v", givenAs("log-level"), err)
 	}
-	return 0, usage("%s %q: give debug, info, warn or error", givenAs("log-level"), f.level)
+	return l, nil
 }
 
-// newLogger returns the logger writing records at level and above to w in
-// format ("text" or "json").
+// newLogger is logout.New with a usage error naming how the format was
+// given.
 func newLogger(w io.Writer, level slog.Level, format string) (*slog.Logger, error) {
-	switch format {
-	case "text":
-		return slog.New(&textHandler{w: w, level: level}), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})), nil
+	l, err := logout.New(w, level, format)
+	if err != nil {
+		return nil, usage("%s %v", givenAs("log-format"), err)
 	}
-	return nil, usage("%s %q: give text or json", givenAs("log-format"), format)
+	return l, nil
 }
 
 // logOpts are the log flags of the command line being run; logDest is
@@ -76,7 +64,7 @@ var (
 // writes on stderr is a record of it. execute sets it to text at info on
 // the redacted stderr, and configureLog from the log flags before the
 // command runs.
-var logger = slog.New(&textHandler{w: io.Discard, level: slog.LevelInfo})
+var logger = slog.New(logout.NewTextHandler(io.Discard, slog.LevelInfo))
 
 // configureLog binds the log flags' environment variables and sets logger
 // from them, writing to w. It runs before the command's own flags are
@@ -104,103 +92,14 @@ func configureLog(c *cobra.Command, f *logFlags, w io.Writer) error {
 	return levelErr
 }
 
-// logLevelOf is the level of a line written to stderr by a command: warn
-// for a warning ("warning: …", "NAME: warning: …"), else info.
-func logLevelOf(line string) slog.Level {
-	if strings.HasPrefix(line, "warning: ") || strings.HasPrefix(line, "strictacme: warning: ") ||
-		strings.Contains(line, ": warning: ") {
-		return slog.LevelWarn
-	}
-	return slog.LevelInfo
-}
-
-// logLine logs one line a command wrote on stderr, at its level.
-func logLine(line string) {
-	logger.Log(context.Background(), logLevelOf(line), line)
-}
-
 // logDebug logs a line only wanted at --log-level debug.
 func logDebug(line string) { logger.Debug(line) }
 
-// logWriter is stderr as commands and hooks see it: each line written
-// becomes one record of logger (logLine). Flush passes on a last line
-// without a newline.
-type logWriter struct {
-	mu  sync.Mutex
-	buf []byte
+// newLogWriter is stderr as commands and hooks see it: each line a
+// record of logger.
+func newLogWriter() *logout.Writer {
+	return &logout.Writer{Log: func() *slog.Logger { return logger }}
 }
-
-func (w *logWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	w.buf = append(w.buf, p...)
-	var lines []string
-	for {
-		i := bytes.IndexByte(w.buf, '\n')
-		if i < 0 {
-			break
-		}
-		lines = append(lines, strings.TrimSuffix(string(w.buf[:i]), "\r"))
-		w.buf = w.buf[i+1:]
-	}
-	w.mu.Unlock()
-	for _, l := range lines {
-		logLine(l)
-	}
-	return len(p), nil
-}
-
-// Flush logs what is left without a newline.
-func (w *logWriter) Flush() {
-	w.mu.Lock()
-	rest := string(w.buf)
-	w.buf = nil
-	w.mu.Unlock()
-	if rest != "" {
-		logLine(rest)
-	}
-}
-
-// textHandler writes each record as one line: its message, then the
-// attributes as key=value (quoted with strconv.Quote when empty or holding
-// a space, tab, quote or "="). Lines carry no time or level: under cron or
-// systemd the journal or mail adds the time, and warnings say so in their
-// text.
-type textHandler struct {
-	mu    sync.Mutex
-	w     io.Writer
-	level slog.Level
-	attrs []slog.Attr
-}
-
-func (h *textHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
-
-func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
-	var b strings.Builder
-	b.WriteString(r.Message)
-	add := func(a slog.Attr) bool {
-		v := a.Value.Resolve().String()
-		if v == "" || strings.ContainsAny(v, " \t\"=") {
-			v = strconv.Quote(v)
-		}
-		b.WriteString(" " + a.Key + "=" + v)
-		return true
-	}
-	for _, a := range h.attrs {
-		add(a)
-	}
-	r.Attrs(add)
-	b.WriteByte('\n')
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	_, err := io.WriteString(h.w, b.String())
-	return err
-}
-
-func (h *textHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return &textHandler{w: h.w, level: h.level, attrs: append(append([]slog.Attr(nil), h.attrs...), as...)}
-}
-
-func (h *textHandler) WithGroup(string) slog.Handler { return h }
 
 // logError logs the error a command ended with.
 func logError(err error) { logger.Error("strictacme: " + err.Error()) }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/jsonout"
+	"github.com/strictacme/strictacme/internal/logout"
 	"github.com/strictacme/strictacme/internal/redact"
 	buildversion "github.com/strictacme/strictacme/internal/version"
 	"github.com/strictacme/strictacme/provider/namecheap"
@@ -126,10 +127,10 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// holds, in either format, is redacted before it reaches stderr.
 	rout, rerr := redact.NewWriter(stdout), redact.NewWriter(stderr)
 	defer func() { _ = rout.Flush(); _ = rerr.Flush() }()
-	errw := &logWriter{}
+	errw := newLogWriter()
 	defer errw.Flush()
 	prevLog, prevLogger := logOut, logger
-	logOut, logger = errw, slog.New(&textHandler{w: rerr, level: slog.LevelInfo})
+	logOut, logger = errw, slog.New(logout.NewTextHandler(rerr, slog.LevelInfo))
 	defer func() { logOut, logger = prevLog, prevLogger }()
 	fromEnv, givenSet = map[string]string{}, map[string]bool{}
 	root := newRootCmd()

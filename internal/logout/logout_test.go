@@ -1,0 +1,71 @@
+package logout
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+// Lines a command prints become records at their level: a warning stays a
+// warning in the JSON log, a partial last line is passed on by Flush, and
+// text output is the line as it was printed.
+func TestWriterTurnsLinesIntoRecords(t *testing.T) {
+	for _, tc := range []struct {
+		format string
+		want   []string
+	}{
+		{"text", []string{"issued a.example.com\n", "warning: no resolver answered\n", "x.example.com: warning: slow\n", "last words\n"}},
+		{"json", []string{`"level":"INFO","msg":"issued a.example.com"`, `"level":"WARN","msg":"warning: no resolver answered"`, `"level":"WARN","msg":"x.example.com: warning: slow"`, `"level":"INFO","msg":"last words"`}},
+	} {
+		var out bytes.Buffer
+		l, err := New(&out, slog.LevelInfo, tc.format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &Writer{Log: func() *slog.Logger { return l }}
+		_, _ = w.Write([]byte("issued a.example.com\nwarning: no resolver"))
+		_, _ = w.Write([]byte(" answered\r\nx.example.com: warning: slow\nlast words"))
+		w.Flush()
+		lines := strings.SplitAfter(out.String(), "\n")
+		lines = lines[:len(lines)-1]
+		if len(lines) != len(tc.want) {
+			t.Fatalf("%s: %d lines, want %d:\n%s", tc.format, len(lines), len(tc.want), out.String())
+		}
+		for i, line := range lines {
+			if tc.format == "json" {
+				var rec map[string]any
+				if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["time"] == nil {
+					t.Errorf("json line %q: %v, want an object with time", line, err)
+				}
+				if !strings.Contains(line, tc.want[i]) {
+					t.Errorf("json line %q lacks %s", line, tc.want[i])
+				}
+			} else if line != tc.want[i] {
+				t.Errorf("text line %q, want %q", line, tc.want[i])
+			}
+		}
+	}
+}
+
+// Below the level nothing is written; attributes follow the message in
+// text, quoted when they hold a space.
+func TestTextHandlerLevelAndAttributes(t *testing.T) {
+	var out bytes.Buffer
+	l, _ := New(&out, slog.LevelWarn, "text")
+	l.Info("not shown")
+	l.With("cert", "web").Warn("renewal failed", "error", "CA said no")
+	if got, want := out.String(), "renewal failed cert=web error=\"CA said no\"\n"; got != want {
+		t.Errorf("text log %q, want %q", got, want)
+	}
+}
+
+func TestParseLevelAndFormatNameTheChoices(t *testing.T) {
+	if _, err := ParseLevel("loud"); err == nil || !strings.Contains(err.Error(), "debug, info, warn or error") {
+		t.Errorf("ParseLevel(loud) = %v", err)
+	}
+	if _, err := New(&bytes.Buffer{}, slog.LevelInfo, "xml"); err == nil || !strings.Contains(err.Error(), "text or json") {
+		t.Errorf("New(xml) = %v", err)
+	}
+}
