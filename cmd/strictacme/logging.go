@@ -25,7 +25,7 @@ var logNames = []string{"quiet", "log-level", "log-format"}
 // register adds the log flags to root for every command.
 func (f *logFlags) register(root *cobra.Command) {
 	fl := root.PersistentFlags()
-	fl.BoolVar(&f.quiet, "quiet", false, "print errors only: no log lines below error, no summary on stdout (--json output is still printed)")
+	fl.BoolVar(&f.quiet, "quiet", false, "print errors only: no log lines below error, no summary on stdout (--json output, and the answers of check, list, query and account, are still printed)")
 	fl.StringVar(&f.level, "log-level", "info", "lowest level of log line written on stderr: debug, info, warn or error")
 	fl.StringVar(&f.format, "log-format", "text", "log lines on stderr as text (one line each) or json (one JSON object per line: time, level, msg)")
 	fl.VisitAll(func(fl *pflag.Flag) { fl.Usage += " [$" + envName(fl.Name) + "]" })

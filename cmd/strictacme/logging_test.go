@@ -77,3 +77,14 @@ func TestSecretInAnErrorIsRedactedInTheJSONLog(t *testing.T) {
 		t.Fatalf("want one ERROR record quoting the value redacted, got:\n%s", errs)
 	}
 }
+
+// --quiet silences summaries, not answers: list still prints its table
+// (and check its rows, FAIL ones above all), so a cron mail shows what
+// failed.
+func TestQuietKeepsTheAnswerOfList(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := runCLI(t, "list", "--quiet", "--path", dir)
+	if code != 0 || !strings.Contains(stdout, "no certificates stored") || stderr != "" {
+		t.Fatalf("list --quiet: exit %d, stdout %q, stderr %q; want the answer on stdout and nothing else", code, stdout, stderr)
+	}
+}

@@ -40,6 +40,11 @@ var commands []func() *cobra.Command
 // addCommand registers a subcommand constructor; called from init functions.
 func addCommand(f func() *cobra.Command) { commands = append(commands, f) }
 
+// answersOnStdout are the commands whose stdout is the answer asked for,
+// not a summary: --quiet keeps it (check's FAIL rows are what a cron mail
+// must show).
+var answersOnStdout = map[string]bool{"check": true, "list": true, "query": true, "account": true}
+
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "strictacme",
@@ -65,7 +70,7 @@ Every flag can also be set by the environment variable shown in its help.`,
 		if err := configureLog(c, &logOpts, logDest); err != nil {
 			return err
 		}
-		if logOpts.quiet && !jsonAsked(c) {
+		if logOpts.quiet && !jsonAsked(c) && !answersOnStdout[c.Name()] {
 			c.Root().SetOut(io.Discard) // errors only: no summary either
 		}
 		return nil

@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
@@ -213,8 +214,13 @@ func (j *Job) NotDue(now time.Time) (out *Result, done bool, err error) {
 	if err != nil {
 		return nil, false, nil
 	}
+	at := d.At.UTC().Format(time.RFC3339)
+	why := "renewal at " + at + ": " + d.Reason
+	if strings.Contains(d.Reason, at) { // the reason names the time already
+		why = d.Reason
+	}
 	return &Result{
 		OK: true, Name: c.Name, Names: c.Meta.Names, Directory: c.Meta.Directory, Certificate: FilesOf(j.Path, c),
-		NotDue: fmt.Sprintf("%s is stored and not due (renewal at %s: %s); nothing ordered; --force orders anyway", c.Name, d.At.UTC().Format(time.RFC3339), d.Reason),
+		NotDue: fmt.Sprintf("%s is stored and not due (%s); nothing ordered; --force orders anyway", c.Name, why),
 	}, true, nil
 }
