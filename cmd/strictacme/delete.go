@@ -6,16 +6,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/config"
-	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/issue"
-	"github.com/strictacme/strictacme/internal/plan"
-	"github.com/strictacme/strictacme/internal/store"
+	"github.com/strictacme/strictacme/internal/job"
 )
 
 func init() { addCommand(newDeleteCmd) }
@@ -72,58 +69,12 @@ func runDelete(ctx context.Context, f deleteFlags, name string, code int, logf f
 		return err
 	}
 	defer unlock()
-	stored, err := st.ListCertificates()
-	if err != nil {
-		return err
-	}
-	if !slices.Contains(stored, name) {
-		have := "none is stored"
-		if len(stored) > 0 {
-			have = "stored: " + strings.Join(stored, ", ")
-		}
-		return usage("%s: no such certificate in %s (%s); strictacme list shows them", name, f.path, have)
-	}
-	// A broken certificate (its versions gone) has no settings or
-	// certificate to read; it can still be deleted, but not revoked.
-	c, loadErr := st.LoadCertificate(name)
+	d := job.Deletion{CACerts: f.caCerts, Log: logf}
 	if f.revoke {
-		if loadErr != nil {
-			return fmt.Errorf("%s: cannot revoke: %w; delete it without --revoke", name, loadErr) // keeps loadErr's exit code
-		}
-		if err := revokeLocked(ctx, st, c, code, f.reason, f.caCerts, logf); err != nil {
-			return err
-		}
+		r := revocation(code, f.reason, f.caCerts, logf)
+		d.Revoke = &r
 	}
-	if loadErr == nil {
-		if s, ok, _ := plan.FromMetadata(c.Meta); ok {
-			if err := f.sweep(ctx, st, s, name, logf); err != nil {
-				return err
-			}
-		}
-	}
-	if err := st.DeleteCertificate(name); err != nil {
-		return err
-	}
-	logf(fmt.Sprintf("deleted %s from %s; renew no longer renews it", name, f.path))
-	return nil
-}
-
-// sweep removes the journal's leftover records that only s's provider
-// settings can remove, and refuses to go on if some stay.
-func (f deleteFlags) sweep(ctx context.Context, st *store.Store, s plan.Settings, name string, logf func(string)) error {
-	left, err := plan.JournalLeft(st, s)
-	if err != nil || len(left) == 0 {
-		return err
-	}
-	defer useProviderLog(logf)()
-	if err := plan.Sweep(ctx, st, []plan.Settings{s}, f.caCerts, providerLogger(), logf); err != nil {
-		return err
-	}
-	if left, err = plan.JournalLeft(st, s); err != nil || len(left) == 0 {
-		return err
-	}
-	return exitcode.With(exitcode.DNS, fmt.Errorf("%s: the journal still lists %d challenge record(s) (first %s in zone %s) that only its provider %q settings can remove, and removing them failed; give the provider's credentials as for renew and run delete again; nothing was deleted",
-		name, len(left), strings.TrimSuffix(left[0].FQDN, "."), strings.TrimSuffix(left[0].Zone, "."), left[0].Provider))
+	return d.Locked(ctx, st, name)
 }
 
 // warnConfig says so when the configuration file still lists name: the

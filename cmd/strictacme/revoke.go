@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/issue"
-	"github.com/strictacme/strictacme/internal/plan"
-	"github.com/strictacme/strictacme/internal/renewal"
+	"github.com/strictacme/strictacme/internal/job"
 	"github.com/strictacme/strictacme/internal/store"
 )
 
@@ -56,29 +54,17 @@ func runRevoke(ctx context.Context, path, name string, code int, reason string, 
 	if err != nil {
 		return usage("%s: %v in %s", name, err, path)
 	}
-	return revokeLocked(ctx, st, c, code, reason, caCerts, logf)
+	return revocation(code, reason, caCerts, logf).Locked(ctx, st, c)
 }
 
-// revokeLocked revokes c at its CA; the caller holds the store's lock.
-func revokeLocked(ctx context.Context, st *store.Store, c *store.Certificate, code int, reason string, caCerts []string, logf func(string)) error {
-	name := c.Name
-	if issuedBySandbox(c.Meta) {
-		return usage("%s was issued by strictacme sandbox, whose CA existed only while it ran; there is nothing to revoke", name)
-	}
-	client, err := plan.ClientFor(c.Meta, caCerts)
-	if err != nil {
-		return usage("--ca-cert %v", err)
-	}
-	byCertKey, err := issue.Revoke(ctx, client, st, c, code)
-	if byCertKey {
-		logf("signing the revocation with the certificate's key")
-	}
-	if err != nil {
-		return err
-	}
-	if err := renewal.MarkRevoked(st.CertDir(name), c.Meta.Serial, now().UTC()); err != nil {
-		logf("saving the renewal state: " + err.Error())
-	}
-	logf(fmt.Sprintf("revoked %s (serial %s, reason %s) at %s; the next renew replaces it", name, c.Meta.Serial, reason, time.Now().UTC().Format(time.RFC3339)))
-	return nil
+// revocation is job.Revocation with the sandbox's certificates refused:
+// their CA existed only while the sandbox ran.
+func revocation(code int, reason string, caCerts []string, logf func(string)) job.Revocation {
+	return job.Revocation{Code: code, Reason: reason, CACerts: caCerts, Now: now, Log: logf,
+		Refuse: func(c *store.Certificate) error {
+			if issuedBySandbox(c.Meta) {
+				return usage("%s was issued by strictacme sandbox, whose CA existed only while it ran; there is nothing to revoke", c.Name)
+			}
+			return nil
+		}}
 }
