@@ -42,6 +42,40 @@ var CAAliases = map[string]string{
 	"googletrust-staging": "google-staging",
 }
 
+// CAStaging maps a CAPresets name to the preset of that CA's staging CA:
+// the test CA its operator runs with the same protocol and looser rate
+// limits, whose certificates nothing trusts. A dry run (--dry-run) orders
+// there. A staging preset maps to itself; a CA not listed (a preset
+// without a public staging CA, a directory URL) has none, and a dry run
+// orders from the CA itself. Source: the CAs' ACME documentation as
+// collected in lego's CA codes, which list each staging CA beside its CA.
+var CAStaging = map[string]string{
+	"letsencrypt":         "letsencrypt-staging",
+	"letsencrypt-staging": "letsencrypt-staging",
+	"google":              "google-staging",
+	"google-staging":      "google-staging",
+	"buypass":             "buypass-staging",
+	"buypass-staging":     "buypass-staging",
+}
+
+// DryRunDirectory returns the directory URL a dry run of the CA at dir (a
+// resolved directory URL, as DirectoryURL returns) orders from: the
+// staging CA of dir's preset (CAStaging), else dir itself. same reports
+// the latter: the CA is the configured one, so its external account
+// binding applies.
+func DryRunDirectory(dir string) (url string, same bool) {
+	for name, u := range CAPresets {
+		if u != dir {
+			continue
+		}
+		if staging, ok := CAStaging[name]; ok {
+			url := CAPresets[staging]
+			return url, url == dir
+		}
+	}
+	return dir, true
+}
+
 // CANames are the names --server and the config's server accept besides
 // a directory URL, sorted: CAPresets' and CAAliases'.
 func CANames() []string {

@@ -75,3 +75,48 @@ func TestEveryLegoCACodeIsAServer(t *testing.T) {
 		}
 	}
 }
+
+func TestDryRunDirectoryIsTheStagingCAOfTheConfiguredOne(t *testing.T) {
+	tests := []struct {
+		name, server, want string
+		same               bool
+	}{
+		{"Let's Encrypt dry-runs on its staging CA", "letsencrypt", CAPresets["letsencrypt-staging"], false},
+		{"Google Trust Services dry-runs on its staging CA", "google", CAPresets["google-staging"], false},
+		{"lego's code for Google maps like the preset", "googletrust", CAPresets["google-staging"], false},
+		{"Buypass dry-runs on its test CA", "buypass", CAPresets["buypass-staging"], false},
+		{"Let's Encrypt staging is its own staging CA", "letsencrypt-staging", CAPresets["letsencrypt-staging"], true},
+		{"Google staging is its own staging CA", "googletrust-staging", CAPresets["google-staging"], true},
+		{"Buypass staging is its own staging CA", "buypass-staging", CAPresets["buypass-staging"], true},
+		{"ZeroSSL has no staging CA: the CA itself", "zerossl", CAPresets["zerossl"], true},
+		{"another preset without staging CA: the CA itself", "sectigo", CAPresets["sectigo"], true},
+		{"a directory URL: the CA itself", "https://ca.example/dir", "https://ca.example/dir", true},
+		{"a local test CA: the CA itself", "http://127.0.0.1:14000/dir", "http://127.0.0.1:14000/dir", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, err := DirectoryURL(tt.server)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, same := DryRunDirectory(dir)
+			if got != tt.want || same != tt.same {
+				t.Errorf("DryRunDirectory(%q) = %q, %v; want %q, %v", dir, got, same, tt.want, tt.same)
+			}
+		})
+	}
+}
+
+func TestEveryStagingCAIsAPresetThatMapsToItself(t *testing.T) {
+	for from, to := range CAStaging {
+		if _, ok := CAPresets[from]; !ok {
+			t.Errorf("CAStaging[%q]: no such preset", from)
+		}
+		if _, ok := CAPresets[to]; !ok {
+			t.Errorf("CAStaging[%q] = %q: no such preset", from, to)
+		}
+		if CAStaging[to] != to {
+			t.Errorf("CAStaging[%q] = %q, want the staging CA to map to itself", to, CAStaging[to])
+		}
+	}
+}
