@@ -26,13 +26,20 @@ type AccountOptions struct {
 	AcceptTOS bool
 	// EAB is the external account binding some CAs require (RFC 8555 §7.3.4).
 	EAB *acme.EAB
+	// Throwaway creates a new account every time and stores nothing: its
+	// key lives in memory for this Issuer only (a dry run's account).
+	Throwaway bool
 }
 
 // Account loads the stored account for the CA, or creates and stores one
-// (RFC 8555 §7.3) when none exists. created reports which.
+// (RFC 8555 §7.3) when none exists; with Throwaway it always creates one
+// and stores nothing. created reports which.
 func (is *Issuer) Account(ctx context.Context, opts AccountOptions) (acct acme.Account, created bool, err error) {
 	is.accountName = opts.Name
 	stored, err := is.cfg.Store.LoadAccount(is.cfg.Directory, opts.Name)
+	if opts.Throwaway {
+		err = store.ErrNoAccount
+	}
 	if err == nil {
 		acct = acme.Account{Location: stored.URL, Contact: stored.Contact, PrivateKey: stored.Key, Status: "valid"}
 		is.account = acct
@@ -75,6 +82,10 @@ func (is *Issuer) Account(ctx context.Context, opts AccountOptions) (acct acme.A
 	})
 	if err != nil {
 		return acct, false, classify(fmt.Errorf("creating the ACME account: %w", err))
+	}
+	if opts.Throwaway {
+		is.account = acct
+		return acct, true, nil
 	}
 	if err := is.cfg.Store.SaveAccount(opts.Name, &store.Account{
 		URL: acct.Location, Directory: is.cfg.Directory, Contact: acct.Contact, Created: time.Now().UTC(), Key: key,

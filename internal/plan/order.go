@@ -21,6 +21,9 @@ type OrderOptions struct {
 	// PollInterval between authorization polls; 0 means the order flow's.
 	PollInterval time.Duration
 	Log          func(string)
+	// ThrowawayAccount registers a new account for this order and stores
+	// it nowhere (issue.AccountOptions.Throwaway; a dry run).
+	ThrowawayAccount bool
 }
 
 // Order runs one order of p with the store's run lock held: sweep the
@@ -45,11 +48,13 @@ func (p *Plan) Order(ctx context.Context, st *store.Store, o OrderOptions) (*iss
 		logf(fmt.Sprintf("journal: removed %d leftover record(s)", n))
 	}
 	s := p.Settings
-	acct, created, err := is.Account(ctx, issue.AccountOptions{Email: s.Email, AcceptTOS: s.AcceptTOS, EAB: p.EAB})
+	acct, created, err := is.Account(ctx, issue.AccountOptions{Email: s.Email, AcceptTOS: s.AcceptTOS, EAB: p.EAB, Throwaway: o.ThrowawayAccount})
 	if err != nil {
 		return nil, err
 	}
-	if created {
+	if created && o.ThrowawayAccount {
+		logf("throwaway account created: " + acct.Location)
+	} else if created {
 		logf("account created: " + acct.Location)
 	} else {
 		logf("account: " + acct.Location)
