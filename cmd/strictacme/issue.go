@@ -121,7 +121,7 @@ func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 
 func newIssueCmd() *cobra.Command {
 	var f issueFlags
-	var force bool
+	var force, dryRun bool
 	cmd := &cobra.Command{
 		Use:   "issue -d NAME [-d NAME...] --dns PROVIDER",
 		Short: "Obtain one certificate by DNS validation",
@@ -143,6 +143,9 @@ over DNS-over-HTTPS.`,
 			if err != nil {
 				return err
 			}
+			if dryRun {
+				j.SetDryRun()
+			}
 			if !force {
 				out, done, err := j.NotDue(now())
 				if err != nil {
@@ -157,6 +160,7 @@ over DNS-over-HTTPS.`,
 	}
 	f.register(cmd, true)
 	cmd.Flags().BoolVar(&force, "force", false, "order even when a certificate of this name, names and key type is stored and not due")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, dryRunUsage)
 	return withEnv(cmd)
 }
 
@@ -261,6 +265,8 @@ func runJob(ctx context.Context, j *job.Job, asJSON bool, stdout, stderr io.Writ
 	out, err := j.Run(ctx, stderr)
 	if asJSON {
 		_ = jsonout.Write(stdout, out)
+	} else if out.DryRun != nil && err == nil {
+		fmt.Fprintf(stdout, "dry run: certificate for %s obtained from %s and discarded; nothing stored\n", strings.Join(out.Names, ", "), out.DryRun.CA)
 	} else if out.Certificate != nil {
 		fmt.Fprintf(stdout, "certificate for %s in %s (not after %s)\n", strings.Join(out.Names, ", "), out.Certificate.Dir, out.Certificate.NotAfter.Format(time.RFC3339))
 	}

@@ -35,6 +35,7 @@ type renewFlags struct {
 	eabHMAC     string
 	eabHMACFile string
 	metricsFile string
+	dryRun      bool
 	hooks       job.Hooks
 	// conf, when set (strictacme run), gives the settings of each
 	// certificate of the config file instead of its stored ones.
@@ -91,8 +92,13 @@ func (f *renewFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.eabHMAC, "eab-hmac-key", "", "external account binding HMAC key; prefer the environment variable or --eab-hmac-key-file")
 	fl.StringVar(&f.eabHMACFile, "eab-hmac-key-file", "", "file holding the external account binding HMAC key")
 	fl.StringVar(&f.metricsFile, "metrics-file", "", "write Prometheus metrics here (textfile collector format, atomically)")
+	fl.BoolVar(&f.dryRun, "dry-run", false, dryRunUsage)
 	registerHookFlags(cmd, &f.hooks)
 }
+
+// dryRunUsage is the help of --dry-run of issue, renew and run (one
+// meaning, one variable).
+const dryRunUsage = "test the whole order against the configured CA's staging CA (else the CA itself) with a throwaway account and state; nothing stored or deployed"
 
 // runRenew is renew and run: the renewal run of internal/renewal with this
 // command's flags, output and exit codes.
@@ -121,7 +127,7 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		Path: f.path, LockWait: f.lockWait, Timeout: f.timeout, Names: f.names, Conf: f.conf,
 		Force: f.force, NoARI: f.noARI, Jitter: f.jitter, Now: now, Hooks: f.hooks, CACerts: f.caCerts,
 		Email: f.email, AcceptTOS: f.acceptTOS, EABKeyID: f.eabKID, EABKey: f.eabHMAC, EABKeyFile: f.eabHMACFile,
-		MetricsFile: f.metricsFile, PollEvery: pollInterval, BeforeOrder: beforeOrder, Skip: sandboxSkip, Explain: flagError, Output: stderr, Debug: logDebug,
+		MetricsFile: f.metricsFile, DryRun: f.dryRun, PollEvery: pollInterval, BeforeOrder: beforeOrder, Skip: sandboxSkip, Explain: flagError, Output: stderr, Debug: logDebug,
 		Refuse: func(name string, m store.Metadata) error {
 			if issuedBySandbox(m) {
 				return usage("%s was issued by strictacme sandbox, whose CA is gone; run strictacme sandbox again", name)
@@ -136,6 +142,9 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 	if f.json {
 		_ = jsonout.Write(stdout, sum)
 	} else if sum.Renewed > 0 || sum.Failed > 0 {
+		if f.dryRun {
+			fmt.Fprint(stdout, "dry run, nothing stored: ")
+		}
 		issued, notDue := sum.Tally()
 		// sum.Renewed (and the JSON "renewed") counts first issues too;
 		// the line a person reads after "run" names them for what they are.

@@ -48,6 +48,10 @@ func (b *worldBox) world(ts *testscript.TestScript) *testworld.World {
 //	txtleft N                    N _acme-challenge TXT records in the world's zones
 //	usergroup VAR                set VAR to a group of the current user
 //	filemode PATH MODE [GROUP]   PATH has octal MODE (and group GROUP)
+//	treehash DIR FILE            write a listing of DIR (paths, modes, content
+//	                             hashes; "absent") to FILE for cmp
+//	jsonhas PATH...              stdout is one JSON document with a value at
+//	                             each dotted PATH
 //	exitcode N cmd args...       run cmd and require exit status N
 func TestRenewScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
@@ -72,6 +76,8 @@ func TestRenewScripts(t *testing.T) {
 			"exitcode":   cmdExitcode,
 			"usergroup":  cmdUserGroup,
 			"filemode":   cmdFileMode,
+			"treehash":   cmdTreeHash,
+			"jsonhas":    cmdJSONHas,
 		},
 	})
 }

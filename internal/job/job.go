@@ -47,6 +47,9 @@ type Job struct {
 	Why string
 	// BeforeOrder, when set, sees the job before its order.
 	BeforeOrder func(j *Job, logf func(string))
+	// DryRun, set by SetDryRun, is the CA of a dry run (dryrun.go); nil
+	// for a real order.
+	DryRun *renewal.DryRunCA
 }
 
 // Options are what building a Job needs besides the settings.
@@ -95,15 +98,25 @@ func (j *Job) ObtainLocked(ctx context.Context, st *store.Store, logf func(strin
 	if j.BeforeOrder != nil {
 		j.BeforeOrder(j, logf)
 	}
-	return j.Order(ctx, st, plan.OrderOptions{Replaces: j.Replaces, PollInterval: j.PollEvery, Log: logf})
+	o := plan.OrderOptions{Replaces: j.Replaces, PollInterval: j.PollEvery, Log: logf}
+	if j.DryRun != nil {
+		// The stored certificate is the configured CA's; a dry run
+		// replaces nothing.
+		o.Replaces, o.ThrowawayAccount = "", true
+	}
+	return j.Order(ctx, st, o)
 }
 
 // Run is the single order of issue and sandbox: the order between the pre
-// and post hooks, then the deploy outputs and the deploy hook. A new
+// and post hooks, then the deploy outputs and the deploy hook (a dry run:
+// dryrun.go). A new
 // certificate starts with a clean renewal history. Log lines and hook
 // output go to w. The Result is never nil; the error carries the exit
 // code.
 func (j *Job) Run(ctx context.Context, w io.Writer) (*Result, error) {
+	if j.DryRun != nil {
+		return j.runDry(ctx, w)
+	}
 	start := time.Now()
 	logf := lineWriter(w)
 	// The run lock is held from before the pre hook until after the post
@@ -149,7 +162,10 @@ type Result struct {
 	Certificate *CertFiles     `json:"certificate,omitempty"`
 	Records     []issue.Record `json:"records,omitempty"`
 	Stats       *issue.Stats   `json:"stats,omitempty"`
-	DurationMS  int64          `json:"duration_ms"`
+	// DryRun is the CA a dry run ordered from; Directory is then its
+	// directory and Certificate is nil (nothing stored).
+	DryRun     *renewal.DryRunCA `json:"dry_run,omitempty"`
+	DurationMS int64             `json:"duration_ms"`
 }
 
 // CertFiles are the stable paths and the facts of a stored certificate.
@@ -201,6 +217,9 @@ func (j *Job) result(res *issue.Result, err error) *Result {
 // is due, j becomes its renewal (ARI "replaces", the renewal state kept)
 // and done is false, as it is when no such certificate is stored.
 func (j *Job) NotDue(now time.Time) (out *Result, done bool, err error) {
+	if j.DryRun != nil { // a dry run orders whatever is stored
+		return nil, false, nil
+	}
 	st := &store.Store{Root: j.Path}
 	d, stored, err := plan.StoredDecision(st, j.Settings, now)
 	if err != nil || !stored {

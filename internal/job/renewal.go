@@ -68,6 +68,12 @@ type Renewal struct {
 	// Debug, when set, receives the lines of renewal.Run's Debug instead
 	// of Output.
 	Debug func(string)
+	// DryRun orders every selected certificate, due or not, as a dry run
+	// (dryrun.go): nothing is written to Path or MetricsFile, no deploy.
+	DryRun bool
+
+	// dryFrom is the state directory a dry run's copy (Path) was made of.
+	dryFrom string
 }
 
 // Do runs r and writes MetricsFile. The summary is nil when the run
@@ -75,6 +81,9 @@ type Renewal struct {
 // DurationMS is the whole run's. The error carries the exit code of the
 // first failure (renewal.Run.Do).
 func (r *Renewal) Do(ctx context.Context) (*renewal.Summary, error) {
+	if r.DryRun && r.dryFrom == "" {
+		return r.doDry(ctx)
+	}
 	start := time.Now()
 	now := r.Now
 	if now == nil {
@@ -97,7 +106,7 @@ func (r *Renewal) Do(ctx context.Context) (*renewal.Summary, error) {
 	plan.RecordConfiguredOutputs(st, r.Conf.Settings, r.Conf.Order, logf)
 	jobs := map[string]*Job{}
 	run := &renewal.Run{
-		Store: st, Names: r.Names, Order: r.Conf.Order, Force: r.Force, NoARI: r.NoARI, Jitter: r.Jitter,
+		Store: st, Dir: cmp.Or(r.dryFrom, r.Path), Names: r.Names, Order: r.Conf.Order, Force: r.Force, NoARI: r.NoARI, DryRun: r.DryRun, Jitter: r.Jitter,
 		Now: r.Now, Log: logf, Debug: r.Debug, Hooks: r.Hooks.Runner(r.Output),
 		Client: r.client,
 		Skip:   r.Skip,
@@ -108,6 +117,11 @@ func (r *Renewal) Do(ctx context.Context) (*renewal.Summary, error) {
 			}
 			jobs[c.Name] = j
 			j.Replaces, j.Renewed = replaces, c.Cert != nil && c.Order == ""
+			if r.DryRun {
+				j.SetDryRun()
+				c.DryRun = j.DryRun
+				logf(DryRunLine(j.DryRun))
+			}
 			res, err := j.ObtainLocked(ctx, st, logf)
 			if err != nil {
 				return nil, err
@@ -115,6 +129,9 @@ func (r *Renewal) Do(ctx context.Context) (*renewal.Summary, error) {
 			return res.Certificate, nil
 		},
 		Deploy: func(ctx context.Context, c *renewal.CertRun, cert *store.Certificate) error {
+			if r.DryRun {
+				return nil
+			}
 			h := r.Hooks
 			if j := jobs[c.Name]; j != nil {
 				h.Deploy = cmp.Or(h.Deploy, j.Hooks.Deploy)
@@ -127,6 +144,9 @@ func (r *Renewal) Do(ctx context.Context) (*renewal.Summary, error) {
 			defer steplog.Use(logf)()
 			return plan.Sweep(ctx, st, plan.Known(r.Conf.Settings, runs), r.CACerts, steplog.Logger(), logf)
 		},
+	}
+	if r.DryRun {
+		run.Install = nil
 	}
 	run.PreHook, run.PostHook = r.runHooks(st)
 	sum, runErr := run.Do(ctx)
@@ -212,7 +232,9 @@ func (r *Renewal) job(c *renewal.CertRun) (*Job, error) {
 	if r.EABKeyID != "" {
 		s.EABKeyID, s.EABKeyEnv, s.EABKeyFile = r.EABKeyID, "", r.EABKeyFile
 	}
-	j, err := New(s, Options{Path: r.Path, EABKey: r.EABKey, Log: lineWriter(r.Output), PollEvery: r.PollEvery, BeforeOrder: r.BeforeOrder})
+	// A dry run's copy holds no acme-dns credentials: they are read
+	// where they are.
+	j, err := New(s, Options{Path: cmp.Or(r.dryFrom, r.Path), EABKey: r.EABKey, Log: lineWriter(r.Output), PollEvery: r.PollEvery, BeforeOrder: r.BeforeOrder})
 	if err != nil {
 		if r.Explain != nil {
 			err = r.Explain(err)

@@ -1,6 +1,7 @@
 package renewal
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,6 +47,8 @@ type CertRun struct {
 	ExitCode   int       `json:"exit_code"`
 	RetryAfter time.Time `json:"retry_after,omitzero"`
 	DurationMS int64     `json:"duration_ms,omitempty"`
+	// DryRun is set by a dry run's order: the CA it ordered from.
+	DryRun *DryRunCA `json:"dry_run,omitempty"`
 
 	// Cert is the stored certificate (nil when none is stored yet).
 	Cert     *store.Certificate `json:"-"`
@@ -55,6 +58,20 @@ type CertRun struct {
 	// Order is why the certificate is ordered whatever its dates say (not
 	// stored yet, or its configured names, key type or profile changed).
 	Order string `json:"-"`
+}
+
+// DryRunCA is the CA a dry run (--dry-run) ordered from in place of the
+// configured one (plan.DryRunDirectory).
+type DryRunCA struct {
+	// CA is the directory's preset name, else its host (plan.CAName).
+	CA string `json:"ca"`
+	// Directory is the directory URL ordered from.
+	Directory string `json:"ca_directory"`
+	// Configured is the directory URL of the certificate's settings.
+	Configured string `json:"configured_ca_directory"`
+	// Staging reports that Directory is Configured's staging CA, not the
+	// configured CA itself.
+	Staging bool `json:"staging"`
 }
 
 // Summary is the result of a run.
@@ -76,6 +93,9 @@ type Summary struct {
 // hook, state. Certificates in Order are ordered whatever their dates say.
 type Run struct {
 	Store *store.Store
+	// Dir is the state directory named in messages; Store.Root if empty
+	// (a dry run's Store is a throwaway copy of Dir).
+	Dir string
 	// Names limits the run to these stored certificates; nil means all.
 	Names []string
 	// Order lists certificates to order now, stored or not, with the
@@ -83,6 +103,9 @@ type Run struct {
 	Order map[string]OrderReason
 	Force bool
 	NoARI bool
+	// DryRun says in the log that an order's certificate is a dry run's,
+	// discarded with the run's throwaway state.
+	DryRun bool
 	// Jitter waits a random time up to this long before the first order.
 	Jitter time.Duration
 	// Now is the clock of decisions (time.Now if nil).
@@ -286,7 +309,7 @@ func (r *Run) selectCerts() ([]*CertRun, error) {
 	if len(r.Names) > 0 {
 		for _, n := range r.Names {
 			if _, ordered := r.Order[n]; !slices.Contains(stored, n) && !ordered {
-				return nil, exitcode.With(exitcode.Usage, fmt.Errorf("--cert-name %q: no such certificate in %s (stored: %s)", n, r.Store.Root, strings.Join(stored, ", ")))
+				return nil, exitcode.With(exitcode.Usage, fmt.Errorf("--cert-name %q: no such certificate in %s (stored: %s)", n, cmp.Or(r.Dir, r.Store.Root), strings.Join(stored, ", ")))
 			}
 		}
 		names = r.Names
@@ -499,6 +522,9 @@ func (r *Run) renewOne(ctx context.Context, c *CertRun) {
 				c.State.ARI = a
 			}
 		}
+	}
+	if r.DryRun {
+		verb = "dry run: " + verb + ", the test certificate is discarded"
 	}
 	r.Log(fmt.Sprintf("%s: %s (serial %s, not after %s)", c.Name, verb, res.Meta.Serial, res.Meta.NotAfter.Format(time.RFC3339)))
 	if r.Deploy != nil {
