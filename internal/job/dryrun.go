@@ -43,6 +43,9 @@ func DryRunLine(ca *renewal.DryRunCA) string {
 	if ca.Staging {
 		return fmt.Sprintf("dry run against %s (%s), the staging CA of %s; throwaway account and state, nothing stored", ca.CA, ca.Directory, plan.CAName(ca.Configured))
 	}
+	if plan.CAStaging[ca.CA] == ca.CA {
+		return fmt.Sprintf("dry run against %s (%s), the configured CA, itself a staging CA; throwaway account and state, nothing stored", ca.CA, ca.Directory)
+	}
 	return fmt.Sprintf("dry run against %s (%s), the configured CA: it has no staging CA; throwaway account and state, nothing stored", ca.CA, ca.Directory)
 }
 
