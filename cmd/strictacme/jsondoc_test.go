@@ -115,6 +115,8 @@ names = ["api.example.com"]
 		{"list", []string{"list", "--path", state}, 0, 2, "certificates"},
 		{"issue", issue, 0, 1, "certificate"},
 		{"issue of a stored certificate not due", issue, 0, 1, "not_due"},
+		{"issue --dry-run", append(issue[:len(issue):len(issue)], "--dry-run"), 0, 1, "dry_run"},
+		{"run --dry-run", []string{"run", "--config", f, "--dry-run"}, 0, 2, "certificates"},
 		{"check", []string{"check", "--config", f}, 0, 2, "certificates"},
 		{"account", append([]string{"account"}, ca...), 0, -1, "contact"},
 		{"persist", append([]string{"persist", "--resolver", w.DoHURL, "-d", "example.com"}, ca...), 0, -1, "records"},

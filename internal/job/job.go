@@ -108,11 +108,10 @@ func (j *Job) ObtainLocked(ctx context.Context, st *store.Store, logf func(strin
 }
 
 // Run is the single order of issue and sandbox: the order between the pre
-// and post hooks, then the deploy outputs and the deploy hook (a dry run:
-// dryrun.go). A new
-// certificate starts with a clean renewal history. Log lines and hook
-// output go to w. The Result is never nil; the error carries the exit
-// code.
+// and post hooks, then the deploy outputs and the deploy hook (a dry run
+// deploys nothing: dryrun.go). A new certificate starts with a clean
+// renewal history. Log lines and hook output go to w. The Result is never
+// nil; the error carries the exit code.
 func (j *Job) Run(ctx context.Context, w io.Writer) (*Result, error) {
 	if j.DryRun != nil {
 		return j.runDry(ctx, w)
