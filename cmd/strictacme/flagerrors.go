@@ -22,6 +22,7 @@ var flagNames = map[string]string{
 	"follow_cname": "--follow-cname", "hook_timeout": "--hook-timeout", "eab_kid": "--eab-kid",
 	"eab_hmac_key_file": "--eab-hmac-key-file", "eab_hmac_key_env": "--eab-hmac-key-file", "preferred_chain": "--preferred-chain",
 	"pre_hook": "--pre-hook", "deploy_hook": "--deploy-hook", "post_hook": "--post-hook",
+	"reuse_key": "--reuse-key", "csr": "--csr",
 }
 
 // flagError says a settings problem in the words the user gave it: the

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/strictacme/strictacme/internal/delegation"
 	"github.com/strictacme/strictacme/internal/deploy"
@@ -71,6 +72,8 @@ type issueFlags struct {
 	// Renewal, CA options and hooks (renew.go, renew_hooks.go).
 	preferredChain string
 	reuseKey       bool
+	csr            string
+	flags          *pflag.FlagSet // to tell a given --key-type from its default
 	eabKID         string
 	eabHMAC        string
 	eabHMACFile    string
@@ -94,6 +97,8 @@ func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 	fl.StringVar(&f.name, "cert-name", "", "name of the certificate in the store (default: the first domain)")
 	fl.BoolVar(&f.lockWait, "wait", false, "wait for another run on the same --path instead of failing")
 	fl.BoolVar(&f.reuseKey, "reuse-key", false, "keep the private key of the stored certificate of the same name (also on renewals)")
+	fl.StringVar(&f.csr, "csr", "", "order for this certificate signing request (PEM or DER): its names, its key (never seen or stored); renewals reuse it")
+	f.flags = fl
 	registerHookFlags(cmd, &f.hooks)
 	registerDeployFlags(cmd, &f.outputs)
 	if !withDNS {
@@ -170,8 +175,8 @@ func usage(format string, a ...any) error {
 
 // settings are the certificate's settings as the flags give them.
 func (f *issueFlags) settings() (plan.Settings, error) {
-	if len(f.domains) == 0 {
-		return plan.Settings{}, usage("no domain given; add -d example.com (repeatable)")
+	if len(f.domains) == 0 && f.csr == "" {
+		return plan.Settings{}, usage("no domain given; add -d example.com (repeatable) or --csr FILE")
 	}
 	s := plan.Settings{
 		Name: f.name, Names: f.domains, Server: f.server, Email: f.email, AcceptTOS: f.acceptTOS,
@@ -181,7 +186,10 @@ func (f *issueFlags) settings() (plan.Settings, error) {
 		AllowPort53: f.allowPort53,
 		PreHook:     f.hooks.Pre, DeployHook: f.hooks.Deploy, PostHook: f.hooks.Post, HookTimeout: plan.Duration(f.hooks.Timeout),
 		EABKeyID: f.eabKID, EABKeyFile: f.eabHMACFile, PreferredChain: f.preferredChain, ReuseKey: f.reuseKey,
-		Timeout: plan.Duration(f.timeout), Outputs: f.outputs,
+		Timeout: plan.Duration(f.timeout), Outputs: f.outputs, CSR: f.csr,
+	}
+	if f.csr != "" && !f.flags.Changed("key-type") {
+		s.KeyType = "" // the CSR's
 	}
 	if f.waitSet {
 		s.PropagationWait = plan.Duration(f.wait)

@@ -53,6 +53,10 @@ func (b *worldBox) world(ts *testscript.TestScript) *testworld.World {
 //	jsonhas PATH...              stdout is one JSON document with a value at
 //	                             each dotted PATH
 //	exitcode N cmd args...       run cmd and require exit status N
+//	gencsr [-der] [-rsa] [-cn NAME] [-ip ADDR] [-badsig] OUT [DNSNAME...]
+//	                             write a CSR to OUT and its key to OUT.key
+//	samekey CERT REQ             CERT certifies the public key of CSR REQ
+//	careplaces CERT              a new order "replaces" CERT (TestImportScripts)
 func TestRenewScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/renew",
@@ -78,6 +82,9 @@ func TestRenewScripts(t *testing.T) {
 			"filemode":   cmdFileMode,
 			"treehash":   cmdTreeHash,
 			"jsonhas":    cmdJSONHas,
+			"gencsr":     cmdGenCSR,
+			"samekey":    cmdSameKey,
+			"careplaces": cmdCAReplaces,
 		},
 	})
 }

@@ -182,12 +182,23 @@ func Parse(path string, data []byte, opts Options) (*File, error) {
 		}
 		s := defaults
 		d.settings(t, &s, "certificate "+label+": ", []string{"certificate", idx}, certKeys)
+		if s.CSR != "" {
+			// The key of a certificate ordered for a CSR is the CSR's:
+			// [defaults] key settings are for the others.
+			if _, own := t["key_type"]; !own {
+				s.KeyType = ""
+			}
+			if _, own := t["reuse_key"]; !own {
+				s.ReuseKey = false
+			}
+			s = s.WithCSRNames()
+		}
 		// Without usable names the certificate's other keys are still
 		// checked, so every problem is reported at once; only the
 		// follow-on complaints about the names (and the name derived from
 		// them) are left out, the cause being reported already.
 		namesReported := false
-		if len(s.Names) == 0 {
+		if len(s.Names) == 0 && s.CSR == "" {
 			if v, given := t["names"]; !given {
 				d.add(header, "certificate %s: missing key \"names\": list the domain names of the certificate", label)
 				namesReported = true
@@ -321,7 +332,7 @@ var (
 	durationType = reflect.TypeFor[plan.Duration]()
 	allKeys      = settingsFields()
 	// Keys of a certificate only, and of [defaults] only.
-	certOnly = []string{"name", "names", "providers", "profile", "challenge_alias", "challenge_aliases", "challenge_targets",
+	certOnly = []string{"name", "names", "csr", "providers", "profile", "challenge_alias", "challenge_aliases", "challenge_targets",
 		"install_key", "install_cert", "install_chain", "install_fullchain", "install_pem", "install_pkcs12"}
 	defaultKeys = keysExcept(certOnly)
 	certKeys    = keysExcept(nil)

@@ -26,7 +26,9 @@
 //	STRICTACME_DOMAINS          its names, space separated (ASCII/punycode)
 //	STRICTACME_CERT_DIR         the folder with the stable file names
 //	STRICTACME_CERT_PATH        leaf certificate, PEM
-//	STRICTACME_KEY_PATH         private key, PEM (0600)
+//	STRICTACME_KEY_PATH         private key, PEM (0600); empty for a certificate
+//	                            of the operator's CSR (--csr), whose key
+//	                            strictacme does not have
 //	STRICTACME_CHAIN_PATH       intermediates, PEM
 //	STRICTACME_FULLCHAIN_PATH   leaf and intermediates, PEM
 //	STRICTACME_PEM_PATH         key and full chain (install_pem), when set
@@ -43,7 +45,7 @@
 //	LEGO_HOOK_CERT_DOMAINS      lego v5: the names, comma separated
 //	LEGO_HOOK_CERT_KEY_TYPE     lego v5: EC256, EC384, RSA2048, ...
 //	LEGO_HOOK_CERT_PATH         lego v5: STRICTACME_FULLCHAIN_PATH (lego's .crt is the bundle)
-//	LEGO_HOOK_CERT_KEY_PATH     lego v5: STRICTACME_KEY_PATH
+//	LEGO_HOOK_CERT_KEY_PATH     lego v5: STRICTACME_KEY_PATH (empty with --csr)
 //	LEGO_HOOK_ISSUER_CERT_PATH  lego v5: STRICTACME_CHAIN_PATH
 //	LEGO_HOOK_CERT_PEM_PATH     lego v5: STRICTACME_PEM_PATH, when set
 //	LEGO_HOOK_CERT_PFX_PATH     lego v5: STRICTACME_PKCS12_PATH, when set
@@ -193,6 +195,9 @@ type Cert struct {
 	// PEMPath and PKCS12Path are the deploy outputs' combined PEM and
 	// PKCS#12 files; "" when not configured.
 	PEMPath, PKCS12Path string
+	// NoKey: the certificate was ordered for the operator's CSR and no
+	// private key is stored; the key path variables are empty.
+	NoKey bool
 }
 
 // DeployEnv returns the deploy hook variables for c as "KEY=value" strings
@@ -200,6 +205,9 @@ type Cert struct {
 // the store's stable names.
 func DeployEnv(c Cert) []string {
 	cert, key := filepath.Join(c.Dir, "cert.pem"), filepath.Join(c.Dir, "privkey.pem")
+	if c.NoKey {
+		key = ""
+	}
 	chain, full := filepath.Join(c.Dir, "chain.pem"), filepath.Join(c.Dir, "fullchain.pem")
 	domains := strings.Join(c.Domains, " ")
 	env := []string{

@@ -18,27 +18,13 @@ import (
 // finalize sends the CSR (RFC 8555 §7.4), waits for the certificate and
 // downloads the chain (§7.4.2), choosing the preferred alternate chain.
 func (is *Issuer) finalize(ctx context.Context, order acme.Order, req Request) (*store.Certificate, error) {
-	var key crypto.Signer
-	var err error
-	if len(req.Key) > 0 {
-		key, err = store.ParsePrivateKey(req.Key)
-	} else {
-		key, err = req.KeyType.Generate()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("certificate key: %w", err)
-	}
-	keyPEM, err := store.MarshalPrivateKey(key)
-	if err != nil {
-		return nil, err
-	}
 	var dnsNames []string
 	for _, id := range req.Identifiers {
 		dnsNames = append(dnsNames, id.ASCII)
 	}
-	der, err := csr(key, dnsNames)
+	der, keyPEM, keyType, err := request(req, dnsNames)
 	if err != nil {
-		return nil, fmt.Errorf("creating the CSR: %w", err)
+		return nil, err
 	}
 	err = is.withCARetry(ctx, "finalize", func() error {
 		var e error
@@ -84,6 +70,9 @@ func (is *Issuer) finalize(ctx context.Context, order acme.Order, req Request) (
 	if err != nil {
 		return nil, err
 	}
+	if req.CSR != nil && !samePublicKey(leaf.PublicKey, req.CSR.Request.PublicKey) {
+		return nil, exitcode.With(exitcode.CA, fmt.Errorf("the CA issued a certificate for another public key than the CSR's (serial %x); not stored", leaf.SerialNumber))
+	}
 	name := req.Name
 	if name == "" {
 		name = store.CertName(req.Identifiers[0].ASCII)
@@ -95,6 +84,7 @@ func (is *Issuer) finalize(ctx context.Context, order acme.Order, req Request) (
 		CertPEM:  leafPEM,
 		ChainPEM: restPEM,
 		Leaf:     leaf,
+		CSRPEM:   csrPEM(req.CSR),
 		Meta: store.Metadata{
 			Names:     dnsNames,
 			Serial:    fmt.Sprintf("%x", leaf.SerialNumber),
@@ -104,7 +94,8 @@ func (is *Issuer) finalize(ctx context.Context, order acme.Order, req Request) (
 			ARICertID: ariID,
 			Directory: is.cfg.Directory,
 			Account:   is.account.Location,
-			KeyType:   string(req.KeyType),
+			KeyType:   string(keyType),
+			CSR:       req.CSR != nil,
 			Profile:   req.Profile,
 			Obtained:  is.cfg.Now().UTC(),
 			Replaced:  req.Replaces,
@@ -112,6 +103,44 @@ func (is *Issuer) finalize(ctx context.Context, order acme.Order, req Request) (
 		},
 	}
 	return cert, nil
+}
+
+// request returns the DER CSR finalize sends, with the PEM private key to
+// store and the key's type: the operator's CSR as given (no key), else a
+// CSR for names signed by the reused key or a new one of req.KeyType.
+func request(req Request, names []string) (der, keyPEM []byte, kt KeyType, err error) {
+	if req.CSR != nil {
+		return req.CSR.DER, nil, req.CSR.KeyType, nil
+	}
+	var key crypto.Signer
+	if len(req.Key) > 0 {
+		key, err = store.ParsePrivateKey(req.Key)
+	} else {
+		key, err = req.KeyType.Generate()
+	}
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("certificate key: %w", err)
+	}
+	if keyPEM, err = store.MarshalPrivateKey(key); err != nil {
+		return nil, nil, "", err
+	}
+	if der, err = csr(key, names); err != nil {
+		return nil, nil, "", fmt.Errorf("creating the CSR: %w", err)
+	}
+	return der, keyPEM, req.KeyType, nil
+}
+
+func csrPEM(c *CSR) []byte {
+	if c == nil {
+		return nil
+	}
+	return c.PEM()
+}
+
+// samePublicKey reports whether a and b are the same public key.
+func samePublicKey(a, b crypto.PublicKey) bool {
+	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && k.Equal(b)
 }
 
 // awaitOrder polls an order that is processing until the CA has issued the

@@ -197,6 +197,10 @@ type Request struct {
 	PreferredChain string
 	// Key reuses an existing private key instead of generating one.
 	Key []byte
+	// CSR, when set, is the operator's request: finalize sends exactly it,
+	// no key is generated or stored, and the certificate keeps a copy of
+	// it (store.CSRFile). Identifiers must be its names; Key must be empty.
+	CSR *CSR
 	// Name of the certificate in the store; "" derives it from the first
 	// identifier.
 	Name string
@@ -264,6 +268,9 @@ func (is *Issuer) Obtain(ctx context.Context, req Request) (res *Result, err err
 	}
 	if len(req.Challenges) == 0 {
 		req.Challenges = []challenge.Type{challenge.DNS01}
+	}
+	if req.CSR != nil && len(req.Key) > 0 {
+		return nil, exitcode.With(exitcode.Usage, errors.New("a CSR comes with its own key; do not reuse a stored one"))
 	}
 	res = &Result{Stats: Stats{Steps: map[string]int{}}}
 	step := func(name string, t0 time.Time) { res.Stats.Steps[name] += int(is.cfg.Now().Sub(t0).Milliseconds()) }

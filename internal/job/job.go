@@ -168,9 +168,11 @@ type Result struct {
 }
 
 // CertFiles are the stable paths and the facts of a stored certificate.
+// Privkey is empty and CSR set for a certificate of the operator's CSR.
 type CertFiles struct {
 	Dir       string    `json:"dir"`
 	Privkey   string    `json:"privkey"`
+	CSR       string    `json:"csr,omitempty"`
 	Cert      string    `json:"cert"`
 	Chain     string    `json:"chain"`
 	Fullchain string    `json:"fullchain"`
@@ -184,11 +186,15 @@ type CertFiles struct {
 // FilesOf returns the paths and facts of c as stored under root.
 func FilesOf(root string, c *store.Certificate) *CertFiles {
 	dir := (&store.Store{Root: root}).CertDir(c.Name)
-	return &CertFiles{
+	f := &CertFiles{
 		Dir: dir, Privkey: filepath.Join(dir, store.PrivkeyFile), Cert: filepath.Join(dir, store.CertFile),
 		Chain: filepath.Join(dir, store.ChainFile), Fullchain: filepath.Join(dir, store.FullchainFile),
 		Serial: c.Meta.Serial, NotBefore: c.Meta.NotBefore, NotAfter: c.Meta.NotAfter, Issuer: c.Meta.Issuer, ARICertID: c.Meta.ARICertID,
 	}
+	if c.Meta.CSR {
+		f.Privkey, f.CSR = "", filepath.Join(dir, store.CSRFile)
+	}
+	return f
 }
 
 func (j *Job) result(res *issue.Result, err error) *Result {

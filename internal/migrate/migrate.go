@@ -322,7 +322,7 @@ func build(in certInput, o Options) (Certificate, error) {
 			KeyType:   kt,
 			Profile:   s.Profile,
 			Obtained:  o.Now.UTC(),
-			Settings:  raw, SettingsVersion: plan.SchemaVersion,
+			Settings:  raw, SettingsVersion: s.Version(),
 		},
 	}
 	if err := store.CheckCertName(c.Name); err != nil {

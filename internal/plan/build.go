@@ -40,7 +40,10 @@ type Plan struct {
 	HTTPClient  *http.Client
 	Identifiers []names.Identifier
 	KeyType     issue.KeyType
-	Challenges  []challenge.Type
+	// CSR is the operator's request when the settings give one: its key
+	// type is KeyType, its names are Identifiers.
+	CSR        *issue.CSR
+	Challenges []challenge.Type
 	// Providers is nil for a dns-persist-01-only certificate without one.
 	Providers *providers.Set
 	Strategy  propagation.Strategy
@@ -99,6 +102,13 @@ func Build(s Settings, opts BuildOptions) (*Plan, error) {
 	p := &Plan{Settings: s}
 	p.Identifiers, _ = names.ParseAll(s.Names)
 	p.KeyType, _ = issue.ParseKeyType(s.KeyType)
+	if s.CSR != "" {
+		c, err := ReadCSR(s.CSR)
+		if err != nil { // changed since Validate read it
+			return nil, &BuildError{Key: "csr", Err: err}
+		}
+		p.CSR, p.KeyType = c, c.KeyType
+	}
 	p.Challenges, _ = challenge.ParseTypes(s.Challenges)
 	p.Directory, _ = DirectoryURL(s.Server)
 	p.RootCAs, _ = LoadRoots(s.CACerts)
@@ -399,9 +409,11 @@ func (s Settings) Stored() Settings {
 			s.CACerts[i] = abs
 		}
 	}
-	if s.EABKeyFile != "" {
-		if abs, err := filepath.Abs(s.EABKeyFile); err == nil {
-			s.EABKeyFile = abs
+	for _, p := range []*string{&s.EABKeyFile, &s.CSR} {
+		if *p != "" {
+			if abs, err := filepath.Abs(*p); err == nil {
+				*p = abs
+			}
 		}
 	}
 	s.Outputs = s.Outputs.Abs()

@@ -78,7 +78,7 @@ func (p *Plan) Order(ctx context.Context, st *store.Store, o OrderOptions) (*iss
 	}
 	return is.Obtain(ctx, issue.Request{
 		Identifiers: p.Identifiers, KeyType: p.KeyType, Challenges: p.Challenges, Profile: s.Profile, Name: s.Name,
-		Replaces: o.Replaces, PreferredChain: s.PreferredChain, Key: key, Settings: stored, SettingsVersion: SchemaVersion,
+		Replaces: o.Replaces, PreferredChain: s.PreferredChain, Key: key, CSR: p.CSR, Settings: stored, SettingsVersion: s.Version(),
 	})
 }
 

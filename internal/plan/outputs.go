@@ -72,7 +72,7 @@ func RecordOutputs(m store.Metadata, o deploy.Outputs) (store.Metadata, bool, er
 		return m, false, err
 	}
 	if m.SettingsVersion == 0 {
-		m.SettingsVersion = SchemaVersion
+		m.SettingsVersion = s.Version()
 	}
 	return m, true, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -99,7 +100,10 @@ var ErrNoSettings = errors.New("stored without its settings")
 
 // SettingsFor returns the settings c is ordered with: configured[c.Name]
 // when there is one (a config file's; fromConfig is true), else those c
-// was stored with (FromMetadata) under c's name. The error is
+// was stored with (FromMetadata) under c's name; a certificate of the
+// operator's CSR is ordered again for the copy of the CSR stored with it
+// (store.CSRFile), so the renewed certificate has the same public key
+// whatever became of the file first given. The error is
 // ErrNoSettings, or says, after c's name, why the stored settings cannot
 // be read (a newer schema, damaged JSON).
 func SettingsFor(c *renewal.CertRun, configured map[string]Settings) (s Settings, fromConfig bool, err error) {
@@ -114,6 +118,9 @@ func SettingsFor(c *renewal.CertRun, configured map[string]Settings) (s Settings
 		return s, false, ErrNoSettings
 	}
 	s.Name = c.Name
+	if c.Cert.Meta.CSR {
+		s.CSR = filepath.Join(c.Cert.Dir, store.CSRFile)
+	}
 	return s, false, nil
 }
 
@@ -136,7 +143,7 @@ func RecordSettings(st *store.Store, configured map[string]Settings, order map[s
 		}
 		raw, err := configured[name].Stored().Encode()
 		if err == nil {
-			c.Meta.Settings, c.Meta.SettingsVersion = raw, SchemaVersion
+			c.Meta.Settings, c.Meta.SettingsVersion = raw, configured[name].Version()
 			err = st.SaveMetadata(name, c.Meta)
 		}
 		if err != nil {

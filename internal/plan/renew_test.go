@@ -108,7 +108,7 @@ func TestRecordSettings(t *testing.T) {
 			}
 			s, ok, err := FromMetadata(c.Meta)
 			switch {
-			case tt.recorded && (!ok || err != nil || s.DeployHook != configured.DeployHook || c.Meta.SettingsVersion != SchemaVersion):
+			case tt.recorded && (!ok || err != nil || s.DeployHook != configured.DeployHook || c.Meta.SettingsVersion != configured.Version()):
 				t.Errorf("settings not recorded: %+v %v %v", s, ok, err)
 			case !tt.recorded && s.DeployHook != "":
 				t.Errorf("settings replaced by the configured ones: %s", c.Meta.Settings)

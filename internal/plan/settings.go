@@ -8,12 +8,14 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/strictacme/strictacme/internal/deploy"
+	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/store"
 )
@@ -31,10 +33,23 @@ const (
 	DefaultOrderTimeout   = 10 * time.Minute
 )
 
-// SchemaVersion is the version of Settings as stored in a certificate's
-// metadata (store.Metadata.Settings). Version 0 is the "renewal" object of
-// earlier releases; FromMetadata migrates it.
-const SchemaVersion = 1
+// SchemaVersion is the newest version of Settings as stored in a
+// certificate's metadata (store.Metadata.Settings) that this release
+// reads. Version 0 is the "renewal" object of earlier releases;
+// FromMetadata migrates it. Version 2 adds csr, which a release that reads
+// only up to 1 would silently drop (and order with a key of its own);
+// settings without it are still written as version 1 (Version), so those
+// releases keep renewing them.
+const SchemaVersion = 2
+
+// Version is the schema version s is stored with: the oldest that holds
+// everything s sets.
+func (s Settings) Version() int {
+	if s.CSR != "" {
+		return 2
+	}
+	return 1
+}
 
 // Settings are everything one certificate is ordered with, except secrets:
 // a secret is only ever a reference (an environment variable or a file).
@@ -111,6 +126,12 @@ type Settings struct {
 	PreferredChain string `json:"preferred_chain,omitempty"`
 	// ReuseKey keeps the stored private key across renewals.
 	ReuseKey bool `json:"reuse_key,omitempty"`
+	// CSR is a file holding the operator's certificate signing request
+	// (PEM or DER; absolute once stored): the certificate is ordered for
+	// its names and finalized with it, and its key stays the operator's
+	// (nothing is generated or stored). Names default to the CSR's; the
+	// key type is the CSR's, so KeyType and ReuseKey must be unset.
+	CSR string `json:"csr,omitempty"`
 
 	// Outputs put the certificate where services read it, after each
 	// order and whenever a run finds them out of date (internal/deploy).
@@ -169,11 +190,14 @@ func ParseDuration(s string) (time.Duration, error) {
 }
 
 // WithDefaults returns a copy of s with every unset setting at its default.
+// With a CSR, Names default to the CSR's (WithCSRNames) and KeyType stays
+// unset: the key is the CSR's.
 func (s Settings) WithDefaults() Settings {
+	s = s.WithCSRNames()
 	if s.Server == "" {
 		s.Server = DefaultServer
 	}
-	if s.KeyType == "" {
+	if s.KeyType == "" && s.CSR == "" {
 		s.KeyType = DefaultKeyType
 	}
 	if len(s.Challenges) == 0 {
@@ -201,6 +225,33 @@ func (s Settings) WithDefaults() Settings {
 	return s
 }
 
+// WithCSRNames returns s with Names set to those of its CSR when it has
+// one and no names: the names come from the request. A CSR that cannot be
+// read leaves Names empty; Validate says why.
+func (s Settings) WithCSRNames() Settings {
+	if s.CSR == "" || len(s.Names) > 0 {
+		return s
+	}
+	if c, err := ReadCSR(s.CSR); err == nil {
+		s.Names = slices.Clone(c.Names)
+	}
+	return s
+}
+
+// ReadCSR reads and checks the CSR file path (issue.ParseCSR); the error
+// names the file and says how to fix it.
+func ReadCSR(path string) (*issue.CSR, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v; give a readable CSR file (PEM or DER)", path, pathErr(err))
+	}
+	c, err := issue.ParseCSR(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return c, nil
+}
+
 // Ref returns the provider definition called name, nil when none is.
 func (s *Settings) Ref(name string) *ProviderRef {
 	for i := range s.Providers {
@@ -216,6 +267,7 @@ func (s *Settings) Ref(name string) *ProviderRef {
 // it again now rather than when it falls due. Empty when nothing differs.
 func (s Settings) Differs(m store.Metadata) []string {
 	var out []string
+	s = s.WithCSRNames()
 	want := []string{}
 	if ids, err := names.ParseAll(s.Names); err == nil {
 		for _, id := range ids {
@@ -229,7 +281,12 @@ func (s Settings) Differs(m store.Metadata) []string {
 		out = append(out, fmt.Sprintf("names %s, stored %s", strings.Join(want, ","), strings.Join(have, ",")))
 	}
 	s = s.WithDefaults()
-	if m.KeyType != "" && !strings.EqualFold(m.KeyType, s.KeyType) {
+	switch {
+	case s.CSR != "" && !m.CSR:
+		out = append(out, "the operator's CSR, stored with a key of its own")
+	case s.CSR == "" && m.CSR:
+		out = append(out, "a key of its own, stored for the operator's CSR")
+	case s.CSR == "" && m.KeyType != "" && !strings.EqualFold(m.KeyType, s.KeyType):
 		out = append(out, fmt.Sprintf("key type %s, stored %s", s.KeyType, m.KeyType))
 	}
 	if s.Profile != m.Profile {
@@ -260,9 +317,10 @@ func FromMetadata(m store.Metadata) (s Settings, ok bool, err error) {
 	default:
 		return s, false, nil
 	}
-	// The certificate's identity is the certificate's own record.
+	// The certificate's identity is the certificate's own record; the
+	// key type of one ordered for a CSR is the CSR's.
 	s.Names = slices.Clone(m.Names)
-	if m.KeyType != "" {
+	if m.KeyType != "" && s.CSR == "" {
 		s.KeyType = m.KeyType
 	}
 	s.Profile = m.Profile

@@ -60,7 +60,9 @@ func (s Settings) Validate(opts ValidateOptions) []Problem {
 	add := func(key, format string, a ...any) { ps = append(ps, Problem{Key: key, Msg: fmt.Sprintf(format, a...)}) }
 
 	var ids []names.Identifier
-	if len(s.Names) == 0 {
+	if len(s.Names) == 0 && s.CSR != "" {
+		// The CSR gives the names; why it gives none is said at "csr".
+	} else if len(s.Names) == 0 {
 		add("names", "no domain name; list the names of the certificate, e.g. names = [\"example.com\"]")
 	} else {
 		for _, n := range s.Names {
@@ -79,7 +81,9 @@ func (s Settings) Validate(opts ValidateOptions) []Problem {
 		_, err := names.Parse(s.Names[0])
 		derivedFromBad = err != nil
 	}
-	if err := store.CheckCertName(s.Name); err != nil && !derivedFromBad {
+	// Without names from a CSR that cannot be read, the same: said at csr.
+	noCSRNames := s.Name == "" && len(s.Names) == 0 && s.CSR != ""
+	if err := store.CheckCertName(s.Name); err != nil && !derivedFromBad && !noCSRNames {
 		add("name", "%v", err)
 	}
 	if _, err := DirectoryURL(s.Server); err != nil {
@@ -90,6 +94,9 @@ func (s Settings) Validate(opts ValidateOptions) []Problem {
 	}
 	if _, err := issue.ParseKeyType(s.KeyType); err != nil {
 		add("key_type", "%v", err)
+	}
+	if s.CSR != "" {
+		ps = append(ps, s.csrProblems(ids)...)
 	}
 	chals, err := challenge.ParseTypes(s.Challenges)
 	if err != nil {
@@ -236,6 +243,40 @@ func (s Settings) Validate(opts ValidateOptions) []Problem {
 		add("eab_kid", "an EAB HMAC key needs its key ID; set eab_kid")
 	case s.EABKeyID != "" && s.EABKeyEnv == "" && s.EABKeyFile == "" && !opts.HaveEABKey:
 		add("eab_hmac_key_file", "the EAB key ID needs the HMAC key; set eab_hmac_key_file or eab_hmac_key_env")
+	}
+	return ps
+}
+
+// csrProblems are the problems of a certificate ordered for the
+// operator's CSR: the file, names that are not the CSR's (ids, parsed from
+// Names), and settings that need a key of strictacme's own.
+func (s Settings) csrProblems(ids []names.Identifier) []Problem {
+	var ps []Problem
+	add := func(key, format string, a ...any) { ps = append(ps, Problem{Key: key, Msg: fmt.Sprintf(format, a...)}) }
+	if c, err := ReadCSR(s.CSR); err != nil {
+		add("csr", "%v", err)
+	} else if len(ids) == len(s.Names) {
+		given := make([]string, 0, len(ids))
+		for _, id := range ids {
+			given = append(given, id.ASCII)
+		}
+		want := slices.Clone(c.Names)
+		slices.Sort(given)
+		slices.Sort(want)
+		if !slices.Equal(slices.Compact(given), want) {
+			add("csr", "names %s differ from the CSR's %s; leave out the names (-d), the CSR gives them, or list exactly the CSR's", strings.Join(given, ","), strings.Join(want, ","))
+		}
+	}
+	if s.KeyType != "" {
+		add("key_type", "the key type is the CSR's; remove key_type (--key-type) or csr (--csr)")
+	}
+	if s.ReuseKey {
+		add("reuse_key", "the CSR's key is the operator's and stays the same anyway; remove reuse_key (--reuse-key) or csr (--csr)")
+	}
+	for _, o := range []struct{ key, path string }{{"install_key", s.KeyFile}, {"install_pem", s.PEMFile}, {"install_pkcs12", s.PKCS12File}} {
+		if o.path != "" {
+			add(o.key, "needs the private key, which stays the operator's with csr (--csr); remove it (install_cert, install_chain and install_fullchain work)")
+		}
 	}
 	return ps
 }

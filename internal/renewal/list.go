@@ -1,6 +1,7 @@
 package renewal
 
 import (
+	"path/filepath"
 	"time"
 
 	"github.com/strictacme/strictacme/internal/store"
@@ -17,6 +18,9 @@ type Entry struct {
 	Serial   string  `json:"serial"`
 	Profile  string  `json:"profile,omitempty"`
 	CA       string  `json:"ca_directory"`
+	// CSR is the stored copy of the operator's certificate signing
+	// request of a certificate ordered for one (no private key is stored).
+	CSR string `json:"csr,omitempty"`
 	// ARIStart and ARIEnd are the CA's renewal window as last fetched,
 	// zero when none is stored for this certificate.
 	ARIStart time.Time `json:"ari_window_start,omitzero"`
@@ -61,6 +65,9 @@ func List(st *store.Store, now time.Time, skip func(store.Metadata) (Decision, b
 		m := c.Meta
 		e.Names, e.NotAfter, e.Serial, e.Profile, e.CA = m.Names, m.NotAfter, m.Serial, m.Profile, m.Directory
 		e.DaysLeft = float64(int(m.NotAfter.Sub(now).Hours()/24*10)) / 10
+		if m.CSR {
+			e.CSR = filepath.Join(st.CertDir(n), store.CSRFile)
+		}
 		s, err := LoadState(st.CertDir(n))
 		if err != nil {
 			e.Error = err.Error()

@@ -568,6 +568,7 @@ func DeployEnvOf(root string, c *store.Certificate, renewed bool, o deploy.Outpu
 		Name: c.Name, Domains: c.Meta.Names, Dir: dir, Serial: c.Meta.Serial,
 		NotBefore: c.Meta.NotBefore, NotAfter: c.Meta.NotAfter, Renewed: renewed, Replaced: c.Meta.Replaced,
 		KeyType: c.Meta.KeyType, Directory: c.Meta.Directory, PEMPath: o.PEMFile, PKCS12Path: o.PKCS12File,
+		NoKey: c.Meta.CSR,
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -34,6 +35,10 @@ type Metadata struct {
 	Obtained  time.Time `json:"obtained"`
 	// Replaced is the ARICertID of the certificate this one replaced, if any.
 	Replaced string `json:"replaced,omitempty"`
+	// CSR marks a certificate ordered for the operator's certificate
+	// signing request: its folder holds the request (CSRFile) and no
+	// private key, which only the operator has.
+	CSR bool `json:"csr,omitempty"`
 	// Settings are the certificate's settings (internal/plan.Settings,
 	// schema SettingsVersion): everything renew needs to repeat the order
 	// except secrets, which are only referenced.
@@ -84,8 +89,11 @@ type RenewalSettings struct {
 
 // Certificate is one issued certificate with its key, as stored.
 type Certificate struct {
-	Name     string // folder name (CertName)
+	Name string // folder name (CertName)
+	// KeyPEM is the private key; empty for a certificate of the
+	// operator's CSR (Meta.CSR), whose request is CSRPEM instead.
 	KeyPEM   []byte
+	CSRPEM   []byte
 	CertPEM  []byte // leaf only
 	ChainPEM []byte // intermediates
 	Meta     Metadata
@@ -105,6 +113,10 @@ const (
 	ChainFile     = "chain.pem"
 	FullchainFile = "fullchain.pem"
 	MetadataFile  = "metadata.json"
+	// CSRFile is the operator's certificate signing request (PEM) of a
+	// certificate ordered for it; renewals send it again. It holds no
+	// secret, hence mode 0644.
+	CSRFile = "request.csr"
 )
 
 // CertDir returns the folder of certificate name; the files in it are stable
@@ -149,17 +161,24 @@ func (s *Store) SaveCertificate(c *Certificate) error {
 	if err != nil {
 		return err
 	}
-	files := []struct {
+	type file struct {
 		name string
 		data []byte
 		perm os.FileMode
-	}{
-		{PrivkeyFile, c.KeyPEM, 0o600},
-		{CertFile, c.CertPEM, 0o644},
-		{ChainFile, c.ChainPEM, 0o644},
-		{FullchainFile, c.FullchainPEM(), 0o644},
-		{MetadataFile, append(meta, '\n'), 0o600},
 	}
+	var files []file
+	if len(c.KeyPEM) > 0 {
+		files = append(files, file{PrivkeyFile, c.KeyPEM, 0o600})
+	}
+	if len(c.CSRPEM) > 0 {
+		files = append(files, file{CSRFile, c.CSRPEM, 0o644})
+	}
+	files = append(files,
+		file{CertFile, c.CertPEM, 0o644},
+		file{ChainFile, c.ChainPEM, 0o644},
+		file{FullchainFile, c.FullchainPEM(), 0o644},
+		file{MetadataFile, append(meta, '\n'), 0o600},
+	)
 	for _, f := range files {
 		if err := writeFile(filepath.Join(vdir, f.name), f.data, f.perm); err != nil {
 			return fmt.Errorf("storing %s: %w", f.name, err)
@@ -176,6 +195,16 @@ func (s *Store) SaveCertificate(c *Certificate) error {
 		}
 		if err := atomicfile.Symlink(filepath.Join("current", f.name), link); err != nil {
 			return err
+		}
+	}
+	// A stable link to a file this version has not (the key, after a
+	// switch to the operator's CSR, or the CSR after a switch back)
+	// would point at nothing: it goes.
+	for _, name := range []string{PrivkeyFile, CSRFile} {
+		if !slices.ContainsFunc(files, func(f file) bool { return f.name == name }) {
+			if err := os.Remove(filepath.Join(base, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
 		}
 	}
 	c.Dir = vdir
@@ -243,7 +272,11 @@ func (s *Store) LoadCertificate(name string) (*Certificate, error) {
 	if err := json.Unmarshal(meta, &c.Meta); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, MetadataFile), err)
 	}
-	if c.KeyPEM, err = os.ReadFile(filepath.Join(dir, PrivkeyFile)); err != nil {
+	if c.Meta.CSR {
+		if c.CSRPEM, err = os.ReadFile(filepath.Join(dir, CSRFile)); err != nil {
+			return nil, err
+		}
+	} else if c.KeyPEM, err = os.ReadFile(filepath.Join(dir, PrivkeyFile)); err != nil {
 		return nil, err
 	}
 	if c.CertPEM, err = os.ReadFile(filepath.Join(dir, CertFile)); err != nil {

@@ -12,6 +12,10 @@
 //	<root>/certificates/<name>/current                 symlink to the live version
 //	<root>/certificates/<name>/{privkey,cert,chain,fullchain}.pem, metadata.json
 //	                                                   symlinks through current
+//	                                                   (request.csr instead of
+//	                                                   privkey.pem for a
+//	                                                   certificate of the
+//	                                                   operator's CSR)
 //	<root>/journal.json                                challenge records not yet cleaned up
 //	<root>/lock                                        held by a running issue/renew
 package store
