@@ -79,6 +79,10 @@ func flagProblem(p plan.Problem) string {
 		}
 	case "names":
 		return msg
+	case "csr":
+		if rest, ok := strings.CutPrefix(msg, "names "); ok { // -d and --csr disagree
+			return joinMsg(givenAs("csr"), "-d "+rest)
+		}
 	case "eab_hmac_key_file":
 		if strings.Contains(msg, "needs the HMAC key") {
 			return fmt.Sprintf("%s needs the HMAC key: --eab-hmac-key-file FILE or %s", givenAs("eab-kid"), envName("eab-hmac-key"))

@@ -65,3 +65,16 @@ func TestDocsListEveryHookVariable(t *testing.T) {
 		}
 	}
 }
+
+// For a certificate of the operator's CSR strictacme has no key: the key
+// path variables are set and empty (so scripts under set -u still run),
+// every other path is there.
+func TestDeployHookOfACSRCertificateHasNoKeyPath(t *testing.T) {
+	dir := filepath.Join("/state", "certificates", "example.com")
+	env := DeployEnv(Cert{Name: "example.com", Dir: dir, NoKey: true})
+	for _, want := range []string{"STRICTACME_KEY_PATH=", "LEGO_HOOK_CERT_KEY_PATH=", "STRICTACME_CERT_PATH=" + filepath.Join(dir, "cert.pem"), "LEGO_HOOK_CERT_PATH=" + filepath.Join(dir, "fullchain.pem")} {
+		if !slices.Contains(env, want) {
+			t.Errorf("no %s in %q", want, env)
+		}
+	}
+}

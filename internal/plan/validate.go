@@ -264,18 +264,18 @@ func (s Settings) csrProblems(ids []names.Identifier) []Problem {
 		slices.Sort(given)
 		slices.Sort(want)
 		if !slices.Equal(slices.Compact(given), want) {
-			add("csr", "names %s differ from the CSR's %s; leave out the names (-d), the CSR gives them, or list exactly the CSR's", strings.Join(given, ","), strings.Join(want, ","))
+			add("csr", "names %s differ from the CSR's %s; leave out the names (the CSR gives them) or list exactly the CSR's", strings.Join(given, ","), strings.Join(want, ","))
 		}
 	}
 	if s.KeyType != "" {
-		add("key_type", "the key type is the CSR's; remove key_type (--key-type) or csr (--csr)")
+		add("key_type", "the key type is the CSR's; remove it")
 	}
 	if s.ReuseKey {
-		add("reuse_key", "the CSR's key is the operator's and stays the same anyway; remove reuse_key (--reuse-key) or csr (--csr)")
+		add("reuse_key", "the CSR's key is the operator's and stays the same anyway; remove it")
 	}
 	for _, o := range []struct{ key, path string }{{"install_key", s.KeyFile}, {"install_pem", s.PEMFile}, {"install_pkcs12", s.PKCS12File}} {
 		if o.path != "" {
-			add(o.key, "needs the private key, which stays the operator's with csr (--csr); remove it (install_cert, install_chain and install_fullchain work)")
+			add(o.key, "needs the private key, which stays the operator's for a certificate of a CSR; remove it (the certificate, chain and full chain outputs work)")
 		}
 	}
 	return ps

@@ -237,3 +237,54 @@ func TestDeleteCertificateRemovesOnlyThatCertificate(t *testing.T) {
 		t.Errorf("api: %v", err)
 	}
 }
+
+// A certificate of the operator's CSR is stored without a private key and
+// with the request (readable by all: it holds no secret), and reads back
+// that way; ordered again with a key of its own (and back), the stable
+// link to the file the new version has not goes, so none points at
+// nothing.
+func TestCertificateOfACSRKeepsTheRequestAndNoKey(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	withCSR := func(serial int64) *Certificate {
+		c := issued(t, "example.com", serial)
+		c.KeyPEM, c.CSRPEM, c.Meta.CSR = nil, []byte("-----BEGIN CERTIFICATE REQUEST-----\nMA==\n-----END CERTIFICATE REQUEST-----\n"), true
+		return c
+	}
+	dir := s.CertDir("example.com")
+	exists := func(name string) bool { _, err := os.Stat(filepath.Join(dir, name)); return err == nil }
+	linked := func(name string) bool { _, err := os.Lstat(filepath.Join(dir, name)); return err == nil }
+
+	c := withCSR(1)
+	if err := s.SaveCertificate(c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LoadCertificate("example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Meta.CSR || len(got.KeyPEM) != 0 || string(got.CSRPEM) != string(c.CSRPEM) {
+		t.Fatalf("read back csr %v, key %d bytes, request %q", got.Meta.CSR, len(got.KeyPEM), got.CSRPEM)
+	}
+	if linked(PrivkeyFile) {
+		t.Error("a private key file or link is stored for a certificate of a CSR")
+	}
+	if info, err := os.Stat(filepath.Join(dir, CSRFile)); err != nil || info.Mode().Perm() != 0o644 {
+		t.Errorf("%s: %v, mode %v; want 0644", CSRFile, err, info)
+	}
+
+	if err := s.SaveCertificate(issued(t, "example.com", 2)); err != nil {
+		t.Fatal(err)
+	}
+	if !exists(PrivkeyFile) || linked(CSRFile) {
+		t.Errorf("with a key of its own: key %v, request link %v; want the key and no request", exists(PrivkeyFile), linked(CSRFile))
+	}
+	if err := s.SaveCertificate(withCSR(3)); err != nil {
+		t.Fatal(err)
+	}
+	if linked(PrivkeyFile) || !exists(CSRFile) {
+		t.Errorf("back to the CSR: key link %v, request %v; want the request and no key link", linked(PrivkeyFile), exists(CSRFile))
+	}
+}
