@@ -427,6 +427,11 @@ func Sync(ctx context.Context, o Outputs, c *store.Certificate, certDir string, 
 
 // content is the bytes of one file output of c.
 func (o Outputs) content(kind string, c *store.Certificate) ([]byte, error) {
+	if len(c.KeyPEM) == 0 && (kind == KindKey || kind == KindPEM || kind == KindPKCS12) {
+		// Settings validation refuses these with a CSR; never write an
+		// output without its key.
+		return nil, errors.New("no private key is stored for this certificate (it was ordered for your CSR); remove this output")
+	}
 	switch kind {
 	case KindKey:
 		return c.KeyPEM, nil

@@ -345,3 +345,33 @@ func TestChownRuleOfRootAndOtherUsers(t *testing.T) {
 		}
 	}
 }
+
+// A certificate of the operator's CSR has no key: an output that needs one
+// fails with the hook exit code and is not written (settings validation
+// refuses such outputs before any order; this is the last guard).
+func TestOutputsNeedingTheKeyFailWithoutOne(t *testing.T) {
+	c := testCert(t, 41)
+	c.KeyPEM, c.Meta.CSR = nil, true
+	for _, kind := range []string{KindKey, KindPEM, KindPKCS12} {
+		t.Run(kind, func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out")
+			o := Outputs{CertFile: filepath.Join(dir, "cert.pem")}
+			switch kind {
+			case KindKey:
+				o.KeyFile = out
+			case KindPEM:
+				o.PEMFile = out
+			case KindPKCS12:
+				o.PKCS12File, o.PKCS12PasswordEnv = out, "HOME"
+			}
+			_, err := Sync(context.Background(), o, c, t.TempDir(), (&reloads{}).run)
+			if exitcode.Of(err) != exitcode.Hook || !strings.Contains(err.Error(), "ordered for your CSR") {
+				t.Errorf("err = %v", err)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("%s written without a key: %v", kind, err)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package issue
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -11,9 +12,17 @@ import (
 	"encoding/pem"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mholt/acmez/v3/acme"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/store"
+	"github.com/strictacme/strictacme/internal/testworld"
 )
 
 func csrDER(t *testing.T, key crypto.Signer, tmpl *x509.CertificateRequest) []byte {
@@ -96,5 +105,43 @@ func TestParseCSRRefusesWhatCannotBeOrdered(t *testing.T) {
 				t.Errorf("error %v; want one line with %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// An order for the operator's CSR is finalized with that very request: the
+// certificate certifies its key, nothing of a key is stored but the CSR,
+// and revoking it needs the ordering account, since strictacme holds no
+// certificate key to sign a keyCompromise revocation with.
+func TestObtainForACSRStoresNoKey(t *testing.T) {
+	w := testworld.Start(t)
+	f := newFixture(t, w)
+	key, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	c, err := ParseCSR(csrDER(t, key, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "csr.example.com"}, DNSNames: []string{"csr.example.com", "www.csr.example.com"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	res, err := f.is.Obtain(ctx, Request{Identifiers: ids(t, c.Names...), CSR: c})
+	if err != nil {
+		t.Fatalf("Obtain: %v\nlog:\n%s", err, strings.Join(f.log, "\n"))
+	}
+	stored, err := f.st.LoadCertificate("csr.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !stored.Leaf.PublicKey.(*ecdsa.PublicKey).Equal(&key.PublicKey) || len(stored.KeyPEM) != 0 || !stored.Meta.CSR ||
+		stored.Meta.KeyType != string(EC384) || !slices.Equal(stored.CSRPEM, c.PEM()) {
+		t.Errorf("stored: same key %v, key %d bytes, csr %v, key type %q, request kept %v", stored.Leaf.PublicKey.(*ecdsa.PublicKey).Equal(&key.PublicKey),
+			len(stored.KeyPEM), stored.Meta.CSR, stored.Meta.KeyType, slices.Equal(stored.CSRPEM, c.PEM()))
+	}
+	if _, err := os.Stat(filepath.Join(f.st.CertDir("csr.example.com"), store.PrivkeyFile)); !os.IsNotExist(err) {
+		t.Errorf("privkey.pem: %v", err)
+	}
+
+	if _, err := Revoke(ctx, f.is.Client(), f.st, res.Certificate, acme.ReasonKeyCompromise); exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "ordered for your CSR") {
+		t.Errorf("keyCompromise: %v (exit %d), want a usage error saying why", err, exitcode.Of(err))
+	}
+	if byCertKey, err := Revoke(ctx, f.is.Client(), f.st, res.Certificate, acme.ReasonSuperseded); err != nil || byCertKey {
+		t.Errorf("superseded, by the ordering account: %v (by the certificate key: %v)", err, byCertKey)
 	}
 }

@@ -49,6 +49,9 @@ func Revoke(ctx context.Context, client *acme.Client, st *store.Store, c *store.
 	if err == nil && (c.Meta.Account == "" || stored.URL == c.Meta.Account) {
 		acct = acme.Account{Location: stored.URL, PrivateKey: stored.Key}
 	}
+	if (acct.PrivateKey == nil || reason == acme.ReasonKeyCompromise) && c.Meta.CSR {
+		return false, exitcode.With(exitcode.Usage, fmt.Errorf("%s was ordered for your CSR, so strictacme has no certificate key to sign the revocation with (needed for keyCompromise, or when this account did not order it); revoke it with the ordering account and another reason, or with your key through another client", c.Name))
+	}
 	if acct.PrivateKey == nil || reason == acme.ReasonKeyCompromise {
 		if certKey, err = store.ParsePrivateKey(c.KeyPEM); err != nil {
 			return false, fmt.Errorf("%s: certificate key: %w", c.Name, err)
