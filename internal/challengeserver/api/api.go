@@ -74,6 +74,18 @@ const (
 	DefaultLookupBurst = 30
 )
 
+// dummyKey is what the key of an unknown user is compared with, so that
+// refusing one costs a bcrypt comparison as refusing a known user does
+// (as acme-dns's auth.go). dummyHash is its bcrypt hash at
+// DefaultBcryptCost, written here because hashing it costs 50–80 ms of CPU
+// that a server starting on one core would spend before its first answer.
+// Neither is a secret: the comparison's cost is what matters, not its
+// result.
+const (
+	dummyKey  = "strictacme-dummy-key-for-unknown-users!!"
+	dummyHash = "$2a$10$umvpGuRmjUAjybW/wj5.EubZXKJrbvEfMRNOAv.i1sM/vXjioYxMS"
+)
+
 // LookupFunc asks every authoritative server of name's zone for qtype and
 // returns a JSON-encodable report (see package authlookup).
 type LookupFunc func(ctx context.Context, name string, qtype uint16) (any, error)
@@ -146,9 +158,9 @@ type API struct {
 	failLim  *limiters[netip.Addr]
 	lookLim  *limiters[string]
 	bcryptCh chan struct{}
-	// dummy is compared with the key of an unknown user; computed in the
-	// background (one bcrypt hash, about 60 ms at cost 10) so that it is
-	// not on the server's start-up path, and ready once dummyOK is closed.
+	// dummy is compared with the key of an unknown user: dummyHash at
+	// DefaultBcryptCost, else hashed in the background (off the start-up
+	// path); ready once dummyOK is closed.
 	dummy    []byte
 	dummyOK  chan struct{}
 	requests *prometheus.CounterVec
@@ -198,10 +210,15 @@ func New(cfg Config, st store.Store, v *view.View) *API {
 		bcryptCh: make(chan struct{}, 2*runtime.NumCPU()),
 	}
 	a.dummyOK = make(chan struct{})
-	go func() {
-		a.dummy, _ = bcrypt.GenerateFromPassword([]byte("strictacme-dummy-key-for-unknown-users!!"), cfg.BcryptCost)
+	if cfg.BcryptCost == DefaultBcryptCost {
+		a.dummy = []byte(dummyHash)
 		close(a.dummyOK)
-	}()
+	} else {
+		go func() {
+			a.dummy, _ = bcrypt.GenerateFromPassword([]byte(dummyKey), cfg.BcryptCost)
+			close(a.dummyOK)
+		}()
+	}
 	a.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "strictacme", Subsystem: "api", Name: "requests_total",
 		Help: "HTTP API requests by route and status code.",

@@ -464,3 +464,16 @@ func TestCase_AD04(t *testing.T) {
 	w.register(`{"allowfrom":[]}`)
 	w.register(``)
 }
+
+// TestDummyHashIsTheDummyKeyAtTheDefaultCost pins the written-out hash an
+// unknown user's key is compared with: it must be dummyKey's and cost
+// what a known user's default hash costs, or refusing unknown users would
+// take measurably less time than refusing known ones.
+func TestDummyHashIsTheDummyKeyAtTheDefaultCost(t *testing.T) {
+	if cost, err := bcrypt.Cost([]byte(dummyHash)); err != nil || cost != DefaultBcryptCost {
+		t.Fatalf("dummyHash cost = %d, %v; want %d", cost, err, DefaultBcryptCost)
+	}
+	if err := bcrypt.CompareHashAndPassword([]byte(dummyHash), []byte(dummyKey)); err != nil {
+		t.Fatalf("dummyHash is not dummyKey's hash: %v", err)
+	}
+}
