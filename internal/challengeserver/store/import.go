@@ -108,7 +108,7 @@ func ImportAcmeDNS(ctx context.Context, dst *SQL, engine, connection string, now
 		if _, err := dst.db.ExecContext(ctx, `PRAGMA cache_size = -`+fmt.Sprint(importCacheKiB)); err != nil {
 			return res, fmt.Errorf("import: %w", dst.fail("set cache size", err))
 		}
-		defer dst.db.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -2000`) //nolint:errcheck // the default again
+		defer dst.db.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -`+fmt.Sprint(SQLiteCacheKiB)) //nolint:errcheck // the usual size again
 	}
 	for len(accs) > 0 {
 		batch := accs[:min(importBatch, len(accs))]

@@ -189,6 +189,26 @@ func TestImportAcmeDNS(t *testing.T) {
 	if res.Skipped != 2 || res.Accounts != 0 {
 		t.Fatalf("re-import: %+v", res)
 	}
+	// The import's large page cache is given back: the server's own size
+	// again, not SQLite's default.
+	var kib int
+	if err := dst.DB().QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&kib); err != nil || kib != -store.SQLiteCacheKiB {
+		t.Fatalf("cache_size after the import = %d, %v; want %d", kib, err, -store.SQLiteCacheKiB)
+	}
+}
+
+// TestSQLiteCacheSizeIsSet pins that the page cache of the server's
+// connection is SQLiteCacheKiB as SQLitePragmas writes it out.
+func TestSQLiteCacheSizeIsSet(t *testing.T) {
+	s, err := store.OpenSQLite(context.Background(), t.TempDir()+"/s.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var kib int
+	if err := s.DB().QueryRow(`PRAGMA cache_size`).Scan(&kib); err != nil || kib != -store.SQLiteCacheKiB {
+		t.Fatalf("cache_size = %d, %v; want %d", kib, err, -store.SQLiteCacheKiB)
+	}
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
