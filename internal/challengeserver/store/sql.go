@@ -511,7 +511,14 @@ func (s *SQL) Load(ctx context.Context, now time.Time, each func(sub string, val
 	}
 	// "+expires_at": a table scan, not the expiry index, which would cost a
 	// second lookup per row when (as at start-up) most values are live.
-	live, err := s.liveValues(ctx, s.q(`SELECT subdomain, value, updated_at, expires_at FROM txt_values WHERE +expires_at > ?`), ms(now))
+	// The count (expired values too: an upper bound) sizes the slice once;
+	// grown row by row it was written twice over and its abandoned
+	// halves were a quarter of the load's memory.
+	var rows0 int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM txt_values`).Scan(&rows0); err != nil {
+		return 0, s.fail("load", err)
+	}
+	live, err := s.liveValues(ctx, rows0, s.q(`SELECT subdomain, value, updated_at, expires_at FROM txt_values WHERE +expires_at > ?`), ms(now))
 	if err != nil {
 		return 0, s.fail("load", err)
 	}
@@ -559,13 +566,13 @@ type liveValue struct {
 // expires_at) ordered by subdomain: as they come when the table is in that
 // order (SQLite after an import, which writes in subdomain order), else
 // sorted here.
-func (s *SQL) liveValues(ctx context.Context, query string, args ...any) ([]liveValue, error) {
+func (s *SQL) liveValues(ctx context.Context, sizeHint int, query string, args ...any) ([]liveValue, error) {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []liveValue
+	out := make([]liveValue, 0, sizeHint)
 	for rows.Next() {
 		var r liveValue
 		if err := rows.Scan(&r.sub, &r.text, &r.updated, &r.expires); err != nil {
