@@ -2,8 +2,9 @@
 # Load benchmark of `strictacme serve`'s DNS side and, when ACMEDNS_BIN names
 # an acme-dns binary, of acme-dns in the same run: queries per second at
 # saturation, p50/p99 latency at saturation and at a fixed rate, the server's
-# CPU time per answered question, and resident memory (VmRSS) after each
-# load, the time from launch to the first answer (start-up) and of
+# CPU time per answered question, and resident memory (VmRSS, and its
+# anonymous and file-backed parts) after each load, the time and CPU time
+# from launch to the first answer (start-up) and the time of
 # strictacme's import of the accounts, then the medians over the repeats
 # and the strictacme/acme-dns ratios.
 #
@@ -97,9 +98,15 @@ SERVERS=(strictacme)
 [[ -n $ACMEDNS_BIN ]] && SERVERS+=(acme-dns)
 declare -A DNSPORT=([strictacme]=$PORT [acme-dns]=$((PORT + 1)))
 
-# rss_kb PID: resident set size from /proc, in kB.
-rss_kb() {
-	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+# rss PID: resident set size from /proc/PID/status (proc(5)), in kB, as
+# result fields: rss_kb (VmRSS, what the ratios' RSS column compares) and
+# its parts rss_anon_kb (RssAnon: the process's own memory: heap, stacks,
+# SQLite's cache) and rss_file_kb (RssFile: pages of mapped files, nearly
+# all of them the binary's own code and read-only data, so they grow with
+# everything linked into it, used or not).
+rss() {
+	awk '/^VmRSS:/ { t = $2 } /^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 }
+		END { printf "rss_kb=%s rss_anon_kb=%s rss_file_kb=%s", t, a, f }' "/proc/$1/status"
 }
 
 # cpu_ticks PID: user + system CPU time of the process so far, in clock
@@ -123,12 +130,15 @@ load() {
 		-d "${SECS}s" -n "$MAXQ" -label "$label" "$@")
 	after=$(cpu_ticks "$pid")
 	answered=$(sed -n 's/.* answered=\([0-9]*\) .*/\1/p' <<<"$line")
-	echo "$line rss_kb=$(rss_kb "$pid") cpu_us_per_q=$(awk -v t=$((after - before)) -v hz="$HZ" -v n="${answered:-0}" \
+	echo "$line $(rss "$pid") cpu_us_per_q=$(awk -v t=$((after - before)) -v hz="$HZ" -v n="${answered:-0}" \
 		'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }')" | tee -a "$RESULTS"
 }
 
 # wait_ready SERVER: the server answers an apex SOA, within 60 s; sets
-# STARTED_S[SERVER] to the seconds since STARTED_AT (its launch).
+# STARTED_S[SERVER] to the seconds since STARTED_AT (its launch) and
+# STARTED_CPU[SERVER] to the CPU seconds it used until then (on a shared
+# machine the steadier figure: the wall time includes waiting for the
+# core).
 wait_ready() {
 	local i
 	for ((i = 0; i < 1200; i++)); do
@@ -139,6 +149,7 @@ $(tail -n 5 "$DIR/$1.log")"
 		if "$TMP/serveload" -s "127.0.0.1:${DNSPORT[$1]}" -q "$DIR/ready.q" -n 1 -c 1 -timeout 200ms 2>/dev/null |
 			grep -q ' answered=1 '; then
 			STARTED_S[$1]=$(awk -v a="$STARTED_AT" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+			STARTED_CPU[$1]=$(awk -v t="$(cpu_ticks "${PID_OF[$1]}")" -v hz="$HZ" 'BEGIN { printf "%.2f", t / hz }')
 			return 0
 		fi
 		sleep 0.05
@@ -147,7 +158,7 @@ $(tail -n 5 "$DIR/$1.log")"
 $(tail -n 5 "$DIR/$1.log")"
 }
 
-declare -A PID_OF STARTED_S
+declare -A PID_OF STARTED_S STARTED_CPU
 STARTED_AT=
 FIRST=1
 for N in $ACCOUNTS; do
@@ -250,7 +261,7 @@ TOML
 	fi
 
 	for s in "${SERVERS[@]}"; do
-		echo "label=$N/idle/started/$s rss_kb=$(rss_kb "${PID_OF[$s]}") secs=${STARTED_S[$s]}" | tee -a "$RESULTS"
+		echo "label=$N/idle/started/$s $(rss "${PID_OF[$s]}") secs=${STARTED_S[$s]} cpu_s=${STARTED_CPU[$s]}" | tee -a "$RESULTS"
 	done
 
 	echo "== $N accounts: saturation, $WORKERS questions in flight, ${SECS}s a load, $REPEATS rounds" >&2

@@ -156,10 +156,10 @@ func TestSummaryRatiosAreOfMediansOverRepeats(t *testing.T) {
 		"label=10/txt/saturation/acme-dns qps=100 p50_us=400 p99_us=4000 lost=0 rss_kb=10240 cpu_us_per_q=80",
 	)
 	// Medians 300 and 100 qps; the outliers 9999 and 1 do not move them.
-	if !regexp.MustCompile(`(?m)^ +10 +txt +saturation +strictacme +3 +300 +0\.10 +1\.00 +0 +20\.0 +15\.0 +- *$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^ +10 +txt +saturation +strictacme +3 +300 +0\.10 +1\.00 +0 +20\.0 +15\.0 +- +- +- +- *$`).MatchString(out) {
 		t.Errorf("no median row for strictacme:\n%s", out)
 	}
-	if !regexp.MustCompile(`(?m)^ +10 +txt +saturation +3\.00 +0\.25 +0\.25 +0\.25 +1\.50 +- *$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^ +10 +txt +saturation +3\.00 +0\.25 +0\.25 +0\.25 +1\.50 +- +- +- +- *$`).MatchString(out) {
 		t.Errorf("no ratio row 3.00 0.25 0.25 0.25 1.50:\n%s", out)
 	}
 }
@@ -173,20 +173,20 @@ func TestSummaryWithoutAcmeDNSHasNoRatios(t *testing.T) {
 	if strings.Contains(out, "ratios") {
 		t.Errorf("ratios without acme-dns:\n%s", out)
 	}
-	if !regexp.MustCompile(`(?m)^ +100000 +idle +started +strictacme +1 +- +- +- +- +- +10\.0 +- *$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^ +100000 +idle +started +strictacme +1 +- +- +- +- +- +10\.0 +- +- +- +- *$`).MatchString(out) {
 		t.Errorf("no idle RSS row:\n%s", out)
 	}
 }
 
 func TestSummaryComparesStartUpSeconds(t *testing.T) {
 	out := summaryOf(t,
-		"label=100000/idle/started/strictacme rss_kb=40960 secs=0.5",
-		"label=100000/idle/started/acme-dns rss_kb=20480 secs=0.25",
+		"label=100000/idle/started/strictacme rss_kb=40960 rss_anon_kb=20480 rss_file_kb=20480 secs=0.5 cpu_s=0.4",
+		"label=100000/idle/started/acme-dns rss_kb=20480 rss_anon_kb=10240 rss_file_kb=10240 secs=0.25 cpu_s=0.1",
 	)
-	if !regexp.MustCompile(`(?m)^ +100000 +idle +started +strictacme +1 +- +- +- +- +- +40\.0 +0\.50 *$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^ +100000 +idle +started +strictacme +1 +- +- +- +- +- +40\.0 +20\.0 +20\.0 +0\.50 +0\.40 *$`).MatchString(out) {
 		t.Errorf("no start-up row:\n%s", out)
 	}
-	if !regexp.MustCompile(`(?m)^ +100000 +idle +started +- +- +- +- +2\.00 +2\.00 *$`).MatchString(out) {
-		t.Errorf("no ratio row with RSS and seconds 2.00:\n%s", out)
+	if !regexp.MustCompile(`(?m)^ +100000 +idle +started +- +- +- +- +2\.00 +2\.00 +2\.00 +2\.00 +4\.00 *$`).MatchString(out) {
+		t.Errorf("no ratio row with RSS, its parts, seconds 2.00 and CPU seconds 4.00:\n%s", out)
 	}
 }

@@ -13,7 +13,10 @@ import (
 
 // Labels name one measurement as ACCOUNTS/KIND/LOAD/SERVER, e.g.
 // "100000/txt/saturation/strictacme" or "10/idle/started/acme-dns"; a
-// secs field is a duration in seconds (start-up, import).
+// secs field is a duration in seconds (start-up, import), cpu_s the
+// server's CPU seconds until its first answer; rss_kb is VmRSS, the sum of
+// rss_anon_kb (the process's own memory) and rss_file_kb (pages of mapped
+// files, mostly its binary; proc(5)).
 // The server named "strictacme" is compared with the one named "acme-dns".
 const (
 	ours   = "strictacme"
@@ -70,7 +73,7 @@ func summarize(w io.Writer, path string) error {
 		return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2, true
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "accounts\tkind\tload\tserver\truns\tqps\tp50 ms\tp99 ms\tlost\tCPU µs/q\tRSS MB\tsecs\t")
+	fmt.Fprintln(tw, "accounts\tkind\tload\tserver\truns\tqps\tp50 ms\tp99 ms\tlost\tCPU µs/q\tRSS MB\tanon MB\tfile MB\tsecs\tCPU s\t")
 	for _, k := range order {
 		runs := 0
 		for _, xs := range vals[k] {
@@ -83,9 +86,10 @@ func summarize(w io.Writer, path string) error {
 			}
 			return fmt.Sprintf(format, x/scale)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k.accounts, k.kind, k.load, k.server, runs,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k.accounts, k.kind, k.load, k.server, runs,
 			cell("qps", 1, "%.0f"), cell("p50_us", 1000, "%.2f"), cell("p99_us", 1000, "%.2f"),
-			cell("lost", 1, "%.0f"), cell("cpu_us_per_q", 1, "%.1f"), cell("rss_kb", 1024, "%.1f"), cell("secs", 1, "%.2f"))
+			cell("lost", 1, "%.0f"), cell("cpu_us_per_q", 1, "%.1f"), cell("rss_kb", 1024, "%.1f"),
+			cell("rss_anon_kb", 1024, "%.1f"), cell("rss_file_kb", 1024, "%.1f"), cell("secs", 1, "%.2f"), cell("cpu_s", 1, "%.2f"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -109,15 +113,16 @@ func summarize(w io.Writer, path string) error {
 			}
 			return fmt.Sprintf("%.2f", a/b)
 		}
-		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k.accounts, k.kind, k.load,
-			ratio("qps"), ratio("p50_us"), ratio("p99_us"), ratio("cpu_us_per_q"), ratio("rss_kb"), ratio("secs")))
+		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k.accounts, k.kind, k.load,
+			ratio("qps"), ratio("p50_us"), ratio("p99_us"), ratio("cpu_us_per_q"), ratio("rss_kb"),
+			ratio("rss_anon_kb"), ratio("rss_file_kb"), ratio("secs"), ratio("cpu_s")))
 	}
 	if len(rows) == 0 {
 		return nil
 	}
 	fmt.Fprintf(w, "\nratios %s/%s (of the medians; qps above 1, the others below 1 favour %s)\n", ours, theirs, ours)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "accounts\tkind\tload\tqps\tp50\tp99\tCPU/q\tRSS\tsecs\t")
+	fmt.Fprintln(tw, "accounts\tkind\tload\tqps\tp50\tp99\tCPU/q\tRSS\tanon\tfile\tsecs\tCPU s\t")
 	for _, r := range rows {
 		fmt.Fprint(tw, r)
 	}
