@@ -25,6 +25,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/strictacme/strictacme/internal/challengeserver/store"
+	"github.com/strictacme/strictacme/internal/challengeserver/view"
 )
 
 // BenchmarkAPIUpdate measures POST /update through the full server (HTTP,
@@ -214,18 +215,9 @@ func BenchmarkImportAcmeDNS100k(b *testing.B) {
 //	go test -run XXX -bench Startup100k -benchtime 3x ./internal/challengeserver
 func BenchmarkStartup100k(b *testing.B) {
 	const n = 100_000
-	dir := b.TempDir()
-	src := dir + "/acme-dns.db"
-	fillAcmeDNS(b, src, n)
-	dst, err := store.OpenSQLite(b.Context(), dir+"/serve.db")
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := store.ImportAcmeDNS(b.Context(), dst, "sqlite3", src, time.Now(), time.Hour); err != nil {
-		b.Fatal(err)
-	}
-	dst.Close()
-	cfg, err := ParseConfig("bench.toml", []byte(fmt.Sprintf(testConfig, "sqlite", dir+"/serve.db")))
+	path := sqliteStore(b, n)
+	b.ReportAllocs()
+	cfg, err := ParseConfig("bench.toml", []byte(fmt.Sprintf(testConfig, "sqlite", path)))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -262,4 +254,51 @@ func BenchmarkStartup100k(b *testing.B) {
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/start")
 	b.ReportMetric(perAccount, "heap-B/account")
 	b.ReportMetric(rssMB, "RSS-MB")
+}
+
+// sqliteStore returns the path of a new SQLite store holding n accounts
+// imported from an acme-dns database (one live TXT value each).
+func sqliteStore(b *testing.B, n int) string {
+	b.Helper()
+	dir := b.TempDir()
+	src := dir + "/acme-dns.db"
+	fillAcmeDNS(b, src, n)
+	dst, err := store.OpenSQLite(b.Context(), dir+"/serve.db")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer dst.Close()
+	if _, err := store.ImportAcmeDNS(b.Context(), dst, "sqlite3", src, time.Now(), time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	return dir + "/serve.db"
+}
+
+// BenchmarkLoad100k loads 100,000 accounts from SQLite into a new view,
+// the part of start-up that grows with the accounts: CPU seconds and
+// allocations per load (the load's garbage is what the server returns to
+// the system after start-up).
+//
+//	go test -run XXX -bench Load100k -benchtime 5x ./internal/challengeserver
+func BenchmarkLoad100k(b *testing.B) {
+	const n = 100_000
+	st, err := store.OpenSQLite(b.Context(), sqliteStore(b, n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	b.ReportAllocs()
+	var cpu time.Duration
+	for b.Loop() {
+		c0 := cpuTime()
+		f := &view.Follower{Store: st, View: view.New(nil)}
+		if err := f.Load(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		cpu += cpuTime() - c0
+		if f.View.Len() != n {
+			b.Fatalf("%d accounts loaded", f.View.Len())
+		}
+	}
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/load")
 }
