@@ -93,4 +93,15 @@ func TestBinaryHasNoTestSeams(t *testing.T) {
 			t.Errorf("the binary contains %q", seam)
 		}
 	}
+	// The sandbox links the test world's CA and DNS servers, but the
+	// testing package (its flags, its -test.* parsing) stays out.
+	deps, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, dep := range strings.Fields(string(deps)) {
+		if dep == "testing" || strings.HasPrefix(dep, "testing/") {
+			t.Errorf("the binary links %s", dep)
+		}
+	}
 }

@@ -28,7 +28,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -154,9 +153,21 @@ type World struct {
 	endpoints   []io.Closer
 }
 
-// Start is New for tests: it fails t on error and closes the world in
-// t.Cleanup. At most one Options may be given.
-func Start(t testing.TB, opts ...Options) *World {
+// T is the part of testing.TB that Start uses. It is declared here so
+// that this package, which the sandbox command links, does not pull the
+// testing package into the release binary.
+type T interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Cleanup(func())
+}
+
+// Start is New for tests: it fails t (a *testing.T or *testing.B) on
+// error and closes the world in t.Cleanup. At most one Options may be
+// given.
+func Start(t T, opts ...Options) *World {
 	t.Helper()
 	var o Options
 	if len(opts) > 1 {
