@@ -361,7 +361,9 @@ func (r ProviderRef) Validate(lookup func(string) (string, bool)) []Problem {
 				if cerr := key.Check(v); cerr != nil {
 					msg := cerr.Error()
 					if !key.Secret {
-						msg = fmt.Sprintf("%q: %s", v, msg)
+						// A plain setting may still be a URL with a
+						// password in it: its userinfo is never echoed.
+						msg = fmt.Sprintf("%q: %s", redact.String(v), msg)
 					}
 					ps = append(ps, Problem{Provider: r.Name, Key: key.Name, Msg: msg, Env: from})
 					continue

@@ -9,6 +9,10 @@
 // an error that quotes one, shows "[redacted]" instead. The registry is
 // process-wide: there is one set of secrets per run.
 //
+// Whatever was registered, the userinfo of a URL (https://user:pass@host)
+// is replaced too: a URL given as a plain setting may carry a password
+// nobody registered.
+//
 // Values shorter than MinLen are not registered: replacing every "abc" in
 // the output would hide more than it protects, and real credentials are
 // longer.
@@ -18,6 +22,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -80,7 +85,8 @@ func Is(v string) bool {
 	return known.values[strings.TrimSpace(v)]
 }
 
-// String returns s with every registered secret replaced by Mask.
+// String returns s with every registered secret, and the userinfo of
+// every URL in it, replaced by Mask.
 func String(s string) string {
 	known.mu.RLock()
 	defer known.mu.RUnlock()
@@ -89,8 +95,16 @@ func String(s string) string {
 			s = strings.ReplaceAll(s, v, Mask)
 		}
 	}
+	if strings.Contains(s, "@") && strings.Contains(s, "://") {
+		s = userinfo.ReplaceAllString(s, "${1}"+Mask+"@")
+	}
 	return s
 }
+
+// userinfo matches a URL's scheme and userinfo (RFC 3986 §3.2.1): what
+// lies between "://" and the first "@" before any "/", "?", "#", quote or
+// space.
+var userinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s@"'<>]+@`)
 
 // Writer redacts what is written through it. Writes are passed on line by
 // line, so a secret split over two writes (a child process's output arrives

@@ -39,3 +39,24 @@ func TestSecretSplitAcrossWritesIsRedacted(t *testing.T) {
 		t.Error("a value below MinLen was registered")
 	}
 }
+
+// A URL given as a plain, non-secret setting may carry a user and
+// password: whatever quotes it (an error, a log line, --json) shows the
+// host and path, never the userinfo.
+func TestURLUserinfoIsRedacted(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`key "endpoint": "https://user:pass@api.example/v1": credentials in the URL`, `key "endpoint": "https://[redacted]@api.example/v1": credentials in the URL`},
+		{"GET http://u:p@127.0.0.1:8080/x failed", "GET http://[redacted]@127.0.0.1:8080/x failed"},
+		{"postgres://strictacme:hunter2@db/acme?sslmode=require", "postgres://[redacted]@db/acme?sslmode=require"},
+		{"https://token@host and https://a:b@other/", "https://[redacted]@host and https://[redacted]@other/"},
+		{`{"url":"https://x:y@h"}`, `{"url":"https://[redacted]@h"}`},
+		// No userinfo: unchanged, including an address after a URL.
+		{"https://api.example/v1 mail ops@example.com", "https://api.example/v1 mail ops@example.com"},
+		{"https://api.example/a@b", "https://api.example/a@b"},
+		{"mailto:ops@example.com", "mailto:ops@example.com"},
+	} {
+		if got := String(tt.in); got != tt.want {
+			t.Errorf("String(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
