@@ -257,6 +257,19 @@ func TestConfigProviderValueErrorsAllAtTheirKeys(t *testing.T) {
 		{"rfc2136", []string{`serving_lag = "a while"`, `nameserver = "127.0.0.1:5353"`}, `"a while": want seconds or a duration`, "RFC2136_"},
 		{"rfc2136", []string{`transfer = "axfr"`, `nameserver = "127.0.0.1:5353"`}, `"axfr": want true or false`, "RFC2136_"},
 		{"hetzner", []string{`serving_lag = "-1s"`, `api_token_file = "` + token + `"`}, `"-1s": want seconds or a duration`, "HETZNER_"},
+		{"hetzner", []string{`ttl = 30`, `api_token_file = "` + token + `"`}, `"30": want whole seconds between 60 and 86400`, "HETZNER_"},
+		{"hetzner", []string{`endpoint = "http://dns.example/api/v1/"`, `api_token_file = "` + token + `"`}, `"http://dns.example/api/v1/": plain http; use https`, "HETZNER_"},
+		{"hetzner", []string{`endpoint = "dns.example"`, `api_token_file = "` + token + `"`}, `"dns.example": want the API's URL`, "HETZNER_"},
+		{"rfc2136", []string{`nameserver = "0.0.0.0:53"`}, `"0.0.0.0:53": 0.0.0.0 is the unspecified address, which names no server; give the primary's host or host:port`, "RFC2136_"},
+		{"rfc2136", []string{`nameserver = "udp://192.0.2.53:53"`}, `"udp://192.0.2.53:53": not a URL; give the primary's host or host:port`, "RFC2136_"},
+		{"rfc2136", []string{`nameserver = "192.0.2.53:domain"`}, `"192.0.2.53:domain": port "domain" is not a number from 1 to 65535`, "RFC2136_"},
+		{"namecheap", []string{`endpoint = "http://api.namecheap.example/xml.response"`, `api_user = "me"`, `api_key_file = "` + token + `"`}, `"http://api.namecheap.example/xml.response": plain http; use https`, "NAMECHEAP_"},
+		{"namecheap", []string{`endpoint = "https://me:s3cretpw@api.namecheap.com/xml.response"`, `api_user = "me"`, `api_key_file = "` + token + `"`}, `"https://[redacted]@api.namecheap.com/xml.response": credentials in the URL`, "NAMECHEAP_"},
+		{"namecheap", []string{`client_ip_url = "http://ip.example/"`, `api_user = "me"`, `api_key_file = "` + token + `"`}, `"http://ip.example/": plain http; use https`, "NAMECHEAP_"},
+		{"namecheap", []string{`client_ip_url = "ip.example"`, `api_user = "me"`, `api_key_file = "` + token + `"`}, `"ip.example": want the API's URL`, "NAMECHEAP_"},
+		{"route53", []string{`endpoint = "route53.internal"`}, `"route53.internal": want the API's URL`, "AWS_"},
+		{"route53", []string{`endpoint = "http://route53.internal"`}, `"http://route53.internal": plain http; use https`, "AWS_"},
+		{"route53", []string{`endpoint = "https://proxy:s3cretpw@route53.internal"`}, `"https://[redacted]@route53.internal": credentials in the URL`, "AWS_"},
 		{"desec", []string{`serving_lag = "soon"`, `token_env = "STRICTACME_TEST_UNSET_TOKEN"`}, `"soon": want seconds or a duration`, "DESEC_"},
 	}
 	var src strings.Builder
@@ -301,6 +314,9 @@ func TestConfigProviderValueErrorsAllAtTheirKeys(t *testing.T) {
 				if strings.Contains(stderr, tt.env) {
 					t.Errorf("%s: the errors name a variable the file does not set", tt.kind)
 				}
+			}
+			if strings.Contains(stderr, "s3cretpw") {
+				t.Errorf("a URL's password is in the errors")
 			}
 			if !strings.Contains(stderr, `key "token_env": `) {
 				t.Errorf("the unset token_env is not reported")

@@ -15,6 +15,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -175,4 +176,23 @@ func IsLoopbackHost(h string) bool {
 	}
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
+}
+
+// ParseBaseURL parses an API's URL: https with a host, or plain http to a
+// loopback host only (IsLoopbackHost: test servers), without credentials
+// in it (a provider takes its secrets as secret settings, never echoed).
+// example is the URL the error offers (the API's default). The error says
+// what to give, not the setting, and never quotes the URL.
+func ParseBaseURL(v, example string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(v))
+	if err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http" {
+		return nil, fmt.Errorf("want the API's URL, e.g. %s", example)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("credentials in the URL; give them as the provider's secret settings, and the URL without them, e.g. %s", example)
+	}
+	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
+		return nil, fmt.Errorf("plain http; use https (plain http only reaches loopback test servers), e.g. %s", example)
+	}
+	return u, nil
 }

@@ -114,3 +114,35 @@ func TestDoKeepsTheSecretOutOfTransportErrors(t *testing.T) {
 		t.Errorf("got %v; want a transport error naming the call, without the secret", err)
 	}
 }
+
+// An API URL is https anywhere, plain http only to a loopback test
+// server, and never carries credentials; the error says what to give and
+// does not quote the URL (its caller does, redacted).
+func TestBaseURLForms(t *testing.T) {
+	for _, tt := range []struct {
+		in, want string // want: "" accepted, else a piece of the error
+	}{
+		{"https://api.example/v1/", ""},
+		{" https://api.example ", ""},
+		{"http://127.0.0.1:8080/v1/", ""},
+		{"http://[::1]:8080/", ""},
+		{"http://localhost:1/x", ""},
+		{"http://api.example/v1/", "plain http; use https"},
+		{"http://10.0.0.1/", "plain http; use https"},
+		{"https://user:s3cretpw@api.example/", "credentials in the URL"},
+		{"https://token@api.example/", "credentials in the URL"},
+		{"api.example", "want the API's URL, e.g. https://default.example"},
+		{"ftp://api.example/", "want the API's URL"},
+		{"", "want the API's URL"},
+	} {
+		_, err := ParseBaseURL(tt.in, "https://default.example")
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%q: %v", tt.in, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%q: %v; want %q", tt.in, err, tt.want)
+		case err != nil && (strings.Contains(err.Error(), "s3cretpw") || strings.Contains(err.Error(), "api.example")):
+			t.Errorf("%q: the error quotes the URL: %v", tt.in, err)
+		}
+	}
+}

@@ -7,10 +7,12 @@ package envvar
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/strictacme/strictacme/internal/apiclient"
+	"github.com/strictacme/strictacme/internal/redact"
 )
 
 // Lookup reads one variable, as os.LookupEnv does.
@@ -33,7 +35,8 @@ func Parse[T any](l Lookup, name string, parse func(string) (T, error)) (T, erro
 	}
 	t, err := parse(v)
 	if err != nil {
-		return zero, fmt.Errorf("%s=%q: %v", name, v, err)
+		// A URL's userinfo is not echoed (redact.String).
+		return zero, fmt.Errorf("%s=%q: %v", name, redact.String(v), err)
 	}
 	return t, nil
 }
@@ -85,14 +88,13 @@ func ParseBool(v string) (bool, error) {
 	return b, nil
 }
 
-// ParseURL parses an API base URL: http or https with a host, returned
+// ParseURL parses an API base URL (apiclient.ParseBaseURL: https, or
+// plain http to a loopback test server, no credentials), returned
 // trimmed; example is the URL its error offers (the API's default). Its
 // error says what to give, not the setting.
 func ParseURL(v, example string) (string, error) {
-	v = strings.TrimSpace(v)
-	u, err := url.Parse(v)
-	if err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http" {
-		return "", fmt.Errorf("want the API's URL, e.g. %s", example)
+	if _, err := apiclient.ParseBaseURL(v, example); err != nil {
+		return "", err
 	}
-	return v, nil
+	return strings.TrimSpace(v), nil
 }

@@ -16,8 +16,8 @@ func init() {
 		Keys: []Key{
 			{Name: "api_token", Env: hetzner.EnvAPIToken, Secret: true, Help: "Hetzner Cloud API token, Read & Write (selects the Cloud API; give this or api_key)"},
 			{Name: "api_key", Env: hetzner.EnvAPIKey, Secret: true, Help: "DNS Console API token (selects that API; give this or api_token)"},
-			{Name: "ttl", Env: hetzner.EnvTTL, Help: "TTL of new TXT records, seconds, at least 60 (TXT already at a name give theirs)", Type: Integer},
-			{Name: "endpoint", Env: hetzner.EnvEndpoint, Help: "API base URL (default " + hetzner.DefaultCloudEndpoint + ", or " + hetzner.DefaultEndpoint + " with api_key)"},
+			{Name: "ttl", Env: hetzner.EnvTTL, Help: "TTL of new TXT records, seconds, at least 60 (TXT already at a name give theirs)", Type: Integer, Check: checkWith(hetzner.ParseTTL)},
+			{Name: "endpoint", Env: hetzner.EnvEndpoint, Help: "API base URL (default " + hetzner.DefaultCloudEndpoint + ", or " + hetzner.DefaultEndpoint + " with api_key)", Check: checkWith(hetzner.ParseEndpoint)},
 			{Name: "serving_lag", Env: hetzner.EnvServingLag, Help: "how long Hetzner's name servers take to serve a change (default 0)", Type: Seconds, Check: checkWith(func(v string) (time.Duration, error) { return envvar.ParseDuration(v, true) })},
 		},
 		Traits: Traits{

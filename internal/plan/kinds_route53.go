@@ -21,7 +21,7 @@ func init() {
 			{Name: "ttl", Env: route53.EnvTTL, Help: "TTL of a new TXT RRset, seconds (default 10; an RRset already there keeps its TTL)", Type: Integer, Check: checkWith(route53.ParseTTL)},
 			{Name: "wait_for_sync", Env: route53.EnvWaitForSync, Help: "wait until Route 53 reports the change INSYNC on all its name servers, and skip the propagation check (true/false, default true)", Type: Bool, Check: checkWith(route53.ParseWaitForSync)},
 			{Name: "sync_timeout", Env: route53.EnvSyncTimeout, Help: "bound of the wait for INSYNC (default 3m)", Type: Seconds, Check: checkWith(route53.ParseSyncTimeout)},
-			{Name: "endpoint", Env: route53.EnvEndpoint, Help: "Route 53 API URL (API proxies, tests)"},
+			{Name: "endpoint", Env: route53.EnvEndpoint, Help: "Route 53 API URL (API proxies, tests)", Check: checkWith(route53.ParseEndpoint)},
 		},
 		Traits: Traits{
 			Zones:    "ListHostedZones, every page (public before private), or `hosted_zone_id`",

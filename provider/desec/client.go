@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -45,15 +44,9 @@ func ParseEndpoint(raw string) (*url.URL, error) {
 	if raw == "" {
 		raw = DefaultEndpoint
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("not an https:// URL; give deSEC's API URL (default %s)", DefaultEndpoint)
-	}
-	if u.Scheme == "http" && !apiclient.IsLoopbackHost(u.Hostname()) {
-		return nil, errors.New("plain http; use https (plain http only reaches loopback test servers)")
-	}
-	if u.User != nil {
-		return nil, errors.New("credentials in the URL; give the API token as the token instead")
+	u, err := apiclient.ParseBaseURL(raw, DefaultEndpoint)
+	if err != nil {
+		return nil, err
 	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"

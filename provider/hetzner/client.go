@@ -32,22 +32,16 @@ type client struct {
 // endpointURL checks an API base URL; "" is the default of the API
 // chosen (cloud: the Cloud API).
 func endpointURL(raw string, cloud bool) (*url.URL, error) {
-	def, tokenVar := DefaultEndpoint, EnvAPIKey
+	def := DefaultEndpoint
 	if cloud {
-		def, tokenVar = DefaultCloudEndpoint, EnvAPIToken
+		def = DefaultCloudEndpoint
 	}
 	if raw == "" {
 		raw = def
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("hetzner: endpoint %q is not an https:// URL; set %s to the API URL (default %s)", raw, EnvEndpoint, def)
-	}
-	if u.Scheme == "http" && !apiclient.IsLoopbackHost(u.Hostname()) {
-		return nil, fmt.Errorf("hetzner: endpoint %s is plain http; use https (plain http only reaches loopback test servers)", u.Redacted())
-	}
-	if u.User != nil {
-		return nil, fmt.Errorf("hetzner: endpoint carries credentials in the URL; give the token in %s instead", tokenVar)
+	u, err := apiclient.ParseBaseURL(raw, def)
+	if err != nil {
+		return nil, fmt.Errorf("hetzner: %s: %v", EnvEndpoint, err)
 	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"

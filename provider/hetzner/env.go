@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strictacme/strictacme/internal/apiclient"
 	"github.com/strictacme/strictacme/internal/envsecret"
 	"github.com/strictacme/strictacme/internal/envvar"
 )
@@ -35,7 +36,7 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 	} else {
 		p.APIKey = tok
 	}
-	ttl, err := l.Seconds(EnvTTL, minTTL, 86400)
+	ttl, err := envvar.Parse(l, EnvTTL, ParseTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -47,4 +48,20 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// ParseTTL parses the TTL of new TXT records: whole seconds from 60 (the
+// lowest lego sends this API) to a day. Its error says what to give, not
+// the setting.
+func ParseTTL(v string) (int, error) { return envvar.ParseSeconds(v, minTTL, 86400) }
+
+// ParseEndpoint parses an API base URL (apiclient.ParseBaseURL): https,
+// or plain http to a loopback test server, without credentials. Its error
+// says what to give, not the setting, and never quotes the URL.
+func ParseEndpoint(v string) (string, error) {
+	u, err := apiclient.ParseBaseURL(v, DefaultCloudEndpoint)
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
 }

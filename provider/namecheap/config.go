@@ -14,8 +14,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/strictacme/strictacme/internal/envsecret"
 	"golang.org/x/time/rate"
+
+	"github.com/strictacme/strictacme/internal/apiclient"
+	"github.com/strictacme/strictacme/internal/envsecret"
+	"github.com/strictacme/strictacme/provider/namecheap/internal/api"
 )
 
 // Config configures a Provider. Only APIUser and APIKey are required; the
@@ -270,4 +273,25 @@ func RootsWithExtra(pems ...[]byte) (*x509.CertPool, error) {
 		}
 	}
 	return pool, nil
+}
+
+// ParseEndpoint parses the API URL (…/xml.response): https, or plain http
+// to a loopback test server, without credentials. Its error says what to
+// give, not the setting, and never quotes the URL.
+func ParseEndpoint(v string) (string, error) {
+	u, err := api.CheckEndpoint(v)
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
+}
+
+// ParseClientIPURL parses the URL that answers this machine's egress IPv4
+// (Config.ClientIPURL), as ParseEndpoint does.
+func ParseClientIPURL(v string) (string, error) {
+	u, err := apiclient.ParseBaseURL(v, api.DefaultIPURL)
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
 }

@@ -135,7 +135,7 @@ func (p *Provider) init(cfg Config) error {
 		}
 	}
 	if _, err := api.CheckEndpoint(ep); err != nil {
-		return err
+		return fmt.Errorf("namecheap: %s: %v", EnvEndpoint, err)
 	}
 	if cfg.ClientIP != "" {
 		if _, err := ParseClientIP(cfg.ClientIP); err != nil {
@@ -143,6 +143,11 @@ func (p *Provider) init(cfg Config) error {
 		}
 	}
 	ipURLSet := cfg.ClientIPURL != ""
+	if ipURLSet {
+		if _, err := ParseClientIPURL(cfg.ClientIPURL); err != nil {
+			return fmt.Errorf("namecheap: %s: %v", EnvClientIPURL, err)
+		}
+	}
 	if cfg.ClientIPURL == "" {
 		cfg.ClientIPURL = api.DefaultIPURL
 	}

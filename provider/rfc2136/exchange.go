@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,10 +27,45 @@ func (p *Provider) server() (string, error) {
 	if s == "" {
 		return "", errors.New("rfc2136: no server; set Server (RFC2136_NAMESERVER) to the zone's primary, host or host:port")
 	}
-	if _, _, err := net.SplitHostPort(s); err == nil {
-		return s, nil
+	addr, err := ParseNameserver(s)
+	if err != nil {
+		return "", fmt.Errorf("rfc2136: %s: %v", EnvNameserver, err)
 	}
-	return net.JoinHostPort(strings.Trim(s, "[]"), "53"), nil
+	return addr, nil
+}
+
+// ParseNameserver parses the address of the zone's primary server: a host
+// name or an IP address, with an optional port (IPv6 with a port as
+// [2001:db8::53]:53), and returns it as host:port, port 53 when none is
+// given. The unspecified address (0.0.0.0, ::) is refused: it names no
+// server. Its error says what to give, not the setting.
+func ParseNameserver(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	const want = "give the primary's host or host:port, e.g. ns1.example.net, 192.0.2.53:53 or [2001:db8::53]:53"
+	if strings.Contains(v, "://") {
+		return "", fmt.Errorf("not a URL; %s", want)
+	}
+	host, port := v, "53"
+	if h, p, err := net.SplitHostPort(v); err == nil {
+		host, port = h, p
+	} else if strings.HasPrefix(v, "[") && strings.HasSuffix(v, "]") {
+		host = v[1 : len(v)-1]
+	} else if strings.Count(v, ":") == 1 {
+		return "", fmt.Errorf("%v; %s", err, want)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("port %q is not a number from 1 to 65535; %s", port, want)
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		if ip.IsUnspecified() {
+			return "", fmt.Errorf("%s is the unspecified address, which names no server; %s", host, want)
+		}
+		return net.JoinHostPort(ip.String(), port), nil
+	}
+	if _, ok := dns.IsDomainName(host); !ok || host == "" || strings.ContainsAny(host, " /\\@[]%:") {
+		return "", fmt.Errorf("%q is neither an IP address nor a host name; %s", host, want)
+	}
+	return net.JoinHostPort(host, port), nil
 }
 
 func (p *Provider) timeout() time.Duration {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strictacme/strictacme/internal/apiclient"
 	"github.com/strictacme/strictacme/internal/envsecret"
 	"github.com/strictacme/strictacme/internal/envvar"
 )
@@ -80,6 +81,9 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 	if p.SyncTimeout, err = envvar.Parse(l, EnvSyncTimeout, ParseSyncTimeout); err != nil {
 		return nil, err
 	}
+	if _, err = envvar.Parse(l, EnvEndpoint, ParseEndpoint); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -118,3 +122,17 @@ func ParseWaitForSync(v string) (bool, error) { return envvar.ParseBool(v) }
 // ParseSyncTimeout parses SyncTimeout: positive whole seconds or a
 // duration. Its error says what to give, not the setting.
 func ParseSyncTimeout(v string) (time.Duration, error) { return envvar.ParseDuration(v, false) }
+
+// endpointExample is Route 53's own API URL, offered in errors.
+const endpointExample = "https://route53.amazonaws.com"
+
+// ParseEndpoint parses a replacement API URL (an API proxy): https, or
+// plain http to a loopback test server, without credentials. Its error
+// says what to give, not the setting, and never quotes the URL.
+func ParseEndpoint(v string) (string, error) {
+	u, err := apiclient.ParseBaseURL(v, endpointExample)
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
+}

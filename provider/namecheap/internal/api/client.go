@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/strictacme/strictacme/internal/apiclient"
 	"github.com/strictacme/strictacme/internal/version"
 	"golang.org/x/time/rate"
 )
@@ -114,26 +115,11 @@ func NewHTTPClient(roots *x509.CertPool, proxy func(*http.Request) (*url.URL, er
 }
 
 // CheckEndpoint accepts an https URL, or plain http only when the host is a
-// loopback address (tests and local fakes). It returns an error naming the fix.
+// loopback address (tests and local fakes), without credentials in it
+// (apiclient.ParseBaseURL). Its error says what to give, not the setting,
+// and never quotes the URL.
 func CheckEndpoint(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("namecheap endpoint %q is not an absolute URL; set NAMECHEAP_ENDPOINT to e.g. %s", raw, ProductionEndpoint)
-	}
-	switch u.Scheme {
-	case "https":
-		return u, nil
-	case "http":
-		h := u.Hostname()
-		if h == "localhost" {
-			return u, nil
-		}
-		if ip, err := netip.ParseAddr(h); err == nil && ip.IsLoopback() {
-			return u, nil
-		}
-		return nil, fmt.Errorf("namecheap endpoint %q uses plain http; only https is allowed (http only for loopback test servers)", raw)
-	}
-	return nil, fmt.Errorf("namecheap endpoint %q: scheme must be https", raw)
+	return apiclient.ParseBaseURL(raw, ProductionEndpoint)
 }
 
 // call sends one command once and decodes the envelope. It returns *Error
@@ -424,8 +410,8 @@ const DefaultIPURL = "https://dynamicdns.park-your-domain.com/getip"
 // It does not judge whether the address is
 // public; the caller does.
 func DiscoverClientIP(ctx context.Context, hc *http.Client, ipURL string) (netip.Addr, error) {
-	if _, err := CheckEndpoint(ipURL); err != nil {
-		return netip.Addr{}, fmt.Errorf("ClientIp discovery URL: %v; set NAMECHEAP_CLIENT_IP instead", err)
+	if _, err := apiclient.ParseBaseURL(ipURL, DefaultIPURL); err != nil {
+		return netip.Addr{}, fmt.Errorf("ClientIp discovery URL: %v; or set NAMECHEAP_CLIENT_IP instead", err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ipURL, nil)
 	if err != nil {

@@ -318,7 +318,7 @@ func TestCheckEndpoint(t *testing.T) {
 			t.Errorf("%s: %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"http://api.namecheap.com/xml.response", "ftp://x/", "api.namecheap.com", "http://10.0.0.1/x"} {
+	for _, bad := range []string{"http://api.namecheap.com/xml.response", "ftp://x/", "api.namecheap.com", "http://10.0.0.1/x", "https://user:pass@api.namecheap.com/xml.response"} {
 		if _, err := CheckEndpoint(bad); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
