@@ -54,7 +54,7 @@ func init() {
 		},
 		Traits: Traits{
 			Zones:    "public-suffix split confirmed by getHosts, or `zone`",
-			Writes:   "one getHosts and one setHosts per zone, under a per-zone lock, read back to verify",
+			Writes:   "one getHosts and one setHosts per zone, under a per-zone lock shared by the machine's processes, read back to verify",
 			Delete:   "by name and value; every other host and the mail setting kept",
 			ReadBack: "getHosts",
 			Lag:      "`settle_delay` (default 2m)",

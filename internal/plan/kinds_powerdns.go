@@ -17,10 +17,11 @@ func init() {
 			{Name: "api_version", Env: powerdns.EnvAPIVersion, Help: "API version in the paths; only 1 (PowerDNS 4 and later)", Type: Integer, Check: checkWith(powerdns.ParseAPIVersion)},
 			{Name: "ttl", Env: powerdns.EnvTTL, Help: "TTL of a new TXT RRset, seconds (default 120; an RRset already there keeps its TTL)", Type: Integer, Check: checkWith(powerdns.ParseTTL)},
 			{Name: "serving_lag", Env: powerdns.EnvServingLag, Help: "how long the zone's secondaries take to serve a change the API accepted (default 0)", Type: Seconds, Check: checkWith(powerdns.ParseServingLag)},
+			{Name: "lock_dir", Env: powerdns.EnvLockDir, Help: "directory of the per-zone lock files (default: one for the whole machine)"},
 		},
 		Traits: Traits{
 			Zones:    "the server's zone list (GET …/zones)",
-			Writes:   "one GET and one PATCH per zone (RRsets replaced whole, read-modify-write under a per-zone lock)",
+			Writes:   "one GET and one PATCH per zone (RRsets replaced whole, read-modify-write under a per-zone lock shared by the machine's processes)",
 			Delete:   "by value; other values at the name keep their content, disabled flag, TTL and comments; an emptied RRset is deleted",
 			ReadBack: "GET of the zone",
 			Lag:      "`serving_lag` for the secondaries (default 0)",

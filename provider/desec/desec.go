@@ -12,6 +12,7 @@
 package desec
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -43,6 +44,9 @@ const (
 	// EnvServingLag is how long deSEC's name servers take to serve a
 	// change; lego has none.
 	EnvServingLag = "DESEC_SERVING_LAG"
+	// EnvLockDir is the directory of the per-domain lock files
+	// (Provider.LockDir); lego has none.
+	EnvLockDir = "DESEC_LOCK_DIR"
 )
 
 // DefaultServingLag is how long deSEC's name servers take to serve a
@@ -73,6 +77,11 @@ type Provider struct {
 	Lag time.Duration `json:"serving_lag,omitempty"`
 	// MaxWait is the longest Retry-After waited out; 0 is DefaultMaxWait.
 	MaxWait time.Duration `json:"max_wait,omitempty"`
+	// LockDir holds one lock file per domain so that processes on this
+	// machine take turns on a domain's read-modify-write (an RRset
+	// rewritten whole would drop a value another process added
+	// meanwhile); "" means providers.DefaultLockDir, one for the machine.
+	LockDir string `json:"lock_dir,omitempty"`
 
 	// HTTPClient sends the requests; nil is a client with a 30 s timeout.
 	HTTPClient *http.Client `json:"-"`
@@ -88,9 +97,10 @@ type Provider struct {
 	c        *client
 	initErr  error
 
-	mu      sync.Mutex
-	locks   providers.ZoneLocks
-	minTTLs map[string]int
+	mu       sync.Mutex
+	lockOnce sync.Once
+	locks    providers.ZoneLocks
+	minTTLs  map[string]int
 }
 
 // domain is deSEC's domain object (the fields used here).
@@ -289,7 +299,10 @@ func (p *Provider) change(ctx context.Context, zone string, recs []libdns.Record
 		return nil, nil
 	}
 
-	unlock := p.lock(z)
+	unlock, err := p.lock(ctx, z)
+	if err != nil {
+		return nil, err
+	}
 	defer unlock()
 
 	var current []rrset
@@ -431,7 +444,22 @@ func (p *Provider) rememberMinTTL(d domain) {
 
 // lock serialises changes to zone z through p: each is a
 // read-modify-write of whole RRsets, so two at once would lose a value.
-func (p *Provider) lock(z string) func() { return p.locks.Lock(z) }
+// lock takes domain z's lock in this process and, through a lock file in
+// LockDir, across the machine's processes.
+func (p *Provider) lock(ctx context.Context, z string) (func(), error) {
+	p.lockOnce.Do(func() {
+		p.locks.Dir, p.locks.Prefix = cmp.Or(p.LockDir, providers.DefaultLockDir()), "desec"
+	})
+	unlock, err := p.locks.LockContext(ctx, z)
+	if err != nil {
+		var de *providers.LockDirError
+		if errors.As(err, &de) {
+			return nil, fmt.Errorf("desec: locking domain %s: %v; set %s to a writable directory", z, err, EnvLockDir)
+		}
+		return nil, fmt.Errorf("desec: locking domain %s: %w", z, err)
+	}
+	return unlock, nil
+}
 
 func zoneName(zone string) string {
 	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(zone)), ".")

@@ -45,7 +45,7 @@ func newFixture(t *testing.T, opts desectest.Options) *fixture {
 	)
 	f := &fixture{api: api}
 	var mu sync.Mutex
-	f.p = &Provider{Token: api.Token(), Endpoint: api.URL(), Sleep: func(_ context.Context, d time.Duration) error {
+	f.p = &Provider{Token: api.Token(), Endpoint: api.URL(), LockDir: t.TempDir(), Sleep: func(_ context.Context, d time.Duration) error {
 		mu.Lock()
 		f.sleeps = append(f.sleeps, d)
 		mu.Unlock()
@@ -455,5 +455,86 @@ func TestFromEnv(t *testing.T) {
 		if _, err := FromEnv(tc.get); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v; want %q", name, err, tc.want)
 		}
+	}
+}
+
+// pairReads holds the first read of a domain's RRsets until a second
+// read arrives, or for at most pairHold: two writers that are not kept
+// apart then both read the RRset before either writes it.
+type pairReads struct {
+	mu      sync.Mutex
+	waiting chan struct{}
+}
+
+const pairHold = 200 * time.Millisecond
+
+func (b *pairReads) read(string) {
+	b.mu.Lock()
+	if b.waiting != nil {
+		close(b.waiting)
+		b.waiting = nil
+		b.mu.Unlock()
+		return
+	}
+	ch := make(chan struct{})
+	b.waiting = ch
+	b.mu.Unlock()
+	select {
+	case <-ch:
+	case <-time.After(pairHold):
+	}
+	b.mu.Lock()
+	if b.waiting == ch {
+		b.waiting = nil
+	}
+	b.mu.Unlock()
+}
+
+// Two runs on one machine (two Providers, each with its own in-process
+// lock, like two processes with different state directories) write the
+// apex and the wildcard value of one name into the same RRset at once,
+// each reading the RRset before the other writes: with the machine's
+// lock directory shared they take turns and both values stay. With
+// separate lock directories the fake loses one value to the later
+// rewrite of the RRset, which shows that the race the lock prevents is
+// real.
+func TestTwoRunsWritingOneRRsetLoseNeitherValue(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		shared bool
+	}{
+		{"shared lock directory", true},
+		{"separate lock directories", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, desectest.Options{})
+			second := &Provider{Token: f.api.Token(), Endpoint: f.api.URL(), LockDir: f.p.LockDir, Sleep: f.p.Sleep}
+			if !tt.shared {
+				second.LockDir = t.TempDir()
+			}
+			var b pairReads
+			f.api.OnRead(b.read)
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i, w := range []struct {
+				p     *Provider
+				value string
+			}{{f.p, "apex-token"}, {second, "wildcard-token"}} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, errs[i] = w.p.AppendRecords(ctx, "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: w.value}})
+				}()
+			}
+			wg.Wait()
+			if err := errors.Join(errs...); err != nil {
+				t.Fatal(err)
+			}
+			got := f.txt("_acme-challenge")
+			kept := slices.Contains(got, "apex-token") && slices.Contains(got, "wildcard-token") && slices.Contains(got, foreign)
+			if kept != tt.shared {
+				t.Errorf("TXT after both writes: %q (both values kept: %v, want %v)", got, kept, tt.shared)
+			}
+		})
 	}
 }

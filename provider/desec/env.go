@@ -10,15 +10,15 @@ import (
 
 // FromEnv builds a Provider from lego's variables: DESEC_TOKEN (or
 // DESEC_TOKEN_FILE), DESEC_TTL (seconds), and this provider's
-// DESEC_ENDPOINT and DESEC_SERVING_LAG (seconds or a duration; 0 for
-// none). Errors name the variable and the fix, never the token.
+// DESEC_ENDPOINT, DESEC_SERVING_LAG (seconds or a duration; 0 for none)
+// and DESEC_LOCK_DIR. Errors name the variable and the fix, never the token.
 func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 	l := envvar.Lookup(lookup)
 	tok, _, err := envsecret.Read(lookup, EnvToken)
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{Token: tok, Endpoint: l.Get(EnvEndpoint)}
+	p := &Provider{Token: tok, Endpoint: l.Get(EnvEndpoint), LockDir: l.Get(EnvLockDir)}
 	if v := l.Get(EnvTTL); v != "" {
 		if p.TTL, err = ParseTTL(v); err != nil {
 			return nil, fmt.Errorf("%s=%q: %v", EnvTTL, v, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/libdns/libdns"
 	"golang.org/x/time/rate"
 
+	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/provider/namecheap/namecheaptest"
 )
 
@@ -26,7 +27,7 @@ const (
 	envHelpLock = "NAMECHEAP_TEST_LOCKDIR"
 	envHelpName = "NAMECHEAP_TEST_PREFIX"
 	envHelpN    = "NAMECHEAP_TEST_ROUNDS"
-	envHelpSys  = "NAMECHEAP_TEST_SYSTEM_LOCK_DIR" // systemLockDirs of the helper
+	envHelpSys  = "NAMECHEAP_TEST_SYSTEM_LOCK_DIR" // providers.SystemLockDirs of the helper
 )
 
 func TestMain(m *testing.M) {
@@ -44,7 +45,7 @@ func TestMain(m *testing.M) {
 // challenge name of example.com, like a second strictacme process.
 func helperMain() error {
 	n, _ := strconv.Atoi(os.Getenv(envHelpN))
-	systemLockDirs = []string{os.Getenv(envHelpSys)}
+	providers.SystemLockDirs = []string{os.Getenv(envHelpSys)}
 	p, err := New(Config{
 		APIUser:  os.Getenv(envHelpUser),
 		APIKey:   os.Getenv(envHelpKey),
@@ -140,7 +141,7 @@ func TestCase_NC11(t *testing.T) {
 				lockDir = t.TempDir()
 			}
 			w := newWorld(t, namecheaptest.Options{RateLimit: -1, SetHostsDelay: 5 * time.Millisecond}, func(c *Config) { c.LockDir = lockDir })
-			twoProcessesShareZone(t, w, lockDir, systemLockDirs[0])
+			twoProcessesShareZone(t, w, lockDir, providers.SystemLockDirs[0])
 			if !shared && w.p.LockDir() != sys {
 				t.Fatalf("lock dir %s, want %s", w.p.LockDir(), sys)
 			}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -194,13 +193,6 @@ func secret(lookup func(string) (string, bool), name, what string) (string, erro
 		return "", fmt.Errorf("%s is not set; set it (or %s_FILE) to %s", name, name, what)
 	}
 	return v, nil
-}
-
-func errText(err error) string {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 func boolVar(v, name string) (bool, error) {

@@ -2,15 +2,13 @@ package namecheap
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/gofrs/flock"
-
+	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/provider/namecheap/internal/api"
 )
 
@@ -40,39 +38,19 @@ func (e *RefusedError) Error() string {
 
 func parseInt(s string) (int, error) { return strconv.Atoi(strings.TrimSpace(s)) }
 
-// lockZone serialises changes to zone z: a per-Provider channel inside the
-// process, then an flock(2) lock file in LockDir across processes. Both
-// waits honour ctx. The lock file is left in place (removing it races).
+// lockZone serialises changes to zone z: inside the process, and across
+// processes through a lock file in LockDir (providers.ZoneLocks). The
+// wait honours ctx.
 func (p *Provider) lockZone(ctx context.Context, z string) (func(), error) {
-	p.mu.Lock()
-	ch := p.zoneLocks[z]
-	if ch == nil {
-		ch = make(chan struct{}, 1)
-		p.zoneLocks[z] = ch
+	unlock, err := p.locks.LockContext(ctx, z)
+	var de *providers.LockDirError
+	if errors.As(err, &de) {
+		return nil, fmt.Errorf("namecheap: locking zone %s: %v; set %s to a writable directory", z, err, EnvLockDir)
 	}
-	p.mu.Unlock()
-	select {
-	case ch <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	if err := os.MkdirAll(p.cfg.LockDir, 0o700); err != nil {
-		<-ch
-		return nil, fmt.Errorf("namecheap: lock directory %s: %v; set %s to a writable directory", p.cfg.LockDir, errText(err), EnvLockDir)
-	}
-	fl := flock.New(filepath.Join(p.cfg.LockDir, "namecheap-"+z+".lock"))
-	ok, err := fl.TryLockContext(ctx, 10*time.Millisecond)
-	if err != nil || !ok {
-		<-ch
-		if err == nil {
-			err = ctx.Err()
-		}
+	if err != nil {
 		return nil, fmt.Errorf("namecheap: locking zone %s in %s: %w", z, p.cfg.LockDir, err)
 	}
-	return func() {
-		_ = fl.Unlock()
-		<-ch
-	}, nil
+	return unlock, nil
 }
 
 // change applies adds and dels to zone z in read-modify-write-verify

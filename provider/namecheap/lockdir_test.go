@@ -2,7 +2,6 @@ package namecheap
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -11,47 +10,18 @@ import (
 
 	"github.com/libdns/libdns"
 
+	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/provider/namecheap/namecheaptest"
 )
-
-func TestDefaultLockDirIsPerMachine(t *testing.T) {
-	sys1, sys2, cache, file := t.TempDir(), t.TempDir(), t.TempDir(), filepath.Join(t.TempDir(), "f")
-	if err := os.WriteFile(file, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	withCache := func() (string, error) { return cache, nil }
-	noCache := func() (string, error) { return "", errors.New("$HOME is not defined") }
-	for name, tc := range map[string]struct {
-		euid   int
-		system []string
-		cache  func() (string, error)
-		want   string
-	}{
-		"root uses the first system lock directory":      {0, []string{sys1, sys2}, withCache, filepath.Join(sys1, "strictacme")},
-		"root skips a missing system lock directory":     {0, []string{filepath.Join(sys1, "missing"), sys2}, withCache, filepath.Join(sys2, "strictacme")},
-		"root skips a file where a directory should be":  {0, []string{file}, withCache, filepath.Join(cache, "strictacme", "locks")},
-		"a user uses the user cache directory":           {1000, []string{sys1}, withCache, filepath.Join(cache, "strictacme", "locks")},
-		"a user without a home uses a per-user temp dir": {1000, nil, noCache, filepath.Join(os.TempDir(), "strictacme-1000", "locks")},
-		// Windows: os.Geteuid is -1 for every account, the cache dir is %LOCALAPPDATA%.
-		"a Windows account uses its local app data":       {-1, []string{sys1}, withCache, filepath.Join(cache, "strictacme", "locks")},
-		"a Windows account without one uses its temp dir": {-1, []string{sys1}, noCache, filepath.Join(os.TempDir(), "strictacme", "locks")},
-	} {
-		t.Run(name, func(t *testing.T) {
-			if got := defaultLockDir(tc.euid, tc.system, tc.cache); got != tc.want {
-				t.Fatalf("got %s, want %s", got, tc.want)
-			}
-		})
-	}
-}
 
 // machineLockDir points DefaultLockDir at temporary directories for the
 // test, whether it runs as root (system lock directory) or not (user cache
 // directory), and returns the directory it now resolves to.
 func machineLockDir(t *testing.T) string {
 	t.Helper()
-	old := systemLockDirs
-	systemLockDirs = []string{t.TempDir()}
-	t.Cleanup(func() { systemLockDirs = old })
+	old := providers.SystemLockDirs
+	providers.SystemLockDirs = []string{t.TempDir()}
+	t.Cleanup(func() { providers.SystemLockDirs = old })
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	return DefaultLockDir()
 }

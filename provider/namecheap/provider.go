@@ -31,6 +31,7 @@ import (
 	"github.com/libdns/libdns"
 	"golang.org/x/time/rate"
 
+	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/redact"
 	"github.com/strictacme/strictacme/provider/namecheap/internal/api"
 )
@@ -85,7 +86,7 @@ type Provider struct {
 	client   *api.Client
 
 	mu        sync.Mutex
-	zoneLocks map[string]chan struct{}
+	locks     *providers.ZoneLocks // zone → its read-modify-write, across processes
 	confirmed map[string]bool
 	notFound  map[string]error
 }
@@ -176,7 +177,8 @@ func (p *Provider) init(cfg Config) error {
 	}
 	p.cfg, p.endpoint = cfg, ep
 	p.hc, p.limiter, p.clock, p.log = cfg.HTTPClient, cfg.Limiter, cfg.Clock, cfg.Logger
-	p.zoneLocks, p.confirmed, p.notFound = map[string]chan struct{}{}, map[string]bool{}, map[string]error{}
+	p.confirmed, p.notFound = map[string]bool{}, map[string]error{}
+	p.locks = &providers.ZoneLocks{Dir: cfg.LockDir, Prefix: "namecheap"}
 	p.ttlSet, p.ipURLSet = ttlSet, ipURLSet
 	if p.hc == nil {
 		p.hc = api.NewHTTPClient(cfg.RootCAs, cfg.Proxy)

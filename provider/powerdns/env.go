@@ -22,16 +22,19 @@ const (
 	EnvTTL        = "PDNS_TTL"
 	// EnvServingLag is strictacme's: Provider.Lag.
 	EnvServingLag = "PDNS_SERVING_LAG"
+	// EnvLockDir is strictacme's: Provider.LockDir.
+	EnvLockDir = "PDNS_LOCK_DIR"
 )
 
 // FromEnv returns a Provider configured by the PDNS_* variables read
 // through lookup (os.LookupEnv for the environment): PDNS_API_URL,
 // PDNS_API_KEY or PDNS_API_KEY_FILE, PDNS_SERVER_NAME, PDNS_API_VERSION,
-// PDNS_TTL (seconds) and PDNS_SERVING_LAG (seconds or a duration). Errors
+// PDNS_TTL (seconds), PDNS_SERVING_LAG (seconds or a duration) and
+// PDNS_LOCK_DIR. Errors
 // name the variable and the fix, never the key.
 func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 	l := envvar.Lookup(lookup)
-	p := &Provider{ServerURL: l.Get(EnvAPIURL), ServerName: l.Get(EnvServerName)}
+	p := &Provider{ServerURL: l.Get(EnvAPIURL), ServerName: l.Get(EnvServerName), LockDir: l.Get(EnvLockDir)}
 	if p.ServerURL == "" {
 		return nil, fmt.Errorf("%s is not set; set it to the PowerDNS webserver's base URL, e.g. https://pdns.example.net:8081", EnvAPIURL)
 	}

@@ -14,7 +14,9 @@
 package powerdns
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -63,13 +65,19 @@ type Provider struct {
 	// a change the API accepted (secondaries fed by NOTIFY and AXFR, or a
 	// replicated database); 0 means at once. ServingLag returns it.
 	Lag time.Duration `json:"serving_lag,omitempty"`
+	// LockDir holds one lock file per zone so that processes on this
+	// machine take turns on a zone's read-modify-write (a PATCH REPLACE
+	// of an RRset read before would drop a value another process added
+	// meanwhile); "" means providers.DefaultLockDir, one for the machine.
+	LockDir string `json:"lock_dir,omitempty"`
 	// HTTPClient sends the requests; nil means http.DefaultClient.
 	HTTPClient *http.Client `json:"-"`
 
-	mu     sync.Mutex
-	zones  providers.ZoneLocks // zone → lock of its read-modify-write
-	listed []string            // zone names of the last list
-	listAt time.Time
+	mu       sync.Mutex
+	lockOnce sync.Once
+	zones    providers.ZoneLocks // zone → lock of its read-modify-write
+	listed   []string            // zone names of the last list
+	listAt   time.Time
 }
 
 // zoneListAge is how long ZoneFor uses a zone list: one list serves all
@@ -207,7 +215,10 @@ func (p *Provider) change(ctx context.Context, zone string, recs []libdns.Record
 		w.values = append(w.values, rr.Data)
 	}
 
-	unlock := p.lock(zone)
+	unlock, err := p.lock(ctx, zone)
+	if err != nil {
+		return nil, err
+	}
 	defer unlock()
 	c := p.client()
 	z, err := c.getZone(ctx, zone)
@@ -262,7 +273,22 @@ func (p *Provider) ttl(rr libdns.RR) int {
 }
 
 // lock serialises the read-modify-write cycles of one zone.
-func (p *Provider) lock(zone string) func() { return p.zones.Lock(zone) }
+// lock takes zone's lock in this process and, through a lock file in
+// LockDir, across the machine's processes.
+func (p *Provider) lock(ctx context.Context, zone string) (func(), error) {
+	p.lockOnce.Do(func() {
+		p.zones.Dir, p.zones.Prefix = cmp.Or(p.LockDir, providers.DefaultLockDir()), "powerdns"
+	})
+	unlock, err := p.zones.LockContext(ctx, zone)
+	if err != nil {
+		var de *providers.LockDirError
+		if errors.As(err, &de) {
+			return nil, fmt.Errorf("powerdns: locking zone %s: %v; set %s to a writable directory", zone, err, EnvLockDir)
+		}
+		return nil, fmt.Errorf("powerdns: locking zone %s: %w", zone, err)
+	}
+	return unlock, nil
+}
 
 func (p *Provider) client() *client {
 	server := p.ServerName

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/libdns/libdns"
 
@@ -36,7 +37,7 @@ func fakeZone(t *testing.T) (*powerdnstest.Server, *Provider) {
 			Records:  []powerdnstest.Record{{Content: `"` + foreign + `"`}, {Content: `"parked-value"`, Disabled: true}},
 			Comments: []powerdnstest.Comment{{Content: "kept by the other client", Account: "ops", ModifiedAt: 1767225600}}},
 	)
-	return s, &Provider{ServerURL: s.URL(), APIKey: s.APIKey(), HTTPClient: s.Client()}
+	return s, &Provider{ServerURL: s.URL(), APIKey: s.APIKey(), HTTPClient: s.Client(), LockDir: t.TempDir()}
 }
 
 func others(s *powerdnstest.Server) string {
@@ -310,5 +311,85 @@ func TestZoneForTakesTheLongestZoneFromOneList(t *testing.T) {
 	}
 	if _, err := p.ZoneFor(ctx, "_acme-challenge.example.org."); err == nil || !strings.Contains(err.Error(), "no zone on the server holds _acme-challenge.example.org") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// pairReads holds the first read of a zone until a second read arrives,
+// or for at most pairHold: two writers that are not kept apart then both
+// read the RRset before either writes it.
+type pairReads struct {
+	mu      sync.Mutex
+	waiting chan struct{}
+}
+
+const pairHold = 200 * time.Millisecond
+
+func (b *pairReads) read(string) {
+	b.mu.Lock()
+	if b.waiting != nil {
+		close(b.waiting)
+		b.waiting = nil
+		b.mu.Unlock()
+		return
+	}
+	ch := make(chan struct{})
+	b.waiting = ch
+	b.mu.Unlock()
+	select {
+	case <-ch:
+	case <-time.After(pairHold):
+	}
+	b.mu.Lock()
+	if b.waiting == ch {
+		b.waiting = nil
+	}
+	b.mu.Unlock()
+}
+
+// Two runs on one machine (two Providers, each with its own in-process
+// lock, like two processes with different state directories) write the
+// apex and the wildcard value of one name into the same RRset at once,
+// each reading the RRset before the other writes: with the machine's
+// lock directory shared they take turns and both values stay. With
+// separate lock directories the fake loses one value to the later PATCH
+// REPLACE, which shows that the race the lock prevents is real.
+func TestTwoRunsWritingOneRRsetLoseNeitherValue(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		shared bool
+	}{
+		{"shared lock directory", true},
+		{"separate lock directories", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, first := fakeZone(t)
+			second := &Provider{ServerURL: s.URL(), APIKey: s.APIKey(), HTTPClient: s.Client(), LockDir: first.LockDir}
+			if !tt.shared {
+				second.LockDir = t.TempDir()
+			}
+			var b pairReads
+			s.OnRead(b.read)
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i, w := range []struct {
+				p     *Provider
+				value string
+			}{{first, "apex-token"}, {second, "wildcard-token"}} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, errs[i] = w.p.AppendRecords(context.Background(), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: w.value}})
+				}()
+			}
+			wg.Wait()
+			if err := errors.Join(errs...); err != nil {
+				t.Fatal(err)
+			}
+			got := s.TXT("_acme-challenge.example.com.")
+			kept := slices.Contains(got, "apex-token") && slices.Contains(got, "wildcard-token") && slices.Contains(got, foreign)
+			if kept != tt.shared {
+				t.Errorf("TXT after both writes: %q (both values kept: %v, want %v)", got, kept, tt.shared)
+			}
+		})
 	}
 }

@@ -88,6 +88,7 @@ type Server struct {
 	throttle []time.Duration // Retry-After of the next throttled answers
 	failures []int           // statuses of the next failed answers
 	onWrite  func(domain string)
+	onRead   func(domain string)
 	writes   map[string]int
 }
 
@@ -227,6 +228,16 @@ func (s *Server) OnWrite(f func(domain string)) {
 	s.onWrite = f
 }
 
+// OnRead calls f after a successful listing of a domain's RRsets has
+// been read and before it is answered, outside the server's lock: a test
+// holding a reader there widens the window between a client's read and
+// its write, as a slow network would.
+func (s *Server) OnRead(f func(domain string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onRead = f
+}
+
 // Requests returns the requests received so far.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
@@ -308,6 +319,16 @@ func detail(status int, msg string) answer {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	a, written := s.handle(r)
+	if path, ok := strings.CutPrefix(r.URL.Path, "/api/v1/domains/"); ok && r.Method == http.MethodGet && a.status == http.StatusOK {
+		if domain, rest, _ := strings.Cut(path, "/"); rest == "rrsets/" {
+			s.mu.Lock()
+			f := s.onRead
+			s.mu.Unlock()
+			if f != nil {
+				f(domain)
+			}
+		}
+	}
 	for k, v := range a.header {
 		w.Header()[k] = v
 	}

@@ -77,6 +77,7 @@ type Server struct {
 	requests []Request
 	faults   []Fault
 	onPatch  func(zone string)
+	onRead   func(zone string)
 }
 
 // Options configure a Server.
@@ -231,6 +232,16 @@ func (s *Server) OnPatch(f func(zone string)) {
 	s.onPatch = f
 }
 
+// OnRead sets a function called with the zone's name after a zone GET has
+// read the zone and before it answers, outside the server's lock: a test
+// holding a reader there widens the window between a client's read and
+// its write, as a slow network would.
+func (s *Server) OnRead(f func(zone string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onRead = f
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -313,7 +324,14 @@ func (s *Server) getZone(w http.ResponseWriter, id string) {
 		apiError(w, http.StatusNotFound, "Could not find domain '%s'", id)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "name": z.name, "kind": z.kind, "rrsets": s.RRsets(id)})
+	rrsets := s.RRsets(id)
+	s.mu.Lock()
+	f := s.onRead
+	s.mu.Unlock()
+	if f != nil {
+		f(z.name)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "name": z.name, "kind": z.kind, "rrsets": rrsets})
 }
 
 type patchSet struct {
