@@ -141,18 +141,11 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 	}
 	if f.json {
 		_ = jsonout.Write(stdout, sum)
-	} else if sum.Renewed > 0 || sum.Failed > 0 {
+	} else if line := sum.Text(); line != "" {
 		if f.dryRun {
 			fmt.Fprint(stdout, "dry run, nothing stored: ")
 		}
-		issued, notDue := sum.Tally()
-		// sum.Renewed (and the JSON "renewed") counts first issues too;
-		// the line a person reads after "run" names them for what they are.
-		if issued > 0 {
-			fmt.Fprintf(stdout, "issued %d, renewed %d, failed %d, not due %d\n", issued, sum.Renewed-issued, sum.Failed, notDue)
-		} else {
-			fmt.Fprintf(stdout, "renewed %d, failed %d, not due %d\n", sum.Renewed, sum.Failed, notDue)
-		}
+		fmt.Fprintln(stdout, line)
 	}
 	return runErr
 }

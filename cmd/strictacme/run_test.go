@@ -106,7 +106,7 @@ challenge_alias = "acme.example.net"
 	if code != 0 || !strings.Contains(errs, "web: renewed") {
 		t.Fatalf("forced run: exit %d\n%s", code, errs)
 	}
-	if out != "renewed 1, failed 0, not due 0\n" {
+	if out != "issued 0, renewed 1, failed 0, not due 0\n" {
 		t.Errorf("forced run's summary: %q", out)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,6 +50,9 @@ type CertRun struct {
 	DurationMS int64     `json:"duration_ms,omitempty"`
 	// DryRun is set by a dry run's order: the CA it ordered from.
 	DryRun *DryRunCA `json:"dry_run,omitempty"`
+	// NotIssued marks a failed certificate that was never issued (its
+	// first order failed): nothing is stored under its name.
+	NotIssued bool `json:"not_issued,omitempty"`
 
 	// Cert is the stored certificate (nil when none is stored yet).
 	Cert     *store.Certificate `json:"-"`
@@ -58,6 +62,9 @@ type CertRun struct {
 	// Order is why the certificate is ordered whatever its dates say (not
 	// stored yet, or its configured names, key type or profile changed).
 	Order string `json:"-"`
+	// stored: a certificate of this name is in the store (perhaps
+	// unreadable); false for one never issued.
+	stored bool
 }
 
 // DryRunCA is the CA a dry run (--dry-run) ordered from in place of the
@@ -76,12 +83,22 @@ type DryRunCA struct {
 
 // Summary is the result of a run.
 type Summary struct {
-	OK           bool       `json:"ok"`
-	ExitCode     int        `json:"exit_code"`
-	Error        string     `json:"error,omitempty"`
-	Due          int        `json:"due"`
-	Renewed      int        `json:"renewed"`
+	OK       bool   `json:"ok"`
+	ExitCode int    `json:"exit_code"`
+	Error    string `json:"error,omitempty"`
+	Due      int    `json:"due"`
+	// Renewed counts every certificate obtained in the run: renewals and
+	// the Issued ones (its meaning since the first release, kept for the
+	// scripts that read it).
+	Renewed int `json:"renewed"`
+	// Issued counts, of Renewed, the certificates ordered as new: not
+	// stored before, or ordered anew after their names, key type or
+	// profile changed.
+	Issued int `json:"issued"`
+	// Failed counts the certificates whose order (or renewal state)
+	// failed; NotIssued of them had never been issued.
 	Failed       int        `json:"failed"`
+	NotIssued    int        `json:"not_issued"`
 	Certificates []*CertRun `json:"certificates"`
 	DurationMS   int64      `json:"duration_ms"`
 }
@@ -219,9 +236,16 @@ func (r *Run) Do(ctx context.Context) (*Summary, error) {
 		switch c.Status {
 		case StatusRenewed, StatusIssued:
 			sum.Renewed++
+			if c.Status == StatusIssued {
+				sum.Issued++
+			}
 		case StatusHookFailed, StatusDeployFailed:
 			if c.Status == StatusHookFailed {
+				// Obtained; only a hook after it failed.
 				sum.Renewed++
+				if c.Order != "" {
+					sum.Issued++
+				}
 			}
 			if hookErr == nil {
 				hookErr = c.Err
@@ -229,6 +253,10 @@ func (r *Run) Do(ctx context.Context) (*Summary, error) {
 			failures = append(failures, c.Name+": "+c.Error)
 		case StatusFailed:
 			sum.Failed++
+			if !c.stored {
+				c.NotIssued = true
+				sum.NotIssued++
+			}
 			if firstErr == nil {
 				firstErr = c.Err
 			}
@@ -251,19 +279,31 @@ func (r *Run) Do(ctx context.Context) (*Summary, error) {
 	return sum, exitcode.With(code, errors.New(msg))
 }
 
-// Tally counts the certificates of s issued for the first time or anew
-// after a change (Renewed counts them too), and those not due or deferred
-// to the CA's retry time.
-func (s *Summary) Tally() (issued, notDue int) {
+// NotDue counts the certificates of s not due or deferred to the CA's
+// retry time.
+func (s *Summary) NotDue() int {
+	n := 0
 	for _, c := range s.Certificates {
-		switch c.Status {
-		case StatusNotDue, StatusDeferred:
-			notDue++
-		case StatusIssued:
-			issued++
+		if c.Status == StatusNotDue || c.Status == StatusDeferred {
+			n++
 		}
 	}
-	return issued, notDue
+	return n
+}
+
+// Text is the run's one-line tally for a person: "issued 1, renewed 2,
+// failed 1, not due 5", the failures of certificates never issued named
+// as such ("failed 2 (never issued: 2)"). "" when nothing was obtained
+// and nothing failed (the log said "nothing due").
+func (s *Summary) Text() string {
+	if s.Renewed == 0 && s.Failed == 0 {
+		return ""
+	}
+	failed := strconv.Itoa(s.Failed)
+	if s.NotIssued > 0 {
+		failed += fmt.Sprintf(" (never issued: %d)", s.NotIssued)
+	}
+	return fmt.Sprintf("issued %d, renewed %d, failed %s, not due %d", s.Issued, s.Renewed-s.Issued, failed, s.NotDue())
 }
 
 // install runs Install for every stored certificate of runs that was not
@@ -321,12 +361,12 @@ func (r *Run) selectCerts() ([]*CertRun, error) {
 	}
 	var runs []*CertRun
 	for _, n := range names {
-		c := &CertRun{Name: n}
+		c := &CertRun{Name: n, stored: slices.Contains(stored, n)}
 		runs = append(runs, c)
 		if o, ok := r.Order[n]; ok {
 			c.Order, c.Names = o.Reason, o.Names
 		}
-		if !slices.Contains(stored, n) {
+		if !c.stored {
 			// A first order that failed before left its state (last
 			// error, failed attempts) in the certificate's folder.
 			if c.State, _ = LoadState(r.Store.CertDir(n)); c.State == nil {

@@ -3,6 +3,7 @@ package renewal
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,25 +12,70 @@ import (
 	"github.com/strictacme/strictacme/internal/store/storetest"
 )
 
-func TestSummaryTally(t *testing.T) {
-	tests := []struct {
-		name           string
-		statuses       []string
-		issued, notDue int
-	}{
-		{"nothing stored", nil, 0, 0},
-		{"a first issue is told apart from renewals", []string{StatusIssued, StatusRenewed, StatusRenewed}, 1, 0},
-		{"deferred by the CA counts as not due", []string{StatusNotDue, StatusDeferred, StatusFailed}, 0, 2},
-		{"a failed hook is neither", []string{StatusHookFailed}, 0, 0},
+// A run's tally tells first issues, renewals and failures apart, and a
+// failure of a certificate that was never issued (its first order
+// failed) is counted as such, not as a failed renewal: "renewed 0,
+// failed 2" after two first orders failed read as if two certificates
+// were in place.
+func TestRunTallyTellsIssuedRenewedAndNeverIssuedApart(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	fail := errors.New("order: the CA refused the new order")
+	type cert struct {
+		stored bool // else ordered from the config, not stored yet
+		due    bool
+		fails  bool
 	}
-	for _, tt := range tests {
+	type counts struct{ Due, Renewed, Issued, Failed, NotIssued int }
+	for _, tt := range []struct {
+		name  string
+		certs []cert
+		want  counts
+		text  string
+	}{
+		{"two first orders fail", []cert{{fails: true}, {fails: true}},
+			counts{Due: 2, Failed: 2, NotIssued: 2}, "issued 0, renewed 0, failed 2 (never issued: 2), not due 0"},
+		{"a first issue and a renewal", []cert{{}, {stored: true, due: true}, {stored: true}},
+			counts{Due: 2, Renewed: 2, Issued: 1}, "issued 1, renewed 1, failed 0, not due 1"},
+		{"a failed renewal keeps its certificate", []cert{{stored: true, due: true, fails: true}, {stored: true}},
+			counts{Due: 1, Failed: 1}, "issued 0, renewed 0, failed 1, not due 1"},
+		{"a failed renewal beside a failed first order", []cert{{stored: true, due: true, fails: true}, {fails: true}, {}},
+			counts{Due: 3, Renewed: 1, Issued: 1, Failed: 2, NotIssued: 1}, "issued 1, renewed 0, failed 2 (never issued: 1), not due 0"},
+		{"nothing due", []cert{{stored: true}}, counts{}, ""},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &Summary{}
-			for _, st := range tt.statuses {
-				s.Certificates = append(s.Certificates, &CertRun{Status: st})
+			st := storetest.Open(t)
+			r := &Run{Store: st, NoARI: true, Now: func() time.Time { return now }, Log: func(string) {}, Order: map[string]OrderReason{}}
+			fails := map[string]bool{}
+			for i, c := range tt.certs {
+				name := fmt.Sprintf("c%d.example.com", i)
+				fails[name] = c.fails
+				switch {
+				case !c.stored:
+					r.Order[name] = OrderReason{Names: []string{name}, Reason: "in the config file, not stored yet"}
+				case c.due:
+					storetest.SaveCertificate(t, st, name, now.Add(-85*24*time.Hour), now.Add(5*24*time.Hour), nil)
+				default:
+					storetest.SaveCertificate(t, st, name, now.Add(-time.Hour), now.Add(90*24*time.Hour), nil)
+				}
 			}
-			if issued, notDue := s.Tally(); issued != tt.issued || notDue != tt.notDue {
-				t.Errorf("Tally = %d, %d; want %d, %d", issued, notDue, tt.issued, tt.notDue)
+			r.Issue = func(_ context.Context, c *CertRun, _ string, _ func(string)) (*store.Certificate, error) {
+				if fails[c.Name] {
+					return nil, fail
+				}
+				return storetest.SaveCertificate(t, st, c.Name, now, now.Add(90*24*time.Hour), nil), nil
+			}
+			sum, _ := r.Do(context.Background())
+			got := counts{Due: sum.Due, Renewed: sum.Renewed, Issued: sum.Issued, Failed: sum.Failed, NotIssued: sum.NotIssued}
+			if got != tt.want {
+				t.Errorf("counts %+v, want %+v", got, tt.want)
+			}
+			if s := sum.Text(); s != tt.text {
+				t.Errorf("Text() = %q, want %q", s, tt.text)
+			}
+			for _, c := range sum.Certificates {
+				if c.NotIssued != (c.Status == StatusFailed && r.Order[c.Name].Reason != "") {
+					t.Errorf("%s: status %s, not_issued %v", c.Name, c.Status, c.NotIssued)
+				}
 			}
 		})
 	}
