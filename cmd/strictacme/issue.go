@@ -94,7 +94,7 @@ func (f *issueFlags) register(cmd *cobra.Command, withDNS bool) {
 	fl.DurationVar(&f.timeout, "timeout", plan.DefaultOrderTimeout, "give up the whole order after this long")
 	fl.StringSliceVar(&f.challenges, "challenge", []string{plan.DefaultChallenge}, "challenge types in order of preference: dns-01, dns-account-01, dns-persist-01")
 	fl.StringVar(&f.profile, "profile", "", "CA certificate profile (e.g. shortlived, tlsserver)")
-	fl.StringVar(&f.name, "cert-name", "", "name of the certificate in the store (default: the first domain)")
+	fl.StringVar(&f.name, "cert-name", "", "name of the certificate in the store (default: the stored one with exactly these names, in any order, else the first domain)")
 	fl.BoolVar(&f.lockWait, "wait", false, "wait for another run on the same --path instead of failing")
 	fl.BoolVar(&f.reuseKey, "reuse-key", false, "keep the private key of the stored certificate of the same name (also on renewals)")
 	fl.StringVar(&f.csr, "csr", "", "order for this certificate signing request (PEM or DER): its names, its key (never seen or stored); renewals reuse it")

@@ -26,6 +26,7 @@ import (
 	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/redact"
 	"github.com/strictacme/strictacme/internal/resolver"
+	"github.com/strictacme/strictacme/internal/store"
 	"github.com/strictacme/strictacme/provider/acmedns"
 )
 
@@ -64,7 +65,8 @@ type BuildOptions struct {
 	Lookup func(string) (string, bool)
 	// EABKey is an HMAC key given outside the settings (a flag).
 	EABKey string
-	// Log receives the delegation decisions; nil discards them.
+	// Log receives the delegation decisions and the store name chosen
+	// (StoredName); nil discards them.
 	Log func(string)
 	// Logger receives what providers log; nil discards it.
 	Logger *slog.Logger
@@ -95,6 +97,13 @@ func (e *BuildError) Unwrap() error { return e.Err }
 // Build validates s and builds its plan. A *ProblemsError lists every
 // problem; a *BuildError names the setting that could not be built.
 func Build(s Settings, opts BuildOptions) (*Plan, error) {
+	if opts.Path != "" {
+		var note string
+		s.Name, note = StoredName(&store.Store{Root: opts.Path}, s)
+		if note != "" && opts.Log != nil {
+			opts.Log(note)
+		}
+	}
 	s = s.WithDefaults()
 	if ps := s.Validate(ValidateOptions{Lookup: opts.Lookup, HaveEABKey: opts.EABKey != ""}); len(ps) > 0 {
 		return nil, &ProblemsError{Problems: ps}

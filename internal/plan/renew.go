@@ -11,6 +11,7 @@ import (
 
 	"github.com/mholt/acmez/v3/acme"
 
+	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/store"
 	buildversion "github.com/strictacme/strictacme/internal/version"
@@ -67,6 +68,59 @@ func Reorder(st *store.Store, s Settings) (renewal.OrderReason, bool) {
 		return renewal.OrderReason{Names: s.Names, Reason: "the config file changed it: " + strings.Join(diff, "; ")}, true
 	}
 	return renewal.OrderReason{}, false
+}
+
+// StoredName decides the store name of s's certificate against the
+// certificates stored in st; it is where a name set meets the store, as
+// WithDefaults is where a name is derived from the first domain.
+//
+// Settings that give no name order into the stored certificate whose names
+// are exactly s's, in any order, when the name derived from s's first
+// domain holds no certificate: "-d b.example -d a.example" after
+// "-d a.example -d b.example" renews a.example, not a second certificate
+// b.example (the not-due rule then applies to it); note says so. Settings
+// that name a certificate not stored yet while another one of the same key
+// type holds exactly s's names get a warning in note: that makes a second
+// certificate for the same names. Otherwise name is s's own (or derived)
+// name and note is "".
+func StoredName(st *store.Store, s Settings) (name, note string) {
+	d := s.WithDefaults()
+	name = d.Name
+	ids, err := names.ParseAll(s.Names)
+	if err != nil || len(ids) == 0 {
+		return name, ""
+	}
+	if _, err := st.LoadCertificate(name); err == nil {
+		return name, "" // its own certificate (Reorder sees a change of names)
+	}
+	var want []string
+	for _, id := range ids {
+		want = append(want, id.ASCII)
+	}
+	slices.Sort(want)
+	want = slices.Compact(want)
+	stored, err := st.ListCertificates()
+	if err != nil {
+		return name, ""
+	}
+	for _, other := range stored {
+		c, err := st.LoadCertificate(other)
+		if err != nil {
+			continue
+		}
+		have := slices.Clone(c.Meta.Names)
+		slices.Sort(have)
+		if !slices.Equal(slices.Compact(have), want) {
+			continue
+		}
+		if s.Name == "" {
+			return other, fmt.Sprintf("certificate %s holds these names (%s); ordering into it (--cert-name gives another certificate)", other, strings.Join(want, ", "))
+		}
+		if c.Meta.KeyType == "" || strings.EqualFold(c.Meta.KeyType, d.KeyType) {
+			return name, fmt.Sprintf("warning: certificate %s already holds exactly these names (%s); this makes a second certificate, %s (strictacme delete %s removes the other)", other, strings.Join(want, ", "), name, other)
+		}
+	}
+	return name, ""
 }
 
 // StoredDecision is renewal's decision (renewal.Decide) for the stored

@@ -255,3 +255,48 @@ func TestConfigure(t *testing.T) {
 		t.Errorf("run hooks %q, %q; want the first certificate's with a pre hook", c.PreHook, c.PostHook)
 	}
 }
+
+// The same names in another order are the same certificate: settings
+// without a name order into the stored certificate holding exactly their
+// names, whatever name their first domain would give; a name given that
+// would make a second certificate for those names is warned about.
+func TestStoredNameOfTheSameNameSet(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	type stored struct {
+		name, keyType string
+		names         []string
+	}
+	ab := []string{"a.example", "b.example"}
+	for _, tt := range []struct {
+		name   string
+		stored []stored
+		s      Settings
+		want   string
+		note   string // a piece of the note; "" none
+	}{
+		{"nothing stored", nil, Settings{Names: []string{"b.example", "a.example"}}, "b.example", ""},
+		{"names in another order", []stored{{"a.example", "ec256", ab}}, Settings{Names: []string{"b.example", "a.example"}}, "a.example", "certificate a.example holds these names (a.example, b.example); ordering into it"},
+		{"names in the same order", []stored{{"a.example", "ec256", ab}}, Settings{Names: ab}, "a.example", ""},
+		{"a name repeated", []stored{{"a.example", "ec256", ab}}, Settings{Names: []string{"B.example", "a.example", "b.example"}}, "a.example", "ordering into it"},
+		{"a stored certificate under another name", []stored{{"web", "ec256", ab}}, Settings{Names: ab}, "web", "certificate web holds these names"},
+		{"the derived name's certificate wins", []stored{{"web", "ec256", ab}, {"b.example", "ec256", []string{"b.example"}}}, Settings{Names: []string{"b.example", "a.example"}}, "b.example", ""},
+		{"more names are another certificate", []stored{{"a.example", "ec256", ab}}, Settings{Names: []string{"b.example", "a.example", "c.example"}}, "b.example", ""},
+		{"fewer names are another certificate", []stored{{"a.example", "ec256", ab}}, Settings{Names: []string{"b.example"}}, "b.example", ""},
+		{"a new --cert-name for stored names", []stored{{"a.example", "ec256", ab}}, Settings{Name: "second", Names: []string{"b.example", "a.example"}}, "second",
+			"warning: certificate a.example already holds exactly these names (a.example, b.example); this makes a second certificate, second"},
+		{"a new --cert-name with another key type", []stored{{"a.example", "ec256", ab}}, Settings{Name: "rsa", KeyType: "rsa2048", Names: ab}, "rsa", ""},
+		{"the given name is stored", []stored{{"a.example", "ec256", ab}, {"web", "ec256", ab}}, Settings{Name: "web", Names: ab}, "web", ""},
+		{"names that do not parse", []stored{{"a.example", "ec256", ab}}, Settings{Names: []string{"a b.example"}}, "a b.example", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := storetest.Open(t)
+			for _, c := range tt.stored {
+				storetest.SaveCertificate(t, st, c.name, now, now.Add(90*24*time.Hour), func(m *store.Metadata) { m.Names, m.KeyType = c.names, c.keyType })
+			}
+			name, note := StoredName(st, tt.s)
+			if name != tt.want || (tt.note == "") != (note == "") || !strings.Contains(note, tt.note) {
+				t.Errorf("StoredName = %q, %q; want %q with a note holding %q", name, note, tt.want, tt.note)
+			}
+		})
+	}
+}
