@@ -45,6 +45,32 @@ func TestServeCheckReportsEveryProblemAtOnce(t *testing.T) {
 	}
 }
 
+// A serve config with values of the wrong TOML type: --check reports each
+// of them, with the file's other problems, instead of stopping at the
+// first type error.
+func TestServeCheckReportsEveryTypeErrorAtOnce(t *testing.T) {
+	f := serveConfig(t, "registration = \"maybe\"\nmax_body = \"1 MB\"\nuse_header = \"yes\"\nport = true")
+	code, _, stderr := runCLI(t, "serve", "--config", f, "--check")
+	if code != exitcode.Usage {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitcode.Usage, stderr)
+	}
+	want := []string{
+		`serve.toml:12: api.registration: "maybe": want closed, token or open`,
+		`serve.toml:13: api.max_body: wrong type: want a whole number, got a string`,
+		`serve.toml:14: api.use_header: wrong type: want true or false, got a string`,
+		`serve.toml:15: api.port: want a port number, got a boolean`,
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(want), stderr)
+	}
+	for i, w := range want {
+		if !strings.Contains(lines[i], w) {
+			t.Errorf("line %d is %q, want %q", i+1, lines[i], w)
+		}
+	}
+}
+
 // serve whose DNS or API address another process holds exits 7 (Busy),
 // naming the config key and the address.
 func TestServeAddressInUse(t *testing.T) {

@@ -1,7 +1,6 @@
 package challengeserver
 
 import (
-	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -260,12 +259,12 @@ func (l *StringList) UnmarshalTOML(v any) error {
 		for _, e := range x {
 			s, ok := e.(string)
 			if !ok {
-				return fmt.Errorf("want a string or an array of strings, got %T in the array", e)
+				return fmt.Errorf("want a string or an array of strings, got %s in the array", kindOf(e))
 			}
 			*l = append(*l, s)
 		}
 	default:
-		return fmt.Errorf("want a string or an array of strings, got %T", v)
+		return fmt.Errorf("want a string or an array of strings, got %s", kindOf(v))
 	}
 	return nil
 }
@@ -281,7 +280,7 @@ func (s *StringOrInt) UnmarshalTOML(v any) error {
 	case int64:
 		*s = StringOrInt(fmt.Sprint(x))
 	default:
-		return fmt.Errorf("want a port number, got %T", v)
+		return fmt.Errorf("want a port number, got %s", kindOf(v))
 	}
 	return nil
 }
@@ -345,7 +344,7 @@ var lastKeyRE = regexp.MustCompile(`last key "([^"]+)"`)
 func ParseConfig(name string, src []byte) (*Config, error) {
 	var c Config
 	pos := tomlpos.Locate(src)
-	md, err := toml.NewDecoder(bytes.NewReader(src)).Decode(&c)
+	typeErrs, bad, err := decodeConfig(name, src, pos, &c)
 	if err != nil {
 		ce := &ConfigError{File: name, Msg: err.Error()}
 		var pe toml.ParseError
@@ -368,17 +367,15 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 	}
 	// Every problem is reported at once; a check whose input is already
 	// reported wrong is left out rather than repeat it.
-	var errs ConfigErrors
+	errs := typeErrs
 	add := func(e *ConfigError) error {
-		errs = append(errs, e)
+		if !bad[e.Key] {
+			errs = append(errs, e)
+		}
 		return e
 	}
 	fail := func(key, format string, args ...any) error {
 		return add(&ConfigError{File: name, Key: key, Line: pos.Line(key), Msg: fmt.Sprintf(format, args...)})
-	}
-	for _, u := range md.Undecoded() {
-		k := u.String()
-		add(&ConfigError{File: name, Key: k, Line: pos.Line(k), Msg: "unknown key (misspelt, or in the wrong [table]?)"})
 	}
 	g := &c.General
 	domainOK := false

@@ -225,3 +225,76 @@ func TestDefaultACMEStateDirPerOS(t *testing.T) {
 		}
 	}
 }
+
+// A file with several values of the wrong type is reported whole, as the
+// certificate config is: each value on its own line with its key and what
+// to give, beside the other problems of the file (an unknown key, a bad
+// value of the right type), and a wrongly typed key is not reported a
+// second time as missing.
+func TestConfigTypeErrorsAllAtOnce(t *testing.T) {
+	src := `[general]
+domain = 53
+listen = ["127.0.0.1:0", 5353]
+negative_ttl = "an hour"
+txt_ttl = -1
+protocol = "sctp"
+
+[database]
+connection = "db.sqlite"
+poll_interval = 5
+
+[api]
+port = true
+max_body = "1 MB"
+registration = "maybe"
+use_header = "yes"
+metrics = 1
+trusted_proxies = "10.0.0.0/8"
+bogus = 1
+
+[txt]
+lifetime = "soon"
+limit = 1.5
+
+[logconfig]
+loglevel = ["info"]
+
+[extra]
+x = 1
+`
+	want := []string{
+		`t.toml:2: general.domain: wrong type: want a string, got a whole number`,
+		`t.toml:3: general.listen: want a string or an array of strings`,
+		`t.toml:4: general.negative_ttl: wrong type: want a whole number, got a string`,
+		`t.toml:5: general.txt_ttl: -1 is out of range`,
+		`t.toml:6: general.protocol: "sctp": want both, udp or tcp`,
+		`t.toml:10: database.poll_interval: "5" is not a duration such as "90s"`,
+		`t.toml:13: api.port: want a port number`,
+		`t.toml:14: api.max_body: wrong type: want a whole number, got a string`,
+		`t.toml:15: api.registration: "maybe": want closed, token or open`,
+		`t.toml:16: api.use_header: wrong type: want true or false, got a string`,
+		`t.toml:17: api.metrics: wrong type: want true or false, got a whole number`,
+		`t.toml:18: api.trusted_proxies: wrong type: want an array of strings, got a string`,
+		`t.toml:19: api.bogus: unknown key`,
+		`t.toml:22: txt.lifetime: "soon" is not a duration`,
+		`t.toml:23: txt.limit: wrong type: want a whole number, got a number`,
+		`t.toml:26: logconfig.loglevel: wrong type: want a string, got an array`,
+		`t.toml:28: extra: unknown key`,
+	}
+	_, err := ParseConfig("t.toml", []byte(src))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != len(want) {
+		t.Errorf("%d problems, want %d:\n%v", len(lines), len(want), err)
+	}
+	for i, w := range want {
+		if i >= len(lines) || !strings.HasPrefix(lines[i], w) {
+			t.Errorf("problem %d: %q, want %q…", i+1, lines[i:min(i+1, len(lines))], w)
+		}
+	}
+	if strings.Contains(err.Error(), "general.domain: missing") {
+		t.Error("the wrongly typed domain is also reported missing")
+	}
+}
