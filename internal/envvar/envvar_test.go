@@ -56,10 +56,21 @@ func TestParseURLWantsHTTPWithAHost(t *testing.T) {
 		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", ""},
 		{"api.example.net", "", "e.g. https://api.example.net"},
 		{"ftp://api.example.net", "", "e.g. https://api.example.net"},
+		{"http://api.example.net/v1", "", "plain http; use https"},
 	} {
 		got, err := ParseURL(tc.in, "https://api.example.net")
 		if got != tc.want || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("ParseURL(%q) = %q, %v", tc.in, got, err)
 		}
+	}
+}
+
+// A URL read from a variable is quoted in the error without its userinfo:
+// a plain setting's password is not echoed.
+func TestParseErrorHidesURLUserinfo(t *testing.T) {
+	l := Lookup(func(string) (string, bool) { return "http://proxy:s3cretpw@route53.internal/", true })
+	_, err := Parse(l, "AWS_ROUTE53_ENDPOINT", func(v string) (string, error) { return ParseURL(v, "https://route53.amazonaws.com") })
+	if err == nil || strings.Contains(err.Error(), "s3cretpw") || !strings.Contains(err.Error(), `AWS_ROUTE53_ENDPOINT="http://[redacted]@route53.internal/": credentials in the URL`) {
+		t.Fatalf("%v", err)
 	}
 }
