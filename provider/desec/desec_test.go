@@ -490,8 +490,8 @@ func (b *pairReads) read(string) {
 	b.mu.Unlock()
 }
 
-// Two runs on one machine (two Providers, each with its own in-process
-// lock, like two processes with different state directories) write the
+// DL04 across processes: two runs on one machine (two Providers, each
+// with its own in-process lock, like two processes with different state directories) write the
 // apex and the wildcard value of one name into the same RRset at once,
 // each reading the RRset before the other writes: with the machine's
 // lock directory shared they take turns and both values stay. With
