@@ -21,12 +21,14 @@ var SystemLockDirs = []string{"/run/lock", "/var/lock"}
 //   - otherwise, and as a fallback: <user cache dir>/strictacme/locks
 //     (os.UserCacheDir: $XDG_CACHE_HOME or ~/.cache on Linux), which is the
 //     same for a user's cron jobs, services and shells;
-//   - with no home directory either: <temp dir>/strictacme-<uid>/locks.
+//   - with no home directory, or one that cannot be written (a service
+//     user such as nobody): <temp dir>/strictacme-<uid>/locks.
 //
 // $XDG_RUNTIME_DIR is not used: cron jobs and services usually run without
 // it, so two runs of one user could pick different directories. Runs as
 // different users share a lock only through a provider's lock directory
-// setting. It creates nothing.
+// setting. It creates the directory it picks (mode 0700): that is how it
+// knows the directory can be used.
 //
 // Windows has no uid (os.Geteuid is -1) and no /run/lock: every account
 // gets %LOCALAPPDATA%\strictacme\locks (os.UserCacheDir), else
@@ -34,18 +36,22 @@ var SystemLockDirs = []string{"/run/lock", "/var/lock"}
 // folder under %ProgramData% is not used: any local user could create it
 // first, own it and hold the locks.
 func DefaultLockDir() string {
-	return defaultLockDir(os.Geteuid(), SystemLockDirs, os.UserCacheDir)
+	return defaultLockDir(os.Geteuid(), SystemLockDirs, os.UserCacheDir, func(d string) bool { return os.MkdirAll(d, 0o700) == nil })
 }
 
-func defaultLockDir(euid int, system []string, cacheDir func() (string, error)) string {
+// defaultLockDir is DefaultLockDir with its inputs given; usable creates a
+// candidate directory and reports whether that worked. The temp directory
+// is the last resort, returned whatever usable says (the lock then
+// reports why it cannot be used).
+func defaultLockDir(euid int, system []string, cacheDir func() (string, error), usable func(string) bool) string {
 	if euid == 0 {
 		for _, d := range system {
-			if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			if fi, err := os.Stat(d); err == nil && fi.IsDir() && usable(filepath.Join(d, "strictacme")) {
 				return filepath.Join(d, "strictacme")
 			}
 		}
 	}
-	if dir, err := cacheDir(); err == nil && dir != "" {
+	if dir, err := cacheDir(); err == nil && dir != "" && usable(filepath.Join(dir, "strictacme", "locks")) {
 		return filepath.Join(dir, "strictacme", "locks")
 	}
 	if euid < 0 {
