@@ -88,3 +88,16 @@ func TestQuietKeepsTheAnswerOfList(t *testing.T) {
 		t.Fatalf("list --quiet: exit %d, stdout %q, stderr %q; want the answer on stdout and nothing else", code, stdout, stderr)
 	}
 }
+
+// --log-level WARN, as slog prints the level, is accepted like warn:
+// info lines are left out and the command runs.
+func TestLogLevelGivenInUpperCase(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "--log-level", "WARN", "list", "--path", t.TempDir())
+	if code != exitcode.OK || strings.Contains(stderr, "log-level") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	t.Setenv("STRICTACME_LOG_LEVEL", "Error")
+	if code, _, stderr := runCLI(t, "list", "--path", t.TempDir()); code != exitcode.OK {
+		t.Fatalf("STRICTACME_LOG_LEVEL=Error: exit %d\n%s", code, stderr)
+	}
+}

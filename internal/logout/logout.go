@@ -15,9 +15,10 @@ import (
 	"sync"
 )
 
-// ParseLevel reads a --log-level value: debug, info, warn or error.
+// ParseLevel reads a --log-level value: debug, info, warn or error, in
+// any case (WARN as slog itself prints it).
 func ParseLevel(s string) (slog.Level, error) {
-	switch s {
+	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "debug":
 		return slog.LevelDebug, nil
 	case "info":

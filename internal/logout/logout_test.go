@@ -69,3 +69,14 @@ func TestParseLevelAndFormatNameTheChoices(t *testing.T) {
 		t.Errorf("New(xml) = %v", err)
 	}
 }
+
+// Levels are accepted in the case slog prints them (WARN) as well as in
+// lower case.
+func TestLogLevelInUpperCaseIsAccepted(t *testing.T) {
+	for in, want := range map[string]slog.Level{"WARN": slog.LevelWarn, "Debug": slog.LevelDebug, "error": slog.LevelError, " INFO ": slog.LevelInfo} {
+		got, err := ParseLevel(in)
+		if err != nil || got != want {
+			t.Errorf("ParseLevel(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+}
