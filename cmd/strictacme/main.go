@@ -64,6 +64,7 @@ Every flag can also be set by the environment variable shown in its help.`,
 	for _, f := range commands {
 		root.AddCommand(f())
 	}
+	root.SetHelpCommand(newHelpCmd())
 	logOpts = logFlags{}
 	logOpts.register(root)
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
@@ -84,6 +85,22 @@ Every flag can also be set by the environment variable shown in its help.`,
 		}
 	}
 	return root
+}
+
+// newHelpCmd is "strictacme help [COMMAND]": cobra's own help prints the
+// root usage and exits 0 for a command it does not know.
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [COMMAND]",
+		Short: "Help about any command",
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := c.Root().Find(args)
+			if err != nil || target == nil || len(rest) > 0 {
+				return usage("help %s: no such command; run one of these (strictacme COMMAND --help says more):\n%s", strings.Join(args, " "), commandList(c.Root()))
+			}
+			return target.Help()
+		},
+	}
 }
 
 // commandName is c's name as exitcode.Commands knows it: "" for the root.
