@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -119,6 +120,19 @@ func foreignTree(w io.Writer, path string) bool {
 	}
 	fmt.Fprintln(w, f.Message(defaultPath()))
 	return true
+}
+
+// The run lock of import, account, revoke and delete: one run at a time
+// per --path (exit 7 when busy without --wait). account, revoke and delete
+// need the state to exist; pointed at another client's tree they say what
+// it is and how to import it, as list, renew and run do (exit 2).
+var openLocked = store.OpenLocked
+
+func openExistingLocked(ctx context.Context, path string, wait bool) (*store.Store, func(), error) {
+	if f, ok := migrate.Detect(path); ok {
+		return nil, nil, usage("%s", f.Message(defaultPath()))
+	}
+	return store.OpenExistingLocked(ctx, path, wait)
 }
 
 // hintOut is where list says its path is another client's tree: stdout,

@@ -290,11 +290,3 @@ func printNotDue(out *job.Result, asJSON bool, stdout, stderr io.Writer) error {
 	}
 	return jsonout.Write(stdout, out)
 }
-
-// The run lock of import, account and revoke: one run at a time per
-// --path (exit 7 when busy without --wait); account and revoke need the
-// state to exist.
-var (
-	openLocked         = store.OpenLocked
-	openExistingLocked = store.OpenExistingLocked
-)
