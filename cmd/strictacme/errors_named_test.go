@@ -327,3 +327,31 @@ func TestConfigProviderValueErrorsAllAtTheirKeys(t *testing.T) {
 		})
 	}
 }
+
+// Deploy output problems given on the command line name the flags (or
+// the variables that set them), also where the message names another
+// output; the config file's words (install_pkcs12, pkcs12_password_file)
+// are for config users.
+func TestDeployRefusalOnTheCommandLineNamesFlags(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("STRICTACME_INSTALL_MODE", "0666")
+	t.Setenv("EXEC_PATH", "/bin/true")
+	code, _, stderr := runCLI(t, "issue", "--path", filepath.Join(dir, "state"), "--dns", "exec",
+		"-d", "a.example.com", "--install-pkcs12", filepath.Join(dir, "a.p12"), "--install-key", filepath.Join(dir, "a.key"))
+	if code != exitcode.Usage {
+		t.Fatalf("exit %d, want %d\n%s", code, exitcode.Usage, stderr)
+	}
+	for _, want := range []string{
+		"--install-pkcs12 needs a password; set --pkcs12-password-file (a file, mode 0600) or --pkcs12-password-env",
+		`STRICTACME_INSTALL_MODE "0666" lets every user of the machine at the private key in --install-key or --install-pem; give e.g. "0640" with --install-group`,
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("missing %q in:\n%s", want, stderr)
+		}
+	}
+	for _, key := range []string{"install_pkcs12", "pkcs12_password", "install_key", "install_group"} {
+		if strings.Contains(stderr, key) {
+			t.Errorf("config key %s named on the command line:\n%s", key, stderr)
+		}
+	}
+}

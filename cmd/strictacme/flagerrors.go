@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
@@ -88,10 +89,27 @@ func flagProblem(p plan.Problem) string {
 			return fmt.Sprintf("%s needs the HMAC key: --eab-hmac-key-file FILE or %s", givenAs("eab-kid"), envName("eab-hmac-key"))
 		}
 	}
+	msg = flagWords(msg)
 	if fl, ok := flagNames[key]; ok {
 		return joinMsg(givenAs(strings.TrimPrefix(fl, "--")), msg)
 	}
 	return key + ": " + msg
+}
+
+// configKey is a config key as settings problems name other settings in
+// their text: "set pkcs12_password_file or pkcs12_password_env".
+var configKey = regexp.MustCompile(`\b[a-z0-9]+(?:_[a-z0-9]+)+\b`)
+
+// flagWords names, in msg, every other setting by the flag (or variable)
+// that gave it instead of its config key. Only keys with an underscore are
+// replaced: "name" or "server" in a sentence are words, not keys.
+func flagWords(msg string) string {
+	return configKey.ReplaceAllStringFunc(msg, func(k string) string {
+		if fl, ok := flagNames[k]; ok {
+			return givenAs(strings.TrimPrefix(fl, "--"))
+		}
+		return k
+	})
 }
 
 // joinMsg puts the name of a setting before msg: `--server "ftp://x": ...`
