@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/strictacme/strictacme/internal/jsonout"
+	"github.com/strictacme/strictacme/internal/sandbox"
 	"github.com/strictacme/strictacme/internal/testworld"
 )
 
@@ -83,8 +84,7 @@ func certObjects(t *testing.T, doc map[string]any) []map[string]any {
 func TestJSONOneDocumentPerCommand(t *testing.T) {
 	w := testworld.Start(t)
 	runWorld = w
-	sandboxWorldProvider = w.Provider()
-	t.Cleanup(func() { sandboxWorldProvider = nil })
+	t.Cleanup(sandbox.Use(w.Provider()))
 	f := worldConfig(t, w, `
 [providers.main]
 type = "world"
@@ -100,7 +100,7 @@ names = ["api.example.com"]
 `)
 	state := filepath.Join(filepath.Dir(f), "state")
 	ca := []string{"--server", w.DirectoryURL, "--ca-cert", w.TLSRootFile, "--path", state}
-	issue := append([]string{"issue", "--accept-tos", "--resolver", w.DoHURL, "--dns", sandboxProvider, "-d", "one.example.com"}, ca...)
+	issue := append([]string{"issue", "--accept-tos", "--resolver", w.DoHURL, "--dns", sandbox.Provider, "-d", "one.example.com"}, ca...)
 
 	cases := []struct {
 		name  string

@@ -13,6 +13,7 @@ import (
 	"github.com/strictacme/strictacme/internal/jsonout"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
+	"github.com/strictacme/strictacme/internal/sandbox"
 	"github.com/strictacme/strictacme/internal/store"
 )
 
@@ -62,7 +63,7 @@ func listCerts(path string, now time.Time) ([]renewal.Entry, error) {
 	if err != nil {
 		return nil, exitcode.With(exitcode.Usage, err)
 	}
-	return renewal.List(st, now, sandboxSkip)
+	return renewal.List(st, now, sandbox.Skip)
 }
 
 func printList(w io.Writer, entries []renewal.Entry) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/strictacme/strictacme/internal/exitcode"
 	persistpkg "github.com/strictacme/strictacme/internal/persist"
+	"github.com/strictacme/strictacme/internal/sandbox"
 	"github.com/strictacme/strictacme/internal/testworld"
 )
 
@@ -33,8 +34,7 @@ func cli(t *testing.T, args ...string) (string, string, error) {
 // --challenge dns-persist-01 and no --dns (no write).
 func TestPersistCommand(t *testing.T) {
 	w := testworld.Start(t)
-	sandboxWorldProvider = w.Provider()
-	t.Cleanup(func() { sandboxWorldProvider = nil })
+	t.Cleanup(sandbox.Use(w.Provider()))
 	state := t.TempDir()
 	base := []string{"--server", w.DirectoryURL, "--ca-cert", w.TLSRootFile, "--path", state, "--accept-tos", "--resolver", w.DoHURL}
 	persist := func(extra ...string) (string, string, error) {
@@ -55,7 +55,7 @@ func TestPersistCommand(t *testing.T) {
 
 	w.API.ResetCounts()
 	for i := 0; i < 2; i++ {
-		_, errOut, err = persist("-d", "example.com", "-d", "*.example.com", "--apply", "--dns", sandboxProvider)
+		_, errOut, err = persist("-d", "example.com", "-d", "*.example.com", "--apply", "--dns", sandbox.Provider)
 		if err != nil {
 			t.Fatalf("apply %d: %v\n%s", i+1, err, errOut)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/strictacme/strictacme/internal/metrics"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
+	"github.com/strictacme/strictacme/internal/sandbox"
 	"github.com/strictacme/strictacme/internal/store"
 )
 
@@ -127,9 +128,9 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		Path: f.path, LockWait: f.lockWait, Timeout: f.timeout, Names: f.names, Conf: f.conf,
 		Force: f.force, NoARI: f.noARI, Jitter: f.jitter, Now: now, Hooks: f.hooks, CACerts: f.caCerts,
 		Email: f.email, AcceptTOS: f.acceptTOS, EABKeyID: f.eabKID, EABKey: f.eabHMAC, EABKeyFile: f.eabHMACFile,
-		MetricsFile: f.metricsFile, DryRun: f.dryRun, PollEvery: pollInterval, BeforeOrder: beforeOrder, Skip: sandboxSkip, Explain: flagError, Output: stderr, Debug: logDebug,
+		MetricsFile: f.metricsFile, DryRun: f.dryRun, PollEvery: pollInterval, BeforeOrder: beforeOrder, Skip: sandbox.Skip, Explain: flagError, Output: stderr, Debug: logDebug,
 		Refuse: func(name string, m store.Metadata) error {
-			if issuedBySandbox(m) {
+			if sandbox.IssuedBy(m) {
 				return usage("%s was issued by strictacme sandbox, whose CA is gone; run strictacme sandbox again", name)
 			}
 			return nil
@@ -148,16 +149,6 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stdout, line)
 	}
 	return runErr
-}
-
-// sandboxSkip decides a certificate of the sandbox without its CA, which
-// existed only while "strictacme sandbox" ran: nothing to ask, nothing to
-// renew with.
-func sandboxSkip(m store.Metadata) (renewal.Decision, bool) {
-	if !issuedBySandbox(m) {
-		return renewal.Decision{}, false
-	}
-	return renewal.Decision{Source: "sandbox", At: m.NotAfter, Reason: "issued by the sandbox's local CA, which exists only while strictacme sandbox runs; run it again for a new certificate"}, true
 }
 
 // now is the clock of renewal decisions.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/job"
+	"github.com/strictacme/strictacme/internal/sandbox"
 	"github.com/strictacme/strictacme/internal/store"
 )
 
@@ -62,7 +63,7 @@ func runRevoke(ctx context.Context, path, name string, code int, reason string, 
 func revocation(code int, reason string, caCerts []string, logf func(string)) job.Revocation {
 	return job.Revocation{Code: code, Reason: reason, CACerts: caCerts, Now: now, Log: logf,
 		Refuse: func(c *store.Certificate) error {
-			if issuedBySandbox(c.Meta) {
+			if sandbox.IssuedBy(c.Meta) {
 				return usage("%s was issued by strictacme sandbox, whose CA existed only while it ran; there is nothing to revoke", c.Name)
 			}
 			return nil

@@ -6,21 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"time"
-
-	"github.com/strictacme/strictacme/internal/job"
-	"github.com/strictacme/strictacme/internal/jsonout"
-
-	"github.com/strictacme/strictacme/internal/exitcode"
-	"github.com/strictacme/strictacme/internal/names"
 
 	"github.com/spf13/cobra"
 
-	"github.com/strictacme/strictacme/internal/testworld"
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/job"
+	"github.com/strictacme/strictacme/internal/jsonout"
+	"github.com/strictacme/strictacme/internal/names"
+	"github.com/strictacme/strictacme/internal/sandbox"
 )
 
 func init() { addCommand(newSandboxCmd) }
@@ -51,39 +46,33 @@ real state directory or run a real deploy hook.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(f.domains) == 0 {
-				f.domains = []string{"example.com", "*.example.com", "www.example.com"}
+				f.domains = sandbox.DefaultNames
 			}
 			ids, err := names.ParseAll(f.domains)
 			if err != nil {
 				return exitcode.With(exitcode.Usage, err) // bad input: refuse before starting anything
 			}
-			if err := inSandboxZones(ids); err != nil {
+			if err := sandbox.CheckNames(ids); err != nil {
+				return usage("%v", err)
+			}
+			if err := sandbox.CheckProfile(f.profile); err != nil {
+				return usage("%s %v", givenAs("profile"), err)
+			}
+			// Every other flag is checked by the plan built for a sandbox
+			// not started yet: refused flags start nothing, write nothing.
+			f.pointAt(sandbox.Pending())
+			if _, err := f.plan(); err != nil && !errors.Is(err, sandbox.ErrNotRunning) {
 				return err
 			}
 			logw := cmd.ErrOrStderr()
 			fmt.Fprintln(logw, "sandbox: starting Pebble CA, authoritative DNS, DoH resolver and provider API on loopback")
-			w, err := testworld.New(testworld.Options{})
+			w, err := sandbox.Start()
 			if err != nil {
-				return fmt.Errorf("starting the sandbox: %w", err)
+				return err
 			}
 			defer w.Close()
 			fmt.Fprintf(logw, "sandbox: CA %s, DoH %s, provider API %s\n", w.DirectoryURL, w.DoHURL, w.APIURL)
-
-			// The same flags a user gives to issue, pointed at the world.
-			f.server = w.DirectoryURL
-			f.caCerts = []string{w.TLSRootFile}
-			f.resolvers = []string{w.DoHURL}
-			f.propagation = "doh"
-			f.reqTimeout = 5 * time.Second
-			f.dns = sandboxProvider
-			f.acceptTOS = true
-			if f.profile == "" {
-				// Pebble picks a random profile for orders without one
-				// (sometimes 6-day certificates); the sandbox shows the
-				// ordinary 90-day one unless asked otherwise.
-				f.profile = testworld.ProfileDefault
-			}
-			sandboxWorldProvider = w.Provider()
+			f.pointAt(w.Target())
 			p, err := f.plan()
 			if err != nil {
 				return err
@@ -97,12 +86,9 @@ real state directory or run a real deploy hook.`,
 				stdout = &doc
 			}
 			err = runJob(cmd.Context(), p, f.json, stdout, logw)
-			// Written only once the certificate is stored, so a run that
-			// failed (or lost the lock to another one) leaves the root that
-			// matches the stored certificate.
-			rootFile := filepath.Join(p.Path, "sandbox-root.pem")
+			rootFile := filepath.Join(p.Path, sandbox.RootFile)
 			if err == nil {
-				err = os.WriteFile(rootFile, w.CA.RootPEM(), 0o644)
+				rootFile, err = w.WriteRoot(p.Path)
 			}
 			if f.json {
 				return sandboxJSON(cmd.OutOrStdout(), doc.Bytes(), rootFile, err)
@@ -110,10 +96,9 @@ real state directory or run a real deploy hook.`,
 			if err != nil {
 				return err
 			}
-			{
-				fmt.Fprintf(logw, "sandbox: check it with: openssl verify -CAfile %s -untrusted %s %s\n",
-					rootFile, filepath.Join(p.Path, "certificates", p.Settings.Name, "chain.pem"), filepath.Join(p.Path, "certificates", p.Settings.Name, "cert.pem"))
-			}
+			dir := filepath.Join(p.Path, "certificates", p.Settings.Name)
+			fmt.Fprintf(logw, "sandbox: check it with: openssl verify -CAfile %s -untrusted %s %s\n",
+				rootFile, filepath.Join(dir, "chain.pem"), filepath.Join(dir, "cert.pem"))
 			return nil
 		},
 	}
@@ -124,19 +109,14 @@ real state directory or run a real deploy hook.`,
 	return cmd
 }
 
-// inSandboxZones refuses names outside the zones the sandbox serves, before
-// anything starts.
-func inSandboxZones(ids []names.Identifier) error {
-	for _, id := range ids {
-		if !testworld.InDefaultZones(id.Base()) {
-			zones := slices.Clone(testworld.DefaultZones)
-			for i, z := range zones {
-				zones[i] = strings.TrimSuffix(z, ".")
-			}
-			return usage("domain %q: the sandbox serves only %s and names under them", id.Input, strings.Join(zones, ", "))
-		}
+// pointAt sets the flags that say where the certificate is ordered to t,
+// the sandbox's.
+func (f *issueFlags) pointAt(t sandbox.Target) {
+	f.server, f.caCerts, f.resolvers, f.propagation, f.reqTimeout, f.dns = t.Server, t.CACerts, t.Resolvers, t.Propagation, t.RequestTimeout, t.Provider
+	f.acceptTOS = true
+	if f.profile == "" {
+		f.profile = t.Profile
 	}
-	return nil
 }
 
 // sandboxJSON prints issue's --json document with root_ca, the sandbox CA's

@@ -47,6 +47,10 @@ const (
 	ProfileTLSServer  = "tlsserver"  // 90 days
 )
 
+// Profiles are the names of the profiles the world's CA offers, in a
+// stable order.
+func Profiles() []string { return []string{ProfileDefault, ProfileShortLived, ProfileTLSServer} }
+
 // FaultKind is the kind of error a Fault makes the CA return.
 type FaultKind int
 

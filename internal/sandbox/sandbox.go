@@ -1,0 +1,164 @@
+// Package sandbox is the world of "strictacme sandbox": a local ACME CA
+// (Pebble), an authoritative DNS server, a caching DNS-over-HTTPS resolver
+// and a fake provider API, on loopback only (internal/testworld); the DNS
+// provider kind that writes to it; and what a certificate's settings must
+// say to be ordered there. Certificates it issued are recognised later:
+// their CA existed only while the sandbox ran, so they are neither renewed
+// nor revoked.
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/strictacme/strictacme/internal/names"
+	"github.com/strictacme/strictacme/internal/plan"
+	"github.com/strictacme/strictacme/internal/providers"
+	"github.com/strictacme/strictacme/internal/renewal"
+	"github.com/strictacme/strictacme/internal/store"
+	"github.com/strictacme/strictacme/internal/testworld"
+)
+
+// Provider is the provider kind of the running sandbox's DNS. It is hidden
+// from the provider lists: it exists only while a sandbox runs.
+const Provider = "sandbox"
+
+// ErrNotRunning is the sandbox provider's error when no sandbox runs.
+var ErrNotRunning = errors.New("the sandbox's DNS exists only while strictacme sandbox runs; run it again")
+
+// DefaultNames are the names of a sandbox certificate when none are given.
+var DefaultNames = []string{"example.com", "*.example.com", "www.example.com"}
+
+// RootFile is the file, in the state directory, that holds the sandbox
+// CA's root once a certificate is stored.
+const RootFile = "sandbox-root.pem"
+
+// running is the provider of the sandbox of this process, nil when none
+// runs.
+var running providers.Provider
+
+// Use makes p the sandbox provider (a running sandbox's, or a test world's)
+// until the returned function is called.
+func Use(p providers.Provider) (restore func()) {
+	prev := running
+	running = p
+	return func() { running = prev }
+}
+
+func init() {
+	plan.RegisterProvider(plan.ProviderKind{
+		Name: Provider, Hidden: true,
+		New: func(func(string) (string, bool), plan.BuildEnv) (providers.Provider, error) {
+			if running == nil {
+				return nil, ErrNotRunning
+			}
+			return running, nil
+		},
+	})
+}
+
+// CheckNames refuses names outside the zones the sandbox serves.
+func CheckNames(ids []names.Identifier) error {
+	for _, id := range ids {
+		if !testworld.InDefaultZones(id.Base()) {
+			zones := slices.Clone(testworld.DefaultZones)
+			for i, z := range zones {
+				zones[i] = strings.TrimSuffix(z, ".")
+			}
+			return fmt.Errorf("domain %q: the sandbox serves only %s and names under them", id.Input, strings.Join(zones, ", "))
+		}
+	}
+	return nil
+}
+
+// CheckProfile refuses a profile the sandbox CA does not offer, which the
+// CA itself would refuse only after the account is stored; "" is the
+// sandbox's default.
+func CheckProfile(profile string) error {
+	if profile == "" || slices.Contains(testworld.Profiles(), profile) {
+		return nil
+	}
+	return fmt.Errorf("%q: the sandbox CA offers %s", profile, strings.Join(testworld.Profiles(), ", "))
+}
+
+// Target is what a certificate's settings say to be ordered in a sandbox:
+// its CA, the trust root of its servers, its resolver and provider.
+type Target struct {
+	Server         string
+	CACerts        []string
+	Resolvers      []string
+	Propagation    string
+	RequestTimeout time.Duration
+	Provider       string
+	// Profile is the profile ordered when none is given: Pebble picks a
+	// random one for orders without it (sometimes 6-day certificates);
+	// the sandbox shows the ordinary 90-day one unless asked otherwise.
+	Profile string
+}
+
+// Pending is the Target of a sandbox not started yet: loopback stand-ins
+// of the same shape, so that the other settings can be checked before
+// anything starts or is written. A plan built from it fails only with
+// ErrNotRunning once the settings are valid.
+func Pending() Target {
+	return target("https://127.0.0.1/dir", nil, "https://127.0.0.1/dns-query")
+}
+
+func target(server string, caCerts []string, doh string) Target {
+	return Target{Server: server, CACerts: caCerts, Resolvers: []string{doh}, Propagation: "doh",
+		RequestTimeout: 5 * time.Second, Provider: Provider, Profile: testworld.ProfileDefault}
+}
+
+// World is a running sandbox.
+type World struct {
+	*testworld.World
+	restore func()
+}
+
+// Start starts a sandbox on loopback and makes its DNS the sandbox
+// provider until Close.
+func Start() (*World, error) {
+	w, err := testworld.New(testworld.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("starting the sandbox: %w", err)
+	}
+	return &World{World: w, restore: Use(w.Provider())}, nil
+}
+
+// Close stops the sandbox.
+func (w *World) Close() {
+	w.restore()
+	w.World.Close()
+}
+
+// Target is what settings say to be ordered in w.
+func (w *World) Target() Target { return target(w.DirectoryURL, []string{w.TLSRootFile}, w.DoHURL) }
+
+// WriteRoot writes the sandbox CA's root into the state directory path,
+// so that "openssl verify" can check a certificate it issued, and returns
+// the file's name. Call it once a certificate is stored: a failed run
+// leaves the root that matches the stored certificate.
+func (w *World) WriteRoot(path string) (string, error) {
+	f := filepath.Join(path, RootFile)
+	return f, os.WriteFile(f, w.CA.RootPEM(), 0o644)
+}
+
+// IssuedBy reports whether a stored certificate came from a sandbox.
+func IssuedBy(m store.Metadata) bool {
+	s, ok, _ := plan.FromMetadata(m)
+	return ok && s.Provider == Provider
+}
+
+// Skip decides a certificate of the sandbox without its CA: nothing to
+// ask, nothing to renew with (renewal.List and the renew run's Skip).
+func Skip(m store.Metadata) (renewal.Decision, bool) {
+	if !IssuedBy(m) {
+		return renewal.Decision{}, false
+	}
+	return renewal.Decision{Source: "sandbox", At: m.NotAfter, Reason: "issued by the sandbox's local CA, which exists only while strictacme sandbox runs; run it again for a new certificate"}, true
+}
