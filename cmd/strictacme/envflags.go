@@ -45,9 +45,18 @@ var renamedEnv = []struct {
 	{"import", "account", "STRICTACME_IMPORT_ACCOUNT", "", false},
 }
 
+// ownPrefix are the commands whose flags read variables of their own,
+// by prefix: a production environment's STRICTACME_PATH or
+// STRICTACME_DEPLOY_HOOK must never reach the sandbox. --json only
+// changes what is printed and stays STRICTACME_JSON.
+var ownPrefix = map[string]string{"sandbox": envPrefix + "SANDBOX_"}
+
 // envOf returns the environment variable of flag f of cmd, and the name
 // it had before a rename ("" if none) with whether that is still read.
 func envOf(cmd *cobra.Command, f *pflag.Flag) (name, old string, readOld bool) {
+	if p, ok := ownPrefix[cmd.Name()]; ok && f.Name != "json" {
+		return p + strings.TrimPrefix(envName(f.Name), envPrefix), "", false
+	}
 	for _, r := range renamedEnv {
 		if r.Flag == f.Name && (r.Cmd == "" || r.Cmd == cmd.Name()) {
 			return r.Name, r.Old, r.ReadOld

@@ -75,7 +75,7 @@ func envReadings(envOf func(*cobra.Command, *pflag.Flag) string) map[string][]re
 // decides.
 var sameMeaning = map[string][]string{
 	"STRICTACME_PATH":              {"issue", "check", "renew", "run", "account", "revoke", "list", "persist", "import", "delete"}, // the state directory
-	"STRICTACME_JSON":              {"issue", "check", "renew", "run", "account", "list", "persist"},                               // print JSON on stdout
+	"STRICTACME_JSON":              {"issue", "check", "renew", "run", "account", "list", "persist", "sandbox"},                    // print JSON on stdout
 	"STRICTACME_WAIT":              {"issue", "check", "renew", "run", "account", "revoke", "import", "delete"},                    // wait for the run lock
 	"STRICTACME_TIMEOUT":           {"issue", "check", "renew", "run", "persist"},                                                  // give up the command's work after this long
 	"STRICTACME_EMAIL":             {"issue", "check", "renew", "run", "account", "persist"},                                       // the ACME account's contact

@@ -38,9 +38,10 @@ The sandbox serves the zones example.com, example.net and bücher.example
 sandbox CA's root, written next to it as sandbox-root.pem, so "openssl
 verify" can check it. It cannot be renewed: the CA is gone when sandbox ends.
 
-sandbox ignores STRICTACME_* environment variables, so that a shell or
-service environment set up for production can never make it write into a
-real state directory or run a real deploy hook.`,
+Its flags are read from STRICTACME_SANDBOX_* variables (--path from
+STRICTACME_SANDBOX_PATH), never from those of the other commands, so that a
+shell or service environment set up for production can never make it write
+into a real state directory, install files or run a real deploy hook.`,
 		Example: `  strictacme sandbox
   strictacme sandbox -d example.com -d '*.example.com' -d bücher.example --json`,
 		Args: cobra.NoArgs,
@@ -106,7 +107,7 @@ real state directory or run a real deploy hook.`,
 	cmd.Flags().Lookup("path").DefValue = "./sandbox"
 	_ = cmd.Flags().Set("path", "sandbox")
 	cmd.Flags().Lookup("path").Changed = false
-	return cmd
+	return withEnv(cmd)
 }
 
 // pointAt sets the flags that say where the certificate is ordered to t,
