@@ -22,6 +22,7 @@ func init() { addCommand(newSandboxCmd) }
 
 func newSandboxCmd() *cobra.Command {
 	var f issueFlags
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "sandbox",
 		Short: "Issue a real certificate offline, against a local CA and DNS built in",
@@ -37,6 +38,8 @@ The sandbox serves the zones example.com, example.net and bücher.example
 (xn--bcher-kva.example): names must be in them. The certificate chains to the
 sandbox CA's root, written next to it as sandbox-root.pem, so "openssl
 verify" can check it. It cannot be renewed: the CA is gone when sandbox ends.
+As with issue, a certificate of the same name, names and key type already
+stored in --path and not due is kept unless --force.
 
 Its flags are read from STRICTACME_SANDBOX_* variables (--path from
 STRICTACME_SANDBOX_PATH), never from those of the other commands, so that a
@@ -86,10 +89,19 @@ into a real state directory, install files or run a real deploy hook.`,
 			if f.json {
 				stdout = &doc
 			}
-			err = runJob(cmd.Context(), p, f.json, stdout, logw)
 			rootFile := filepath.Join(p.Path, sandbox.RootFile)
-			if err == nil {
-				rootFile, err = w.WriteRoot(p.Path)
+			// As issue: a certificate of this name, names and key type
+			// stored and not due is kept (with the root it chains to).
+			out, done, err := p.NotDue(now())
+			switch {
+			case err != nil:
+			case done && !force:
+				err = printNotDue(out, f.json, stdout, logw)
+			default:
+				p.Replaces = "" // this run's CA never saw the stored one
+				if err = runJob(cmd.Context(), p, f.json, stdout, logw); err == nil {
+					rootFile, err = w.WriteRoot(p.Path)
+				}
 			}
 			if f.json {
 				return sandboxJSON(cmd.OutOrStdout(), doc.Bytes(), rootFile, err)
@@ -104,6 +116,7 @@ into a real state directory, install files or run a real deploy hook.`,
 		},
 	}
 	f.register(cmd, false)
+	cmd.Flags().BoolVar(&force, "force", false, "order even when a certificate of this name, names and key type is stored and not due")
 	cmd.Flags().Lookup("path").DefValue = "./sandbox"
 	_ = cmd.Flags().Set("path", "sandbox")
 	cmd.Flags().Lookup("path").Changed = false
