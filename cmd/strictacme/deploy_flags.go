@@ -25,16 +25,3 @@ func registerDeployFlags(cmd *cobra.Command, o *deploy.Outputs) {
 	fl.StringVar(&o.Mode, "install-mode", "", "octal mode of the installed files, e.g. 0640 (default 0600 for files with the key, 0644 for the others)")
 	fl.StringVar(&o.ReloadCommand, "reload-command", "", "shell command run after the files were written, e.g. 'systemctl reload nginx' (a failure exits 8, the certificate is kept, the next run retries)")
 }
-
-// The flags that set each deploy output key, for messages.
-func init() {
-	for key, flag := range map[string]string{
-		"install_key": "--install-key", "install_cert": "--install-cert", "install_chain": "--install-chain",
-		"install_fullchain": "--install-fullchain", "install_pem": "--install-pem", "install_pkcs12": "--install-pkcs12",
-		"pkcs12_password_file": "--pkcs12-password-file", "pkcs12_password_env": "--pkcs12-password-env",
-		"install_owner": "--install-owner", "install_group": "--install-group", "install_mode": "--install-mode",
-		"reload_command": "--reload-command",
-	} {
-		flagNames[key] = flag
-	}
-}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/strictacme/strictacme/internal/cliflag"
 	"github.com/strictacme/strictacme/internal/hooks"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
@@ -27,7 +28,7 @@ var envSuffix = regexp.MustCompile(`\s*\[\$[A-Z0-9_]+\]$`)
 
 // envReadings derives every environment variable strictacme reads or sets
 // from its sources: the flags of every command of the CLI that reads them
-// (env names as envOf derives them), the variables set for hooks, the provider kinds'
+// (env names as cliflag.EnvOf derives them), the variables set for hooks, the provider kinds'
 // variables and the renewal clock. The meaning of a flag's variable is its
 // help text.
 func envReadings(envOf func(*cobra.Command, *pflag.Flag) string) map[string][]reading {
@@ -94,7 +95,7 @@ var sameMeaning = map[string][]string{
 	"STRICTACME_CONFIG":            {"check", "run", "persist", "delete"},   // the strictacme.toml config file
 	"STRICTACME_FORCE":             {"renew", "run", "issue"},               // order now, due or not
 	"STRICTACME_REASON":            {"revoke", "delete"},                    // the revocation reason (RFC 5280 §5.3.1)
-	"STRICTACME_CERT_NAME":         {},                                      // only the hook's: see renamedEnv
+	"STRICTACME_CERT_NAME":         {},                                      // only the hook's: see cliflag.Renamed
 }
 
 // conflicts lists, per variable, the readings whose meanings differ and
@@ -136,7 +137,7 @@ func conflicts(readings map[string][]reading) []string {
 // one meaning (or is listed in sameMeaning as one meaning in each
 // command's words).
 func TestNoEnvironmentVariableHasTwoMeanings(t *testing.T) {
-	got := conflicts(envReadings(func(c *cobra.Command, f *pflag.Flag) string { n, _, _ := envOf(c, f); return n }))
+	got := conflicts(envReadings(func(c *cobra.Command, f *pflag.Flag) string { n, _, _ := cliflag.EnvOf(c.Name(), f.Name); return n }))
 	for _, c := range got {
 		t.Error(c)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
+	"github.com/strictacme/strictacme/internal/cliflag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -40,7 +41,7 @@ func TestImportScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
 			for _, kv := range os.Environ() {
-				if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, envPrefix) {
+				if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, cliflag.Prefix) {
 					env.Setenv(k, "")
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -70,14 +71,7 @@ var logger = slog.New(logout.NewTextHandler(io.Discard, slog.LevelInfo))
 // from them, writing to w. It runs before the command's own flags are
 // bound, so their warnings are already logged as asked.
 func configureLog(c *cobra.Command, f *logFlags, w io.Writer) error {
-	if err := bindEnvOf(c, func(name string) bool {
-		for _, n := range logNames {
-			if n == name {
-				return true
-			}
-		}
-		return false
-	}); err != nil {
+	if err := given.Bind(c.Flags(), c.Name(), func(name string) bool { return slices.Contains(logNames, name) }, warn); err != nil {
 		return err
 	}
 	level, levelErr := f.slogLevel()
@@ -91,6 +85,9 @@ func configureLog(c *cobra.Command, f *logFlags, w io.Writer) error {
 	logger = l
 	return levelErr
 }
+
+// warn logs a warning line.
+func warn(line string) { logger.Warn(line) }
 
 // logDebug logs a line only wanted at --log-level debug.
 func logDebug(line string) { logger.Debug(line) }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strictacme/strictacme/internal/cliflag"
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/jsonout"
 	"github.com/strictacme/strictacme/internal/logout"
@@ -154,7 +155,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	prevLog, prevLogger := logOut, logger
 	logOut, logger = errw, slog.New(logout.NewTextHandler(rerr, slog.LevelInfo))
 	defer func() { logOut, logger = prevLog, prevLogger }()
-	fromEnv, givenSet = map[string]string{}, map[string]bool{}
+	given = cliflag.New()
 	root := newRootCmd()
 	root.SetArgs(args)
 	out := &countingWriter{w: rout}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -120,4 +122,19 @@ account of "example.com".`,
 	fl.BoolVar(&ipv4, "ipv4-only", false, "use IPv4 only")
 	fl.DurationVar(&timeout, "request-timeout", plan.DefaultRequestTimeout, "timeout of one DNS question for the resolver check")
 	return withEnv(cmd)
+}
+
+// registerError says why register could not create an account: a server
+// that refuses registration without the admin token names the flag that
+// gives it (usage: the fix is a flag); anything else is the server's
+// failure (DNS).
+func registerError(err error, server, tokenFile string) error {
+	var api *acmedns.APIError
+	if errors.As(err, &api) && api.Op == "register" && (api.Status == http.StatusUnauthorized || api.Status == http.StatusForbidden) {
+		if tokenFile == "" {
+			return exitcode.With(exitcode.Usage, fmt.Errorf("%s refuses to register accounts without its admin token (%v); pass --admin-token-file FILE with the token", server, err))
+		}
+		return exitcode.With(exitcode.Usage, fmt.Errorf("%s refused the admin token in %s (%v); check --admin-token-file against the server's admin_token_file", server, tokenFile, err))
+	}
+	return err // delegation.AcmeDNSSetup gave it its exit code
 }

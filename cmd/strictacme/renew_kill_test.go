@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"errors"
+	"github.com/strictacme/strictacme/internal/cliflag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,7 +147,7 @@ func worldEnv(w *testworld.World, state string) []string {
 func cleanEnv() []string {
 	var out []string
 	for _, kv := range os.Environ() {
-		if len(kv) < len(envPrefix) || kv[:len(envPrefix)] != envPrefix {
+		if len(kv) < len(cliflag.Prefix) || kv[:len(cliflag.Prefix)] != cliflag.Prefix {
 			out = append(out, kv)
 		}
 	}

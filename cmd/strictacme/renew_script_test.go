@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"github.com/strictacme/strictacme/internal/cliflag"
 	"os"
 	"os/exec"
 	"strconv"
@@ -63,7 +64,7 @@ func TestRenewScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
 			for _, kv := range os.Environ() {
-				if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, envPrefix) {
+				if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, cliflag.Prefix) {
 					env.Setenv(k, "")
 				}
 			}

@@ -1,0 +1,71 @@
+package cliflag
+
+import (
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"github.com/strictacme/strictacme/internal/plan"
+)
+
+// A flag's variable is derived from its name, except for renamed ones and
+// the sandbox's, which has variables of its own but for --json.
+func TestEnvOfRenamedAndSandboxFlags(t *testing.T) {
+	tests := []struct{ cmd, flag, want, old string }{
+		{"issue", "key-type", "STRICTACME_KEY_TYPE", ""},
+		{"issue", "cert-name", "STRICTACME_CERTIFICATE", "STRICTACME_CERT_NAME"},
+		{"serve", "config", "STRICTACME_SERVE_CONFIG", "STRICTACME_CONFIG"},
+		{"run", "config", "STRICTACME_CONFIG", ""},
+		{"sandbox", "path", "STRICTACME_SANDBOX_PATH", ""},
+		{"sandbox", "deploy-hook", "STRICTACME_SANDBOX_DEPLOY_HOOK", ""},
+		{"sandbox", "json", "STRICTACME_JSON", ""},
+	}
+	for _, tt := range tests {
+		if got, old, _ := EnvOf(tt.cmd, tt.flag); got != tt.want || old != tt.old {
+			t.Errorf("EnvOf(%s, %s) = %s, %s; want %s, %s", tt.cmd, tt.flag, got, old, tt.want, tt.old)
+		}
+	}
+}
+
+// A settings problem names the flag of its key, or the variable that set
+// it, also where the message names other settings; keys the command has
+// no flag for stay keys, and words without an underscore are left alone.
+func TestProblemInTheWordsTheUserGave(t *testing.T) {
+	fs := pflag.NewFlagSet("issue", pflag.ContinueOnError)
+	for _, f := range []string{"install-pkcs12", "pkcs12-password-file", "pkcs12-password-env", "install-mode", "install-key", "domain", "server"} {
+		fs.String(f, "", "")
+	}
+	t.Setenv("STRICTACME_INSTALL_MODE", "0666")
+	g := New()
+	if err := g.Bind(fs, "issue", nil, func(string) {}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		p    plan.Problem
+		want string
+	}{
+		{plan.Problem{Key: "install_pkcs12", Msg: "install_pkcs12 needs a password; set pkcs12_password_file or pkcs12_password_env"},
+			"--install-pkcs12: --install-pkcs12 needs a password; set --pkcs12-password-file or --pkcs12-password-env"},
+		{plan.Problem{Key: "install_mode", Msg: `"0666" lets every user at the key in install_key or install_pem`},
+			`STRICTACME_INSTALL_MODE "0666" lets every user at the key in --install-key or install_pem`},
+		{plan.Problem{Key: "server", Msg: `"ftp://x": use https; the server name`}, `--server "ftp://x": use https; the server name`},
+		{plan.Problem{Key: "single_value", Msg: "wrong"}, "single_value: wrong"},
+	}
+	for _, tt := range tests {
+		if got := g.Problem(tt.p); got != tt.want {
+			t.Errorf("Problem(%v)\n got %s\nwant %s", tt.p, got, tt.want)
+		}
+	}
+}
+
+// A bad value in a variable is refused naming the variable and what to
+// give, not the parser's words.
+func TestBadVariableValueNamesTheVariable(t *testing.T) {
+	fs := pflag.NewFlagSet("renew", pflag.ContinueOnError)
+	fs.Duration("jitter", 0, "")
+	t.Setenv("STRICTACME_JITTER", "soon")
+	err := New().Bind(fs, "renew", nil, func(string) {})
+	if err == nil || err.Error() != `STRICTACME_JITTER="soon": give a duration such as 90s, 10m or 1h30m` {
+		t.Fatalf("got %v", err)
+	}
+}
