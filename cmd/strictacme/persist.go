@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -149,33 +147,8 @@ func (f *persistFlags) run(ctx context.Context, stdout, stderr io.Writer) error 
 		_ = jsonout.Write(stdout, out)
 		return err
 	}
-	for _, l := range out.Zone {
-		fmt.Fprintln(stdout, l)
-	}
-	for _, c := range out.Checks {
-		for _, v := range c.Views {
-			state := "authorizes this account"
-			if !v.Authorizes {
-				state = "does not authorize: " + v.Reason
-			}
-			if v.Failed {
-				state = "no answer: " + v.Reason
-			}
-			fmt.Fprintf(stdout, "check %s via %s: %s (sees %s)\n", c.FQDN, v.Resolver, state, quoteAll(v.Values))
-		}
-	}
+	out.WriteText(stdout)
 	return err
-}
-
-func quoteAll(vs []string) string {
-	if len(vs) == 0 {
-		return "nothing"
-	}
-	q := make([]string, len(vs))
-	for i, v := range vs {
-		q[i] = strconv.Quote(v)
-	}
-	return strings.Join(q, ", ")
 }
 
 // do is the whole command; it fills out as far as it gets.

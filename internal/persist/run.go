@@ -3,6 +3,8 @@ package persist
 import (
 	"context"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,6 +66,38 @@ type Report struct {
 	Error    string `json:"error,omitempty"`
 	Account  string `json:"account,omitempty"`
 	Outcome
+}
+
+// WriteText writes r as "strictacme persist" prints it without --json:
+// the zone-file line of each record, then one line per record and
+// resolver of a check.
+func (r *Report) WriteText(w io.Writer) {
+	for _, l := range r.Zone {
+		fmt.Fprintln(w, l)
+	}
+	for _, c := range r.Checks {
+		for _, v := range c.Views {
+			state := "authorizes this account"
+			if !v.Authorizes {
+				state = "does not authorize: " + v.Reason
+			}
+			if v.Failed {
+				state = "no answer: " + v.Reason
+			}
+			fmt.Fprintf(w, "check %s via %s: %s (sees %s)\n", c.FQDN, v.Resolver, state, quoteAll(v.Values))
+		}
+	}
+}
+
+func quoteAll(vs []string) string {
+	if len(vs) == 0 {
+		return "nothing"
+	}
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = strconv.Quote(v)
+	}
+	return strings.Join(q, ", ")
 }
 
 // Run does o into out. Errors: those of Discover, Apply and Check (a record
