@@ -65,31 +65,27 @@ func runAccount(ctx context.Context, f *accountFlags, stdout, stderr io.Writer) 
 	if f.deactivate && (f.rollKey || f.email != "") {
 		return usage("--deactivate goes alone; leave out --email and --roll-key")
 	}
-	directory, err := directoryURL(f.server)
+	r, err := plan.Reach{Server: f.server, CACerts: f.caCerts}.Open(false)
 	if err != nil {
-		return err
+		return flagError(err)
 	}
 	st, unlock, err := openExistingLocked(ctx, f.path, f.lockWait)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	roots, err := loadRoots(f.caCerts)
-	if err != nil {
-		return err
-	}
-	is, err := issue.New(issue.Config{Directory: directory, HTTPClient: httpClient(roots, false), Store: st})
+	is, err := issue.New(issue.Config{Directory: r.Directory, HTTPClient: r.HTTPClient, Store: st})
 	if err != nil {
 		return err
 	}
 	state, err := is.ManageAccount(ctx, "", issue.AccountChange{Email: f.email, RollKey: f.rollKey, Deactivate: f.deactivate})
 	if errors.Is(err, store.ErrNoAccount) {
-		return usage("no account stored for %s in %s; strictacme issue creates one", directory, f.path)
+		return usage("no account stored for %s in %s; strictacme issue creates one", r.Directory, f.path)
 	}
 	if err != nil {
 		return err
 	}
-	view := state.View(directory)
+	view := state.View(r.Directory)
 	if f.json {
 		return jsonout.Write(stdout, view)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"strings"
@@ -18,20 +17,10 @@ import (
 	"github.com/strictacme/strictacme/internal/job"
 	"github.com/strictacme/strictacme/internal/jsonout"
 	"github.com/strictacme/strictacme/internal/plan"
-	"github.com/strictacme/strictacme/internal/resolver"
 	"github.com/strictacme/strictacme/internal/store"
 )
 
 func init() { addCommand(newIssueCmd) }
-
-// directoryURL resolves --server (plan.DirectoryURL) as a usage error.
-func directoryURL(server string) (string, error) {
-	u, err := plan.DirectoryURL(server)
-	if err != nil {
-		return "", usage("--server %v", err)
-	}
-	return u, nil
-}
 
 // issueFlags are the flags shared by issue, sandbox and (later) renew/run.
 type issueFlags struct {
@@ -241,31 +230,6 @@ var pollInterval time.Duration
 // beforeOrder, when set, sees every job before its order (the test
 // binary's crash tests).
 var beforeOrder func(j *job.Job, logf func(string))
-
-// loadRoots is plan.LoadRoots as a usage error naming --ca-cert.
-func loadRoots(files []string) (*x509.CertPool, error) {
-	pool, err := plan.LoadRoots(files)
-	if err != nil {
-		return nil, usage("--ca-cert %v", err)
-	}
-	return pool, nil
-}
-
-// httpClient is the client for the CA and HTTPS APIs (plan.HTTPClient).
-var httpClient = plan.HTTPClient
-
-// buildResolvers builds --resolver specs (defaults when none) as usage
-// errors naming the flags.
-func buildResolvers(specs []string, roots *x509.CertPool, ipv4 bool, timeout time.Duration) ([]resolver.Resolver, error) {
-	if timeout <= 0 {
-		return nil, usage("--request-timeout %s: give a positive duration such as 5s", timeout)
-	}
-	rs, err := plan.Resolvers(specs, roots, ipv4, timeout)
-	if err != nil {
-		return nil, usage("--resolver: %v", err)
-	}
-	return rs, nil
-}
 
 // runJob runs the one order of issue or sandbox (job.Job.Run) and prints
 // its result.

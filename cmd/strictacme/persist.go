@@ -13,7 +13,6 @@ import (
 	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/persist"
 	"github.com/strictacme/strictacme/internal/plan"
-	"github.com/strictacme/strictacme/internal/resolver"
 )
 
 func init() { addCommand(newPersistCmd) }
@@ -176,21 +175,6 @@ func (f *persistFlags) do(ctx context.Context, out *persist.Report, stderr io.Wr
 	if f.timeout <= 0 {
 		return usage("--timeout must be positive, e.g. 2m")
 	}
-	directory, err := directoryURL(f.server)
-	if err != nil {
-		return err
-	}
-	roots, err := loadRoots(f.caCerts)
-	if err != nil {
-		return err
-	}
-	hc := httpClient(roots, f.ipv4Only)
-	var rs []resolver.Resolver
-	if f.check || f.apply {
-		if rs, err = buildResolvers(f.resolvers, roots, f.ipv4Only, f.reqTimeout); err != nil {
-			return err
-		}
-	}
 	provider := "" // the records are written only with --apply
 	if f.apply {
 		provider = f.dns
@@ -198,11 +182,12 @@ func (f *persistFlags) do(ctx context.Context, out *persist.Report, stderr io.Wr
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	err = plan.Persist(ctx, plan.PersistOptions{
-		Directory: directory, HTTPClient: hc, RootCAs: roots, Path: f.path, Email: f.email, AcceptTOS: f.acceptTOS,
+		Reach: plan.Reach{Server: f.server, CACerts: f.caCerts, IPv4Only: f.ipv4Only, Resolvers: f.resolvers, RequestTimeout: f.reqTimeout},
+		Path:  f.path, Email: f.email, AcceptTOS: f.acceptTOS,
 		Provider: provider, Logger: providerLogger(),
 		Run: persist.RunOptions{
 			Identifiers: ids, Issuer: f.issuer, Source: src, Options: persist.Options{Wildcard: f.wildcard, PersistUntil: until},
-			TTL: f.ttl, Check: f.check, Resolvers: rs, Log: func(l string) { logf("%s", l) },
+			TTL: f.ttl, Check: f.check, Log: func(l string) { logf("%s", l) },
 		},
 	}, out)
 	return flagError(err)

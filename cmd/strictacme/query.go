@@ -10,6 +10,7 @@ import (
 
 	"github.com/strictacme/strictacme/internal/challengeserver"
 	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/resolver"
 )
 
@@ -40,14 +41,11 @@ the public DNS says without sending anything to port 53.`,
 				}
 				qtype = t
 			}
-			roots, err := loadRoots(caCerts)
+			r, err := plan.Reach{CACerts: caCerts, IPv4Only: ipv4, Resolvers: resolvers, RequestTimeout: timeout}.Open(true)
 			if err != nil {
-				return err
+				return flagError(err)
 			}
-			rs, err := buildResolvers(resolvers, roots, ipv4, timeout)
-			if err != nil {
-				return err
-			}
+			rs := r.Resolvers
 			failed := 0
 			for _, r := range rs {
 				msg, err := resolver.Query(cmd.Context(), r, args[0], qtype)

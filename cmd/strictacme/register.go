@@ -58,9 +58,6 @@ account of "example.com".`,
 			if server == "" {
 				return usage("--server is required: the challenge server's API URL, e.g. https://auth.example.org")
 			}
-			if timeout <= 0 {
-				return usage("--request-timeout %s: give a positive duration such as 5s", timeout)
-			}
 			if u, err := url.Parse(server); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && plan.IsLoopbackHost(u.Hostname()))) {
 				// The reply carries the account's key: never over plain HTTP
 				// beyond this machine.
@@ -74,11 +71,13 @@ account of "example.com".`,
 				}
 				token = strings.TrimSpace(string(b))
 			}
-			roots, err := loadRoots(caCerts)
+			// The resolvers are asked only when the server has no /lookup,
+			// but checked now.
+			r, err := plan.Reach{CACerts: caCerts, IPv4Only: ipv4, Resolvers: resolvers, RequestTimeout: timeout}.Open(!noCheck)
 			if err != nil {
-				return err
+				return flagError(err)
 			}
-			client := httpClient(roots, ipv4)
+			client := r.HTTPClient
 			for _, d := range domains {
 				if acmedns.Key(d) == "" {
 					return usage("--domain %q is empty", d)
@@ -100,7 +99,7 @@ account of "example.com".`,
 				return nil
 			}
 			check := delegation.AcmeDNSCheck{Client: client, Server: server, Resolvers: func() ([]resolver.Resolver, error) {
-				return buildResolvers(resolvers, roots, ipv4, timeout)
+				return r.Resolvers, nil
 			}}
 			missing := check.Unplaced(cmd.Context(), needs)
 			if len(missing) > 0 {

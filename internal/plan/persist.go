@@ -2,9 +2,7 @@ package plan
 
 import (
 	"context"
-	"crypto/x509"
 	"log/slog"
-	"net/http"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/issue"
@@ -17,9 +15,9 @@ import (
 // dns-persist-01 records of some names (persist.Run), for the CA at
 // Directory with the account stored in Path.
 type PersistOptions struct {
-	Directory  string
-	HTTPClient *http.Client
-	RootCAs    *x509.CertPool
+	// Reach is the CA and the resolvers (built for Run.Check and
+	// Run.Apply); Persist sets Run.Resolvers.
+	Reach Reach
 	// Path is the state directory holding the account.
 	Path string
 	// Email and AcceptTOS are used when no account is stored yet.
@@ -39,16 +37,22 @@ type PersistOptions struct {
 // Persist builds the provider, opens the account (created when none is
 // stored), logs which one through o.Run.Log, and runs persist.Run into
 // rep, which holds the account URL as soon as it is known. An unknown
-// provider is a *ProblemsError naming it (key "type"); one that refuses its
-// settings an error with exit code Usage.
+// provider is a *ProblemsError naming it (key "type"), and so is a bad
+// part of o.Reach (Reach.Open); a provider that refuses its settings is an
+// error with exit code Usage.
 func Persist(ctx context.Context, o PersistOptions, rep *persist.Report) error {
+	r, err := o.Reach.Open(o.Run.Check || o.Provider != "")
+	if err != nil {
+		return err
+	}
+	o.Run.Resolvers = r.Resolvers
 	if o.Provider != "" {
 		kind, ok := LookupProvider(o.Provider)
 		if !ok {
 			return &ProblemsError{Problems: []Problem{{Provider: o.Provider, Key: "type", Msg: "unknown provider"}}}
 		}
 		ref := ProviderRef{Name: o.Provider, Kind: o.Provider, FromEnv: true}
-		prov, err := kind.New(ref.Lookup(kind, nil), BuildEnv{Path: o.Path, RootCAs: o.RootCAs, HTTPClient: o.HTTPClient, Identifiers: o.Run.Identifiers, Logger: o.Logger})
+		prov, err := kind.New(ref.Lookup(kind, nil), BuildEnv{Path: o.Path, RootCAs: r.RootCAs, HTTPClient: r.HTTPClient, Identifiers: o.Run.Identifiers, Logger: o.Logger})
 		if err != nil {
 			return exitcode.With(exitcode.Usage, err)
 		}
@@ -61,7 +65,7 @@ func Persist(ctx context.Context, o PersistOptions, rep *persist.Report) error {
 	if err != nil {
 		return exitcode.With(exitcode.Usage, err)
 	}
-	is, err := issue.New(issue.Config{Directory: o.Directory, HTTPClient: o.HTTPClient, Store: st})
+	is, err := issue.New(issue.Config{Directory: r.Directory, HTTPClient: r.HTTPClient, Store: st})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/persist"
@@ -24,7 +25,7 @@ func TestPersistUsesTheStoredAccount(t *testing.T) {
 	path := t.TempDir()
 	var logs []string
 	opts := PersistOptions{
-		Directory: w.DirectoryURL, HTTPClient: w.HTTPClient(), RootCAs: w.RootPool(), Path: path, AcceptTOS: true,
+		Reach: Reach{Server: w.DirectoryURL, CACerts: []string{w.TLSRootFile}, RequestTimeout: time.Second}, Path: path, AcceptTOS: true,
 		Run: persist.RunOptions{Identifiers: ids, Source: persist.SourceDirectory, Log: func(l string) { logs = append(logs, l) }},
 	}
 	var first, second persist.Report
