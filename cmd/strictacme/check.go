@@ -2,9 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -57,7 +54,7 @@ the first failure. See docs/check.md.`,
 			if f.json {
 				_ = jsonout.Write(cmd.OutOrStdout(), out)
 			} else {
-				printChecks(cmd.OutOrStdout(), out)
+				out.WriteText(cmd.OutOrStdout())
 			}
 			if !out.OK {
 				return exitcode.With(out.ExitCode, fmt.Errorf("check: %d check(s) failed; issuance would fail (see the FAIL rows)", out.Failed()))
@@ -93,10 +90,7 @@ func checkTargets(cmd *cobra.Command, f *issueFlags, file string) ([]preflight.T
 		return nil, err
 	}
 	logOut = cmd.ErrOrStderr()
-	path := f.path
-	if !cmd.Flags().Changed("path") && cf.StatePath != "" {
-		path = cf.StatePath
-	}
+	path := cf.PathOr(f.path, cmd.Flags().Changed("path"))
 	built, err := cf.Build(nil, func(s *plan.Settings) {
 		s.AllowPort53 = s.AllowPort53 || f.allowPort53 // --allow-port53 adds to the file's
 	}, plan.BuildOptions{Path: path, Logger: providerLogger()})
@@ -108,23 +102,4 @@ func checkTargets(cmd *cobra.Command, f *issueFlags, file string) ([]preflight.T
 		out = append(out, preflight.TargetOf(b.Plan, path))
 	}
 	return out, nil
-}
-
-// printChecks writes one table per certificate and a summary line.
-func printChecks(w io.Writer, out *preflight.Summary) {
-	for i, rep := range out.Certificates {
-		if i > 0 {
-			fmt.Fprintln(w)
-		}
-		fmt.Fprintf(w, "certificate %q: %s\n", rep.Certificate, strings.Join(rep.Names, ", "))
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  CHECK\tSTATUS\tDETAIL")
-		for _, r := range rep.Rows {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", r.Check, r.Status, r.Detail)
-		}
-		_ = tw.Flush()
-	}
-	if out.OK {
-		fmt.Fprintln(w, "all checks passed: issuance should work from here")
-	}
 }

@@ -62,7 +62,7 @@ func (f *persistFlags) fromConfig(cmd *cobra.Command) error {
 	}
 	set("server", &f.server, d.Server)
 	set("email", &f.email, d.Email)
-	set("path", &f.path, cf.StatePath)
+	f.path = cf.PathOr(f.path, cmd.Flags().Changed("path"))
 	if !cmd.Flags().Changed("accept-tos") && d.AcceptTOS {
 		f.acceptTOS = true
 	}

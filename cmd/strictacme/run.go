@@ -31,9 +31,7 @@ its line number, and nothing is sent to any CA (exit 2).`,
 			if err != nil {
 				return err
 			}
-			if !cmd.Flags().Changed("path") && cf.StatePath != "" {
-				f.path = cf.StatePath
-			}
+			f.path = cf.PathOr(f.path, cmd.Flags().Changed("path"))
 			logOut = cmd.ErrOrStderr()
 			if err := f.fromConfig(cf, cmd.Flags().Changed("timeout")); err != nil {
 				return err

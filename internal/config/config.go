@@ -51,6 +51,16 @@ type Certificate struct {
 	keys  map[string]bool // keys set in the certificate's own table
 }
 
+// PathOr is the state directory of a command reading f: flag when the
+// user gave it (given), else the file's [defaults] path, else flag (the
+// command's default).
+func (f *File) PathOr(flag string, given bool) string {
+	if !given && f.StatePath != "" {
+		return f.StatePath
+	}
+	return flag
+}
+
 // PersistNames are the names of the certificates whose challenges list
 // dns-persist-01, in file order; when none does, the names of every
 // certificate. They are the names whose dns-persist-01 records the file

@@ -264,3 +264,18 @@ func TestKeyPastedAsNameOrPathIsNotEchoed(t *testing.T) {
 		})
 	}
 }
+
+// The state directory of a command reading a file is the flag when given,
+// else the file's [defaults] path, else the flag's default.
+func TestStatePathFlagThenFileThenDefault(t *testing.T) {
+	f := &File{StatePath: "/from/file"}
+	if got := f.PathOr("/flag", true); got != "/flag" {
+		t.Errorf("given flag: %s", got)
+	}
+	if got := f.PathOr("/default", false); got != "/from/file" {
+		t.Errorf("file path: %s", got)
+	}
+	if got := (&File{}).PathOr("/default", false); got != "/default" {
+		t.Errorf("no file path: %s", got)
+	}
+}

@@ -14,8 +14,11 @@ package preflight
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/propagation"
@@ -172,6 +175,27 @@ func (s *Summary) Failed() int {
 		n += r.Failed()
 	}
 	return n
+}
+
+// WriteText writes s as "strictacme check" prints it without --json: one
+// table per certificate (check, status, detail) and, when every check
+// passed, a closing line.
+func (s *Summary) WriteText(w io.Writer) {
+	for i, rep := range s.Certificates {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "certificate %q: %s\n", rep.Certificate, strings.Join(rep.Names, ", "))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  CHECK\tSTATUS\tDETAIL")
+		for _, r := range rep.Rows {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", r.Check, r.Status, r.Detail)
+		}
+		_ = tw.Flush()
+	}
+	if s.OK {
+		fmt.Fprintln(w, "all checks passed: issuance should work from here")
+	}
 }
 
 // Run checks t: CA directory, account, providers and zones, delegation,
