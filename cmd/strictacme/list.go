@@ -1,10 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"io"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -43,7 +39,7 @@ the last renewal attempt. Nothing is sent to the CA.`,
 			if asJSON {
 				return jsonout.Write(cmd.OutOrStdout(), listDoc{Certificates: entries})
 			}
-			printList(cmd.OutOrStdout(), entries)
+			renewal.WriteTable(cmd.OutOrStdout(), entries, plan.CAName)
 			return nil
 		},
 	}
@@ -64,46 +60,4 @@ func listCerts(path string, now time.Time) ([]renewal.Entry, error) {
 		return nil, exitcode.With(exitcode.Usage, err)
 	}
 	return renewal.List(st, now, sandbox.Skip)
-}
-
-func printList(w io.Writer, entries []renewal.Entry) {
-	if len(entries) == 0 {
-		fmt.Fprintln(w, "no certificates stored")
-		return
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tDOMAINS\tNOT AFTER\tDAYS LEFT\tRENEW AT\tARI WINDOW\tPROFILE\tCA\tLAST RESULT")
-	day := func(t time.Time) string {
-		if t.IsZero() {
-			return "-"
-		}
-		return t.UTC().Format("2006-01-02 15:04")
-	}
-	for _, e := range entries {
-		if e.Error != "" && e.NotAfter.IsZero() {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\terror: %s\n", e.Name, e.Error)
-			continue
-		}
-		last := e.LastResult
-		if last == "" {
-			last = "-"
-		} else if !e.LastAttempt.IsZero() {
-			last += " " + day(e.LastAttempt)
-		}
-		if e.NotIssued {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\tnext run (not issued yet)\t-\t-\t-\t%s\n", e.Name, last)
-			continue
-		}
-		window := "-"
-		if !e.ARIStart.IsZero() {
-			window = day(e.ARIStart) + " .. " + day(e.ARIEnd)
-		}
-		profile := e.Profile
-		if profile == "" {
-			profile = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%s (%s)\t%s\t%s\t%s\t%s\n", e.Name, strings.Join(e.Names, ","), day(e.NotAfter), e.DaysLeft,
-			day(e.NextRenewal), e.DecidedBy, window, profile, plan.CAName(e.CA), last)
-	}
-	_ = tw.Flush()
 }

@@ -1,7 +1,11 @@
 package renewal
 
 import (
+	"fmt"
+	"io"
 	"path/filepath"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/strictacme/strictacme/internal/store"
@@ -101,4 +105,49 @@ func List(st *store.Store, now time.Time, skip func(store.Metadata) (Decision, b
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// WriteTable writes entries as "strictacme list" prints them without
+// --json: one row per certificate, the CA named by caName (a directory
+// URL shortened for display).
+func WriteTable(w io.Writer, entries []Entry, caName func(directory string) string) {
+	if len(entries) == 0 {
+		fmt.Fprintln(w, "no certificates stored")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tDOMAINS\tNOT AFTER\tDAYS LEFT\tRENEW AT\tARI WINDOW\tPROFILE\tCA\tLAST RESULT")
+	day := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.UTC().Format("2006-01-02 15:04")
+	}
+	for _, e := range entries {
+		if e.Error != "" && e.NotAfter.IsZero() {
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\terror: %s\n", e.Name, e.Error)
+			continue
+		}
+		last := e.LastResult
+		if last == "" {
+			last = "-"
+		} else if !e.LastAttempt.IsZero() {
+			last += " " + day(e.LastAttempt)
+		}
+		if e.NotIssued {
+			fmt.Fprintf(tw, "%s\t-\t-\t-\tnext run (not issued yet)\t-\t-\t-\t%s\n", e.Name, last)
+			continue
+		}
+		window := "-"
+		if !e.ARIStart.IsZero() {
+			window = day(e.ARIStart) + " .. " + day(e.ARIEnd)
+		}
+		profile := e.Profile
+		if profile == "" {
+			profile = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%s (%s)\t%s\t%s\t%s\t%s\n", e.Name, strings.Join(e.Names, ","), day(e.NotAfter), e.DaysLeft,
+			day(e.NextRenewal), e.DecidedBy, window, profile, caName(e.CA), last)
+	}
+	_ = tw.Flush()
 }

@@ -111,3 +111,30 @@ func equalEntry(a, b Entry) bool {
 		a.NextRenewal.Equal(b.NextRenewal) && a.DecidedBy == b.DecidedBy && a.LastResult == b.LastResult &&
 		a.LastAttempt.Equal(b.LastAttempt) && a.LastError == b.LastError && a.RetryAfter.Equal(b.RetryAfter) && a.Error == b.Error
 }
+
+// The table of list: a stored certificate with its CA shortened, one not
+// issued yet, one whose files cannot be read.
+func TestListTableRowsForStoredUnissuedAndDamaged(t *testing.T) {
+	na := time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC)
+	entries := []Entry{
+		{Name: "web", Names: []string{"a.example.com", "b.example.com"}, NotAfter: na, DaysLeft: 40.5, NextRenewal: na.Add(-30 * 24 * time.Hour), DecidedBy: "ari", CA: "https://acme.example/dir"},
+		{Name: "new", NotIssued: true, LastResult: "failed"},
+		{Name: "bad", Error: "metadata damaged"},
+	}
+	var b strings.Builder
+	WriteTable(&b, entries, func(string) string { return "example-ca" })
+	out := b.String()
+	for _, want := range []string{
+		"NAME", "web  ", "a.example.com,b.example.com", "2027-03-01 12:00", "40.5", "2027-01-30 12:00 (ari)", "example-ca",
+		"next run (not issued yet)", "error: metadata damaged",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	b.Reset()
+	WriteTable(&b, nil, nil)
+	if b.String() != "no certificates stored\n" {
+		t.Errorf("empty: %q", b.String())
+	}
+}
