@@ -49,22 +49,12 @@ account of --path exits 9.`,
 			} else {
 				return usage("give the .lego directory: strictacme import lego PATH")
 			}
-			if dns != "" {
-				if _, ok := plan.LookupProvider(dns); !ok {
-					return usage("--dns %q: use one of %s", dns, strings.Join(plan.ProviderNames(), ", "))
-				}
-			}
-			if propagation != "" {
-				if _, ok := plan.LookupStrategy(propagation); !ok {
-					return usage("--propagation %q: use one of %s", propagation, strings.Join(plan.StrategyNames(), ", "))
-				}
-			}
 			p, err := migrate.Read(tool, src, migrate.Options{Server: server, Account: account, DNS: dns, Propagation: propagation, CACerts: caCerts, Now: now()})
 			if err != nil {
-				return err
+				return flagError(err)
 			}
 			out := cmd.OutOrStdout()
-			printMapping(out, p, dryRun)
+			p.WriteMapping(out, dryRun)
 			if dryRun {
 				return nil
 			}
@@ -96,18 +86,6 @@ account of --path exits 9.`,
 	fl.StringVar(&propagation, "propagation", "", "how to know the CA can see the records: "+strings.Join(plan.StrategyNames(), ", "))
 	fl.StringArrayVar(&caCerts, "ca-cert", nil, "PEM file of extra trust roots for the CA and DoH servers, stored with every imported certificate (repeatable)")
 	return withEnv(cmd)
-}
-
-// printMapping prints what an import adopts, one line each.
-func printMapping(w io.Writer, p *migrate.Plan, dryRun bool) {
-	verb := "importing"
-	if dryRun {
-		verb = "would import (--dry-run, nothing written)"
-	}
-	fmt.Fprintf(w, "%s %s from %s:\n", verb, p.Layout, p.Path)
-	for _, l := range p.Mapping() {
-		fmt.Fprintln(w, "  "+l)
-	}
 }
 
 // foreignTree reports whether path (list's, renew's or run's --path) is

@@ -19,6 +19,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -103,8 +104,20 @@ type Plan struct {
 }
 
 // Read reads the state of tool at path into a plan; nothing is written.
-// Errors say which file is wrong and carry exitcode.Usage.
+// An unknown o.DNS or o.Propagation is a *plan.ProblemsError under its
+// settings key; other errors say which file is wrong and carry
+// exitcode.Usage.
 func Read(tool, path string, o Options) (*Plan, error) {
+	var ps []plan.Problem
+	if _, ok := plan.LookupProvider(o.DNS); o.DNS != "" && !ok {
+		ps = append(ps, plan.Problem{Provider: o.DNS, Key: "type", Msg: "unknown provider"})
+	}
+	if _, ok := plan.LookupStrategy(o.Propagation); o.Propagation != "" && !ok {
+		ps = append(ps, plan.Problem{Key: "propagation", Msg: fmt.Sprintf("unknown strategy %q; use one of %s", o.Propagation, strings.Join(plan.StrategyNames(), ", "))})
+	}
+	if len(ps) > 0 {
+		return nil, &plan.ProblemsError{Problems: ps}
+	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
@@ -147,6 +160,19 @@ func (p *Plan) Mapping() []string {
 		out = append(out, line)
 	}
 	return out
+}
+
+// WriteMapping writes what an import adopts: a heading naming the source,
+// then the Mapping lines; dryRun says nothing is written.
+func (p *Plan) WriteMapping(w io.Writer, dryRun bool) {
+	verb := "importing"
+	if dryRun {
+		verb = "would import (--dry-run, nothing written)"
+	}
+	fmt.Fprintf(w, "%s %s from %s:\n", verb, p.Layout, p.Path)
+	for _, l := range p.Mapping() {
+		fmt.Fprintln(w, "  "+l)
+	}
 }
 
 // Apply stores p in st. It first checks everything (no stored certificate
