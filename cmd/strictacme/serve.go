@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -72,7 +70,7 @@ internal/challengeserver/README.md for every key.`,
 			}
 			srv, err := challengeserver.New(cmd.Context(), cfg, opts)
 			if err != nil {
-				return listenError(err)
+				return err
 			}
 			return srv.Run(cmd.Context())
 		},
@@ -100,27 +98,4 @@ func importAcmeDNS(cmd *cobra.Command, cfg *challengeserver.Config, source strin
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "imported %d accounts (%d already present) and %d live TXT values\n", res.Accounts, res.Skipped, res.Values)
 	return nil
-}
-
-// listenError says which configured address could not be bound and why,
-// with the exit code of the cause: Busy when another process holds it,
-// Usage when binding it needs privileges; other errors are left as they
-// are.
-func listenError(err error) error {
-	var le *challengeserver.ListenError
-	if !errors.As(err, &le) {
-		return err
-	}
-	addr := "the address"
-	var op *net.OpError
-	if errors.As(le.Err, &op) && op.Addr != nil {
-		addr = op.Addr.String()
-	}
-	switch {
-	case errors.Is(le.Err, syscall.EADDRINUSE):
-		return exitcode.With(exitcode.Busy, fmt.Errorf("%s: %s is in use by another process (another serve, or a server already on that port); stop it or choose another address", le.Key, addr))
-	case errors.Is(le.Err, syscall.EACCES):
-		return exitcode.With(exitcode.Usage, fmt.Errorf("%s: %s: permission denied; a port below 1024 needs root or CAP_NET_BIND_SERVICE, or choose another address", le.Key, addr))
-	}
-	return err
 }

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -36,6 +37,7 @@ import (
 	"github.com/strictacme/strictacme/internal/challengeserver/dnsserver"
 	"github.com/strictacme/strictacme/internal/challengeserver/store"
 	"github.com/strictacme/strictacme/internal/challengeserver/view"
+	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/fileperm"
 )
 
@@ -195,7 +197,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Server, err error) 
 	}
 	s.DNS, err = dnsserver.Listen(g.Listen, dh)
 	if err != nil {
-		return nil, &ListenError{Key: "general.listen", Err: err}
+		return nil, listenFailed("general.listen", err)
 	}
 
 	ac := cfg.API
@@ -284,7 +286,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Server, err error) 
 	for _, addr := range ac.Listen {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			return nil, &ListenError{Key: "api.listen", Err: err}
+			return nil, listenFailed("api.listen", err)
 		}
 		if tlsCfg != nil {
 			ln = tls.NewListener(ln, tlsCfg)
@@ -612,5 +614,34 @@ type ListenError struct {
 	Err error
 }
 
-func (e *ListenError) Error() string { return e.Key + ": " + e.Err.Error() }
+// Error says which address could not be bound and, for an address in
+// use or a port that needs privileges, what to do.
+func (e *ListenError) Error() string {
+	addr := "the address"
+	var op *net.OpError
+	if errors.As(e.Err, &op) && op.Addr != nil {
+		addr = op.Addr.String()
+	}
+	switch {
+	case errors.Is(e.Err, syscall.EADDRINUSE):
+		return fmt.Sprintf("%s: %s is in use by another process (another serve, or a server already on that port); stop it or choose another address", e.Key, addr)
+	case errors.Is(e.Err, syscall.EACCES):
+		return fmt.Sprintf("%s: %s: permission denied; a port below 1024 needs root or CAP_NET_BIND_SERVICE, or choose another address", e.Key, addr)
+	}
+	return e.Key + ": " + e.Err.Error()
+}
+
+// listenFailed is the ListenError of key with the exit code of its cause:
+// Busy when another process holds the address, Usage when binding it
+// needs privileges.
+func listenFailed(key string, err error) error {
+	le := &ListenError{Key: key, Err: err}
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return exitcode.With(exitcode.Busy, le)
+	case errors.Is(err, syscall.EACCES):
+		return exitcode.With(exitcode.Usage, le)
+	}
+	return le
+}
 func (e *ListenError) Unwrap() error { return e.Err }
