@@ -69,3 +69,28 @@ func TestBadVariableValueNamesTheVariable(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// A provider setting's flag given on the command line stands for its
+// variable (a secret's flag for the _FILE variable) and wins over the
+// environment; settings without a flag come from the environment.
+func TestProviderFlagWinsOverItsVariable(t *testing.T) {
+	fs := pflag.NewFlagSet("issue", pflag.ContinueOnError)
+	values := map[string]*string{}
+	RegisterProviderFlags(fs, values)
+	if err := fs.Parse([]string{"--namecheap-api-user", "flag-user"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("NAMECHEAP_API_USER", "env-user")
+	t.Setenv("NAMECHEAP_CLIENT_IP", "192.0.2.1")
+	given := ProviderFlagsGiven(fs, values)
+	if len(given) != 1 || given["NAMECHEAP_API_USER"] != "flag-user" {
+		t.Fatalf("given %v", given)
+	}
+	lookup := ProviderLookup(given)
+	if v, _ := lookup("NAMECHEAP_API_USER"); v != "flag-user" {
+		t.Errorf("api user %q, want the flag's", v)
+	}
+	if v, _ := lookup("NAMECHEAP_CLIENT_IP"); v != "192.0.2.1" {
+		t.Errorf("client ip %q, want the environment's", v)
+	}
+}
