@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strictacme/strictacme/internal/cliflag"
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/jsonout"
 	"github.com/strictacme/strictacme/internal/names"
@@ -41,36 +42,22 @@ type persistFlags struct {
 	config       string
 }
 
-// fromConfig fills the names of the config's certificates (those whose
-// challenges list dns-persist-01, or every one when none does) and, unless
-// given as flags, the CA, account, state directory and resolvers.
+// fromConfig fills the flags not given from the config file: the names
+// of its certificates that list dns-persist-01 (every one when none
+// does), and from its [defaults] the CA, account, state directory and
+// resolvers.
 func (f *persistFlags) fromConfig(cmd *cobra.Command) error {
 	cf, err := loadConfig(f.config)
 	if err != nil {
 		return err
 	}
-	if !cmd.Flags().Changed("domain") {
-		f.domains = cf.PersistNames()
-	}
-	// [defaults] are in every certificate's settings; the first one's
-	// account and CA are the file's.
+	// [defaults] are in every certificate's settings.
 	d := cf.Certificates[0].Settings
-	set := func(flag string, dst *string, v string) {
-		if !cmd.Flags().Changed(flag) && v != "" {
-			*dst = v
+	for flag, v := range map[string]any{"domain": cf.PersistNames(), "server": d.Server, "email": d.Email, "path": cf.StatePath,
+		"accept-tos": d.AcceptTOS, "ca-cert": d.CACerts, "resolver": d.Resolvers} {
+		if err := cliflag.Default(cmd.Flags(), flag, v); err != nil {
+			return err
 		}
-	}
-	set("server", &f.server, d.Server)
-	set("email", &f.email, d.Email)
-	f.path = cf.PathOr(f.path, cmd.Flags().Changed("path"))
-	if !cmd.Flags().Changed("accept-tos") && d.AcceptTOS {
-		f.acceptTOS = true
-	}
-	if !cmd.Flags().Changed("ca-cert") && len(d.CACerts) > 0 {
-		f.caCerts = d.CACerts
-	}
-	if !cmd.Flags().Changed("resolver") && len(d.Resolvers) > 0 {
-		f.resolvers = d.Resolvers
 	}
 	return nil
 }

@@ -94,3 +94,28 @@ func TestProviderFlagWinsOverItsVariable(t *testing.T) {
 		t.Errorf("client ip %q, want the environment's", v)
 	}
 }
+
+// A config value fills a flag the user did not give; a given flag and an
+// empty value leave it alone.
+func TestConfigDefaultsFillOnlyFlagsNotGiven(t *testing.T) {
+	fs := pflag.NewFlagSet("persist", pflag.ContinueOnError)
+	server := fs.String("server", "letsencrypt", "")
+	email := fs.String("email", "", "")
+	tos := fs.Bool("accept-tos", false, "")
+	roots := fs.StringArray("ca-cert", nil, "")
+	path := fs.String("path", "/default", "")
+	if err := fs.Parse([]string{"--server", "zerossl"}); err != nil {
+		t.Fatal(err)
+	}
+	for flag, v := range map[string]any{"server": "from-file", "email": "ops@example.com", "accept-tos": true, "ca-cert": []string{"a.pem", "b.pem"}, "path": ""} {
+		if err := Default(fs, flag, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if *server != "zerossl" || *email != "ops@example.com" || !*tos || len(*roots) != 2 || *path != "/default" {
+		t.Errorf("server %q email %q tos %v roots %v path %q", *server, *email, *tos, *roots, *path)
+	}
+	if fs.Lookup("email").Changed {
+		t.Error("a config value counts as given")
+	}
+}

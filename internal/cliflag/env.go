@@ -194,3 +194,36 @@ func ValueHint(typ string, err error) string {
 	}
 	return err.Error()
 }
+
+// Default sets flag of fs to v, a value from a config file (string, bool
+// or []string), unless the flag was given or v is empty: the command line
+// and the environment win over the file, the file over the flag's
+// default. The flag still counts as not given.
+func Default(fs *pflag.FlagSet, flag string, v any) error {
+	f := fs.Lookup(flag)
+	if f == nil || f.Changed {
+		return nil
+	}
+	var err error
+	switch v := v.(type) {
+	case string:
+		if v != "" {
+			err = f.Value.Set(v)
+		}
+	case bool:
+		if v {
+			err = f.Value.Set("true")
+		}
+	case []string:
+		if len(v) > 0 {
+			if sv, ok := f.Value.(pflag.SliceValue); ok {
+				err = sv.Replace(v)
+			} else {
+				err = fmt.Errorf("--%s takes one value", flag)
+			}
+		}
+	default:
+		err = fmt.Errorf("--%s: no config value of type %T", flag, v)
+	}
+	return err
+}
