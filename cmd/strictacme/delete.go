@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -80,18 +77,12 @@ func runDelete(ctx context.Context, f deleteFlags, name string, code int, logf f
 // warnConfig says so when the configuration file still lists name: the
 // next run would issue it again.
 func (f deleteFlags) warnConfig(explicit bool, name string, logf func(string)) {
-	if _, err := os.Stat(f.config); !explicit && errors.Is(err, fs.ErrNotExist) {
-		return
-	}
-	file, err := config.Load(f.config, config.Options{})
+	lines, err := config.Lists(f.config, name, explicit)
 	if err != nil {
 		first, _, _ := strings.Cut(err.Error(), "\n")
 		logf(fmt.Sprintf("warning: could not check %s for %s: %s", f.config, name, first))
-		return
 	}
-	for _, c := range file.Certificates {
-		if c.Name == name {
-			logf(fmt.Sprintf("warning: %s:%d still lists %s; strictacme run --config %s issues it again: remove its [[certificate]] table", f.config, c.Line, name, f.config))
-		}
+	for _, l := range lines {
+		logf(fmt.Sprintf("warning: %s:%d still lists %s; strictacme run --config %s issues it again: remove its [[certificate]] table", f.config, l, name, f.config))
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/config"
-	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/plan"
 )
 
@@ -47,16 +46,7 @@ its line number, and nothing is sent to any CA (exit 2).`,
 }
 
 // loadConfig reads and checks the file; problems exit 2.
-func loadConfig(file string) (*config.File, error) {
-	f, err := config.Load(file, config.Options{})
-	if err != nil {
-		return nil, exitcode.With(exitcode.Usage, err)
-	}
-	if len(f.Certificates) == 0 {
-		return nil, usage("%s: no [[certificate]] table; add one (see docs/config.md)", file)
-	}
-	return f, nil
-}
+var loadConfig = config.LoadCertificates
 
 // fromConfig makes the run the file's (config.File.Configure): its
 // certificates with their settings, each built once now so that every

@@ -14,6 +14,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/tomlpos"
 )
@@ -49,6 +51,41 @@ type Certificate struct {
 
 	index int
 	keys  map[string]bool // keys set in the certificate's own table
+}
+
+// Lists returns the line of every [[certificate]] table of the file at
+// path named name: delete warns that run would issue it again. A file
+// that does not exist lists nothing unless mustExist; one that cannot be
+// read is an error.
+func Lists(path, name string, mustExist bool) ([]int, error) {
+	if _, err := os.Stat(path); !mustExist && errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	f, err := Load(path, Options{})
+	if err != nil {
+		return nil, err
+	}
+	var lines []int
+	for _, c := range f.Certificates {
+		if c.Name == name {
+			lines = append(lines, c.Line)
+		}
+	}
+	return lines, nil
+}
+
+// LoadCertificates is Load for the commands that act on the file's
+// certificates: a file without any is an error too. Every error carries
+// exitcode.Usage.
+func LoadCertificates(path string) (*File, error) {
+	f, err := Load(path, Options{})
+	if err != nil {
+		return nil, exitcode.With(exitcode.Usage, err)
+	}
+	if len(f.Certificates) == 0 {
+		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("%s: no [[certificate]] table; add one (see docs/config.md)", path))
+	}
+	return f, nil
 }
 
 // PathOr is the state directory of a command reading f: flag when the

@@ -279,3 +279,27 @@ func TestStatePathFlagThenFileThenDefault(t *testing.T) {
 		t.Errorf("no file path: %s", got)
 	}
 }
+
+// delete's question: which tables of a file name a certificate. A file
+// that does not exist lists nothing unless it was asked for by name.
+func TestListsFindsTheTablesOfACertificate(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "strictacme.toml")
+	body := "[providers.x]\ntype = \"exec\"\nprogram = \"/bin/true\"\n\n[[certificate]]\nname = \"web\"\nnames = [\"a.example.com\"]\nprovider = \"x\"\n"
+	if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if lines, err := Lists(f, "web", false); err != nil || len(lines) != 1 || lines[0] != 5 {
+		t.Errorf("web: %v, %v; want line 5", lines, err)
+	}
+	if lines, err := Lists(f, "other", false); err != nil || len(lines) != 0 {
+		t.Errorf("other: %v, %v", lines, err)
+	}
+	missing := filepath.Join(dir, "missing.toml")
+	if lines, err := Lists(missing, "web", false); err != nil || lines != nil {
+		t.Errorf("missing file not asked for: %v, %v", lines, err)
+	}
+	if _, err := Lists(missing, "web", true); err == nil {
+		t.Error("missing file asked for: no error")
+	}
+}
