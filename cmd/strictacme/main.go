@@ -183,11 +183,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logError(err)
 	if out.n == 0 && wantsJSON(args) {
 		// A CI job piping --json into jq still gets one object.
-		_ = jsonout.Write(rout, struct {
-			OK       bool   `json:"ok"`
-			ExitCode int    `json:"exit_code"`
-			Error    string `json:"error"`
-		}{false, code, err.Error()})
+		_ = jsonout.WriteFailure(rout, code, err)
 	}
 	return code
 }

@@ -55,6 +55,20 @@ func Write(w io.Writer, v any) error {
 
 var marshaler = reflect.TypeFor[json.Marshaler]()
 
+// Failure is the document of a command that failed before it wrote its
+// own: ok false, the exit code and the error's text, so that a script
+// reading --json still gets one object.
+type Failure struct {
+	OK       bool   `json:"ok"`
+	ExitCode int    `json:"exit_code"`
+	Error    string `json:"error"`
+}
+
+// WriteFailure writes the Failure document of err with exit code code.
+func WriteFailure(w io.Writer, code int, err error) error {
+	return Write(w, Failure{OK: false, ExitCode: code, Error: err.Error()})
+}
+
 // fill returns a copy of v in which every nil slice is empty and every
 // nil map is empty, so encoding/json writes [] and {} for them. Values
 // that encode themselves (json.Marshaler) are left as they are.

@@ -3,6 +3,7 @@ package jsonout
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -80,5 +81,21 @@ func TestWriteEmptyObject(t *testing.T) {
 	}
 	if got := strings.Join(strings.Fields(buf.String()), ""); got != `{"schema_version":1}` {
 		t.Errorf("got %s", got)
+	}
+}
+
+// A command that failed before writing its document still gives a script
+// one object: ok false, the exit code and the error.
+func TestFailureIsOneObjectWithTheExitCode(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteFailure(&b, 2, errors.New("--server: bad")); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc["ok"] != false || doc["exit_code"] != float64(2) || doc["error"] != "--server: bad" || doc["schema_version"] != float64(SchemaVersion) {
+		t.Errorf("got %v", doc)
 	}
 }
