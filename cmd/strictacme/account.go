@@ -89,10 +89,7 @@ func runAccount(ctx context.Context, f *accountFlags, stdout, stderr io.Writer) 
 	if f.json {
 		return jsonout.Write(stdout, view)
 	}
-	fmt.Fprintf(stdout, "account  %s\nCA       %s\nstatus   %s\ncontact  %s\n", view.URL, view.Directory, view.Status, strings.Join(view.Contact, ", "))
-	if view.Created != "" {
-		fmt.Fprintf(stdout, "created  %s\n", view.Created)
-	}
+	view.WriteText(stdout)
 	if len(view.Changed) > 0 {
 		fmt.Fprintf(stderr, "changed: %s\n", strings.Join(view.Changed, ", "))
 	}

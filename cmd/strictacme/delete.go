@@ -71,7 +71,7 @@ func runDelete(ctx context.Context, f deleteFlags, name string, code int, logf f
 		r := revocation(code, f.reason, f.caCerts, logf)
 		d.Revoke = &r
 	}
-	return d.Locked(ctx, st, name)
+	return flagError(d.Locked(ctx, st, name))
 }
 
 // warnConfig says so when the configuration file still lists name: the

@@ -51,11 +51,7 @@ func runRevoke(ctx context.Context, path, name string, code int, reason string, 
 		return err
 	}
 	defer unlock()
-	c, err := st.LoadCertificate(name)
-	if err != nil {
-		return usage("%s: %v in %s", name, err, path)
-	}
-	return revocation(code, reason, caCerts, logf).Locked(ctx, st, c)
+	return flagError(revocation(code, reason, caCerts, logf).Named(ctx, st, name))
 }
 
 // revocation is job.Revocation with the sandbox's certificates refused:

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -63,6 +64,16 @@ func (s AccountState) View(directory string) AccountView {
 		v.Contact = []string{}
 	}
 	return v
+}
+
+// WriteText writes v as "strictacme account" prints it without --json:
+// one "field value" line each for the URL, CA, status, contact and, when
+// known, creation time.
+func (v AccountView) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "account  %s\nCA       %s\nstatus   %s\ncontact  %s\n", v.URL, v.Directory, v.Status, strings.Join(v.Contact, ", "))
+	if v.Created != "" {
+		fmt.Fprintf(w, "created  %s\n", v.Created)
+	}
 }
 
 // Operations of ManageAccount, as errors name them.

@@ -34,7 +34,8 @@ type Revocation struct {
 
 // Locked revokes c, whose store st the caller holds locked, and marks it
 // revoked in its renewal state so the next renew replaces it. Errors carry
-// their exit code (exitcode.Usage for bad trust roots).
+// their exit code; trust roots that cannot be read are a
+// *plan.ProblemsError (key ca_certs).
 func (r Revocation) Locked(ctx context.Context, st *store.Store, c *store.Certificate) error {
 	if r.Refuse != nil {
 		if err := r.Refuse(c); err != nil {
@@ -43,7 +44,7 @@ func (r Revocation) Locked(ctx context.Context, st *store.Store, c *store.Certif
 	}
 	client, err := plan.ClientFor(c.Meta, r.CACerts)
 	if err != nil {
-		return exitcode.With(exitcode.Usage, fmt.Errorf("--ca-cert %v", err))
+		return &plan.ProblemsError{Problems: []plan.Problem{{Key: "ca_certs", Msg: err.Error()}}}
 	}
 	byCertKey, err := issue.Revoke(ctx, client, st, c, r.Code)
 	if byCertKey {
@@ -61,6 +62,16 @@ func (r Revocation) Locked(ctx context.Context, st *store.Store, c *store.Certif
 	}
 	r.Log(fmt.Sprintf("revoked %s (serial %s, reason %s) at %s; the next renew replaces it", c.Name, c.Meta.Serial, r.Reason, time.Now().UTC().Format(time.RFC3339)))
 	return nil
+}
+
+// Named is Locked for the stored certificate name; one not stored is a
+// usage error naming the state directory.
+func (r Revocation) Named(ctx context.Context, st *store.Store, name string) error {
+	c, err := st.LoadCertificate(name)
+	if err != nil {
+		return exitcode.With(exitcode.Usage, fmt.Errorf("%s: %v in %s", name, err, st.Root))
+	}
+	return r.Locked(ctx, st, c)
 }
 
 // Deletion stops managing a stored certificate: optionally revoked first,
