@@ -30,7 +30,7 @@ the public DNS says without sending anything to port 53.`,
   strictacme query --resolver tls://1.1.1.1 example.com CAA`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkQueryName(args[0]); err != nil {
+			if err := challengeserver.CheckQueryName(args[0]); err != nil {
 				return usage("NAME %v", err)
 			}
 			qtype := dns.TypeTXT
@@ -72,16 +72,4 @@ the public DNS says without sending anything to port 53.`,
 	cmd.Flags().BoolVar(&ipv4, "ipv4-only", false, "use IPv4 only")
 	cmd.Flags().DurationVar(&timeout, "request-timeout", 5*time.Second, "timeout of one question")
 	return withEnv(cmd)
-}
-
-// checkQueryName accepts "." (the root), a DNS name (underscores allowed,
-// for _acme-challenge names) and one leading "*" label.
-func checkQueryName(name string) error {
-	if name == "." {
-		return nil
-	}
-	if rest, ok := strings.CutPrefix(name, "*."); ok && rest != "" && rest != "." {
-		name = rest
-	}
-	return challengeserver.CheckName(name)
 }

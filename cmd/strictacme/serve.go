@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/challengeserver"
 	"github.com/strictacme/strictacme/internal/challengeserver/acmeobtain"
-	"github.com/strictacme/strictacme/internal/challengeserver/store"
 	"github.com/strictacme/strictacme/internal/exitcode"
 )
 
@@ -83,16 +81,10 @@ internal/challengeserver/README.md for every key.`,
 }
 
 func importAcmeDNS(cmd *cobra.Command, cfg *challengeserver.Config, source string) error {
-	engine, conn, ok := strings.Cut(source, ":")
-	if !ok || conn == "" {
-		return usage("--import-acmedns %q: want ENGINE:CONNECTION, e.g. sqlite3:/var/lib/acme-dns/acme-dns.db", source)
+	res, err := cfg.ImportAcmeDNS(cmd.Context(), source, time.Now())
+	if errors.Is(err, challengeserver.ErrImportSource) {
+		return usage("--import-acmedns %v", err)
 	}
-	dst, err := store.Open(cmd.Context(), cfg.Database.Engine, cfg.Database.Connection)
-	if err != nil {
-		return err
-	}
-	defer dst.Close()
-	res, err := store.ImportAcmeDNS(cmd.Context(), dst, engine, conn, time.Now(), cfg.TXT.Lifetime.Duration)
 	if err != nil {
 		return err
 	}

@@ -688,6 +688,19 @@ func checkHostPort(addr string) error {
 	return nil
 }
 
+// CheckQueryName validates the name of a DNS question as given on the
+// command line: "." (the root), a name CheckName accepts, or one with a
+// leading "*" label.
+func CheckQueryName(name string) error {
+	if name == "." {
+		return nil
+	}
+	if rest, ok := strings.CutPrefix(name, "*."); ok && rest != "" && rest != "." {
+		name = rest
+	}
+	return CheckName(name)
+}
+
 // CheckName validates a DNS name as written in configs and on the command
 // line: letters, digits, hyphens and underscores (for _acme-challenge
 // names), labels of 1–63 characters, at most 253 characters in all; one

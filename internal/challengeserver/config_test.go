@@ -298,3 +298,13 @@ x = 1
 		t.Error("the wrongly typed domain is also reported missing")
 	}
 }
+
+// A question's name may be the root or start with a "*" label; otherwise
+// it is a name as configs write it.
+func TestQueryNameRootWildcardAndBadLabels(t *testing.T) {
+	for name, ok := range map[string]bool{".": true, "*.example.org": true, "_acme-challenge.example.org": true, "*.": false, "*": false, "exa mple.org": false, "a..b": false} {
+		if err := CheckQueryName(name); (err == nil) != ok {
+			t.Errorf("CheckQueryName(%q) = %v, want ok %v", name, err, ok)
+		}
+	}
+}
