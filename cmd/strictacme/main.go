@@ -66,13 +66,13 @@ Every flag can also be set by the environment variable shown in its help.`,
 		root.AddCommand(f())
 	}
 	root.SetHelpCommand(newHelpCmd())
-	logOpts = logFlags{}
-	logOpts.register(root)
+	logOpts = logout.Options{}
+	registerLogFlags(root, &logOpts)
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
 		if err := configureLog(c, &logOpts, logDest); err != nil {
 			return err
 		}
-		if logOpts.quiet && !jsonAsked(c) && !answersOnStdout[c.Name()] {
+		if logOpts.Quiet && !jsonAsked(c) && !answersOnStdout[c.Name()] {
 			c.Root().SetOut(io.Discard) // errors only: no summary either
 		}
 		return nil

@@ -43,6 +43,41 @@ func New(w io.Writer, level slog.Level, format string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("%q: give text or json", format)
 }
 
+// Options are the log as asked for: Quiet (errors only, whatever Level
+// says), Level (ParseLevel) and Format ("text" or "json").
+type Options struct {
+	Quiet         bool
+	Level, Format string
+}
+
+// OptionError is a bad value of Options: Key is "level" or "format".
+type OptionError struct {
+	Key string
+	Err error
+}
+
+func (e *OptionError) Error() string { return e.Key + ": " + e.Err.Error() }
+func (e *OptionError) Unwrap() error { return e.Err }
+
+// Logger returns the logger o asks for, writing to w. A bad Format is an
+// *OptionError and no logger. A bad Level is an *OptionError too, but
+// comes with a logger at info in the format asked for, so that the
+// refusal itself is written as asked.
+func (o Options) Logger(w io.Writer) (*slog.Logger, error) {
+	level, levelErr := slog.LevelError, error(nil)
+	if !o.Quiet {
+		var err error
+		if level, err = ParseLevel(o.Level); err != nil {
+			level, levelErr = slog.LevelInfo, &OptionError{Key: "level", Err: err}
+		}
+	}
+	l, err := New(w, level, o.Format)
+	if err != nil {
+		return nil, &OptionError{Key: "format", Err: err}
+	}
+	return l, levelErr
+}
+
 // LevelOf is the level of a line a command wrote: warn for a warning
 // ("warning: …", "NAME: warning: …"), else info.
 func LevelOf(line string) slog.Level {

@@ -2,7 +2,9 @@ package logout
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -78,5 +80,28 @@ func TestLogLevelInUpperCaseIsAccepted(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("ParseLevel(%q) = %v, %v; want %v", in, got, err, want)
 		}
+	}
+}
+
+// Quiet wins over the level; a bad level still gives a logger in the
+// format asked (to write the refusal), a bad format none; each error
+// names its option.
+func TestOptionsLoggerQuietBadLevelBadFormat(t *testing.T) {
+	var b bytes.Buffer
+	l, err := Options{Quiet: true, Level: "debug", Format: "text"}.Logger(&b)
+	if err != nil || l.Enabled(context.Background(), slog.LevelWarn) || !l.Enabled(context.Background(), slog.LevelError) {
+		t.Errorf("quiet: %v", err)
+	}
+	l, err = Options{Level: "loud", Format: "json"}.Logger(&b)
+	var oe *OptionError
+	if !errors.As(err, &oe) || oe.Key != "level" || l == nil {
+		t.Fatalf("bad level: %v, %v", l, err)
+	}
+	l.Error("refused")
+	if !strings.HasPrefix(b.String(), "{") {
+		t.Errorf("the refusal is not in the format asked: %q", b.String())
+	}
+	if l, err := (Options{Level: "info", Format: "xml"}).Logger(&b); !errors.As(err, &oe) || oe.Key != "format" || l != nil {
+		t.Errorf("bad format: %v, %v", l, err)
 	}
 }
