@@ -24,9 +24,9 @@ import (
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/jsonout"
 	"github.com/strictacme/strictacme/internal/logout"
+	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/redact"
 	buildversion "github.com/strictacme/strictacme/internal/version"
-	"github.com/strictacme/strictacme/provider/namecheap"
 )
 
 // version, when set at link time with -ldflags "-X main.version=v1.2.3" (as
@@ -134,11 +134,12 @@ func run(args []string) int {
 }
 
 // secretEnv names the environment variables that hold credentials
-// strictacme may be given; their values are redacted from everything it
-// prints or stores even before (or without) a command reading them.
-// Credentials read from files or named by the config are registered where
-// they are read.
-var secretEnv = []string{namecheap.EnvAPIKey, envName("eab-hmac-key")}
+// strictacme may be given: every provider secret the registry marks, and
+// the EAB key. Their values are redacted from everything it prints or
+// stores even before (or without) a command reading them. Credentials
+// read from files or named by the config are registered where they are
+// read.
+var secretEnv = append(plan.SecretEnv(), envName("eab-hmac-key"))
 
 // execute runs the command line args with stdout and stderr, every known
 // secret redacted from both (internal/redact), and returns the exit code.

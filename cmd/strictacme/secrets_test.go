@@ -11,6 +11,7 @@ import (
 	"github.com/strictacme/strictacme/internal/redact"
 	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/testworld"
+	"github.com/strictacme/strictacme/provider/cloudflare"
 )
 
 // TestHookAndDNSScriptEchoingSecretsLeakNothing: a deploy hook that prints
@@ -100,5 +101,20 @@ func TestHookAndDNSScriptEchoingSecretsLeakNothing(t *testing.T) {
 	}
 	for _, secret := range []string{ncKey, eabKey} {
 		assertNothingHolds(t, secret, out1+out2, err1+err2, state)
+	}
+}
+
+// A provider secret in the environment is redacted from what any command
+// prints, even one that never builds that provider: the secret variables
+// come from the provider registry, not a list of their own.
+func TestEverySecretVariableIsRedactedBeforeAnyProviderReadsIt(t *testing.T) {
+	const secret = "s3cr3t-Tok3n-Value-9q"
+	t.Setenv(cloudflare.EnvDNSToken, secret)
+	_, stdout, stderr := runCLI(t, "issue", "--path", t.TempDir(), "--server", secret, "-d", "a.example.com", "--dns", "exec")
+	if strings.Contains(stdout+stderr, secret) {
+		t.Fatalf("secret printed:\n%s\n%s", stdout, stderr)
+	}
+	if !strings.Contains(stderr, "--server") {
+		t.Fatalf("no --server refusal:\n%s", stderr)
 	}
 }

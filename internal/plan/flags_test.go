@@ -2,6 +2,7 @@ package plan
 
 import (
 	"maps"
+	"slices"
 	"testing"
 )
 
@@ -48,5 +49,25 @@ func TestFlagEnvOfSecretIsTheFileVariable(t *testing.T) {
 		if got := tt.key.FlagEnv(); got != tt.want {
 			t.Errorf("%+v: %q, want %q", tt.key, got, tt.want)
 		}
+	}
+}
+
+// Every provider secret's variable is among those redacted before any
+// provider reads them, derived from the registry (the Namecheap API key
+// and the Cloudflare token among them); no plain setting is.
+func TestSecretVariablesComeFromTheRegistry(t *testing.T) {
+	got := SecretEnv()
+	for _, k := range ProviderKinds() {
+		for _, key := range k.Keys {
+			if key.Env == "" {
+				continue
+			}
+			if in := slices.Contains(got, key.Env); in != key.Secret {
+				t.Errorf("%s %s: redacted %v, secret %v", k.Name, key.Env, in, key.Secret)
+			}
+		}
+	}
+	if !slices.Contains(got, "NAMECHEAP_API_KEY") {
+		t.Errorf("NAMECHEAP_API_KEY missing from %v", got)
 	}
 }

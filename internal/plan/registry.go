@@ -144,6 +144,21 @@ func ProviderNames() []string {
 	return out
 }
 
+// SecretEnv are the environment variables of every provider setting the
+// registry marks secret (Key.Secret): their values are redacted from all
+// output before any provider reads them.
+func SecretEnv() []string {
+	var out []string
+	for _, k := range ProviderKinds() {
+		for _, key := range k.Keys {
+			if key.Secret && key.Env != "" {
+				out = append(out, key.Env)
+			}
+		}
+	}
+	return out
+}
+
 // Key returns the setting called name.
 func (k *ProviderKind) Key(name string) (Key, bool) {
 	for _, key := range k.Keys {
