@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -72,7 +73,7 @@ Every flag can also be set by the environment variable shown in its help.`,
 		if err := configureLog(c, &logOpts, logDest); err != nil {
 			return err
 		}
-		if logOpts.Quiet && !jsonAsked(c) && !answersOnStdout[c.Name()] {
+		if logOpts.Quiet && !jsonAsked(c, nil) && !answersOnStdout[c.Name()] {
 			c.Root().SetOut(io.Discard) // errors only: no summary either
 		}
 		return nil
@@ -165,7 +166,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetErr(errw)
 	logDest = rerr
 	defer func() { logDest = os.Stderr }()
-	err := root.ExecuteContext(ctx)
+	ran, err := root.ExecuteContextC(ctx)
 	errw.Flush()
 	if err == nil {
 		return exitcode.OK
@@ -182,7 +183,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	logError(err)
-	if out.n == 0 && wantsJSON(args) {
+	if out.n == 0 && jsonAsked(ran, args) {
 		// A CI job piping --json into jq still gets one object.
 		_ = jsonout.WriteFailure(rout, code, err)
 	}
@@ -201,20 +202,17 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// jsonAsked reports whether c was given --json, by flag or environment.
-func jsonAsked(c *cobra.Command) bool {
-	if f := c.Flags().Lookup("json"); f != nil && f.Changed {
-		return f.Value.String() == "true"
-	}
-	return wantsJSON(nil)
-}
-
-// wantsJSON reports whether --json was asked for, by flag or environment.
-func wantsJSON(args []string) bool {
-	for _, a := range args {
-		if a == "--json" || a == "--json=true" {
-			return true
+// jsonAsked reports whether --json was asked for: by c's flag once
+// parsed (c may be nil), else on the command line args (a line that
+// failed to parse), else by its variable.
+func jsonAsked(c *cobra.Command, args []string) bool {
+	if c != nil {
+		if f := c.Flags().Lookup("json"); f != nil && f.Changed {
+			return f.Value.String() == "true"
 		}
+	}
+	if slices.Contains(args, "--json") || slices.Contains(args, "--json=true") {
+		return true
 	}
 	v, _ := strconv.ParseBool(os.Getenv(envName("json")))
 	return v
