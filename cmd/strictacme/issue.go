@@ -207,12 +207,6 @@ func (f *issueFlags) plan() (*job.Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.eabHMAC != "" && f.eabHMACFile != "" {
-		return nil, usage("give the EAB HMAC key once: --eab-hmac-key (or %s) or --eab-hmac-key-file", envName("eab-hmac-key"))
-	}
-	if f.path == "" {
-		return nil, usage("--path is empty; give a state directory")
-	}
 	j, err := job.New(s, job.Options{Path: f.path, EABKey: f.eabHMAC, Lookup: f.lookup, Log: func(l string) { fmt.Fprintln(logOut, l) },
 		PollEvery: pollInterval, BeforeOrder: beforeOrder})
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/strictacme/strictacme/internal/job"
 	"github.com/strictacme/strictacme/internal/jsonout"
-	"github.com/strictacme/strictacme/internal/metrics"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/sandbox"
@@ -104,26 +103,6 @@ const dryRunUsage = "test the whole order against the configured CA's staging CA
 // runRenew is renew and run: the renewal run of internal/renewal with this
 // command's flags, output and exit codes.
 func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) error {
-	if f.jitter < 0 {
-		return usage("--jitter %s: must not be negative", f.jitter)
-	}
-	if f.metricsFile != "" {
-		if err := metrics.CheckPath(f.metricsFile); err != nil {
-			return usage("--metrics-file %s: %v", f.metricsFile, err)
-		}
-	}
-	if f.eabHMAC != "" && f.eabHMACFile != "" {
-		return usage("give the EAB HMAC key once: --eab-hmac-key (or %s) or --eab-hmac-key-file", envName("eab-hmac-key"))
-	}
-	if f.path == "" {
-		return usage("--path is empty; give a state directory")
-	}
-	if foreignTree(stderr, f.path) {
-		if f.json { // still the one document a script reads: nothing ran
-			return jsonout.Write(stdout, &renewal.Summary{OK: true})
-		}
-		return nil
-	}
 	run := &job.Renewal{
 		Path: f.path, LockWait: f.lockWait, Timeout: f.timeout, Names: f.names, Conf: f.conf,
 		Force: f.force, NoARI: f.noARI, Jitter: f.jitter, Now: now, Hooks: f.hooks, CACerts: f.caCerts,
@@ -135,6 +114,15 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 			}
 			return nil
 		},
+	}
+	if err := run.Check(); err != nil {
+		return flagError(err)
+	}
+	if foreignTree(stderr, f.path) {
+		if f.json { // still the one document a script reads: nothing ran
+			return jsonout.Write(stdout, &renewal.Summary{OK: true})
+		}
+		return nil
 	}
 	sum, runErr := run.Do(ctx)
 	if sum == nil {

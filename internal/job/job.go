@@ -68,13 +68,31 @@ type Options struct {
 }
 
 // New builds the plan of s (plan.Build, its errors unchanged) into a Job
-// whose hooks and deploy outputs are the settings'.
+// whose hooks and deploy outputs are the settings'. An empty Path, or an
+// EABKey besides the settings' key file, is a *plan.ProblemsError.
 func New(s plan.Settings, o Options) (*Job, error) {
+	if ps := runProblems(o.Path, o.EABKey, s.EABKeyFile); len(ps) > 0 {
+		return nil, &plan.ProblemsError{Problems: ps}
+	}
 	p, err := plan.Build(s, plan.BuildOptions{Path: o.Path, Lookup: o.Lookup, EABKey: o.EABKey, Log: o.Log, Logger: steplog.Logger()})
 	if err != nil {
 		return nil, err
 	}
 	return &Job{Plan: p, Path: o.Path, Hooks: HooksOf(p.Settings), PollEvery: o.PollEvery, BeforeOrder: o.BeforeOrder}, nil
+}
+
+// runProblems are the problems of the settings of a run that are not a
+// certificate's: its state directory and an HMAC key given outside the
+// settings (keys as plan.Problem names them).
+func runProblems(path, eabKey, eabKeyFile string) []plan.Problem {
+	var ps []plan.Problem
+	if path == "" {
+		ps = append(ps, plan.Problem{Key: "path", Msg: "empty; give a state directory"})
+	}
+	if eabKey != "" && eabKeyFile != "" {
+		ps = append(ps, plan.Problem{Key: "eab_hmac_key", Msg: "give the HMAC key once: drop it or eab_hmac_key_file"})
+	}
+	return ps
 }
 
 // Obtain runs the order of j under the store's run lock (exitcode.Locked

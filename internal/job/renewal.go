@@ -76,11 +76,33 @@ type Renewal struct {
 	dryFrom string
 }
 
+// Check says every problem of r's own settings (not those of its
+// certificates) as a *plan.ProblemsError, keys as plan.Problem names them;
+// Do checks first.
+func (r *Renewal) Check() error {
+	ps := runProblems(r.Path, r.EABKey, r.EABKeyFile)
+	if r.Jitter < 0 {
+		ps = append(ps, plan.Problem{Key: "jitter", Msg: fmt.Sprintf("must not be negative, got %s", r.Jitter)})
+	}
+	if r.MetricsFile != "" {
+		if err := metrics.CheckPath(r.MetricsFile); err != nil {
+			ps = append(ps, plan.Problem{Key: "metrics_file", Msg: fmt.Sprintf("%q: %v", r.MetricsFile, err)})
+		}
+	}
+	if len(ps) > 0 {
+		return &plan.ProblemsError{Problems: ps}
+	}
+	return nil
+}
+
 // Do runs r and writes MetricsFile. The summary is nil when the run
 // stopped before deciding anything (the lock, a damaged journal); its
 // DurationMS is the whole run's. The error carries the exit code of the
 // first failure (renewal.Run.Do).
 func (r *Renewal) Do(ctx context.Context) (*renewal.Summary, error) {
+	if err := r.Check(); err != nil {
+		return nil, r.explain(exitcode.With(exitcode.Usage, err))
+	}
 	if r.DryRun && r.dryFrom == "" {
 		return r.doDry(ctx)
 	}
@@ -155,7 +177,7 @@ func (r *Renewal) Do(ctx context.Context) (*renewal.Summary, error) {
 	}
 	if r.MetricsFile != "" {
 		if err := metrics.WriteFile(r.MetricsFile, now(), time.Since(start), sum.Certificates); err != nil {
-			err = fmt.Errorf("--metrics-file: %w", err)
+			err = fmt.Errorf("writing the metrics: %w", err)
 			logf(fmt.Sprintf("metrics: %v", err))
 			runErr = sum.Fail(exitcode.With(exitcode.Failure, err))
 		}
@@ -180,13 +202,21 @@ func (r *Renewal) runHooks(st *store.Store) (pre, post string) {
 }
 
 // client is plan.ClientFor with CACerts; a root that cannot be read is a
-// usage error.
+// problem of key ca_certs.
 func (r *Renewal) client(m store.Metadata) (*acme.Client, error) {
 	c, err := plan.ClientFor(m, r.CACerts)
 	if err != nil {
-		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("--ca-cert %v", err))
+		return nil, r.explain(exitcode.With(exitcode.Usage, &plan.BuildError{Key: "ca_certs", Err: err}))
 	}
 	return c, nil
+}
+
+// explain is Explain, if set.
+func (r *Renewal) explain(err error) error {
+	if r.Explain != nil {
+		return r.Explain(err)
+	}
+	return err
 }
 
 // install is renewal.Run's Install: the outputs of the config file's
@@ -236,10 +266,7 @@ func (r *Renewal) job(c *renewal.CertRun) (*Job, error) {
 	// where they are.
 	j, err := New(s, Options{Path: cmp.Or(r.dryFrom, r.Path), EABKey: r.EABKey, Log: lineWriter(r.Output), PollEvery: r.PollEvery, BeforeOrder: r.BeforeOrder})
 	if err != nil {
-		if r.Explain != nil {
-			err = r.Explain(err)
-		}
-		return nil, err
+		return nil, r.explain(err)
 	}
 	j.LockWait = r.LockWait
 	j.Why = c.Order
