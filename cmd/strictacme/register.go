@@ -1,22 +1,13 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
-	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/strictacme/strictacme/internal/delegation"
-	"github.com/strictacme/strictacme/internal/exitcode"
-	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/plan"
-	"github.com/strictacme/strictacme/internal/resolver"
 	"github.com/strictacme/strictacme/provider/acmedns"
 )
 
@@ -52,42 +43,17 @@ account of "example.com".`,
 			if len(domains) == 0 {
 				return usage("--domain is required (repeatable)")
 			}
-			if _, err := names.ParseAll(domains); err != nil {
-				return exitcode.With(exitcode.Usage, err)
-			}
 			if server == "" {
 				return usage("--server is required: the challenge server's API URL, e.g. https://auth.example.org")
 			}
-			if u, err := url.Parse(server); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && plan.IsLoopbackHost(u.Hostname()))) {
-				// The reply carries the account's key: never over plain HTTP
-				// beyond this machine.
-				return usage("--server %q: give the challenge server's https:// URL (plain http only on loopback)", server)
-			}
-			var token string
-			if tokenFile != "" {
-				b, err := os.ReadFile(tokenFile)
-				if err != nil {
-					return usage("--admin-token-file: %v", err)
-				}
-				token = strings.TrimSpace(string(b))
-			}
-			// The resolvers are asked only when the server has no /lookup,
-			// but checked now.
-			r, err := plan.Reach{CACerts: caCerts, IPv4Only: ipv4, Resolvers: resolvers, RequestTimeout: timeout}.Open(!noCheck)
+			g, err := plan.Registration{Reach: plan.Reach{CACerts: caCerts, IPv4Only: ipv4, Resolvers: resolvers, RequestTimeout: timeout},
+				Server: server, CredentialsFile: credentials, Domains: domains, AllowFrom: allow, AdminTokenFile: tokenFile, Check: !noCheck}.Open()
 			if err != nil {
 				return flagError(err)
 			}
-			client := r.HTTPClient
-			for _, d := range domains {
-				if acmedns.Key(d) == "" {
-					return usage("--domain %q is empty", d)
-				}
-			}
-			setup := delegation.AcmeDNSSetup{Server: server, CredentialsFile: credentials, Domains: domains,
-				Options: acmedns.RegisterOptions{AllowFrom: allow, AdminToken: token, HTTPClient: client}}
-			needs, err := setup.Ensure(cmd.Context())
+			needs, err := g.Ensure(cmd.Context())
 			if err != nil {
-				return registerError(err, server, tokenFile)
+				return flagError(err)
 			}
 			for _, n := range needs {
 				if n.Registered {
@@ -98,12 +64,8 @@ account of "example.com".`,
 			if noCheck {
 				return nil
 			}
-			check := delegation.AcmeDNSCheck{Client: client, Server: server, Resolvers: func() ([]resolver.Resolver, error) {
-				return r.Resolvers, nil
-			}}
-			missing := check.Unplaced(cmd.Context(), needs)
-			if len(missing) > 0 {
-				return exitcode.With(exitcode.Missing, fmt.Errorf("CNAME not in place yet for %s; add the record(s) printed above and run again", strings.Join(missing, ", ")))
+			if err := g.Unplaced(cmd.Context(), needs); err != nil {
+				return err
 			}
 			fmt.Fprintln(cmd.ErrOrStderr(), "every CNAME is in place")
 			return nil
@@ -121,19 +83,4 @@ account of "example.com".`,
 	fl.BoolVar(&ipv4, "ipv4-only", false, "use IPv4 only")
 	fl.DurationVar(&timeout, "request-timeout", plan.DefaultRequestTimeout, "timeout of one DNS question for the resolver check")
 	return withEnv(cmd)
-}
-
-// registerError says why register could not create an account: a server
-// that refuses registration without the admin token names the flag that
-// gives it (usage: the fix is a flag); anything else is the server's
-// failure (DNS).
-func registerError(err error, server, tokenFile string) error {
-	var api *acmedns.APIError
-	if errors.As(err, &api) && api.Op == "register" && (api.Status == http.StatusUnauthorized || api.Status == http.StatusForbidden) {
-		if tokenFile == "" {
-			return exitcode.With(exitcode.Usage, fmt.Errorf("%s refuses to register accounts without its admin token (%v); pass --admin-token-file FILE with the token", server, err))
-		}
-		return exitcode.With(exitcode.Usage, fmt.Errorf("%s refused the admin token in %s (%v); check --admin-token-file against the server's admin_token_file", server, tokenFile, err))
-	}
-	return err // delegation.AcmeDNSSetup gave it its exit code
 }

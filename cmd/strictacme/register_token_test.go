@@ -33,7 +33,7 @@ func TestRegisterAtServerThatNeedsTheAdminToken(t *testing.T) {
 		code  int
 		want  string
 	}{
-		{"no token", nil, exitcode.Usage, "pass --admin-token-file FILE"},
+		{"no token", nil, exitcode.Usage, "--admin-token-file: " + srv.APIURL + " refuses to register accounts without its admin token"},
 		{"wrong token", []string{"--admin-token-file", wrongFile}, exitcode.Usage, "refused the admin token in " + wrongFile},
 		{"right token", []string{"--admin-token-file", tokenFile}, exitcode.OK, "registered example.com"},
 	}
