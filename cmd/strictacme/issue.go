@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -146,10 +145,12 @@ over DNS-over-HTTPS.`,
 					return err
 				}
 				if done {
-					return printNotDue(out, f.json, cmd.OutOrStdout(), cmd.ErrOrStderr())
+					return printResult(out, f.json, cmd.OutOrStdout(), cmd.ErrOrStderr())
 				}
 			}
-			return runJob(cmd.Context(), j, f.json, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			out, err := j.Run(cmd.Context(), cmd.ErrOrStderr())
+			_ = printResult(out, f.json, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return err
 		},
 	}
 	f.register(cmd, true)
@@ -225,26 +226,16 @@ var pollInterval time.Duration
 // binary's crash tests).
 var beforeOrder func(j *job.Job, logf func(string))
 
-// runJob runs the one order of issue or sandbox (job.Job.Run) and prints
-// its result.
-func runJob(ctx context.Context, j *job.Job, asJSON bool, stdout, stderr io.Writer) error {
-	out, err := j.Run(ctx, stderr)
-	if asJSON {
-		_ = jsonout.Write(stdout, out)
-	} else if out.DryRun != nil && err == nil {
-		fmt.Fprintf(stdout, "dry run: certificate for %s obtained from %s and discarded; nothing stored\n", strings.Join(out.Names, ", "), out.DryRun.CA)
-	} else if out.Certificate != nil {
-		fmt.Fprintf(stdout, "certificate for %s in %s (not after %s)\n", strings.Join(out.Names, ", "), out.Certificate.Dir, out.Certificate.NotAfter.Format(time.RFC3339))
-	}
-	return err
-}
-
-// printNotDue prints the answer of an issue that ordered nothing: the
-// certificate is stored and not due (job.Job.NotDue).
-func printNotDue(out *job.Result, asJSON bool, stdout, stderr io.Writer) error {
-	if !asJSON {
+// printResult prints what issue or sandbox did: the JSON document, else a
+// line on stdout, or on stderr when nothing was ordered (job.Job.NotDue).
+func printResult(out *job.Result, asJSON bool, stdout, stderr io.Writer) error {
+	switch {
+	case asJSON:
+		return jsonout.Write(stdout, out)
+	case out.NotDue != "":
 		fmt.Fprintln(stderr, out.NotDue)
-		return nil
+	default:
+		out.WriteText(stdout)
 	}
-	return jsonout.Write(stdout, out)
+	return nil
 }

@@ -1,20 +1,13 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/job"
 	"github.com/strictacme/strictacme/internal/jsonout"
-	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/sandbox"
 )
 
@@ -52,66 +45,33 @@ into a real state directory, install files or run a real deploy hook.`,
 			if len(f.domains) == 0 {
 				f.domains = sandbox.DefaultNames
 			}
-			ids, err := names.ParseAll(f.domains)
-			if err != nil {
-				return exitcode.With(exitcode.Usage, err) // bad input: refuse before starting anything
+			s := &sandbox.Session{Names: f.domains, Profile: f.profile, Force: force, Now: now, Log: cmd.ErrOrStderr(),
+				Plan: func(t sandbox.Target) (*job.Job, error) { f.pointAt(t); return f.plan() }}
+			if err := s.Check(); err != nil {
+				return flagError(err) // refused flags start nothing, write nothing
 			}
-			if err := sandbox.CheckNames(ids); err != nil {
-				return usage("%v", err)
-			}
-			if err := sandbox.CheckProfile(f.profile); err != nil {
-				return usage("%s %v", givenAs("profile"), err)
-			}
-			// Every other flag is checked by the plan built for a sandbox
-			// not started yet: refused flags start nothing, write nothing.
-			f.pointAt(sandbox.Pending())
-			if _, err := f.plan(); err != nil && !errors.Is(err, sandbox.ErrNotRunning) {
+			out, err := s.Run(cmd.Context())
+			if out == nil {
 				return err
 			}
-			logw := cmd.ErrOrStderr()
-			fmt.Fprintln(logw, "sandbox: starting Pebble CA, authoritative DNS, DoH resolver and provider API on loopback")
-			w, err := sandbox.Start()
-			if err != nil {
-				return err
-			}
-			defer w.Close()
-			fmt.Fprintf(logw, "sandbox: CA %s, DoH %s, provider API %s\n", w.DirectoryURL, w.DoHURL, w.APIURL)
-			f.pointAt(w.Target())
-			p, err := f.plan()
-			if err != nil {
-				return err
-			}
-			p.PollEvery = 200 * time.Millisecond // the sandbox CA answers at once
-			// --json: the document gets the root's path, known only once
-			// the root is written.
-			var doc bytes.Buffer
-			stdout := cmd.OutOrStdout()
-			if f.json {
-				stdout = &doc
-			}
-			rootFile := filepath.Join(p.Path, sandbox.RootFile)
-			// As issue: a certificate of this name, names and key type
-			// stored and not due is kept (with the root it chains to).
-			out, done, err := p.NotDue(now())
-			switch {
-			case err != nil:
-			case done && !force:
-				err = printNotDue(out, f.json, stdout, logw)
-			default:
-				p.Replaces = "" // this run's CA never saw the stored one
-				if err = runJob(cmd.Context(), p, f.json, stdout, logw); err == nil {
-					rootFile, err = w.WriteRoot(p.Path)
+			if f.json { // issue's document with the root it chains to
+				doc := struct {
+					*job.Result
+					RootCA string `json:"root_ca,omitempty"`
+				}{Result: out}
+				if err == nil {
+					doc.RootCA = s.RootFile
 				}
+				_ = jsonout.Write(cmd.OutOrStdout(), doc)
+				return err
 			}
-			if f.json {
-				return sandboxJSON(cmd.OutOrStdout(), doc.Bytes(), rootFile, err)
-			}
+			_ = printResult(out, false, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			dir := filepath.Join(p.Path, "certificates", p.Settings.Name)
-			fmt.Fprintf(logw, "sandbox: check it with: openssl verify -CAfile %s -untrusted %s %s\n",
-				rootFile, filepath.Join(dir, "chain.pem"), filepath.Join(dir, "cert.pem"))
+			dir := filepath.Join(s.Job.Path, "certificates", s.Job.Settings.Name)
+			fmt.Fprintf(cmd.ErrOrStderr(), "sandbox: check it with: openssl verify -CAfile %s -untrusted %s %s\n",
+				s.RootFile, filepath.Join(dir, "chain.pem"), filepath.Join(dir, "cert.pem"))
 			return nil
 		},
 	}
@@ -131,25 +91,4 @@ func (f *issueFlags) pointAt(t sandbox.Target) {
 	if f.profile == "" {
 		f.profile = t.Profile
 	}
-}
-
-// sandboxJSON prints issue's --json document with root_ca, the sandbox CA's
-// root certificate file, once the run succeeded (its chain verifies to
-// it); err is the run's.
-func sandboxJSON(w io.Writer, doc []byte, rootFile string, err error) error {
-	var out struct {
-		job.Result
-		RootCA string `json:"root_ca,omitempty"`
-	}
-	if jerr := json.Unmarshal(doc, &out.Result); jerr != nil {
-		_, _ = w.Write(doc)
-		return errors.Join(err, jerr)
-	}
-	if err == nil {
-		out.RootCA = rootFile
-	}
-	if eerr := jsonout.Write(w, out); eerr != nil {
-		return errors.Join(err, eerr)
-	}
-	return err
 }

@@ -185,6 +185,17 @@ type Result struct {
 	DurationMS int64             `json:"duration_ms"`
 }
 
+// WriteText writes out as one line: where the certificate is stored, or
+// that a dry run discarded it; nothing for a failed run.
+func (out *Result) WriteText(w io.Writer) {
+	switch {
+	case out.DryRun != nil && out.OK:
+		fmt.Fprintf(w, "dry run: certificate for %s obtained from %s and discarded; nothing stored\n", strings.Join(out.Names, ", "), out.DryRun.CA)
+	case out.Certificate != nil:
+		fmt.Fprintf(w, "certificate for %s in %s (not after %s)\n", strings.Join(out.Names, ", "), out.Certificate.Dir, out.Certificate.NotAfter.Format(time.RFC3339))
+	}
+}
+
 // CertFiles are the stable paths and the facts of a stored certificate.
 // Privkey is empty and CSR set for a certificate of the operator's CSR.
 type CertFiles struct {

@@ -1,0 +1,95 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/job"
+	"github.com/strictacme/strictacme/internal/names"
+	"github.com/strictacme/strictacme/internal/plan"
+)
+
+// Session is one run of "strictacme sandbox": the command's certificate,
+// checked before anything starts, then ordered exactly as issue orders it
+// from a sandbox started for it.
+type Session struct {
+	// Names are the certificate's names (DefaultNames when none), Profile
+	// its profile ("" for the sandbox's default).
+	Names   []string
+	Profile string
+	// Force orders even when a certificate of the same name, names and
+	// key type is stored and not due.
+	Force bool
+	// Plan builds the job of the command's settings ordered at t.
+	Plan func(t Target) (*job.Job, error)
+	Now  func() time.Time
+	// Log receives the sandbox's lines and those of the order.
+	Log io.Writer
+
+	// Job is the job Run built; RootFile is the sandbox CA's root, which
+	// the stored certificate chains to.
+	Job      *job.Job
+	RootFile string
+}
+
+// Check refuses what the sandbox cannot order: names outside its zones
+// (problem key names), a profile its CA lacks (key profile), and every
+// settings problem of Plan for a sandbox not started yet. Nothing is
+// started or written.
+func (s *Session) Check() error {
+	ids, err := names.ParseAll(s.Names)
+	if err != nil {
+		return exitcode.With(exitcode.Usage, err)
+	}
+	var ps []plan.Problem
+	if err := CheckNames(ids); err != nil {
+		ps = append(ps, plan.Problem{Key: "names", Msg: err.Error()})
+	}
+	if err := CheckProfile(s.Profile); err != nil {
+		ps = append(ps, plan.Problem{Key: "profile", Msg: err.Error()})
+	}
+	if len(ps) > 0 {
+		return exitcode.With(exitcode.Usage, &plan.ProblemsError{Problems: ps})
+	}
+	if _, err := s.Plan(Pending()); err != nil && !errors.Is(err, ErrNotRunning) {
+		return err
+	}
+	return nil
+}
+
+// Run starts the sandbox and orders the certificate (job.Job.Run), or
+// keeps the stored one when it is not due and Force is off; the root is
+// written next to a new certificate. The result is nil when nothing was
+// ordered or found stored.
+func (s *Session) Run(ctx context.Context) (*job.Result, error) {
+	fmt.Fprintln(s.Log, "sandbox: starting Pebble CA, authoritative DNS, DoH resolver and provider API on loopback")
+	w, err := Start()
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	fmt.Fprintf(s.Log, "sandbox: CA %s, DoH %s, provider API %s\n", w.DirectoryURL, w.DoHURL, w.APIURL)
+	j, err := s.Plan(w.Target())
+	if err != nil {
+		return nil, err
+	}
+	j.PollEvery = 200 * time.Millisecond // the sandbox CA answers at once
+	s.Job, s.RootFile = j, filepath.Join(j.Path, RootFile)
+	// As issue: a certificate of this name, names and key type stored and
+	// not due is kept (with the root it chains to).
+	out, done, err := j.NotDue(s.Now())
+	if err != nil || done && !s.Force {
+		return out, err
+	}
+	j.Replaces = "" // this run's CA never saw the stored one
+	out, err = j.Run(ctx, s.Log)
+	if err == nil {
+		s.RootFile, err = w.WriteRoot(j.Path)
+	}
+	return out, err
+}
