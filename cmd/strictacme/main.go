@@ -14,8 +14,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -160,7 +158,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	given = cliflag.New()
 	root := newRootCmd()
 	root.SetArgs(args)
-	out := &countingWriter{w: rout}
+	out := &jsonout.Guard{W: rout}
 	root.SetOut(out)
 	// Everything a command writes on stderr is a record of the logger.
 	root.SetErr(errw)
@@ -171,49 +169,19 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitcode.OK
 	}
-	code := exitcode.Of(err)
-	if code == exitcode.Failure && isUsageError(err) {
-		code = exitcode.Usage
-	}
-	if ctx.Err() != nil { // SIGINT/SIGTERM arrived: whatever failed after it
-		code = exitcode.Canceled
-		if errors.Is(err, context.Canceled) {
-			// The bare "context canceled" says nothing to an operator.
-			err = errors.New("interrupted (SIGINT or SIGTERM)")
-		}
-	}
+	code, err := exitcode.Final(err, ctx.Err() != nil)
 	logError(err)
-	if out.n == 0 && jsonAsked(ran, args) {
-		// A CI job piping --json into jq still gets one object.
-		_ = jsonout.WriteFailure(rout, code, err)
+	if jsonAsked(ran, args) { // a CI job piping --json into jq still gets one object
+		out.Fail(code, err)
 	}
 	return code
 }
 
-// countingWriter counts what a command wrote on stdout.
-type countingWriter struct {
-	w io.Writer
-	n int
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += n
-	return n, err
-}
-
-// jsonAsked reports whether --json was asked for: by c's flag once
-// parsed (c may be nil), else on the command line args (a line that
-// failed to parse), else by its variable.
+// jsonAsked reports whether --json was asked for (cliflag.JSONAsked);
+// c may be nil.
 func jsonAsked(c *cobra.Command, args []string) bool {
-	if c != nil {
-		if f := c.Flags().Lookup("json"); f != nil && f.Changed {
-			return f.Value.String() == "true"
-		}
+	if c == nil {
+		return cliflag.JSONAsked(nil, args)
 	}
-	if slices.Contains(args, "--json") || slices.Contains(args, "--json=true") {
-		return true
-	}
-	v, _ := strconv.ParseBool(os.Getenv(envName("json")))
-	return v
+	return cliflag.JSONAsked(c.Flags(), args)
 }

@@ -14,18 +14,6 @@ var caChoices = strings.Join(plan.CANames(), ", ") + ", or a directory URL"
 // serverUsage is the help of every --server that names a CA.
 var serverUsage = "CA: " + caChoices
 
-// isUsageError recognises cobra's own argument errors (unknown command, wrong
-// number of arguments), which it returns as plain errors.
-func isUsageError(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "invalid argument", "flag needs an argument", "required flag"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
-}
-
 // certificateArg is the argument rule of commands that act on one stored
 // certificate: cobra's "accepts 1 arg(s), received 0" does not say which.
 func certificateArg(cmd *cobra.Command, args []string) error {

@@ -11,6 +11,8 @@ package cliflag
 import (
 	"fmt"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -226,4 +228,20 @@ func Default(fs *pflag.FlagSet, flag string, v any) error {
 		err = fmt.Errorf("--%s: no config value of type %T", flag, v)
 	}
 	return err
+}
+
+// JSONAsked reports whether --json was asked for: by the flag of fs once
+// parsed (fs may be nil), else on the command line args (a line that
+// failed to parse), else by its variable.
+func JSONAsked(fs *pflag.FlagSet, args []string) bool {
+	if fs != nil {
+		if f := fs.Lookup("json"); f != nil && f.Changed {
+			return f.Value.String() == "true"
+		}
+	}
+	if slices.Contains(args, "--json") || slices.Contains(args, "--json=true") {
+		return true
+	}
+	v, _ := strconv.ParseBool(os.Getenv(EnvName("json")))
+	return v
 }

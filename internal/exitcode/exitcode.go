@@ -8,6 +8,7 @@
 package exitcode
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -124,6 +125,38 @@ func Of(err error) int {
 		return e.Code
 	}
 	return Failure
+}
+
+// Final is the exit code of a command line that ended with err, and the
+// error to say. Argument errors of the command-line library (unknown
+// command or flag, wrong number of arguments), which carry no code, are
+// Usage; whatever failed once the process was interrupted (SIGINT or
+// SIGTERM) is Canceled, a bare context.Canceled said as the interruption.
+func Final(err error, interrupted bool) (int, error) {
+	code := Of(err)
+	if code == Failure && isArgumentError(err) {
+		code = Usage
+	}
+	if interrupted {
+		code = Canceled
+		if errors.Is(err, context.Canceled) {
+			// The bare "context canceled" says nothing to an operator.
+			err = errors.New("interrupted (SIGINT or SIGTERM)")
+		}
+	}
+	return code, err
+}
+
+// isArgumentError recognises the command-line library's (cobra's) own
+// argument errors, which it returns as plain errors.
+func isArgumentError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "invalid argument", "flag needs an argument", "required flag"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // FromCA gives err, from a request to an ACME CA, its exit code:

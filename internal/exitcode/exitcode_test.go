@@ -1,6 +1,7 @@
 package exitcode
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -113,6 +114,32 @@ func TestReadmeTableIsCodes(t *testing.T) {
 	for i, m := range Codes {
 		if want := strconv.Itoa(m.Code) + " " + m.Text; !strings.HasPrefix(rows[i], want) {
 			t.Errorf("README.md row %d:\n%s\nwant it to start with (from Codes):\n%s", i+1, rows[i], want)
+		}
+	}
+}
+
+// TestFinalCodeOfACommandLine pins the code of a command line's last
+// error: the library's argument errors are usage, an interrupted run is
+// canceled whatever failed, and a bare context.Canceled is said as the
+// interruption.
+func TestFinalCodeOfACommandLine(t *testing.T) {
+	tests := []struct {
+		name        string
+		err         error
+		interrupted bool
+		code        int
+		msg         string
+	}{
+		{"unknown flag", errors.New("unknown flag: --bogus"), false, Usage, "unknown flag: --bogus"},
+		{"plain failure", errors.New("disk full"), false, Failure, "disk full"},
+		{"coded", With(DNS, errors.New("no resolver answered")), false, DNS, "no resolver answered"},
+		{"interrupted order", With(CA, context.Canceled), true, Canceled, "interrupted (SIGINT or SIGTERM)"},
+		{"interrupted other", With(DNS, errors.New("timeout")), true, Canceled, "timeout"},
+	}
+	for _, tt := range tests {
+		code, err := Final(tt.err, tt.interrupted)
+		if code != tt.code || err.Error() != tt.msg {
+			t.Errorf("%s: got %d %q, want %d %q", tt.name, code, err, tt.code, tt.msg)
 		}
 	}
 }

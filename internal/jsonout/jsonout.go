@@ -69,6 +69,27 @@ func WriteFailure(w io.Writer, code int, err error) error {
 	return Write(w, Failure{OK: false, ExitCode: code, Error: err.Error()})
 }
 
+// Guard is a command's stdout that knows whether anything was written
+// to it, so that a failed --json command writes the Failure document
+// only when it wrote no document of its own.
+type Guard struct {
+	W io.Writer
+	n int
+}
+
+func (g *Guard) Write(p []byte) (int, error) {
+	n, err := g.W.Write(p)
+	g.n += n
+	return n, err
+}
+
+// Fail writes the Failure document of err to W when nothing was written.
+func (g *Guard) Fail(code int, err error) {
+	if g.n == 0 {
+		_ = WriteFailure(g.W, code, err)
+	}
+}
+
 // fill returns a copy of v in which every nil slice is empty and every
 // nil map is empty, so encoding/json writes [] and {} for them. Values
 // that encode themselves (json.Marshaler) are left as they are.

@@ -99,3 +99,21 @@ func TestFailureIsOneObjectWithTheExitCode(t *testing.T) {
 		t.Errorf("got %v", doc)
 	}
 }
+
+// TestGuardWritesTheFailureOnlyWhenNothingWasWritten pins that a command
+// that already wrote its document gets no second one.
+func TestGuardWritesTheFailureOnlyWhenNothingWasWritten(t *testing.T) {
+	var b strings.Builder
+	g := &Guard{W: &b}
+	g.Fail(3, errors.New("rate limited"))
+	if !strings.Contains(b.String(), `"exit_code": 3`) {
+		t.Fatalf("nothing written: got %q, want the failure document", b.String())
+	}
+	b.Reset()
+	g = &Guard{W: &b}
+	_, _ = g.Write([]byte("{}\n"))
+	g.Fail(3, errors.New("rate limited"))
+	if b.String() != "{}\n" {
+		t.Fatalf("document written: got %q, want it alone", b.String())
+	}
+}
