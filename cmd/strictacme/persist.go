@@ -9,9 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/cliflag"
-	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/jsonout"
-	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/persist"
 	"github.com/strictacme/strictacme/internal/plan"
 )
@@ -123,59 +121,20 @@ dns-persist-01.`,
 }
 
 func (f *persistFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
+	logf := func(l string) { fmt.Fprintln(stderr, l) }
+	defer useProviderLog(logf)()
 	out := persist.Report{}
-	err := f.do(ctx, &out, stderr)
-	out.OK, out.ExitCode = err == nil, exitcode.Of(err)
-	if err != nil {
-		out.Error = err.Error()
-	}
+	err := flagError(plan.Persist(ctx, plan.PersistOptions{
+		Reach: plan.Reach{Server: f.server, CACerts: f.caCerts, IPv4Only: f.ipv4Only, Resolvers: f.resolvers, RequestTimeout: f.reqTimeout},
+		Path:  f.path, Email: f.email, AcceptTOS: f.acceptTOS, Provider: f.dns, Logger: providerLogger(),
+		Names: f.domains, PersistUntil: f.persistUntil, IssuerSource: f.issuerSource, Apply: f.apply, Timeout: f.timeout,
+		Run: persist.RunOptions{Issuer: f.issuer, Options: persist.Options{Wildcard: f.wildcard}, TTL: f.ttl, Check: f.check, Log: logf},
+	}, &out))
+	out.Finish(err)
 	if f.json {
 		_ = jsonout.Write(stdout, out)
 		return err
 	}
 	out.WriteText(stdout)
 	return err
-}
-
-// do is the whole command; it fills out as far as it gets.
-func (f *persistFlags) do(ctx context.Context, out *persist.Report, stderr io.Writer) error {
-	logf := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
-	defer useProviderLog(func(l string) { logf("%s", l) })()
-	ids, err := names.ParseAll(f.domains)
-	if err != nil {
-		return exitcode.With(exitcode.Usage, err)
-	}
-	if len(ids) == 0 {
-		return usage("give at least one name with -d")
-	}
-	until, err := persist.ParseUntil(f.persistUntil)
-	if err != nil {
-		return usage("--persist-until %v", err)
-	}
-	src, err := persist.ParseSource(f.issuerSource)
-	if err != nil {
-		return usage("--issuer-source: %v", err)
-	}
-	if f.apply && f.dns == "" {
-		return usage("--apply needs --dns PROVIDER to write the record (or publish the printed line by hand)")
-	}
-	if f.timeout <= 0 {
-		return usage("--timeout must be positive, e.g. 2m")
-	}
-	provider := "" // the records are written only with --apply
-	if f.apply {
-		provider = f.dns
-	}
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
-	defer cancel()
-	err = plan.Persist(ctx, plan.PersistOptions{
-		Reach: plan.Reach{Server: f.server, CACerts: f.caCerts, IPv4Only: f.ipv4Only, Resolvers: f.resolvers, RequestTimeout: f.reqTimeout},
-		Path:  f.path, Email: f.email, AcceptTOS: f.acceptTOS,
-		Provider: provider, Logger: providerLogger(),
-		Run: persist.RunOptions{
-			Identifiers: ids, Issuer: f.issuer, Source: src, Options: persist.Options{Wildcard: f.wildcard, PersistUntil: until},
-			TTL: f.ttl, Check: f.check, Log: func(l string) { logf("%s", l) },
-		},
-	}, out)
-	return flagError(err)
 }

@@ -68,6 +68,14 @@ type Report struct {
 	Outcome
 }
 
+// Finish records the outcome of the pass that ended with err.
+func (r *Report) Finish(err error) {
+	r.OK, r.ExitCode = err == nil, exitcode.Of(err)
+	if err != nil {
+		r.Error = err.Error()
+	}
+}
+
 // WriteText writes r as "strictacme persist" prints it without --json:
 // the zone-file line of each record, then one line per record and
 // resolver of a check.

@@ -3,9 +3,11 @@ package plan
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/issue"
+	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/persist"
 	"github.com/strictacme/strictacme/internal/providers"
 	"github.com/strictacme/strictacme/internal/store"
@@ -29,9 +31,44 @@ type PersistOptions struct {
 	Provider string
 	// Logger receives what the provider logs.
 	Logger *slog.Logger
-	// Run is the pass itself; Client, Account and Apply are set by
-	// Persist.
+	// Names, PersistUntil (persist.ParseUntil) and IssuerSource
+	// (persist.ParseSource) are as the user gave them; Persist parses
+	// them into Run.
+	Names                      []string
+	PersistUntil, IssuerSource string
+	// Apply creates the records through Provider, which it needs.
+	Apply bool
+	// Timeout bounds the whole pass; it must be positive.
+	Timeout time.Duration
+	// Run is the pass itself; Identifiers, Source, Options.PersistUntil,
+	// Client, Account and Apply are set by Persist.
 	Run persist.RunOptions
+}
+
+// check parses the settings of o given as text into o.Run; every problem
+// is under its key (persist_until, issuer_source, apply, timeout).
+func (o *PersistOptions) check() error {
+	var err error
+	if o.Run.Identifiers, err = names.ParseAll(o.Names); err != nil {
+		return exitcode.With(exitcode.Usage, err)
+	}
+	var ps []Problem
+	if o.Run.Options.PersistUntil, err = persist.ParseUntil(o.PersistUntil); err != nil {
+		ps = append(ps, Problem{Key: "persist_until", Msg: err.Error()})
+	}
+	if o.Run.Source, err = persist.ParseSource(o.IssuerSource); err != nil {
+		ps = append(ps, Problem{Key: "issuer_source", Msg: err.Error()})
+	}
+	if o.Apply && o.Provider == "" {
+		ps = append(ps, Problem{Key: "apply", Msg: "needs a DNS provider to write the records (or publish the printed lines by hand)"})
+	}
+	if o.Timeout <= 0 {
+		ps = append(ps, Problem{Key: "timeout", Msg: "must be positive, e.g. \"2m\""})
+	}
+	if len(ps) > 0 {
+		return &ProblemsError{Problems: ps}
+	}
+	return nil
 }
 
 // Persist builds the provider, opens the account (created when none is
@@ -41,6 +78,14 @@ type PersistOptions struct {
 // part of o.Reach (Reach.Open); a provider that refuses its settings is an
 // error with exit code Usage.
 func Persist(ctx context.Context, o PersistOptions, rep *persist.Report) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	if !o.Apply {
+		o.Provider = "" // the records are written only when asked
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
 	r, err := o.Reach.Open(o.Run.Check || o.Provider != "")
 	if err != nil {
 		return err
