@@ -11,6 +11,7 @@ import (
 
 	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/jsonout"
+	"github.com/strictacme/strictacme/internal/migrate"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/store"
 )
@@ -69,7 +70,7 @@ func runAccount(ctx context.Context, f *accountFlags, stdout, stderr io.Writer) 
 	if err != nil {
 		return flagError(err)
 	}
-	st, unlock, err := openExistingLocked(ctx, f.path, f.lockWait)
+	st, unlock, err := migrate.OpenExistingLocked(ctx, f.path, f.lockWait)
 	if err != nil {
 		return err
 	}

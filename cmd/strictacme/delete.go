@@ -10,6 +10,7 @@ import (
 	"github.com/strictacme/strictacme/internal/config"
 	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/job"
+	"github.com/strictacme/strictacme/internal/migrate"
 )
 
 func init() { addCommand(newDeleteCmd) }
@@ -61,7 +62,7 @@ is deleted. Files written by install outputs and deploy hooks stay.`,
 }
 
 func runDelete(ctx context.Context, f deleteFlags, name string, code int, logf func(string)) error {
-	st, unlock, err := openExistingLocked(ctx, f.path, f.lockWait)
+	st, unlock, err := migrate.OpenExistingLocked(ctx, f.path, f.lockWait)
 	if err != nil {
 		return err
 	}

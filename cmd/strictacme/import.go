@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -63,7 +62,7 @@ account of --path exits 9.`,
 			if err := p.Check(&store.Store{Root: path}, force); err != nil {
 				return err
 			}
-			st, unlock, err := openLocked(cmd.Context(), path, wait)
+			st, unlock, err := store.OpenLocked(cmd.Context(), path, wait)
 			if err != nil {
 				return err
 			}
@@ -86,31 +85,6 @@ account of --path exits 9.`,
 	fl.StringVar(&propagation, "propagation", "", "how to know the CA can see the records: "+strings.Join(plan.StrategyNames(), ", "))
 	fl.StringArrayVar(&caCerts, "ca-cert", nil, "PEM file of extra trust roots for the CA and DoH servers, stored with every imported certificate (repeatable)")
 	return withEnv(cmd)
-}
-
-// foreignTree reports whether path (list's, renew's or run's --path) is
-// another client's tree, after saying on w what it is and how to import
-// it: those commands exit 0 with that instead of "nothing due".
-func foreignTree(w io.Writer, path string) bool {
-	f, ok := migrate.Detect(path)
-	if !ok {
-		return false
-	}
-	fmt.Fprintln(w, f.Message(defaultPath()))
-	return true
-}
-
-// The run lock of import, account, revoke and delete: one run at a time
-// per --path (exit 7 when busy without --wait). account, revoke and delete
-// need the state to exist; pointed at another client's tree they say what
-// it is and how to import it, as list, renew and run do (exit 2).
-var openLocked = store.OpenLocked
-
-func openExistingLocked(ctx context.Context, path string, wait bool) (*store.Store, func(), error) {
-	if f, ok := migrate.Detect(path); ok {
-		return nil, nil, usage("%s", f.Message(defaultPath()))
-	}
-	return store.OpenExistingLocked(ctx, path, wait)
 }
 
 // hintOut is where list says its path is another client's tree: stdout,

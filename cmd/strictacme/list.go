@@ -7,6 +7,7 @@ import (
 
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/jsonout"
+	"github.com/strictacme/strictacme/internal/migrate"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/sandbox"
@@ -26,7 +27,7 @@ window (ARI) as last fetched by renew, the profile, the CA and the result of
 the last renewal attempt. Nothing is sent to the CA.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if foreignTree(hintOut(cmd, asJSON), path) {
+			if migrate.Hint(hintOut(cmd, asJSON), path) {
 				if asJSON { // nothing of strictacme's stored there
 					return jsonout.Write(cmd.OutOrStdout(), listDoc{})
 				}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/strictacme/strictacme/internal/job"
 	"github.com/strictacme/strictacme/internal/jsonout"
+	"github.com/strictacme/strictacme/internal/migrate"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/sandbox"
@@ -118,7 +119,7 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 	if err := run.Check(); err != nil {
 		return flagError(err)
 	}
-	if foreignTree(stderr, f.path) {
+	if migrate.Hint(stderr, f.path) {
 		if f.json { // still the one document a script reads: nothing ran
 			return jsonout.Write(stdout, &renewal.Summary{OK: true})
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/job"
+	"github.com/strictacme/strictacme/internal/migrate"
 	"github.com/strictacme/strictacme/internal/sandbox"
 	"github.com/strictacme/strictacme/internal/store"
 )
@@ -46,7 +47,7 @@ The certificate stays on disk and the next renew replaces it at once.`,
 }
 
 func runRevoke(ctx context.Context, path, name string, code int, reason string, caCerts []string, wait bool, logf func(string)) error {
-	st, unlock, err := openExistingLocked(ctx, path, wait)
+	st, unlock, err := migrate.OpenExistingLocked(ctx, path, wait)
 	if err != nil {
 		return err
 	}

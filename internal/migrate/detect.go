@@ -1,10 +1,16 @@
 package migrate
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/store"
 )
 
 // Found is another client's state directory found where a strictacme
@@ -59,6 +65,28 @@ func Detect(path string) (Found, bool) {
 func (f Found) Message(state string) string {
 	return fmt.Sprintf("%s is %s, not a strictacme state directory; adopt its account and certificates with:\n  strictacme import %s %s --path %s\nthen run strictacme renew --path %s",
 		f.Path, f.What, f.Tool, shellQuote(f.Path), shellQuote(state), shellQuote(state))
+}
+
+// Hint says on w, when path is another client's tree, what it is and how
+// to import it into the default state directory, and reports whether it
+// was: list, renew and run then exit 0 with that instead of "nothing due".
+func Hint(w io.Writer, path string) bool {
+	f, ok := Detect(path)
+	if ok {
+		fmt.Fprintln(w, f.Message(store.DefaultPath()))
+	}
+	return ok
+}
+
+// OpenExistingLocked is store.OpenExistingLocked for the commands that
+// act on stored state (account, revoke, delete): pointed at another
+// client's tree it refuses (exitcode.Usage), saying what the tree is and
+// how to import it.
+func OpenExistingLocked(ctx context.Context, path string, wait bool) (*store.Store, func(), error) {
+	if f, ok := Detect(path); ok {
+		return nil, nil, exitcode.With(exitcode.Usage, errors.New(f.Message(store.DefaultPath())))
+	}
+	return store.OpenExistingLocked(ctx, path, wait)
 }
 
 func count(n int, what string) string {

@@ -1,6 +1,7 @@
 package migrate_test
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -327,6 +328,20 @@ func TestDetectTellsTreesFromAStore(t *testing.T) {
 	f, _ := migrate.Detect(cb)
 	if msg := f.Message("/var/lib/strictacme"); !strings.Contains(msg, "strictacme import certbot "+cb+" --path /var/lib/strictacme") {
 		t.Errorf("message %q", msg)
+	}
+	// The commands acting on stored state refuse the tree with that
+	// message, and open a store; the others print it.
+	if _, _, err := migrate.OpenExistingLocked(context.Background(), cb, false); exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "strictacme import certbot") {
+		t.Errorf("open a certbot tree: %v", err)
+	}
+	if _, unlock, err := migrate.OpenExistingLocked(context.Background(), st, false); err != nil {
+		t.Errorf("open a store: %v", err)
+	} else {
+		unlock()
+	}
+	var b strings.Builder
+	if !migrate.Hint(&b, v4) || !strings.Contains(b.String(), "strictacme import lego") || migrate.Hint(&b, st) {
+		t.Errorf("hint: %q", b.String())
 	}
 }
 
