@@ -14,7 +14,6 @@ import (
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/sandbox"
-	"github.com/strictacme/strictacme/internal/store"
 )
 
 func init() { addCommand(newRenewCmd) }
@@ -109,12 +108,7 @@ func runRenew(ctx context.Context, f *renewFlags, stdout, stderr io.Writer) erro
 		Force: f.force, NoARI: f.noARI, Jitter: f.jitter, Now: now, Hooks: f.hooks, CACerts: f.caCerts,
 		Email: f.email, AcceptTOS: f.acceptTOS, EABKeyID: f.eabKID, EABKey: f.eabHMAC, EABKeyFile: f.eabHMACFile,
 		MetricsFile: f.metricsFile, DryRun: f.dryRun, PollEvery: pollInterval, BeforeOrder: beforeOrder, Skip: sandbox.Skip, Explain: flagError, Output: stderr, Debug: logDebug,
-		Refuse: func(name string, m store.Metadata) error {
-			if sandbox.IssuedBy(m) {
-				return usage("%s was issued by strictacme sandbox, whose CA is gone; run strictacme sandbox again", name)
-			}
-			return nil
-		},
+		Refuse: sandbox.RefuseRenew,
 	}
 	if err := run.Check(); err != nil {
 		return flagError(err)

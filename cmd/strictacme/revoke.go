@@ -10,7 +10,6 @@ import (
 	"github.com/strictacme/strictacme/internal/job"
 	"github.com/strictacme/strictacme/internal/migrate"
 	"github.com/strictacme/strictacme/internal/sandbox"
-	"github.com/strictacme/strictacme/internal/store"
 )
 
 func init() { addCommand(newRevokeCmd) }
@@ -58,11 +57,5 @@ func runRevoke(ctx context.Context, path, name string, code int, reason string, 
 // revocation is job.Revocation with the sandbox's certificates refused:
 // their CA existed only while the sandbox ran.
 func revocation(code int, reason string, caCerts []string, logf func(string)) job.Revocation {
-	return job.Revocation{Code: code, Reason: reason, CACerts: caCerts, Now: now, Log: logf,
-		Refuse: func(c *store.Certificate) error {
-			if sandbox.IssuedBy(c.Meta) {
-				return usage("%s was issued by strictacme sandbox, whose CA existed only while it ran; there is nothing to revoke", c.Name)
-			}
-			return nil
-		}}
+	return job.Revocation{Code: code, Reason: reason, CACerts: caCerts, Now: now, Log: logf, Refuse: sandbox.RefuseRevoke}
 }

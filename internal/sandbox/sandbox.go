@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/providers"
@@ -146,6 +147,24 @@ func (w *World) Target() Target { return target(w.DirectoryURL, []string{w.TLSRo
 func (w *World) WriteRoot(path string) (string, error) {
 	f := filepath.Join(path, RootFile)
 	return f, os.WriteFile(f, w.CA.RootPEM(), 0o644)
+}
+
+// RefuseRenew refuses to renew a certificate a sandbox issued (usage
+// error): its CA is gone.
+func RefuseRenew(name string, m store.Metadata) error {
+	if IssuedBy(m) {
+		return exitcode.With(exitcode.Usage, fmt.Errorf("%s was issued by strictacme sandbox, whose CA is gone; run strictacme sandbox again", name))
+	}
+	return nil
+}
+
+// RefuseRevoke refuses to revoke a certificate a sandbox issued (usage
+// error): its CA existed only while the sandbox ran.
+func RefuseRevoke(c *store.Certificate) error {
+	if IssuedBy(c.Meta) {
+		return exitcode.With(exitcode.Usage, fmt.Errorf("%s was issued by strictacme sandbox, whose CA existed only while it ran; there is nothing to revoke", c.Name))
+	}
+	return nil
 }
 
 // IssuedBy reports whether a stored certificate came from a sandbox.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/store"
@@ -57,5 +58,15 @@ func TestSandboxCertificatesAreSkipped(t *testing.T) {
 	}
 	if _, ok := Skip(store.Metadata{}); ok {
 		t.Error("a certificate without settings was skipped")
+	}
+	// Renewing or revoking it is refused (its CA is gone); another is not.
+	if err := RefuseRenew("example.com", m); exitcode.Of(err) != exitcode.Usage {
+		t.Errorf("renew a sandbox certificate: %v", err)
+	}
+	if err := RefuseRevoke(&store.Certificate{Name: "example.com", Meta: m}); exitcode.Of(err) != exitcode.Usage {
+		t.Errorf("revoke a sandbox certificate: %v", err)
+	}
+	if RefuseRenew("example.com", store.Metadata{}) != nil || RefuseRevoke(&store.Certificate{}) != nil {
+		t.Error("a certificate of another CA was refused")
 	}
 }
