@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -66,27 +65,12 @@ func runAccount(ctx context.Context, f *accountFlags, stdout, stderr io.Writer) 
 	if f.deactivate && (f.rollKey || f.email != "") {
 		return usage("--deactivate goes alone; leave out --email and --roll-key")
 	}
-	r, err := plan.Reach{Server: f.server, CACerts: f.caCerts}.Open(false)
+	view, err := plan.ManageAccount(ctx, plan.Reach{Server: f.server, CACerts: f.caCerts}, func(ctx context.Context) (*store.Store, func(), error) {
+		return migrate.OpenExistingLocked(ctx, f.path, f.lockWait)
+	}, issue.AccountChange{Email: f.email, RollKey: f.rollKey, Deactivate: f.deactivate})
 	if err != nil {
 		return flagError(err)
 	}
-	st, unlock, err := migrate.OpenExistingLocked(ctx, f.path, f.lockWait)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	is, err := issue.New(issue.Config{Directory: r.Directory, HTTPClient: r.HTTPClient, Store: st})
-	if err != nil {
-		return err
-	}
-	state, err := is.ManageAccount(ctx, "", issue.AccountChange{Email: f.email, RollKey: f.rollKey, Deactivate: f.deactivate})
-	if errors.Is(err, store.ErrNoAccount) {
-		return usage("no account stored for %s in %s; strictacme issue creates one", r.Directory, f.path)
-	}
-	if err != nil {
-		return err
-	}
-	view := state.View(r.Directory)
 	if f.json {
 		return jsonout.Write(stdout, view)
 	}

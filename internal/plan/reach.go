@@ -1,11 +1,17 @@
 package plan
 
 import (
+	"context"
 	"crypto/x509"
+	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/resolver"
+	"github.com/strictacme/strictacme/internal/store"
 )
 
 // Reach is how a command that orders nothing reaches a CA, HTTPS APIs and
@@ -61,4 +67,32 @@ func (r Reach) Open(withResolvers bool) (*Reached, error) {
 		}
 	}
 	return out, nil
+}
+
+// ManageAccount shows or changes the account stored for r's CA (strictacme
+// account; issue.Issuer.ManageAccount) and returns it as the CA knows it.
+// open opens the state directory under its run lock, once r is checked
+// (Open's problems). No stored account is a usage error.
+func ManageAccount(ctx context.Context, r Reach, open func(context.Context) (*store.Store, func(), error), change issue.AccountChange) (issue.AccountView, error) {
+	reached, err := r.Open(false)
+	if err != nil {
+		return issue.AccountView{}, err
+	}
+	st, unlock, err := open(ctx)
+	if err != nil {
+		return issue.AccountView{}, err
+	}
+	defer unlock()
+	is, err := issue.New(issue.Config{Directory: reached.Directory, HTTPClient: reached.HTTPClient, Store: st})
+	if err != nil {
+		return issue.AccountView{}, err
+	}
+	state, err := is.ManageAccount(ctx, "", change)
+	if errors.Is(err, store.ErrNoAccount) {
+		return issue.AccountView{}, exitcode.With(exitcode.Usage, fmt.Errorf("no account stored for %s in %s; strictacme issue creates one", reached.Directory, st.Root))
+	}
+	if err != nil {
+		return issue.AccountView{}, err
+	}
+	return state.View(reached.Directory), nil
 }

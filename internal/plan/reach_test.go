@@ -1,9 +1,15 @@
 package plan
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
+	"github.com/strictacme/strictacme/internal/issue"
+	"github.com/strictacme/strictacme/internal/store"
 )
 
 // A command's CA, trust roots and resolvers are refused together, each
@@ -36,5 +42,24 @@ func TestReachBuildsOnlyWhatIsAsked(t *testing.T) {
 	}
 	if _, err := (Reach{Resolvers: []string{"gopher://x"}, RequestTimeout: 1e9}).Open(true); err == nil {
 		t.Error("a bad resolver spec was accepted")
+	}
+}
+
+// TestManageAccountChecksBeforeTheLockAndNamesTheMissingAccount pins that
+// a bad CA setting is refused before the state directory is opened, and
+// that a directory without the CA's account says how to get one.
+func TestManageAccountChecksBeforeTheLockAndNamesTheMissingAccount(t *testing.T) {
+	opened := false
+	open := func(context.Context) (*store.Store, func(), error) {
+		opened = true
+		return store.OpenExistingLocked(context.Background(), t.TempDir(), false)
+	}
+	var pe *ProblemsError
+	if _, err := ManageAccount(context.Background(), Reach{Server: "ftp://ca.example"}, open, issue.AccountChange{}); !errors.As(err, &pe) || opened {
+		t.Fatalf("bad server: %v (state opened: %v)", err, opened)
+	}
+	_, err := ManageAccount(context.Background(), Reach{Server: "https://127.0.0.1:1/dir"}, open, issue.AccountChange{})
+	if exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "no account stored for https://127.0.0.1:1/dir") {
+		t.Fatalf("no account: %v", err)
 	}
 }
