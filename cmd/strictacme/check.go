@@ -1,13 +1,9 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
-	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/jsonout"
-	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/preflight"
 )
 
@@ -45,21 +41,13 @@ the first failure. See docs/check.md.`,
 			if err != nil {
 				return err
 			}
-			var reps []*preflight.Report
-			for _, t := range targets {
-				t.Port = authoritativePort
-				reps = append(reps, preflight.Run(cmd.Context(), t))
-			}
-			out := preflight.Summarize(reps)
+			out, err := preflight.RunAll(cmd.Context(), targets, authoritativePort)
 			if f.json {
 				_ = jsonout.Write(cmd.OutOrStdout(), out)
 			} else {
 				out.WriteText(cmd.OutOrStdout())
 			}
-			if !out.OK {
-				return exitcode.With(out.ExitCode, fmt.Errorf("check: %d check(s) failed; issuance would fail (see the FAIL rows)", out.Failed()))
-			}
-			return nil
+			return err
 		},
 	}
 	f.register(cmd, true)
@@ -90,16 +78,5 @@ func checkTargets(cmd *cobra.Command, f *issueFlags, file string) ([]preflight.T
 		return nil, err
 	}
 	logOut = cmd.ErrOrStderr()
-	path := cf.PathOr(f.path, cmd.Flags().Changed("path"))
-	built, err := cf.Build(nil, func(s *plan.Settings) {
-		s.AllowPort53 = s.AllowPort53 || f.allowPort53 // --allow-port53 adds to the file's
-	}, plan.BuildOptions{Path: path, Logger: providerLogger()})
-	if err != nil {
-		return nil, exitcode.With(exitcode.Usage, err)
-	}
-	var out []preflight.Target
-	for _, b := range built {
-		out = append(out, preflight.TargetOf(b.Plan, path))
-	}
-	return out, nil
+	return preflight.ConfigTargets(cf, cf.PathOr(f.path, cmd.Flags().Changed("path")), f.allowPort53, providerLogger())
 }

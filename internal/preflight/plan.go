@@ -1,10 +1,32 @@
 package preflight
 
 import (
+	"log/slog"
+
+	"github.com/strictacme/strictacme/internal/config"
 	"github.com/strictacme/strictacme/internal/delegation"
+	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/resolver"
 )
+
+// ConfigTargets are the targets of every certificate of a config file,
+// built as run builds them (config.File.Build) with the accounts in the
+// state directory path; allowPort53 adds to each certificate's own. Every
+// problem of the file comes back at once (exitcode.Usage).
+func ConfigTargets(cf *config.File, path string, allowPort53 bool, logger *slog.Logger) ([]Target, error) {
+	built, err := cf.Build(nil, func(s *plan.Settings) {
+		s.AllowPort53 = s.AllowPort53 || allowPort53
+	}, plan.BuildOptions{Path: path, Logger: logger})
+	if err != nil {
+		return nil, exitcode.With(exitcode.Usage, err)
+	}
+	var out []Target
+	for _, b := range built {
+		out = append(out, TargetOf(b.Plan, path))
+	}
+	return out, nil
+}
 
 // TargetOf is the target that checks p, the plan issue would run, with the
 // account looked up in the state directory statePath. The report says

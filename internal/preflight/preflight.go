@@ -157,6 +157,22 @@ type Summary struct {
 	Certificates []*Report `json:"certificates"`
 }
 
+// RunAll checks every target (Run), probing port 53 of the authoritative
+// servers at port ("" is 53), and summarizes the reports. When a check
+// failed the error says so, with the exit code of the first failure.
+func RunAll(ctx context.Context, targets []Target, port string) (*Summary, error) {
+	var reps []*Report
+	for _, t := range targets {
+		t.Port = port
+		reps = append(reps, Run(ctx, t))
+	}
+	s := Summarize(reps)
+	if !s.OK {
+		return s, exitcode.With(s.ExitCode, fmt.Errorf("check: %d check(s) failed; issuance would fail (see the FAIL rows)", s.Failed()))
+	}
+	return s, nil
+}
+
 // Summarize is the summary of reps, in their order.
 func Summarize(reps []*Report) *Summary {
 	s := &Summary{OK: true, Certificates: reps}
