@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -47,7 +46,9 @@ is deleted. Files written by install outputs and deploy hooks stay.`,
 			if err := runDelete(cmd.Context(), f, args[0], code, logf); err != nil {
 				return err
 			}
-			f.warnConfig(cmd.Flags().Changed("config"), args[0], logf)
+			for _, w := range config.StillLists(f.config, args[0], cmd.Flags().Changed("config")) {
+				logf(w)
+			}
 			return nil
 		},
 	}
@@ -73,17 +74,4 @@ func runDelete(ctx context.Context, f deleteFlags, name string, code int, logf f
 		d.Revoke = &r
 	}
 	return flagError(d.Locked(ctx, st, name))
-}
-
-// warnConfig says so when the configuration file still lists name: the
-// next run would issue it again.
-func (f deleteFlags) warnConfig(explicit bool, name string, logf func(string)) {
-	lines, err := config.Lists(f.config, name, explicit)
-	if err != nil {
-		first, _, _ := strings.Cut(err.Error(), "\n")
-		logf(fmt.Sprintf("warning: could not check %s for %s: %s", f.config, name, first))
-	}
-	for _, l := range lines {
-		logf(fmt.Sprintf("warning: %s:%d still lists %s; strictacme run --config %s issues it again: remove its [[certificate]] table", f.config, l, name, f.config))
-	}
 }

@@ -74,6 +74,23 @@ func Lists(path, name string, mustExist bool) ([]int, error) {
 	return lines, nil
 }
 
+// StillLists is the warning of each [[certificate]] table of the file at
+// path that names name (Lists), after that certificate was deleted: the
+// next run would issue it again. A file that cannot be read is one
+// warning, its first line.
+func StillLists(path, name string, mustExist bool) []string {
+	lines, err := Lists(path, name, mustExist)
+	if err != nil {
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		return []string{fmt.Sprintf("warning: could not check %s for %s: %s", path, name, first)}
+	}
+	var out []string
+	for _, l := range lines {
+		out = append(out, fmt.Sprintf("warning: %s:%d still lists %s; strictacme run --config %s issues it again: remove its [[certificate]] table", path, l, name, path))
+	}
+	return out
+}
+
 // LoadCertificates is Load for the commands that act on the file's
 // certificates: a file without any is an error too. Every error carries
 // exitcode.Usage.

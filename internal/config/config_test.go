@@ -299,6 +299,12 @@ func TestListsFindsTheTablesOfACertificate(t *testing.T) {
 	if lines, err := Lists(missing, "web", false); err != nil || lines != nil {
 		t.Errorf("missing file not asked for: %v, %v", lines, err)
 	}
+	if w := StillLists(f, "web", false); len(w) != 1 || !strings.Contains(w[0], f+":5 still lists web") {
+		t.Errorf("warnings %q", w)
+	}
+	if w := StillLists(missing, "web", true); len(w) != 1 || !strings.Contains(w[0], "could not check") {
+		t.Errorf("warnings of a missing file asked for: %q", w)
+	}
 	if _, err := Lists(missing, "web", true); err == nil {
 		t.Error("missing file asked for: no error")
 	}
