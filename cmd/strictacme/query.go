@@ -1,15 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
 
 	"github.com/strictacme/strictacme/internal/challengeserver"
-	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/resolver"
 )
@@ -33,38 +30,15 @@ the public DNS says without sending anything to port 53.`,
 			if err := challengeserver.CheckQueryName(args[0]); err != nil {
 				return usage("NAME %v", err)
 			}
-			qtype := dns.TypeTXT
-			if len(args) == 2 {
-				t, ok := dns.StringToType[strings.ToUpper(args[1])]
-				if !ok {
-					return usage("record type %q: use TXT, CNAME, CAA, NS, SOA, A, AAAA…", args[1])
-				}
-				qtype = t
+			qtype, err := resolver.ParseType(strings.Join(args[1:], "")) // TYPE, "" when not given
+			if err != nil {
+				return usage("%v", err)
 			}
 			r, err := plan.Reach{CACerts: caCerts, IPv4Only: ipv4, Resolvers: resolvers, RequestTimeout: timeout}.Open(true)
 			if err != nil {
 				return flagError(err)
 			}
-			rs := r.Resolvers
-			failed := 0
-			for _, r := range rs {
-				msg, err := resolver.Query(cmd.Context(), r, args[0], qtype)
-				if err != nil {
-					failed++
-					// The same words as check and the propagation log.
-					reason, fix := resolver.Diagnose(err)
-					if fix != "" {
-						reason += "; " + fix
-					}
-					fmt.Fprintf(cmd.OutOrStdout(), "%s: error: %s\n", r, reason)
-					continue
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", r, resolver.Summarize(msg))
-			}
-			if failed == len(rs) {
-				return exitcode.With(exitcode.DNS, fmt.Errorf("no resolver answered"))
-			}
-			return nil
+			return resolver.AskEach(cmd.Context(), r.Resolvers, args[0], qtype, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().StringArrayVar(&resolvers, "resolver", nil, "resolver: https:// (DoH), tls:// (DoT), udp:// or tcp:// (repeatable; default: Quad9, Cloudflare, Google over DoH)")

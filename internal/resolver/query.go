@@ -3,10 +3,12 @@ package resolver
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/strictacme/strictacme/internal/exitcode"
 )
 
 // checkResponse rejects a message that cannot be the answer to q: no QR bit,
@@ -182,4 +184,42 @@ func Summarize(msg *dns.Msg) string {
 		parts = append(parts, fmt.Sprintf("(negative answer cached up to %s)", d))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// ParseType is the query type named s (TXT, CAA, ...; any case); ""
+// is TXT. The error says which to give.
+func ParseType(s string) (uint16, error) {
+	if s == "" {
+		return dns.TypeTXT, nil
+	}
+	t, ok := dns.StringToType[strings.ToUpper(s)]
+	if !ok {
+		return 0, fmt.Errorf("record type %q: use TXT, CNAME, CAA, NS, SOA, A, AAAA…", s)
+	}
+	return t, nil
+}
+
+// AskEach asks every resolver of rs the question name/qtype and writes one
+// line per resolver to w: its answer (Summarize), or why it gave none and
+// the fix, in the words of Diagnose. None answering is an error
+// (exitcode.DNS).
+func AskEach(ctx context.Context, rs []Resolver, name string, qtype uint16, w io.Writer) error {
+	failed := 0
+	for _, r := range rs {
+		msg, err := Query(ctx, r, name, qtype)
+		if err != nil {
+			failed++
+			reason, fix := Diagnose(err)
+			if fix != "" {
+				reason += "; " + fix
+			}
+			fmt.Fprintf(w, "%s: error: %s\n", r, reason)
+			continue
+		}
+		fmt.Fprintf(w, "%s: %s\n", r, Summarize(msg))
+	}
+	if failed == len(rs) {
+		return exitcode.With(exitcode.DNS, fmt.Errorf("no resolver answered"))
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,5 +118,18 @@ func TestSummarizeAnswers(t *testing.T) {
 		if got := Summarize(tc.msg); got != tc.want {
 			t.Errorf("%s: %q\nwant %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestParseTypeTakesAnyCaseAndNamesTheChoices pins the query types a user
+// may name: TXT when none, any case, and an error listing the usual ones.
+func TestParseTypeTakesAnyCaseAndNamesTheChoices(t *testing.T) {
+	for s, want := range map[string]uint16{"": dns.TypeTXT, "caa": dns.TypeCAA, "AAAA": dns.TypeAAAA} {
+		if got, err := ParseType(s); err != nil || got != want {
+			t.Errorf("%q: %d, %v; want %d", s, got, err, want)
+		}
+	}
+	if _, err := ParseType("TEXT"); err == nil || !strings.Contains(err.Error(), "use TXT, CNAME, CAA") {
+		t.Errorf("TEXT: %v", err)
 	}
 }
