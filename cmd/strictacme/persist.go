@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/strictacme/strictacme/internal/cliflag"
 	"github.com/strictacme/strictacme/internal/jsonout"
 	"github.com/strictacme/strictacme/internal/persist"
 	"github.com/strictacme/strictacme/internal/plan"
@@ -40,26 +39,6 @@ type persistFlags struct {
 	config       string
 }
 
-// fromConfig fills the flags not given from the config file: the names
-// of its certificates that list dns-persist-01 (every one when none
-// does), and from its [defaults] the CA, account, state directory and
-// resolvers.
-func (f *persistFlags) fromConfig(cmd *cobra.Command) error {
-	cf, err := loadConfig(f.config)
-	if err != nil {
-		return err
-	}
-	// [defaults] are in every certificate's settings.
-	d := cf.Certificates[0].Settings
-	for flag, v := range map[string]any{"domain": cf.PersistNames(), "server": d.Server, "email": d.Email, "path": cf.StatePath,
-		"accept-tos": d.AcceptTOS, "ca-cert": d.CACerts, "resolver": d.Resolvers} {
-		if err := cliflag.Default(cmd.Flags(), flag, v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func newPersistCmd() *cobra.Command {
 	var f persistFlags
 	cmd := &cobra.Command{
@@ -88,8 +67,12 @@ dns-persist-01.`,
   strictacme persist --check --json -d example.com`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if f.config != "" {
-				if err := f.fromConfig(cmd); err != nil {
+			if f.config != "" { // the file's names, CA, account and resolvers for flags not given
+				cf, err := loadConfig(f.config)
+				if err != nil {
+					return err
+				}
+				if err := given.Defaults(cf.PersistSettings()); err != nil {
 					return err
 				}
 			}

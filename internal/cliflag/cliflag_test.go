@@ -1,6 +1,7 @@
 package cliflag
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -117,5 +118,25 @@ func TestConfigDefaultsFillOnlyFlagsNotGiven(t *testing.T) {
 	}
 	if fs.Lookup("email").Changed {
 		t.Error("a config value counts as given")
+	}
+}
+
+// TestDefaultsFromAConfigFileGiveWayToTheUser pins that a config file's
+// settings, by key, fill the flags the user did not give, and only those.
+func TestDefaultsFromAConfigFileGiveWayToTheUser(t *testing.T) {
+	fs := pflag.NewFlagSet("persist", pflag.ContinueOnError)
+	domains := fs.StringSlice("domain", nil, "")
+	server := fs.String("server", "letsencrypt", "")
+	tos := fs.Bool("accept-tos", false, "")
+	if err := fs.Parse([]string{"--server", "zerossl"}); err != nil {
+		t.Fatal(err)
+	}
+	g := New()
+	if err := g.Bind(fs, "persist", nil, func(string) {}); err != nil {
+		t.Fatal(err)
+	}
+	err := g.Defaults(map[string]any{"names": []string{"a.example.com"}, "server": "letsencrypt-staging", "accept_tos": true, "profile": "x"})
+	if err != nil || !slices.Equal(*domains, []string{"a.example.com"}) || *server != "zerossl" || !*tos {
+		t.Errorf("got %v %q %q %v", err, *domains, *server, *tos)
 	}
 }

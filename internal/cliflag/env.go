@@ -10,6 +10,7 @@ package cliflag
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -228,6 +229,20 @@ func Default(fs *pflag.FlagSet, flag string, v any) error {
 		err = fmt.Errorf("--%s: no config value of type %T", flag, v)
 	}
 	return err
+}
+
+// Defaults sets, from a config file's settings by key (as plan.Problem
+// names them), each flag of the command being run that sets one (FlagOf),
+// as Default does: what the user gave wins.
+func (g *Given) Defaults(settings map[string]any) error {
+	for _, key := range slices.Sorted(maps.Keys(settings)) {
+		if name, ok := g.FlagOf(key); ok {
+			if err := Default(g.flags, name, settings[key]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // JSONAsked reports whether --json was asked for: by the flag of fs once

@@ -115,6 +115,15 @@ func (f *File) PathOr(flag string, given bool) string {
 	return flag
 }
 
+// PersistSettings are the settings persist takes from f, by settings key:
+// the names (PersistNames), and from [defaults] the CA, the account's
+// e-mail and terms, the state directory, trust roots and resolvers.
+func (f *File) PersistSettings() map[string]any {
+	d := f.Certificates[0].Settings // [defaults] are in every certificate's settings
+	return map[string]any{"names": f.PersistNames(), "server": d.Server, "email": d.Email, "path": f.StatePath,
+		"accept_tos": d.AcceptTOS, "ca_certs": d.CACerts, "resolvers": d.Resolvers}
+}
+
 // PersistNames are the names of the certificates whose challenges list
 // dns-persist-01, in file order; when none does, the names of every
 // certificate. They are the names whose dns-persist-01 records the file
