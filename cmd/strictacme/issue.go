@@ -192,12 +192,9 @@ func (f *issueFlags) settings() (plan.Settings, error) {
 		return s, usage("%v", err)
 	}
 	if f.dns != "" {
-		s.Provider = f.dns
-		ref := plan.ProviderRef{Name: f.dns, Kind: f.dns, FromEnv: true, SingleValue: f.sequential}
-		if k, ok := plan.LookupProvider(f.dns); ok {
-			ref.Values = k.FlagSettings(f.provGiven) // stored, so renew needs no flags
-		}
-		s.Providers = []plan.ProviderRef{ref}
+		ref := plan.EnvProvider(f.dns, f.provGiven)
+		ref.SingleValue = f.sequential
+		s.Provider, s.Providers = f.dns, []plan.ProviderRef{ref}
 	}
 	return s, nil
 }

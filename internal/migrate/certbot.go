@@ -263,7 +263,7 @@ func mapCertbot(in *certInput, rp map[string]string, conf certbotConf) {
 	auth := rp["authenticator"]
 	switch kind, ok := certbotDNSPlugins[auth]; {
 	case ok:
-		ref := plan.ProviderRef{Name: kind, Kind: kind, FromEnv: true}
+		ref := plan.EnvProvider(kind, nil)
 		prefix := strings.ReplaceAll(strings.TrimPrefix(auth[strings.LastIndex(auth, ":")+1:], "dns-"), "-", "_")
 		if creds := rp["dns_"+prefix+"_credentials"]; creds != "" {
 			ref.Values = certbotCredentials(in, kind, prefix, creds)

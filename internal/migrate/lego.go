@@ -384,7 +384,7 @@ func mapLegoDNS(in *certInput, code, envFile string) {
 		in.notes = append(in.notes, fmt.Sprintf("DNS provider %s: strictacme has no such provider; pass --dns with one of %s", code, strings.Join(plan.ProviderNames(), ", ")))
 		return
 	}
-	ref := plan.ProviderRef{Name: k.Name, Kind: k.Name, FromEnv: true}
+	ref := plan.EnvProvider(k.Name, nil)
 	if envFile != "" {
 		env, err := readEnvFile(envFile)
 		if err != nil {

@@ -322,7 +322,7 @@ func build(in certInput, o Options) (Certificate, error) {
 	s.CACerts = append(s.CACerts, o.CACerts...)
 	if s.Provider == "" && o.DNS != "" {
 		s.Provider = o.DNS
-		s.Providers = []plan.ProviderRef{{Name: o.DNS, Kind: o.DNS, FromEnv: true}}
+		s.Providers = []plan.ProviderRef{plan.EnvProvider(o.DNS, nil)}
 		in.mapped = append(in.mapped, "DNS provider "+o.DNS+" (--dns)")
 	}
 	if s.Provider == "" {

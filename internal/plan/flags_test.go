@@ -71,3 +71,16 @@ func TestSecretVariablesComeFromTheRegistry(t *testing.T) {
 		t.Errorf("NAMECHEAP_API_KEY missing from %v", got)
 	}
 }
+
+// The provider a command line names is read from its environment with
+// the settings its flags gave stored; an unknown kind is left for
+// validation to name.
+func TestEnvProviderStoresTheFlagsGiven(t *testing.T) {
+	ref := EnvProvider("namecheap", map[string]string{"NAMECHEAP_API_USER": "me"})
+	if ref.Name != "namecheap" || ref.Kind != "namecheap" || !ref.FromEnv || !maps.Equal(ref.Values, map[string]string{"api_user": "me"}) {
+		t.Errorf("namecheap: %+v", ref)
+	}
+	if ref := EnvProvider("no-such-kind", nil); ref.Kind != "no-such-kind" || !ref.FromEnv || ref.Values != nil {
+		t.Errorf("unknown kind: %+v", ref)
+	}
+}

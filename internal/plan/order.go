@@ -106,7 +106,7 @@ func Sweep(ctx context.Context, st *store.Store, known []Settings, extraRoots []
 			continue
 		}
 		seen[e.Provider] = true
-		ref := ProviderRef{Name: e.Provider, Kind: e.Provider, FromEnv: true}
+		ref := EnvProvider(e.Provider, nil)
 		var files []string
 		ipv4 := false
 		for _, k := range known {

@@ -96,7 +96,7 @@ func Persist(ctx context.Context, o PersistOptions, rep *persist.Report) error {
 		if !ok {
 			return &ProblemsError{Problems: []Problem{{Provider: o.Provider, Key: "type", Msg: "unknown provider"}}}
 		}
-		ref := ProviderRef{Name: o.Provider, Kind: o.Provider, FromEnv: true}
+		ref := EnvProvider(o.Provider, nil)
 		prov, err := kind.New(ref.Lookup(kind, nil), BuildEnv{Path: o.Path, RootCAs: r.RootCAs, HTTPClient: r.HTTPClient, Identifiers: o.Run.Identifiers, Logger: o.Logger})
 		if err != nil {
 			return exitcode.With(exitcode.Usage, err)

@@ -182,6 +182,18 @@ func (key Key) FlagEnv() string {
 	return key.Env
 }
 
+// EnvProvider is the reference to the one provider of kind a command line
+// or another client's state names: configured from its own environment
+// variables (FromEnv), with the settings given by its flags (FlagSettings
+// of given, by variable; nil for none) stored so that renew needs no flags.
+func EnvProvider(kind string, given map[string]string) ProviderRef {
+	ref := ProviderRef{Name: kind, Kind: kind, FromEnv: true}
+	if k, ok := LookupProvider(kind); ok {
+		ref.Values = k.FlagSettings(given)
+	}
+	return ref
+}
+
 // FlagSettings turns the provider flags given, keyed by the variable each
 // stands for (FlagEnv), into k's settings as a [providers.NAME] table holds
 // them: KEY for a plain value, KEY_file for a secret's file. Stored with a

@@ -342,7 +342,7 @@ func fromRenewal(r *store.RenewalSettings) Settings {
 	}
 	if r.Provider != "" {
 		s.Provider = r.Provider
-		s.Providers = []ProviderRef{{Name: r.Provider, Kind: r.Provider, FromEnv: true}}
+		s.Providers = []ProviderRef{EnvProvider(r.Provider, nil)}
 	}
 	s.ChallengeAliases, s.ChallengeAlias = splitSpecs(r.ChallengeAliases)
 	s.ChallengeTargets, _ = splitSpecs(r.ChallengeTargets)
