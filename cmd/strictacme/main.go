@@ -169,7 +169,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitcode.OK
 	}
-	code, err := exitcode.Final(err, ctx.Err() != nil)
+	code, err := exitcode.Final(err, exitcode.Interrupted(ctx))
 	logError(err)
 	if jsonAsked(ran, args) { // a CI job piping --json into jq still gets one object
 		out.Fail(code, err)

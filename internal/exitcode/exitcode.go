@@ -131,18 +131,14 @@ func Of(err error) int {
 // error to say. Argument errors of the command-line library (unknown
 // command or flag, wrong number of arguments), which carry no code, are
 // Usage; whatever failed once the process was interrupted (SIGINT or
-// SIGTERM) is Canceled, a bare context.Canceled said as the interruption.
+// SIGTERM) is Canceled and said as the interruption (Interrupt).
 func Final(err error, interrupted bool) (int, error) {
 	code := Of(err)
 	if code == Failure && isArgumentError(err) {
 		code = Usage
 	}
 	if interrupted {
-		code = Canceled
-		if errors.Is(err, context.Canceled) {
-			// The bare "context canceled" says nothing to an operator.
-			err = errors.New("interrupted (SIGINT or SIGTERM)")
-		}
+		code, err = Canceled, interrupt(err)
 	}
 	return code, err
 }
@@ -197,4 +193,40 @@ func Unreached(err error) bool {
 		return urlErr.Timeout()
 	}
 	return false
+}
+
+// ErrInterrupted is the error of a run stopped by SIGINT or SIGTERM.
+var ErrInterrupted = errors.New("interrupted (SIGINT or SIGTERM)")
+
+// Interrupted reports whether ctx ended because the process was
+// interrupted. SIGINT and SIGTERM cancel the root context (main's
+// signal.NotifyContext), and every context of a run derives from it;
+// --timeout and the other bounds end theirs with DeadlineExceeded instead.
+// This is the one place that tells an interrupt from a failure: whatever
+// an interrupted step returned (a provider script killed mid-call says
+// "exit status -1"), it is not that step's failure.
+func Interrupted(ctx context.Context) bool {
+	return ctx != nil && errors.Is(ctx.Err(), context.Canceled)
+}
+
+// Interrupt returns err as the error of an interrupted run when ctx was
+// interrupted (Interrupted): exit code Canceled and a message that starts
+// with ErrInterrupted (the bare "context canceled" says nothing to an
+// operator, so it is dropped). Otherwise, and for nil, err is unchanged.
+func Interrupt(ctx context.Context, err error) error {
+	if err == nil || !Interrupted(ctx) {
+		return err
+	}
+	return interrupt(err)
+}
+
+// interrupt is err as the error of an interrupted run (Interrupt).
+func interrupt(err error) error {
+	if errors.Is(err, ErrInterrupted) {
+		return With(Canceled, err)
+	}
+	if msg := err.Error(); msg != context.Canceled.Error() {
+		return With(Canceled, fmt.Errorf("%w: %s", ErrInterrupted, strings.TrimSuffix(msg, ": "+context.Canceled.Error())))
+	}
+	return With(Canceled, ErrInterrupted)
 }

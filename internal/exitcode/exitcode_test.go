@@ -134,12 +134,48 @@ func TestFinalCodeOfACommandLine(t *testing.T) {
 		{"plain failure", errors.New("disk full"), false, Failure, "disk full"},
 		{"coded", With(DNS, errors.New("no resolver answered")), false, DNS, "no resolver answered"},
 		{"interrupted order", With(CA, context.Canceled), true, Canceled, "interrupted (SIGINT or SIGTERM)"},
-		{"interrupted other", With(DNS, errors.New("timeout")), true, Canceled, "timeout"},
+		{"interrupted other", With(DNS, errors.New("timeout")), true, Canceled, "interrupted (SIGINT or SIGTERM): timeout"},
 	}
 	for _, tt := range tests {
 		code, err := Final(tt.err, tt.interrupted)
 		if code != tt.code || err.Error() != tt.msg {
 			t.Errorf("%s: got %d %q, want %d %q", tt.name, code, err, tt.code, tt.msg)
 		}
+	}
+}
+
+// Whatever a step cut short by SIGINT returned (a provider script killed
+// with the process, the bare "context canceled"), the run's error is the
+// interrupt: exit code Canceled, a message that says "interrupted"; a
+// --timeout (DeadlineExceeded) and a run not interrupted keep their error.
+func TestInterruptClassifiesWhatFailedAfterSIGINT(t *testing.T) {
+	interrupted, cancel := context.WithCancel(context.Background())
+	cancel()
+	timedOut, cancel2 := context.WithTimeout(context.Background(), 0)
+	defer cancel2()
+	script := With(DNS, errors.New("exec: present: exit status -1"))
+	for _, tt := range []struct {
+		name string
+		ctx  context.Context
+		err  error
+		code int
+		msg  string
+	}{
+		{"a killed provider script", interrupted, script, Canceled, "interrupted (SIGINT or SIGTERM): exec: present: exit status -1"},
+		{"the bare context error", interrupted, context.Canceled, Canceled, "interrupted (SIGINT or SIGTERM)"},
+		{"a wait stopped by the interrupt", interrupted, fmt.Errorf("propagation: wait: %w", context.Canceled), Canceled, "interrupted (SIGINT or SIGTERM): propagation: wait"},
+		{"already classified", interrupted, With(Canceled, ErrInterrupted), Canceled, "interrupted (SIGINT or SIGTERM)"},
+		{"a timeout is not an interrupt", timedOut, script, DNS, "exec: present: exit status -1"},
+		{"no interrupt", context.Background(), script, DNS, "exec: present: exit status -1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Interrupt(tt.ctx, tt.err)
+			if Of(err) != tt.code || err.Error() != tt.msg {
+				t.Errorf("Interrupt = %q (exit %d), want %q (exit %d)", err, Of(err), tt.msg, tt.code)
+			}
+		})
+	}
+	if Interrupt(interrupted, nil) != nil {
+		t.Error("nil became an error")
 	}
 }

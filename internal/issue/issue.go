@@ -615,8 +615,8 @@ func (is *Issuer) present(ctx context.Context, recs []Record, res *Result) (map[
 				(!errors.As(err, &nv) && deadlineSoon(ctx) && strings.Contains(err.Error(), "deadline")) {
 				code = exitcode.Timeout
 			}
-			if errors.Is(err, context.Canceled) {
-				code = exitcode.Canceled
+			if exitcode.Interrupted(ctx) {
+				return groups, exitcode.Interrupt(ctx, fmt.Errorf("propagation: %w", err))
 			}
 			if m := (interface{ MissingRecord() bool })(nil); errors.As(err, &m) && m.MissingRecord() {
 				code = exitcode.Missing

@@ -36,8 +36,8 @@ func (is *Issuer) validate(ctx context.Context, recs []Record, res *Result) erro
 	errs = each(len(recs), func(i int) error { return is.follow(ctx, &recs[i], chals[i]) })
 	res.Stats.Steps["validation"] += int(is.cfg.Now().Sub(t0).Milliseconds())
 	if err := errors.Join(errs...); err != nil {
-		if ctx.Err() == context.Canceled {
-			return ctx.Err()
+		if exitcode.Interrupted(ctx) {
+			return exitcode.Interrupt(ctx, ctx.Err())
 		}
 		code := exitcode.CA
 		for _, e := range errs {

@@ -70,6 +70,7 @@ func (j *Job) runDry(ctx context.Context, w io.Writer) (*Result, error) {
 		}
 		return res, err
 	})
+	err = exitcode.Interrupt(ctx, err)
 	out := j.result(res, err)
 	out.Certificate, out.Directory, out.DryRun = nil, j.DryRun.Directory, j.DryRun
 	out.DurationMS = time.Since(start).Milliseconds()

@@ -111,6 +111,8 @@ func (j *Job) Obtain(ctx context.Context, logf func(string)) (*issue.Result, err
 
 // ObtainLocked runs the order of j with the run lock already held (a renew
 // run holds it for all its certificates); what providers log goes to logf.
+// Whatever failed once ctx was interrupted is the interrupt
+// (exitcode.Interrupt), not a failure of that step.
 func (j *Job) ObtainLocked(ctx context.Context, st *store.Store, logf func(string)) (*issue.Result, error) {
 	defer steplog.Use(logf)()
 	if j.BeforeOrder != nil {
@@ -122,7 +124,8 @@ func (j *Job) ObtainLocked(ctx context.Context, st *store.Store, logf func(strin
 		// replaces nothing.
 		o.Replaces, o.ThrowawayAccount = "", true
 	}
-	return j.Order(ctx, st, o)
+	res, err := j.Order(ctx, st, o)
+	return res, exitcode.Interrupt(ctx, err)
 }
 
 // Run is the single order of issue and sandbox: the order between the pre
@@ -160,6 +163,7 @@ func (j *Job) Run(ctx context.Context, w io.Writer) (*Result, error) {
 		}
 		return res, err
 	})
+	err = exitcode.Interrupt(ctx, err)
 	out := j.result(res, err)
 	out.DurationMS = time.Since(start).Milliseconds()
 	return out, err

@@ -31,6 +31,12 @@ const (
 	// StatusDeployFailed: not ordered, but bringing its deploy outputs up
 	// to date failed.
 	StatusDeployFailed = "deploy-failed"
+	// StatusInterrupted: SIGINT or SIGTERM arrived during its order or
+	// deploy (exitcode.Interrupted); nothing of it is recorded as a
+	// failure.
+	StatusInterrupted = "interrupted"
+	// StatusNotReached: due, but the run was interrupted before its order.
+	StatusNotReached = "not-reached"
 )
 
 // CertRun is one certificate in a run (and the --json output).
@@ -232,6 +238,7 @@ func (r *Run) Do(ctx context.Context) (*Summary, error) {
 	sum := &Summary{OK: true, Due: len(due), Certificates: runs}
 	var firstErr, hookErr error
 	var failures []string
+	interrupted := exitcode.Interrupted(ctx)
 	for _, c := range runs {
 		switch c.Status {
 		case StatusRenewed, StatusIssued:
@@ -264,6 +271,15 @@ func (r *Run) Do(ctx context.Context) (*Summary, error) {
 		}
 	}
 	sum.DurationMS = time.Since(start).Milliseconds()
+	if interrupted {
+		// One error for the run, whatever the steps cut short returned.
+		err := exitcode.Interrupt(ctx, exitcode.ErrInterrupted)
+		if len(failures) > 0 {
+			err = exitcode.With(exitcode.Canceled, fmt.Errorf("%w; %s", exitcode.ErrInterrupted, strings.Join(failures, "; ")))
+		}
+		sum.OK, sum.ExitCode, sum.Error = false, exitcode.Canceled, err.Error()
+		return sum, err
+	}
 	if firstErr == nil && hookErr == nil {
 		return sum, nil
 	}
@@ -442,18 +458,34 @@ func (r *Run) renewDue(ctx context.Context, due []*CertRun) {
 	}
 	preErr, postErr := Around(ctx, r.Hooks, r.PreHook, r.PostHook, names, func() (renewed, failed []string) {
 		for _, c := range due {
-			r.renewOne(ctx, c)
-			if c.Status == StatusFailed {
-				failed = append(failed, c.Name)
-			} else {
-				renewed = append(renewed, c.Name)
-			}
 			if ctx.Err() != nil {
 				break
+			}
+			r.renewOne(ctx, c)
+			switch c.Status {
+			case StatusFailed:
+				failed = append(failed, c.Name)
+			case StatusInterrupted:
+			default:
+				renewed = append(renewed, c.Name)
 			}
 		}
 		return renewed, failed
 	})
+	if exitcode.Interrupted(ctx) {
+		// Not a failure of any certificate: those not ordered say so, and
+		// a hook the interrupt stopped (or never started) fails nothing.
+		for _, c := range due {
+			if c.Status == "" {
+				c.Status, c.ExitCode = StatusNotReached, exitcode.Canceled
+				c.Error = "not ordered: " + exitcode.ErrInterrupted.Error()
+			}
+		}
+		if err := cmp.Or(preErr, postErr); err != nil {
+			r.Log(fmt.Sprintf("strictacme: %v", exitcode.Interrupt(ctx, err)))
+		}
+		return
+	}
 	if preErr != nil {
 		for _, c := range due {
 			c.Err = preErr
@@ -523,6 +555,13 @@ func (r *Run) renewOne(ctx context.Context, c *CertRun) {
 	}
 	c.DurationMS = time.Since(t0).Milliseconds()
 	c.State.LastDurationSeconds = time.Since(t0).Seconds()
+	if err != nil && exitcode.Interrupted(ctx) {
+		// Its renewal state stays as it was: the order did not fail.
+		c.Err = exitcode.Interrupt(ctx, err)
+		c.Status, c.Error, c.ExitCode = StatusInterrupted, c.Err.Error(), exitcode.Canceled
+		r.Log(fmt.Sprintf("%s: %v; nothing recorded", c.Name, c.Err))
+		return
+	}
 	if err != nil {
 		c.Err = err
 		c.Status, c.Error, c.ExitCode = StatusFailed, err.Error(), exitcode.Of(err)
@@ -568,7 +607,12 @@ func (r *Run) renewOne(ctx context.Context, c *CertRun) {
 	}
 	r.Log(fmt.Sprintf("%s: %s (serial %s, not after %s)", c.Name, verb, res.Meta.Serial, res.Meta.NotAfter.Format(time.RFC3339)))
 	if r.Deploy != nil {
-		if err := r.Deploy(ctx, c, res); err != nil {
+		if err := r.Deploy(ctx, c, res); err != nil && exitcode.Interrupted(ctx) {
+			// Stored, deploy cut short: not a failed hook.
+			c.Err = exitcode.Interrupt(ctx, err)
+			c.Status, c.Error, c.ExitCode = StatusInterrupted, "stored; deploy "+c.Err.Error(), exitcode.Canceled
+			r.Log(fmt.Sprintf("%s: %v; the new certificate is stored, its deploy did not finish", c.Name, c.Err))
+		} else if err != nil {
 			c.Err = err
 			c.Status, c.Error, c.ExitCode = StatusHookFailed, err.Error(), exitcode.Hook
 			c.State.LastResult, c.State.LastError = "hook-failed", err.Error()
