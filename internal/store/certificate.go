@@ -273,8 +273,12 @@ func (s *Store) LoadCertificate(name string) (*Certificate, error) {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, MetadataFile), err)
 	}
 	if c.Meta.CSR {
-		if c.CSRPEM, err = os.ReadFile(filepath.Join(dir, CSRFile)); err != nil {
-			return nil, err
+		path := filepath.Join(dir, CSRFile)
+		if c.CSRPEM, err = os.ReadFile(path); err == nil {
+			err = checkCSR(c.CSRPEM)
+		}
+		if err != nil {
+			return nil, exitcode.With(exitcode.State, &DamagedCSRError{Name: name, Path: path, Err: err})
 		}
 	} else if c.KeyPEM, err = os.ReadFile(filepath.Join(dir, PrivkeyFile)); err != nil {
 		return nil, err
@@ -307,6 +311,39 @@ type BrokenCertificateError struct {
 func (e *BrokenCertificateError) Error() string {
 	return fmt.Sprintf("certificate %s is broken: %s/current points to %s, which is missing or has no %s (its stored versions were deleted?); restore %s/versions from a backup, or issue it again with strictacme issue --cert-name %s -d NAME…",
 		e.Name, e.Dir, e.Current, MetadataFile, e.Dir, e.Name)
+}
+
+// DamagedCSRError is a certificate of the operator's CSR whose stored copy
+// of the request (CSRFile) is missing or no longer a signed CSR: it cannot
+// be renewed until it is ordered again from the CSR file.
+type DamagedCSRError struct {
+	Name, Path string
+	Err        error
+}
+
+func (e *DamagedCSRError) Error() string {
+	what := "damaged"
+	if errors.Is(e.Err, fs.ErrNotExist) {
+		what = "missing"
+	}
+	return fmt.Sprintf("certificate %s: its stored CSR %s is %s (%v); order it again from the CSR file: strictacme issue --cert-name %s --csr FILE --force",
+		e.Name, e.Path, what, e.Err, e.Name)
+}
+
+func (e *DamagedCSRError) Unwrap() error { return e.Err }
+
+// checkCSR reports whether data is a PEM certificate signing request with
+// a valid self-signature (RFC 2986), as stored by SaveCertificate.
+func checkCSR(data []byte) error {
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "CERTIFICATE REQUEST" {
+		return errors.New("no PEM CERTIFICATE REQUEST block")
+	}
+	csr, err := x509.ParseCertificateRequest(block.Bytes)
+	if err != nil {
+		return err
+	}
+	return csr.CheckSignature()
 }
 
 // ListCertificates returns the names of all stored certificates, broken

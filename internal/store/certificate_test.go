@@ -12,8 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/strictacme/strictacme/internal/exitcode"
 )
 
 // issued is a self-signed certificate standing in for one from a CA.
@@ -250,7 +253,7 @@ func TestCertificateOfACSRKeepsTheRequestAndNoKey(t *testing.T) {
 	}
 	withCSR := func(serial int64) *Certificate {
 		c := issued(t, "example.com", serial)
-		c.KeyPEM, c.CSRPEM, c.Meta.CSR = nil, []byte("-----BEGIN CERTIFICATE REQUEST-----\nMA==\n-----END CERTIFICATE REQUEST-----\n"), true
+		c.KeyPEM, c.CSRPEM, c.Meta.CSR = nil, testCSR(t, "example.com"), true
 		return c
 	}
 	dir := s.CertDir("example.com")
@@ -286,5 +289,67 @@ func TestCertificateOfACSRKeepsTheRequestAndNoKey(t *testing.T) {
 	}
 	if linked(PrivkeyFile) || !exists(CSRFile) {
 		t.Errorf("back to the CSR: key link %v, request %v; want the request and no key link", linked(PrivkeyFile), exists(CSRFile))
+	}
+}
+
+// testCSR is a signed PEM certificate signing request for name.
+func testCSR(t *testing.T, name string) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{DNSNames: []string{name}}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
+}
+
+// A certificate of the operator's CSR whose stored request.csr was
+// deleted or damaged cannot be renewed: loading it is state damage (exit
+// 9) naming the file and the fix (order it again from the CSR file), not
+// a raw open error (exit 1) or a request for "the CSR file" (exit 2).
+func TestStoredCSRMissingOrDamagedIsStateDamage(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		damage func(path string) error
+		what   string
+	}{
+		{"missing", os.Remove, "is missing"},
+		{"not PEM", func(p string) error { return os.WriteFile(p, []byte("{bad"), 0o644) }, "is damaged"},
+		{"not a CSR", func(p string) error {
+			return os.WriteFile(p, []byte("-----BEGIN CERTIFICATE REQUEST-----\nMA==\n-----END CERTIFICATE REQUEST-----\n"), 0o644)
+		}, "is damaged"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := issued(t, "example.com", 1)
+			c.KeyPEM, c.CSRPEM, c.Meta.CSR = nil, testCSR(t, "example.com"), true
+			if err := s.SaveCertificate(c); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(s.CertDir("example.com"), CSRFile)
+			real, err := filepath.EvalSymlinks(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.damage(real); err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.LoadCertificate("example.com")
+			var d *DamagedCSRError
+			if exitcode.Of(err) != exitcode.State || !errors.As(err, &d) {
+				t.Fatalf("error %v (exit %d), want a DamagedCSRError with exit code %d", err, exitcode.Of(err), exitcode.State)
+			}
+			for _, want := range []string{tt.what, "request.csr", "strictacme issue --cert-name example.com --csr FILE --force"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %q", err, want)
+				}
+			}
+		})
 	}
 }
