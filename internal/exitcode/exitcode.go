@@ -53,7 +53,7 @@ var Codes = []Meaning{
 	{Missing, "a required DNS record (delegation CNAME, dns-persist-01 record) is not in place yet"},
 	{Busy, "another process holds what the run needs: the lock on --path, or the address serve listens on"},
 	{Hook, "a hook, install or reload failed (the certificate was kept)"},
-	{State, "a state file (journal.json, renewal.json) was damaged; the message says what to check"},
+	{State, "a state file (journal.json, renewal.json, a stored request.csr) was damaged or is missing; the message says what to check"},
 	{Unreachable, "the CA could not be reached: its name did not resolve, or the TCP connection or the TLS handshake failed"},
 	{Canceled, "interrupted (SIGINT/SIGTERM); challenge records were removed"},
 }
