@@ -247,7 +247,9 @@ func clientIPNote(ctx context.Context, p any) string {
 
 // providerFailure is the one-line detail of a provider error: Namecheap's
 // own errors already say what to fix (1011150 names the ClientIp and the
-// whitelist page); others get a generic hint.
+// whitelist page); an API that was not reached at all (exitcode.Unreached:
+// name, TCP or TLS) is said to be unreachable; others get a hint about the
+// credentials and the zone.
 func providerFailure(name string, err error) string {
 	var ae *namecheap.APIError
 	if errors.As(err, &ae) {
@@ -255,6 +257,10 @@ func providerFailure(name string, err error) string {
 			return oneLine(fmt.Sprintf("ClientIp %s is not whitelisted: %v", ae.ClientIP, err))
 		}
 		return oneLine(err.Error())
+	}
+	if exitcode.Unreached(err) {
+		// Nothing answered: the credentials were never looked at.
+		return oneLine(fmt.Sprintf("%v; the API endpoint of provider %s is unreachable: check its URL and that this machine can connect to it (proxy, firewall)", err, name))
 	}
 	return oneLine(fmt.Sprintf("%v; check the credentials of provider %s and that its account holds the zone", err, name))
 }

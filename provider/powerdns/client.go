@@ -124,12 +124,12 @@ func (c *client) do(ctx context.Context, op, zone, method, u string, body []byte
 		}
 		resp, err := c.http.Do(req)
 		if err != nil {
-			return fmt.Errorf("powerdns: %s %s: %w", op, strings.TrimSuffix(zone, "."), err)
+			return fmt.Errorf("powerdns: %s: %w", what(op, zone), err)
 		}
 		data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 		resp.Body.Close()
 		if err != nil {
-			return fmt.Errorf("powerdns: %s %s: reading the answer: %w", op, strings.TrimSuffix(zone, "."), err)
+			return fmt.Errorf("powerdns: %s: reading the answer: %w", what(op, zone), err)
 		}
 		if (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) && attempt < maxRetries {
 			wait := time.Second << attempt
@@ -141,7 +141,7 @@ func (c *client) do(ctx context.Context, op, zone, method, u string, body []byte
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return fmt.Errorf("powerdns: %s %s: %w", op, strings.TrimSuffix(zone, "."), ctx.Err())
+				return fmt.Errorf("powerdns: %s: %w", what(op, zone), ctx.Err())
 			case <-t.C:
 			}
 			continue
@@ -153,8 +153,17 @@ func (c *client) do(ctx context.Context, op, zone, method, u string, body []byte
 			return nil
 		}
 		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("powerdns: %s %s: the answer is not the API's JSON (%v); check %s points at the API, not at another web server", op, strings.TrimSuffix(zone, "."), err, EnvAPIURL)
+			return fmt.Errorf("powerdns: %s: the answer is not the API's JSON (%v); check %s points at the API, not at another web server", what(op, zone), err, EnvAPIURL)
 		}
 		return nil
 	}
+}
+
+// what is op and the zone it is about, without the zone's trailing dot:
+// "reading zone example.org", or op alone when zone is "" (the zone list).
+func what(op, zone string) string {
+	if zone = strings.TrimSuffix(zone, "."); zone != "" {
+		return op + " " + zone
+	}
+	return op
 }

@@ -393,3 +393,14 @@ func TestTwoRunsWritingOneRRsetLoseNeitherValue(t *testing.T) {
 		})
 	}
 }
+
+// A server that refuses the connection: the zone list's error says
+// "listing zones: Get …", with no stray space where a zone name would go.
+func TestUnreachableServerListingZonesNamesNoEmptyZone(t *testing.T) {
+	s, p := fakeZone(t)
+	s.Close()
+	_, err := p.ListZones(context.Background())
+	if err == nil || !strings.HasPrefix(err.Error(), "powerdns: listing zones: ") {
+		t.Fatalf("error %v, want it to start with %q", err, "powerdns: listing zones: ")
+	}
+}
