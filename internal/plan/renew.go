@@ -114,7 +114,7 @@ func StoredName(st *store.Store, s Settings) (name, note string) {
 			continue
 		}
 		if s.Name == "" {
-			return other, fmt.Sprintf("certificate %s holds these names (%s); ordering into it (--cert-name gives another certificate)", other, strings.Join(want, ", "))
+			return other, fmt.Sprintf("certificate %s holds these names (%s); it is the one meant, not a new certificate (--cert-name gives another)", other, strings.Join(want, ", "))
 		}
 		if c.Meta.KeyType == "" || strings.EqualFold(c.Meta.KeyType, d.KeyType) {
 			return name, fmt.Sprintf("warning: certificate %s already holds exactly these names (%s); this makes a second certificate, %s (strictacme delete %s removes the other)", other, strings.Join(want, ", "), name, other)

@@ -275,9 +275,9 @@ func TestStoredNameOfTheSameNameSet(t *testing.T) {
 		note   string // a piece of the note; "" none
 	}{
 		{"nothing stored", nil, Settings{Names: []string{"b.example", "a.example"}}, "b.example", ""},
-		{"names in another order", []stored{{"a.example", "ec256", ab}}, Settings{Names: []string{"b.example", "a.example"}}, "a.example", "certificate a.example holds these names (a.example, b.example); ordering into it"},
+		{"names in another order", []stored{{"a.example", "ec256", ab}}, Settings{Names: []string{"b.example", "a.example"}}, "a.example", "certificate a.example holds these names (a.example, b.example); it is the one meant, not a new certificate"},
 		{"names in the same order", []stored{{"a.example", "ec256", ab}}, Settings{Names: ab}, "a.example", ""},
-		{"a name repeated", []stored{{"a.example", "ec256", ab}}, Settings{Names: []string{"B.example", "a.example", "b.example"}}, "a.example", "ordering into it"},
+		{"a name repeated", []stored{{"a.example", "ec256", ab}}, Settings{Names: []string{"B.example", "a.example", "b.example"}}, "a.example", "it is the one meant"},
 		{"a stored certificate under another name", []stored{{"web", "ec256", ab}}, Settings{Names: ab}, "web", "certificate web holds these names"},
 		{"the derived name's certificate wins", []stored{{"web", "ec256", ab}, {"b.example", "ec256", []string{"b.example"}}}, Settings{Names: []string{"b.example", "a.example"}}, "b.example", ""},
 		{"more names are another certificate", []stored{{"a.example", "ec256", ab}}, Settings{Names: []string{"b.example", "a.example", "c.example"}}, "b.example", ""},
