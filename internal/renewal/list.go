@@ -16,7 +16,9 @@ import (
 type Entry struct {
 	Name     string    `json:"name"`
 	Names    []string  `json:"names"`
-	NotAfter time.Time `json:"not_after"`
+	// NotAfter is left out of --json when no certificate could be read
+	// (a first order that failed, a damaged one).
+	NotAfter time.Time `json:"not_after,omitzero"`
 	// DaysLeft is the time until NotAfter in days, truncated to a tenth.
 	DaysLeft float64 `json:"days_left"`
 	Serial   string  `json:"serial"`
@@ -29,9 +31,10 @@ type Entry struct {
 	// zero when none is stored for this certificate.
 	ARIStart time.Time `json:"ari_window_start,omitzero"`
 	ARIEnd   time.Time `json:"ari_window_end,omitzero"`
-	// NextRenewal is when a run will renew the certificate (Decide); zero
-	// for one that is never renewed (skip).
-	NextRenewal time.Time `json:"next_renewal"`
+	// NextRenewal is when a run will renew the certificate (Decide); zero,
+	// and left out of --json, for one that is never renewed (skip) or
+	// could not be read.
+	NextRenewal time.Time `json:"next_renewal,omitzero"`
 	DecidedBy   string    `json:"decided_by"`
 	LastResult  string    `json:"last_result,omitempty"`
 	LastAttempt time.Time `json:"last_attempt,omitzero"`
@@ -59,7 +62,7 @@ func List(st *store.Store, now time.Time, skip func(store.Metadata) (Decision, b
 	}
 	var out []Entry
 	for _, n := range names {
-		e := Entry{Name: n}
+		e := Entry{Name: n, Names: []string{}}
 		c, err := st.LoadCertificate(n)
 		if err != nil {
 			e.Error = err.Error()
@@ -95,7 +98,7 @@ func List(st *store.Store, now time.Time, skip func(store.Metadata) (Decision, b
 		return nil, err
 	}
 	for _, n := range attempted {
-		e := Entry{Name: n, NotIssued: true}
+		e := Entry{Name: n, Names: []string{}, NotIssued: true}
 		s, err := LoadState(st.CertDir(n))
 		if err != nil {
 			e.Error = err.Error()

@@ -1,6 +1,7 @@
 package renewal
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,5 +137,41 @@ func TestListTableRowsForStoredUnissuedAndDamaged(t *testing.T) {
 	WriteTable(&b, nil, nil)
 	if b.String() != "no certificates stored\n" {
 		t.Errorf("empty: %q", b.String())
+	}
+}
+
+// list --json of a certificate whose first order failed and of one that
+// cannot be read: no made-up "0001-01-01T00:00:00Z" for not_after or
+// next_renewal (left out: there is no such time) and names as [], never
+// null.
+func TestListJSONOfUnissuedAndBrokenHasNoZeroTimes(t *testing.T) {
+	st := storetest.Open(t)
+	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	if err := os.MkdirAll(st.CertDir("new.example.com"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := SaveState(st.CertDir("new.example.com"), &State{LastResult: "error", LastError: "order refused", LastAttempt: now, Errors: 1}); err != nil {
+		t.Fatal(err)
+	}
+	storetest.SaveCertificate(t, st, "bad.example.com", now, now.Add(90*24*time.Hour), nil)
+	meta, err := filepath.EvalSymlinks(filepath.Join(st.CertDir("bad.example.com"), store.MetadataFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(meta, []byte("{bad"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := List(st, now, nil)
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("entries %+v, %v", entries, err)
+	}
+	b, err := json.Marshal(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"0001-01-01", `"not_after"`, `"next_renewal"`, `"names":null`} {
+		if strings.Contains(string(b), bad) {
+			t.Errorf("list --json holds %s:\n%s", bad, b)
+		}
 	}
 }
