@@ -225,8 +225,19 @@ func interrupt(err error) error {
 	if errors.Is(err, ErrInterrupted) {
 		return With(Canceled, err)
 	}
-	if msg := err.Error(); msg != context.Canceled.Error() {
-		return With(Canceled, fmt.Errorf("%w: %s", ErrInterrupted, strings.TrimSuffix(msg, ": "+context.Canceled.Error())))
+	msg := ErrInterrupted.Error()
+	if m := err.Error(); m != context.Canceled.Error() {
+		msg += ": " + strings.TrimSuffix(m, ": "+context.Canceled.Error())
 	}
-	return With(Canceled, ErrInterrupted)
+	return With(Canceled, &interruptError{msg: msg, err: err})
 }
+
+// interruptError is ErrInterrupted and the error of the step it cut
+// short, both for errors.Is and errors.As, with one message.
+type interruptError struct {
+	msg string
+	err error
+}
+
+func (e *interruptError) Error() string   { return e.msg }
+func (e *interruptError) Unwrap() []error { return []error{ErrInterrupted, e.err} }

@@ -56,7 +56,11 @@ type Config struct {
 	// HTTPClient talks to the CA (its roots include --ca-cert).
 	HTTPClient *http.Client
 	Store      *store.Store
-	Providers  *providers.Set
+	// ThrowawayStore marks Store as a dry run's throwaway copy, removed
+	// when the run ends: the certificate is not logged as stored there
+	// (the caller says it was discarded).
+	ThrowawayStore bool
+	Providers      *providers.Set
 	// Propagation decides when the records are visible to the CA.
 	Propagation propagation.Strategy
 	// Delegate is optional; nil writes every record at its own name.
@@ -377,7 +381,9 @@ func (is *Issuer) Obtain(ctx context.Context, req Request) (res *Result, err err
 	if err := is.cfg.Store.SaveCertificate(cert); err != nil {
 		return nil, fmt.Errorf("storing the certificate: %w", err)
 	}
-	is.logf("stored %s (serial %s, not after %s)", is.cfg.Store.CertDir(cert.Name), cert.Meta.Serial, cert.Meta.NotAfter.Format(time.RFC3339))
+	if !is.cfg.ThrowawayStore {
+		is.logf("stored %s (serial %s, not after %s)", is.cfg.Store.CertDir(cert.Name), cert.Meta.Serial, cert.Meta.NotAfter.Format(time.RFC3339))
+	}
 	return res, nil
 }
 

@@ -99,6 +99,11 @@ func (r *Renewal) doDry(ctx context.Context) (*renewal.Summary, error) {
 			return nil, exitcode.With(exitcode.Usage, err)
 		}
 	}
+	// A real run would stop at a damaged journal: so does its rehearsal,
+	// without repairing it.
+	if err := plan.CheckJournal(src); err != nil {
+		return nil, err
+	}
 	tmp, err := dryRunState()
 	if err != nil {
 		return nil, err
@@ -111,6 +116,6 @@ func (r *Renewal) doDry(ctx context.Context) (*renewal.Summary, error) {
 	d.dryFrom, d.Path = r.Path, tmp
 	// Every selected certificate is ordered; the CA's renewal window is
 	// not asked for (it is the configured CA's, about its certificates).
-	d.Force, d.NoARI, d.Jitter, d.MetricsFile, d.LockWait = true, true, 0, "", false
+	d.orderAll, d.NoARI, d.Jitter, d.MetricsFile, d.LockWait = true, true, 0, "", false
 	return d.Do(ctx)
 }

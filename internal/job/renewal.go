@@ -74,6 +74,8 @@ type Renewal struct {
 
 	// dryFrom is the state directory a dry run's copy (Path) was made of.
 	dryFrom string
+	// orderAll is renewal.Run's OrderAll (a dry run).
+	orderAll bool
 }
 
 // Check says every problem of r's own settings (not those of its
@@ -128,7 +130,7 @@ func (r *Renewal) Do(ctx context.Context) (*renewal.Summary, error) {
 	plan.RecordConfiguredOutputs(st, r.Conf.Settings, r.Conf.Order, logf)
 	jobs := map[string]*Job{}
 	run := &renewal.Run{
-		Store: st, Dir: cmp.Or(r.dryFrom, r.Path), Names: r.Names, Order: r.Conf.Order, Force: r.Force, NoARI: r.NoARI, DryRun: r.DryRun, Jitter: r.Jitter,
+		Store: st, Dir: cmp.Or(r.dryFrom, r.Path), Names: r.Names, Order: r.Conf.Order, Force: r.Force, OrderAll: r.orderAll, NoARI: r.NoARI, DryRun: r.DryRun, Jitter: r.Jitter,
 		Now: r.Now, Log: logf, Debug: r.Debug, Hooks: r.Hooks.Runner(r.Output),
 		Client: r.client,
 		Skip:   r.Skip,

@@ -22,7 +22,8 @@ type OrderOptions struct {
 	PollInterval time.Duration
 	Log          func(string)
 	// ThrowawayAccount registers a new account for this order and stores
-	// it nowhere (issue.AccountOptions.Throwaway; a dry run).
+	// it nowhere (issue.AccountOptions.Throwaway; a dry run). The store is
+	// then the dry run's throwaway copy too (issue.Config.ThrowawayStore).
 	ThrowawayAccount bool
 }
 
@@ -34,7 +35,7 @@ func (p *Plan) Order(ctx context.Context, st *store.Store, o OrderOptions) (*iss
 	defer cancel()
 	logf := o.Log
 	is, err := issue.New(issue.Config{
-		Directory: p.Directory, HTTPClient: p.HTTPClient, Store: st, Providers: p.Providers,
+		Directory: p.Directory, HTTPClient: p.HTTPClient, Store: st, ThrowawayStore: o.ThrowawayAccount, Providers: p.Providers,
 		Propagation: p.Strategy, Persist: p.Persist, Delegate: p.Delegate, Log: logf, PollInterval: o.PollInterval,
 	})
 	if err != nil {
@@ -120,6 +121,13 @@ func Sweep(ctx context.Context, st *store.Store, known []Settings, extraRoots []
 		}
 	}
 	return nil
+}
+
+// CheckJournal is Sweep's check of st's journal, read-only, for a dry
+// run: a damaged journal is an error with exit code State, as it is for a
+// real run, and nothing is repaired.
+func CheckJournal(st *store.Store) error {
+	return journalDamaged(st.Journal().Check())
 }
 
 // journalDamaged returns err with exit code State if it says that

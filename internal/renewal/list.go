@@ -14,8 +14,8 @@ import (
 // Entry is one stored certificate and when it is renewed, as
 // "strictacme list" shows it (its --json output).
 type Entry struct {
-	Name     string    `json:"name"`
-	Names    []string  `json:"names"`
+	Name  string   `json:"name"`
+	Names []string `json:"names"`
 	// NotAfter is left out of --json when no certificate could be read
 	// (a first order that failed, a damaged one).
 	NotAfter time.Time `json:"not_after,omitzero"`

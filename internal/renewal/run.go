@@ -124,8 +124,14 @@ type Run struct {
 	// Order lists certificates to order now, stored or not, with the
 	// reason; they join the run's selection.
 	Order map[string]OrderReason
+	// Force orders every selected certificate, due or not, deferred or
+	// not, and over a damaged renewal state.
 	Force bool
-	NoARI bool
+	// OrderAll orders every selected certificate, due or not, deferred or
+	// not (a dry run); unlike Force, a damaged renewal state still fails
+	// its certificate, as it would in the run rehearsed.
+	OrderAll bool
+	NoARI    bool
 	// DryRun says in the log that an order's certificate is a dry run's,
 	// discarded with the run's throwaway state.
 	DryRun bool
@@ -211,7 +217,7 @@ func (r *Run) Do(ctx context.Context) (*Summary, error) {
 		case !c.Decision.Due:
 			c.Status = StatusNotDue
 			r.debug(fmt.Sprintf("%s: not due: %s", c.Name, c.Decision.Reason))
-		case c.Order == "" && !r.Force && c.State.RetryAfter.After(r.Now()):
+		case c.Order == "" && !r.Force && !r.OrderAll && c.State.RetryAfter.After(r.Now()):
 			c.Status, c.RetryAfter = StatusDeferred, c.State.RetryAfter
 			r.Log(fmt.Sprintf("%s: due (%s), but the CA asked to wait until %s; skipped", c.Name, c.Decision.Reason, c.State.RetryAfter.UTC().Format(time.RFC3339)))
 		default:
@@ -395,6 +401,14 @@ func (r *Run) selectCerts() ([]*CertRun, error) {
 		}
 		c.Names, c.NotAfter, c.Serial = c.Cert.Meta.Names, c.Cert.Meta.NotAfter, c.Cert.Meta.Serial
 		c.State, c.Err = LoadState(r.Store.CertDir(n))
+		var damaged *StateDamagedError
+		if errors.As(c.Err, &damaged) && r.Dir != "" {
+			// A dry run's copy is gone when the message is read: name the
+			// file to delete where it is.
+			if rel, err := filepath.Rel(r.Store.Root, damaged.Path); err == nil && !strings.HasPrefix(rel, "..") {
+				damaged.Path = filepath.Join(r.Dir, rel)
+			}
+		}
 	}
 	return runs, nil
 }
@@ -446,7 +460,7 @@ func (r *Run) decide(ctx context.Context, c *CertRun) {
 	if r.NoARI {
 		ari = nil
 	}
-	c.Decision = Decide(r.Now(), Cert{NotBefore: m.NotBefore, NotAfter: m.NotAfter, ARICertID: m.ARICertID}, ari, r.Force, revoked)
+	c.Decision = Decide(r.Now(), Cert{NotBefore: m.NotBefore, NotAfter: m.NotAfter, ARICertID: m.ARICertID}, ari, r.Force || r.OrderAll, revoked)
 }
 
 // renewDue runs the pre hook, every due order, the deploy hooks and the

@@ -50,9 +50,14 @@ type JournalDamagedError struct {
 	MovedTo   string // "" if it could not be moved; the journal is then unchanged
 	Recovered []JournalEntry
 	Err       error // the decoding error
+	// Checked marks the answer of Check: nothing was repaired or moved.
+	Checked bool
 }
 
 func (e *JournalDamagedError) Error() string {
+	if e.Checked {
+		return fmt.Sprintf("journal %s is damaged (%v); a run stops here (exit 9): it keeps the challenge records that can be read and moves the damaged file aside, for you to remove from your DNS zones any challenge TXT record listed only there", e.Path, e.Err)
+	}
 	if e.MovedTo == "" {
 		return fmt.Sprintf("journal %s is damaged (%v), and repairing it failed; move it aside, remove from your DNS zones any challenge TXT record it lists, and run again", e.Path, e.Err)
 	}
@@ -118,6 +123,29 @@ func (j *Journal) save(es []JournalEntry) error {
 		return err
 	}
 	return writeFile(j.path, append(data, '\n'), 0o600)
+}
+
+// Check reads the journal without changing anything (a dry run): nil when
+// it is readable or absent, a *JournalDamagedError (Checked) when a run
+// would find it damaged, else the read error.
+func (j *Journal) Check() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	data, err := os.ReadFile(j.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var es []JournalEntry
+	if len(data) == 0 {
+		return &JournalDamagedError{Path: j.path, Err: errors.New("the file is empty"), Checked: true}
+	}
+	if err := json.Unmarshal(data, &es); err != nil {
+		return &JournalDamagedError{Path: j.path, Err: err, Checked: true}
+	}
+	return nil
 }
 
 // Entries returns every entry.
