@@ -206,7 +206,7 @@ func (f *issueFlags) plan() (*job.Job, error) {
 		return nil, err
 	}
 	j, err := job.New(s, job.Options{Path: f.path, EABKey: f.eabHMAC, Lookup: f.lookup, Log: func(l string) { fmt.Fprintln(logOut, l) },
-		PollEvery: pollInterval, BeforeOrder: beforeOrder})
+		PollEvery: pollInterval, BeforeOrder: beforeOrder, CommandLine: true, KeyTypeGiven: f.flags.Changed("key-type")})
 	if err != nil {
 		return nil, flagError(err)
 	}

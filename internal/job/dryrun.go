@@ -55,6 +55,9 @@ func (j *Job) runDry(ctx context.Context, w io.Writer) (*Result, error) {
 	start := time.Now()
 	logf := lineWriter(w)
 	logf(DryRunLine(j.DryRun))
+	if j.Why != "" {
+		logf(j.Settings.Name + ": " + j.Why)
+	}
 	res, err := j.Hooks.Around(ctx, w, j.Settings.Name, func() (*issue.Result, error) {
 		tmp, err := dryRunState()
 		if err != nil {

@@ -65,6 +65,11 @@ type Options struct {
 	Log         func(string)
 	PollEvery   time.Duration
 	BeforeOrder func(j *Job, logf func(string))
+	// CommandLine marks settings given on issue's command line: what they
+	// leave out of a stored certificate of that name is kept
+	// (plan.KeepStored), and a change of its identity is the reason to
+	// order it again (Why). KeyTypeGiven says --key-type was given.
+	CommandLine, KeyTypeGiven bool
 }
 
 // New builds the plan of s (plan.Build, its errors unchanged) into a Job
@@ -74,11 +79,18 @@ func New(s plan.Settings, o Options) (*Job, error) {
 	if ps := runProblems(o.Path, o.EABKey, s.EABKeyFile); len(ps) > 0 {
 		return nil, &plan.ProblemsError{Problems: ps}
 	}
-	p, err := plan.Build(s, plan.BuildOptions{Path: o.Path, Lookup: o.Lookup, EABKey: o.EABKey, Log: o.Log, Logger: steplog.Logger()})
+	p, err := plan.Build(s, plan.BuildOptions{Path: o.Path, Lookup: o.Lookup, EABKey: o.EABKey, Log: o.Log, Logger: steplog.Logger(),
+		KeepStored: o.CommandLine, KeyTypeGiven: o.KeyTypeGiven})
 	if err != nil {
 		return nil, err
 	}
-	return &Job{Plan: p, Path: o.Path, Hooks: HooksOf(p.Settings), PollEvery: o.PollEvery, BeforeOrder: o.BeforeOrder}, nil
+	j := &Job{Plan: p, Path: o.Path, Hooks: HooksOf(p.Settings), PollEvery: o.PollEvery, BeforeOrder: o.BeforeOrder}
+	if o.CommandLine && o.Path != "" {
+		if diff, stored := plan.Changes(&store.Store{Root: o.Path}, p.Settings); stored && len(diff) > 0 {
+			j.Why = plan.ChangeReason("the command line", diff)
+		}
+	}
+	return j, nil
 }
 
 // runProblems are the problems of the settings of a run that are not a
@@ -151,6 +163,9 @@ func (j *Job) Run(ctx context.Context, w io.Writer) (*Result, error) {
 		return out, err
 	}
 	defer unlock()
+	if j.Why != "" {
+		logf(j.Settings.Name + ": " + j.Why)
+	}
 	res, err := j.Hooks.Around(ctx, w, j.Settings.Name, func() (*issue.Result, error) {
 		octx, cancel := context.WithTimeout(ctx, j.Settings.Timeout.D())
 		defer cancel()

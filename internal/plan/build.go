@@ -70,6 +70,10 @@ type BuildOptions struct {
 	Log func(string)
 	// Logger receives what providers log; nil discards it.
 	Logger *slog.Logger
+	// KeepStored takes what the settings leave out from the certificate
+	// stored under their name (KeepStored: issue's command line), logging
+	// what was kept; KeyTypeGiven says the key type was given.
+	KeepStored, KeyTypeGiven bool
 }
 
 // ProblemsError is every problem of a certificate's settings.
@@ -102,6 +106,12 @@ func Build(s Settings, opts BuildOptions) (*Plan, error) {
 		s.Name, note = StoredName(&store.Store{Root: opts.Path}, s)
 		if note != "" && opts.Log != nil {
 			opts.Log(note)
+		}
+		if opts.KeepStored {
+			s, note = KeepStored(&store.Store{Root: opts.Path}, s, opts.KeyTypeGiven)
+			if note != "" && opts.Log != nil {
+				opts.Log(note)
+			}
 		}
 	}
 	s = s.WithDefaults()

@@ -60,14 +60,74 @@ func Configure(st *store.Store, settings []Settings) Configured {
 // type or profile differ from the stored certificate's (Settings.Differs).
 // The reason is for the log and the run's output.
 func Reorder(st *store.Store, s Settings) (renewal.OrderReason, bool) {
-	old, err := st.LoadCertificate(s.Name)
-	if err != nil {
+	diff, stored := Changes(st, s)
+	if !stored {
 		return renewal.OrderReason{Names: s.Names, Reason: "in the config file, not stored yet"}, true
 	}
-	if diff := s.Differs(old.Meta); len(diff) > 0 {
-		return renewal.OrderReason{Names: s.Names, Reason: "the config file changed it: " + strings.Join(diff, "; ")}, true
+	if len(diff) > 0 {
+		return renewal.OrderReason{Names: s.Names, Reason: ChangeReason("the config file", diff)}, true
 	}
 	return renewal.OrderReason{}, false
+}
+
+// Changes is what of s's identity the certificate stored under s.Name
+// has otherwise (Differs); stored is false when none can be loaded. It is
+// the one decision of run (Reorder) and issue (StoredDecision) that a
+// stored certificate is ordered again at once, not when due.
+func Changes(st *store.Store, s Settings) (diff []string, stored bool) {
+	old, err := st.LoadCertificate(s.Name)
+	if err != nil {
+		return nil, false
+	}
+	return s.Differs(old.Meta), true
+}
+
+// ChangeReason is why a certificate is ordered again: source ("the
+// config file", "the command line") changed what diff lists.
+func ChangeReason(source string, diff []string) string {
+	return source + " changed it: " + strings.Join(diff, "; ")
+}
+
+// KeepStored returns s, the settings of issue's command line for the
+// certificate stored under s.Name, with what the command line left out
+// taken from the stored settings, and one line saying what was kept ("" if
+// nothing): the deploy outputs when none are given, each hook not given,
+// and, for a certificate of the operator's CSR, the CSR (its stored copy)
+// unless keyTypeGiven (--key-type switches it to a key of its own, which
+// Differs then reports). A certificate not stored, or stored without
+// settings, leaves s as it is. New outputs or hooks replace the stored
+// ones; strictacme delete drops them with the certificate.
+func KeepStored(st *store.Store, s Settings, keyTypeGiven bool) (Settings, string) {
+	c, err := st.LoadCertificate(s.Name)
+	if err != nil {
+		return s, ""
+	}
+	old, ok, err := FromMetadata(c.Meta)
+	if err != nil || !ok {
+		return s, ""
+	}
+	var kept []string
+	if s.Outputs.Empty() && !old.Outputs.Empty() {
+		s.Outputs = old.Outputs
+		kept = append(kept, "deploy outputs")
+	}
+	for _, h := range []struct {
+		name      string
+		now, then *string
+	}{{"pre hook", &s.PreHook, &old.PreHook}, {"deploy hook", &s.DeployHook, &old.DeployHook}, {"post hook", &s.PostHook, &old.PostHook}} {
+		if *h.now == "" && *h.then != "" {
+			*h.now = *h.then
+			kept = append(kept, h.name)
+		}
+	}
+	if c.Meta.CSR && s.CSR == "" && !keyTypeGiven {
+		s.CSR, s.KeyType = filepath.Join(c.Dir, store.CSRFile), ""
+		kept = append(kept, "CSR (--key-type TYPE orders with a key of its own instead)")
+	}
+	if len(kept) == 0 {
+		return s, ""
+	}
+	return s, fmt.Sprintf("%s: keeping its stored %s; give new ones to replace them", s.Name, strings.Join(kept, ", "))
 }
 
 // StoredName decides the store name of s's certificate against the
@@ -132,7 +192,7 @@ func StoredName(st *store.Store, s Settings) (name, note string) {
 // read): then issue orders. The decision uses what renew stored (ARI
 // window, revocation) and asks the CA nothing.
 func StoredDecision(st *store.Store, s Settings, now time.Time) (d renewal.Decision, stored bool, err error) {
-	if _, order := Reorder(st, s); order {
+	if diff, ok := Changes(st, s); !ok || len(diff) > 0 {
 		return d, false, nil
 	}
 	c, err := st.LoadCertificate(s.Name)
