@@ -2,8 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -59,5 +64,107 @@ func TestSIGINTMidOrderLeavesNothing(t *testing.T) {
 	}
 	if names, _ := st.ListCertificates(); len(names) != 0 {
 		t.Errorf("certificates stored: %v", names)
+	}
+}
+
+// SIGINT while the exec provider's script runs (it is killed with the
+// process group and says "exit status -1"): the run is interrupted, not
+// failed. --json says exit code 130 with the certificate being ordered
+// "interrupted" and the one not reached "not-reached"; no renewal state
+// records a failure; stderr says "interrupted".
+func TestSIGINTDuringExecProviderScriptIsAnInterrupt(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("a shell script as the exec provider")
+	}
+	bin, err := exec.LookPath("strictacme")
+	if err != nil {
+		t.Skip("strictacme test command not in $PATH:", err)
+	}
+	w := testworld.Start(t)
+	dir := t.TempDir()
+	state, entered := filepath.Join(dir, "state"), filepath.Join(dir, "entered")
+	script := filepath.Join(dir, "dns.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\n[ \"$1\" = present ] || exit 0\n: > "+entered+"\nsleep 30\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "strictacme.toml")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(`[defaults]
+server = %q
+ca_certs = [%q]
+path = %q
+accept_tos = true
+propagation = "wait"
+propagation_wait = "1s"
+
+[providers.x]
+type = "exec"
+program = %q
+zones = ["example.com"]
+
+[[certificate]]
+names = ["a.example.com"]
+provider = "x"
+
+[[certificate]]
+names = ["b.example.com"]
+provider = "x"
+`, w.DirectoryURL, w.TLSRootFile, state, script)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "run", "--config", conf, "--json")
+	cmd.Env = cleanEnv()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(entered); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			t.Fatalf("the script never ran:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v, want status 130\n%s", err, stderr.String())
+	}
+	var doc struct {
+		ExitCode     int    `json:"exit_code"`
+		Error        string `json:"error"`
+		Failed       int    `json:"failed"`
+		Certificates []struct {
+			Name, Status string
+		} `json:"certificates"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+		t.Fatalf("--json: %v\n%s", err, stdout.String())
+	}
+	if doc.ExitCode != 130 || !strings.HasPrefix(doc.Error, "interrupted") || doc.Failed != 0 {
+		t.Errorf("--json exit_code %d, error %q, failed %d; want 130, interrupted, none failed", doc.ExitCode, doc.Error, doc.Failed)
+	}
+	got := map[string]string{}
+	for _, c := range doc.Certificates {
+		got[c.Name] = c.Status
+	}
+	if got["a.example.com"] != "interrupted" || got["b.example.com"] != "not-reached" {
+		t.Errorf("statuses %v, want a interrupted and b not-reached\n%s", got, stdout.String())
+	}
+	if !strings.Contains(stderr.String(), "strictacme: interrupted") {
+		t.Errorf("stderr does not say interrupted:\n%s", stderr.String())
+	}
+	for _, n := range []string{"a.example.com", "b.example.com"} {
+		if data, err := os.ReadFile(filepath.Join(state, "certificates", n, "renewal.json")); err == nil {
+			t.Errorf("%s: renewal state recorded after the interrupt: %s", n, data)
+		}
 	}
 }
