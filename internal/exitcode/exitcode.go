@@ -222,7 +222,10 @@ func Interrupt(ctx context.Context, err error) error {
 
 // interrupt is err as the error of an interrupted run (Interrupt).
 func interrupt(err error) error {
-	if errors.Is(err, ErrInterrupted) {
+	if err == nil || errors.Is(err, ErrInterrupted) {
+		if err == nil {
+			err = ErrInterrupted
+		}
 		return With(Canceled, err)
 	}
 	msg := ErrInterrupted.Error()
