@@ -3,6 +3,8 @@ package renewal
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +72,35 @@ func TestInterruptDuringProviderCallIsNotARenewalFailure(t *testing.T) {
 		if strings.Contains(l, "renewal failed") || strings.Contains(l, "context canceled") {
 			t.Errorf("log %q: the interrupt is reported as a failure", l)
 		}
+	}
+}
+
+// SIGINT arrives during the order, after a pre hook stopped a service to
+// free its port: the post hook that starts it again still runs, on a
+// context of its own.
+func TestInterruptStillRunsThePostHook(t *testing.T) {
+	st := storetest.Open(t)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	storetest.SaveCertificate(t, st, "a.example.com", now.Add(-85*24*time.Hour), now.Add(5*24*time.Hour), nil)
+	ctx, interrupt := context.WithCancel(context.Background())
+	defer interrupt()
+	out := filepath.Join(t.TempDir(), "post")
+	r := &Run{
+		Store: st, NoARI: true, Now: func() time.Time { return now }, Log: func(string) {},
+		Hooks: hooks.Runner{}, PreHook: "true", PostHook: "echo post > " + out,
+		Issue: func(ctx context.Context, c *CertRun, _ string, _ func(string)) (*store.Certificate, error) {
+			interrupt()
+			return nil, ctx.Err()
+		},
+	}
+	if _, err := r.Do(ctx); exitcode.Of(err) != exitcode.Canceled {
+		t.Fatalf("error %v (exit %d), want the interrupt", err, exitcode.Of(err))
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("the post hook did not run after the interrupt: %v", err)
+	}
+	if strings.TrimSpace(string(got)) != "post" {
+		t.Errorf("post hook wrote %q", got)
 	}
 }

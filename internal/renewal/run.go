@@ -520,14 +520,27 @@ func (r *Run) renewDue(ctx context.Context, due []*CertRun) {
 	}
 }
 
+// PostHookGrace bounds the post hook that runs after an interrupt (SIGINT,
+// SIGTERM), when the run's own context is already done.
+const PostHookGrace = 2 * time.Minute
+
 // Around is the one place hooks wrap the orders of a run (renew, run and
 // issue): the pre hook, then orders unless it failed, then the post hook
 // with the names renewed and failed. Both hooks see the names due.
+//
+// An interrupt during the orders still runs the post hook, on a context
+// of its own bounded by PostHookGrace (and h.Timeout): a pre hook that
+// stopped a service to free a port must not leave it stopped.
 func Around(ctx context.Context, h hooks.Runner, pre, post string, due []string, orders func() (renewed, failed []string)) (preErr, postErr error) {
 	if err := h.Run(ctx, hooks.Pre, "", pre, hooks.RunEnv(hooks.Pre, due, nil, nil)); err != nil {
 		return err, nil
 	}
 	renewed, failed := orders()
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), PostHookGrace)
+		defer cancel()
+	}
 	return nil, h.Run(ctx, hooks.Post, "", post, hooks.RunEnv(hooks.Post, due, renewed, failed))
 }
 
