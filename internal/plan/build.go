@@ -101,22 +101,26 @@ func (e *BuildError) Unwrap() error { return e.Err }
 // Build validates s and builds its plan. A *ProblemsError lists every
 // problem; a *BuildError names the setting that could not be built.
 func Build(s Settings, opts BuildOptions) (*Plan, error) {
+	// The notes about the stored certificates are logged only once the
+	// settings are valid: a refused name gets no note about it.
+	var notes []string
 	if opts.Path != "" {
 		var note string
 		s.Name, note = StoredName(&store.Store{Root: opts.Path}, s)
-		if note != "" && opts.Log != nil {
-			opts.Log(note)
-		}
+		notes = append(notes, note)
 		if opts.KeepStored {
 			s, note = KeepStored(&store.Store{Root: opts.Path}, s, opts.KeyTypeGiven)
-			if note != "" && opts.Log != nil {
-				opts.Log(note)
-			}
+			notes = append(notes, note)
 		}
 	}
 	s = s.WithDefaults()
 	if ps := s.Validate(ValidateOptions{Lookup: opts.Lookup, HaveEABKey: opts.EABKey != ""}); len(ps) > 0 {
 		return nil, &ProblemsError{Problems: ps}
+	}
+	for _, note := range notes {
+		if note != "" && opts.Log != nil {
+			opts.Log(note)
+		}
 	}
 	p := &Plan{Settings: s}
 	p.Identifiers, _ = names.ParseAll(s.Names)

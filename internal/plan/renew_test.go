@@ -17,6 +17,7 @@ import (
 	"github.com/strictacme/strictacme/internal/renewal"
 	"github.com/strictacme/strictacme/internal/store"
 	"github.com/strictacme/strictacme/internal/store/storetest"
+	"github.com/strictacme/strictacme/provider/acmedns"
 )
 
 var (
@@ -296,6 +297,40 @@ func TestStoredNameOfTheSameNameSet(t *testing.T) {
 			name, note := StoredName(st, tt.s)
 			if name != tt.want || (tt.note == "") != (note == "") || !strings.Contains(note, tt.note) {
 				t.Errorf("StoredName = %q, %q; want %q with a note holding %q", name, note, tt.want, tt.note)
+			}
+		})
+	}
+}
+
+// A --cert-name the store refuses gets the refusal alone: the warning that
+// the name would make a second certificate for stored names comes only
+// once the name is valid.
+func TestSecondCertificateWarningOnlyForAValidCertName(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	creds := t.TempDir() + "/acmedns.json"
+	acct := acmedns.Account{Username: "u", Password: "p", FullDomain: "x.auth.example.org", SubDomain: "x", ServerURL: "https://auth.example.org"}
+	if err := (acmedns.Credentials{"example.com": acct}).Save(creds); err != nil {
+		t.Fatal(err)
+	}
+	st := storetest.Open(t)
+	storetest.SaveCertificate(t, st, "example.com", now, now.Add(90*24*time.Hour), func(m *store.Metadata) { m.Names, m.KeyType = []string{"example.com"}, "ec256" })
+	for _, tt := range []struct {
+		name    string
+		refused bool
+	}{
+		{"a/b", true},
+		{"second", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := Settings{
+				Name: tt.name, Names: []string{"example.com"}, Provider: "adns", Propagation: "relay",
+				Providers: []ProviderRef{{Name: "adns", Kind: "acmedns", Values: map[string]string{"credentials": creds}}},
+			}
+			var logged []string
+			_, err := Build(s, BuildOptions{Path: st.Root, Log: func(l string) { logged = append(logged, l) }})
+			warned := strings.Contains(strings.Join(logged, "\n"), "second certificate")
+			if (err != nil) != tt.refused || warned == tt.refused {
+				t.Errorf("Build(--cert-name %s) = %v, logged %q; want refused %v and a warning only when not refused", tt.name, err, logged, tt.refused)
 			}
 		})
 	}
