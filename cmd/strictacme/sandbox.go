@@ -28,7 +28,9 @@ exactly the code of "strictacme issue": account, order, one provider write per
 zone, DoH propagation check, validation, finalize, store, clean-up.
 
 The sandbox serves the zones example.com, example.net and bücher.example
-(xn--bcher-kva.example): names must be in them. The certificate chains to the
+(xn--bcher-kva.example): names must be in them. With --csr and no -d the
+names are the CSR's; with neither, example.com, *.example.com and
+www.example.com. The certificate chains to the
 sandbox CA's root, written next to it as sandbox-root.pem, so "openssl
 verify" can check it. It cannot be renewed: the CA is gone when sandbox ends.
 As with issue, a certificate of the same name, names and key type already
@@ -42,10 +44,10 @@ into a real state directory, install files or run a real deploy hook.`,
   strictacme sandbox -d example.com -d '*.example.com' -d bücher.example --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if len(f.domains) == 0 {
+			if len(f.domains) == 0 && f.csr == "" {
 				f.domains = sandbox.DefaultNames
 			}
-			s := &sandbox.Session{Names: f.domains, Profile: f.profile, Force: force, Now: now, Log: cmd.ErrOrStderr(),
+			s := &sandbox.Session{Names: f.domains, CSR: f.csr, Profile: f.profile, Force: force, Now: now, Log: cmd.ErrOrStderr(),
 				Plan: func(t sandbox.Target) (*job.Job, error) { f.pointAt(t); return f.plan() }}
 			if err := s.Check(); err != nil {
 				return flagError(err) // refused flags start nothing, write nothing

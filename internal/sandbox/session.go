@@ -18,9 +18,11 @@ import (
 // checked before anything starts, then ordered exactly as issue orders it
 // from a sandbox started for it.
 type Session struct {
-	// Names are the certificate's names (DefaultNames when none), Profile
-	// its profile ("" for the sandbox's default).
+	// Names are the certificate's names (DefaultNames when none), CSR
+	// the certificate signing request file whose names count when Names
+	// is empty, Profile its profile ("" for the sandbox's default).
 	Names   []string
+	CSR     string
 	Profile string
 	// Force orders even when a certificate of the same name, names and
 	// key type is stored and not due.
@@ -42,13 +44,21 @@ type Session struct {
 // settings problem of Plan for a sandbox not started yet. Nothing is
 // started or written.
 func (s *Session) Check() error {
-	ids, err := names.ParseAll(s.Names)
-	if err != nil {
-		return exitcode.With(exitcode.Usage, err)
+	// With a CSR and no names, the CSR's names must be in the zones (a
+	// CSR that cannot be read is left to the plan, which names --csr).
+	given, key := s.Names, "names"
+	if len(given) == 0 && s.CSR != "" {
+		given, key = plan.Settings{CSR: s.CSR}.WithCSRNames().Names, "csr"
 	}
 	var ps []plan.Problem
-	if err := CheckNames(ids); err != nil {
-		ps = append(ps, plan.Problem{Key: "names", Msg: err.Error()})
+	if len(given) > 0 || s.CSR == "" {
+		ids, err := names.ParseAll(given)
+		if err != nil {
+			return exitcode.With(exitcode.Usage, err)
+		}
+		if err := CheckNames(ids); err != nil {
+			ps = append(ps, plan.Problem{Key: key, Msg: err.Error()})
+		}
 	}
 	if err := CheckProfile(s.Profile); err != nil {
 		ps = append(ps, plan.Problem{Key: "profile", Msg: err.Error()})
