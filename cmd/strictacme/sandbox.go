@@ -34,7 +34,10 @@ www.example.com. The certificate chains to the
 sandbox CA's root, written next to it as sandbox-root.pem, so "openssl
 verify" can check it. It cannot be renewed: the CA is gone when sandbox ends.
 As with issue, a certificate of the same name, names and key type already
-stored in --path and not due is kept unless --force.
+stored in --path and not due is kept unless --force. A --path holding
+certificates or accounts of another CA is refused: the sandbox would replace
+a real certificate with one that never renews. The account at the sandbox CA
+is removed after each run, since that CA is gone when sandbox ends.
 
 Its flags are read from STRICTACME_SANDBOX_* variables (--path from
 STRICTACME_SANDBOX_PATH), never from those of the other commands, so that a
@@ -47,7 +50,7 @@ into a real state directory, install files or run a real deploy hook.`,
 			if len(f.domains) == 0 && f.csr == "" {
 				f.domains = sandbox.DefaultNames
 			}
-			s := &sandbox.Session{Names: f.domains, CSR: f.csr, Profile: f.profile, Force: force, Now: now, Log: cmd.ErrOrStderr(),
+			s := &sandbox.Session{Names: f.domains, CSR: f.csr, Profile: f.profile, Path: f.path, Force: force, Now: now, Log: cmd.ErrOrStderr(),
 				Plan: func(t sandbox.Target) (*job.Job, error) { f.pointAt(t); return f.plan() }}
 			if err := s.Check(); err != nil {
 				return flagError(err) // refused flags start nothing, write nothing

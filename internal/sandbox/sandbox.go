@@ -8,8 +8,12 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -165,6 +169,88 @@ func RefuseRevoke(c *store.Certificate) error {
 		return exitcode.With(exitcode.Usage, fmt.Errorf("%s was issued by strictacme sandbox, whose CA existed only while it ran; there is nothing to revoke", c.Name))
 	}
 	return nil
+}
+
+// ForgetAccounts removes, from the state directory path, the folder of the
+// accounts registered with w's CA. The CA exists only while w runs and
+// listens on a new port each run, so its accounts can never be used again;
+// removing them after every run keeps the state from gaining an
+// accounts/127.0.0.1_PORT-… folder per run. A certificate's metadata keeps
+// its account URL, which nothing asks again: sandbox certificates are
+// neither renewed nor revoked.
+func (w *World) ForgetAccounts(path string) error {
+	st := &store.Store{Root: path}
+	caFolder := filepath.Dir(st.AccountDir(w.DirectoryURL, ""))
+	if err := os.RemoveAll(caFolder); err != nil {
+		return fmt.Errorf("removing the sandbox CA's accounts: %w", err)
+	}
+	_ = os.Remove(filepath.Dir(caFolder)) // "accounts", when nothing else is in it
+	return nil
+}
+
+// CheckState refuses the state directory path when it holds a certificate
+// or an account of another CA: a sandbox run would replace such a
+// certificate with one of its own, which is never renewed (Skip), so a
+// real certificate would silently stop renewing. A certificate is the
+// sandbox's when IssuedBy says so; an account when its CA directory is a
+// sandbox CA's (loopback, the sandbox's directory path). A certificate
+// whose metadata cannot be read is refused too: its CA is unknown. A path
+// that does not exist or holds only the sandbox's is accepted. The error
+// is one line, to follow the flag that gave path.
+func CheckState(path string) error {
+	const fix = "give the sandbox a state directory of its own (the default is ./sandbox)"
+	st := &store.Store{Root: path}
+	certs, err := st.ListCertificates()
+	if err != nil {
+		return fmt.Errorf("%s: %v; %s", path, err, fix)
+	}
+	for _, name := range certs {
+		f := filepath.Join(st.CertDir(name), "current", store.MetadataFile)
+		data, err := os.ReadFile(f)
+		var m store.Metadata
+		if err == nil {
+			err = json.Unmarshal(data, &m)
+		}
+		if err != nil {
+			return fmt.Errorf("%s holds certificate %s, whose CA cannot be read (%v); %s", path, name, err, fix)
+		}
+		if !IssuedBy(m) {
+			return fmt.Errorf("%s holds certificate %s of the CA %s, which the sandbox would replace; %s", path, name, m.Directory, fix)
+		}
+	}
+	accounts := filepath.Join(path, "accounts")
+	cas, err := os.ReadDir(accounts)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: %v; %s", path, err, fix)
+	}
+	for _, ca := range cas {
+		found, _ := filepath.Glob(filepath.Join(accounts, ca.Name(), "*", "account.json"))
+		for _, f := range found {
+			var a store.Account
+			data, err := os.ReadFile(f)
+			if err == nil {
+				err = json.Unmarshal(data, &a)
+			}
+			if err != nil {
+				return fmt.Errorf("%s holds the account %s, whose CA cannot be read (%v); %s", path, filepath.Dir(f), err, fix)
+			}
+			if !sandboxCA(a.Directory) {
+				return fmt.Errorf("%s holds an account of the CA %s; %s", path, a.Directory, fix)
+			}
+		}
+	}
+	return nil
+}
+
+// sandboxCA reports whether directory is the shape of a sandbox CA's
+// directory URL: https on a loopback address with the sandbox's path.
+func sandboxCA(directory string) bool {
+	u, err := url.Parse(directory)
+	if err != nil || u.Scheme != "https" || u.Path != testworld.PathDirectory {
+		return false
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
 }
 
 // IssuedBy reports whether a stored certificate came from a sandbox.

@@ -1,13 +1,21 @@
 package sandbox
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/store"
+	"github.com/strictacme/strictacme/internal/store/storetest"
 )
 
 // Names outside the sandbox's zones and profiles its CA does not offer are
@@ -68,5 +76,64 @@ func TestSandboxCertificatesAreSkipped(t *testing.T) {
 	}
 	if RefuseRenew("example.com", store.Metadata{}) != nil || RefuseRevoke(&store.Certificate{}) != nil {
 		t.Error("a certificate of another CA was refused")
+	}
+}
+
+// A state directory holding certificates or accounts of another CA is not
+// the sandbox's: it is refused, decided by the stored certificate's
+// settings and the account's CA directory; the sandbox's own state and a
+// new directory are accepted.
+func TestStateOfAnotherCAIsRefused(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	enc, err := plan.Settings{Names: []string{"example.com"}, Provider: Provider}.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sandboxCert := func(m *store.Metadata) {
+		m.Settings, m.SettingsVersion, m.Directory = enc, plan.SchemaVersion, "https://127.0.0.1:41000/dir"
+	}
+	realCert := func(m *store.Metadata) { m.Directory = "https://acme-v02.api.letsencrypt.org/directory" }
+	account := func(st *store.Store, directory string) {
+		t.Helper()
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err := st.SaveAccount("", &store.Account{URL: directory + "/acct/1", Directory: directory, Key: key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		name    string
+		fill    func(st *store.Store)
+		refused string // a piece of the error; "" accepted
+	}{
+		{"a new directory", func(*store.Store) {}, ""},
+		{"the sandbox's certificate and account", func(st *store.Store) {
+			storetest.SaveCertificate(t, st, "example.com", now, now.AddDate(0, 0, 90), sandboxCert)
+			account(st, "https://127.0.0.1:41000/dir")
+		}, ""},
+		{"a certificate of a real CA", func(st *store.Store) {
+			storetest.SaveCertificate(t, st, "example.com", now, now.AddDate(0, 0, 90), sandboxCert)
+			storetest.SaveCertificate(t, st, "www.example.com", now, now.AddDate(0, 0, 90), realCert)
+		}, "holds certificate www.example.com of the CA https://acme-v02.api.letsencrypt.org/directory"},
+		{"an account of a real CA", func(st *store.Store) {
+			account(st, "https://acme-v02.api.letsencrypt.org/directory")
+		}, "holds an account of the CA https://acme-v02.api.letsencrypt.org/directory"},
+		{"an account of a loopback CA on another path", func(st *store.Store) {
+			account(st, "https://127.0.0.1:14000/directory")
+		}, "holds an account of the CA https://127.0.0.1:14000/directory"},
+		{"a certificate whose metadata is damaged", func(st *store.Store) {
+			c := storetest.SaveCertificate(t, st, "example.com", now, now.AddDate(0, 0, 90), sandboxCert)
+			if err := os.WriteFile(filepath.Join(c.Dir, store.MetadataFile), []byte("{"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "whose CA cannot be read"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &store.Store{Root: filepath.Join(t.TempDir(), "state")}
+			tt.fill(st)
+			err := CheckState(st.Root)
+			if (tt.refused == "") != (err == nil) || (err != nil && (!strings.Contains(err.Error(), tt.refused) || strings.Contains(err.Error(), "\n"))) {
+				t.Errorf("CheckState = %v; want refused %q in one line", err, tt.refused)
+			}
+		})
 	}
 }

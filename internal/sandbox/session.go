@@ -24,6 +24,9 @@ type Session struct {
 	Names   []string
 	CSR     string
 	Profile string
+	// Path is the state directory: it must hold nothing of another CA
+	// (CheckState).
+	Path string
 	// Force orders even when a certificate of the same name, names and
 	// key type is stored and not due.
 	Force bool
@@ -40,9 +43,10 @@ type Session struct {
 }
 
 // Check refuses what the sandbox cannot order: names outside its zones
-// (problem key names), a profile its CA lacks (key profile), and every
-// settings problem of Plan for a sandbox not started yet. Nothing is
-// started or written.
+// (problem key names, or csr for the CSR's), a profile its CA lacks (key
+// profile), every settings problem of Plan for a sandbox not started yet,
+// and a Path holding another CA's certificates or accounts (key path).
+// Nothing is started or written.
 func (s *Session) Check() error {
 	// With a CSR and no names, the CSR's names must be in the zones (a
 	// CSR that cannot be read is left to the plan, which names --csr).
@@ -69,12 +73,16 @@ func (s *Session) Check() error {
 	if _, err := s.Plan(Pending()); err != nil && !errors.Is(err, ErrNotRunning) {
 		return err
 	}
+	if err := CheckState(s.Path); err != nil {
+		return exitcode.With(exitcode.Usage, &plan.ProblemsError{Problems: []plan.Problem{{Key: "path", Msg: err.Error()}}})
+	}
 	return nil
 }
 
 // Run starts the sandbox and orders the certificate (job.Job.Run), or
 // keeps the stored one when it is not due and Force is off; the root is
-// written next to a new certificate. The result is nil when nothing was
+// written next to a new certificate, and the accounts at this run's CA,
+// gone with it, are removed (World.ForgetAccounts). The result is nil when nothing was
 // ordered or found stored.
 func (s *Session) Run(ctx context.Context) (*job.Result, error) {
 	fmt.Fprintln(s.Log, "sandbox: starting Pebble CA, authoritative DNS, DoH resolver and provider API on loopback")
@@ -98,6 +106,9 @@ func (s *Session) Run(ctx context.Context) (*job.Result, error) {
 	}
 	j.Replaces = "" // this run's CA never saw the stored one
 	out, err = j.Run(ctx, s.Log)
+	if ferr := w.ForgetAccounts(j.Path); err == nil {
+		err = ferr
+	}
 	if err == nil {
 		s.RootFile, err = w.WriteRoot(j.Path)
 	}
