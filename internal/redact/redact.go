@@ -10,8 +10,8 @@
 // process-wide: there is one set of secrets per run.
 //
 // Whatever was registered, the userinfo of a URL (https://user:pass@host)
-// is replaced too: a URL given as a plain setting may carry a password
-// nobody registered.
+// and the values of its query (?token=…) are replaced too: a URL given as
+// a plain setting may carry a password or token nobody registered.
 //
 // Values shorter than MinLen are not registered: replacing every "abc" in
 // the output would hide more than it protects, and real credentials are
@@ -85,8 +85,8 @@ func Is(v string) bool {
 	return known.values[strings.TrimSpace(v)]
 }
 
-// String returns s with every registered secret, and the userinfo of
-// every URL in it, replaced by Mask.
+// String returns s with every registered secret, and the userinfo and
+// query values of every URL in it, replaced by Mask.
 func String(s string) string {
 	known.mu.RLock()
 	defer known.mu.RUnlock()
@@ -98,7 +98,33 @@ func String(s string) string {
 	if strings.Contains(s, "@") && strings.Contains(s, "://") {
 		s = userinfo.ReplaceAllString(s, "${1}"+Mask+"@")
 	}
+	if strings.Contains(s, "?") && strings.Contains(s, "://") {
+		s = urlQuery.ReplaceAllStringFunc(s, redactQuery)
+	}
 	return s
+}
+
+// urlQuery matches a URL up to the end of its query (RFC 3986 §3.4): the
+// query starts at the first "?" and ends before a "#", quote or space.
+var urlQuery = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^?#\s"'<>]*\?[^#\s"'<>]*`)
+
+// redactQuery replaces the values of the query of the URL u (matched by
+// urlQuery), keeping the keys: "?token=s3cret&a=1" becomes
+// "?token=[redacted]&a=[redacted]"; an item without "=" is replaced whole.
+func redactQuery(u string) string {
+	i := strings.IndexByte(u, '?')
+	items := strings.FieldsFunc(u[i+1:], func(r rune) bool { return r == '&' || r == ';' })
+	if len(items) == 0 {
+		return u
+	}
+	for j, it := range items {
+		if k, _, ok := strings.Cut(it, "="); ok {
+			items[j] = k + "=" + Mask
+		} else {
+			items[j] = Mask
+		}
+	}
+	return u[:i+1] + strings.Join(items, "&")
 }
 
 // userinfo matches a URL's scheme and userinfo (RFC 3986 §3.2.1): what

@@ -47,13 +47,33 @@ func TestURLUserinfoIsRedacted(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{`key "endpoint": "https://user:pass@api.example/v1": credentials in the URL`, `key "endpoint": "https://[redacted]@api.example/v1": credentials in the URL`},
 		{"GET http://u:p@127.0.0.1:8080/x failed", "GET http://[redacted]@127.0.0.1:8080/x failed"},
-		{"postgres://strictacme:hunter2@db/acme?sslmode=require", "postgres://[redacted]@db/acme?sslmode=require"},
+		{"postgres://strictacme:hunter2@db/acme?sslmode=require", "postgres://[redacted]@db/acme?sslmode=[redacted]"},
 		{"https://token@host and https://a:b@other/", "https://[redacted]@host and https://[redacted]@other/"},
 		{`{"url":"https://x:y@h"}`, `{"url":"https://[redacted]@h"}`},
 		// No userinfo: unchanged, including an address after a URL.
 		{"https://api.example/v1 mail ops@example.com", "https://api.example/v1 mail ops@example.com"},
 		{"https://api.example/a@b", "https://api.example/a@b"},
 		{"mailto:ops@example.com", "mailto:ops@example.com"},
+	} {
+		if got := String(tt.in); got != tt.want {
+			t.Errorf("String(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// A URL's query may carry a token (?token=…, ?api_key=…) given in a plain
+// setting: whatever quotes the URL shows the keys of its query, never the
+// values; the fragment and what follows the URL are kept.
+func TestURLQueryValuesAreRedacted(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`Get "https://[redacted]@127.0.0.1:1/x?token=qsecret123#frag/api/v1/servers": dial tcp`, `Get "https://[redacted]@127.0.0.1:1/x?token=[redacted]#frag/api/v1/servers": dial tcp`},
+		{"https://api.example/v1?a=1&key=s3cr3t;b=2 failed", "https://api.example/v1?a=[redacted]&key=[redacted]&b=[redacted] failed"},
+		{"https://api.example/?bare-token-value", "https://api.example/?[redacted]"},
+		{`{"url":"https://h/p?k=v"}`, `{"url":"https://h/p?k=[redacted]"}`},
+		// No query: unchanged, as is a question after a URL.
+		{"https://api.example/v1 failed? yes", "https://api.example/v1 failed? yes"},
+		{"https://api.example/v1?", "https://api.example/v1?"},
+		{"is it ready? token=abc", "is it ready? token=abc"},
 	} {
 		if got := String(tt.in); got != tt.want {
 			t.Errorf("String(%q) = %q, want %q", tt.in, got, tt.want)
