@@ -179,20 +179,48 @@ func IsLoopbackHost(h string) bool {
 }
 
 // ParseBaseURL parses an API's URL: https with a host, or plain http to a
-// loopback host only (IsLoopbackHost: test servers), without credentials
-// in it (a provider takes its secrets as secret settings, never echoed).
+// loopback host only (IsLoopbackHost: test servers). It refuses what the
+// API path could not be appended to or what would leak: credentials in
+// the URL (a provider takes its secrets as secret settings, never echoed),
+// a query or fragment (a token there would be printed, and the path would
+// land after it), a port outside 1–65535, and space around the URL.
 // example is the URL the error offers (the API's default). The error says
 // what to give, not the setting, and never quotes the URL.
 func ParseBaseURL(v, example string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(v))
+	u, err := ParseServerURL(v, example)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
+		return nil, fmt.Errorf("plain http; use https (plain http only reaches loopback test servers), e.g. %s", example)
+	}
+	return u, nil
+}
+
+// ParseServerURL is ParseBaseURL for a server the operator runs on their
+// own network that may offer only plain http (PowerDNS's webserver has no
+// TLS of its own): plain http to any host is accepted; every other rule
+// is ParseBaseURL's.
+func ParseServerURL(v, example string) (*url.URL, error) {
+	if v != strings.TrimSpace(v) {
+		return nil, fmt.Errorf("space before or after the URL; give the URL alone, e.g. %s", example)
+	}
+	u, err := url.Parse(v)
 	if err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http" {
 		return nil, fmt.Errorf("want the API's URL, e.g. %s", example)
 	}
 	if u.User != nil {
 		return nil, fmt.Errorf("credentials in the URL; give them as the provider's secret settings, and the URL without them, e.g. %s", example)
 	}
-	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
-		return nil, fmt.Errorf("plain http; use https (plain http only reaches loopback test servers), e.g. %s", example)
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(v, "?#") {
+		return nil, fmt.Errorf("no query or fragment; put credentials in the token setting, and give the URL without them, e.g. %s", example)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("port %s: want a port from 1 to 65535, e.g. %s", p, example)
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return nil, fmt.Errorf("empty port: leave out the colon or give a port from 1 to 65535, e.g. %s", example)
 	}
 	return u, nil
 }

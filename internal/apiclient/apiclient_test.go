@@ -116,14 +116,26 @@ func TestDoKeepsTheSecretOutOfTransportErrors(t *testing.T) {
 }
 
 // An API URL is https anywhere, plain http only to a loopback test
-// server, and never carries credentials; the error says what to give and
-// does not quote the URL (its caller does, redacted).
+// server, and never carries credentials, a query (a token there would be
+// echoed and the API path appended after it), a fragment, a port out of
+// range or space around it; the error says what to give and does not
+// quote the URL (its caller does, redacted).
 func TestBaseURLForms(t *testing.T) {
 	for _, tt := range []struct {
 		in, want string // want: "" accepted, else a piece of the error
 	}{
 		{"https://api.example/v1/", ""},
-		{" https://api.example ", ""},
+		{" https://api.example ", "space before or after the URL"},
+		{"https://api.example\n", "space before or after the URL"},
+		{"https://api.example:443/v1", ""},
+		{"https://api.example:65535/", ""},
+		{"https://api.example:0/", "want a port from 1 to 65535"},
+		{"https://api.example:99999/", "want a port from 1 to 65535"},
+		{"https://api.example:/", "empty port"},
+		{"https://api.example/x?token=qsecret123", "no query or fragment; put credentials in the token setting"},
+		{"https://api.example/x?", "no query or fragment"},
+		{"https://api.example/x#frag", "no query or fragment"},
+		{"https://user:s3cretpw@127.0.0.1:1/x?token=qsecret123#frag", "credentials in the URL"},
 		{"http://127.0.0.1:8080/v1/", ""},
 		{"http://[::1]:8080/", ""},
 		{"http://localhost:1/x", ""},
@@ -141,7 +153,7 @@ func TestBaseURLForms(t *testing.T) {
 			t.Errorf("%q: %v", tt.in, err)
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 			t.Errorf("%q: %v; want %q", tt.in, err, tt.want)
-		case err != nil && (strings.Contains(err.Error(), "s3cretpw") || strings.Contains(err.Error(), "api.example")):
+		case err != nil && (strings.Contains(err.Error(), "s3cretpw") || strings.Contains(err.Error(), "qsecret123") || strings.Contains(err.Error(), "api.example")):
 			t.Errorf("%q: the error quotes the URL: %v", tt.in, err)
 		}
 	}

@@ -89,12 +89,12 @@ func ParseBool(v string) (bool, error) {
 }
 
 // ParseURL parses an API base URL (apiclient.ParseBaseURL: https, or
-// plain http to a loopback test server, no credentials), returned
-// trimmed; example is the URL its error offers (the API's default). Its
-// error says what to give, not the setting.
+// plain http to a loopback test server, no credentials, query, fragment
+// or space around it); example is the URL its error offers (the API's
+// default). Its error says what to give, not the setting.
 func ParseURL(v, example string) (string, error) {
 	if _, err := apiclient.ParseBaseURL(v, example); err != nil {
 		return "", err
 	}
-	return strings.TrimSpace(v), nil
+	return v, nil
 }

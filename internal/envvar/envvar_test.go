@@ -52,7 +52,9 @@ func TestParseNamesTheVariableAndLeavesUnsetAtZero(t *testing.T) {
 
 func TestParseURLWantsHTTPWithAHost(t *testing.T) {
 	for _, tc := range []struct{ in, want, err string }{
-		{" https://api.example.net/v1 ", "https://api.example.net/v1", ""},
+		{"https://api.example.net/v1", "https://api.example.net/v1", ""},
+		{" https://api.example.net/v1 ", "", "space before or after the URL"},
+		{"https://api.example.net/v1?token=qsecret123", "", "no query or fragment"},
 		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", ""},
 		{"api.example.net", "", "e.g. https://api.example.net"},
 		{"ftp://api.example.net", "", "e.g. https://api.example.net"},

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strictacme/strictacme/internal/apiclient"
 	"github.com/strictacme/strictacme/internal/envsecret"
 	"github.com/strictacme/strictacme/internal/envvar"
 )
@@ -38,8 +39,8 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 	if p.ServerURL == "" {
 		return nil, fmt.Errorf("%s is not set; set it to the PowerDNS webserver's base URL, e.g. https://pdns.example.net:8081", EnvAPIURL)
 	}
-	if _, err := ParseAPIURL(p.ServerURL); err != nil {
-		return nil, fmt.Errorf("%s=%q: %v", EnvAPIURL, p.ServerURL, err)
+	if _, err := envvar.Parse(l, EnvAPIURL, ParseAPIURL); err != nil {
+		return nil, err // quotes the URL redacted
 	}
 	key, _, err := envsecret.Read(lookup, EnvAPIKey)
 	if err != nil {
@@ -61,13 +62,13 @@ func FromEnv(lookup func(string) (string, bool)) (*Provider, error) {
 	return p, nil
 }
 
-// ParseAPIURL parses the webserver's base URL: http(s) with a host and
-// without the /api path (it is added). Its error says what to give, not
-// the setting.
+// ParseAPIURL parses the webserver's base URL (apiclient.ParseServerURL:
+// http or https, no credentials, query or fragment) without the /api path
+// (it is added). Its error says what to give, not the setting.
 func ParseAPIURL(v string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(v))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, errors.New("want an http or https URL such as https://pdns.example.net:8081")
+	u, err := apiclient.ParseServerURL(v, "https://pdns.example.net:8081")
+	if err != nil {
+		return nil, err
 	}
 	if strings.Contains(strings.TrimRight(u.Path, "/"), "/api") {
 		return nil, errors.New("give the base URL without the /api/v1 path; it is added")

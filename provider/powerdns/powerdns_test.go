@@ -268,6 +268,10 @@ func TestFromEnv(t *testing.T) {
 		{"key from file", map[string]string{EnvAPIURL: "https://pdns.example.net:8081", EnvAPIKey + "_FILE": keyFile, EnvServerName: "ns1", EnvTTL: "60", EnvServingLag: "30"}, ""},
 		{"no URL", map[string]string{EnvAPIKey: "k"}, EnvAPIURL + " is not set"},
 		{"URL with path", map[string]string{EnvAPIURL: "https://pdns.example.net/api/v1", EnvAPIKey: "k"}, "without the /api/v1"},
+		{"plain http on the operator's network", map[string]string{EnvAPIURL: "http://pdns.internal:8081", EnvAPIKey: "k"}, ""},
+		{"a token in the URL's query", map[string]string{EnvAPIURL: "https://pdns.example.net:8081/x?token=qsecret123#frag", EnvAPIKey: "k"}, "no query or fragment; put credentials in the token setting"},
+		{"credentials in the URL", map[string]string{EnvAPIURL: "https://user:pa55word@pdns.example.net:8081/", EnvAPIKey: "k"}, "credentials in the URL"},
+		{"a port out of range", map[string]string{EnvAPIURL: "https://pdns.example.net:99999", EnvAPIKey: "k"}, "want a port from 1 to 65535"},
 		{"no key", map[string]string{EnvAPIURL: "https://pdns.example.net"}, EnvAPIKey + " is not set"},
 		{"API version 0", map[string]string{EnvAPIURL: "https://pdns.example.net", EnvAPIKey: "k", EnvAPIVersion: "0"}, "only API version 1"},
 		{"bad TTL", map[string]string{EnvAPIURL: "https://pdns.example.net", EnvAPIKey: "k", EnvTTL: "-1"}, EnvTTL},
@@ -283,8 +287,8 @@ func TestFromEnv(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("err = %v; want %q", err, tc.want)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "qsecret123") || strings.Contains(err.Error(), "pa55word") {
+				t.Errorf("err = %v; want %q, no secret", err, tc.want)
 			}
 		})
 	}
