@@ -295,10 +295,7 @@ type ConfigError struct {
 }
 
 func (e *ConfigError) Error() string {
-	loc := e.File
-	if e.Line > 0 {
-		loc += fmt.Sprintf(":%d", e.Line)
-	}
+	loc := tomlpos.Where(e.File, e.Line)
 	if e.Key != "" {
 		return fmt.Sprintf("%s: %s: %s", loc, e.Key, e.Msg)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/strictacme/strictacme/internal/exitcode"
 	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/store"
+	"github.com/strictacme/strictacme/internal/tomlpos"
 )
 
 // Built is one certificate of a file with its plan.
@@ -65,7 +66,7 @@ func (f *File) buildProblems(c *Certificate, err error) []string {
 	case errors.As(err, &be):
 		return []string{f.Problem(c, be.Provider, be.Key, be.Err.Error())}
 	}
-	return []string{fmt.Sprintf("%s:%d: certificate %q: %v", f.Path, c.Line, c.Name, err)}
+	return []string{fmt.Sprintf("%s: certificate %q: %v", tomlpos.Where(f.Path, c.Line), c.Name, err)}
 }
 
 // Configure builds the certificates of f named in only (every one when

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
@@ -181,11 +180,7 @@ type decoder struct {
 }
 
 func (d *decoder) add(line int, format string, a ...any) {
-	loc := d.file
-	if line > 0 {
-		loc = fmt.Sprintf("%s:%d", d.file, line)
-	}
-	text := loc + ": " + fmt.Sprintf(format, a...)
+	text := tomlpos.Where(d.file, line) + ": " + fmt.Sprintf(format, a...)
 	if d.seen[text] {
 		return
 	}
@@ -195,7 +190,7 @@ func (d *decoder) add(line int, format string, a ...any) {
 
 // Parse is Load on data already read; path names the file in messages.
 func Parse(path string, data []byte, opts Options) (*File, error) {
-	d := &decoder{file: filepath.Base(path), seen: map[string]bool{}}
+	d := &decoder{file: path, seen: map[string]bool{}}
 	var raw map[string]any
 	if err := toml.Unmarshal(data, &raw); err != nil {
 		var de *toml.DecodeError
@@ -205,7 +200,7 @@ func Parse(path string, data []byte, opts Options) (*File, error) {
 			if k := de.Key(); len(k) > 0 {
 				where = fmt.Sprintf("key %q: ", k[len(k)-1])
 			}
-			return nil, &Error{Lines: []string{fmt.Sprintf("%s:%d: %s%s", d.file, line, where, strings.TrimPrefix(de.Error(), "toml: "))}}
+			return nil, &Error{Lines: []string{fmt.Sprintf("%s: %s%s", tomlpos.Where(d.file, line), where, strings.TrimPrefix(de.Error(), "toml: "))}}
 		}
 		return nil, &Error{Lines: []string{fmt.Sprintf("%s: %v", d.file, err)}}
 	}
@@ -332,13 +327,12 @@ func Parse(path string, data []byte, opts Options) (*File, error) {
 // found later (when a provider is built): at the line of key in the
 // provider table named, else in the certificate, else in [defaults].
 func (f *File) Problem(c *Certificate, provider, key, msg string) string {
-	file := filepath.Base(f.Path)
 	if provider != "" {
 		line := f.pos.Line("providers", provider, key)
 		if line == 0 {
 			line = f.pos.Line("providers", provider)
 		}
-		return fmt.Sprintf("%s:%d: provider %q: %s", file, line, provider, msg)
+		return fmt.Sprintf("%s: provider %q: %s", tomlpos.Where(f.Path, line), provider, msg)
 	}
 	line := c.Line
 	if c.keys[key] {
@@ -346,7 +340,7 @@ func (f *File) Problem(c *Certificate, provider, key, msg string) string {
 	} else if l := f.pos.Line("defaults", key); l > 0 {
 		line = l
 	}
-	return fmt.Sprintf("%s:%d: certificate %q: key %q: %s", file, line, c.Name, key, msg)
+	return fmt.Sprintf("%s: certificate %q: key %q: %s", tomlpos.Where(f.Path, line), c.Name, key, msg)
 }
 
 // provider reports a problem of a [providers.NAME] table.

@@ -124,3 +124,14 @@ func (p Positions) ValueLine(v string, path ...string) int {
 	}
 	return p.keys[k]
 }
+
+// Where is the location of a problem at line (1-based; 0 when unknown) of
+// the file named file, as messages of every config file show it:
+// "file:line", or "file" alone. file is the path as the user gave it (not
+// its base name), so the message points at the file they meant.
+func Where(file string, line int) string {
+	if line > 0 {
+		return file + ":" + strconv.Itoa(line)
+	}
+	return file
+}

@@ -54,3 +54,20 @@ func TestSyntaxErrorKeepsTheLinesBeforeIt(t *testing.T) {
 		t.Fatalf("domain at %d", pos.Line("general", "domain"))
 	}
 }
+
+// A location names the file as given, with the line when known.
+func TestWhereKeepsThePathAsGiven(t *testing.T) {
+	for _, tt := range []struct {
+		file string
+		line int
+		want string
+	}{
+		{"cfg/serve_bad.toml", 3, "cfg/serve_bad.toml:3"},
+		{"/etc/strictacme/config.toml", 12, "/etc/strictacme/config.toml:12"},
+		{"./a.toml", 0, "./a.toml"},
+	} {
+		if got := Where(tt.file, tt.line); got != tt.want {
+			t.Errorf("Where(%q, %d) = %q, want %q", tt.file, tt.line, got, tt.want)
+		}
+	}
+}
