@@ -79,6 +79,7 @@ Every flag can also be set by the environment variable shown in its help.`,
 	root.RunE = func(c *cobra.Command, _ []string) error {
 		return exitcode.With(exitcode.Usage, errors.New("no command given; run one of these (strictacme COMMAND --help says more):\n"+commandList(c)))
 	}
+	root.InitDefaultCompletionCmd() // now, so that its help gets its exit codes too
 	for _, c := range append([]*cobra.Command{root}, root.Commands()...) {
 		if h := exitcode.Help(commandName(c)); h != "" {
 			c.Long = strings.TrimRight(c.Long, "\n") + "\n\n" + strings.TrimRight(h, "\n")

@@ -73,14 +73,18 @@ var Commands = map[string][]int{
 	"revoke":   {OK, Failure, Usage, CA, Busy, Unreachable, Canceled},
 	"account":  {OK, Failure, Usage, CA, Busy, Unreachable, Canceled},
 	"serve":    {OK, Failure, Usage, Busy},
-	"sandbox":  {OK, Failure, Usage, CA, DNS, Timeout, Busy, Hook, Canceled},
-	"man":      {OK, Failure, Usage},
-	"import":   {OK, Failure, Usage, Busy, State},
-	"delete":   {OK, Failure, Usage, CA, DNS, Busy, State, Unreachable, Canceled},
+	"sandbox":  {OK, Failure, Usage, CA, DNS, Timeout, Busy, Hook, State, Canceled},
+	// completion is cobra's: it writes a script or refuses its arguments.
+	"completion": {OK, Usage},
+	"man":        {OK, Failure, Usage},
+	"import":     {OK, Failure, Usage, Busy, State},
+	"delete":     {OK, Failure, Usage, CA, DNS, Busy, State, Unreachable, Canceled},
 }
 
 // Help is the "Exit codes:" section of command's help: each code it can
 // return with its meaning; "" when Commands does not list the command.
+// The root's ("") says that each command's help lists its own, since the
+// root itself returns only OK and Usage.
 func Help(command string) string {
 	codes, ok := Commands[command]
 	if !ok {
@@ -92,6 +96,15 @@ func Help(command string) string {
 		if slices.Contains(codes, m.Code) {
 			fmt.Fprintf(&b, "  %3d  %s\n", m.Code, m.Text)
 		}
+	}
+	if command == "" {
+		var others []string
+		for _, m := range Codes {
+			if !slices.Contains(codes, m.Code) {
+				others = append(others, fmt.Sprint(m.Code))
+			}
+		}
+		fmt.Fprintf(&b, "Each command's --help lists the codes it can return, of these and %s.\n", strings.Join(others, ", "))
 	}
 	return b.String()
 }

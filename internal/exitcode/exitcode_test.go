@@ -179,3 +179,19 @@ func TestInterruptClassifiesWhatFailedAfterSIGINT(t *testing.T) {
 		t.Error("nil became an error")
 	}
 }
+
+// strictacme --help lists what the root returns and points to the lists of
+// the commands, naming every other code; sandbox lists State (a damaged
+// journal); completion lists what cobra's command returns.
+func TestRootSandboxAndCompletionHelp(t *testing.T) {
+	root := Help("")
+	if !strings.Contains(root, "Each command's --help lists the codes it can return, of these and 1, 3, 4, 5, 6, 7, 8, 9, 10, 130.") {
+		t.Errorf("root help:\n%s", root)
+	}
+	if !strings.Contains(Help("sandbox"), fmt.Sprintf("%3d  %s", State, Codes[State].Text)) {
+		t.Errorf("sandbox help lacks code %d:\n%s", State, Help("sandbox"))
+	}
+	if c := Help("completion"); !strings.Contains(c, "  0  ") || !strings.Contains(c, "  2  ") {
+		t.Errorf("completion help:\n%s", c)
+	}
+}
