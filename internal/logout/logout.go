@@ -32,9 +32,10 @@ func ParseLevel(s string) (slog.Level, error) {
 }
 
 // New returns the logger writing records at level and above to w in
-// format, "text" or "json"; another format is an error.
+// format, "text" or "json" in any case (as ParseLevel reads levels);
+// another format is an error.
 func New(w io.Writer, level slog.Level, format string) (*slog.Logger, error) {
-	switch format {
+	switch strings.ToLower(strings.TrimSpace(format)) {
 	case "text":
 		return slog.New(NewTextHandler(w, level)), nil
 	case "json":

@@ -83,6 +83,23 @@ func TestLogLevelInUpperCaseIsAccepted(t *testing.T) {
 	}
 }
 
+// The format is read in any case, as the level is: --log-format JSON is
+// json, Text is text.
+func TestLogFormatInUpperCaseIsAccepted(t *testing.T) {
+	for in, wantJSON := range map[string]bool{"JSON": true, "Json": true, " json ": true, "TEXT": false, "Text": false} {
+		var b bytes.Buffer
+		l, err := New(&b, slog.LevelInfo, in)
+		if err != nil {
+			t.Errorf("New(%q): %v", in, err)
+			continue
+		}
+		l.Info("hello")
+		if isJSON := strings.HasPrefix(b.String(), `{"time":`); isJSON != wantJSON {
+			t.Errorf("New(%q) wrote %q; want JSON %v", in, b.String(), wantJSON)
+		}
+	}
+}
+
 // Quiet wins over the level; a bad level still gives a logger in the
 // format asked (to write the refusal), a bad format none; each error
 // names its option.
