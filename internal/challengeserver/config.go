@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/miekg/dns"
 
 	"github.com/strictacme/strictacme/internal/challengeserver/api"
@@ -371,6 +372,7 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 		}
 		return e
 	}
+	passwordInline := false
 	fail := func(key, format string, args ...any) error {
 		return add(&ConfigError{File: name, Key: key, Line: pos.Line(key), Msg: fmt.Sprintf(format, args...)})
 	}
@@ -437,8 +439,18 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 		}
 		d.Connection = strings.TrimSpace(string(b))
 	}
+	connKey := "database.connection"
+	if d.ConnectionFile != "" {
+		connKey = "database.connection_file"
+	}
 	if d.Connection == "" && !connFileBad {
 		fail("database.connection", "missing: a SQLite file path or a postgres:// URL")
+	} else if d.Engine == "postgres" && d.Connection != "" {
+		if err := CheckPostgresConnection(d.Connection); err != nil {
+			fail(connKey, "%v", err)
+		} else if d.ConnectionFile == "" && inlinePassword(d.Connection) {
+			passwordInline = true
+		}
 	}
 	if d.PollInterval.Duration == 0 {
 		d.PollInterval.Duration = time.Second
@@ -569,6 +581,10 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 	if len(errs) > 1 {
 		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 		return nil, errs
+	}
+	if passwordInline {
+		c.Warnings = append(c.Warnings, (&ConfigError{File: name, Key: "database.connection", Line: pos.Line("database.connection"),
+			Msg: "holds a password; put the connection string in a file of its own (mode 0600) named by connection_file, so the config can be read and shared without it"}).Error())
 	}
 	for _, ig := range ignoredKeys {
 		if pos.Line(ig.key) == 0 || (ig.when != nil && !ig.when(&c)) {
@@ -772,3 +788,47 @@ func defaultACMEStateDir(goos string, storeDefault func() string) string {
 	}
 	return "/var/lib/strictacme/serve-acme"
 }
+
+// CheckPostgresConnection refuses a connection string PostgreSQL's driver
+// (pgx, pgconn.ParseConfig) would refuse, or one of another database: a
+// URL must be postgres:// or postgresql://, a port 1–65535; anything
+// else must be key=value settings (libpq's form). The error never quotes
+// the string (it may hold a password).
+func CheckPostgresConnection(conn string) error {
+	const want = "want postgres://HOST:5432/DB or key=value settings such as host=db dbname=acmedns"
+	// A scheme with a space or "=" is key=value settings holding a URL
+	// (sslrootcert=…): the driver judges those.
+	if scheme, _, ok := strings.Cut(conn, "://"); ok && scheme != "postgres" && scheme != "postgresql" && !strings.ContainsAny(scheme, " =") {
+		return fmt.Errorf("a %s:// URL is not a PostgreSQL connection; %s", scheme, want)
+	}
+	if _, err := pgconn.ParseConfig(conn); err != nil {
+		// pgconn's message quotes the string (password masked) before
+		// the reason; only the reason is kept.
+		reason := err.Error()
+		if i := strings.LastIndex(reason, "`: "); i >= 0 {
+			reason = reason[i+3:]
+		}
+		if strings.Contains(reason, "port") {
+			reason += " (a port is 1 to 65535)"
+		}
+		return fmt.Errorf("not a PostgreSQL connection string: %s; %s", reason, want)
+	}
+	return nil
+}
+
+// inlinePassword reports whether the connection string conn carries a
+// password: in a URL's userinfo or query, or as a password= setting.
+func inlinePassword(conn string) bool {
+	if strings.Contains(conn, "://") {
+		u, err := url.Parse(conn)
+		if err != nil {
+			return false
+		}
+		_, ok := u.User.Password()
+		return ok || u.Query().Has("password")
+	}
+	return passwordSetting.MatchString(conn)
+}
+
+// passwordSetting is a libpq key=value password setting.
+var passwordSetting = regexp.MustCompile(`(^|\s)password\s*=`)

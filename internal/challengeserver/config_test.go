@@ -308,3 +308,54 @@ func TestQueryNameRootWildcardAndBadLabels(t *testing.T) {
 		}
 	}
 }
+
+// A postgres connection is checked for its shape when the config is read
+// (serve --check): another database's URL and a port out of range are
+// refused at their key; a password written inline gets a warning pointing
+// to connection_file; no message quotes the password.
+func TestPostgresConnectionShapeAndInlinePassword(t *testing.T) {
+	dir := t.TempDir()
+	connFile := filepath.Join(dir, "conn")
+	if err := os.WriteFile(connFile, []byte("postgres://acme:dbpassw0rd@db:5432/acme\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	badFile := filepath.Join(dir, "conn-bad")
+	if err := os.WriteFile(badFile, []byte("host=db port=0 password=dbpassw0rd\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, database string
+		err, warning   string // pieces; "" none
+	}{
+		{"a postgres URL", `connection = "postgres://acme@db:5432/acme?sslmode=require"`, "", ""},
+		{"a postgresql URL with several hosts", `connection = "postgresql://acme@db1:5432,db2:5433/acme"`, "", ""},
+		{"key=value settings", `connection = "host=db port=5432 dbname=acme"`, "", ""},
+		{"a mysql URL", `connection = "mysql://dbuser:dbpassw0rd@127.0.0.1/x"`, "database.connection: a mysql:// URL is not a PostgreSQL connection; want postgres://", ""},
+		{"a URL port out of range", `connection = "postgres://acme:dbpassw0rd@db:99999/acme"`, "database.connection: not a PostgreSQL connection string: invalid port", ""},
+		{"a setting port out of range", `connection = "host=db port=70000 dbname=acme"`, "invalid port (a port is 1 to 65535)", ""},
+		{"a file path", `connection = "/var/lib/acme-dns/acme-dns.db"`, "not a PostgreSQL connection string", ""},
+		{"a password in the URL", `connection = "postgres://acme:dbpassw0rd@db/acme"`, "", "database.connection: holds a password; put the connection string in a file of its own (mode 0600) named by connection_file"},
+		{"a password setting", `connection = "host=db password=dbpassw0rd dbname=acme"`, "", "holds a password"},
+		{"a password in connection_file", `connection_file = "` + connFile + `"`, "", ""},
+		{"a bad connection_file", `connection_file = "` + badFile + `"`, "database.connection_file: not a PostgreSQL connection string", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src := "[general]\ndomain = \"auth.example.org\"\nlisten = \"127.0.0.1:0\"\n[database]\nengine = \"postgres\"\n" + tt.database + "\n[api]\nlisten = \"127.0.0.1:0\"\ntls = \"none\"\n"
+			c, err := ParseConfig("serve.toml", []byte(src))
+			switch {
+			case tt.err == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Fatalf("got %v; want an error holding %q", err, tt.err)
+			case err != nil && strings.Contains(err.Error(), "dbpassw0rd"):
+				t.Fatalf("the error quotes the password: %v", err)
+			case err != nil:
+				return
+			}
+			warnings := strings.Join(c.Warnings, "\n")
+			if (tt.warning == "") != (warnings == "") || !strings.Contains(warnings, tt.warning) || strings.Contains(warnings, "dbpassw0rd") {
+				t.Errorf("warnings %q; want one holding %q, without the password", warnings, tt.warning)
+			}
+		})
+	}
+}
