@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"runtime"
 	"sort"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/strictacme/strictacme/internal/challengeserver/api"
 	"github.com/strictacme/strictacme/internal/challengeserver/authlookup"
+	"github.com/strictacme/strictacme/internal/plan"
 	"github.com/strictacme/strictacme/internal/resolver"
 	statestore "github.com/strictacme/strictacme/internal/store"
 	"github.com/strictacme/strictacme/internal/tomlpos"
@@ -235,17 +237,32 @@ var ignoredKeys = []struct {
 
 func notACME(c *Config) bool { return c.API.TLS != "acme" }
 
-// Duration is a time.Duration written as "90s", "1h".
+// Duration is a time.Duration written as "90s", "1h" or whole seconds
+// (3600), as the client's config file reads durations (plan.ParseDuration,
+// the one decoder of both files). acme-dns has no such keys, so no
+// compatibility rule stands against it.
 type Duration struct{ time.Duration }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
+	v, err := plan.ParseDuration(string(b))
 	if err != nil {
-		return fmt.Errorf("%q is not a duration such as \"90s\" or \"1h\"", b)
+		return fmt.Errorf("%q is not a duration such as \"90s\", \"1h\" or whole seconds", b)
 	}
 	d.Duration = v
 	return nil
+}
+
+// UnmarshalTOML implements toml.Unmarshaler: a string (UnmarshalText) or
+// a whole number of seconds.
+func (d *Duration) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case string:
+		return d.UnmarshalText([]byte(x))
+	case int64:
+		return d.UnmarshalText([]byte(strconv.FormatInt(x, 10)))
+	}
+	return fmt.Errorf("wrong type: want %s, got %s", wantOf(reflect.TypeOf(Duration{})), kindOf(v))
 }
 
 // StringList is a string or an array of strings.

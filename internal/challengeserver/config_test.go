@@ -241,7 +241,7 @@ protocol = "sctp"
 
 [database]
 connection = "db.sqlite"
-poll_interval = 5
+poll_interval = true
 
 [api]
 port = true
@@ -268,7 +268,7 @@ x = 1
 		`t.toml:4: general.negative_ttl: wrong type: want a whole number, got a string`,
 		`t.toml:5: general.txt_ttl: -1 is out of range`,
 		`t.toml:6: general.protocol: "sctp": want both, udp or tcp`,
-		`t.toml:10: database.poll_interval: "5" is not a duration such as "90s"`,
+		`t.toml:10: database.poll_interval: wrong type: want a duration such as "90s" or whole seconds, got`,
 		`t.toml:13: api.port: want a port number`,
 		`t.toml:14: api.max_body: wrong type: want a whole number, got a string`,
 		`t.toml:15: api.registration: "maybe": want closed, token or open`,
@@ -355,6 +355,38 @@ func TestPostgresConnectionShapeAndInlinePassword(t *testing.T) {
 			warnings := strings.Join(c.Warnings, "\n")
 			if (tt.warning == "") != (warnings == "") || !strings.Contains(warnings, tt.warning) || strings.Contains(warnings, "dbpassw0rd") {
 				t.Errorf("warnings %q; want one holding %q, without the password", warnings, tt.warning)
+			}
+		})
+	}
+}
+
+// Durations of the server's config read as the client's do: a duration
+// string or whole seconds; other types and negative numbers are refused
+// at their key, saying both forms.
+func TestDurationsAcceptWholeSeconds(t *testing.T) {
+	for _, tt := range []struct {
+		value string
+		want  time.Duration
+		err   string
+	}{
+		{`3600`, time.Hour, ""},
+		{`"90s"`, 90 * time.Second, ""},
+		{`"600"`, 10 * time.Minute, ""},
+		{`-5`, 0, `txt.lifetime: "-5" is not a duration such as "90s", "1h" or whole seconds`},
+		{`[1]`, 0, `txt.lifetime: wrong type: want a duration such as "90s" or whole seconds, got an array`},
+		{`1.5`, 0, `txt.lifetime: wrong type: want a duration such as "90s" or whole seconds, got`},
+	} {
+		t.Run(tt.value, func(t *testing.T) {
+			src := "[general]\ndomain = \"auth.example.org\"\nlisten = \"127.0.0.1:0\"\n[database]\nconnection = \"db.sqlite\"\n[api]\nlisten = \"127.0.0.1:0\"\ntls = \"none\"\n[txt]\nlifetime = " + tt.value + "\n"
+			c, err := ParseConfig("serve.toml", []byte(src))
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("got %v; want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || c.TXT.Lifetime.Duration != tt.want {
+				t.Fatalf("got %v, %v; want %v", c, err, tt.want)
 			}
 		})
 	}

@@ -103,7 +103,7 @@ func wantOf(t reflect.Type) string {
 	}
 	switch {
 	case t == reflect.TypeOf(Duration{}):
-		return `a duration such as "90s"`
+		return `a duration such as "90s" or whole seconds`
 	case t == reflect.TypeOf(time.Duration(0)):
 		return `a duration such as "90s"`
 	}
