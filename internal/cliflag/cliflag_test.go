@@ -1,7 +1,10 @@
 package cliflag
 
 import (
+	"fmt"
+	"io"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -138,5 +141,42 @@ func TestDefaultsFromAConfigFileGiveWayToTheUser(t *testing.T) {
 	err := g.Defaults(map[string]any{"names": []string{"a.example.com"}, "server": "letsencrypt-staging", "accept_tos": true, "profile": "x"})
 	if err != nil || !slices.Equal(*domains, []string{"a.example.com"}) || *server != "zerossl" || !*tos {
 		t.Errorf("got %v %q %q %v", err, *domains, *server, *tos)
+	}
+}
+
+// A checked list flag refuses a bad item given on the command line (the
+// error names the flag) or in its variable (the error names the variable);
+// good items are kept, a comma list splits, the first value replaces the
+// default.
+func TestCheckedListRefusesABadItemByFlagOrVariable(t *testing.T) {
+	check := func(v string) error {
+		if strings.Contains(v, " ") {
+			return fmt.Errorf("%q has a space", v)
+		}
+		return nil
+	}
+	newFlags := func(p *[]string) *pflag.FlagSet {
+		fs := pflag.NewFlagSet("issue", pflag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		fs.Var(CheckedList(p, check), "hook-env", "")
+		return fs
+	}
+	var got []string
+	fs := newFlags(&got)
+	if err := fs.Parse([]string{"--hook-env", "A,B", "--hook-env", "C*"}); err != nil || strings.Join(got, " ") != "A B C*" {
+		t.Fatalf("parsed %q, %v", got, err)
+	}
+	fs = newFlags(&got)
+	if err := fs.Parse([]string{"--hook-env", "A B"}); err == nil || !strings.Contains(err.Error(), `"--hook-env"`) || !strings.Contains(err.Error(), `"A B" has a space`) {
+		t.Fatalf("--hook-env 'A B': %v", err)
+	}
+	t.Setenv("STRICTACME_HOOK_ENV", "OK,A B")
+	fs = newFlags(&got)
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	err := New().Bind(fs, "issue", nil, func(string) {})
+	if err == nil || !strings.Contains(err.Error(), `STRICTACME_HOOK_ENV="OK,A B": "A B" has a space`) {
+		t.Fatalf("variable: %v", err)
 	}
 }

@@ -68,6 +68,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -82,6 +83,21 @@ import (
 // when set; a name ending in "*" is a prefix. Everything else must be
 // listed in Runner.PassEnv.
 var BaseEnv = []string{"PATH", "HOME", "USER", "LOGNAME", "SHELL", "TMPDIR", "TZ", "LANG", "LANGUAGE", "LC_*"}
+
+// CheckPassEnv refuses an entry of Runner.PassEnv that names no
+// environment variable: a name is letters, digits and "_", not starting
+// with a digit (POSIX.1-2017 XBD §8.1, the names shells can export);
+// "NAME*" names a prefix. Such an entry would pass nothing, silently.
+// The error quotes the entry and says what to give.
+func CheckPassEnv(name string) error {
+	base, _ := strings.CutSuffix(name, "*")
+	if !envName.MatchString(base) {
+		return fmt.Errorf("%q is not an environment variable name; give letters, digits and _ (not starting with a digit), or NAME* for every variable starting with NAME", name)
+	}
+	return nil
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // WindowsBaseEnv names the further variables every hook gets on Windows,
 // when set: the system folders Windows programs rely on (without

@@ -72,3 +72,21 @@ func TestRunEnv(t *testing.T) {
 		}
 	}
 }
+
+// --hook-env names environment variables: a name with a space, "=", a
+// leading digit or nothing before "*" would pass nothing, so it is
+// refused; names and NAME* prefixes are accepted.
+func TestHookEnvNamesAreVariableNames(t *testing.T) {
+	for name, ok := range map[string]bool{
+		"MY_TOKEN": true, "_x1": true, "LC_*": true, "AWS*": true, "lower": true,
+		"A B": false, "A=B": false, "1ABC": false, "*": false, "": false, "A-B": false, "A*B": false, "A**": false,
+	} {
+		err := CheckPassEnv(name)
+		if (err == nil) != ok {
+			t.Errorf("CheckPassEnv(%q) = %v; want accepted %v", name, err, ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "not an environment variable name; give letters, digits and _") {
+			t.Errorf("CheckPassEnv(%q) = %v; want the fix named", name, err)
+		}
+	}
+}
