@@ -33,15 +33,20 @@ func (j *Job) SetDryRun() {
 	dir, same := plan.DryRunDirectory(j.Directory)
 	j.DryRun = &renewal.DryRunCA{CA: plan.CAName(dir), Directory: dir, Configured: j.Directory, Staging: !same}
 	j.Directory = dir
-	if !same {
+	if !same && j.EAB != nil {
 		j.EAB = nil // an EAB key belongs to one CA's accounts
+		j.DryRun.EABNotSent = true
 	}
 }
 
 // DryRunLine is the log line that says which CA a dry run orders from.
 func DryRunLine(ca *renewal.DryRunCA) string {
 	if ca.Staging {
-		return fmt.Sprintf("dry run against %s (%s), the staging CA of %s; throwaway account and state, nothing stored", ca.CA, ca.Directory, plan.CAName(ca.Configured))
+		eab := ""
+		if ca.EABNotSent {
+			eab = fmt.Sprintf("; the EAB key (--eab-kid) is not sent to %s: it binds accounts at %s only", ca.CA, plan.CAName(ca.Configured))
+		}
+		return fmt.Sprintf("dry run against %s (%s), the staging CA of %s%s; throwaway account and state, nothing stored", ca.CA, ca.Directory, plan.CAName(ca.Configured), eab)
 	}
 	if plan.CAStaging[ca.CA] == ca.CA {
 		return fmt.Sprintf("dry run against %s (%s), the configured CA, itself a staging CA; throwaway account and state, nothing stored", ca.CA, ca.Directory)

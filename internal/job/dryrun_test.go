@@ -41,8 +41,14 @@ func TestDryRunOrdersFromTheStagingCAAndSendsEABOnlyToTheConfiguredCA(t *testing
 			if (j.EAB != nil) != tt.keepsEAB {
 				t.Errorf("EAB kept: %v, want %v", j.EAB != nil, tt.keepsEAB)
 			}
-			if line := DryRunLine(j.DryRun); !strings.HasPrefix(line, tt.wantLine) {
+			line := DryRunLine(j.DryRun)
+			if !strings.HasPrefix(line, tt.wantLine) {
 				t.Errorf("log line %q, want it to start %q", line, tt.wantLine)
+			}
+			// The EAB key is left out only for a staging CA, and the line
+			// says so.
+			if says := strings.Contains(line, "the EAB key (--eab-kid) is not sent to "+j.DryRun.CA); says == tt.keepsEAB || j.DryRun.EABNotSent == tt.keepsEAB {
+				t.Errorf("log line %q, EABNotSent %v; want the EAB key named as not sent: %v", line, j.DryRun.EABNotSent, !tt.keepsEAB)
 			}
 			j.SetDryRun() // twice is once: the staging CA is not mapped again
 			if j.DryRun.Configured != configured {

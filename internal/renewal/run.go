@@ -85,6 +85,10 @@ type DryRunCA struct {
 	// Staging reports that Directory is Configured's staging CA, not the
 	// configured CA itself.
 	Staging bool `json:"staging"`
+	// EABNotSent reports that the certificate's external account binding
+	// was left out: it binds accounts at the configured CA, not at its
+	// staging CA.
+	EABNotSent bool `json:"eab_not_sent,omitempty"`
 }
 
 // Summary is the result of a run.
