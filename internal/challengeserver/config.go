@@ -25,7 +25,7 @@ import (
 
 	"github.com/strictacme/strictacme/internal/challengeserver/api"
 	"github.com/strictacme/strictacme/internal/challengeserver/authlookup"
-	"github.com/strictacme/strictacme/internal/plan"
+	"github.com/strictacme/strictacme/internal/envvar"
 	"github.com/strictacme/strictacme/internal/resolver"
 	statestore "github.com/strictacme/strictacme/internal/store"
 	"github.com/strictacme/strictacme/internal/tomlpos"
@@ -238,14 +238,14 @@ var ignoredKeys = []struct {
 func notACME(c *Config) bool { return c.API.TLS != "acme" }
 
 // Duration is a time.Duration written as "90s", "1h" or whole seconds
-// (3600), as the client's config file reads durations (plan.ParseDuration,
-// the one decoder of both files). acme-dns has no such keys, so no
+// (3600), as the client's config file reads durations (envvar.ParseDuration,
+// which plan.ParseDuration uses too). acme-dns has no such keys, so no
 // compatibility rule stands against it.
 type Duration struct{ time.Duration }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := plan.ParseDuration(string(b))
+	v, err := envvar.ParseDuration(string(b), true)
 	if err != nil {
 		return fmt.Errorf("%q is not a duration such as \"90s\", \"1h\" or whole seconds", b)
 	}

@@ -10,11 +10,11 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/strictacme/strictacme/internal/deploy"
+	"github.com/strictacme/strictacme/internal/envvar"
 	"github.com/strictacme/strictacme/internal/issue"
 	"github.com/strictacme/strictacme/internal/names"
 	"github.com/strictacme/strictacme/internal/store"
@@ -176,15 +176,12 @@ func (d *Duration) UnmarshalText(b []byte) error {
 }
 
 // ParseDuration reads "90s", "2m" or whole seconds; negative values are
-// refused.
+// refused. It decides as envvar.ParseDuration, the one reading of a
+// duration for variables, both config files and stored settings.
 func ParseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if n, err := strconv.Atoi(s); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second, nil
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil || v < 0 {
-		return 0, fmt.Errorf("want a duration such as \"90s\" or \"2m\", got %q", s)
+	v, err := envvar.ParseDuration(s, true)
+	if err != nil {
+		return 0, fmt.Errorf("want a duration such as \"90s\" or \"2m\", got %q", strings.TrimSpace(s))
 	}
 	return v, nil
 }
