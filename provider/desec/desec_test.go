@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strictacme/strictacme/internal/providers/racetest"
+
 	"github.com/libdns/libdns"
 
 	"github.com/strictacme/strictacme/internal/txtdata"
@@ -458,38 +460,6 @@ func TestFromEnv(t *testing.T) {
 	}
 }
 
-// pairReads holds the first read of a domain's RRsets until a second
-// read arrives, or for at most pairHold: two writers that are not kept
-// apart then both read the RRset before either writes it.
-type pairReads struct {
-	mu      sync.Mutex
-	waiting chan struct{}
-}
-
-const pairHold = 200 * time.Millisecond
-
-func (b *pairReads) read(string) {
-	b.mu.Lock()
-	if b.waiting != nil {
-		close(b.waiting)
-		b.waiting = nil
-		b.mu.Unlock()
-		return
-	}
-	ch := make(chan struct{})
-	b.waiting = ch
-	b.mu.Unlock()
-	select {
-	case <-ch:
-	case <-time.After(pairHold):
-	}
-	b.mu.Lock()
-	if b.waiting == ch {
-		b.waiting = nil
-	}
-	b.mu.Unlock()
-}
-
 // DL04 across processes: two runs on one machine (two Providers, each
 // with its own in-process lock, like two processes with different state directories) write the
 // apex and the wildcard value of one name into the same RRset at once,
@@ -512,8 +482,8 @@ func TestTwoRunsWritingOneRRsetLoseNeitherValue(t *testing.T) {
 			if !tt.shared {
 				second.LockDir = t.TempDir()
 			}
-			var b pairReads
-			f.api.OnRead(b.read)
+			var b racetest.PairReads
+			f.api.OnRead(b.Read)
 			var wg sync.WaitGroup
 			errs := make([]error, 2)
 			for i, w := range []struct {
