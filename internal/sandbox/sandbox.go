@@ -256,7 +256,13 @@ func sandboxCA(directory string) bool {
 // IssuedBy reports whether a stored certificate came from a sandbox.
 func IssuedBy(m store.Metadata) bool {
 	s, ok, _ := plan.FromMetadata(m)
-	return ok && s.Provider == Provider
+	if !ok || s.Provider != Provider {
+		return false
+	}
+	// A config may name a provider of another kind "sandbox": the kind
+	// decides, not the name.
+	ref := s.Ref(Provider)
+	return ref == nil || ref.Kind == Provider
 }
 
 // Skip decides a certificate of the sandbox without its CA: nothing to

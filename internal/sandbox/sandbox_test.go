@@ -67,6 +67,16 @@ func TestSandboxCertificatesAreSkipped(t *testing.T) {
 	if _, ok := Skip(store.Metadata{}); ok {
 		t.Error("a certificate without settings was skipped")
 	}
+	// A config's provider of another kind that happens to be called
+	// "sandbox" issues real certificates: they renew.
+	named, err := plan.Settings{Names: []string{"example.com"}, Provider: Provider,
+		Providers: []plan.ProviderRef{{Name: Provider, Kind: "exec"}}}.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := Skip(store.Metadata{Settings: named, SettingsVersion: plan.SchemaVersion}); ok {
+		t.Error("a certificate of an exec provider named sandbox was skipped")
+	}
 	// Renewing or revoking it is refused (its CA is gone); another is not.
 	if err := RefuseRenew("example.com", m); exitcode.Of(err) != exitcode.Usage {
 		t.Errorf("renew a sandbox certificate: %v", err)
