@@ -213,7 +213,7 @@ func ParseServerURL(v, example string) (*url.URL, error) {
 		return nil, fmt.Errorf("credentials in the URL; give them as the provider's secret settings, and the URL without them, e.g. %s", example)
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(v, "?#") {
-		return nil, fmt.Errorf("no query or fragment; put credentials in the token setting, and give the URL without them, e.g. %s", example)
+		return nil, fmt.Errorf("no query or fragment; give credentials as the provider's secret settings, and the URL without them, e.g. %s", example)
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {

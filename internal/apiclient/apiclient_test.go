@@ -132,7 +132,7 @@ func TestBaseURLForms(t *testing.T) {
 		{"https://api.example:0/", "want a port from 1 to 65535"},
 		{"https://api.example:99999/", "want a port from 1 to 65535"},
 		{"https://api.example:/", "empty port"},
-		{"https://api.example/x?token=qsecret123", "no query or fragment; put credentials in the token setting"},
+		{"https://api.example/x?token=qsecret123", "no query or fragment; give credentials as the provider's secret settings"},
 		{"https://api.example/x?", "no query or fragment"},
 		{"https://api.example/x#frag", "no query or fragment"},
 		{"https://user:s3cretpw@127.0.0.1:1/x?token=qsecret123#frag", "credentials in the URL"},

@@ -101,8 +101,16 @@ func String(s string) string {
 	if strings.Contains(s, "?") && strings.Contains(s, "://") {
 		s = urlQuery.ReplaceAllStringFunc(s, redactQuery)
 	}
+	if strings.Contains(s, "#") && strings.Contains(s, "://") {
+		s = urlFragment.ReplaceAllString(s, "${1}#"+Mask)
+	}
 	return s
 }
+
+// urlFragment matches a URL up to its fragment (RFC 3986 §3.5) and the
+// fragment itself, which ends before a quote or space: a token pasted
+// after "#" is as secret as one in the query.
+var urlFragment = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^#\s"'<>]*)#[^\s"'<>]+`)
 
 // urlQuery matches a URL up to the end of its query (RFC 3986 §3.4): the
 // query starts at the first "?" and ends before a "#", quote or space.

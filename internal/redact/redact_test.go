@@ -66,7 +66,10 @@ func TestURLUserinfoIsRedacted(t *testing.T) {
 // values; the fragment and what follows the URL are kept.
 func TestURLQueryValuesAreRedacted(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
-		{`Get "https://[redacted]@127.0.0.1:1/x?token=qsecret123#frag/api/v1/servers": dial tcp`, `Get "https://[redacted]@127.0.0.1:1/x?token=[redacted]#frag/api/v1/servers": dial tcp`},
+		{`Get "https://[redacted]@127.0.0.1:1/x?token=qsecret123#frag/api/v1/servers": dial tcp`, `Get "https://[redacted]@127.0.0.1:1/x?token=[redacted]#[redacted]": dial tcp`},
+		{`key "api_url": "https://127.0.0.1:1/api?SECRETBARE#frag-SECRETFRAG": no query`, `key "api_url": "https://127.0.0.1:1/api?[redacted]#[redacted]": no query`},
+		{"https://h/p#only-fragment", "https://h/p#[redacted]"},
+		{"issue #12 of https://h/p", "issue #12 of https://h/p"},
 		{"https://api.example/v1?a=1&key=s3cr3t;b=2 failed", "https://api.example/v1?a=[redacted]&key=[redacted]&b=[redacted] failed"},
 		{"https://api.example/?bare-token-value", "https://api.example/?[redacted]"},
 		{`{"url":"https://h/p?k=v"}`, `{"url":"https://h/p?k=[redacted]"}`},

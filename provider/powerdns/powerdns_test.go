@@ -270,7 +270,7 @@ func TestFromEnv(t *testing.T) {
 		{"no URL", map[string]string{EnvAPIKey: "k"}, EnvAPIURL + " is not set"},
 		{"URL with path", map[string]string{EnvAPIURL: "https://pdns.example.net/api/v1", EnvAPIKey: "k"}, "without the /api/v1"},
 		{"plain http on the operator's network", map[string]string{EnvAPIURL: "http://pdns.internal:8081", EnvAPIKey: "k"}, ""},
-		{"a token in the URL's query", map[string]string{EnvAPIURL: "https://pdns.example.net:8081/x?token=qsecret123#frag", EnvAPIKey: "k"}, "no query or fragment; put credentials in the token setting"},
+		{"a token in the URL's query", map[string]string{EnvAPIURL: "https://pdns.example.net:8081/x?token=qsecret123#frag", EnvAPIKey: "k"}, "no query or fragment; give credentials as the provider's secret settings"},
 		{"credentials in the URL", map[string]string{EnvAPIURL: "https://user:pa55word@pdns.example.net:8081/", EnvAPIKey: "k"}, "credentials in the URL"},
 		{"a port out of range", map[string]string{EnvAPIURL: "https://pdns.example.net:99999", EnvAPIKey: "k"}, "want a port from 1 to 65535"},
 		{"no key", map[string]string{EnvAPIURL: "https://pdns.example.net"}, EnvAPIKey + " is not set"},
