@@ -3,6 +3,9 @@ package challengeserver
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,5 +21,24 @@ func TestImportSourceWithoutEngine(t *testing.T) {
 		if !errors.Is(err, ErrImportSource) || exitcode.Of(err) != exitcode.Usage {
 			t.Errorf("%q: %v", src, err)
 		}
+	}
+}
+
+// An acme-dns source of an engine acme-dns keeps no database in (MySQL)
+// is a usage error, the server's database is not created, and the rest of
+// the source, which may hold a password, is not repeated.
+func TestImportSourceOfAnUnknownEngineWritesNothing(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "serve.db")
+	c := &Config{}
+	c.Database.Engine, c.Database.Connection = "sqlite", db
+	_, err := c.ImportAcmeDNS(context.Background(), "mysql:root:S3CRET@tcp(127.0.0.1:1)/acme", time.Now())
+	if !errors.Is(err, ErrImportSource) || exitcode.Of(err) != exitcode.Usage {
+		t.Fatalf("error %v (exit %d), want the source refused as a usage error", err, exitcode.Of(err))
+	}
+	if strings.Contains(err.Error(), "S3CRET") {
+		t.Errorf("error %q repeats the source's password", err)
+	}
+	if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the server's database was created: %v", err)
 	}
 }

@@ -25,6 +25,25 @@ const importBatch = 5000
 // for the indexes of 100,000 accounts (SQLite's default is 2,000 KiB).
 const importCacheKiB = 64 << 10
 
+// ImportSourceEngine reports whether ImportAcmeDNS reads an acme-dns
+// database of engine: "sqlite", "sqlite3", "postgres" or "postgresql"
+// (any case).
+func ImportSourceEngine(engine string) bool {
+	_, ok := importDriver(engine)
+	return ok
+}
+
+// importDriver is the database/sql driver that reads engine's databases.
+func importDriver(engine string) (driver string, ok bool) {
+	switch strings.ToLower(engine) {
+	case SQLite, "sqlite3", "":
+		return "sqlite", true
+	case Postgres, "postgresql":
+		return "pgx", true
+	}
+	return "", false
+}
+
 // ImportAcmeDNS copies the accounts of an acme-dns database (schema version 1,
 // tables records and txt of acme-dns's pkg/database/db.go) into dst. engine and connection name the
 // source as in Open ("sqlite"/"sqlite3" and a file, or "postgres" and a DSN).
@@ -39,14 +58,12 @@ const importCacheKiB = 64 << 10
 // committed before it, which a re-run skips.
 func ImportAcmeDNS(ctx context.Context, dst *SQL, engine, connection string, now time.Time, lifetime time.Duration) (ImportResult, error) {
 	var res ImportResult
-	driver := "sqlite"
-	switch strings.ToLower(engine) {
-	case SQLite, "sqlite3", "":
-		connection = "file:" + connection + "?mode=ro"
-	case Postgres, "postgresql":
-		driver = "pgx"
-	default:
+	driver, ok := importDriver(engine)
+	if !ok {
 		return res, fmt.Errorf("import: unknown engine %q", engine)
+	}
+	if driver == "sqlite" {
+		connection = "file:" + connection + "?mode=ro"
 	}
 	src, err := sql.Open(driver, connection)
 	if err != nil {
