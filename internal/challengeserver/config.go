@@ -468,6 +468,10 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 		} else if d.ConnectionFile == "" && inlinePassword(d.Connection) {
 			passwordInline = true
 		}
+	} else if d.Connection != "" && strings.Contains(d.Connection, "://") && !strings.HasPrefix(d.Connection, "file:") {
+		// A server URL under the SQLite engine would become a file of
+		// that name, its password in the name; the URL is not quoted.
+		fail(connKey, "a URL is not a SQLite file path; give the database file's path, or set database.engine = \"postgres\" for a PostgreSQL URL")
 	}
 	if d.PollInterval.Duration == 0 {
 		d.PollInterval.Duration = time.Second

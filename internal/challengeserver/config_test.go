@@ -391,3 +391,28 @@ func TestDurationsAcceptWholeSeconds(t *testing.T) {
 		})
 	}
 }
+
+// A server URL given to the SQLite engine would become a file named after
+// it, its password in the name: it is refused at its key without being
+// quoted; a path and a file: URI are SQLite's.
+func TestSQLiteConnectionThatIsAServerURL(t *testing.T) {
+	for _, tt := range []struct{ name, connection, err string }{
+		{"a mysql URL", "mysql://root:dbpassw0rd@127.0.0.1:3306/acme", "database.connection: a URL is not a SQLite file path"},
+		{"a postgres URL", "postgres://u:dbpassw0rd@db/acme", `set database.engine = "postgres"`},
+		{"a path", "/var/lib/strictacme/serve.db", ""},
+		{"a file URI", "file:///var/lib/strictacme/serve.db", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src := "[general]\ndomain = \"auth.example.org\"\nlisten = \"127.0.0.1:0\"\n[database]\nengine = \"sqlite\"\nconnection = \"" + tt.connection + "\"\n[api]\nlisten = \"127.0.0.1:0\"\ntls = \"none\"\n"
+			_, err := ParseConfig("serve.toml", []byte(src))
+			switch {
+			case tt.err == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Fatalf("got %v; want an error holding %q", err, tt.err)
+			case err != nil && strings.Contains(err.Error(), "dbpassw0rd"):
+				t.Fatalf("the error quotes the password: %v", err)
+			}
+		})
+	}
+}
