@@ -99,12 +99,27 @@ func String(s string) string {
 		s = userinfo.ReplaceAllString(s, "${1}"+Mask+"@")
 	}
 	if strings.Contains(s, "?") && strings.Contains(s, "://") {
-		s = urlQuery.ReplaceAllStringFunc(s, redactQuery)
+		s = urlQuery.ReplaceAllStringFunc(s, keepTrailing(redactQuery))
 	}
 	if strings.Contains(s, "#") && strings.Contains(s, "://") {
-		s = urlFragment.ReplaceAllString(s, "${1}#"+Mask)
+		s = urlFragment.ReplaceAllStringFunc(s, keepTrailing(func(u string) string {
+			return u[:strings.IndexByte(u, '#')+1] + Mask
+		}))
 	}
 	return s
+}
+
+// keepTrailing applies f to a URL matched in running text without the
+// punctuation that ends the sentence around it ("URL: reason", "URL,"):
+// it belongs to the message, not to the URL.
+func keepTrailing(f func(string) string) func(string) string {
+	return func(u string) string {
+		t := strings.TrimRight(u, ":,.;)")
+		if t == "" || strings.HasSuffix(t, "?") || strings.HasSuffix(t, "#") {
+			return f(u)
+		}
+		return f(t) + u[len(t):]
+	}
 }
 
 // urlFragment matches a URL up to its fragment (RFC 3986 §3.5) and the

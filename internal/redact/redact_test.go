@@ -69,6 +69,8 @@ func TestURLQueryValuesAreRedacted(t *testing.T) {
 		{`Get "https://[redacted]@127.0.0.1:1/x?token=qsecret123#frag/api/v1/servers": dial tcp`, `Get "https://[redacted]@127.0.0.1:1/x?token=[redacted]#[redacted]": dial tcp`},
 		{`key "api_url": "https://127.0.0.1:1/api?SECRETBARE#frag-SECRETFRAG": no query`, `key "api_url": "https://127.0.0.1:1/api?[redacted]#[redacted]": no query`},
 		{"https://h/p#only-fragment", "https://h/p#[redacted]"},
+		{"CA directory https://127.0.0.1:1/dir?token=abc: provisioning client", "CA directory https://127.0.0.1:1/dir?token=[redacted]: provisioning client"},
+		{"see https://h/p#frag, then", "see https://h/p#[redacted], then"},
 		{"issue #12 of https://h/p", "issue #12 of https://h/p"},
 		{"https://api.example/v1?a=1&key=s3cr3t;b=2 failed", "https://api.example/v1?a=[redacted]&key=[redacted]&b=[redacted] failed"},
 		{"https://api.example/?bare-token-value", "https://api.example/?[redacted]"},

@@ -134,7 +134,7 @@ func newDoH(spec string, opts Options) (Resolver, error) {
 		return nil, fmt.Errorf("resolver %q: missing the DoH path; most servers use https://%s/dns-query", spec, u.Host)
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("resolver %q: credentials in the URL are not supported; configure the proxy instead", spec)
+		return nil, fmt.Errorf("resolver %q: credentials in the URL are not supported (DoH servers take none); give https://host/dns-query without user:password", spec)
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
