@@ -199,6 +199,13 @@ func (f *issueFlags) settings() (plan.Settings, error) {
 	return s, nil
 }
 
+// given reports whether the command line (or its variable) gave the
+// settings key, even as "": the keys asked about (key_type and the hooks)
+// are their flags' names with dashes.
+func (f *issueFlags) given(key string) bool {
+	return f.flags.Changed(strings.ReplaceAll(key, "_", "-"))
+}
+
 // plan builds the flags' certificate.
 func (f *issueFlags) plan() (*job.Job, error) {
 	s, err := f.settings()
@@ -206,7 +213,7 @@ func (f *issueFlags) plan() (*job.Job, error) {
 		return nil, err
 	}
 	j, err := job.New(s, job.Options{Path: f.path, EABKey: f.eabHMAC, Lookup: f.lookup, Log: func(l string) { fmt.Fprintln(logOut, l) },
-		PollEvery: pollInterval, BeforeOrder: beforeOrder, CommandLine: true, KeyTypeGiven: f.flags.Changed("key-type")})
+		PollEvery: pollInterval, BeforeOrder: beforeOrder, CommandLine: true, Given: f.given})
 	if err != nil {
 		return nil, flagError(err)
 	}

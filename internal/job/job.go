@@ -68,8 +68,11 @@ type Options struct {
 	// CommandLine marks settings given on issue's command line: what they
 	// leave out of a stored certificate of that name is kept
 	// (plan.KeepStored), and a change of its identity is the reason to
-	// order it again (Why). KeyTypeGiven says --key-type was given.
-	CommandLine, KeyTypeGiven bool
+	// order it again (Why). Given says whether the command line gave a
+	// settings key (key_type, pre_hook, deploy_hook, post_hook), even as
+	// ""; nil means none was.
+	CommandLine bool
+	Given       func(key string) bool
 }
 
 // New builds the plan of s (plan.Build, its errors unchanged) into a Job
@@ -80,7 +83,7 @@ func New(s plan.Settings, o Options) (*Job, error) {
 		return nil, &plan.ProblemsError{Problems: ps}
 	}
 	p, err := plan.Build(s, plan.BuildOptions{Path: o.Path, Lookup: o.Lookup, EABKey: o.EABKey, Log: o.Log, Logger: steplog.Logger(),
-		KeepStored: o.CommandLine, KeyTypeGiven: o.KeyTypeGiven})
+		KeepStored: o.CommandLine, Given: o.Given})
 	if err != nil {
 		return nil, err
 	}

@@ -72,8 +72,10 @@ type BuildOptions struct {
 	Logger *slog.Logger
 	// KeepStored takes what the settings leave out from the certificate
 	// stored under their name (KeepStored: issue's command line), logging
-	// what was kept; KeyTypeGiven says the key type was given.
-	KeepStored, KeyTypeGiven bool
+	// what was kept; Given says which settings keys were given (see
+	// KeepStored).
+	KeepStored bool
+	Given      func(key string) bool
 }
 
 // ProblemsError is every problem of a certificate's settings.
@@ -109,7 +111,7 @@ func Build(s Settings, opts BuildOptions) (*Plan, error) {
 		s.Name, note = StoredName(&store.Store{Root: opts.Path}, s)
 		notes = append(notes, note)
 		if opts.KeepStored {
-			s, note = KeepStored(&store.Store{Root: opts.Path}, s, opts.KeyTypeGiven)
+			s, note = KeepStored(&store.Store{Root: opts.Path}, s, opts.Given)
 			notes = append(notes, note)
 		}
 	}

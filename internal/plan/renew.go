@@ -93,11 +93,16 @@ func ChangeReason(source string, diff []string) string {
 // taken from the stored settings, and one line saying what was kept ("" if
 // nothing): the deploy outputs when none are given, each hook not given,
 // and, for a certificate of the operator's CSR, the CSR (its stored copy)
-// unless keyTypeGiven (--key-type switches it to a key of its own, which
-// Differs then reports). A certificate not stored, or stored without
-// settings, leaves s as it is. New outputs or hooks replace the stored
-// ones; strictacme delete drops them with the certificate.
-func KeepStored(st *store.Store, s Settings, keyTypeGiven bool) (Settings, string) {
+// unless key_type is given (--key-type switches it to a key of its own,
+// which Differs then reports). given reports whether the command line gave
+// a settings key, even as "" (nil: none): a hook given as "" drops the
+// stored one. A certificate not stored, or stored without settings,
+// leaves s as it is. New outputs or hooks replace the stored ones;
+// strictacme delete drops them with the certificate.
+func KeepStored(st *store.Store, s Settings, given func(key string) bool) (Settings, string) {
+	if given == nil {
+		given = func(string) bool { return false }
+	}
 	c, err := st.LoadCertificate(s.Name)
 	if err != nil {
 		return s, ""
@@ -112,15 +117,15 @@ func KeepStored(st *store.Store, s Settings, keyTypeGiven bool) (Settings, strin
 		kept = append(kept, "deploy outputs")
 	}
 	for _, h := range []struct {
-		name      string
+		name, key string
 		now, then *string
-	}{{"pre hook", &s.PreHook, &old.PreHook}, {"deploy hook", &s.DeployHook, &old.DeployHook}, {"post hook", &s.PostHook, &old.PostHook}} {
-		if *h.now == "" && *h.then != "" {
+	}{{"pre hook", "pre_hook", &s.PreHook, &old.PreHook}, {"deploy hook", "deploy_hook", &s.DeployHook, &old.DeployHook}, {"post hook", "post_hook", &s.PostHook, &old.PostHook}} {
+		if *h.now == "" && *h.then != "" && !given(h.key) {
 			*h.now = *h.then
 			kept = append(kept, h.name)
 		}
 	}
-	if c.Meta.CSR && s.CSR == "" && !keyTypeGiven {
+	if c.Meta.CSR && s.CSR == "" && !given("key_type") {
 		s.CSR, s.KeyType = filepath.Join(c.Dir, store.CSRFile), ""
 		kept = append(kept, "CSR (--key-type TYPE orders with a key of its own instead)")
 	}
