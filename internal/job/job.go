@@ -178,6 +178,7 @@ func (j *Job) Run(ctx context.Context, w io.Writer) (*Result, error) {
 		}
 		if err == nil && res != nil && res.Certificate != nil {
 			err = j.Hooks.DeployCert(ctx, w, j.Path, res.Certificate, j.Renewed)
+			j.record(ctx, res.Certificate.Name, err, logf)
 		}
 		return res, err
 	})
@@ -185,6 +186,30 @@ func (j *Job) Run(ctx context.Context, w io.Writer) (*Result, error) {
 	out := j.result(res, err)
 	out.DurationMS = time.Since(start).Milliseconds()
 	return out, err
+}
+
+// record writes the outcome of a stored order and its deploy into the
+// certificate's renewal state, as a renew run does: "ok", or "hook-failed"
+// with the deploy's error, so that list shows a deploy that did not
+// happen. An interrupted deploy records nothing, as in a renew run.
+func (j *Job) record(ctx context.Context, name string, deployErr error, logf func(string)) {
+	if deployErr != nil && exitcode.Interrupted(ctx) {
+		return
+	}
+	dir := (&store.Store{Root: j.Path}).CertDir(name)
+	s, err := renewal.LoadState(dir)
+	if err != nil {
+		s = &renewal.State{}
+	}
+	now := time.Now().UTC()
+	s.LastAttempt, s.LastSuccess = now, now
+	s.LastResult, s.LastError = "ok", ""
+	if deployErr != nil {
+		s.LastResult, s.LastError = "hook-failed", deployErr.Error()
+	}
+	if err := renewal.SaveState(dir, s); err != nil {
+		logf(name + ": saving the renewal state: " + err.Error())
+	}
 }
 
 // Result is the outcome of one order (the --json output of issue and
