@@ -201,11 +201,10 @@ func (j *Job) record(ctx context.Context, name string, deployErr error, logf fun
 	if err != nil {
 		s = &renewal.State{}
 	}
-	now := time.Now().UTC()
-	s.LastAttempt, s.LastSuccess = now, now
-	s.LastResult, s.LastError = "ok", ""
+	s.LastAttempt = time.Now().UTC()
+	s.Stored(s.LastAttempt)
 	if deployErr != nil {
-		s.LastResult, s.LastError = "hook-failed", deployErr.Error()
+		s.DeployFailed(deployErr)
 	}
 	if err := renewal.SaveState(dir, s); err != nil {
 		logf(name + ": saving the renewal state: " + err.Error())

@@ -620,9 +620,7 @@ func (r *Run) renewOne(ctx context.Context, c *CertRun) {
 		c.State = &State{LastAttempt: c.State.LastAttempt, LastDurationSeconds: c.State.LastDurationSeconds}
 	}
 	c.Status, c.Serial, c.NotAfter, c.Names = status, res.Meta.Serial, res.Meta.NotAfter, res.Meta.Names
-	c.State.LastResult, c.State.LastError = "ok", ""
-	c.State.LastSuccess = r.Now().UTC()
-	c.State.RetryAfter = time.Time{}
+	c.State.Stored(r.Now().UTC())
 	c.State.ARI = nil
 	// Ask for the new certificate's window now, so that the next runs
 	// decide without contacting the CA until its Retry-After.
@@ -646,7 +644,7 @@ func (r *Run) renewOne(ctx context.Context, c *CertRun) {
 		} else if err != nil {
 			c.Err = err
 			c.Status, c.Error, c.ExitCode = StatusHookFailed, err.Error(), exitcode.Hook
-			c.State.LastResult, c.State.LastError = "hook-failed", err.Error()
+			c.State.DeployFailed(err)
 			r.Log(fmt.Sprintf("%s: %v; the new certificate is stored", c.Name, err))
 		}
 	}

@@ -50,6 +50,20 @@ type State struct {
 	RevokedSerial string `json:"revoked_serial,omitempty"`
 }
 
+// Stored records an order whose certificate was stored at: the result
+// "ok", with no error and no rate-limit wait left.
+func (s *State) Stored(at time.Time) {
+	s.LastResult, s.LastError = "ok", ""
+	s.LastSuccess = at
+	s.RetryAfter = time.Time{}
+}
+
+// DeployFailed records that the stored certificate's deploy (outputs or
+// deploy hook) failed with err: the result "hook-failed".
+func (s *State) DeployFailed(err error) {
+	s.LastResult, s.LastError = "hook-failed", err.Error()
+}
+
 // RevokedAt returns when the certificate with serial was revoked, or zero.
 func (s *State) RevokedAt(serial string) time.Time {
 	if s.RevokedSerial != "" && s.RevokedSerial == serial {
